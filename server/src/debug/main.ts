@@ -1,0 +1,2 @@
+// Placeholder: the debug adapter entry point.
+export {};
