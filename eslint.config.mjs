@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bin/**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: coreDirs.map((d) => `server/src/${d}/**/*.ts`),
     rules: {
       'no-restricted-imports': ['error', {
