@@ -1,0 +1,295 @@
+/**
+ * The BTF type graph over an indexed blob (format.ts): types are decoded on
+ * demand and cached, names are indexed on the first lookup, and the semantic
+ * questions live here (resolution of typedef/modifier chains, size, alignment,
+ * member offsets, members found through anonymous structs and unions). It does
+ * not relate types across two BTFs (CO-RE matching is elsewhere).
+ *
+ * Identity: within one `Btf` (a blob plus its base chain), a type *is* its id;
+ * two ids are the same type only if they are equal, even when their records
+ * are byte-identical (deduplication is the producer's job, pahole's here).
+ * Across two BTFs, ids mean nothing: types are compared by name and shape.
+ *
+ * Compatibility (what a C compiler would accept as the same type when one value
+ * is used as the other): two ids are compatible when, after `resolve` (typedefs
+ * and qualifiers dropped), they have the same kind and (a) ints/floats/enums: same
+ * size and signedness; (b) pointers: compatible targets (void is compatible with
+ * every pointee); (c) arrays: same element count and compatible elements;
+ * (d) named structs/unions: same name (a FWD of the same name and flavour is
+ * compatible with the full definition); anonymous ones are only compatible with
+ * themselves; (e) func protos: same arity and pairwise-compatible params and
+ * return types. `compatible()` implements exactly this.
+ */
+import { KIND, type Kind, type RawBtf, KIND_NAMES } from './format';
+import { type BtfType, type BtfMember, type BtfTypeOf, decodeType, kindOf, nameOf, word } from './records';
+
+export interface MemberPathStep {
+  /** The containing struct/union id for this step. */
+  parent: number;
+  index: number;
+  member: BtfMember;
+}
+
+export interface FoundMember {
+  /** From the outer struct down to the named member; anonymous members in between. */
+  path: MemberPathStep[];
+  /** Total offset from the start of the outer struct, in bits. */
+  bitOffset: number;
+  bitSize: number;
+  type: number;
+}
+
+export interface BtfOptions {
+  /** Pointer size in bytes (8 for BPF and 64-bit kernels). */
+  pointerSize?: number;
+}
+
+const MAX_CHAIN = 64;
+
+export class Btf {
+  readonly raw: RawBtf;
+  readonly pointerSize: number;
+  private cache: (BtfType | undefined)[] | undefined;
+  private names: (string | undefined)[] | undefined;
+  private nameIndex: Map<string, number | number[]> | undefined;
+
+  constructor(raw: RawBtf, opts: BtfOptions = {}) {
+    this.raw = raw;
+    this.pointerSize = opts.pointerSize ?? 8;
+  }
+
+  /** Number of ids including void (ids are 0 .. count-1). */
+  get count(): number {
+    return this.raw.count;
+  }
+
+  kind(id: number): Kind {
+    return kindOf(this.raw, id);
+  }
+
+  kindName(id: number): string {
+    return KIND_NAMES[this.kind(id)];
+  }
+
+  name(id: number): string {
+    const names = (this.names ??= new Array<string | undefined>(this.raw.count));
+    let s = names[id];
+    if (s === undefined) {
+      s = nameOf(this.raw, id);
+      if (id >= 0 && id < names.length) names[id] = s;
+    }
+    return s;
+  }
+
+  /** The `size`/`type` word of the record (a size for sized kinds, else a type id). */
+  sizeOrType(id: number): number {
+    return word(this.raw, id, 2);
+  }
+
+  vlen(id: number): number {
+    return word(this.raw, id, 1) & 0xffff;
+  }
+
+  kflag(id: number): boolean {
+    return word(this.raw, id, 1) >>> 31 === 1;
+  }
+
+  /** The decoded type (cached). Void and ids out of range give kind UNKN. */
+  type(id: number): BtfType {
+    const cache = (this.cache ??= new Array<BtfType | undefined>(this.raw.count));
+    let t = cache[id];
+    if (t === undefined) {
+      t = decodeType(this.raw, id);
+      if (id >= 0 && id < cache.length) cache[id] = t;
+    }
+    return t;
+  }
+
+  /** The decoded type if it has kind `k`. */
+  typeAs<K extends Kind>(id: number, k: K): BtfTypeOf<K> | undefined {
+    const t = this.type(id);
+    return t.kind === k ? (t as BtfTypeOf<K>) : undefined;
+  }
+
+  /** All ids with this name, optionally of one kind (the name index is built on first use). */
+  lookup(name: string, kind?: Kind): number[] {
+    const idx = (this.nameIndex ??= this.buildNameIndex());
+    const e = idx.get(name);
+    const all = e === undefined ? [] : typeof e === 'number' ? [e] : e;
+    return kind === undefined ? all : all.filter((id) => this.kind(id) === kind);
+  }
+
+  /** The first id with this name and kind (STRUCT also finds a UNION only if asked). */
+  find(name: string, kind?: Kind): number | undefined {
+    return this.lookup(name, kind)[0];
+  }
+
+  private buildNameIndex(): Map<string, number | number[]> {
+    const m = new Map<string, number | number[]>();
+    for (let id = 1; id < this.raw.count; id++) {
+      const n = this.name(id);
+      if (n === '') continue;
+      const e = m.get(n);
+      if (e === undefined) m.set(n, id);
+      else if (typeof e === 'number') m.set(n, [e, id]);
+      else e.push(id);
+    }
+    return m;
+  }
+
+  /** Skip const/volatile/restrict/type_tag (not typedefs). */
+  skipModifiers(id: number): number {
+    for (let i = 0; i < MAX_CHAIN; i++) {
+      const k = this.kind(id);
+      if (k !== KIND.CONST && k !== KIND.VOLATILE && k !== KIND.RESTRICT && k !== KIND.TYPE_TAG) return id;
+      id = this.sizeOrType(id);
+    }
+    return 0;
+  }
+
+  /** Skip typedefs and modifiers; a loop or a chain longer than 64 gives void. */
+  resolve(id: number): number {
+    for (let i = 0; i < MAX_CHAIN; i++) {
+      const k = this.kind(id);
+      if (k !== KIND.TYPEDEF && k !== KIND.CONST && k !== KIND.VOLATILE && k !== KIND.RESTRICT && k !== KIND.TYPE_TAG) return id;
+      id = this.sizeOrType(id);
+    }
+    return 0;
+  }
+
+  /** Size in bytes, or undefined for void, functions, forward declarations and broken chains. */
+  sizeof(id: number, depth = 0): number | undefined {
+    if (depth > MAX_CHAIN) return undefined;
+    id = this.resolve(id);
+    switch (this.kind(id)) {
+      case KIND.INT: case KIND.ENUM: case KIND.ENUM64: case KIND.STRUCT: case KIND.UNION:
+      case KIND.FLOAT: case KIND.DATASEC:
+        return this.sizeOrType(id);
+      case KIND.PTR:
+        return this.pointerSize;
+      case KIND.ARRAY: {
+        const elem = this.sizeof(word(this.raw, id, 3), depth + 1);
+        return elem === undefined ? undefined : elem * word(this.raw, id, 5);
+      }
+      case KIND.VAR:
+        return this.sizeof(this.sizeOrType(id), depth + 1);
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Natural alignment in bytes as a C compiler would derive it from the member
+   * types; 1 for a struct that must be packed (a member off its alignment, or a
+   * size not a multiple of it). Explicit `aligned(N)` attributes are not in BTF.
+   */
+  alignof(id: number, depth = 0): number | undefined {
+    if (depth > MAX_CHAIN) return undefined;
+    id = this.resolve(id);
+    const k = this.kind(id);
+    switch (k) {
+      case KIND.INT: case KIND.ENUM: case KIND.ENUM64: case KIND.FLOAT:
+        return Math.max(1, Math.min(this.pointerSize, this.sizeOrType(id)));
+      case KIND.PTR:
+        return this.pointerSize;
+      case KIND.ARRAY:
+        return this.alignof(word(this.raw, id, 3), depth + 1);
+      case KIND.STRUCT: case KIND.UNION: {
+        const t = this.type(id) as BtfTypeOf<typeof KIND.STRUCT>;
+        let max = 1;
+        for (const m of t.members) {
+          const a = this.alignof(m.type, depth + 1);
+          if (a === undefined) return undefined;
+          if (a > max) max = a;
+          if (m.bitSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
+        }
+        return t.size % max === 0 ? max : 1;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Members of a struct/union (after resolving typedefs), else []. */
+  members(id: number): BtfMember[] {
+    const t = this.type(this.resolve(id));
+    return t.kind === KIND.STRUCT || t.kind === KIND.UNION ? t.members : [];
+  }
+
+  /**
+   * Find a member by name, looking through anonymous struct/union members the
+   * way C does. Returns the path and the total bit offset, or undefined.
+   */
+  findMember(id: number, name: string, depth = 0): FoundMember | undefined {
+    if (depth > MAX_CHAIN) return undefined;
+    const sid = this.resolve(id);
+    const ms = this.members(sid);
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i];
+      if (m.name === name) {
+        return { path: [{ parent: sid, index: i, member: m }], bitOffset: m.bitOffset, bitSize: m.bitSize, type: m.type };
+      }
+    }
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i];
+      if (m.name !== '') continue;
+      const k = this.kind(this.resolve(m.type));
+      if (k !== KIND.STRUCT && k !== KIND.UNION) continue;
+      const inner = this.findMember(m.type, name, depth + 1);
+      if (inner !== undefined) {
+        return {
+          path: [{ parent: sid, index: i, member: m }, ...inner.path],
+          bitOffset: m.bitOffset + inner.bitOffset, bitSize: inner.bitSize, type: inner.type,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Compatibility as defined in the module comment. */
+  compatible(a: number, b: number, depth = 0): boolean {
+    if (depth > MAX_CHAIN) return false;
+    a = this.resolve(a);
+    b = this.resolve(b);
+    if (a === b) return true;
+    const ka = this.kind(a);
+    const kb = this.kind(b);
+    const composite = (k: Kind): boolean => k === KIND.STRUCT || k === KIND.UNION || k === KIND.FWD;
+    if (composite(ka) && composite(kb)) {
+      const na = this.name(a);
+      if (na === '' || na !== this.name(b)) return false;
+      const unionA = ka === KIND.UNION || (ka === KIND.FWD && this.kflag(a));
+      const unionB = kb === KIND.UNION || (kb === KIND.FWD && this.kflag(b));
+      return unionA === unionB && (ka === KIND.FWD || kb === KIND.FWD || ka === kb);
+    }
+    if (ka !== kb) return false;
+    const ta = this.type(a);
+    const tb = this.type(b);
+    switch (ta.kind) {
+      case KIND.INT: {
+        const ib = tb as typeof ta;
+        return ta.size === ib.size && ta.signed === ib.signed && ta.bits === ib.bits;
+      }
+      case KIND.FLOAT:
+        return ta.size === (tb as typeof ta).size;
+      case KIND.ENUM: case KIND.ENUM64:
+        return ta.size === (tb as typeof ta).size && ta.signed === (tb as typeof ta).signed;
+      case KIND.PTR: {
+        const pa = ta.type;
+        const pb = (tb as typeof ta).type;
+        return this.resolve(pa) === 0 || this.resolve(pb) === 0 || this.compatible(pa, pb, depth + 1);
+      }
+      case KIND.ARRAY: {
+        const ab = tb as typeof ta;
+        return ta.nelems === ab.nelems && this.compatible(ta.type, ab.type, depth + 1);
+      }
+      case KIND.FUNC_PROTO: {
+        const fb = tb as typeof ta;
+        return ta.params.length === fb.params.length && this.compatible(ta.type, fb.type, depth + 1) &&
+          ta.params.every((p, i) => this.compatible(p.type, fb.params[i].type, depth + 1));
+      }
+      default:
+        return false;
+    }
+  }
+}
