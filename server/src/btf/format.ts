@@ -41,6 +41,7 @@
 //    VAR         u32 linkage
 //    DATASEC     vlen x { u32 type (a VAR or FUNC); u32 offset; u32 size }
 //    DECL_TAG    i32 component_idx (-1: the type itself, else member/param index)
+//                DECL_TAG and TYPE_TAG: kind_flag=1 -> the tag is `__attribute__((name))`, else btf_*_tag("name")
 //    PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG, FLOAT: (none)
 // ---------------------------------------------------------------------------
 

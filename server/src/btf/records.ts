@@ -40,7 +40,9 @@ interface Common {
 export type BtfType =
   | (Common & { kind: typeof KIND.UNKN })
   | (Common & { kind: typeof KIND.INT; size: number; encoding: number; signed: boolean; char: boolean; bool: boolean; bitOffset: number; bits: number })
-  | (Common & { kind: typeof KIND.PTR | typeof KIND.TYPEDEF | typeof KIND.VOLATILE | typeof KIND.CONST | typeof KIND.RESTRICT | typeof KIND.TYPE_TAG; type: number })
+  | (Common & { kind: typeof KIND.PTR | typeof KIND.TYPEDEF | typeof KIND.VOLATILE | typeof KIND.CONST | typeof KIND.RESTRICT; type: number })
+  /** attribute (kind_flag): the tag is a C `__attribute__((name))` rather than `btf_type_tag("name")`. */
+  | (Common & { kind: typeof KIND.TYPE_TAG; type: number; attribute: boolean })
   | (Common & { kind: typeof KIND.ARRAY; type: number; indexType: number; nelems: number })
   | (Common & { kind: typeof KIND.STRUCT | typeof KIND.UNION; size: number; bitfields: boolean; members: BtfMember[] })
   | (Common & { kind: typeof KIND.ENUM | typeof KIND.ENUM64; size: number; signed: boolean; values: BtfEnumValue[] })
@@ -50,7 +52,7 @@ export type BtfType =
   | (Common & { kind: typeof KIND.VAR; type: number; linkage: number })
   | (Common & { kind: typeof KIND.DATASEC; size: number; vars: BtfVarSecinfo[] })
   | (Common & { kind: typeof KIND.FLOAT; size: number })
-  | (Common & { kind: typeof KIND.DECL_TAG; type: number; componentIdx: number });
+  | (Common & { kind: typeof KIND.DECL_TAG; type: number; componentIdx: number; attribute: boolean });
 
 /** The variant of BtfType for kind K (works for variants shared by several kinds). */
 export type BtfTypeOf<K extends Kind> = BtfType extends infer T ? (T extends { kind: infer TK } ? (K extends TK ? T : never) : never) : never;
@@ -103,8 +105,10 @@ export function decodeType(raw: RawBtf, id: number): BtfType {
         bitOffset: (enc >>> 16) & 0xff, bits: enc & 0xff,
       };
     }
-    case KIND.PTR: case KIND.TYPEDEF: case KIND.VOLATILE: case KIND.CONST: case KIND.RESTRICT: case KIND.TYPE_TAG:
+    case KIND.PTR: case KIND.TYPEDEF: case KIND.VOLATILE: case KIND.CONST: case KIND.RESTRICT:
       return { id, name, kind, type: st };
+    case KIND.TYPE_TAG:
+      return { id, name, kind, type: st, attribute: kflag };
     case KIND.ARRAY:
       return { id, name, kind, type: dv.getUint32(o + 12, le), indexType: dv.getUint32(o + 16, le), nelems: dv.getUint32(o + 20, le) };
     case KIND.STRUCT: case KIND.UNION: {
@@ -154,7 +158,7 @@ export function decodeType(raw: RawBtf, id: number): BtfType {
     case KIND.FLOAT:
       return { id, name, kind, size: st };
     case KIND.DECL_TAG:
-      return { id, name, kind, type: st, componentIdx: dv.getInt32(o + 12, le) };
+      return { id, name, kind, type: st, componentIdx: dv.getInt32(o + 12, le), attribute: kflag };
     default:
       return { id, name, kind: KIND.UNKN };
   }
