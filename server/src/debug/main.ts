@@ -1,2 +1,4 @@
-// Placeholder: the debug adapter entry point.
-export {};
+// Bundle entry point of the debug adapter (dist/debug.js): DAP over stdin/stdout.
+import { startDebugAdapter } from './adapter';
+
+startDebugAdapter();

@@ -1,2 +1,4 @@
-// Placeholder: the language server entry point.
-export {};
+// Bundle entry point of the language server (dist/server.js): stdio by default, IPC when started by the VS Code client.
+import { startServer } from './server';
+
+startServer();
