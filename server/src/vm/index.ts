@@ -5,3 +5,4 @@ export * from './machine';
 export * from './maps/index';
 export { Memory, toHex } from './memory';
 export type { Region, RegionKind, MemFault } from './memory';
+export { Vm, runInterp } from './interp';
