@@ -1,0 +1,7 @@
+/**
+ * ELF64 reading and writing and the BPF object model built on it. Everything
+ * here takes bytes and returns data plus diagnostics; no I/O.
+ */
+export * from './types';
+export * from './elf64';
+export * from './write';
