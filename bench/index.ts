@@ -4,8 +4,10 @@
  * study). Prints plain tables to stdout; no files are written.
  */
 import { benchRepr } from './repr';
+import { benchVm } from './vm';
 
 const benches: Record<string, (args: string[]) => void | Promise<void>> = {
+  vm: benchVm,
   repr: benchRepr,
 };
 

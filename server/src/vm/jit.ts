@@ -1,0 +1,230 @@
+/**
+ * The JIT: compiles a BPF program set (the main program and its tail-call
+ * targets) into JavaScript functions with registers as int32 local pairs, basic
+ * blocks as `switch` cases, an explicit frame stack for bpf-to-bpf calls, and a
+ * per-instruction "precise" switch used near the budget edge, so results, faults
+ * and step counts equal the interpreter's. Non-goals: stepping and breakpoints
+ * (the debugger uses the interpreter), code caching across processes.
+ */
+import type { Insn } from '../isa/insn';
+import { slotIndex, width, jumpTarget } from '../isa/insn';
+import { DEFAULT_HELPERS } from './helpers';
+import { Machine } from './machine';
+import { emitAlu, emitAtomic, emitCond, emitLoad, emitStore, FaultSink, lit } from './jit-emit';
+import { Code, OP_END, OP_INVALID, OP_LDDW_HI, predecode } from './interp-decode';
+import { FRAME_WORDS, JitState, makeRuntime, JitRuntime, RET_EXIT, RET_FAULT, RET_SWITCH } from './jit-runtime';
+import { MAX_FRAMES, RunArgs, RunResult, STACK_SIZE, VmOptions } from './types';
+
+export interface JitProgram {
+  run(args?: RunArgs): RunResult;
+  compileMs: number;
+  /** Generated JavaScript of the main program (for inspection and tests). */
+  source: string;
+  /** The machine the program runs on (memory regions, maps, output), reused by every run. */
+  readonly machine: Machine;
+}
+
+/** Registers r0..r10 as local variable declarations. */
+const REG_DECL = Array.from({ length: 11 }, (_, i) => `r${i}l=S.regs[${2 * i}]|0,r${i}h=S.regs[${2 * i + 1}]|0`).join(',');
+const REG_SAVE = Array.from({ length: 11 }, (_, i) => `S.regs[${2 * i}]=r${i}l;S.regs[${2 * i + 1}]=r${i}h;`).join('');
+/** After a helper: r0 and the argument registers (callbacks may leave r1..r5 changed); r6..r10 are preserved. */
+const REG_LOAD = Array.from({ length: 6 }, (_, i) => `r${i}l=S.regs[${2 * i}];r${i}h=S.regs[${2 * i + 1}];`).join('');
+const W = FRAME_WORDS;
+
+/** Support code shared by every compiled program: 64-bit multiply-high, division slow paths. */
+const PRELUDE = `"use strict";
+let RH=0;
+function mulhu(a,b){const a0=a&0xffff,a1=a>>>16,b0=b&0xffff,b1=b>>>16;const p00=a0*b0,p01=a0*b1,p10=a1*b0;
+const mid=(p00>>>16)+(p01&0xffff)+(p10&0xffff);return (a1*b1+(p01>>>16)+(p10>>>16)+(mid>>>16))|0;}
+function big(l,h){return (BigInt(h>>>0)<<32n)|BigInt(l>>>0);}
+function unbig(v){RH=Number(BigInt.asIntN(32,v>>32n));return Number(BigInt.asIntN(32,v&0xffffffffn));}
+function div64(al,ah,bl,bh){if(bh===0){if(bl===0){RH=0;return 0;}if(ah===0){RH=0;return ((al>>>0)/(bl>>>0))|0;}}
+return unbig(BigInt.asUintN(64,big(al,ah))/BigInt.asUintN(64,big(bl,bh)));}
+function mod64(al,ah,bl,bh){if(bh===0){if(bl===0){RH=ah;return al;}if(ah===0){RH=0;return ((al>>>0)%(bl>>>0))|0;}}
+return unbig(BigInt.asUintN(64,big(al,ah))%BigInt.asUintN(64,big(bl,bh)));}
+function sdiv64(al,ah,bl,bh){if(bl===0&&bh===0){RH=0;return 0;}
+if(ah===(al>>31)&&bh===(bl>>31)){const q=Math.trunc(al/bl);RH=q<0?-1:0;return q|0;}
+return unbig(BigInt.asUintN(64,BigInt.asIntN(64,big(al,ah))/BigInt.asIntN(64,big(bl,bh))));}
+function smod64(al,ah,bl,bh){if(bl===0&&bh===0){RH=ah;return al;}
+if(ah===(al>>31)&&bh===(bl>>31)){const r=al%bl;RH=r<0?-1:0;return r|0;}
+return unbig(BigInt.asUintN(64,BigInt.asIntN(64,big(al,ah))%BigInt.asIntN(64,big(bl,bh))));}
+`;
+
+/** Block leaders: entry, jump targets, instructions after control transfers, call targets, function addresses. */
+function findLeaders(insns: readonly Insn[]): Set<number> {
+  const leaders = new Set<number>([0]);
+  for (const i of insns) {
+    const k = i.spec.kind;
+    const t = jumpTarget(i);
+    if (t !== undefined) leaders.add(t);
+    if (k === 'jcond' || k === 'ja' || k === 'exit' || k === 'call' || k === 'callx' || k === 'ldabs' || k === 'ldind') leaders.add(i.pc + width(i));
+  }
+  return leaders;
+}
+
+interface GenCtx {
+  program: number;
+  code: Code;
+  /** First global slot of this program in `code`. */
+  base: number;
+}
+
+/** Pushes a frame (r6..r10, return pc and program) and enters `target` (a JS expression). */
+function pushFrame(pc: number, at: string, next: number, program: number, target: string): string {
+  return `if(depth+1>=${MAX_FRAMES}){return R.depthFault(S,${pc},${at},depth);}`
+    + `k=depth*${W};FS[k]=r6l;FS[k+1]=r6h;FS[k+2]=r7l;FS[k+3]=r7h;FS[k+4]=r8l;FS[k+5]=r8h;FS[k+6]=r9l;FS[k+7]=r9h;`
+    + `FS[k+8]=r10l;FS[k+9]=r10h;FS[k+10]=${next};FS[k+11]=${program};depth++;sh=SH[depth];sl=SL[depth];sdv=SDV[depth];r10h=sh;r10l=(sl+${STACK_SIZE})|0;`
+    + `pc=${target};continue;`;
+}
+
+/** Calls helper `id` (a JS expression); `at` is the step count including the call. */
+function helperCall(id: string, pc: number, at: string, adj: number): string {
+  return `${REG_SAVE}S.steps=${at};S.depth=depth;k=R.helper(S,${id},${pc});if(k!==0){if(k===${RET_SWITCH})S.depth=depth;return k;}${REG_LOAD}steps=S.steps`
+    + (adj > 1 ? `+${adj - 1}` : '') + ';';
+}
+
+/**
+ * Code of one instruction. `adj` is how far `steps` is ahead of "instructions
+ * executed so far, this one included": block length minus index in fast mode,
+ * 1 in precise mode. Control transfers end with `continue` or `return`; other
+ * instructions fall through.
+ */
+function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean): string {
+  const pc = insn.pc;
+  const at = adj === 1 ? 'steps' : `steps-${adj - 1}`;
+  const gs = g.base + pc;
+  const op = g.code.op[gs];
+  if (op === OP_INVALID) {
+    return `return R.invalid(S,${pc},${at},${JSON.stringify(g.code.why.get(gs) ?? `invalid instruction at pc ${pc}`)});`;
+  }
+  const sink: FaultSink = {
+    mem: (size, write) => `return R.memFault(S,${pc},${at},ah,al,${size},${write});`,
+  };
+  const next = pc + width(insn);
+  const s = insn.spec;
+  const cont = precise ? `pc=${next};continue;` : '';
+  switch (s.kind) {
+    case 'alu': case 'end':
+      return emitAlu(insn);
+    case 'jcond':
+      return `if(${emitCond(insn)}){pc=${pc + 1 + insn.off};continue;}` + cont;
+    case 'ja':
+      return `pc=${jumpTarget(insn) ?? next};continue;`;
+    case 'exit':
+      return `if(depth===depth0){${REG_SAVE}S.steps=${at};return ${RET_EXIT};}`
+        + `depth--;k=depth*${W};r6l=FS[k];r6h=FS[k+1];r7l=FS[k+2];r7h=FS[k+3];r8l=FS[k+4];r8h=FS[k+5];r9l=FS[k+6];r9h=FS[k+7];`
+        + `r10l=FS[k+8];r10h=FS[k+9];pc=FS[k+10];sh=SH[depth];sl=SL[depth];sdv=SDV[depth];`
+        + `if(FS[k+11]!==${g.program}){${REG_SAVE}S.steps=${at};S.pc=pc;S.depth=depth;S.program=FS[k+11];return ${RET_SWITCH};}continue;`;
+    case 'call':
+      if (s.callKind === 'local') return pushFrame(pc, at, next, g.program, String(pc + 1 + insn.imm));
+      if (s.callKind === 'helper') return helperCall(String(insn.imm), pc, at, adj) + cont;
+      return `return R.invalid(S,${pc},${at},${JSON.stringify(`kfunc calls (BTF id ${insn.imm}) are not supported by the VM`)});`;
+    case 'callx':
+      return `ct=R.callxTarget(S,${pc},${insn.dst},r${insn.dst}l,r${insn.dst}h,${at});if(ct===-2)return ${RET_FAULT};`
+        + `if(ct>=0){${pushFrame(pc, at, next, g.program, 'ct')}}`
+        + helperCall(`r${insn.dst}l>>>0`, pc, at, adj) + cont;
+    case 'lddw':
+      return `r${insn.dst}l=${g.code.imm[gs]};r${insn.dst}h=${g.code.imm2[gs]};`;
+    case 'ldabs': case 'ldind': {
+      const o = s.kind === 'ldind' ? `(r${insn.src}l+${lit(insn.imm | 0)})|0` : String(insn.imm | 0);
+      return `k=R.ldPacket(S,${o},${s.size ?? 4},${at});if(k!==0)return k;r0l=S.regs[0];r0h=0;`;
+    }
+    case 'ldx':
+      return emitLoad(insn, sink);
+    case 'st': case 'stx':
+      return emitStore(insn, sink);
+    case 'atomic':
+      return emitAtomic(insn, sink);
+    default:
+      return `return R.invalid(S,${pc},${at},${JSON.stringify(`invalid instruction at pc ${pc}`)});`;
+  }
+}
+
+/** The generated source of one program: the body of a factory taking the runtime `R`, returning the program function. */
+export function generate(insns: readonly Insn[], program: number, code: Code): string {
+  const base = code.base[program];
+  const nslots = code.base[program + 1] - 1 - base;
+  const g: GenCtx = { program, code, base };
+  const idx = slotIndex(insns);
+  const sorted = [...findLeaders(insns)].filter((l) => l >= 0 && l < nslots && idx[l] >= 0).sort((a, b) => a - b);
+  const fast: string[] = [];
+  for (let b = 0; b < sorted.length; b++) {
+    const endPc = b + 1 < sorted.length ? sorted[b + 1] : nslots;
+    const block: Insn[] = [];
+    for (let k = idx[sorted[b]]; k < insns.length && insns[k].pc < endPc; k++) block.push(insns[k]);
+    const n = block.length;
+    let c = `case ${sorted[b]}:steps+=${n};if(steps>budget){steps-=${n};fast=false;pc=${sorted[b]};break;}`;
+    block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false); });
+    const last = block[n - 1];
+    const k = last.spec.kind;
+    const transfers = k === 'ja' || k === 'exit' || (k === 'call' && last.spec.callKind !== 'helper');
+    const lastNext = last.pc + width(last);
+    if (!transfers && (lastNext !== endPc || b + 1 >= sorted.length)) c += `pc=${lastNext};continue;`;
+    fast.push(c);
+  }
+  const precise: string[] = [];
+  for (let pc = 0; pc <= nslots; pc++) {
+    const head = `case ${pc}:if(steps>=budget)return R.budget(S,${pc},steps);steps++;`;
+    const gs = base + pc;
+    if (pc === nslots || code.op[gs] === OP_END) {
+      precise.push(head + `return R.invalid(S,${pc},steps,${JSON.stringify(`execution ran past the end of the program at pc ${pc} (missing exit?)`)});`);
+      continue;
+    }
+    const k = idx[pc];
+    if (k < 0 || code.op[gs] === OP_INVALID || code.op[gs] === OP_LDDW_HI) {
+      precise.push(head + `return R.invalid(S,${pc},steps,${JSON.stringify(code.why.get(gs) ?? `invalid instruction at pc ${pc}`)});`);
+      continue;
+    }
+    const insn = insns[k];
+    const kind = insn.spec.kind;
+    const ends = kind === 'ja' || kind === 'exit' || kind === 'jcond' || kind === 'call' || kind === 'callx';
+    precise.push(head + emitInsn(insn, 1, g, true) + (ends ? '' : `pc=${pc + width(insn)};continue;`));
+  }
+  return `${PRELUDE}
+return function prog${program}(S,entry,depth0,depthStart){
+let ${REG_DECL};
+let steps=S.steps,pc=entry,depth=depthStart,fast=true,k=0,ct=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
+const budget=S.budget,M=S.memory,FS=S.frames,SH=S.stackHi,SL=S.stackLo,SDV=S.stackDv;
+let sh=SH[depth],sl=SL[depth],sdv=SDV[depth],dv=sdv;
+for(;;){
+if(fast){switch(pc){
+${fast.join('\n')}
+default:break;}}
+switch(pc){
+${precise.join('\n')}
+default:return R.invalid(S,pc,steps+1,"jump to pc "+pc+", outside the program");}
+}};`;
+}
+
+/** Compiles the program set; an error string when the program set cannot be compiled (a bug, never user input). */
+export function compileJit(insns: readonly Insn[], opts: VmOptions = {}): JitProgram | { error: string } {
+  const t0 = performance.now();
+  const machine = new Machine(insns, opts);
+  const code = predecode(machine.programs, (i, p) => machine.lddwValue(i, p));
+  const rt: JitRuntime = makeRuntime(machine, opts.helpers ?? DEFAULT_HELPERS, (p) => code.base[p + 1] - 1 - code.base[p]);
+  let mainSource = '';
+  try {
+    machine.programs.forEach((p, i) => {
+      const src = generate(p, i, code);
+      if (i === 0) mainSource = src;
+      const factory = new Function('R', src) as (r: JitRuntime) => JitState['fns'][number];
+      rt.state.fns.push(factory(rt));
+    });
+  } catch (e) {
+    return { error: `JIT code generation failed: ${(e as Error).message}` };
+  }
+  const compileMs = performance.now() - t0;
+  return {
+    compileMs,
+    source: mainSource,
+    machine,
+    run: (args?: RunArgs): RunResult => rt.run(args),
+  };
+}
+
+/** Compiles and runs once. A compile error (a JIT bug) is reported as an 'invalid' fault at pc 0. */
+export function runJit(insns: readonly Insn[], args?: RunArgs, opts?: VmOptions): RunResult {
+  const p = compileJit(insns, opts);
+  if ('error' in p) return { steps: 0, output: [], fault: { kind: 'invalid', pc: 0, message: p.error } };
+  return p.run(args);
+}
