@@ -43,6 +43,10 @@ export interface HelperContext {
   random(): number;
   /** A fault at the calling pc. */
   fault(kind: FaultKind, message: string): VmFault;
+  /** A memory fault at the calling pc, described by Memory.fault. */
+  memFaultHere(addr: bigint, size: number, write: boolean): VmFault;
+  /** Number of programs in the program set (main + VmOptions.programs). */
+  readonly programCount: number;
 }
 
 export type HelperImpl = (ctx: HelperContext, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => HelperResult;

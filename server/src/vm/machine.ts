@@ -167,6 +167,14 @@ export class Machine implements HelperContext {
     return { kind, pc: this.pc, message };
   }
 
+  get programCount(): number {
+    return this.programs.length;
+  }
+
+  memFaultHere(addr: bigint, size: number, write: boolean): VmFault {
+    return this.memFault(this.pc, addr, size, write);
+  }
+
   /** A memory fault at `pc` from Memory.fault's description. */
   memFault(pc: number, addr: bigint, size: number, write: boolean): VmFault {
     const f = this.memory.fault(addr, size, write);
