@@ -7,12 +7,15 @@
  */
 import { Insn, layout, mkInsn } from '../isa/insn';
 import { OPCODES, OpSpec, specFor } from '../isa/opcodes';
+import type { HelperContext, HelperGenerator, HelperSpec, HelperTable } from './helpers-types';
 
 export type RandCategory = 'alu' | 'mem' | 'jmp' | 'loop' | 'call' | 'fault' | 'budget';
 export const RAND_CATEGORIES: readonly RandCategory[] = ['alu', 'mem', 'jmp', 'loop', 'call', 'fault', 'budget'];
 
 export interface RandProgram {
   insns: Insn[];
+  /** Tail-call targets (VmOptions.programs), reached through RAND_HELPER.tail. */
+  programs: Insn[][];
   mem: Uint8Array;
   /** A deliberately small budget for the 'budget' category. */
   budget?: number;
@@ -25,10 +28,61 @@ export interface RandOptions {
   category?: RandCategory;
   /** Approximate number of body units (default 12..40). */
   units?: number;
-  /** Helper ids the program may call (the caller supplies their implementations). */
-  helpers?: readonly number[];
-  /** Helper id of a bpf_loop-like helper (r1 = count, r2 = callback, r3 = ctx); none by default. */
-  loopHelper?: number;
+  /** Emit calls to the RAND_HELPER helpers (run with `randHelpers()`); default true. */
+  helpers?: boolean;
+}
+
+/** Ids of the helpers random programs call; far from the kernel's ids so they never clash. */
+export const RAND_HELPER = { ret1: 5, write: 0x7f01, maybeFault: 0x7f02, loop: 0x7f03, tail: 0x7f04, print: 0x7f05 } as const;
+
+function* loopHelper(ctx: HelperContext, n: bigint, fn: bigint, data: bigint): HelperGenerator {
+  const f = ctx.funcAt(fn);
+  if (!f) return BigInt.asUintN(64, -22n);
+  const count = Number(n < 8n ? n : 8n);
+  let i = 0;
+  for (; i < count; i++) {
+    const r = yield { program: f.program, pc: f.pc, args: [BigInt(i), data] };
+    if (r === 1n) { i++; break; }
+  }
+  return BigInt(i);
+}
+
+/**
+ * Deterministic helpers for random programs: return r1 (id 5, as the
+ * conformance suite), write 8 bytes, fault on request, a bpf_loop-like
+ * callback driver, a tail call to programs[r2 % n], a printk-like output.
+ */
+export function randHelpers(programs: number): HelperTable {
+  const specs: HelperSpec[] = [
+    { id: RAND_HELPER.ret1, name: 'rand_ret1', signature: 'u64 ret1(u64 a)', impl: (_c, r1) => r1 },
+    {
+      id: RAND_HELPER.write, name: 'rand_write', signature: 'long write(void *dst, u64 v)',
+      impl: (c, r1, r2) => {
+        const b = new Uint8Array(8);
+        new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, r2), true);
+        return c.memory.write(r1, b) ? 0n : BigInt.asUintN(64, -14n);
+      },
+    },
+    {
+      id: RAND_HELPER.maybeFault, name: 'rand_maybe_fault', signature: 'u64 maybe_fault(u64 a)',
+      impl: (c, r1) => ((r1 & 7n) === 0n ? c.fault('helper', `rand_maybe_fault: ${r1} is a multiple of 8`) : r1 * 3n),
+    },
+    { id: RAND_HELPER.loop, name: 'rand_loop', signature: 'long loop(u32 n, void *fn, void *ctx)', impl: (c, r1, r2, r3) => loopHelper(c, r1, r2, r3) },
+    {
+      id: RAND_HELPER.tail, name: 'rand_tail', signature: 'long tail(void *ctx, u32 index)',
+      impl: (c, _r1, r2) => {
+        if (programs === 0 || c.tailCalls >= 33) return BigInt.asUintN(64, -2n);
+        c.tailCalls++;
+        c.pendingTailCall = 1 + Number(r2 % BigInt(programs));
+        return 0n;
+      },
+    },
+    {
+      id: RAND_HELPER.print, name: 'rand_print', signature: 'long print(u64 v)',
+      impl: (c, r1) => { c.output.push({ kind: 'printk', pc: c.pc, text: `v=${r1}` }); return 0n; },
+    },
+  ];
+  return new Map(specs.map((h) => [h.id, h]));
 }
 
 /** mulberry32: small, fast, good enough for test generation. */
@@ -80,7 +134,7 @@ class Gen {
   items: Item[] = [];
   labels: number[] = [];
   private funcs: { label: number; body: Item[] }[] = [];
-  constructor(readonly r: Rng, readonly cat: RandCategory, readonly opts: RandOptions) {}
+  constructor(readonly r: Rng, readonly cat: RandCategory, readonly opts: RandOptions, readonly progs = 0) {}
 
   newLabel(): number { this.labels.push(-1); return this.labels.length - 1; }
   emit(s: OpSpec, f: Partial<Insn> = {}, target?: number): void {
@@ -164,8 +218,17 @@ class Gen {
   cond(target: number): void {
     const s = this.r.pick(JCOND_SPECS);
     const f: Partial<Insn> = { dst: this.r.chance(0.9) ? this.reg() : this.r.pick([6, 7, 10]) };
-    if (s.srcReg) f.src = this.reg();
+    if (s.srcReg) f.src = this.r.chance(0.1) ? f.dst : this.reg();
     else f.imm = this.r.chance(0.5) ? this.r.range(-3, 3) : this.r.imm32();
+    if (f.dst !== 6 && f.dst !== 7 && f.dst !== 10 && this.r.chance(0.4)) {
+      // Operands equal or off by one, so boundaries (>= vs >, signed vs unsigned) decide.
+      const v = this.r.imm32();
+      const near = (v + this.r.pick([-1, 0, 0, 1])) | 0;
+      const wide = this.r.chance(0.5);
+      this.emit(spec(wide ? 'mov' : 'mov32', false), { dst: f.dst, imm: v });
+      if (s.srcReg && f.src !== f.dst) this.emit(spec(this.r.chance(0.5) ? 'mov' : 'mov32', false), { dst: f.src, imm: near });
+      else if (!s.srcReg) f.imm = near;
+    }
     this.emit(s, f, target);
   }
 
@@ -210,7 +273,10 @@ class Gen {
         break;
       case 4: this.call(lvl); break;
       case 5: this.lddw(); break;
-      case 6: this.div0(); break;
+      case 6:
+        if (this.cat === 'fault' && this.r.chance(0.05)) this.emit(spec('call kfunc'), { imm: this.r.range(1, 1000) });
+        else this.div0();
+        break;
       default: this.helper(); break;
     }
   }
@@ -258,25 +324,52 @@ class Gen {
   }
 
   helper(): void {
-    const hs = this.opts.helpers ?? [];
-    if (this.opts.loopHelper !== undefined && this.r.chance(0.4)) {
-      const cb = this.newLabel();
-      const saved = this.items;
-      this.items = [];
-      this.block(this.r.range(1, 4), 2);
-      this.emit(spec('mov', false), { dst: 0, imm: this.r.chance(0.8) ? 0 : 1 });
-      this.emit(spec('exit'));
-      this.funcs.push({ label: cb, body: this.items });
-      this.items = saved;
-      this.emit(spec('mov', false), { dst: 1, imm: this.r.range(0, 5) });
-      this.emit(spec('lddw'), { dst: 2, src: 4 }, cb);
-      this.emit(spec('mov', false), { dst: 3, imm: this.r.imm32() });
-      this.emit(spec('mov', false), { dst: 4, imm: 0 });
-      this.emit(spec('call'), { imm: this.opts.loopHelper });
-      return;
+    if (this.opts.helpers === false) { this.alu(); return; }
+    const mov = (d: number, imm: number) => this.emit(spec('mov', false), { dst: d, imm });
+    switch (this.r.int(6)) {
+      case 0: {
+        const cb = this.newLabel();
+        const saved = this.items;
+        this.items = [];
+        this.block(this.r.range(1, 4), 2);
+        mov(0, this.r.chance(0.8) ? 0 : 1);
+        this.emit(spec('exit'));
+        this.funcs.push({ label: cb, body: this.items });
+        this.items = saved;
+        mov(1, this.r.range(0, 5));
+        this.emit(spec('lddw'), { dst: 2, src: 4 }, cb);
+        mov(3, this.r.imm32());
+        this.emit(spec('call'), { imm: RAND_HELPER.loop });
+        return;
+      }
+      case 1: {
+        const onStack = this.r.chance(0.6);
+        this.emit(spec('mov', true), { dst: 1, src: onStack ? 10 : 6 });
+        const bad = this.r.chance(0.05);
+        this.emit(spec('add', false), { dst: 1, imm: onStack ? (bad ? 8 : -this.r.range(8, 64)) : (bad ? MEM_SIZE : this.r.range(0, MEM_SIZE - 8)) });
+        this.emit(spec('mov', true), { dst: 2, src: this.reg() });
+        this.emit(spec('call'), { imm: RAND_HELPER.write });
+        return;
+      }
+      case 2:
+        if (this.cat === 'fault' || this.r.chance(0.2)) { this.emit(spec('mov', true), { dst: 1, src: this.reg() }); this.emit(spec('call'), { imm: RAND_HELPER.maybeFault }); }
+        else { mov(1, this.r.imm32() | 1); this.emit(spec('call'), { imm: RAND_HELPER.maybeFault }); }
+        return;
+      case 3:
+        if (this.progs > 0 && this.r.chance(0.5)) { mov(2, this.r.range(0, 3)); this.emit(spec('call'), { imm: RAND_HELPER.tail }); return; }
+        this.emit(spec('mov', true), { dst: 1, src: this.reg() });
+        this.emit(spec('call'), { imm: RAND_HELPER.print });
+        return;
+      case 4:
+        this.emit(spec('mov', true), { dst: 8, src: this.reg() });
+        this.emit(spec('mov', false), { dst: 8, imm: RAND_HELPER.ret1 });
+        this.emit(spec('mov', true), { dst: 1, src: this.reg() });
+        this.emit(spec('callx'), { dst: 8 });
+        return;
+      default:
+        this.emit(spec('mov', true), { dst: 1, src: this.reg() });
+        this.emit(spec('call'), { imm: RAND_HELPER.ret1 });
     }
-    if (hs.length === 0) { this.alu(); return; }
-    this.emit(spec('call'), { imm: this.r.pick(hs) });
   }
 
   /** The whole program: prologue, body, r0 = fold of registers, exit, then the functions. */
@@ -337,11 +430,14 @@ const WEIGHTS: Record<RandCategory, number[]> = {
 export function randomProgram(seed: number, opts: RandOptions = {}): RandProgram {
   const r = new Rng(seed);
   const category = opts.category ?? RAND_CATEGORIES[r.int(RAND_CATEGORIES.length)];
-  const g = new Gen(r, category, opts);
+  const nprogs = category === 'call' || category === 'budget' ? r.int(3) : 0;
+  const g = new Gen(r, category, opts, nprogs);
   const insns = g.program(opts.units ?? r.range(12, 40));
+  const programs: Insn[][] = [];
+  for (let k = 0; k < nprogs; k++) programs.push(new Gen(r, category, opts, nprogs).program(r.range(3, 12)));
   const mem = new Uint8Array(MEM_SIZE);
   for (let i = 0; i < MEM_SIZE; i++) mem[i] = r.int(256);
-  const out: RandProgram = { insns, mem, category, seed };
+  const out: RandProgram = { insns, programs, mem, category, seed };
   if (category === 'budget') out.budget = r.range(5, 2000);
   return out;
 }
