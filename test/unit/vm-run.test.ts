@@ -1,0 +1,238 @@
+/**
+ * Interpreter behaviour beyond arithmetic: faults (memory, invalid, budget,
+ * call depth) and what they name, stepping and breakpoints, frames and stacks,
+ * bpf-to-bpf calls, atomics, bpf_loop callbacks, tail calls, determinism.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assemble } from '../../server/src/asm';
+import { Insn, layout, mkInsn, specFor } from '../../server/src/isa';
+import { MapDef, Vm, runInterp, STACK_SIZE } from '../../server/src/vm';
+
+function asm(text: string): Insn[] {
+  const a = assemble(text, { syntax: 'conformance' });
+  assert.deepEqual(a.diagnostics.map((d) => d.message), []);
+  return a.insns;
+}
+
+test('memory fault names the region, address and size', () => {
+  const r = runInterp(asm('ldxdw %r0, [%r10+0]\nexit'));
+  assert.equal(r.fault?.kind, 'memory');
+  assert.equal(r.fault?.pc, 0);
+  assert.equal(r.fault?.size, 8);
+  assert.equal(r.fault?.region, 'stack of frame 0');
+  const vm = new Vm(asm('exit'));
+  assert.equal(r.fault?.addr, vm.frames()[0].stackBase);
+  assert.match(r.fault!.message, /invalid read of 8 bytes at 0x[0-9a-f]+ at offset 512 of stack of frame 0 .*out of bounds/);
+  assert.equal(r.steps, 1, 'the faulting instruction counts as executed');
+});
+
+test('writes to a read-only ctx fault; mem is writable; NULL is named', () => {
+  const ro = runInterp(asm('stw [%r1+0], 1\nexit'), { ctx: new Uint8Array(8) });
+  assert.equal(ro.fault?.kind, 'memory');
+  assert.equal(ro.fault?.region, 'ctx');
+  assert.match(ro.fault!.message, /invalid write of 4 bytes .* ctx .*read-only/);
+  const rw = runInterp(asm('stw [%r1+0], 1\nldxw %r0, [%r1+0]\nexit'), { mem: new Uint8Array(8) });
+  assert.equal(rw.r0, 1n);
+  const nul = runInterp(asm('mov %r1, 0\nldxb %r0, [%r1+16]\nexit'));
+  assert.match(nul.fault!.message, /NULL pointer dereference/);
+  assert.equal(nul.fault?.addr, 16n);
+  assert.equal(nul.fault?.pc, 1);
+});
+
+test('budget: a runaway loop stops with a budget fault after exactly N instructions', () => {
+  const r = runInterp(asm('mov %r0, 0\nl:\nadd %r0, 1\nja l\nexit'), {}, { budget: 1001 });
+  assert.equal(r.fault?.kind, 'budget');
+  assert.equal(r.steps, 1001);
+  assert.equal(r.fault?.pc, 1);
+  assert.equal(r.fault?.message, 'instruction budget of 1001 exhausted at pc 1 (runaway loop?)');
+  const ok = runInterp(asm('mov %r0, 0\nexit'), {}, { budget: 2 });
+  assert.equal(ok.fault, undefined, 'a program of exactly `budget` instructions completes');
+  assert.equal(ok.r0, 0n);
+  const vm = new Vm(asm('l:\nja l\nexit'), { budget: 50 });
+  assert.equal(vm.run(), 'budget');
+  assert.equal(vm.steps, 50);
+});
+
+test('invalid: jumping into the middle of lddw, running off the end, bad registers', () => {
+  const into = runInterp(asm('ja +1\nlddw %r0, 0x1122334455667788\nexit'));
+  assert.equal(into.fault?.kind, 'invalid');
+  assert.equal(into.fault?.pc, 2);
+  assert.match(into.fault!.message, /second half of the lddw at pc 1/);
+  const off = runInterp(asm('mov %r0, 1'));
+  assert.equal(off.fault?.kind, 'invalid');
+  assert.match(off.fault!.message, /past the end/);
+  const bad = [mkInsn(specFor('mov', true)!, { dst: 11, src: 1 }), mkInsn(specFor('exit')!)];
+  layout(bad);
+  const br = runInterp(bad);
+  assert.equal(br.fault?.kind, 'invalid');
+  assert.match(br.fault!.message, /r11/);
+  const unknown = runInterp(asm('call 99\nexit'));
+  assert.equal(unknown.fault?.kind, 'helper');
+  assert.match(unknown.fault!.message, /helper #99 \(bpf_skc_lookup_tcp\)/);
+});
+
+test('step and breakpoints: stops before a breakpoint pc, not on the pc it resumes from', () => {
+  const p = asm('mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, 3, l\nexit');
+  const vm = new Vm(p);
+  assert.equal(vm.step(), 'step');
+  assert.equal(vm.pc, 1);
+  assert.equal(vm.steps, 1);
+  const bps = new Set([1]);
+  assert.equal(vm.run({ breakpoints: bps }), 'breakpoint', 'leaves pc 1 and comes back to it');
+  assert.equal(vm.pc, 1);
+  assert.equal(vm.reg(0), 1n);
+  assert.equal(vm.run({ breakpoints: bps }), 'breakpoint');
+  assert.equal(vm.reg(0), 2n);
+  assert.equal(vm.run({ maxSteps: 1 }), 'pause');
+  assert.equal(vm.pc, 2);
+  assert.equal(vm.run(), 'exit');
+  assert.equal(vm.done, true);
+  assert.equal(vm.result, 3n);
+  assert.equal(vm.step(), 'exit', 'stepping a finished run reports its end');
+  vm.reset();
+  assert.equal(vm.pc, 0);
+  assert.equal(vm.result, undefined);
+  vm.pause();
+  assert.equal(vm.run(), 'pause');
+  assert.equal(vm.run(), 'exit');
+});
+
+test('bpf-to-bpf calls: frames, separate stacks, r6-r9 preserved, returnPc', () => {
+  const p = asm(`
+mov %r6, 66
+stdw [%r10-8], 11
+call local f
+ldxdw %r1, [%r10-8]
+add %r0, %r1
+exit
+f:
+mov %r6, 7
+stdw [%r10-8], 22
+ldxdw %r0, [%r10-8]
+exit`);
+  const vm = new Vm(p);
+  assert.equal(vm.run({ breakpoints: new Set([9]) }), 'breakpoint');
+  const fs = vm.frames();
+  assert.equal(fs.length, 2);
+  assert.equal(fs[0].pc, 2, 'outer frame is at its call');
+  assert.equal(fs[1].entryPc, 6);
+  assert.equal(fs[1].returnPc, 3);
+  assert.equal(fs[1].stackBase - fs[0].stackBase, 1n << 32n, 'each frame has its own stack region');
+  assert.equal(vm.reg(10), fs[1].stackBase);
+  assert.equal(vm.reg(6), 7n);
+  assert.equal(vm.reg(6, 0), 66n, 'outer frame sees its saved r6');
+  assert.equal(vm.reg(10, 0), fs[0].stackBase);
+  const dv = (f: number) => new DataView(vm.stackBytes(f).buffer, vm.stackBytes(f).byteOffset, STACK_SIZE);
+  assert.equal(dv(0).getBigUint64(STACK_SIZE - 8, true), 11n);
+  assert.equal(dv(1).getBigUint64(STACK_SIZE - 8, true), 22n);
+  assert.equal(vm.run(), 'exit');
+  assert.equal(vm.result, 33n);
+  assert.equal(vm.reg(6), 66n, 'r6 restored after the call');
+});
+
+test('call depth: the 9th frame faults with call-depth', () => {
+  const r = runInterp(asm('call local f\nexit\nf:\ncall local f\nexit'));
+  assert.equal(r.fault?.kind, 'call-depth');
+  assert.equal(r.fault?.pc, 2);
+  assert.match(r.fault!.message, /call depth exceeds 8 frames/);
+  const vm = new Vm(asm('call local f\nexit\nf:\ncall local f\nexit'));
+  vm.run();
+  assert.equal(vm.frames().length, 8);
+  // Seven nested calls (eight frames) are fine.
+  const ok = asm('mov %r1, 6\ncall local f\nexit\nf:\njeq %r1, 0, done\nsub %r1, 1\ncall local f\nadd %r0, 1\nexit\ndone:\nmov %r0, 100\nexit');
+  assert.equal(runInterp(ok).r0, 106n);
+});
+
+test('atomics: fetch forms load the old value, 32-bit ones zero-extend', () => {
+  const r = runInterp(asm(`
+lddw %r1, 0xffffffff00000005
+stxdw [%r10-8], %r1
+mov %r2, -1
+lock fetch add32 [%r10-8], %r2
+ldxdw %r0, [%r10-8]
+jne %r2, 5, bad
+lddw %r3, 0xffffffff00000004
+jne %r0, %r3, bad
+mov %r0, 1
+exit
+bad:
+mov %r0, 0
+exit`));
+  assert.equal(r.r0, 1n, r.fault?.message);
+  const x = runInterp(asm('stdw [%r10-8], 3\nmov %r1, 9\nlock xchg [%r10-8], %r1\nldxdw %r0, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\nexit'));
+  assert.equal(x.r0, 0x903n);
+  const cx = runInterp(asm('stw [%r10-4], 7\nlddw %r0, 0x100000007\nmov %r1, 9\nlock cmpxchg32 [%r10-4], %r1\nldxw %r2, [%r10-4]\nlsh %r0, 8\nor %r0, %r2\nexit'));
+  assert.equal(cx.r0, 0x709n, 'cmpxchg32 compares the low half of r0 and zero-extends the old value into r0');
+});
+
+test('LD_ABS / LD_IND read big-endian from the packet; a miss ends with r0 = 0', () => {
+  const mem = Uint8Array.from([0x12, 0x34, 0x56, 0x78, 0x9a]);
+  const p = [mkInsn(specFor('ldabsh')!, { imm: 1 }), mkInsn(specFor('exit')!)];
+  layout(p);
+  assert.equal(runInterp(p, { mem }).r0, 0x3456n);
+  const q = [mkInsn(specFor('mov', false)!, { dst: 3, imm: 1 }), mkInsn(specFor('ldindw')!, { src: 3, imm: 0 }), mkInsn(specFor('exit')!)];
+  layout(q);
+  assert.equal(runInterp(q, { mem }).r0, 0x3456789an);
+  const miss = [mkInsn(specFor('mov', false)!, { dst: 0, imm: 5 }), mkInsn(specFor('ldabsw')!, { imm: 4 }), mkInsn(specFor('mov', false)!, { dst: 0, imm: 9 }), mkInsn(specFor('exit')!)];
+  layout(miss);
+  const r = runInterp(miss, { mem });
+  assert.equal(r.fault, undefined);
+  assert.equal(r.r0, 0n);
+  assert.equal(r.steps, 2);
+});
+
+test('bpf_loop calls a BPF callback per iteration in a frame of its own', () => {
+  const p = asm(`
+stdw [%r10-8], 0
+mov %r1, 10
+lddw %r2, func[cb]
+mov %r3, %r10
+add %r3, -8
+mov %r4, 0
+call 181
+ldxdw %r1, [%r10-8]
+lsh %r0, 32
+or %r0, %r1
+exit
+cb:
+ldxdw %r3, [%r2+0]
+add %r3, %r1
+stxdw [%r2+0], %r3
+mov %r0, 0
+jne %r1, 6, +1
+mov %r0, 1
+exit`);
+  const vm = new Vm(p);
+  assert.equal(vm.run({ breakpoints: new Set([16]) }), 'breakpoint');
+  const fs = vm.frames();
+  assert.equal(fs.length, 2);
+  assert.equal(fs[1].callback, true);
+  assert.equal(vm.run(), 'exit', vm.fault?.message);
+  // Iterations 0..6 (the callback stops at i = 6): 7 iterations, sum 21.
+  assert.equal(vm.result, (7n << 32n) | 21n);
+});
+
+test('tail calls jump to programs from a prog_array; at most 33', () => {
+  const maps: MapDef[] = [{ type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 4, name: 'jmp',
+    initial: [{ key: Uint8Array.of(1, 0, 0, 0), value: Uint8Array.of(0, 0, 0, 0) }] }];
+  const main = asm('lddw %r2, map[idx:0]\nmov %r3, 1\ncall 12\nmov %r0, 99\nexit');
+  const target = asm('mov %r0, 42\nexit');
+  const r = runInterp(main, {}, { maps, programs: [target] });
+  assert.equal(r.r0, 42n, r.fault?.message);
+  const miss = runInterp(asm('lddw %r2, map[idx:0]\nmov %r3, 2\ncall 12\nexit'), {}, { maps, programs: [target] });
+  assert.equal(miss.r0, BigInt.asUintN(64, -2n), 'an empty slot returns -ENOENT and falls through');
+  // A program that tail-calls itself: 33 tail calls succeed, the 34th falls through.
+  const self = asm('ldxdw %r0, [%r1+0]\nadd %r0, 1\nstxdw [%r1+0], %r0\nlddw %r2, map[idx:0]\nmov %r3, 1\ncall 12\nldxdw %r0, [%r1+0]\nexit');
+  const loop = runInterp(self, { mem: new Uint8Array(8) }, { maps, programs: [self] });
+  assert.equal(loop.r0, 34n, loop.fault?.message);
+});
+
+test('determinism: the same run twice gives the same steps, result and output', () => {
+  const p = asm('call 7\nmov %r6, %r0\ncall 5\nadd %r0, %r6\nexit');
+  const a = runInterp(p, {}, { env: { seed: 99 } });
+  const b = runInterp(p, {}, { env: { seed: 99 } });
+  assert.deepEqual(a, b);
+  const c = runInterp(p, {}, { env: { seed: 100 } });
+  assert.notEqual(a.r0, c.r0);
+});
