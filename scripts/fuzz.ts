@@ -1,0 +1,45 @@
+/**
+ * `npm run fuzz -- [jit] [count] [firstSeed]`: differential fuzzing of the JIT
+ * against the interpreter on random programs (server/src/vm/randprog.ts).
+ * Prints `N passed, N failed`, per-category figures and the first failing
+ * seeds with what differed; exits 1 on any failure.
+ */
+import { diffRandom } from '../server/src/vm/jit-diff';
+
+function main(): number {
+  const args = process.argv.slice(2);
+  const target = args[0] !== undefined && !/^\d+$/.test(args[0]) ? args.shift() : 'jit';
+  if (target !== 'jit') {
+    console.log(`unknown fuzz target '${target}' (known: jit)`);
+    return 2;
+  }
+  const count = Number(args[0] ?? 10_000);
+  const first = Number(args[1] ?? 1);
+  const t0 = Date.now();
+  const cats = new Map<string, { n: number; failed: number; outcomes: Map<string, number> }>();
+  const failures: string[] = [];
+  let failed = 0;
+  for (let seed = first; seed < first + count; seed++) {
+    const d = diffRandom(seed);
+    const c = cats.get(d.category) ?? { n: 0, failed: 0, outcomes: new Map() };
+    c.n++;
+    c.outcomes.set(d.outcome, (c.outcomes.get(d.outcome) ?? 0) + 1);
+    if (!d.same) {
+      c.failed++;
+      failed++;
+      if (failures.length < 10) failures.push(`seed ${seed} (${d.category}): ${d.detail.join('; ')}`);
+    }
+    cats.set(d.category, c);
+  }
+  const secs = (Date.now() - t0) / 1000;
+  console.log(`${count - failed} passed, ${failed} failed (${count} random programs, seeds ${first}..${first + count - 1}, ${secs.toFixed(1)} s)`);
+  console.log('category   programs  failed  outcomes');
+  for (const [name, c] of [...cats].sort()) {
+    const oc = [...c.outcomes].sort().map(([k, v]) => `${k} ${v}`).join(', ');
+    console.log(`${name.padEnd(10)} ${String(c.n).padStart(8)}  ${String(c.failed).padStart(6)}  ${oc}`);
+  }
+  for (const f of failures) console.log(f);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = main();
