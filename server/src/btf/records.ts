@@ -4,7 +4,12 @@
  * here caches or interprets types (that is types.ts); ids outside the blob
  * decode as void.
  */
-import { KIND, type Kind, type RawBtf, blobOf, readString, INT_SIGNED, INT_CHAR, INT_BOOL } from './format';
+import { KIND as KINDS, type Kind, type RawBtf, blobOf as blobOfImp, readString as readStringImp, INT_SIGNED, INT_CHAR, INT_BOOL } from './format';
+
+// Local copies: under tsx every use of an imported binding is a getter call.
+const KIND = KINDS;
+const blobOf = blobOfImp;
+const readString = readStringImp;
 
 export interface BtfMember {
   name: string;

@@ -20,8 +20,15 @@
  * themselves; (e) func protos: same arity and pairwise-compatible params and
  * return types. `compatible()` implements exactly this.
  */
-import { KIND, type Kind, type RawBtf, KIND_NAMES } from './format';
-import { type BtfType, type BtfMember, type BtfTypeOf, decodeType, kindOf, nameOf, word } from './records';
+import { KIND as KINDS, type Kind, type RawBtf, KIND_NAMES, readString as readStringImp } from './format';
+import { type BtfType, type BtfMember, type BtfTypeOf, decodeType as decodeTypeImp, nameOf as nameOfImp, word as wordImp } from './records';
+
+// Local copies: under tsx every use of an imported binding is a getter call.
+const KIND = KINDS;
+const decodeType = decodeTypeImp;
+const nameOf = nameOfImp;
+const word = wordImp;
+const readString = readStringImp;
 
 export interface MemberPathStep {
   /** The containing struct/union id for this step. */
@@ -52,10 +59,88 @@ export class Btf {
   private cache: (BtfType | undefined)[] | undefined;
   private names: (string | undefined)[] | undefined;
   private nameIndex: Map<string, number | number[]> | undefined;
+  private alignCache: Int8Array | undefined;
+  private readonly dv: DataView;
+  private readonly le: boolean;
+  private readonly offsets: Int32Array;
+  private readonly firstId: number;
+  /** This blob's string section as one string (null: not ASCII, decode per string). */
+  private strText: string | null | undefined;
+  /** The base's graph, for split BTF. */
+  readonly base: Btf | undefined;
 
   constructor(raw: RawBtf, opts: BtfOptions = {}) {
     this.raw = raw;
     this.pointerSize = opts.pointerSize ?? 8;
+    this.dv = raw.dv;
+    this.le = raw.littleEndian;
+    this.offsets = raw.offsets;
+    this.firstId = raw.firstId;
+    this.base = raw.base === undefined ? undefined : new Btf(raw.base, opts);
+  }
+
+  /** Word `w` of the record of `id` (fast path for this blob's own ids); 0 for void and bad ids. */
+  private w(id: number, w: number): number {
+    const i = id - this.firstId;
+    if (i >= 0 && i < this.offsets.length) return this.dv.getUint32(this.offsets[i] + 4 * w, this.le);
+    return id > 0 ? word(this.raw, id, w) : 0;
+  }
+
+  // Allocation-free access to the vlen items of a record (members, params,
+  // enumerators, DATASEC entries). `i` must be below vlen(id).
+
+  /** Word `w` of item `i` of `id` (items are 8 bytes for ENUM and FUNC_PROTO, else 12). */
+  item(id: number, i: number, w: number): number {
+    const j = id - this.firstId;
+    if (j >= 0 && j < this.offsets.length) {
+      const o = this.offsets[j];
+      const k = (this.dv.getUint32(o + 4, this.le) >>> 24) & 0x1f;
+      const size = k === KIND.ENUM || k === KIND.FUNC_PROTO ? 8 : 12;
+      return this.dv.getUint32(o + 12 + size * i + 4 * w, this.le);
+    }
+    return this.base !== undefined ? this.base.item(id, i, w) : 0;
+  }
+
+  /**
+   * A string by offset. When this blob's string section is pure ASCII (the
+   * usual case) it is decoded once into one JS string and names are slices of
+   * it; otherwise each string is decoded from the bytes as UTF-8.
+   */
+  str(off: number): string {
+    const rel = off - this.raw.strBase;
+    if (rel < 0) return this.base !== undefined ? this.base.str(off) : '';
+    if (rel >= this.raw.strLen) return '';
+    if (this.strText === undefined) this.strText = asciiSection(this.raw);
+    const t = this.strText;
+    if (t === null) return readString(this.raw, off) ?? '';
+    const end = t.indexOf('\0', rel);
+    return t.substring(rel, end < 0 ? t.length : end);
+  }
+
+  memberName(id: number, i: number): string {
+    return this.str(this.item(id, i, 0));
+  }
+
+  memberType(id: number, i: number): number {
+    return this.item(id, i, 1);
+  }
+
+  memberBitOffset(id: number, i: number): number {
+    const v = this.item(id, i, 2);
+    return this.kflag(id) ? v & 0xffffff : v;
+  }
+
+  memberBitSize(id: number, i: number): number {
+    return this.kflag(id) ? this.item(id, i, 2) >>> 24 : 0;
+  }
+
+  /** Element type and element count of an ARRAY. */
+  arrayType(id: number): number {
+    return this.w(id, 3);
+  }
+
+  arrayLen(id: number): number {
+    return this.w(id, 5);
   }
 
   /** Number of ids including void (ids are 0 .. count-1). */
@@ -64,7 +149,7 @@ export class Btf {
   }
 
   kind(id: number): Kind {
-    return kindOf(this.raw, id);
+    return ((this.w(id, 1) >>> 24) & 0x1f) as Kind;
   }
 
   kindName(id: number): string {
@@ -75,7 +160,7 @@ export class Btf {
     const names = (this.names ??= new Array<string | undefined>(this.raw.count));
     let s = names[id];
     if (s === undefined) {
-      s = nameOf(this.raw, id);
+      s = id > 0 && id < names.length ? this.str(this.w(id, 0)) : nameOf(this.raw, id);
       if (id >= 0 && id < names.length) names[id] = s;
     }
     return s;
@@ -83,15 +168,15 @@ export class Btf {
 
   /** The `size`/`type` word of the record (a size for sized kinds, else a type id). */
   sizeOrType(id: number): number {
-    return word(this.raw, id, 2);
+    return this.w(id, 2);
   }
 
   vlen(id: number): number {
-    return word(this.raw, id, 1) & 0xffff;
+    return this.w(id, 1) & 0xffff;
   }
 
   kflag(id: number): boolean {
-    return word(this.raw, id, 1) >>> 31 === 1;
+    return this.w(id, 1) >>> 31 === 1;
   }
 
   /** The decoded type (cached). Void and ids out of range give kind UNKN. */
@@ -168,8 +253,8 @@ export class Btf {
       case KIND.PTR:
         return this.pointerSize;
       case KIND.ARRAY: {
-        const elem = this.sizeof(word(this.raw, id, 3), depth + 1);
-        return elem === undefined ? undefined : elem * word(this.raw, id, 5);
+        const elem = this.sizeof(this.w(id, 3), depth + 1);
+        return elem === undefined ? undefined : elem * this.w(id, 5);
       }
       case KIND.VAR:
         return this.sizeof(this.sizeOrType(id), depth + 1);
@@ -186,6 +271,15 @@ export class Btf {
   alignof(id: number, depth = 0): number | undefined {
     if (depth > MAX_CHAIN) return undefined;
     id = this.resolve(id);
+    const cache = (this.alignCache ??= new Int8Array(this.raw.count));
+    const c = id > 0 && id < cache.length ? cache[id] : 0;
+    if (c !== 0) return c > 0 ? c : undefined;
+    const a = this.computeAlign(id, depth);
+    if (id > 0 && id < cache.length) cache[id] = a === undefined ? -1 : a;
+    return a;
+  }
+
+  private computeAlign(id: number, depth: number): number | undefined {
     const k = this.kind(id);
     switch (k) {
       case KIND.INT: case KIND.ENUM: case KIND.ENUM64: case KIND.FLOAT:
@@ -193,17 +287,16 @@ export class Btf {
       case KIND.PTR:
         return this.pointerSize;
       case KIND.ARRAY:
-        return this.alignof(word(this.raw, id, 3), depth + 1);
+        return this.alignof(this.w(id, 3), depth + 1);
       case KIND.STRUCT: case KIND.UNION: {
-        const t = this.type(id) as BtfTypeOf<typeof KIND.STRUCT>;
         let max = 1;
-        for (const m of t.members) {
-          const a = this.alignof(m.type, depth + 1);
+        for (let i = 0, n = this.vlen(id); i < n; i++) {
+          const a = this.alignof(this.memberType(id, i), depth + 1);
           if (a === undefined) return undefined;
           if (a > max) max = a;
-          if (m.bitSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
+          if (this.memberBitSize(id, i) === 0 && this.memberBitOffset(id, i) % (8 * a) !== 0) return 1;
         }
-        return t.size % max === 0 ? max : 1;
+        return this.sizeOrType(id) % max === 0 ? max : 1;
       }
       default:
         return undefined;
@@ -292,4 +385,12 @@ export class Btf {
         return false;
     }
   }
+}
+
+const latin1 = new TextDecoder('latin1');
+
+function asciiSection(raw: RawBtf): string | null {
+  const b = raw.bytes.subarray(raw.strStart, raw.strStart + raw.strLen);
+  for (let i = 0; i < b.length; i++) if (b[i] > 127) return null;
+  return latin1.decode(b);
 }

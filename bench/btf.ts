@@ -1,0 +1,97 @@
+/**
+ * BTF benchmark (`npm run bench -- btf [path/to/vmlinux.btf]`): parse + index
+ * time (median of 7) and the heap it adds, and the C dump (vmlinux.h) time
+ * against `bpftool btf dump file X format c` when bpftool is installed.
+ * Prints plain lines to stdout; writes no files.
+ */
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { parseBtf, Btf } from '../server/src/btf';
+import { dumpC } from '../server/src/btf/cprint';
+
+const DEFAULT_BTF = '../shared/kernel/6.18/vmlinux.btf';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+function gc(): boolean {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g === undefined) return false;
+  g();
+  g();
+  return true;
+}
+
+export function benchBtf(args: string[]): void {
+  const path = args[0] ?? DEFAULT_BTF;
+  const bytes = readFileSync(path);
+  console.log(`btf: ${path} (${(bytes.length / 1e6).toFixed(1)} MB)`);
+
+  // Parse + index, median of 7 (after one warm-up run).
+  const times: number[] = [];
+  let keep: Btf | undefined;
+  for (let i = 0; i < 8; i++) {
+    const t0 = performance.now();
+    const r = parseBtf(bytes);
+    if (r.btf === undefined) {
+      console.log(`parse failed: ${JSON.stringify(r.diagnostics.slice(0, 3))}`);
+      return;
+    }
+    keep = new Btf(r.btf);
+    const dt = performance.now() - t0;
+    if (i > 0) times.push(dt);
+  }
+  console.log(`parse+index: median ${median(times).toFixed(1)} ms of 7 (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}); ${keep?.count} types; target <= 40 ms`);
+
+  // Heap added by one parse+index, kept alive.
+  const exact = gc();
+  const before = process.memoryUsage();
+  const held = parseBtf(bytes);
+  const hb = held.btf === undefined ? undefined : new Btf(held.btf);
+  gc();
+  const after = process.memoryUsage();
+  const dHeap = (after.heapUsed - before.heapUsed) / 1e6;
+  const dExt = (after.arrayBuffers - before.arrayBuffers) / 1e6;
+  console.log(`heap added: ${dHeap.toFixed(1)} MB heapUsed + ${dExt.toFixed(1)} MB array buffers (${exact ? 'after global.gc()' : 'no --expose-gc: figures include garbage, run with node --expose-gc for exact numbers'}); target <= 60 MB`);
+
+  // Lazy name index (first lookup) cost, for information.
+  if (hb !== undefined) {
+    const t0 = performance.now();
+    hb.find('task_struct');
+    console.log(`first name lookup (builds the name index): ${(performance.now() - t0).toFixed(1)} ms`);
+  }
+
+  // C dump vs bpftool.
+  const dumps: number[] = [];
+  let first = 0;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    const t0 = performance.now();
+    const r = parseBtf(bytes);
+    out = dumpC(new Btf(r.btf!));
+    const dt = performance.now() - t0;
+    if (i > 0) dumps.push(dt);
+    else first = dt;
+  }
+  const ours = median(dumps);
+  console.log(`C dump (parse + dumpC): median ${ours.toFixed(1)} ms of 7 after one warm-up (first run ${first.toFixed(1)} ms), ${out.length} chars`);
+  const probe = spawnSync('bpftool', ['version'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log('bpftool not installed: no ratio');
+    return;
+  }
+  const bt: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    const r = spawnSync('bpftool', ['btf', 'dump', 'file', path, 'format', 'c'], { stdio: 'ignore' });
+    if (r.status !== 0) {
+      console.log(`bpftool failed (status ${r.status}): no ratio`);
+      return;
+    }
+    bt.push(performance.now() - t0);
+  }
+  const theirs = median(bt);
+  console.log(`bpftool btf dump format c: median ${theirs.toFixed(1)} ms of 7 (process wall time, output to /dev/null); ratio ours/bpftool ${(ours / theirs).toFixed(2)}`);
+}

@@ -1,0 +1,370 @@
+/**
+ * C declaration text for BTF types, spelled the way bpftool spells it: names
+ * made unique with a `___N` suffix in the tag and ordinary-identifier
+ * namespaces, declarators (pointers, arrays, function pointers, qualifiers),
+ * struct/union/enum bodies with explicit padding and packing. It decides
+ * nothing about ordering (cprint.ts does).
+ */
+import { KIND as KINDS } from './format';
+
+// Local copy: under tsx every use of an imported binding is a getter call.
+const KIND = KINDS;
+import type { Btf } from './types';
+
+const TABS: string[] = [''];
+function tabs(n: number): string {
+  while (TABS.length <= n) TABS.push(TABS[TABS.length - 1] + '\t');
+  return TABS[n];
+}
+
+/** Unnamed bitfield types used to spell padding, widest first. */
+const PADS: readonly [string, number][] = [['long', 64], ['int', 32], ['short', 16], ['char', 8]];
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+export class CDecl {
+  /** Resolved (deduplicated) names per id; undefined until first printed. */
+  private readonly names: (string | undefined)[];
+  private readonly tagCount = new Map<string, number>();
+  private readonly identCount = new Map<string, number>();
+
+  constructor(private readonly btf: Btf, private readonly exactLayout: boolean) {
+    this.names = new Array<string | undefined>(btf.count);
+  }
+
+  private uniq(id: number, counts: Map<string, number>): string {
+    const known = this.names[id];
+    if (known !== undefined) return known;
+    const orig = this.btf.name(id);
+    let s = orig;
+    if (orig !== '') {
+      const n = (counts.get(orig) ?? 0) + 1;
+      counts.set(orig, n);
+      if (n > 1) s = `${orig}___${n}`;
+    }
+    if (id >= 0 && id < this.names.length) this.names[id] = s;
+    return s;
+  }
+
+  printedName(id: number): string | undefined {
+    return this.names[id];
+  }
+
+  /** Name of a struct/union/enum/fwd (tag namespace). */
+  tagName(id: number): string {
+    return this.uniq(id, this.tagCount);
+  }
+
+  /** Name of a typedef (ordinary identifiers, shared with enumerators). */
+  identName(id: number): string {
+    return this.uniq(id, this.identCount);
+  }
+
+  /** `__builtin_va_list` is the compiler's own: never redefined. */
+  skipTypedef(id: number): boolean {
+    return this.btf.name(id) === '__builtin_va_list';
+  }
+
+  structRef(id: number): string {
+    const kw = this.btf.kind(id) === KIND.UNION ? 'union' : 'struct';
+    const n = this.tagName(id);
+    return n === '' ? kw : `${kw} ${n}`;
+  }
+
+  fwdRef(id: number): string {
+    return `${this.btf.kflag(id) ? 'union' : 'struct'} ${this.tagName(id)}`;
+  }
+
+  enumRef(id: number): string {
+    const n = this.tagName(id);
+    return n === '' ? 'enum' : `enum ${n}`;
+  }
+
+  typedefDef(id: number, lvl: number): string {
+    return 'typedef ' + this.declText(this.btf.sizeOrType(id), this.identName(id), lvl);
+  }
+
+  enumDef(id: number, lvl: number): string {
+    const b = this.btf;
+    const k = b.kind(id);
+    let s = this.enumRef(id);
+    const n = b.vlen(id);
+    if ((k !== KIND.ENUM && k !== KIND.ENUM64) || n === 0) return s;
+    s += ' {';
+    const pfx = '\n' + tabs(lvl + 1);
+    const wide = k === KIND.ENUM64;
+    const signed = b.kflag(id);
+    const suffix = wide ? (signed ? 'LL' : 'ULL') : '';
+    let fits32 = true;
+    for (let i = 0; i < n; i++) {
+      const vname = b.str(b.item(id, i, 0));
+      const dup = (this.identCount.get(vname) ?? 0) + 1;
+      this.identCount.set(vname, dup);
+      const name = dup > 1 ? `${vname}___${dup}` : vname;
+      const lo = b.item(id, i, 1);
+      let value: string;
+      if (!wide) {
+        value = String(signed ? lo | 0 : lo);
+      } else {
+        const hi = b.item(id, i, 2);
+        if (hi === 0 && (!signed || lo < 0x80000000)) value = String(lo);
+        else if (signed && hi === 0xffffffff && lo >= 0x80000000) value = String((lo | 0));
+        else {
+          fits32 = false;
+          const v = (BigInt(hi) << 32n) | BigInt(lo);
+          value = String(signed ? BigInt.asIntN(64, v) : v);
+        }
+        if (!signed && hi !== 0) fits32 = false;
+      }
+      s += `${pfx}${name} = ${value}${suffix},`;
+    }
+    s += '\n' + tabs(lvl) + '}';
+    if (this.exactLayout) {
+      // A C enum is int-sized unless its values need more; BTF keeps the real size.
+      const size = b.sizeOrType(id);
+      if (size === 1) s += ' __attribute__((mode(byte)))';
+      else if (size === 2) s += ' __attribute__((mode(HI)))';
+      else if (size === 8 && fits32) s += ' __attribute__((mode(word)))';
+    }
+    return s;
+  }
+
+  /**
+   * Packed when the natural layout cannot reproduce BTF's: a non-bitfield
+   * member off its type's alignment, or a size that is not a multiple of the
+   * struct's alignment.
+   */
+  isPacked(id: number): boolean {
+    const b = this.btf;
+    let max = 1;
+    for (let i = 0, n = b.vlen(id); i < n; i++) {
+      const a = b.alignof(b.memberType(id, i)) ?? 1;
+      if (a > max) max = a;
+      if (b.memberBitSize(id, i) === 0 && b.memberBitOffset(id, i) % (8 * a) !== 0) return true;
+    }
+    return b.sizeOrType(id) % max !== 0;
+  }
+
+  structDef(id: number, lvl: number): string {
+    const b = this.btf;
+    const k = b.kind(id);
+    if (k !== KIND.STRUCT && k !== KIND.UNION) return this.structRef(id);
+    const isStruct = k === KIND.STRUCT;
+    const packed = this.isPacked(id);
+    const size = b.sizeOrType(id);
+    const n = b.vlen(id);
+    let s = this.structRef(id) + ' {';
+    let off = 0;
+    let prevBitfield = false;
+    const ind = '\n' + tabs(lvl + 1);
+    let maxMember = 0;
+    for (let i = 0; i < n; i++) {
+      const bits = b.memberBitSize(id, i);
+      const mtype = b.memberType(id, i);
+      const moff = b.memberBitOffset(id, i);
+      const align = packed ? 1 : b.alignof(mtype) ?? 1;
+      s += this.padding(off, moff, align, prevBitfield && bits !== 0, lvl + 1);
+      s += ind + this.declText(mtype, b.memberName(id, i), lvl + 1);
+      if (bits !== 0) {
+        s += ': ' + bits;
+        off = moff + bits;
+        prevBitfield = true;
+      } else {
+        off = moff + Math.max(0, b.sizeof(mtype) ?? 0) * 8;
+        prevBitfield = false;
+      }
+      if (off > maxMember) maxMember = off;
+      s += ';';
+    }
+    if (isStruct) s += this.padding(off, size * 8, packed ? 1 : b.alignof(id) ?? 1, false, lvl + 1);
+    s += n > 0 || size > 0 ? '\n' + tabs(lvl) + '}' : '}';
+    if (packed) s += ' __attribute__((packed))';
+    else if (this.exactLayout && !isStruct && size * 8 > roundUp(maxMember, 8 * (b.alignof(id) ?? 1))) {
+      // A union larger than its members (declared __aligned(N)): only the alignment can say so.
+      s += ` __attribute__((aligned(${size & -size})))`;
+    }
+    return s;
+  }
+
+  /**
+   * Unnamed bitfields that move from bit `cur` to bit `next`. The widest type
+   * whose natural boundary does not pass `next` is chosen; the compiler's own
+   * alignment covers a hole when the next member would land there anyway,
+   * else a `type: 0` marker (or, between bitfields, `type: bits`) forces it.
+   */
+  padding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): string {
+    if (cur >= next) return '';
+    let s = '';
+    const ind = '\n' + tabs(lvl);
+    let i = 0;
+    let aligned = 0;
+    for (; i < PADS.length; i++) {
+      aligned = roundUp(cur, PADS[i][1]);
+      if (aligned <= next) break;
+    }
+    if (i === PADS.length) i = PADS.length - 1;
+    let [type, width] = PADS[i];
+    if (aligned > cur && aligned <= next) {
+      if (inBitfield || (aligned === next && roundUp(cur, nextAlign * 8) !== aligned) || (aligned !== next && next - aligned <= aligned - cur)) {
+        s += `${ind}${type}: ${inBitfield ? aligned - cur : 0};`;
+      }
+      cur = aligned;
+    }
+    while (cur < next) {
+      const bits = Math.min(next - cur, width);
+      if (bits === width) {
+        s += `${ind}${type}: ${width};`;
+        cur += bits;
+        continue;
+      }
+      for (let j = PADS.length - 1; j >= 0; j--) {
+        if (PADS[j][1] < bits) continue;
+        [type, width] = PADS[j];
+        s += `${ind}${type}: ${bits};`;
+        break;
+      }
+      cur += bits;
+    }
+    return s;
+  }
+
+  /**
+   * The declaration of `fname` with type `id`: the chain of pointers, arrays,
+   * function prototypes and qualifiers from `id` down to a named base type,
+   * written inside-out as C requires.
+   */
+  declText(id: number, fname: string, lvl: number): string {
+    const chain: number[] = [];
+    const b = this.btf;
+    for (let guard = 0; ; guard++) {
+      if (guard > 256) {
+        chain.push(0);
+        break;
+      }
+      chain.push(id);
+      if (id === 0) break;
+      const k = b.kind(id);
+      if (k === KIND.PTR || k === KIND.CONST || k === KIND.VOLATILE || k === KIND.RESTRICT || k === KIND.TYPE_TAG || k === KIND.FUNC_PROTO) {
+        id = b.sizeOrType(id);
+      } else if (k === KIND.TYPEDEF && this.exactLayout && this.skipTypedef(id)) {
+        // The kernel's __builtin_va_list (24 bytes on x86-64) is not BPF's (8 bytes): spell it out.
+        chain.pop();
+        id = b.sizeOrType(id);
+      } else if (k === KIND.ARRAY) {
+        id = b.arrayType(id);
+      } else {
+        break;
+      }
+    }
+    const pos = { n: chain.length };
+    return this.chainText(chain, pos, fname, lvl);
+  }
+
+  private isMod(id: number): boolean {
+    const k = this.btf.kind(id);
+    return id !== 0 && (k === KIND.CONST || k === KIND.VOLATILE || k === KIND.RESTRICT);
+  }
+
+  /** Qualifiers just outside the base type, printed before it ("const int"). */
+  private leadingMods(chain: number[], pos: { n: number }): string {
+    let s = '';
+    while (pos.n > 0 && this.isMod(chain[pos.n - 1])) {
+      const k = this.btf.kind(chain[--pos.n]);
+      s += k === KIND.CONST ? 'const ' : k === KIND.VOLATILE ? 'volatile ' : 'restrict ';
+    }
+    return s;
+  }
+
+  /** Qualifiers on an array or function type mean nothing in C: dropped. */
+  private dropMods(chain: number[], pos: { n: number }): void {
+    while (pos.n > 0 && this.isMod(chain[pos.n - 1])) pos.n--;
+  }
+
+  private chainText(chain: number[], pos: { n: number }, fname: string, lvl: number): string {
+    const b = this.btf;
+    let s = '';
+    let afterPtr = true;
+    while (pos.n > 0) {
+      const id = chain[--pos.n];
+      if (id === 0) {
+        s += this.leadingMods(chain, pos) + 'void';
+        afterPtr = false;
+        continue;
+      }
+      const k = b.kind(id);
+      switch (k) {
+        case KIND.INT: case KIND.FLOAT:
+          s += this.leadingMods(chain, pos) + b.name(id);
+          break;
+        case KIND.STRUCT: case KIND.UNION:
+          s += this.leadingMods(chain, pos) + (b.name(id) === '' ? this.structDef(id, lvl) : this.structRef(id));
+          break;
+        case KIND.ENUM: case KIND.ENUM64:
+          s += this.leadingMods(chain, pos) + (b.name(id) === '' ? this.enumDef(id, lvl) : this.enumRef(id));
+          break;
+        case KIND.FWD:
+          s += this.leadingMods(chain, pos) + this.fwdRef(id);
+          break;
+        case KIND.TYPEDEF:
+          s += this.leadingMods(chain, pos) + this.identName(id);
+          break;
+        case KIND.PTR:
+          s += afterPtr ? '*' : ' *';
+          break;
+        case KIND.VOLATILE:
+          s += ' volatile';
+          break;
+        case KIND.CONST:
+          s += ' const';
+          break;
+        case KIND.RESTRICT:
+          s += ' restrict';
+          break;
+        case KIND.TYPE_TAG:
+          s += this.leadingMods(chain, pos) + ` __attribute__((btf_type_tag("${b.name(id)}")))`;
+          break;
+        case KIND.ARRAY: {
+          const n = b.arrayLen(id);
+          this.dropMods(chain, pos);
+          if (pos.n === 0) return s + nameText(fname, afterPtr) + `[${n}]`;
+          const multidim = b.kind(chain[pos.n - 1]) === KIND.ARRAY;
+          if (fname !== '' && !afterPtr) s += ' ';
+          if (!multidim) s += '(';
+          s += this.chainText(chain, pos, fname, lvl);
+          if (!multidim) s += ')';
+          return s + `[${n}]`;
+        }
+        case KIND.FUNC_PROTO: {
+          this.dropMods(chain, pos);
+          if (pos.n > 0) s += ' (' + this.chainText(chain, pos, fname, lvl) + ')';
+          else s += nameText(fname, afterPtr);
+          const np = b.vlen(id);
+          if (np === 0 || (np === 1 && b.item(id, 0, 1) === 0)) return s + '(void)';
+          s += '(';
+          for (let i = 0; i < np; i++) {
+            if (i > 0) s += ', ';
+            const pt = b.item(id, i, 1);
+            if (i === np - 1 && pt === 0) {
+              s += '...';
+              break;
+            }
+            s += this.declText(pt, b.str(b.item(id, i, 0)), lvl);
+          }
+          return s + ')';
+        }
+        default:
+          s += `/* unexpected ${b.kindName(id)} [${id}] */ void`;
+          break;
+      }
+      afterPtr = k === KIND.PTR;
+    }
+    return s + nameText(fname, afterPtr);
+  }
+}
+
+function nameText(fname: string, afterPtr: boolean): string {
+  if (fname === '') return '';
+  return afterPtr ? fname : ' ' + fname;
+}

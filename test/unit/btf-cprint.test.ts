@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync, spawn } from 'node:child_process';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseBtf, Btf, KIND } from '../../server/src/btf';
+import { dumpC, dumpCNamed } from '../../server/src/btf/cprint';
+import { BtfBuilder } from '../../server/src/btf/write';
+
+const VMLINUX = '../shared/kernel/6.18/vmlinux.btf';
+
+function hasClang(): boolean {
+  return spawnSync('clang', ['--version']).status === 0;
+}
+
+/**
+ * `_Static_assert` lines for every named struct/union: its size, and the
+ * offset of every named non-bitfield member (members of anonymous structs and
+ * unions by their own name, as C allows). The message names the struct.
+ */
+export function layoutAsserts(b: Btf, printedName: (id: number) => string | undefined): string[] {
+  const lines: string[] = [];
+  for (let id = 1; id < b.count; id++) {
+    const k = b.kind(id);
+    if (k !== KIND.STRUCT && k !== KIND.UNION) continue;
+    const n = printedName(id);
+    if (n === undefined || n === '') continue;
+    const tag = `${k === KIND.UNION ? 'union' : 'struct'} ${n}`;
+    lines.push(`_Static_assert(sizeof(${tag}) == ${b.sizeOrType(id)}, "${n}");`);
+    const walk = (sid: number, base: number): void => {
+      for (const m of b.members(sid)) {
+        if (m.name === '') {
+          const rk = b.kind(b.resolve(m.type));
+          if (rk === KIND.STRUCT || rk === KIND.UNION) walk(b.resolve(m.type), base + m.bitOffset);
+          continue;
+        }
+        if (m.bitSize !== 0) continue;
+        lines.push(`_Static_assert(__builtin_offsetof(${tag}, ${m.name}) == ${(base + m.bitOffset) / 8}, "${n}");`);
+      }
+    };
+    walk(id, 0);
+  }
+  return lines;
+}
+
+/** Compile header + asserts in parallel chunks with clang -fsyntax-only; return the failing assert messages. */
+async function failedAsserts(header: string, asserts: string[], dir: string): Promise<string[]> {
+  const hpath = join(dir, 'vmlinux.h');
+  writeFileSync(hpath, header);
+  const jobs = Math.max(1, Math.min(8, cpus().length));
+  const per = Math.ceil(asserts.length / jobs);
+  const runs: Promise<string>[] = [];
+  for (let j = 0; j < jobs; j++) {
+    const c = join(dir, `chk${j}.c`);
+    writeFileSync(c, `#include "vmlinux.h"\n${asserts.slice(j * per, (j + 1) * per).join('\n')}\n`);
+    runs.push(new Promise((resolve) => {
+      const p = spawn('clang', ['-target', 'bpf', '-fsyntax-only', '-ferror-limit=0', '-Wno-everything', c]);
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      p.on('close', () => resolve(err));
+    }));
+  }
+  const errs = (await Promise.all(runs)).join('\n');
+  const fails: string[] = [];
+  const other: string[] = [];
+  for (const line of errs.split('\n')) {
+    const m = /error: static_assert failed(?: due to requirement '.*')? "(.*)"|error: static assertion failed.*: (.*)$/.exec(line);
+    if (m) fails.push(m[1] ?? m[2]);
+    else if (/ error: /.test(line)) other.push(line);
+  }
+  assert.deepEqual(other.slice(0, 10), [], 'the header compiles');
+  return fails;
+}
+
+test('small hand-built BTF prints as compilable C with exact layout', (t) => {
+  const bb = new BtfBuilder();
+  const int = bb.addInt('int', 4, { signed: true });
+  const char = bb.addInt('char', 1, { signed: true, char: true });
+  const e = bb.addEnum('small', 1, [{ name: 'S0', value: 0 }, { name: 'S1', value: 1 }]);
+  const fp = bb.addPtr(bb.addFuncProto(int, [{ name: '', type: char }, { name: '', type: 0 }]));
+  const arr = bb.addArray(bb.addPtr(char), int, 4);
+  const s = bb.addStruct('s', 56, [
+    { name: 'c', type: char, bitOffset: 0 },
+    { name: 'e', type: e, bitOffset: 8 },
+    { name: 'cb', type: fp, bitOffset: 64 },
+    { name: 'names', type: arr, bitOffset: 128 },
+    { name: 'f', type: int, bitOffset: 384 + 3, bitSize: 5 },
+  ]);
+  bb.addTypedef('s_t', s);
+  const b = new Btf(parseBtf(bb.encode()).btf!);
+  const h = dumpC(b);
+  assert.match(h, /enum small \{\n\tS0 = 0,\n\tS1 = 1,\n\} __attribute__\(\(mode\(byte\)\)\);/);
+  assert.match(h, /\tint \(\*cb\)\(char, \.\.\.\);/);
+  assert.match(h, /\tchar \*names\[4\];/);
+  assert.match(h, /typedef struct s s_t;/);
+  assert.ok(h.indexOf('enum small {') < h.indexOf('struct s {'), 'enum defined before use');
+  if (!hasClang()) { console.log('SKIP: clang not installed'); t.skip('clang missing'); return; }
+  const dir = mkdtempSync(join(tmpdir(), 'btfc-'));
+  try {
+    const c = join(dir, 'a.c');
+    writeFileSync(c, `${h}\n${layoutAsserts(b, (id) => b.name(id)).join('\n')}\n`);
+    const r = spawnSync('clang', ['-target', 'bpf', '-fsyntax-only', c], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('vmlinux.h: every struct size and member offset matches BTF under clang -target bpf', async (t) => {
+  if (!existsSync(VMLINUX)) { console.log(`SKIP: ${VMLINUX} missing`); t.skip('vmlinux.btf missing'); return; }
+  if (!hasClang()) { console.log('SKIP: clang not installed'); t.skip('clang missing'); return; }
+  const b = new Btf(parseBtf(readFileSync(VMLINUX)).btf!);
+  const { text, printedName } = dumpCNamed(b);
+  const asserts = layoutAsserts(b, printedName);
+  const dir = mkdtempSync(join(tmpdir(), 'btfc-'));
+  try {
+    const fails = await failedAsserts(text, asserts, dir);
+    const structs = new Set(fails);
+    console.log(`vmlinux.h: ${asserts.length} size/offset checks, ${fails.length} failed in ${structs.size} structs`);
+    assert.deepEqual([...structs].slice(0, 20), []);
+    // A check that can fail: a wrong size must be caught.
+    const wrong = await failedAsserts(text, ['_Static_assert(sizeof(struct task_struct) == 1, "task_struct");'], dir);
+    assert.deepEqual(wrong, ['task_struct']);
+    if (process.env.BTF_CHECK_BPFTOOL && spawnSync('bpftool', ['version']).status === 0) {
+      const theirs = spawnSync('bpftool', ['btf', 'dump', 'file', VMLINUX, 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
+      const tf = await failedAsserts(theirs, asserts, dir);
+      console.log(`bpftool's vmlinux.h: ${tf.length} failed checks in ${new Set(tf).size} structs`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
