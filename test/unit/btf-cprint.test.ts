@@ -23,6 +23,16 @@ export function layoutAsserts(b: Btf, printedName: (id: number) => string | unde
   const lines: string[] = [];
   for (let id = 1; id < b.count; id++) {
     const k = b.kind(id);
+    if (k === KIND.TYPEDEF) {
+      // typedef struct { ... } name_t: checked through the typedef.
+      const target = b.sizeOrType(id);
+      const tk = b.kind(target);
+      const n = printedName(id);
+      if ((tk === KIND.STRUCT || tk === KIND.UNION) && b.name(target) === '' && n) {
+        lines.push(`_Static_assert(sizeof(${n}) == ${b.sizeOrType(target)}, "${n}");`);
+      }
+      continue;
+    }
     if (k !== KIND.STRUCT && k !== KIND.UNION) continue;
     const n = printedName(id);
     if (n === undefined || n === '') continue;

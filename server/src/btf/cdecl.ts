@@ -179,12 +179,20 @@ export class CDecl {
       s += ';';
     }
     if (isStruct) s += this.padding(off, size * 8, packed ? 1 : b.alignof(id) ?? 1, false, lvl + 1);
+    // A union larger than its members (declared __aligned(N), or members BTF lost).
+    let unionAlign = 0;
+    if (this.exactLayout && !isStruct && size * 8 > roundUp(maxMember, 8 * (b.alignof(id) ?? 1))) {
+      if (size <= 8) {
+        // An unnamed bitfield as wide as the union sets its size without a name.
+        const pad = PADS[PADS.length - 1 - Math.ceil(Math.log2(size))];
+        s += `\n${tabs(lvl + 1)}${pad[0]}: ${size * 8};`;
+      } else {
+        unionAlign = size & -size;
+      }
+    }
     s += n > 0 || size > 0 ? '\n' + tabs(lvl) + '}' : '}';
     if (packed) s += ' __attribute__((packed))';
-    else if (this.exactLayout && !isStruct && size * 8 > roundUp(maxMember, 8 * (b.alignof(id) ?? 1))) {
-      // A union larger than its members (declared __aligned(N)): only the alignment can say so.
-      s += ` __attribute__((aligned(${size & -size})))`;
-    }
+    else if (unionAlign > 0) s += ` __attribute__((aligned(${unionAlign})))`;
     return s;
   }
 
