@@ -5,3 +5,7 @@
 export * from './types';
 export * from './elf64';
 export * from './write';
+export * from './sections';
+export * from './maps';
+export * from './btfext';
+export * from './object';
