@@ -11,6 +11,7 @@ import type { Pending } from './pending';
 import { parseConformance } from './parse-conformance';
 import { parseLlvm } from './parse-llvm';
 import { sel } from './select';
+import { formatInsn } from './format';
 import { detectSyntax } from './detect';
 import type { AsmDiagnostic, AsmOptions, AsmResult, SourceRange, Syntax } from './types';
 
@@ -94,6 +95,15 @@ export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
     if (rest[0].kind === 'ident' && rest[0].text.startsWith('.')) {
       diagnostics.push(...handleDirective(rest));
       continue;
+    }
+    if (pre.bytes && rest.length === 3 && rest[1].text === 'unknown' && rest[0].text === '<') {
+      const p = fromBytes(pre.bytes);
+      if (p) {
+        err(k, rest[0].s, rest[2].e, `llvm-objdump could not print this instruction; assembled from its raw bytes as '${formatInsn({ ...p, pc } as Insn, { syntax })}'`, 'warning');
+        items.push({ p, line: k, pc, s: rest[0].s, e: rest[2].e });
+        pc += p.spec.kind === 'lddw' ? 2 : 1;
+        continue;
+      }
     }
     const c = new Cursor(rest, end);
     const p = conf ? parseConformance(c) : parseLlvm(c, pre.opcode !== undefined ? { opcode: pre.opcode } : {});
@@ -192,6 +202,14 @@ function checkBytes(insn: Insn, it: Item, warn: (m: string) => void): Insn {
     warn(`the instruction text and the raw bytes on this line disagree (text encodes as ${hex(mine)})`);
   }
   return insn;
+}
+
+/** The instruction in a pasted dump's raw bytes, when they decode cleanly. */
+function fromBytes(bytes: Uint8Array): Pending | undefined {
+  const d = decode(bytes);
+  const i = d.insns[0];
+  if (!i || d.diagnostics.length || d.insns.length !== 1) return undefined;
+  return { spec: i.spec, dst: i.dst, src: i.src, off: i.off, imm: i.imm, ...(i.imm2 !== undefined ? { imm2: i.imm2 } : {}) };
 }
 
 function hex(b: Uint8Array): string {

@@ -136,6 +136,12 @@ export class Cursor {
 
 /** Parses a decimal or 0x-hex literal; undefined when malformed. */
 export function parseNum(text: string): bigint | undefined {
-  if (/^0[xX][0-9a-fA-F]+$/.test(text) || /^\d+$/.test(text)) return BigInt(text);
-  return undefined;
+  const hex = text.length > 2 && text.charCodeAt(0) === 48 && (text[1] === 'x' || text[1] === 'X');
+  for (let i = hex ? 2 : 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const ok = (c >= 48 && c <= 57) || (hex && ((c >= 65 && c <= 70) || (c >= 97 && c <= 102)));
+    if (!ok) return undefined;
+  }
+  if (!hex && text.length < 16) return BigInt(Number(text));
+  return BigInt(text);
 }

@@ -14,8 +14,9 @@
  * - `r0 = *(u32 *)skb[r1 + 4]` shows a non-zero ldind immediate (LLVM drops it);
  * - v4 forms LLVM 14 shows as `<unknown>` use LLVM 18's text: `s/=`, `s%=`,
  *   `%=`, `(s8)`, `*(s16 *)`, `bswap64`, `gotol`, `if r1 & r2`, stores of an immediate;
- * - 32-bit fetching atomics use `--mattr=+alu32` text (`w1 = atomic_fetch_add((u32 *)(...), w1)`),
- *   which plain llvm-objdump 14 shows as `<unknown>`.
+ * - 32-bit atomics other than `lock +=` use the `--mattr=+alu32` text (w registers,
+ *   `w1 = atomic_fetch_add((u32 *)(r0 + 0), w1)`): plain llvm-objdump 14 shows them as
+ *   `<unknown>` or, for fetch-add, misreads them as a plain `lock +=`.
  */
 import { Insn, OpSpec, imm64 } from '../isa';
 import { pseudoOperand, ldPseudoOperands } from './pseudo';
@@ -76,7 +77,9 @@ function formatLlvm(insn: Insn, labels: Labels): string {
     case 'atomic': {
       const a = addr(d, insn.off);
       const src = insn.src;
-      if (!s.fetch) return `lock *(${sizeName(s)} *)(${a}) ${ATOMIC_OPS[s.atomic ?? '']} r${src}`;
+      // Plain llvm-objdump 14 prints a 32-bit `lock +=` with an r register and cannot print the other
+      // 32-bit atomics at all; for those its --mattr=+alu32 text (w registers) is used.
+      if (!s.fetch) return `lock *(${sizeName(s)} *)(${a}) ${ATOMIC_OPS[s.atomic ?? '']} ${s.is64 || s.atomic === 'add' ? 'r' : 'w'}${src}`;
       const W = s.is64 ? 'r' : 'w';
       const sfx = s.is64 ? '_64' : '32_32';
       if (s.atomic === 'xchg') return `${W}${src} = xchg${sfx}(${a}, ${W}${src})`;

@@ -39,6 +39,9 @@ function isIdentStart(c: number): boolean {
 function isIdentChar(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57);
 }
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -54,7 +57,7 @@ export function tokenize(line: string, from: number, to: number): Tok[] {
       let j = i + 1;
       if (c === 48 && (line[j] === 'x' || line[j] === 'X')) {
         j++;
-        while (j < to && /[0-9a-fA-F]/.test(line[j])) j++;
+        while (j < to && isHex(line.charCodeAt(j))) j++;
       } else {
         while (j < to && isDigit(line.charCodeAt(j))) j++;
       }
@@ -136,7 +139,7 @@ export function isDumpNoise(line: string): boolean {
 
 /** The symbol header line of llvm-objdump, `0000000000000060 <LBB1_2>:`; returns the symbol. */
 export function dumpSymbol(line: string): { name: string; s: number; e: number } | undefined {
-  if (!line.endsWith(':') && !/:\s*$/.test(line)) return undefined;
+  if (line.charCodeAt(0) > 102 || !line.trimEnd().endsWith(':')) return undefined;
   const m = /^([0-9a-f]{8,16}) <([^<>]+)>:\s*$/.exec(line);
   if (!m) return undefined;
   const s = m[1].length + 2;

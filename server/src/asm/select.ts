@@ -38,8 +38,18 @@ function get(key: string): OpSpec | undefined {
   return index.get(key);
 }
 
+// The hottest lookup (ALU operations) by operation, then width and source form, without building keys.
+const aluFast = new Map<string, (OpSpec | undefined)[]>();
+for (const s of OPCODES) {
+  if (s.kind !== 'alu' || s.alu === 'movsx' || !s.alu) continue;
+  const l = aluFast.get(s.alu) ?? [];
+  const k = (s.is64 ? 2 : 0) + (s.srcReg ? 1 : 0);
+  if (!l[k]) l[k] = s;
+  aluFast.set(s.alu, l);
+}
+
 export const sel = {
-  alu: (op: string, is64: boolean, srcReg: boolean) => get(`alu:${op}:${is64}:${srcReg}`),
+  alu: (op: string, is64: boolean, srcReg: boolean) => aluFast.get(op)?.[(is64 ? 2 : 0) + (srcReg ? 1 : 0)],
   movsx: (bits: number, is64: boolean) => get(`movsx:${bits}:${is64}`),
   end: (endian: string, bits: number) => get(`end:${endian}:${bits}`),
   jmp: (op: string, is64: boolean, srcReg: boolean) => get(`jmp:${op}:${is64}:${srcReg}`),
