@@ -9,3 +9,4 @@ export * from './sections';
 export * from './maps';
 export * from './btfext';
 export * from './object';
+export * from './describe';
