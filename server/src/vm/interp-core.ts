@@ -6,7 +6,7 @@
  * Public API (stepping, inspection) is in interp.ts. Non-goal: verification.
  */
 import {
-  TWO32, arsh64, bswap16, bswap32, divmod32, divmod64, lsh64, mul64, rsh64, scmp64, sdivmod64, toBig, ucmp64,
+  TWO32, bswap16, bswap32, divmod32, divmod64, mul64, sdivmod64, toBig,
 } from './alu64';
 import { DEFAULT_HELPERS } from './helpers';
 import type { HelperGenerator, HelperTable } from './helpers-types';
@@ -79,6 +79,10 @@ export class Core {
     const P = this.code.packed;
     const L = this.L, H = this.H;
     const mem = this.m.memory;
+    // One-entry cache of the last region accessed (hi, lo, length, view, writable); dropped after helper calls,
+    // which may free or re-protect regions.
+    let cHi = -1, cLo = 0, cLen = 0, cW = false;
+    let cDv: DataView = new DataView(new ArrayBuffer(0));
     let pc = this.gpc;
     let steps = this.steps;
     let first = true;
@@ -97,13 +101,13 @@ export class Core {
         case 3: { const b = P[(pc << 2) + 2]; divmod64(L, H, ((w >> 8) & 15), b, b >> 31, false); pc++; continue; }
         case 4: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; L[d] |= b; H[d] |= b >> 31; pc++; continue; }
         case 5: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; L[d] &= b; H[d] &= b >> 31; pc++; continue; }
-        case 6: lsh64(L, H, ((w >> 8) & 15), P[(pc << 2) + 2]); pc++; continue;
-        case 7: rsh64(L, H, ((w >> 8) & 15), P[(pc << 2) + 2]); pc++; continue;
+        case 6: { const d = ((w >> 8) & 15), n = P[(pc << 2) + 2] & 63; if (n !== 0) { if (n < 32) { H[d] = (H[d] << n) | (L[d] >>> (32 - n)); L[d] <<= n; } else { H[d] = L[d] << (n - 32); L[d] = 0; } } pc++; continue; }
+        case 7: { const d = ((w >> 8) & 15), n = P[(pc << 2) + 2] & 63; if (n !== 0) { if (n < 32) { L[d] = (L[d] >>> n) | (H[d] << (32 - n)); H[d] = H[d] >>> n; } else { L[d] = H[d] >>> (n - 32); H[d] = 0; } } pc++; continue; }
         case 8: { const d = ((w >> 8) & 15), lo = L[d]; L[d] = -lo; H[d] = ~H[d] + (lo === 0 ? 1 : 0); pc++; continue; }
         case 9: { const b = P[(pc << 2) + 2]; divmod64(L, H, ((w >> 8) & 15), b, b >> 31, true); pc++; continue; }
         case 10: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; L[d] ^= b; H[d] ^= b >> 31; pc++; continue; }
         case 11: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; L[d] = b; H[d] = b >> 31; pc++; continue; }
-        case 12: arsh64(L, H, ((w >> 8) & 15), P[(pc << 2) + 2]); pc++; continue;
+        case 12: { const d = ((w >> 8) & 15), n = P[(pc << 2) + 2] & 63; if (n !== 0) { if (n < 32) { L[d] = (L[d] >>> n) | (H[d] << (32 - n)); H[d] >>= n; } else { L[d] = H[d] >> (n - 32); H[d] >>= 31; } } pc++; continue; }
         case 14: { const b = P[(pc << 2) + 2]; sdivmod64(L, H, ((w >> 8) & 15), b, b >> 31, false); pc++; continue; }
         case 15: { const b = P[(pc << 2) + 2]; sdivmod64(L, H, ((w >> 8) & 15), b, b >> 31, true); pc++; continue; }
         // ---- ALU64, register source ----
@@ -113,12 +117,12 @@ export class Core {
         case 19: { const r = ((w >> 16) & 15); divmod64(L, H, ((w >> 8) & 15), L[r], H[r], false); pc++; continue; }
         case 20: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); L[d] |= L[r]; H[d] |= H[r]; pc++; continue; }
         case 21: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); L[d] &= L[r]; H[d] &= H[r]; pc++; continue; }
-        case 22: lsh64(L, H, ((w >> 8) & 15), L[((w >> 16) & 15)]); pc++; continue;
-        case 23: rsh64(L, H, ((w >> 8) & 15), L[((w >> 16) & 15)]); pc++; continue;
+        case 22: { const d = ((w >> 8) & 15), n = L[((w >> 16) & 15)] & 63; if (n !== 0) { if (n < 32) { H[d] = (H[d] << n) | (L[d] >>> (32 - n)); L[d] <<= n; } else { H[d] = L[d] << (n - 32); L[d] = 0; } } pc++; continue; }
+        case 23: { const d = ((w >> 8) & 15), n = L[((w >> 16) & 15)] & 63; if (n !== 0) { if (n < 32) { L[d] = (L[d] >>> n) | (H[d] << (32 - n)); H[d] = H[d] >>> n; } else { L[d] = H[d] >>> (n - 32); H[d] = 0; } } pc++; continue; }
         case 25: { const r = ((w >> 16) & 15); divmod64(L, H, ((w >> 8) & 15), L[r], H[r], true); pc++; continue; }
         case 26: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); L[d] ^= L[r]; H[d] ^= H[r]; pc++; continue; }
         case 27: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); L[d] = L[r]; H[d] = H[r]; pc++; continue; }
-        case 28: arsh64(L, H, ((w >> 8) & 15), L[((w >> 16) & 15)]); pc++; continue;
+        case 28: { const d = ((w >> 8) & 15), n = L[((w >> 16) & 15)] & 63; if (n !== 0) { if (n < 32) { L[d] = (L[d] >>> n) | (H[d] << (32 - n)); H[d] >>= n; } else { L[d] = H[d] >> (n - 32); H[d] >>= 31; } } pc++; continue; }
         case 30: { const r = ((w >> 16) & 15); sdivmod64(L, H, ((w >> 8) & 15), L[r], H[r], false); pc++; continue; }
         case 31: { const r = ((w >> 16) & 15); sdivmod64(L, H, ((w >> 8) & 15), L[r], H[r], true); pc++; continue; }
         // ---- ALU32, immediate source (results zero-extended; JS masks shift counts by 31) ----
@@ -167,28 +171,28 @@ export class Core {
         case 74: case 77: { const d = ((w >> 8) & 15), t = bswap32(L[d]); L[d] = bswap32(H[d]); H[d] = t; pc++; continue; }
         // ---- JMP, immediate ----
         case 81: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = L[d] === b && H[d] === b >> 31 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 82: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ucmp64(H[d], L[d], b >> 31, b) > 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 83: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ucmp64(H[d], L[d], b >> 31, b) >= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 82: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ((H[d] >>> 0) > (b >> 31 >>> 0) || (H[d] === b >> 31 && (L[d] >>> 0) > (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 83: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ((H[d] >>> 0) > (b >> 31 >>> 0) || (H[d] === b >> 31 && (L[d] >>> 0) >= (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
         case 84: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = (L[d] & b) !== 0 || (H[d] & (b >> 31)) !== 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
         case 85: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = L[d] !== b || H[d] !== b >> 31 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 86: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = scmp64(H[d], L[d], b >> 31, b) > 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 87: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = scmp64(H[d], L[d], b >> 31, b) >= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 90: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ucmp64(H[d], L[d], b >> 31, b) < 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 91: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ucmp64(H[d], L[d], b >> 31, b) <= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 92: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = scmp64(H[d], L[d], b >> 31, b) < 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 93: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = scmp64(H[d], L[d], b >> 31, b) <= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 86: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = (H[d] > b >> 31 || (H[d] === b >> 31 && (L[d] >>> 0) > (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 87: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = (H[d] > b >> 31 || (H[d] === b >> 31 && (L[d] >>> 0) >= (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 90: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ((H[d] >>> 0) < (b >> 31 >>> 0) || (H[d] === b >> 31 && (L[d] >>> 0) < (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 91: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = ((H[d] >>> 0) < (b >> 31 >>> 0) || (H[d] === b >> 31 && (L[d] >>> 0) <= (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 92: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = (H[d] < b >> 31 || (H[d] === b >> 31 && (L[d] >>> 0) < (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 93: { const d = ((w >> 8) & 15), b = P[(pc << 2) + 2]; pc = (H[d] < b >> 31 || (H[d] === b >> 31 && (L[d] >>> 0) <= (b >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
         // ---- JMP, register ----
         case 97: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = L[d] === L[r] && H[d] === H[r] ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 98: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ucmp64(H[d], L[d], H[r], L[r]) > 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 99: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ucmp64(H[d], L[d], H[r], L[r]) >= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 98: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ((H[d] >>> 0) > (H[r] >>> 0) || (H[d] === H[r] && (L[d] >>> 0) > (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 99: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ((H[d] >>> 0) > (H[r] >>> 0) || (H[d] === H[r] && (L[d] >>> 0) >= (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
         case 100: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = (L[d] & L[r]) !== 0 || (H[d] & H[r]) !== 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
         case 101: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = L[d] !== L[r] || H[d] !== H[r] ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 102: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = scmp64(H[d], L[d], H[r], L[r]) > 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 103: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = scmp64(H[d], L[d], H[r], L[r]) >= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 106: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ucmp64(H[d], L[d], H[r], L[r]) < 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 107: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ucmp64(H[d], L[d], H[r], L[r]) <= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 108: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = scmp64(H[d], L[d], H[r], L[r]) < 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
-        case 109: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = scmp64(H[d], L[d], H[r], L[r]) <= 0 ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 102: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = (H[d] > H[r] || (H[d] === H[r] && (L[d] >>> 0) > (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 103: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = (H[d] > H[r] || (H[d] === H[r] && (L[d] >>> 0) >= (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 106: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ((H[d] >>> 0) < (H[r] >>> 0) || (H[d] === H[r] && (L[d] >>> 0) < (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 107: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = ((H[d] >>> 0) < (H[r] >>> 0) || (H[d] === H[r] && (L[d] >>> 0) <= (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 108: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = (H[d] < H[r] || (H[d] === H[r] && (L[d] >>> 0) < (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
+        case 109: { const d = ((w >> 8) & 15), r = ((w >> 16) & 15); pc = (H[d] < H[r] || (H[d] === H[r] && (L[d] >>> 0) <= (L[r] >>> 0))) ? P[(pc << 2) + 1] : pc + 1; continue; }
         // ---- JMP32, immediate ----
         case 113: pc = L[((w >> 8) & 15)] === P[(pc << 2) + 2] ? P[(pc << 2) + 1] : pc + 1; continue;
         case 114: pc = (L[((w >> 8) & 15)] >>> 0) > (P[(pc << 2) + 2] >>> 0) ? P[(pc << 2) + 1] : pc + 1; continue;
@@ -215,11 +219,11 @@ export class Core {
         case 141: pc = L[((w >> 8) & 15)] <= L[((w >> 16) & 15)] ? P[(pc << 2) + 1] : pc + 1; continue;
         // ---- control ----
         case 142: pc = P[(pc << 2) + 1]; continue;
-        case 143: pc = this.callHelper(pc, P[(pc << 2) + 2]); if (pc < 0) break; continue;
+        case 143: cHi = -1; pc = this.callHelper(pc, P[(pc << 2) + 2]); if (pc < 0) break; continue;
         case 144: pc = this.callLocal(pc, P[(pc << 2) + 1], this.frameStack[this.frameStack.length - 1].program); if (pc < 0) break; continue;
         case 145: pc = this.faultAt(pc, 'invalid', `kfunc calls (BTF id ${P[(pc << 2) + 2]}) are not supported by the VM`); break;
-        case 146: pc = this.callX(pc); if (pc < 0) break; continue;
-        case 147: pc = this.exit(pc); if (pc < 0) break; continue;
+        case 146: cHi = -1; pc = this.callX(pc); if (pc < 0) break; continue;
+        case 147: cHi = -1; pc = this.exit(pc); if (pc < 0) break; continue;
         case 148: { const d = ((w >> 8) & 15); L[d] = P[(pc << 2) + 2]; H[d] = P[(pc << 2) + 3]; pc += 2; continue; }
         // ---- legacy packet loads ----
         case 150: case 151: case 152: case 153: case 154: case 155:
@@ -230,9 +234,14 @@ export class Core {
           const size = o === 159 ? 8 : o === 156 || o === 160 ? 4 : o === 157 || o === 161 ? 2 : 1;
           const base = L[r], o16 = P[(pc << 2) + 1], a = (base + o16) | 0, alo = a >>> 0;
           const ahi = (H[r] + (o16 >= 0 ? (alo < (base >>> 0) ? 1 : 0) : (alo > (base >>> 0) ? -1 : 0))) >>> 0;
-          const at = mem.resolve(ahi, alo, size);
-          if (at < 0) { pc = this.memFault(pc, ahi, alo, size, false); break; }
-          const dv = mem.hit!.dv, d = ((w >> 8) & 15);
+          let at = (alo - cLo) >>> 0;
+          if (ahi !== cHi || at + size > cLen) {
+            at = mem.resolve(ahi, alo, size);
+            if (at < 0) { pc = this.memFault(pc, ahi, alo, size, false); break; }
+            const r = mem.hit!;
+            cHi = r.baseHi; cLo = r.baseLo; cLen = r.bytes.byteLength; cDv = r.dv; cW = r.writable;
+          }
+          const dv = cDv, d = ((w >> 8) & 15);
           switch (o) {
             case 156: L[d] = dv.getInt32(at, true); H[d] = 0; break;
             case 157: L[d] = dv.getUint16(at, true); H[d] = 0; break;
@@ -251,9 +260,15 @@ export class Core {
           const size = k === 3 ? 8 : k === 0 ? 4 : k === 1 ? 2 : 1;
           const base = L[r], o16 = P[(pc << 2) + 1], a = (base + o16) | 0, alo = a >>> 0;
           const ahi = (H[r] + (o16 >= 0 ? (alo < (base >>> 0) ? 1 : 0) : (alo > (base >>> 0) ? -1 : 0))) >>> 0;
-          const at = mem.resolve(ahi, alo, size);
-          if (at < 0 || !mem.hit!.writable) { pc = this.memFault(pc, ahi, alo, size, true); break; }
-          const dv = mem.hit!.dv;
+          let at = (alo - cLo) >>> 0;
+          if (ahi !== cHi || at + size > cLen) {
+            at = mem.resolve(ahi, alo, size);
+            if (at < 0) { pc = this.memFault(pc, ahi, alo, size, true); break; }
+            const r = mem.hit!;
+            cHi = r.baseHi; cLo = r.baseLo; cLen = r.bytes.byteLength; cDv = r.dv; cW = r.writable;
+          }
+          if (!cW) { pc = this.memFault(pc, ahi, alo, size, true); break; }
+          const dv = cDv;
           let vl: number, vh: number;
           if (o < 168) { vl = P[(pc << 2) + 2]; vh = vl >> 31; } else { const s = ((w >> 16) & 15); vl = L[s]; vh = H[s]; }
           if (k === 3) { dv.setInt32(at, vl, true); dv.setInt32(at + 4, vh, true); }
