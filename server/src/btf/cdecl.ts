@@ -9,7 +9,8 @@ import { KIND as KINDS } from './format';
 
 // Local copy: under tsx every use of an imported binding is a getter call.
 const KIND = KINDS;
-import type { Btf } from './types';
+const denseArray = denseArrayImp;
+import { type Btf, denseArray as denseArrayImp } from './types';
 
 const TABS: string[] = [''];
 function tabs(n: number): string {
@@ -31,7 +32,7 @@ export class CDecl {
   private readonly identCount = new Map<string, number>();
 
   constructor(private readonly btf: Btf, private readonly exactLayout: boolean) {
-    this.names = new Array<string | undefined>(btf.count);
+    this.names = denseArray<string>(btf.count);
   }
 
   private uniq(id: number, counts: Map<string, number>): string {
@@ -307,10 +308,10 @@ export class CDecl {
           s += this.leadingMods(chain, pos) + b.name(id);
           break;
         case KIND.STRUCT: case KIND.UNION:
-          s += this.leadingMods(chain, pos) + (b.name(id) === '' ? this.structDef(id, lvl) : this.structRef(id));
+          s += this.leadingMods(chain, pos) + (!b.named(id) ? this.structDef(id, lvl) : this.structRef(id));
           break;
         case KIND.ENUM: case KIND.ENUM64:
-          s += this.leadingMods(chain, pos) + (b.name(id) === '' ? this.enumDef(id, lvl) : this.enumRef(id));
+          s += this.leadingMods(chain, pos) + (!b.named(id) ? this.enumDef(id, lvl) : this.enumRef(id));
           break;
         case KIND.FWD:
           s += this.leadingMods(chain, pos) + this.fwdRef(id);

@@ -51,7 +51,7 @@ class Dumper {
   private readonly referenced: Uint8Array;
   private queue = new Int32Array(64);
   private qn = 0;
-  private readonly out = new ByteOut();
+  private readonly out = new StrOut();
   private readonly decl: CDecl;
 
   constructor(private readonly btf: Btf, exactLayout: boolean) {
@@ -126,7 +126,7 @@ class Dumper {
     if (st === ORDERED) return 1;
     const b = this.btf;
     const k = b.kind(id);
-    const named = b.name(id) !== '';
+    const named = b.named(id);
     if (st === ORDERING) {
       return (k === KIND.STRUCT || k === KIND.UNION) && throughPtr && named ? 0 : -1;
     }
@@ -199,7 +199,7 @@ class Dumper {
     if (st === EMITTING) {
       if (this.fwdDone[id]) return;
       if (k === KIND.STRUCT || k === KIND.UNION) {
-        if (id === cont || b.name(id) === '') return;
+        if (id === cont || !b.named(id)) return;
         out.push(this.decl.structRef(id), ';\n\n');
         this.fwdDone[id] = 1;
       } else if (k === KIND.TYPEDEF) {
@@ -234,7 +234,7 @@ class Dumper {
         break;
       case KIND.STRUCT: case KIND.UNION: {
         this.emit[id] = EMITTING;
-        const anon = b.name(id) === '';
+        const anon = !b.named(id);
         if (cont === 0 || anon) {
           const inner = anon ? cont : id;
           for (let i = 0, v = b.vlen(id); i < v; i++) this.emitType(b.memberType(id, i), inner);
@@ -282,45 +282,28 @@ class Dumper {
   }
 }
 
-const utf8enc = new TextEncoder();
-const utf8dec = new TextDecoder();
-
 /**
- * The output as UTF-8 bytes in one growing buffer: the dump's many small
- * strings then die young instead of being kept (and copied by every
- * scavenge) until a final join.
+ * The output: small strings appended to one accumulator that is cut into
+ * flat 64 KB chunks, so the dump's many small strings die young instead of
+ * being kept (and copied by every scavenge) until a final join.
  */
-class ByteOut {
-  private buf = new Uint8Array(1 << 20);
-  private n = 0;
+class StrOut {
+  private chunks: string[] = [];
+  private acc = '';
 
   push(s: string, t?: string): void {
-    this.write(s);
-    if (t !== undefined) this.write(t);
-  }
-
-  private write(s: string): void {
-    const len = s.length;
-    if (this.n + 3 * len > this.buf.length) {
-      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.n + 3 * len));
-      grown.set(this.buf.subarray(0, this.n));
-      this.buf = grown;
+    this.acc += s;
+    if (t !== undefined) this.acc += t;
+    if (this.acc.length > 65536) {
+      // charCodeAt flattens the rope, so the chunk is one flat string.
+      this.acc.charCodeAt(0);
+      this.chunks.push(this.acc);
+      this.acc = '';
     }
-    const buf = this.buf;
-    let n = this.n;
-    for (let i = 0; i < len; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 127) {
-        n += utf8enc.encodeInto(s.slice(i), buf.subarray(n)).written;
-        break;
-      }
-      buf[n++] = c;
-    }
-    this.n = n;
   }
 
   text(): string {
-    return utf8dec.decode(this.buf.subarray(0, this.n));
+    return this.chunks.join('') + this.acc;
   }
 }
 

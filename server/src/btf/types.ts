@@ -157,13 +157,18 @@ export class Btf {
   }
 
   name(id: number): string {
-    const names = (this.names ??= new Array<string | undefined>(this.raw.count));
+    const names = (this.names ??= denseArray<string>(this.raw.count));
     let s = names[id];
     if (s === undefined) {
       s = id > 0 && id < names.length ? this.str(this.w(id, 0)) : nameOf(this.raw, id);
       if (id >= 0 && id < names.length) names[id] = s;
     }
     return s;
+  }
+
+  /** True when the type has a name (name_off is not 0); no string is decoded. */
+  named(id: number): boolean {
+    return this.w(id, 0) !== 0;
   }
 
   /** The `size`/`type` word of the record (a size for sized kinds, else a type id). */
@@ -181,7 +186,7 @@ export class Btf {
 
   /** The decoded type (cached). Void and ids out of range give kind UNKN. */
   type(id: number): BtfType {
-    const cache = (this.cache ??= new Array<BtfType | undefined>(this.raw.count));
+    const cache = (this.cache ??= denseArray<BtfType>(this.raw.count));
     let t = cache[id];
     if (t === undefined) {
       t = decodeType(this.raw, id);
@@ -390,7 +395,16 @@ export class Btf {
 const latin1 = new TextDecoder('latin1');
 
 function asciiSection(raw: RawBtf): string | null {
-  const b = raw.bytes.subarray(raw.strStart, raw.strStart + raw.strLen);
-  for (let i = 0; i < b.length; i++) if (b[i] > 127) return null;
-  return latin1.decode(b);
+  const text = latin1.decode(raw.bytes.subarray(raw.strStart, raw.strStart + raw.strLen));
+  return /[\u0080-\uffff]/.test(text) ? null : text;
+}
+
+/**
+ * An array of `n` undefined slots with fast (non-dictionary) elements: V8 backs
+ * `new Array(n)` with a slow dictionary when n is large.
+ */
+export function denseArray<T>(n: number): (T | undefined)[] {
+  const a: (T | undefined)[] = [];
+  for (let i = 0; i < n; i++) a.push(undefined);
+  return a;
 }
