@@ -10,3 +10,4 @@ export * from './maps';
 export * from './btfext';
 export * from './object';
 export * from './describe';
+export * from './fuzz';
