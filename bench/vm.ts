@@ -105,6 +105,7 @@ export async function benchVm(args: string[]): Promise<void> {
       const fn = e.prepare(e.name === 'jit' ? prog : b.build(Math.min(iters, 2_000_000)), opts);
       const times: number[] = [];
       let steps = 0;
+      fn(); // warm-up: the first run executes in on-stack-replaced code, later runs in the fully optimized function
       for (let k = 0; k < runs; k++) {
         const t0 = process.hrtime.bigint();
         const r = fn();
@@ -115,6 +116,7 @@ export async function benchVm(args: string[]): Promise<void> {
         if (e.name === 'jit') ref = r.r0;
       }
       void steps;
+      if (process.env.BENCH_VERBOSE) console.log(e.name, b.name, times.map((x) => x.toFixed(2)).join(" "));
       cells.push(median(times).toFixed(3).padStart(12));
     }
     for (let k = 0; k < runs; k++) {

@@ -41,7 +41,13 @@ export function srcOp(insn: Insn): Operand {
 export interface FaultSink {
   /** Statement for a memory fault at this instruction; the address halves are in `ah`/`al`. */
   mem(size: number, write: boolean): string;
+  /**
+   * r10 always holds the current frame's stack top (no instruction writes it
+   * and the run did not override it): [r10+off] inside the frame needs no check.
+   */
+  fixedR10: boolean;
 }
+
 
 /** 64-bit add of `a` and `b` into `d` (d may alias a or b). */
 function add64(d: Operand, a: Operand, b: Operand): string {
@@ -212,28 +218,42 @@ function resolveCode(size: Width, write: boolean, sink: FaultSink): string {
   return `if(ah===sh&&(o=(al-sl)>>>0)<=${512 - size}){dv=sdv;}else{${slow}}`;
 }
 
-function loadInto(d: string, size: Width, signed: boolean): string {
+/** Where an access lands: the DataView and offset expressions, after `code` ran. */
+interface Place { code: string; dv: string; o: string; o4: string }
+
+/** Address computation and resolution for [base+off]; a frame-local r10 access resolves at compile time. */
+function place(base: number, off: number, size: Width, write: boolean, sink: FaultSink): Place {
+  if (base === 10 && sink.fixedR10 && off >= -512 && off + size <= 0) {
+    return { code: '', dv: 'sdv', o: String(512 + off), o4: String(516 + off) };
+  }
+  return { code: addrCode(base, off) + resolveCode(size, write, sink), dv: 'dv', o: 'o', o4: 'o+4' };
+}
+
+function loadInto(d: string, size: Width, signed: boolean, p: Place): string {
+  const { dv, o, o4 } = p;
   switch (size) {
-    case 8: return `${d}l=dv.getInt32(o,true);${d}h=dv.getInt32(o+4,true);`;
-    case 4: return `${d}l=dv.getInt32(o,true);${d}h=${signed ? `${d}l>>31` : '0'};`;
-    case 2: return signed ? `${d}l=dv.getInt16(o,true);${d}h=${d}l>>31;` : `${d}l=dv.getUint16(o,true);${d}h=0;`;
-    case 1: return signed ? `${d}l=dv.getInt8(o);${d}h=${d}l>>31;` : `${d}l=dv.getUint8(o);${d}h=0;`;
+    case 8: return `${d}l=${dv}.getInt32(${o},true);${d}h=${dv}.getInt32(${o4},true);`;
+    case 4: return `${d}l=${dv}.getInt32(${o},true);${d}h=${signed ? `${d}l>>31` : '0'};`;
+    case 2: return signed ? `${d}l=${dv}.getInt16(${o},true);${d}h=${d}l>>31;` : `${d}l=${dv}.getUint16(${o},true);${d}h=0;`;
+    case 1: return signed ? `${d}l=${dv}.getInt8(${o});${d}h=${d}l>>31;` : `${d}l=${dv}.getUint8(${o});${d}h=0;`;
   }
 }
 
-function storeFrom(l: string, h: string, size: Width): string {
+function storeFrom(l: string, h: string, size: Width, p: Place): string {
+  const { dv, o, o4 } = p;
   switch (size) {
-    case 8: return `dv.setInt32(o,${l},true);dv.setInt32(o+4,${h},true);`;
-    case 4: return `dv.setInt32(o,${l},true);`;
-    case 2: return `dv.setInt16(o,${l},true);`;
-    case 1: return `dv.setInt8(o,${l});`;
+    case 8: return `${dv}.setInt32(${o},${l},true);${dv}.setInt32(${o4},${h},true);`;
+    case 4: return `${dv}.setInt32(${o},${l},true);`;
+    case 2: return `${dv}.setInt16(${o},${l},true);`;
+    case 1: return `${dv}.setInt8(${o},${l});`;
   }
 }
 
 /** ldx / ldxs: dst = *(size *)(src + off). */
 export function emitLoad(insn: Insn, sink: FaultSink): string {
   const size = insn.spec.size ?? 8;
-  return addrCode(insn.src, insn.off) + resolveCode(size, false, sink) + loadInto(`r${insn.dst}`, size, insn.spec.signed === true);
+  const p = place(insn.src, insn.off, size, false, sink);
+  return p.code + loadInto(`r${insn.dst}`, size, insn.spec.signed === true, p);
 }
 
 /** st / stx: *(size *)(dst + off) = imm or src. */
@@ -241,7 +261,8 @@ export function emitStore(insn: Insn, sink: FaultSink): string {
   const size = insn.spec.size ?? 8;
   const v = insn.spec.kind === 'st' ? immOp(insn.imm) : reg(insn.src);
   // Read the value before the address registers could change (they cannot: stores write no register).
-  return addrCode(insn.dst, insn.off) + resolveCode(size, true, sink) + storeFrom(v.l, v.h, size);
+  const p = place(insn.dst, insn.off, size, true, sink);
+  return p.code + storeFrom(v.l, v.h, size, p);
 }
 
 /** Atomic read-modify-write on *(dst + off), 32- or 64-bit. */
@@ -249,9 +270,10 @@ export function emitAtomic(insn: Insn, sink: FaultSink): string {
   const s = insn.spec;
   const size: Width = s.is64 ? 8 : 4;
   const src = reg(insn.src);
-  let code = addrCode(insn.dst, insn.off) + resolveCode(size, true, sink);
+  const p = place(insn.dst, insn.off, size, true, sink);
+  let code = p.code;
   // Old value in t2 (low) / t3 (high).
-  code += s.is64 ? 't2=dv.getInt32(o,true);t3=dv.getInt32(o+4,true);' : 't2=dv.getInt32(o,true);t3=0;';
+  code += s.is64 ? `t2=${p.dv}.getInt32(${p.o},true);t3=${p.dv}.getInt32(${p.o4},true);` : `t2=${p.dv}.getInt32(${p.o},true);t3=0;`;
   const nl = 't4', nh = 't5';
   switch (s.atomic) {
     case 'add':
@@ -267,10 +289,10 @@ export function emitAtomic(insn: Insn, sink: FaultSink): string {
   }
   if (s.atomic === 'cmpxchg') {
     const eq = s.is64 ? 'r0l===t2&&r0h===t3' : 'r0l===t2';
-    code += `if(${eq}){${storeFrom(src.l, src.h, size)}}r0l=t2;r0h=t3;`;
+    code += `if(${eq}){${storeFrom(src.l, src.h, size, p)}}r0l=t2;r0h=t3;`;
     return code;
   }
-  code += storeFrom(nl, nh, size);
+  code += storeFrom(nl, nh, size, p);
   if (s.fetch) code += `${src.l}=t2;${src.h}=t3;`;
   return code;
 }

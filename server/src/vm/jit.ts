@@ -12,7 +12,7 @@ import { DEFAULT_HELPERS } from './helpers';
 import { Machine } from './machine';
 import { emitAlu, emitAtomic, emitCond, emitLoad, emitStore, FaultSink, lit } from './jit-emit';
 import { Code, OP_END, OP_INVALID, OP_LDDW_HI, predecode } from './interp-decode';
-import { FRAME_WORDS, JitState, makeRuntime, JitRuntime, RET_EXIT, RET_FAULT, RET_SWITCH } from './jit-runtime';
+import { FRAME_WORDS, makeRuntime, JitRuntime, ProgFn, RET_EXIT, RET_FAULT, RET_SWITCH } from './jit-runtime';
 import { MAX_FRAMES, RunArgs, RunResult, STACK_SIZE, VmOptions } from './types';
 
 export interface JitProgram {
@@ -65,22 +65,29 @@ function findLeaders(insns: readonly Insn[]): Set<number> {
 interface GenCtx {
   program: number;
   code: Code;
+  fixedR10: boolean;
   /** First global slot of this program in `code`. */
   base: number;
 }
 
-/** Pushes a frame (r6..r10, return pc and program) and enters `target` (a JS expression). */
-function pushFrame(pc: number, at: string, next: number, program: number, target: string): string {
-  return `if(depth+1>=${MAX_FRAMES}){return R.depthFault(S,${pc},${at},depth);}`
-    + `k=depth*${W};FS[k]=r6l;FS[k+1]=r6h;FS[k+2]=r7l;FS[k+3]=r7h;FS[k+4]=r8l;FS[k+5]=r8h;FS[k+6]=r9l;FS[k+7]=r9h;`
-    + `FS[k+8]=r10l;FS[k+9]=r10h;FS[k+10]=${next};FS[k+11]=${program};depth++;sh=SH[depth];sl=SL[depth];sdv=SDV[depth];r10h=sh;r10l=(sl+${STACK_SIZE})|0;`
-    + `pc=${target};continue;`;
-}
+/**
+ * Shared code reached through pseudo-pcs, so call and exit sequences appear once
+ * per program: helper call (hid, cpc = calling pc, cnx = pc after it), local
+ * call (ct = target), exit. Calls and exits always end a block, so `steps` is exact there.
+ */
+const T_HELPER = -2;
+const T_CALL = -3;
+const T_EXIT = -4;
 
-/** Calls helper `id` (a JS expression); `at` is the step count including the call. */
-function helperCall(id: string, pc: number, at: string, adj: number): string {
-  return `${REG_SAVE}S.steps=${at};S.depth=depth;k=R.helper(S,${id},${pc});if(k!==0){if(k===${RET_SWITCH})S.depth=depth;return k;}${REG_LOAD}steps=S.steps`
-    + (adj > 1 ? `+${adj - 1}` : '') + ';';
+function trampolines(program: number): string {
+  return `case ${T_HELPER}:${REG_SAVE}S.steps=steps;S.depth=depth;k=R.helper(S,hid,cpc);if(k!==0)return k;${REG_LOAD}steps=S.steps;pc=cnx;continue;
+case ${T_CALL}:if(depth+1>=${MAX_FRAMES}){return R.depthFault(S,cpc,steps,depth);}`
+    + `k=depth*${W};FS[k]=r6l;FS[k+1]=r6h;FS[k+2]=r7l;FS[k+3]=r7h;FS[k+4]=r8l;FS[k+5]=r8h;FS[k+6]=r9l;FS[k+7]=r9h;`
+    + `FS[k+8]=r10l;FS[k+9]=r10h;FS[k+10]=cnx;FS[k+11]=${program};depth++;sh=SH[depth];sl=SL[depth];sdv=SDV[depth];r10h=sh;r10l=(sl+${STACK_SIZE})|0;pc=ct;continue;
+case ${T_EXIT}:if(depth===depth0){${REG_SAVE}S.steps=steps;return ${RET_EXIT};}`
+    + `depth--;k=depth*${W};r6l=FS[k];r6h=FS[k+1];r7l=FS[k+2];r7h=FS[k+3];r8l=FS[k+4];r8h=FS[k+5];r9l=FS[k+6];r9h=FS[k+7];`
+    + `r10l=FS[k+8];r10h=FS[k+9];pc=FS[k+10];sh=SH[depth];sl=SL[depth];sdv=SDV[depth];`
+    + `if(FS[k+11]!==${program}){${REG_SAVE}S.steps=steps;S.pc=pc;S.depth=depth;S.program=FS[k+11];return ${RET_SWITCH};}continue;`;
 }
 
 /**
@@ -99,6 +106,7 @@ function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean): string 
   }
   const sink: FaultSink = {
     mem: (size, write) => `return R.memFault(S,${pc},${at},ah,al,${size},${write});`,
+    fixedR10: g.fixedR10,
   };
   const next = pc + width(insn);
   const s = insn.spec;
@@ -111,18 +119,14 @@ function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean): string 
     case 'ja':
       return `pc=${jumpTarget(insn) ?? next};continue;`;
     case 'exit':
-      return `if(depth===depth0){${REG_SAVE}S.steps=${at};return ${RET_EXIT};}`
-        + `depth--;k=depth*${W};r6l=FS[k];r6h=FS[k+1];r7l=FS[k+2];r7h=FS[k+3];r8l=FS[k+4];r8h=FS[k+5];r9l=FS[k+6];r9h=FS[k+7];`
-        + `r10l=FS[k+8];r10h=FS[k+9];pc=FS[k+10];sh=SH[depth];sl=SL[depth];sdv=SDV[depth];`
-        + `if(FS[k+11]!==${g.program}){${REG_SAVE}S.steps=${at};S.pc=pc;S.depth=depth;S.program=FS[k+11];return ${RET_SWITCH};}continue;`;
+      return `pc=${T_EXIT};continue;`;
     case 'call':
-      if (s.callKind === 'local') return pushFrame(pc, at, next, g.program, String(pc + 1 + insn.imm));
-      if (s.callKind === 'helper') return helperCall(String(insn.imm), pc, at, adj) + cont;
+      if (s.callKind === 'local') return `ct=${pc + 1 + insn.imm};cpc=${pc};cnx=${next};pc=${T_CALL};continue;`;
+      if (s.callKind === 'helper') return `hid=${insn.imm};cpc=${pc};cnx=${next};pc=${T_HELPER};continue;`;
       return `return R.invalid(S,${pc},${at},${JSON.stringify(`kfunc calls (BTF id ${insn.imm}) are not supported by the VM`)});`;
     case 'callx':
       return `ct=R.callxTarget(S,${pc},${insn.dst},r${insn.dst}l,r${insn.dst}h,${at});if(ct===-2)return ${RET_FAULT};`
-        + `if(ct>=0){${pushFrame(pc, at, next, g.program, 'ct')}}`
-        + helperCall(`r${insn.dst}l>>>0`, pc, at, adj) + cont;
+        + `cpc=${pc};cnx=${next};if(ct>=0){pc=${T_CALL};continue;}hid=r${insn.dst}l>>>0;pc=${T_HELPER};continue;`;
     case 'lddw':
       return `r${insn.dst}l=${g.code.imm[gs]};r${insn.dst}h=${g.code.imm2[gs]};`;
     case 'ldabs': case 'ldind': {
@@ -141,10 +145,10 @@ function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean): string 
 }
 
 /** The generated source of one program: the body of a factory taking the runtime `R`, returning the program function. */
-export function generate(insns: readonly Insn[], program: number, code: Code): string {
+export function generate(insns: readonly Insn[], program: number, code: Code, fixedR10: boolean): string {
   const base = code.base[program];
   const nslots = code.base[program + 1] - 1 - base;
-  const g: GenCtx = { program, code, base };
+  const g: GenCtx = { program, code, base, fixedR10 };
   const idx = slotIndex(insns);
   const sorted = [...findLeaders(insns)].filter((l) => l >= 0 && l < nslots && idx[l] >= 0).sort((a, b) => a - b);
   const fast: string[] = [];
@@ -157,7 +161,7 @@ export function generate(insns: readonly Insn[], program: number, code: Code): s
     block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false); });
     const last = block[n - 1];
     const k = last.spec.kind;
-    const transfers = k === 'ja' || k === 'exit' || (k === 'call' && last.spec.callKind !== 'helper');
+    const transfers = k === 'ja' || k === 'exit' || k === 'call' || k === 'callx';
     const lastNext = last.pc + width(last);
     if (!transfers && (lastNext !== endPc || b + 1 >= sorted.length)) c += `pc=${lastNext};continue;`;
     fast.push(c);
@@ -183,7 +187,7 @@ export function generate(insns: readonly Insn[], program: number, code: Code): s
   return `${PRELUDE}
 return function prog${program}(S,entry,depth0,depthStart){
 let ${REG_DECL};
-let steps=S.steps,pc=entry,depth=depthStart,fast=true,k=0,ct=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
+let steps=S.steps,pc=entry,depth=depthStart,fast=true,k=0,ct=0,cpc=0,cnx=0,hid=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
 const budget=S.budget,M=S.memory,FS=S.frames,SH=S.stackHi,SL=S.stackLo,SDV=S.stackDv;
 let sh=SH[depth],sl=SL[depth],sdv=SDV[depth],dv=sdv;
 for(;;){
@@ -192,6 +196,7 @@ ${fast.join('\n')}
 default:break;}}
 switch(pc){
 ${precise.join('\n')}
+${trampolines(program)}
 default:return R.invalid(S,pc,steps+1,"jump to pc "+pc+", outside the program");}
 }};`;
 }
@@ -202,24 +207,44 @@ export function compileJit(insns: readonly Insn[], opts: VmOptions = {}): JitPro
   const machine = new Machine(insns, opts);
   const code = predecode(machine.programs, (i, p) => machine.lddwValue(i, p));
   const rt: JitRuntime = makeRuntime(machine, opts.helpers ?? DEFAULT_HELPERS, (p) => code.base[p + 1] - 1 - code.base[p]);
+  const writesR10 = machine.programs.some((p) => p.some(writesR10Insn));
   let mainSource = '';
+  const build = (fixedR10: boolean): ProgFn[] => machine.programs.map((p, i) => {
+    const src = generate(p, i, code, fixedR10);
+    if (i === 0) mainSource = src;
+    const factory = new Function('R', src) as (r: JitRuntime) => ProgFn;
+    return factory(rt);
+  });
+  let fixed: ProgFn[];
+  let generic: ProgFn[] | undefined;
   try {
-    machine.programs.forEach((p, i) => {
-      const src = generate(p, i, code);
-      if (i === 0) mainSource = src;
-      const factory = new Function('R', src) as (r: JitRuntime) => JitState['fns'][number];
-      rt.state.fns.push(factory(rt));
-    });
+    fixed = build(!writesR10);
+    if (writesR10) generic = fixed;
   } catch (e) {
     return { error: `JIT code generation failed: ${(e as Error).message}` };
   }
   const compileMs = performance.now() - t0;
+  const top = machine.frameTop(0);
   return {
     compileMs,
     source: mainSource,
     machine,
-    run: (args?: RunArgs): RunResult => rt.run(args),
+    run: (args?: RunArgs): RunResult => {
+      const r10 = args?.regs?.[10];
+      // A run that starts with another r10 needs the variant that checks every stack access.
+      if (r10 !== undefined && BigInt.asUintN(64, r10) !== top) generic ??= build(false);
+      rt.state.fns = r10 !== undefined && BigInt.asUintN(64, r10) !== top ? generic ?? fixed : fixed;
+      return rt.run(args);
+    },
   };
+}
+
+/** Does the instruction write r10? (The verifier forbids it; the VM allows it.) */
+function writesR10Insn(i: Insn): boolean {
+  const k = i.spec.kind;
+  if (k === 'alu' || k === 'end' || k === 'ldx' || k === 'lddw') return i.dst === 10;
+  if (k === 'atomic') return i.src === 10 && i.spec.fetch === true && i.spec.atomic !== 'cmpxchg';
+  return false;
 }
 
 /** Compiles and runs once. A compile error (a JIT bug) is reported as an 'invalid' fault at pc 0. */
