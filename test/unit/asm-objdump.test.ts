@@ -143,6 +143,6 @@ test('formatInsn equals llvm-objdump 14 instruction by instruction; objdump text
   }
   console.log(`llvm-objdump differential: ${stats.compared} instructions compared, ${stats.exact} identical text, ` +
     `${stats.localCalls} local calls (LLVM 14 prints them as helper calls; number checked), ` +
-    `${stats.alu32Text} 32-bit fetching atomics (compared with --mattr=+alu32 text); ${stats.reassembled} reassembled from objdump text`);
+    `${stats.alu32Text} 32-bit atomics that plain LLVM 14 cannot print (compared with its --mattr=+alu32 text); ${stats.reassembled} reassembled from objdump text`);
   assert.equal(stats.exact + stats.localCalls, stats.compared);
 });

@@ -6,7 +6,7 @@
  */
 import { Insn, decode, encode, helperId, layout, validate, width } from '../isa';
 import { Cursor } from './cursor';
-import { commentStart, dumpSymbol, isDumpNoise, linePrefix, tokenize, Tok } from './lexer';
+import { bpftoolFunction, commentStart, dumpSymbol, isDumpNoise, linePrefix, tokenize, Tok } from './lexer';
 import type { Pending } from './pending';
 import { parseConformance } from './parse-conformance';
 import { parseLlvm } from './parse-llvm';
@@ -79,7 +79,7 @@ export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
     const line = L.line(k);
     if (line.length === 0) continue;
     if (isDumpNoise(line)) continue;
-    const sym = dumpSymbol(line);
+    const sym = dumpSymbol(line) ?? bpftoolFunction(line);
     if (sym) { defineLabel(sym.name, k, { kind: 'ident', text: sym.name, s: sym.s, e: sym.e }); continue; }
     const pre = linePrefix(line);
     const end = commentStart(line, conf);
@@ -111,6 +111,10 @@ export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
       const e = c.err ?? { message: 'expected an instruction', s: rest[0].s, e: rest[rest.length - 1].e };
       err(k, e.s, Math.max(e.e, e.s + 1), e.message);
       continue;
+    }
+    if (p.warning) err(k, p.warning.s, p.warning.e, p.warning.message, 'warning');
+    if (pre.opcode !== undefined && pre.opcode !== p.spec.code) {
+      err(k, rest[0].s, rest[rest.length - 1].e, `bpftool shows opcode 0x${hex2(pre.opcode)} but the text assembles to 0x${hex2(p.spec.code)}`, 'warning');
     }
     const item: Item = { p, line: k, pc, s: rest[0].s, e: rest[rest.length - 1].e };
     if (pre.bytes) item.bytes = pre.bytes;
@@ -210,6 +214,10 @@ function fromBytes(bytes: Uint8Array): Pending | undefined {
   const i = d.insns[0];
   if (!i || d.diagnostics.length || d.insns.length !== 1) return undefined;
   return { spec: i.spec, dst: i.dst, src: i.src, off: i.off, imm: i.imm, ...(i.imm2 !== undefined ? { imm2: i.imm2 } : {}) };
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
 }
 
 function hex(b: Uint8Array): string {

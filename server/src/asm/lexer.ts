@@ -137,6 +137,15 @@ export function isDumpNoise(line: string): boolean {
     || /^\s*[0-9a-f]+:\s+R_BPF_\w+/.test(line);
 }
 
+/** bpftool's function header, `int prog(struct xdp_md * ctx):`; returns the function name. */
+export function bpftoolFunction(line: string): { name: string; s: number; e: number } | undefined {
+  if (!line.endsWith(':') || !line.includes('(')) return undefined;
+  const m = /^[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*\(.*\)\s*:$/.exec(line);
+  if (!m) return undefined;
+  const s = m[0].indexOf(m[1] + '(') >= 0 ? m[0].indexOf(m[1] + '(') : m[0].lastIndexOf(m[1]);
+  return { name: m[1], s, e: s + m[1].length };
+}
+
 /** The symbol header line of llvm-objdump, `0000000000000060 <LBB1_2>:`; returns the symbol. */
 export function dumpSymbol(line: string): { name: string; s: number; e: number } | undefined {
   if (line.charCodeAt(0) > 102 || !line.trimEnd().endsWith(':')) return undefined;

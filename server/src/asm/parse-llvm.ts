@@ -109,9 +109,17 @@ function parseCall(c: Cursor, kw: Tok): Pending | undefined {
       const n = c.imm32('a helper id', '#');
       if (n === undefined) return undefined;
       const known = helperId(t.text);
-      if (known !== undefined && known !== n) return c.failAt(t, `helper ${t.text} has id ${known}, not ${n}`);
       const s = sel.call('helper');
-      return s ? pending(s, { imm: n }) : undefined;
+      if (!s) return undefined;
+      // bpftool's xlated dumps show the patched call address after `#`: the name decides.
+      if (known !== undefined && known !== n) {
+        const p = pending(s, { imm: known });
+        p.warning = { message: `helper ${t.text} has id ${known}; the number after '#' (${n}) is ignored`, s: t.s, e: c.peek(-1)?.e ?? t.e };
+        return p;
+      }
+      const p = pending(s, { imm: n });
+      if (known === undefined) p.warning = { message: `unknown helper '${t.text}': calling id ${n} as given after '#'`, s: t.s, e: c.peek(-1)?.e ?? t.e };
+      return p;
     }
     const s = sel.call('helper');
     return s ? pending(s, { callName: t }) : undefined;
@@ -175,6 +183,31 @@ function parseLock(c: Cursor): Pending | undefined {
   return s && spec ? pending(spec, { dst: a.reg, src: s.n, off: a.off }) : undefined;
 }
 
+/**
+ * The kernel's (and bpftool's) spelling of xchg and cmpxchg:
+ * `r1 = atomic64_xchg((u64 *)(r0 +0), r1)`, `r0 = atomic_cmpxchg((u32 *)(r1 +0), r0, r2)`.
+ */
+function kernelAtomic(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, t: Tok, op: string, wide: boolean): Pending | undefined {
+  c.i++;
+  if (!c.expect('(', t.text)) return undefined;
+  const ty = sizeCast(c, '(', false);
+  if (!ty) return undefined;
+  if (ty.size !== (wide ? 8 : 4)) return c.failAt(ty.tok, `expected ${wide ? 'u64' : 'u32'} for ${t.text}, found '${ty.tok.text}'`);
+  const a = memAddr(c, `(${ty.tok.text} *)`);
+  if (!a || !c.expect(',', 'the address')) return undefined;
+  const spec = sel.atomic(op, true, wide);
+  if (!spec) return undefined;
+  if (op === 'cmpxchg') {
+    if (d.n !== 0) return c.failAt(d.tok, `${t.text} always writes r0: expected r0 before '=', found '${d.tok.text}'`);
+    if (!sameReg(c, 0, d.w, ',') || !c.expect(',', 'r0')) return undefined;
+    const s = c.reg(',');
+    if (!s || !c.expect(')', 'the register')) return undefined;
+    return pending(spec, { dst: a.reg, src: s.n, off: a.off });
+  }
+  if (!sameReg(c, d.n, d.w, ',') || !c.expect(')', 'the register')) return undefined;
+  return pending(spec, { dst: a.reg, src: d.n, off: a.off });
+}
+
 /** After `rD =` or `wD =`. */
 function parseAssign(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, hints: LineHints): Pending | undefined {
   const is64 = d.w === 'r';
@@ -203,7 +236,7 @@ function parseAssign(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, hints: 
       const spec = sel.end(m[1] === 'bswap' ? 'swap' : m[1], Number(m[2]));
       return spec && sameReg(c, d.n, d.w, t.text) ? pending(spec, { dst: d.n }) : undefined;
     }
-    const af = /^atomic_fetch_(add|or|and|xor)$/.exec(t.text);
+    const af = /^atomic(?:64)?_fetch_(add|or|and|xor)$/.exec(t.text);
     if (af) {
       c.i++;
       if (!c.expect('(', t.text)) return undefined;
@@ -216,6 +249,8 @@ function parseAssign(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, hints: 
       const spec = sel.atomic(af[1], true, ty.size === 8);
       return spec ? pending(spec, { dst: a.reg, src: d.n, off: a.off }) : undefined;
     }
+    const ka = /^atomic(64)?_(xchg|cmpxchg)$/.exec(t.text);
+    if (ka) return kernelAtomic(c, d, t, ka[2], ka[1] === '64');
     const xc = /^(xchg|cmpxchg)(_64|32_32)$/.exec(t.text);
     if (xc) {
       c.i++;

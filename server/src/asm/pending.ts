@@ -4,7 +4,7 @@
  * every label is known.
  */
 import type { OpSpec } from '../isa';
-import type { Tok } from './lexer';
+import type { LineError, Tok } from './lexer';
 import type { Target } from './cursor';
 
 export interface Pending {
@@ -18,6 +18,8 @@ export interface Pending {
   target?: Target;
   /** `call NAME` of the LLVM syntax: a local call when NAME is a label, else a helper. */
   callName?: Tok;
+  /** A non-fatal remark on the line (the instruction is still assembled). */
+  warning?: LineError;
 }
 
 export function pending(spec: OpSpec, f: Partial<Omit<Pending, 'spec'>> = {}): Pending {
