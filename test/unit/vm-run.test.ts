@@ -98,6 +98,22 @@ test('step and breakpoints: stops before a breakpoint pc, not on the pc it resum
   assert.equal(vm.run(), 'exit');
 });
 
+test('running in maxSteps chunks never skips a breakpoint at a chunk boundary', () => {
+  const p = asm('mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, 100, l\nexit');
+  for (const chunk of [1, 2, 3, 7]) {
+    const vm = new Vm(p);
+    const bps = new Set([1]);
+    let hits = 0;
+    for (let guard = 0; guard < 10000; guard++) {
+      const r = vm.run({ breakpoints: bps, maxSteps: chunk });
+      if (r === 'breakpoint') hits++;
+      else if (r !== 'pause') break;
+    }
+    assert.equal(vm.result, 100n);
+    assert.equal(hits, 100, `chunk ${chunk}: every arrival at pc 1 stops`);
+  }
+});
+
 test('bpf-to-bpf calls: frames, separate stacks, r6-r9 preserved, returnPc', () => {
   const p = asm(`
 mov %r6, 66

@@ -2,7 +2,7 @@
  * 64-bit arithmetic on (hi, lo) int32 halves stored in two Int32Arrays, for
  * the operations too long to write inline in the interpreter loop: multiply,
  * unsigned and signed divide/modulo (RFC 9669 semantics for a zero divisor and
- * INT_MIN / -1), shifts and byte swaps. Shared with the JIT where useful.
+ * INT_MIN / -1) and byte swaps. Shifts and compares are inline in the loop.
  */
 
 const TWO32 = 4294967296;
@@ -66,50 +66,12 @@ export function divmod32(L: Int32Array, H: Int32Array, d: number, b: number, mod
   else L[d] = mod ? (a >>> 0) % (b >>> 0) : Math.floor((a >>> 0) / (b >>> 0));
 }
 
-export function lsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
-  n &= 63;
-  if (n === 0) return;
-  const al = L[d];
-  if (n < 32) { H[d] = (H[d] << n) | (al >>> (32 - n)); L[d] = al << n; }
-  else { H[d] = al << (n - 32); L[d] = 0; }
-}
-
-export function rsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
-  n &= 63;
-  if (n === 0) return;
-  const ah = H[d];
-  if (n < 32) { L[d] = (L[d] >>> n) | (ah << (32 - n)); H[d] = ah >>> n; }
-  else { L[d] = ah >>> (n - 32); H[d] = 0; }
-}
-
-export function arsh64(L: Int32Array, H: Int32Array, d: number, n: number): void {
-  n &= 63;
-  if (n === 0) return;
-  const ah = H[d];
-  if (n < 32) { L[d] = (L[d] >>> n) | (ah << (32 - n)); H[d] = ah >> n; }
-  else { L[d] = ah >> (n - 32); H[d] = ah >> 31; }
-}
-
 export function bswap16(v: number): number {
   return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
 }
 
 export function bswap32(v: number): number {
   return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
-}
-
-/** Unsigned 64-bit compare of (ah, al) and (bh, bl): -1, 0 or 1. */
-export function ucmp64(ah: number, al: number, bh: number, bl: number): number {
-  if (ah !== bh) return (ah >>> 0) < (bh >>> 0) ? -1 : 1;
-  if (al !== bl) return (al >>> 0) < (bl >>> 0) ? -1 : 1;
-  return 0;
-}
-
-/** Signed 64-bit compare. */
-export function scmp64(ah: number, al: number, bh: number, bl: number): number {
-  if (ah !== bh) return ah < bh ? -1 : 1;
-  if (al !== bl) return (al >>> 0) < (bl >>> 0) ? -1 : 1;
-  return 0;
 }
 
 export { TWO32 };

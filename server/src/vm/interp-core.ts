@@ -72,10 +72,10 @@ export class Core {
 
   /**
    * Executes until `limit` steps have run, the run ends, or (with `bp`) a
-   * breakpoint slot is reached — except on the first instruction.
+   * breakpoint slot is reached — except on the first instruction when `skipFirst`.
    * Returns true when stopped at a breakpoint.
    */
-  exec(limit: number, bp: Uint8Array | undefined): boolean {
+  exec(limit: number, bp: Uint8Array | undefined, skipFirst = true): boolean {
     const P = this.code.packed;
     const L = this.L, H = this.H;
     const mem = this.m.memory;
@@ -85,7 +85,7 @@ export class Core {
     let cDv: DataView = new DataView(new ArrayBuffer(0));
     let pc = this.gpc;
     let steps = this.steps;
-    let first = true;
+    let first = skipFirst;
     let atBp = false;
     for (;;) {
       if (steps >= limit) break;

@@ -16,6 +16,8 @@ import { FrameInfo, RunArgs, RunResult, StopReason, VmFault, VmOptions, VmOutput
 export class Vm extends Core {
   private bpCache: { set: ReadonlySet<number>; flags: Uint8Array } | undefined;
   private pauseRequested = false;
+  /** The last run stopped only because maxSteps ran out: the next run checks a breakpoint at its first pc too. */
+  private chunked = false;
 
   constructor(insns: readonly Insn[], opts: VmOptions = {}) {
     super(insns, opts);
@@ -26,6 +28,7 @@ export class Vm extends Core {
   reset(args: RunArgs = {}, keepMaps = false): void {
     this.start(this.m.reset(args, keepMaps));
     this.pauseRequested = false;
+    this.chunked = false;
   }
 
   /** Program-local pc of the next instruction (or of the faulting/exiting one once done). */
@@ -53,6 +56,7 @@ export class Vm extends Core {
   /** Executes one instruction. */
   step(): StopReason {
     if (this.done) return this.fault ? 'fault' : 'exit';
+    this.chunked = false;
     this.exec(Math.min(this.steps + 1, this.m.budget), undefined);
     return this.reason('step');
   }
@@ -65,19 +69,24 @@ export class Vm extends Core {
   /**
    * Runs until exit, fault, budget, a breakpoint (program 0 pcs; not the pc it
    * starts on), `maxSteps` executed instructions ('pause') or a pause request.
+   * After a stop caused only by `maxSteps` (a debugger running in chunks), the
+   * next run does stop at a breakpoint on its first pc, so chunking never hides one.
    */
   run(opts: { breakpoints?: ReadonlySet<number>; maxSteps?: number } = {}): StopReason {
     if (this.done) return this.fault ? 'fault' : 'exit';
     const bp = opts.breakpoints && opts.breakpoints.size ? this.bpFlags(opts.breakpoints) : undefined;
     const end = opts.maxSteps === undefined ? Infinity : this.steps + Math.max(0, opts.maxSteps);
     const CHUNK = 1 << 20;
+    let skipFirst = !this.chunked;
+    this.chunked = false;
     for (;;) {
       if (this.pauseRequested) { this.pauseRequested = false; return 'pause'; }
       const limit = Math.min(this.m.budget, end, this.steps + CHUNK);
-      const atBp = this.exec(limit, bp);
+      const atBp = this.exec(limit, bp, skipFirst);
+      skipFirst = false;
       if (atBp) return 'breakpoint';
       if (this.done) return this.reason('pause');
-      if (this.steps >= end) return 'pause';
+      if (this.steps >= end) { this.chunked = true; return 'pause'; }
     }
   }
 
