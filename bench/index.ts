@@ -1,14 +1,13 @@
 /**
  * Benchmark dispatcher: `npm run bench -- <name> [args]` runs one benchmark
  * (`vm`: interpreter vs JIT ns/insn; `repr`: 64-bit register representation
- * study). Prints plain tables to stdout; no files are written.
+ * study; `btf`: BTF parse and C dump). Modules load lazily, so one broken
+ * benchmark does not stop the others. Prints plain tables; writes no files.
  */
-import { benchRepr } from './repr';
-import { benchVm } from './vm';
-
-const benches: Record<string, (args: string[]) => void | Promise<void>> = {
-  vm: benchVm,
-  repr: benchRepr,
+const benches: Record<string, (args: string[]) => Promise<void>> = {
+  vm: async (a) => (await import('./vm')).benchVm(a),
+  repr: async (a) => (await import('./repr')).benchRepr(a),
+  btf: async (a) => (await import('./btf')).benchBtf(a),
 };
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { assemble } from '../../server/src/asm';
 import { Insn, layout, mkInsn } from '../../server/src/isa/insn';
 import { specFor } from '../../server/src/isa/opcodes';
-import { compileJit, runJit } from '../../server/src/vm/jit';
+import { compileJit, JitProgram, runJit } from '../../server/src/vm/jit';
 import { diffRun } from '../../server/src/vm/jit-diff';
 import { runInterp } from '../../server/src/vm/interp';
 import { MEM_BASE } from '../../server/src/vm/machine';
@@ -24,6 +24,12 @@ function I(name: string, srcReg: boolean | undefined, f: Partial<Insn>): Insn {
   const s = specFor(name, srcReg);
   assert.ok(s, name);
   return mkInsn(s, f);
+}
+
+function compiled(insns: readonly Insn[]): JitProgram {
+  const j = compileJit(insns);
+  if ('error' in j) assert.fail(j.error);
+  return j;
 }
 
 /** Runs on the JIT, checks it agrees with the interpreter in every field, returns the JIT's result. */
@@ -88,8 +94,7 @@ f:
 mov %r6, 1
 mov %r0, %r10
 exit`);
-  const j = compileJit(p);
-  assert.ok(!('error' in j));
+  const j = compiled(p);
   const r = j.run();
   assert.equal(r.r0, j.machine.frameTop(1) + 42n);
   both(p);
@@ -149,8 +154,7 @@ test('a run that overrides r10 uses checked stack accesses and agrees with the i
   const d = diffRun(p, { mem, regs: { 10: MEM_BASE + 16n } }, {});
   assert.deepEqual(d.detail, []);
   assert.equal(d.jit.r0, 5n);
-  const j = compileJit(p);
-  assert.ok(!('error' in j));
+  const j = compiled(p);
   assert.equal(j.run({ mem, regs: { 10: MEM_BASE + 16n } }).r0, 5n);
   assert.equal(j.machine.mem?.bytes[8], 5, 'the store went to mem');
   assert.equal(j.run({ mem }).r0, 5n, 'the fixed-r10 variant is used again');
@@ -158,8 +162,7 @@ test('a run that overrides r10 uses checked stack accesses and agrees with the i
 
 test('repeated runs of one compiled program start from a clean state', () => {
   const p = asm('ldxdw %r0, [%r10-8]\nadd %r0, 1\nstxdw [%r10-8], %r0\nexit');
-  const j = compileJit(p);
-  assert.ok(!('error' in j));
+  const j = compiled(p);
   assert.ok(j.compileMs >= 0 && j.source.includes('prog0'));
   for (let k = 0; k < 3; k++) {
     const r = j.run();
