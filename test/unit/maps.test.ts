@@ -257,3 +257,15 @@ test('reset empties maps and reloads their initial entries unless keepMaps', () 
   vm.reset();
   assert.deepEqual(vm.maps[0].entries().map((e) => e.key[0]), [1]);
 });
+
+test('absurd map definitions do not throw: sizes are clamped and reported', () => {
+  const vm = new Vm(asm('mov %r0, 0\nexit'), { maps: [
+    { type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 << 30, name: 'huge' },
+    { type: 'hash', keySize: -4, valueSize: 1e12, maxEntries: -1, name: 'bad' },
+  ] });
+  assert.equal(vm.run(), 'exit');
+  assert.equal(vm.m.problems.length, 2);
+  assert.match(vm.m.problems.join('\n'), /map huge: 1073741824 entries of 8 bytes are too many/);
+  assert.equal(vm.maps[1].def.maxEntries, 0);
+  assert.equal(vm.maps[1].update(new Uint8Array(0), new Uint8Array(8), BPF_ANY), -ERRNO.E2BIG);
+});

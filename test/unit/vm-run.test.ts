@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../../server/src/asm';
-import { Insn, layout, mkInsn, specFor } from '../../server/src/isa';
+import { Insn, OPCODES, decode, encode, layout, mkInsn, specFor } from '../../server/src/isa';
 import { MapDef, Vm, runInterp, STACK_SIZE } from '../../server/src/vm';
 
 function asm(text: string): Insn[] {
@@ -251,4 +251,31 @@ test('determinism: the same run twice gives the same steps, result and output', 
   assert.deepEqual(a, b);
   const c = runInterp(p, {}, { env: { seed: 100 } });
   assert.notEqual(a.r0, c.r0);
+});
+
+test('random decoded programs never throw and always end with a result or a fault', () => {
+  let x = 0x9e3779b9;
+  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  const specs = OPCODES;
+  for (let n = 0; n < 400; n++) {
+    // Mostly valid encodings with random fields, some raw garbage slots.
+    const words: Insn[] = [];
+    const len = 1 + (next() % 24);
+    for (let i = 0; i < len; i++) {
+      const s = specs[next() % specs.length];
+      words.push(mkInsn(s, {
+        dst: next() % 11, src: s.kind === 'lddw' ? next() % 7 : next() % 11, off: ((next() % 9) - 4),
+        imm: next() % 3 === 0 ? (next() | 0) : (next() % 64) - 8, imm2: next() | 0,
+      }));
+    }
+    words.push(mkInsn(specFor('exit')!));
+    const bytes = encode(words);
+    for (let i = 0; i < bytes.length; i += 8) if (next() % 20 === 0) bytes[i] = next() & 0xff;
+    const d = decode(bytes);
+    const r = runInterp(d.insns, { mem: new Uint8Array(64), ctx: new Uint8Array(32) }, {
+      budget: 5000, maps: [{ type: 'array', keySize: 4, valueSize: 8, maxEntries: 4, name: 'a' }],
+    });
+    assert.ok((r.r0 !== undefined) !== (r.fault !== undefined), `program ${n}: exactly one of r0 and fault`);
+    assert.ok(r.steps <= 5000);
+  }
 });

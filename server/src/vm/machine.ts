@@ -33,6 +33,8 @@ export class Machine implements HelperContext {
   readonly budget: number;
   readonly helpers: HelperTable | undefined;
   output: VmOutput[] = [];
+  /** What the machine could not set up as asked (oversized maps); shown to the user by callers. */
+  readonly problems: string[] = [];
   ctx: Region | undefined;
   mem: Region | undefined;
   pc = 0;

@@ -59,7 +59,7 @@ export interface FrameInfo {
   stackBase: bigint;
   /** Where the frame returns to in its caller (undefined for frame 0). */
   returnPc?: number;
-  /** Index into the program set (0 = the main program; k > 0 after a tail call to programs[k-1]... see interp). */
+  /** Program running in the frame: 0 = the main program, k + 1 = VmOptions.programs[k] (after a tail call). */
   program?: number;
   /** True when the frame is a callback called by a helper (bpf_loop). */
   callback?: boolean;

@@ -5,7 +5,7 @@
  * into element 0 of a plain array.
  */
 import type { Region } from '../memory';
-import { MapBase } from './base';
+import { MAX_MAP_BYTES, MapBase } from './base';
 import { BPF_EXIST, BPF_NOEXIST, ERRNO, MapEntry } from './types';
 
 export class ArrayMap extends MapBase {
@@ -13,10 +13,18 @@ export class ArrayMap extends MapBase {
   /** prog_array only: which slots hold a program. */
   private readonly present: boolean[] = [];
 
+  /** Slots actually allocated (maxEntries unless that would exceed MAX_MAP_BYTES). */
+  private readonly capacity: number;
+
   constructor(...a: ConstructorParameters<typeof MapBase>) {
     super(...a);
-    const n = this.def.type === 'percpu_array' ? this.host.env.nrCpus : 1;
-    const bytes = Math.max(0, this.def.maxEntries) * this.stride;
+    const n = this.def.type === 'percpu_array' ? Math.max(1, this.host.env.nrCpus) : 1;
+    const want = Math.max(0, Math.floor(this.def.maxEntries) || 0);
+    this.capacity = Math.min(want, Math.floor(MAX_MAP_BYTES / (this.stride * n)));
+    if (this.capacity < want) {
+      this.host.problems?.push(`map ${this.def.name}: ${want} entries of ${this.stride} bytes are too many for the VM; only ${this.capacity} are allocated`);
+    }
+    const bytes = this.capacity * this.stride;
     for (let c = 0; c < n; c++) {
       this.regions.push(this.host.memory.add('map_value', `map ${this.def.name}${n > 1 ? ` cpu ${c}` : ''}`, new Uint8Array(bytes)));
     }
@@ -29,7 +37,7 @@ export class ArrayMap extends MapBase {
   private slot(key: Uint8Array): number {
     if (key.length < 4) return -1;
     const i = (key[0] | (key[1] << 8) | (key[2] << 16) | (key[3] << 24)) >>> 0;
-    return i < this.def.maxEntries ? i : -1;
+    return i < this.capacity ? i : -1;
   }
 
   private cpuRegion(): Region {
@@ -67,7 +75,7 @@ export class ArrayMap extends MapBase {
 
   /** prog_array: the program number stored at `i`, or undefined. */
   program(i: number): number | undefined {
-    if (i < 0 || i >= this.def.maxEntries || !this.present[i]) return undefined;
+    if (i < 0 || i >= this.capacity || !this.present[i]) return undefined;
     const r = this.regions[0];
     return r.dv.getUint32(i * this.stride, true);
   }
@@ -75,7 +83,7 @@ export class ArrayMap extends MapBase {
   entries(): MapEntry[] {
     const out: MapEntry[] = [];
     this.regions.forEach((r, cpu) => {
-      for (let i = 0; i < this.def.maxEntries; i++) {
+      for (let i = 0; i < this.capacity; i++) {
         if (this.progs && !this.present[i]) continue;
         const key = new Uint8Array(4);
         new DataView(key.buffer).setUint32(0, i, true);

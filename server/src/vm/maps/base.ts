@@ -12,7 +12,14 @@ export interface MapHost {
   readonly memory: Memory;
   readonly env: Readonly<VmEnv>;
   readonly output: VmOutput[];
+  /** Where maps report what they could not honour (e.g. an array too large to allocate). */
+  readonly problems?: string[];
 }
+
+/** Largest single allocation a map makes (an array's values); larger arrays are truncated with a problem reported. */
+export const MAX_MAP_BYTES = 64 << 20;
+/** Values larger than this are truncated (the kernel's limit is smaller for most map types). */
+export const MAX_VALUE_SIZE = 1 << 20;
 
 export abstract class MapBase implements BpfMap {
   readonly addr: bigint;
@@ -38,7 +45,8 @@ export abstract class MapBase implements BpfMap {
 
   /** Values are stored 8-byte aligned, like the kernel's round_up(value_size, 8). */
   protected get stride(): number {
-    return Math.max(8, (this.def.valueSize + 7) & ~7);
+    const v = Math.min(Math.max(0, Math.floor(this.def.valueSize) || 0), MAX_VALUE_SIZE);
+    return Math.max(8, (v + 7) & ~7);
   }
 
   protected newValueRegion(label: string): Region {

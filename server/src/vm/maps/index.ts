@@ -1,6 +1,6 @@
 /** Creates the runtime object for a map definition. Non-goal: map-in-map, sockmap and other kernel-object maps. */
 import { ArrayMap } from './array';
-import { MapHost } from './base';
+import { MAX_VALUE_SIZE, MapHost } from './base';
 import { PerfEventArrayMap, RingBufMap, StackTraceMap } from './events';
 import { HashMap } from './hash';
 import { QueueMap } from './queue';
@@ -13,7 +13,24 @@ export { QueueMap } from './queue';
 export { RingBufMap, PerfEventArrayMap, StackTraceMap } from './events';
 export type { MapHost } from './base';
 
-export function createMap(def: MapDef, index: number, host: MapHost): BpfMap {
+const clampInt = (v: number, max: number) => Math.min(Math.max(0, Math.floor(v) || 0), max);
+
+/** The definition with sizes made sane (non-negative integers, values at most MAX_VALUE_SIZE), problems reported. */
+function normalize(def: MapDef, host: MapHost): MapDef {
+  const d: MapDef = {
+    ...def,
+    keySize: clampInt(def.keySize, 512),
+    valueSize: clampInt(def.valueSize, MAX_VALUE_SIZE),
+    maxEntries: clampInt(def.maxEntries, 0xffffffff),
+  };
+  if (d.keySize !== def.keySize || d.valueSize !== def.valueSize || d.maxEntries !== def.maxEntries) {
+    host.problems?.push(`map ${def.name}: sizes adjusted to key ${d.keySize}, value ${d.valueSize}, max_entries ${d.maxEntries}`);
+  }
+  return d;
+}
+
+export function createMap(rawDef: MapDef, index: number, host: MapHost): BpfMap {
+  const def = normalize(rawDef, host);
   let m: BpfMap;
   switch (def.type) {
     case 'hash': case 'percpu_hash': case 'lru_hash': m = new HashMap(def, index, host); break;
