@@ -11,3 +11,4 @@ export * from './btfext';
 export * from './object';
 export * from './describe';
 export * from './fuzz';
+export * from './emit';
