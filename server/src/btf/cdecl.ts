@@ -27,16 +27,21 @@ function roundUp(x: number, to: number): number {
 
 export class CDecl {
   /** Resolved (deduplicated) names per id; undefined until first printed. */
-  private readonly names: (string | undefined)[];
+  private readonly names: (string | undefined)[] | Map<number, string>;
   private readonly tagCount = new Map<string, number>();
   private readonly identCount = new Map<string, number>();
 
-  constructor(private readonly btf: Btf, private readonly exactLayout: boolean) {
-    this.names = denseArray<string>(btf.count);
+  /**
+   * `shortAnon`: print anonymous records as `struct {...}` (for one-line type
+   * text). `dense`: keep names in an array sized by the type count (a whole
+   * dump); else in a map (a few declarations).
+   */
+  constructor(private readonly btf: Btf, private readonly exactLayout: boolean, private readonly shortAnon = false, dense = true) {
+    this.names = dense ? denseArray<string>(btf.count) : new Map<number, string>();
   }
 
   private uniq(id: number, counts: Map<string, number>): string {
-    const known = this.names[id];
+    const known = this.names instanceof Map ? this.names.get(id) : this.names[id];
     if (known !== undefined) return known;
     const orig = this.btf.name(id);
     let s = orig;
@@ -45,12 +50,13 @@ export class CDecl {
       counts.set(orig, n);
       if (n > 1) s = `${orig}___${n}`;
     }
-    if (id >= 0 && id < this.names.length) this.names[id] = s;
+    if (this.names instanceof Map) this.names.set(id, s);
+    else if (id >= 0 && id < this.names.length) this.names[id] = s;
     return s;
   }
 
   printedName(id: number): string | undefined {
-    return this.names[id];
+    return this.names instanceof Map ? this.names.get(id) : this.names[id];
   }
 
   /** Name of a struct/union/enum/fwd (tag namespace). */
@@ -308,10 +314,10 @@ export class CDecl {
           s += this.leadingMods(chain, pos) + b.name(id);
           break;
         case KIND.STRUCT: case KIND.UNION:
-          s += this.leadingMods(chain, pos) + (!b.named(id) ? this.structDef(id, lvl) : this.structRef(id));
+          s += this.leadingMods(chain, pos) + (b.named(id) ? this.structRef(id) : this.shortAnon ? this.structRef(id) + ' {...}' : this.structDef(id, lvl));
           break;
         case KIND.ENUM: case KIND.ENUM64:
-          s += this.leadingMods(chain, pos) + (!b.named(id) ? this.enumDef(id, lvl) : this.enumRef(id));
+          s += this.leadingMods(chain, pos) + (b.named(id) ? this.enumRef(id) : this.shortAnon ? 'enum {...}' : this.enumDef(id, lvl));
           break;
         case KIND.FWD:
           s += this.leadingMods(chain, pos) + this.fwdRef(id);
