@@ -70,6 +70,15 @@ export class Cursor {
     return !!t && t.kind === 'ident' && /^%?[rw]\d+$/.test(t.text);
   }
 
+  /** An address `rN`, `rN + OFF` or `rN -OFF` (64-bit register, s16 offset). */
+  regOff(after: string): { reg: number; off: number } | undefined {
+    const r = this.reg(after, ['r']);
+    if (!r) return undefined;
+    if (!this.is('+') && !this.is('-')) return { reg: r.n, off: 0 };
+    const off = this.off16('an offset', r.tok.text);
+    return off === undefined ? undefined : { reg: r.n, off };
+  }
+
   /** A signed number with optional sign: decimal or 0x hex. Returns a bigint and the covering range. */
   num(what: string, after?: string): { v: bigint; s: number; e: number } | undefined {
     const start = this.i;

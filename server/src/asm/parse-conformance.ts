@@ -16,16 +16,8 @@ const REG: ['r'] = ['r'];
 /** `[%rN+OFF]`, `[%rN-OFF]` or `[%rN]`. */
 function mem(c: Cursor, after: string): { reg: number; off: number } | undefined {
   if (!c.expect('[', after)) return undefined;
-  const r = c.reg('[', REG);
-  if (!r) return undefined;
-  let off = 0;
-  if (c.is('+') || c.is('-')) {
-    const o = c.off16('an offset', r.tok.text);
-    if (o === undefined) return undefined;
-    off = o;
-  }
-  if (!c.expect(']', 'the address')) return undefined;
-  return { reg: r.n, off };
+  const a = c.regOff('[');
+  return a && c.expect(']', 'the address') ? a : undefined;
 }
 
 function comma(c: Cursor, after: string): boolean {
@@ -83,46 +75,40 @@ function parseLock(c: Cursor, kw: Tok): Pending | undefined {
   return s ? pending(spec, { dst: a.reg, src: s.n, off: a.off }) : undefined;
 }
 
+/** `%rD, %rS` or `%rD, IMM`, picking the register or immediate form among `specs`. */
+function dstAndSource(c: Cursor, name: string, specs: readonly OpSpec[], mnTok: Tok): Pending | undefined {
+  const d = c.reg(name, REG);
+  if (!d || !comma(c, d.tok.text)) return undefined;
+  if (c.isReg()) {
+    const spec = specs.find((x) => x.srcReg);
+    if (!spec) return c.failAt(mnTok, `${name} takes no register source`);
+    const s = c.reg(',', REG);
+    return s ? pending(spec, { dst: d.n, src: s.n }) : undefined;
+  }
+  const spec = specs.find((x) => !x.srcReg);
+  if (!spec) return c.fail('a register (r0-r10)', ',');
+  const imm = c.imm32('a register or an immediate', ',');
+  return imm === undefined ? undefined : pending(spec, { dst: d.n, imm });
+}
+
 /** Operands of a table mnemonic, chosen by the spec's kind. */
 function operands(c: Cursor, name: string, specs: readonly OpSpec[], mnTok: Tok): Pending | undefined {
   const s0 = specs[0];
   switch (s0.kind) {
     case 'alu': {
-      const d = c.reg(name, REG);
-      if (!d) return undefined;
-      if (s0.alu === 'neg') return pending(s0, { dst: d.n });
-      if (!comma(c, d.tok.text)) return undefined;
-      if (c.isReg()) {
-        const s = c.reg(',', REG);
-        const spec = specs.find((x) => x.srcReg);
-        if (!spec) return c.failAt(mnTok, `${name} takes no register source`);
-        return s ? pending(spec, { dst: d.n, src: s.n }) : undefined;
+      if (s0.alu === 'neg') {
+        const d = c.reg(name, REG);
+        return d ? pending(s0, { dst: d.n }) : undefined;
       }
-      const spec = specs.find((x) => !x.srcReg);
-      if (!spec) return c.fail('a register (r0-r10)', ',');
-      const imm = c.imm32('a register or an immediate', ',');
-      return imm === undefined ? undefined : pending(spec, { dst: d.n, imm });
+      return dstAndSource(c, name, specs, mnTok);
     }
     case 'end': {
       const d = c.reg(name, REG);
       return d ? pending(s0, { dst: d.n }) : undefined;
     }
     case 'jcond': {
-      const d = c.reg(name, REG);
-      if (!d || !comma(c, d.tok.text)) return undefined;
-      let p: Pending | undefined;
-      if (c.isReg()) {
-        const s = c.reg(',', REG);
-        const spec = specs.find((x) => x.srcReg);
-        if (!s || !spec) return undefined;
-        p = pending(spec, { dst: d.n, src: s.n });
-      } else {
-        const imm = c.imm32('a register or an immediate', ',');
-        const spec = specs.find((x) => !x.srcReg);
-        if (imm === undefined || !spec) return undefined;
-        p = pending(spec, { dst: d.n, imm });
-      }
-      if (!comma(c, 'the comparison operand')) return undefined;
+      const p = dstAndSource(c, name, specs, mnTok);
+      if (!p || !comma(c, 'the comparison operand')) return undefined;
       const target = c.target(',');
       if (!target) return undefined;
       p.target = target;

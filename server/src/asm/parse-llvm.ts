@@ -24,29 +24,8 @@ function noSpec(c: Cursor, t: Tok | undefined, what: string): undefined {
 /** `(rN OFF)` with OFF like `+ 8`, `-8`, `+0x10`, or nothing. */
 function memAddr(c: Cursor, after: string): { reg: number; off: number } | undefined {
   if (!c.expect('(', after)) return undefined;
-  const r = c.reg('(', ['r']);
-  if (!r) return undefined;
-  let off = 0;
-  if (c.is('+') || c.is('-')) {
-    const o = c.off16('an offset', r.tok.text);
-    if (o === undefined) return undefined;
-    off = o;
-  }
-  if (!c.expect(')', 'the address')) return undefined;
-  return { reg: r.n, off };
-}
-
-/** `rN OFF` inside xchg_64(...) / cmpxchg_64(...). */
-function bareAddr(c: Cursor, after: string): { reg: number; off: number } | undefined {
-  const r = c.reg(after, ['r']);
-  if (!r) return undefined;
-  let off = 0;
-  if (c.is('+') || c.is('-')) {
-    const o = c.off16('an offset', r.tok.text);
-    if (o === undefined) return undefined;
-    off = o;
-  }
-  return { reg: r.n, off };
+  const a = c.regOff('(');
+  return a && c.expect(')', 'the address') ? a : undefined;
 }
 
 /** `(u64 *)` or `(s16 *)`; returns the size and signedness. */
@@ -193,12 +172,17 @@ function kernelAtomic(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, t: Tok
   const ty = sizeCast(c, '(', false);
   if (!ty) return undefined;
   if (ty.size !== (wide ? 8 : 4)) return c.failAt(ty.tok, `expected ${wide ? 'u64' : 'u32'} for ${t.text}, found '${ty.tok.text}'`);
-  const a = memAddr(c, `(${ty.tok.text} *)`);
+  return exchangeTail(c, d, t, op, wide, memAddr(c, `(${ty.tok.text} *)`));
+}
+
+/** The rest of xchg / cmpxchg after the address: `, rS)` or `, r0, rS)`. */
+function exchangeTail(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, t: Tok, op: string, wide: boolean,
+  a: { reg: number; off: number } | undefined): Pending | undefined {
   if (!a || !c.expect(',', 'the address')) return undefined;
   const spec = sel.atomic(op, true, wide);
   if (!spec) return undefined;
   if (op === 'cmpxchg') {
-    if (d.n !== 0) return c.failAt(d.tok, `${t.text} always writes r0: expected r0 before '=', found '${d.tok.text}'`);
+    if (d.n !== 0) return c.failAt(d.tok, `${t.text} always writes r0: expected ${d.w}0 before '=', found '${d.tok.text}'`);
     if (!sameReg(c, 0, d.w, ',') || !c.expect(',', 'r0')) return undefined;
     const s = c.reg(',');
     if (!s || !c.expect(')', 'the register')) return undefined;
@@ -256,19 +240,10 @@ function parseAssign(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, hints: 
       c.i++;
       const is64op = xc[2] === '_64';
       if (!c.expect('(', t.text)) return undefined;
-      const a = bareAddr(c, '(');
-      if (!a || !c.expect(',', 'the address')) return undefined;
-      const spec = sel.atomic(xc[1], true, is64op);
-      if (!spec) return undefined;
-      if (xc[1] === 'cmpxchg') {
-        if (d.n !== 0) return c.failAt(d.tok, `${t.text} always writes r0: expected ${d.w}0 before '=', found '${d.tok.text}'`);
-        if (!sameReg(c, 0, d.w, ',') || !c.expect(',', 'r0')) return undefined;
-        const s = c.reg(',');
-        if (!s || !c.expect(')', 'the register')) return undefined;
-        return pending(spec, { dst: a.reg, src: s.n, off: a.off });
-      }
-      if (!sameReg(c, d.n, d.w, ',') || !c.expect(')', 'the register')) return undefined;
-      return pending(spec, { dst: a.reg, src: d.n, off: a.off });
+      return exchangeTail(c, d, t, xc[1], is64op, c.regOff('('));
+    }
+    if (c.is('ll', 1) && /^[A-Za-z_.$][\w.$]*$/.test(t.text)) {
+      return c.failAt(t, `'${t.text} ll' refers to a symbol, which needs a relocation: use map[fd:N] / map[idx:N] (map declarations are not supported yet)`);
     }
     if (atPseudo(c)) {
       if (!is64) return c.failAt(d.tok, `expected a 64-bit register (r0-r10) for a 64-bit load, found '${d.tok.text}'`);
