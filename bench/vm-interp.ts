@@ -1,7 +1,8 @@
 /**
  * Interpreter-only speed: ns per executed instruction on the alu, mem and
- * branchy loops of bench/vm.ts (best of `runs` runs after a warm-up, so other
- * load on the machine inflates the figure less). Non-goal: the JIT (vm.ts).
+ * branchy loops of bench/vm.ts, measured in process CPU time (best of `runs`
+ * runs after a warm-up), so other load on the machine inflates the figure
+ * less than wall time would. Non-goal: the JIT (vm.ts).
  */
 import { runInterp } from '../server/src/vm/interp';
 import { BENCH_PROGRAMS } from './vm';
@@ -14,11 +15,11 @@ export function benchInterp(iters = 2_000_000, runs = 5): { name: string; nsPerI
     runInterp(p, {}, opts);
     let best = Infinity;
     for (let k = 0; k < runs; k++) {
-      const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       const r = runInterp(p, {}, opts);
-      const dt = Number(process.hrtime.bigint() - t0);
+      const c = process.cpuUsage(c0);
       if (r.fault) throw new Error(`${b.name}: ${r.fault.message}`);
-      best = Math.min(best, dt / r.steps);
+      best = Math.min(best, ((c.user + c.system) * 1000) / r.steps);
     }
     out.push({ name: b.name, nsPerInsn: best });
   }
