@@ -157,9 +157,19 @@ export function generate(insns: readonly Insn[], program: number, code: Code, fi
     const block: Insn[] = [];
     for (let k = idx[sorted[b]]; k < insns.length && insns[k].pc < endPc; k++) block.push(insns[k]);
     const n = block.length;
-    let c = `case ${sorted[b]}:steps+=${n};if(steps>budget){steps-=${n};fast=false;pc=${sorted[b]};break;}`;
-    block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false); });
     const last = block[n - 1];
+    const leader = sorted[b];
+    const check = `steps+=${n};if(steps>budget){steps-=${n};fast=false;pc=${leader};break;}`;
+    let c: string;
+    if ((last.spec.kind === 'jcond' || last.spec.kind === 'ja') && jumpTarget(last) === leader) {
+      // A one-block loop: iterate in a JS loop of its own (`continue` re-enters it) instead of through the dispatch switch.
+      c = `case ${leader}:for(;;){${check}`;
+      block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false); });
+      c += 'break;}if(!fast)break;';
+    } else {
+      c = `case ${leader}:${check}`;
+      block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false); });
+    }
     const k = last.spec.kind;
     const transfers = k === 'ja' || k === 'exit' || k === 'call' || k === 'callx';
     const lastNext = last.pc + width(last);
