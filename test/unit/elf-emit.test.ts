@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../../server/src/asm';
 import { emitObject, parseObject, type EmitSpec, type EmitProgram, type EmitMap } from '../../server/src/elf';
-import { buildFixtures, objdumpCmd, tool } from '../fixtures/elf/build';
+import { buildFixtures, objdumpCmd, tool, scratchDir } from '../fixtures/elf/build';
 
 const objdump = objdumpCmd();
 
@@ -68,7 +67,7 @@ test('emitObject: llvm-objdump and bpftool read the object', (t) => {
     t.skip('llvm-objdump or bpftool missing');
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-emit-'));
+  const dir = scratchDir();
   const file = join(dir, 'demo.o');
   writeFileSync(file, emitObject(demoSpec()).bytes);
   const rel = tool(objdump, ['-r', file]) ?? '';
@@ -99,7 +98,7 @@ function load(file: string, pinDir: string): { ok: boolean; out: string; skip?: 
 }
 
 test('emitObject: bpftool prog loadall loads the object (kernel verifier)', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-emit-'));
+  const dir = scratchDir();
   const file = join(dir, 'demo.o');
   writeFileSync(file, emitObject(demoSpec()).bytes);
   const pin = `/sys/fs/bpf/bpfstudio_elf_test_${process.pid}`;
@@ -134,7 +133,7 @@ test('emitObject: clang-built programs re-emitted by our writer load too', (t) =
   assert.deepEqual(r.diagnostics, []);
   const back = parseObject(r.bytes).object!;
   assert.deepEqual(back.programs.map((p) => p.insns.length).sort(), picked.map((p) => p.insns.length).sort());
-  const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-emit-'));
+  const dir = scratchDir();
   const file = join(dir, 'net-re.o');
   writeFileSync(file, r.bytes);
   const pin = `/sys/fs/bpf/bpfstudio_elf_test_net_${process.pid}`;

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readElf, symbolName } from '../../server/src/elf/elf64';
 import { writeElf, imageOf } from '../../server/src/elf/write';
 import { type Elf, R_BPF_NAMES, SHT, EM_BPF, STB, STT } from '../../server/src/elf/types';
-import { buildFixtures, objdumpCmd, tool } from '../fixtures/elf/build';
+import { buildFixtures, objdumpCmd, tool, scratchDir } from '../fixtures/elf/build';
 
 const built = buildFixtures();
 const objdump = objdumpCmd();
@@ -91,7 +90,7 @@ test('elf64: symbols match llvm-objdump -t', (t) => {
 
 test('elf64: big-endian objects (clang -target bpfeb) read the same as little-endian', (t) => {
   if (skipIf(t, built.skip)) return;
-  const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-elfeb-'));
+  const dir = scratchDir();
   for (const f of built.fixtures.slice(0, 2)) {
     const out = join(dir, `${f.name}.eb.o`);
     execFileSync('clang', ['-O2', '-g', '-target', 'bpfeb', '-mcpu=v3', '-c', f.source, '-o', out], { stdio: 'pipe' });
@@ -126,7 +125,7 @@ test('elf64: write(read(x)) reads back with the same sections, symbols and reloc
     assert.deepEqual(summary(b), summary(a), f.name);
     // and the written object is a valid ELF for llvm-objdump too
     if (objdump) {
-      const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-elfrt-'));
+      const dir = scratchDir();
       const p = join(dir, `${f.name}.o`);
       writeFileSync(p, bytes);
       const noStr = (x: ReturnType<typeof objdumpFacts>) => x && { ...x, sections: x.sections.filter(([n]) => n !== '.strtab') };
