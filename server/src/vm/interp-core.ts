@@ -15,7 +15,7 @@ import { Code, predecode } from './interp-decode';
 import { Machine } from './machine';
 import { Insn } from '../isa/insn';
 import { helperName } from '../isa/helpers';
-import { MAX_FRAMES, STACK_SIZE, VmFault, VmOptions, budgetMessage } from './types';
+import { MAX_FRAMES, VmFault, VmOptions, budgetMessage } from './types';
 
 /** A call frame: where it returns, the caller's r6-r10, and (for callbacks) the helper to resume. */
 export interface Frame {
@@ -223,7 +223,7 @@ export class Core {
         case 144: pc = this.callLocal(pc, P[(pc << 2) + 1], this.frameStack[this.frameStack.length - 1].program); if (pc < 0) break; continue;
         case 145: pc = this.faultAt(pc, 'invalid', `kfunc calls (BTF id ${P[(pc << 2) + 2]}) are not supported by the VM`); break;
         case 146: cHi = -1; pc = this.callX(pc); if (pc < 0) break; continue;
-        case 147: cHi = -1; pc = this.exit(pc); if (pc < 0) break; continue;
+        case 147: cHi = -1; pc = this.exit(); if (pc < 0) break; continue;
         case 148: { const d = ((w >> 8) & 15); L[d] = P[(pc << 2) + 2]; H[d] = P[(pc << 2) + 3]; pc += 2; continue; }
         // ---- legacy packet loads ----
         case 150: case 151: case 152: case 153: case 154: case 155:
@@ -331,7 +331,11 @@ export class Core {
     return pc + 1;
   }
 
-  /** LD_ABS / LD_IND: big-endian load from the packet (`mem`); a miss ends the program with r0 = 0, as the kernel. */
+  /**
+   * LD_ABS / LD_IND: big-endian load from the packet (`mem`) at imm (+ src, as a signed 32-bit sum).
+   * A miss (negative or past the end) ends the whole program with r0 = 0, as the kernel does for
+   * socket filters. Unlike the kernel, r1-r5 are left as they were (the verifier forbids reading them).
+   */
   private ldPacket(pc: number): number {
     const o = this.code.op[pc];
     const ind = o >= 153;
@@ -445,7 +449,7 @@ export class Core {
     return r;
   }
 
-  private exit(pc: number): number {
+  private exit(): number {
     const fs = this.frameStack;
     if (fs.length <= 1) {
       this.result = toBig(this.H[0], this.L[0]);
@@ -455,7 +459,6 @@ export class Core {
     const f = fs.pop() as Frame;
     for (let i = 0; i < 5; i++) { this.L[6 + i] = f.saved[2 * i]; this.H[6 + i] = f.saved[2 * i + 1]; }
     if (f.gen) return this.drive(f.gen, f.callPc, toBig(this.H[0], this.L[0]));
-    void pc;
     return f.ret;
   }
 
@@ -472,10 +475,6 @@ export class Core {
 
   protected stackTop(frame: number): bigint {
     return this.m.frameTop(frame);
-  }
-
-  protected get stackSize(): number {
-    return STACK_SIZE;
   }
 }
 
