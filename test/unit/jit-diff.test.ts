@@ -9,6 +9,8 @@ import { buildConformance, parseConformance, runConformance } from '../../server
 import { diffRandom, diffRun } from '../../server/src/vm/jit-diff';
 import { runJit } from '../../server/src/vm/jit';
 import { randHelpers } from '../../server/src/vm/randprog';
+import type { MapDef } from '../../server/src/vm/maps/types';
+import type { VmOptions } from '../../server/src/vm/types';
 
 const DIR = join(__dirname, '../../../shared/conformance/tests');
 const RANDOM_N = Number(process.env.JIT_DIFF_N ?? 2000);
@@ -70,4 +72,104 @@ test(`interpreter and JIT agree on ${RANDOM_N} random programs`, () => {
     assert.ok([...tally.keys()].some((k) => k.endsWith('/' + kind)), `no random program ended with ${kind}`);
   }
   assert.deepEqual(failures, []);
+});
+
+test('interpreter and JIT agree on programs using the default helpers and maps', () => {
+  const hash: MapDef[] = [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 8, name: 'counts' }];
+  const ring: MapDef[] = [{ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, name: 'events' }];
+  const cases: { name: string; src: string; opts?: VmOptions; mem?: Uint8Array }[] = [
+    {
+      name: 'hash update, lookup, store through the pointer, delete, stale pointer',
+      opts: { maps: hash },
+      src: `stw [%r10-4], 5
+stdw [%r10-16], 100
+lddw %r1, map[idx:0]
+mov %r2, %r10
+add %r2, -4
+mov %r3, %r10
+add %r3, -16
+mov %r4, 0
+call 2
+lddw %r1, map[idx:0]
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+mov %r6, %r0
+ldxdw %r1, [%r6+0]
+add %r1, 1
+stxdw [%r6+0], %r1
+lddw %r1, map[idx:0]
+mov %r2, %r10
+add %r2, -4
+call 3
+ldxdw %r0, [%r6+0]
+out:
+exit`,
+    },
+    {
+      name: 'bpf_loop with a callback summing into the stack, printk, clocks and random',
+      src: `stdw [%r10-8], 0
+mov %r1, 6
+lddw %r2, func[cb]
+mov %r3, %r10
+add %r3, -8
+mov %r4, 0
+call 181
+mov %r6, %r0
+call 5
+mov %r7, %r0
+call 7
+stw [%r10-16], 0x6425
+stw [%r10-12], 0
+mov %r1, %r10
+add %r1, -16
+mov %r2, 4
+mov %r3, %r6
+call 6
+ldxdw %r0, [%r10-8]
+add %r0, %r6
+exit
+cb:
+ldxdw %r3, [%r2+0]
+add %r3, %r1
+stxdw [%r2+0], %r3
+mov %r0, 0
+jne %r1, 4, keep
+mov %r0, 1
+keep:
+exit`,
+    },
+    {
+      name: 'ringbuf reserve, write, submit; pid and comm',
+      opts: { maps: ring },
+      src: `lddw %r1, map[idx:0]
+mov %r2, 16
+mov %r3, 0
+call 131
+jeq %r0, 0, out
+mov %r6, %r0
+call 14
+stxdw [%r6+0], %r0
+mov %r1, %r6
+add %r1, 8
+mov %r2, 8
+call 16
+mov %r1, %r6
+mov %r2, 0
+call 132
+mov %r0, 1
+out:
+exit`,
+    },
+  ];
+  for (const c of cases) {
+    const { insns, errors } = buildConformance({ name: c.name, asm: c.src, mem: new Uint8Array(0), sections: ['asm'], problems: [] });
+    assert.deepEqual(errors, [], c.name);
+    for (const budget of [undefined, 5, 17, 40]) {
+      const d = diffRun(insns, c.mem ? { mem: c.mem } : {}, { ...c.opts, ...(budget ? { budget } : {}) });
+      assert.deepEqual(d.detail, [], `${c.name} (budget ${budget ?? 'default'})`);
+      if (budget === undefined) { if (process.env.JIT_DIFF_VERBOSE) console.log(c.name, d.jit.r0, d.jit.fault?.message, d.jit.steps, JSON.stringify(d.jit.output, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))); assert.ok(d.jit.r0 !== undefined || d.jit.fault?.kind === 'memory', `${c.name}: ${d.jit.fault?.message}`); }
+    }
+  }
 });
