@@ -12,8 +12,9 @@
  *   `btf[id:N]`, `func[+N]`, `map[idx:N]`, `map[idx:N][0]+OFF` instead of
  *   `ld_pseudo rD, SRC, IMM` (still used when those forms cannot carry imm2);
  * - `r0 = *(u32 *)skb[r1 + 4]` shows a non-zero ldind immediate (LLVM drops it);
- * - v4 forms LLVM 14 shows as `<unknown>` use LLVM 18's text: `s/=`, `s%=`,
- *   `%=`, `(s8)`, `*(s16 *)`, `bswap64`, `gotol`, `if r1 & r2`, stores of an immediate;
+ * - v4 forms LLVM 14 shows as `<unknown>` (or misreads) use later LLVM's text as in its
+ *   BPFInstrInfo.td: `s/=`, `s%=`, `%=`, `(s8)`, `*(s16 *)`, `bswap64`, `gotol`; `if r1 & r2`
+ *   and stores of an immediate (`*(u8 *)(r10 - 1) = 5`) follow the same pattern as the kernel's;
  * - 32-bit atomics other than `lock +=` use the `--mattr=+alu32` text (w registers,
  *   `w1 = atomic_fetch_add((u32 *)(r0 + 0), w1)`): plain llvm-objdump 14 shows them as
  *   `<unknown>` or, for fetch-add, misreads them as a plain `lock +=`.
