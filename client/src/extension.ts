@@ -92,7 +92,9 @@ class BpfConfigurationProvider implements vscode.DebugConfigurationProvider {
       void vscode.window.showErrorMessage('BPF Studio: open a BPF assembly file (.bpf.s) or set "program" in launch.json.');
       return undefined;
     }
-    if (config.budget === undefined) config.budget = vscode.workspace.getConfiguration('bpfstudio').get<number>('vm.budget');
+    const settings = vscode.workspace.getConfiguration('bpfstudio', activeAsmEditor()?.document.uri);
+    if (config.budget === undefined) config.budget = settings.get<number>('vm.budget');
+    if (config.syntax === undefined) config.syntax = settings.get<string>('asm.syntax');
     return config;
   }
 }

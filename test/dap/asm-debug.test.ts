@@ -7,12 +7,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { helperId } from '../../server/src/isa';
+import { DEFAULT_HELPERS } from '../../server/src/vm';
 import { distFile } from '../lsp/dist';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const STACK_ADD = join(FIXTURES, 'stack-add.bpf.s');
 const NULL_DEREF = join(FIXTURES, 'null-deref.bpf.s');
 const BAD = join(FIXTURES, 'bad-syntax.bpf.s');
+const SUBPROG = join(FIXTURES, 'subprog.bpf.s');
+const MEM_BYTES = join(FIXTURES, 'mem-bytes.bpf.s');
+const PRINTK = join(FIXTURES, 'printk.bpf.s');
 
 /** 1-based line of the first line of `file` containing `needle`. */
 function lineOf(file: string, needle: string): number {
@@ -31,7 +36,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await dc.stop();
+  // Disconnect, but never hang on an adapter that is already gone.
+  await Promise.race([dc.stop(), new Promise((r) => setTimeout(r, 2000).unref())]);
+  dc['stopAdapter'](); // private in the typings; kills the adapter process if stop() could not
 });
 
 function collectOutput(): void {
@@ -147,4 +154,71 @@ test('assembler errors go to the debug console and the session terminates', asyn
   await terminated;
   const err = outputs.filter((o) => o.body.category === 'stderr').map((o) => o.body.output).join('');
   assert.match(err, new RegExp(`bad-syntax\\.bpf\\.s:${lineOf(BAD, 'frobnicate')}:\\d+: .*frobnicate`));
+});
+
+test('a bpf-to-bpf call: one stack frame per BPF frame, innermost first; step out', async () => {
+  const bpLine = lineOf(SUBPROG, 'r0 *= 2');
+  const entry = dc.assertStoppedLocation('entry', { path: SUBPROG, line: lineOf(SUBPROG, 'r1 = 3') });
+  await Promise.all([dc.configurationSequence(), dc.launch({ program: SUBPROG, stopOnEntry: true })]);
+  await entry;
+  await dc.setBreakpointsRequest({ source: { path: SUBPROG }, breakpoints: [{ line: bpLine }] });
+  const atBp = dc.waitForEvent('stopped');
+  await dc.continueRequest({ threadId: 1 });
+  assert.equal(((await atBp) as DebugProtocol.StoppedEvent).body.reason, 'breakpoint');
+  const st = await dc.stackTraceRequest({ threadId: 1 });
+  const frames = st.body.stackFrames;
+  assert.equal(frames.length, 2);
+  assert.equal(frames[0].line, bpLine);
+  assert.equal(frames[1].line, lineOf(SUBPROG, 'call double'));
+  assert.match(frames[1].name, /call/);
+  assert.equal((await registers(frames[0].id)).get('r0'), '0x3 (3)');
+  assert.equal((await registers(frames[1].id)).get('r1'), '0x3 (3)');
+
+  const out = dc.waitForEvent('stopped');
+  await dc.stepOutRequest({ threadId: 1 });
+  assert.equal(((await out) as DebugProtocol.StoppedEvent).body.reason, 'step');
+  const after = await topFrame();
+  assert.equal(after.line, lineOf(SUBPROG, 'r0 += 1'), 'step out returns to the caller');
+  assert.equal((await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames.length, 1);
+  assert.equal((await registers(after.id)).get('r0'), '0x6 (6)');
+
+  const exited = dc.waitForEvent('exited');
+  await dc.continueRequest({ threadId: 1 });
+  assert.equal(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 7);
+});
+
+test('input memory (mem) and the conformance syntax', async () => {
+  collectOutput();
+  const exited = dc.waitForEvent('exited');
+  const terminated = dc.waitForEvent('terminated');
+  await Promise.all([dc.configurationSequence(), dc.launch({ program: MEM_BYTES, mem: '05 00 00 07' })]);
+  assert.equal(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 12);
+  await terminated;
+  assert.match(outputs.map((o) => o.body.output).join(''), /r0 = 0xc \(12\)/);
+});
+
+test('engine jit runs to completion and reports r0', async () => {
+  collectOutput();
+  const exited = dc.waitForEvent('exited');
+  const terminated = dc.waitForEvent('terminated');
+  await Promise.all([dc.configurationSequence(), dc.launch({ program: STACK_ADD, engine: 'jit', stopOnEntry: true })]);
+  assert.equal(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 19);
+  await terminated;
+  assert.match(outputs.map((o) => o.body.output).join(''), /r0 = 0x13 \(19\)/);
+});
+
+test('bpf_trace_printk output reaches the debug console', async (t) => {
+  const id = helperId('bpf_trace_printk');
+  if (id === undefined || !DEFAULT_HELPERS.has(id)) {
+    const why = 'the VM has no bpf_trace_printk implementation yet';
+    console.log(`SKIP: ${why}`);
+    t.skip(why);
+    return;
+  }
+  collectOutput();
+  const exited = dc.waitForEvent('exited');
+  await Promise.all([dc.configurationSequence(), dc.launch({ program: PRINTK })]);
+  await exited;
+  const stdout = outputs.filter((o) => o.body.category === 'stdout').map((o) => o.body.output).join('');
+  assert.match(stdout, /Hi/);
 });

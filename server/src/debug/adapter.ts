@@ -118,7 +118,6 @@ export class BpfDebugSession extends LoggingDebugSession {
         errors.push(`BPF Studio internal error (a bug, please report): ${e instanceof Error ? e.stack : String(e)}`);
       }
     }
-    if (args.engine === 'jit') this.sendEvent(new OutputEvent('engine "jit" cannot stop at breakpoints; using the interpreter\n', 'console'));
     this.sendResponse(response);
     if (errors.length) {
       this.sendEvent(new OutputEvent(errors.join('\n') + '\n', 'stderr'));
@@ -126,6 +125,11 @@ export class BpfDebugSession extends LoggingDebugSession {
       return;
     }
     await this.configured;
+    if (args.engine === 'jit') {
+      this.sendEvent(new OutputEvent('engine "jit": the program runs to completion; breakpoints and stepping need engine "interp"\n', 'console'));
+      this.runtime.runJit(mem ? { mem } : {});
+      return;
+    }
     this.runtime.start(mem ? { mem } : {}, args.stopOnEntry ?? false);
   }
 

@@ -9,6 +9,7 @@ import { assemble, AsmResult, formatInsn, Syntax } from '../asm';
 import { Insn, slotIndex } from '../isa';
 import { formatFault, formatOutput } from '../ide/vm-format';
 import { FrameInfo, RunArgs, StopReason, Vm, VmFault } from '../vm';
+import { compileJit } from '../vm/jit';
 
 export type StopKind = 'entry' | 'step' | 'breakpoint' | 'exception' | 'pause';
 
@@ -37,6 +38,7 @@ const CHUNK = 200_000;
 
 export class BpfRuntime extends EventEmitter<RuntimeEvents> {
   private vm: Vm | undefined;
+  private budget: number | undefined;
   private asm: AsmResult | undefined;
   private slot: Int32Array = new Int32Array(0);
   /** Replaced (never mutated) on each change: the Vm caches per set object. */
@@ -57,6 +59,7 @@ export class BpfRuntime extends EventEmitter<RuntimeEvents> {
     this.slot = slotIndex(res.insns);
     this.labels = new Map();
     for (const [name, pc] of res.labels) if (!this.labels.has(pc)) this.labels.set(pc, name);
+    this.budget = opts.budget;
     this.vm = new Vm(res.insns, opts.budget ? { budget: opts.budget } : {});
     return [];
   }
@@ -73,6 +76,26 @@ export class BpfRuntime extends EventEmitter<RuntimeEvents> {
     this.finished = false;
     if (stopOnEntry) this.emit('stopped', { kind: 'entry' });
     else this.continue();
+  }
+
+  /**
+   * Runs the program to completion with the JIT (no stops, no breakpoints):
+   * reports output, then the exit or the fault as output, then ends.
+   */
+  runJit(args: RunArgs): void {
+    if (!this.asm) return;
+    const p = compileJit(this.asm.insns, this.budget ? { budget: this.budget } : {});
+    if ('error' in p) {
+      this.emit('output', p.error);
+    } else {
+      const r = p.run(args);
+      for (const o of r.output) this.emit('output', formatOutput(o));
+      if (r.fault) this.emit('output', formatFault(r.fault));
+      else this.emit('exited', r.r0 ?? 0n);
+      this.emit('output', `jit: compiled in ${p.compileMs.toFixed(1)} ms, ${r.steps} instructions executed`);
+    }
+    this.finished = true;
+    this.emit('ended');
   }
 
   /**
