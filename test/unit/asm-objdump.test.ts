@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OPCODES, decode, encode, mkInsn, Insn } from '../../server/src/isa';
+import { decode, encode, Insn } from '../../server/src/isa';
 import { assemble, formatInsn } from '../../server/src/asm';
+import { sampleInsns } from '../fixtures/asm/samples';
 
 const FIX = join(__dirname, '..', 'fixtures', 'asm');
 const FIXTURES = ['progs.c', 'packet.c'];
@@ -178,28 +179,10 @@ function knownDeviation(insn: Insn, want: string, alu32: string, ours: string): 
 }
 
 test('every opcode-table instruction, with extreme fields, prints as llvm-objdump 14 prints it', (t) => {
+  // Raw bytes assembled with .byte, so LLVM's own assembler is not involved.
   const why = toolsMissing(['llvm-mc', 'llvm-objdump']);
   if (why) { console.log(`SKIP: ${why}`); t.skip(why); return; }
-  // Raw bytes for every spec and several field values, assembled with .byte so LLVM's own parser is not involved.
-  const samples = [
-    { dst: 1, src: 2, off: 4, imm: 5, imm2: 0 },
-    { dst: 3, src: 4, off: -8, imm: -1, imm2: -1 },
-    { dst: 0, src: 10, off: 0, imm: 0x7fffffff, imm2: 0x12345678 },
-    { dst: 9, src: 1, off: 32767, imm: -2147483648, imm2: -2147483648 },
-    { dst: 10, src: 3, off: -32768, imm: 0x100, imm2: 7 },
-  ];
-  const insns: Insn[] = [];
-  for (const spec of OPCODES) {
-    for (const smp of samples) {
-      for (const src of spec.kind === 'lddw' ? [0, 1, 2, 3, 4, 5, 6] : [smp.src]) {
-        insns.push(mkInsn(spec, {
-          ...(spec.fields.dst ? { dst: smp.dst } : {}), ...(spec.fields.src ? { src } : {}),
-          ...(spec.fields.off ? { off: smp.off } : {}), ...(spec.fields.imm ? { imm: smp.imm } : {}),
-          ...(spec.kind === 'lddw' ? { imm2: smp.imm2 } : {}),
-        }));
-      }
-    }
-  }
+  const insns = sampleInsns();
   const dir = mkdtempSync(join(tmpdir(), 'bpf-asm-'));
   try {
     const src = '.text\n' + insns.map((i) => `.byte ${Array.from(encode([i])).join(',')}`).join('\n') + '\n';

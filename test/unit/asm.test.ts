@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPCODES, decode, encode, mkInsn, layout, Insn } from '../../server/src/isa';
+import { OPCODES, decode, encode, layout } from '../../server/src/isa';
 import { assemble, disassemble, formatInsn, describeInsn, Syntax } from '../../server/src/asm';
+import { SAMPLES, sampleInsns } from '../fixtures/asm/samples';
 
 const FIX = join(__dirname, '..', 'fixtures', 'asm');
 const CONF = '/work/shared/conformance/tests';
@@ -58,34 +59,6 @@ test('golden: text -> bytes in both syntaxes, and auto-detection', () => {
   assert.equal(toHex(encode(assemble(llvmFile).insns)), golden.map((r) => r[0]).join(''));
   assert.equal(toHex(encode(assemble(confFile).insns)), golden.map((r) => r[0]).join(''));
 });
-
-// Field values used to exercise every spec: small, negative, extreme.
-const SAMPLES = [
-  { dst: 1, src: 2, off: 4, imm: 5, imm2: 0 },
-  { dst: 3, src: 4, off: -8, imm: -1, imm2: -1 },
-  { dst: 0, src: 10, off: 0, imm: 0x7fffffff, imm2: 0x12345678 },
-  { dst: 9, src: 1, off: 32767, imm: -2147483648, imm2: -2147483648 },
-  { dst: 10, src: 3, off: -32768, imm: 0x100, imm2: 7 },
-];
-
-function sampleInsns(): Insn[] {
-  const out: Insn[] = [];
-  for (const s of OPCODES) {
-    for (const smp of SAMPLES) {
-      const srcs = s.kind === 'lddw' ? [0, 1, 2, 3, 4, 5, 6] : [smp.src];
-      for (const src of srcs) {
-        const f: Record<string, number> = {};
-        if (s.fields.dst) f.dst = smp.dst;
-        if (s.fields.src) f.src = src;
-        if (s.fields.off) f.off = smp.off;
-        if (s.fields.imm) f.imm = smp.imm;
-        if (s.kind === 'lddw') f.imm2 = smp.imm2;
-        out.push(mkInsn(s, f));
-      }
-    }
-  }
-  return out;
-}
 
 test('round trip: every spec, several field values, lddw pseudo src 0..6: bytes -> text -> bytes, both syntaxes', () => {
   const insns = sampleInsns();
