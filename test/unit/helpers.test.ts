@@ -170,3 +170,31 @@ exit`);
   assert.equal(bad.fault?.kind, 'helper');
   assert.match(bad.fault!.message, /bpf_map_lookup_elem: 0xc is not a map pointer/);
 });
+
+test('get_stack copies the recorded stack and zero-fills; cgroup id, jiffies, per-CPU lookup by cpu', () => {
+  const env = { kstack: [0xffffffff81000010n, 0xffffffff81000020n, 0xffffffff81000030n], ustack: [0x401000n], cgroupId: 77n, timeNs: 8_000_000n, nrCpus: 2 };
+  const vm = new Vm(asm(`
+stdw [%r10-32], -1
+stdw [%r10-24], -1
+stdw [%r10-16], -1
+stdw [%r10-8], -1
+mov %r2, %r10
+add %r2, -32
+mov %r3, 32
+mov %r4, 1
+call 67
+exit`), { env });
+  vm.run();
+  assert.equal(vm.result, 16n, 'skip 1 frame: two addresses copied');
+  const dv = new DataView(vm.stackBytes(0).buffer, vm.stackBytes(0).byteOffset + 480, 32);
+  assert.deepEqual([0, 8, 16, 24].map((o) => dv.getBigUint64(o, true)), [0xffffffff81000020n, 0xffffffff81000030n, 0n, 0n]);
+  assert.equal(ok(runInterp(asm('mov %r2, %r10\nadd %r2, -8\nmov %r3, 8\nmov %r4, 256\ncall 67\nldxdw %r0, [%r10-8]\nexit'), {}, { env })), 0x401000n);
+  assert.equal(ok(runInterp(asm('mov %r3, 7\ncall 67\nexit'), {}, { env })), BigInt.asUintN(64, -22n), 'size not a multiple of 8');
+  assert.equal(ok(runInterp(asm('call 80\nexit'), {}, { env })), 77n);
+  assert.equal(ok(runInterp(asm('call 118\nexit'), {}, { env })), 2n);
+  const maps = [{ type: 'percpu_array' as const, keySize: 4, valueSize: 8, maxEntries: 1, name: 'pc' }];
+  const p = (cpu: number) => asm(`stw [%r10-4], 0\nlddw %r1, map[idx:0]\nmov %r2, %r10\nadd %r2, -4\nmov %r3, ${cpu}\ncall 195\nexit`);
+  const a = ok(runInterp(p(0), {}, { env, maps })), b = ok(runInterp(p(1), {}, { env, maps }));
+  assert.ok(a !== 0n && b !== 0n && a !== b, 'each CPU has its own copy');
+  assert.equal(ok(runInterp(p(2), {}, { env, maps })), 0n, 'past the last CPU');
+});

@@ -6,6 +6,7 @@
 import type { HelperSpec } from './helpers-types';
 import { err, isBytes, mapArg, readArg, u32, writeArg } from './helpers-util';
 import { ArrayMap } from './maps/array';
+import { HashMap } from './maps/hash';
 import { StackTraceMap, BPF_F_USER_STACK } from './maps/events';
 import { ERRNO, isPushPop } from './maps/types';
 import { MAX_TAIL_CALLS } from './types';
@@ -62,6 +63,16 @@ export const MAP_HELPERS: Omit<HelperSpec, 'id'>[] = [
       return writeArg(c, r2, v) ?? 0n;
     },
   }) as Omit<HelperSpec, 'id'>),
+  {
+    name: 'map_lookup_percpu_elem', signature: 'void *bpf_map_lookup_percpu_elem(struct bpf_map *map, const void *key, u32 cpu)',
+    impl: (c, r1, r2, r3) => {
+      const m = mapArg(c, 'map_lookup_percpu_elem', r1);
+      if (!('def' in m)) return m;
+      const key = readArg(c, r2, m.def.keySize);
+      if (!isBytes(key)) return key;
+      return m instanceof HashMap || m instanceof ArrayMap ? m.lookupCpu(key, u32(r3)) : 0n;
+    },
+  },
   {
     name: 'get_stackid', signature: 'long bpf_get_stackid(void *ctx, struct bpf_map *map, u64 flags)',
     impl: (c, _r1, r2, r3) => {

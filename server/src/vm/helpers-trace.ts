@@ -64,6 +64,22 @@ export const TRACE_HELPERS: Omit<HelperSpec, 'id'>[] = [
   { name: 'get_current_task', signature: 'u64 bpf_get_current_task(void)', impl: (c) => c.env.task },
   { name: 'get_current_task_btf', signature: 'struct task_struct *bpf_get_current_task_btf(void)', impl: (c) => c.env.task },
   { name: 'get_func_ip', signature: 'u64 bpf_get_func_ip(void *ctx)', impl: (c) => c.env.funcIp },
+  { name: 'get_current_cgroup_id', signature: 'u64 bpf_get_current_cgroup_id(void)', impl: (c) => c.env.cgroupId },
+  { name: 'get_numa_node_id', signature: 'long bpf_get_numa_node_id(void)', impl: () => 0n },
+  // HZ = 250: one jiffy per 4 ms of the event's monotonic time (no clock advance).
+  { name: 'jiffies64', signature: 'u64 bpf_jiffies64(void)', impl: (c) => c.env.timeNs / 4_000_000n },
+  {
+    name: 'get_stack', signature: 'long bpf_get_stack(void *ctx, void *buf, u32 size, u64 flags)',
+    impl: (c, _r1, r2, r3, r4) => {
+      const size = u32(r3);
+      if (size % 8 !== 0 || (r4 & ~0x3ffn) !== 0n) return err(ERRNO.EINVAL);
+      const ips = (r4 & (1n << 8n) ? c.env.ustack : c.env.kstack).slice(Number(r4 & 0xffn), Number(r4 & 0xffn) + size / 8);
+      const out = new Uint8Array(size);
+      const dv = new DataView(out.buffer);
+      ips.forEach((ip, i) => dv.setBigUint64(i * 8, BigInt.asUintN(64, ip), true));
+      return writeArg(c, r2, out) ?? BigInt(ips.length * 8);
+    },
+  },
   {
     name: 'strncmp', signature: 'long bpf_strncmp(const char *s1, u32 s1_sz, const char *s2)',
     impl: (c, r1, r2, r3) => {

@@ -111,6 +111,8 @@ export interface VmEnv {
   /** Kernel stack (addresses) for bpf_get_stackid. */
   kstack: readonly bigint[];
   ustack: readonly bigint[];
+  /** bpf_get_current_cgroup_id() */
+  cgroupId: bigint;
 }
 
 export const DEFAULT_ENV: Readonly<VmEnv> = Object.freeze({
@@ -130,6 +132,7 @@ export const DEFAULT_ENV: Readonly<VmEnv> = Object.freeze({
   funcIp: 0xffffffff81000000n,
   kstack: [],
   ustack: [],
+  cgroupId: 1n,
 });
 
 export const DEFAULT_BUDGET = 10_000_000;

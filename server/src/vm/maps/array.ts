@@ -50,6 +50,13 @@ export class ArrayMap extends MapBase {
     return this.cpuRegion().base + BigInt(i * this.stride);
   }
 
+  /** bpf_map_lookup_percpu_elem: CPU `cpu`'s copy (0n past the last CPU or for a non-per-CPU map). */
+  lookupCpu(key: Uint8Array, cpu: number): bigint {
+    const i = this.slot(key);
+    if (i < 0 || this.def.type !== 'percpu_array' || cpu >= this.regions.length) return 0n;
+    return this.regions[cpu].base + BigInt(i * this.stride);
+  }
+
   /** Address of element 0 of CPU 0's copy (global data sections). */
   get valueBase(): bigint {
     return this.regions[0].base;

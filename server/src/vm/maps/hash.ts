@@ -21,8 +21,15 @@ export class HashMap extends MapBase {
     return this.def.type === 'lru_hash';
   }
 
-  private cpuSlot(): number {
-    return this.percpu ? Math.min(this.host.env.cpu, this.host.env.nrCpus - 1) : 0;
+  private cpuSlot(cpu = this.host.env.cpu): number {
+    return this.percpu ? Math.max(0, Math.min(cpu, this.host.env.nrCpus - 1)) : 0;
+  }
+
+  /** bpf_map_lookup_percpu_elem: CPU `cpu`'s copy (0n past the last CPU or for a non-per-CPU map). */
+  lookupCpu(key: Uint8Array, cpu: number): bigint {
+    if (!this.percpu || cpu >= this.host.env.nrCpus) return 0n;
+    const e = this.elems.get(keyString(key));
+    return e ? e.values[this.cpuSlot(cpu)].base : 0n;
   }
 
   private touch(k: string, e: Elem): void {
