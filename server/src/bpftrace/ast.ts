@@ -1,0 +1,290 @@
+/**
+ * bpftrace syntax tree: plain data nodes, each with a `kind` tag and an offset
+ * `range`, covering both the 0.17 and the 0.26 language. Field order is the
+ * printing order (print.ts). Non-goals: types and symbol resolution (semantic
+ * analysis annotates elsewhere).
+ */
+import { Range } from './source';
+
+interface N<K extends string> {
+  kind: K;
+  range: Range;
+}
+
+// ---- Types -------------------------------------------------------------
+
+/** A written type: `int8`, `struct task_struct *`, `uint8[4]`, `string[16]`. */
+export interface TypeRef extends N<'TypeRef'> {
+  /** Base name with any struct/union/enum keyword: `struct task_struct`. */
+  name: string;
+  /** Suffixes in source order: '*' for a pointer, a number (or null) for `[N]`/`[]`. */
+  suffixes: ('*' | number | null)[];
+}
+
+/** `typeof(x)` in a type position. */
+export interface TypeofNode extends N<'Typeof'> {
+  arg: TypeRef | Expr;
+}
+
+export type TypeAnn = TypeRef | TypeofNode;
+
+// ---- Expressions -------------------------------------------------------
+
+export interface Int extends N<'Int'> {
+  text: string;
+  /** Value after suffix scaling (durations in ns); undefined when the literal is invalid. */
+  value: bigint | undefined;
+  suffix?: string;
+}
+export interface Str extends N<'Str'> {
+  value: string;
+}
+export interface Bool extends N<'Bool'> {
+  value: boolean;
+}
+export interface Ident extends N<'Ident'> {
+  name: string;
+}
+export interface Builtin extends N<'Builtin'> {
+  name: string;
+}
+export interface Var extends N<'Var'> {
+  /** With the `$`. */
+  name: string;
+}
+export interface MapRef extends N<'Map'> {
+  /** With the `@`; a bare `@` for the anonymous map. */
+  name: string;
+}
+export interface MapAccess extends N<'MapAccess'> {
+  map: MapRef;
+  keys: Expr[];
+}
+export interface Param extends N<'Param'> {
+  n: number;
+}
+export type ParamCount = N<'ParamCount'>;
+
+export type BinaryOp =
+  | '||' | '&&' | '|' | '^' | '&' | '==' | '!=' | '<' | '>' | '<=' | '>=' | '<<' | '>>' | '+' | '-' | '*' | '/' | '%';
+
+export interface Binary extends N<'Binary'> {
+  op: BinaryOp;
+  left: Expr;
+  right: Expr;
+}
+export interface Unary extends N<'Unary'> {
+  /** '-', '!', '~', '*' (dereference), '++' / '--' (pre or post). */
+  op: '-' | '!' | '~' | '*' | '++' | '--';
+  postfix: boolean;
+  operand: Expr;
+}
+export interface AddrOf extends N<'AddrOf'> {
+  operand: Var | MapRef;
+}
+export interface Ternary extends N<'Ternary'> {
+  cond: Expr;
+  /** null for the short form `a ?: b`. */
+  then: Expr | null;
+  else: Expr;
+}
+export interface Cast extends N<'Cast'> {
+  type: TypeAnn;
+  expr: Expr;
+}
+export interface Tuple extends N<'Tuple'> {
+  elems: Expr[];
+}
+export interface RecordField extends N<'RecordField'> {
+  name: string;
+  value: Expr;
+}
+export interface RecordLit extends N<'Record'> {
+  fields: RecordField[];
+}
+export interface Field extends N<'Field'> {
+  object: Expr;
+  arrow: boolean;
+  field: string;
+}
+export interface TupleIndex extends N<'TupleIndex'> {
+  object: Expr;
+  index: number;
+}
+export interface Index extends N<'Index'> {
+  object: Expr;
+  index: Expr;
+}
+export interface Call extends N<'Call'> {
+  name: string;
+  args: Expr[];
+}
+export interface Sizeof extends N<'Sizeof'> {
+  arg: TypeRef | Expr;
+}
+export interface Offsetof extends N<'Offsetof'> {
+  arg: TypeRef | Expr;
+  fields: string[];
+}
+export interface Typeinfo extends N<'Typeinfo'> {
+  arg: TypeRef | Expr;
+}
+export interface Comptime extends N<'Comptime'> {
+  expr: Expr;
+}
+export interface Block extends N<'Block'> {
+  stmts: Stmt[];
+  /** Trailing expression without `;` (a block that yields a value). */
+  value: Expr | null;
+}
+export interface If extends N<'If'> {
+  cond: Expr;
+  /** Whether the condition was written in parentheses. */
+  parens: boolean;
+  then: Block;
+  else: Block | If | null;
+}
+export interface RangeExpr extends N<'Range'> {
+  from: Expr;
+  to: Expr;
+}
+/** What a failed parse left behind. */
+export interface ErrorNode extends N<'Error'> {
+  message: string;
+}
+
+export type Expr =
+  | Int | Str | Bool | Ident | Builtin | Var | MapRef | MapAccess | Param | ParamCount | Binary | Unary
+  | AddrOf | Ternary | Cast | Tuple | RecordLit | Field | TupleIndex | Index | Call | Sizeof | Offsetof
+  | TypeofNode | Typeinfo | Comptime | Block | If | ErrorNode;
+
+// ---- Statements --------------------------------------------------------
+
+export interface ExprStmt extends N<'ExprStmt'> {
+  expr: Expr;
+}
+export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=' | '%=' | '&=' | '|=' | '^=' | '<<=' | '>>=';
+export interface Assign extends N<'Assign'> {
+  target: Var | MapRef | MapAccess;
+  op: AssignOp;
+  value: Expr;
+}
+export interface VarDecl extends N<'VarDecl'> {
+  var: Var;
+  type: TypeAnn | null;
+  init: Expr | null;
+}
+export interface Discard extends N<'Discard'> {
+  expr: Expr;
+}
+export interface While extends N<'While'> {
+  cond: Expr;
+  body: Block;
+}
+export interface Unroll extends N<'Unroll'> {
+  count: Expr;
+  body: Block;
+}
+export interface For extends N<'For'> {
+  var: Var;
+  iterable: MapRef | RangeExpr;
+  body: Block;
+}
+export interface Jump extends N<'Jump'> {
+  op: 'break' | 'continue' | 'return';
+  value: Expr | null;
+}
+export interface Import extends N<'Import'> {
+  path: string;
+}
+
+export type Stmt = ExprStmt | Assign | VarDecl | Discard | If | While | Unroll | For | Jump | Import | Block | ErrorNode;
+
+// ---- Top level ---------------------------------------------------------
+
+export interface Preproc extends N<'Preproc'> {
+  text: string;
+}
+/** A C `struct`/`union`/`enum` definition, kept as text for the C front end. */
+export interface CDefinition extends N<'CDefinition'> {
+  keyword: 'struct' | 'union' | 'enum';
+  name: string;
+  text: string;
+}
+export interface ConfigEntry extends N<'ConfigEntry'> {
+  key: string;
+  value: Int | Str | Bool | Ident;
+}
+export interface Config extends N<'Config'> {
+  entries: ConfigEntry[];
+}
+export interface AttachPoint extends N<'AttachPoint'> {
+  /** Text as written (quotes kept). */
+  raw: string;
+  /** Provider as written (`k`, `kprobe`, `BEGIN`, ...). */
+  provider: string;
+  /** Canonical provider (`kprobe`, `begin`, ...), or '' when unknown. */
+  canonical: string;
+  /** The ':'-separated parts after the provider, quotes removed. */
+  parts: string[];
+}
+export interface Probe extends N<'Probe'> {
+  /** `name=` prefix (0.25+), else null. */
+  name: string | null;
+  attachPoints: AttachPoint[];
+  predicate: Expr | null;
+  body: Block;
+}
+export interface Macro extends N<'Macro'> {
+  name: string;
+  params: (Var | MapRef | Ident)[];
+  body: Block;
+}
+export interface FnParam extends N<'FnParam'> {
+  var: Var;
+  type: TypeAnn;
+}
+export interface Fn extends N<'Fn'> {
+  name: string;
+  params: FnParam[];
+  ret: TypeAnn;
+  body: Block;
+}
+export interface MapDecl extends N<'MapDecl'> {
+  map: MapRef;
+  /** hash, lruhash, percpuhash, percpulruhash, percpuarray, ... */
+  mapKind: string;
+  maxEntries: bigint | undefined;
+}
+
+export type TopItem = Preproc | CDefinition | Config | Import | Probe | Macro | Fn | MapDecl | ErrorNode;
+
+export interface Program extends N<'Program'> {
+  items: TopItem[];
+}
+
+export type Node =
+  | Program | TopItem | Stmt | Expr | AttachPoint | ConfigEntry | FnParam | RecordField | TypeRef | RangeExpr;
+
+/** Children of a node in field order (for walks that do not care about kinds). */
+export function children(n: Node): Node[] {
+  const out: Node[] = [];
+  for (const key in n) {
+    if (key === 'kind' || key === 'range') continue;
+    const v = (n as unknown as Record<string, unknown>)[key];
+    if (Array.isArray(v)) {
+      for (const x of v) if (isNode(x)) out.push(x);
+    } else if (isNode(v)) out.push(v);
+  }
+  return out;
+}
+
+export function isNode(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string' && 'range' in v;
+}
+
+/** Visits every node depth-first, parents before children. */
+export function walk(n: Node, f: (n: Node) => void): void {
+  f(n);
+  for (const c of children(n)) walk(c, f);
+}

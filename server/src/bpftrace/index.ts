@@ -1,0 +1,10 @@
+/**
+ * Public surface of the bpftrace front end: lexer, parser, AST, printer and
+ * version checks. Non-goal: re-exporting internals (cursor, grammar classes).
+ */
+export * from './ast';
+export { parse, type ParseResult } from './parser';
+export { tokenize, type Token, type TokKind, type LexResult } from './lexer';
+export { printAst } from './print';
+export { LineIndex, type Range, type Diagnostic, type Severity } from './source';
+export { PROVIDERS, canonicalProvider } from './attach';
