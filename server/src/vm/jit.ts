@@ -12,6 +12,7 @@ import { DEFAULT_HELPERS } from './helpers';
 import { Machine } from './machine';
 import { emitAlu, emitAtomic, emitCond, emitLoad, emitStore, FaultSink, lit } from './jit-emit';
 import { Code, OP_END, OP_INVALID, OP_LDDW_HI, predecode } from './interp-decode';
+import { findLoopRegions } from './jit-loops';
 import { FRAME_WORDS, makeRuntime, JitRuntime, ProgFn, RET_EXIT, RET_FAULT, RET_SWITCH } from './jit-runtime';
 import { MAX_FRAMES, RunArgs, RunResult, STACK_SIZE, VmOptions } from './types';
 
@@ -63,6 +64,8 @@ function findLeaders(insns: readonly Insn[]): Set<number> {
 }
 
 interface GenCtx {
+  /** Statement taking a jump to `target` from the block led by `from` (fast mode); default: through the dispatcher. */
+  jump: (target: number, from: number) => string;
   program: number;
   code: Code;
   fixedR10: boolean;
@@ -80,14 +83,18 @@ const T_CALL = -3;
 const T_EXIT = -4;
 
 function trampolines(program: number): string {
-  return `case ${T_HELPER}:${REG_SAVE}S.steps=steps;S.depth=depth;k=R.helper(S,hid,cpc);if(k!==0)return k;${REG_LOAD}steps=S.steps;pc=cnx;continue;
+  return `case ${T_HELPER}:${REG_SAVE}S.steps=steps;S.depth=depth;k=R.helper(S,hid,cpc);if(k!==0)return k;${REG_LOAD}steps=S.steps;pc=cnx;continue D;
 case ${T_CALL}:if(depth+1>=${MAX_FRAMES}){return R.depthFault(S,cpc,steps,depth);}`
     + `k=depth*${W};FS[k]=r6l;FS[k+1]=r6h;FS[k+2]=r7l;FS[k+3]=r7h;FS[k+4]=r8l;FS[k+5]=r8h;FS[k+6]=r9l;FS[k+7]=r9h;`
-    + `FS[k+8]=r10l;FS[k+9]=r10h;FS[k+10]=cnx;FS[k+11]=${program};depth++;sh=SH[depth];sl=SL[depth];sdv=SDV[depth];r10h=sh;r10l=(sl+${STACK_SIZE})|0;pc=ct;continue;
+    + `FS[k+8]=r10l;FS[k+9]=r10h;FS[k+10]=cnx;FS[k+11]=${program};depth++;sh=SH[depth];sl=SL[depth];sdv=SDV[depth];r10h=sh;r10l=(sl+${STACK_SIZE})|0;pc=ct;continue D;
 case ${T_EXIT}:if(depth===depth0){${REG_SAVE}S.steps=steps;return ${RET_EXIT};}`
     + `depth--;k=depth*${W};r6l=FS[k];r6h=FS[k+1];r7l=FS[k+2];r7h=FS[k+3];r8l=FS[k+4];r8h=FS[k+5];r9l=FS[k+6];r9h=FS[k+7];`
     + `r10l=FS[k+8];r10h=FS[k+9];pc=FS[k+10];sh=SH[depth];sl=SL[depth];sdv=SDV[depth];`
-    + `if(FS[k+11]!==${program}){${REG_SAVE}S.steps=steps;S.pc=pc;S.depth=depth;S.program=FS[k+11];return ${RET_SWITCH};}continue;`;
+    + `if(FS[k+11]!==${program}){${REG_SAVE}S.steps=steps;S.pc=pc;S.depth=depth;S.program=FS[k+11];return ${RET_SWITCH};}continue D;`;
+}
+
+function toDispatch(target: number): string {
+  return `pc=${target};continue D;`;
 }
 
 /**
@@ -96,7 +103,7 @@ case ${T_EXIT}:if(depth===depth0){${REG_SAVE}S.steps=steps;return ${RET_EXIT};}`
  * 1 in precise mode. Control transfers end with `continue` or `return`; other
  * instructions fall through.
  */
-function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean): string {
+function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean, from = 0): string {
   const pc = insn.pc;
   const at = adj === 1 ? 'steps' : `steps-${adj - 1}`;
   const gs = g.base + pc;
@@ -110,23 +117,23 @@ function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean): string 
   };
   const next = pc + width(insn);
   const s = insn.spec;
-  const cont = precise ? `pc=${next};continue;` : '';
+  const cont = precise ? `pc=${next};continue D;` : '';
   switch (s.kind) {
     case 'alu': case 'end':
       return emitAlu(insn);
     case 'jcond':
-      return `if(${emitCond(insn)}){pc=${pc + 1 + insn.off};continue;}` + cont;
+      return `if(${emitCond(insn)}){${precise ? toDispatch(pc + 1 + insn.off) : g.jump(pc + 1 + insn.off, from)}}` + cont;
     case 'ja':
-      return `pc=${jumpTarget(insn) ?? next};continue;`;
+      return precise ? toDispatch(jumpTarget(insn) ?? next) : g.jump(jumpTarget(insn) ?? next, from);
     case 'exit':
-      return `pc=${T_EXIT};continue;`;
+      return `pc=${T_EXIT};continue D;`;
     case 'call':
-      if (s.callKind === 'local') return `ct=${pc + 1 + insn.imm};cpc=${pc};cnx=${next};pc=${T_CALL};continue;`;
-      if (s.callKind === 'helper') return `hid=${insn.imm};cpc=${pc};cnx=${next};pc=${T_HELPER};continue;`;
+      if (s.callKind === 'local') return `ct=${pc + 1 + insn.imm};cpc=${pc};cnx=${next};pc=${T_CALL};continue D;`;
+      if (s.callKind === 'helper') return `hid=${insn.imm};cpc=${pc};cnx=${next};pc=${T_HELPER};continue D;`;
       return `return R.invalid(S,${pc},${at},${JSON.stringify(`kfunc calls (BTF id ${insn.imm}) are not supported by the VM`)});`;
     case 'callx':
       return `ct=R.callxTarget(S,${pc},${insn.dst},r${insn.dst}l,r${insn.dst}h,${at});if(ct===-2)return ${RET_FAULT};`
-        + `cpc=${pc};cnx=${next};if(ct>=0){pc=${T_CALL};continue;}hid=r${insn.dst}l>>>0;pc=${T_HELPER};continue;`;
+        + `cpc=${pc};cnx=${next};if(ct>=0){pc=${T_CALL};continue D;}hid=r${insn.dst}l>>>0;pc=${T_HELPER};continue D;`;
     case 'lddw':
       return `r${insn.dst}l=${g.code.imm[gs]};r${insn.dst}h=${g.code.imm2[gs]};`;
     case 'ldabs': case 'ldind': {
@@ -148,32 +155,60 @@ function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean): string 
 export function generate(insns: readonly Insn[], program: number, code: Code, fixedR10: boolean): string {
   const base = code.base[program];
   const nslots = code.base[program + 1] - 1 - base;
-  const g: GenCtx = { program, code, base, fixedR10 };
+  const g: GenCtx = { program, code, base, fixedR10, jump: toDispatch };
   const idx = slotIndex(insns);
   const sorted = [...findLeaders(insns)].filter((l) => l >= 0 && l < nslots && idx[l] >= 0).sort((a, b) => a - b);
-  const fast: string[] = [];
-  for (let b = 0; b < sorted.length; b++) {
+  const blocks: Insn[][] = sorted.map((leader, b) => {
     const endPc = b + 1 < sorted.length ? sorted[b + 1] : nslots;
     const block: Insn[] = [];
-    for (let k = idx[sorted[b]]; k < insns.length && insns[k].pc < endPc; k++) block.push(insns[k]);
+    for (let k = idx[leader]; k < insns.length && insns[k].pc < endPc; k++) block.push(insns[k]);
+    return block;
+  });
+  const regions = findLoopRegions(insns, sorted, blocks, nslots);
+  const fast: string[] = [];
+  /** One block's code; `exit` is the statement leaving to the dispatcher when the budget check fails. */
+  const blockCode = (b: number, exit: string): string => {
+    const block = blocks[b];
     const n = block.length;
-    const last = block[n - 1];
-    const leader = sorted[b];
-    const check = `steps+=${n};if(steps>budget){steps-=${n};fast=false;pc=${leader};break;}`;
+    let c = `steps+=${n};if(steps>budget){steps-=${n};fast=false;pc=${sorted[b]};${exit}}`;
+    block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false, sorted[b]); });
+    return c;
+  };
+  for (let b = 0; b < sorted.length; b++) {
+    const region = regions.get(b);
+    let last: Insn;
     let c: string;
-    if ((last.spec.kind === 'jcond' || last.spec.kind === 'ja') && jumpTarget(last) === leader) {
-      // A one-block loop: iterate in a JS loop of its own (`continue` re-enters it) instead of through the dispatch switch.
-      c = `case ${leader}:for(;;){${check}`;
-      block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false); });
-      c += 'break;}if(!fast)break;';
+    let nextB: number;
+    if (region) {
+      // A loop region: a JS loop; back edges `continue` it, forward jumps inside `break` labeled blocks.
+      const L = sorted[b];
+      const lp = `LP${L}`;
+      g.jump = (t, from) => t === L ? `continue ${lp};` : t > from && t < region.end ? `break B${t};`
+        : t === region.end && region.last + 1 < sorted.length ? `break ${lp};` : toDispatch(t);
+      c = `case ${L}:${lp}:for(;;){` + region.labels.slice().reverse().map((t) => `B${t}:{`).join('');
+      for (let k = b; k <= region.last; k++) {
+        if (region.labels.includes(sorted[k])) c += '}';
+        c += blockCode(k, `break ${lp};`);
+      }
+      g.jump = toDispatch;
+      c += `break ${lp};}if(!fast)break;`;
+      const lb = blocks[region.last];
+      last = lb[lb.length - 1];
+      nextB = region.last + 1;
+      // The region's last block jumps back, so it never just falls through.
+      if (nextB >= sorted.length) c += toDispatch(last.pc + width(last));
+      b = region.last;
     } else {
-      c = `case ${leader}:${check}`;
-      block.forEach((insn, i) => { c += emitInsn(insn, n - i, g, false); });
+      c = `case ${sorted[b]}:` + blockCode(b, 'break;');
+      const block = blocks[b];
+      last = block[block.length - 1];
+      nextB = b + 1;
+      const k = last.spec.kind;
+      const transfers = k === 'ja' || k === 'exit' || k === 'call' || k === 'callx';
+      const lastNext = last.pc + width(last);
+      const endPc = nextB < sorted.length ? sorted[nextB] : nslots;
+      if (!transfers && (lastNext !== endPc || nextB >= sorted.length)) c += toDispatch(lastNext);
     }
-    const k = last.spec.kind;
-    const transfers = k === 'ja' || k === 'exit' || k === 'call' || k === 'callx';
-    const lastNext = last.pc + width(last);
-    if (!transfers && (lastNext !== endPc || b + 1 >= sorted.length)) c += `pc=${lastNext};continue;`;
     fast.push(c);
   }
   const precise: string[] = [];
@@ -192,7 +227,7 @@ export function generate(insns: readonly Insn[], program: number, code: Code, fi
     const insn = insns[k];
     const kind = insn.spec.kind;
     const ends = kind === 'ja' || kind === 'exit' || kind === 'jcond' || kind === 'call' || kind === 'callx';
-    precise.push(head + emitInsn(insn, 1, g, true) + (ends ? '' : `pc=${pc + width(insn)};continue;`));
+    precise.push(head + emitInsn(insn, 1, g, true) + (ends ? '' : `pc=${pc + width(insn)};continue D;`));
   }
   return `${PRELUDE}
 return function prog${program}(S,entry,depth0,depthStart){
@@ -200,7 +235,7 @@ let ${REG_DECL};
 let steps=S.steps,pc=entry,depth=depthStart,fast=true,k=0,ct=0,cpc=0,cnx=0,hid=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
 const budget=S.budget,M=S.memory,FS=S.frames,SH=S.stackHi,SL=S.stackLo,SDV=S.stackDv;
 let sh=SH[depth],sl=SL[depth],sdv=SDV[depth],dv=sdv;
-for(;;){
+D:for(;;){
 if(fast){switch(pc){
 ${fast.join('\n')}
 default:break;}}
