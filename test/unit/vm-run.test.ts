@@ -93,6 +93,12 @@ test('step and breakpoints: stops before a breakpoint pc, not on the pc it resum
   vm.reset();
   assert.equal(vm.pc, 0);
   assert.equal(vm.result, undefined);
+  vm.step();
+  assert.equal(vm.setReg(0, 97n), true);
+  assert.equal(vm.setReg(11, 0n), false);
+  assert.equal(vm.run({ breakpoints: new Set([2]) }), 'breakpoint');
+  assert.equal(vm.reg(0), 98n, 'setReg changed what the program computes');
+  vm.reset();
   vm.pause();
   assert.equal(vm.run(), 'pause');
   assert.equal(vm.run(), 'exit');

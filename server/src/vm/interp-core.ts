@@ -361,7 +361,7 @@ export class Core {
     return s;
   }
 
-  private setReg(i: number, v: bigint): void {
+  protected putReg(i: number, v: bigint): void {
     const u = BigInt.asUintN(64, v);
     this.L[i] = Number(u & 0xffffffffn);
     this.H[i] = Number(u >> 32n);
@@ -376,7 +376,7 @@ export class Core {
     const f: Frame = { entry: target, callPc: pc, ret, program, saved: this.saveCaller() };
     if (gen) f.gen = gen;
     this.frameStack.push(f);
-    this.setReg(10, this.m.frameTop(depth));
+    this.putReg(10, this.m.frameTop(depth));
     return target;
   }
 
@@ -417,7 +417,7 @@ export class Core {
   }
 
   private helperDone(pc: number, r0: bigint): number {
-    this.setReg(0, r0);
+    this.putReg(0, r0);
     const k = this.m.pendingTailCall;
     if (k === undefined) return pc + 1;
     this.m.pendingTailCall = undefined;
@@ -445,7 +445,7 @@ export class Core {
     if (target >= this.code.base[req.program + 1] - 1) return this.faultAt(pc, 'helper', `callback at pc ${req.pc} is outside the program`);
     const r = this.pushFrame(pc, target, pc + 1, req.program, gen);
     if (r < 0) return r;
-    for (let i = 0; i < 5; i++) this.setReg(i + 1, req.args[i] ?? 0n);
+    for (let i = 0; i < 5; i++) this.putReg(i + 1, req.args[i] ?? 0n);
     return r;
   }
 
@@ -464,7 +464,7 @@ export class Core {
 
   /** Resets registers, frames and counters for a new run (the machine's reset is done by the caller). */
   protected start(regs: readonly bigint[]): void {
-    for (let i = 0; i < 11; i++) this.setReg(i, regs[i] ?? 0n);
+    for (let i = 0; i < 11; i++) this.putReg(i, regs[i] ?? 0n);
     this.gpc = 0;
     this.steps = 0;
     this.done = false;

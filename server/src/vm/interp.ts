@@ -53,6 +53,18 @@ export class Vm extends Core {
     return this.m.output;
   }
 
+  /** What the machine could not set up as asked (e.g. oversized maps). */
+  get problems(): readonly string[] {
+    return this.m.problems;
+  }
+
+  /** Sets register i of the innermost frame (the debugger's setVariable); false for a bad register or a finished run. */
+  setReg(i: number, value: bigint): boolean {
+    if (!Number.isInteger(i) || i < 0 || i > 10 || this.done) return false;
+    this.putReg(i, value);
+    return true;
+  }
+
   /** Executes one instruction. */
   step(): StopReason {
     if (this.done) return this.fault ? 'fault' : 'exit';

@@ -68,6 +68,10 @@ export interface FrameInfo {
 export interface RunResult {
   r0?: bigint;
   fault?: VmFault;
+  /**
+   * Instructions executed, counting a faulting instruction (but not one refused by the budget:
+   * a budget fault leaves steps === budget) and every instruction of helper callbacks.
+   */
   steps: number;
   output: VmOutput[];
 }
