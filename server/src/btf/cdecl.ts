@@ -21,6 +21,9 @@ function tabs(n: number): string {
 /** Unnamed bitfield types used to spell padding, widest first. */
 const PADS: readonly [string, number][] = [['long', 64], ['int', 32], ['short', 16], ['char', 8]];
 
+/** Largest gap spelled out with unnamed bitfields (64 KiB). */
+const MAX_PAD_BITS = 8 * 65536;
+
 function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
@@ -30,6 +33,7 @@ export class CDecl {
   private readonly names: (string | undefined)[] | Map<number, string>;
   private readonly tagCount = new Map<string, number>();
   private readonly identCount = new Map<string, number>();
+  private declDepth = 0;
 
   /**
    * `shortAnon`: print anonymous records as `struct {...}` (for one-line type
@@ -157,7 +161,8 @@ export class CDecl {
   structDef(id: number, lvl: number): string {
     const b = this.btf;
     const k = b.kind(id);
-    if (k !== KIND.STRUCT && k !== KIND.UNION) return this.structRef(id);
+    // lvl > 64: only crafted BTF nests anonymous records this deep (or in a loop).
+    if ((k !== KIND.STRUCT && k !== KIND.UNION) || lvl > 64) return this.structRef(id);
     const isStruct = k === KIND.STRUCT;
     const packed = this.isPacked(id);
     const size = b.sizeOrType(id);
@@ -211,6 +216,8 @@ export class CDecl {
    */
   padding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): string {
     if (cur >= next) return '';
+    // Only crafted BTF has gaps this large; thousands of `long: 64;` lines would help no one.
+    if (next - cur > MAX_PAD_BITS) return `\n${tabs(lvl)}/* ${next - cur} bits of padding not printed */`;
     let s = '';
     const ind = '\n' + tabs(lvl);
     let i = 0;
@@ -251,6 +258,15 @@ export class CDecl {
    * written inside-out as C requires.
    */
   declText(id: number, fname: string, lvl: number): string {
+    // Function prototypes recurse through their parameters; crafted BTF can loop there.
+    if (this.declDepth > 64) return `/* too deeply nested */ void${nameText(fname, false)}`;
+    this.declDepth++;
+    const s = this.declTextAt(id, fname, lvl);
+    this.declDepth--;
+    return s;
+  }
+
+  private declTextAt(id: number, fname: string, lvl: number): string {
     const chain: number[] = [];
     const b = this.btf;
     for (let guard = 0; ; guard++) {

@@ -34,6 +34,8 @@ const ORDERED = 2;
 const NOT_EMITTED = 0;
 const EMITTING = 1;
 const EMITTED = 2;
+/** Recursion limit for ordering and emission (kernel BTF needs well under 100). */
+const MAX_DEPTH = 2000;
 
 /**
  * Dependency ordering, in words: a type is queued for a top-level definition
@@ -51,6 +53,7 @@ class Dumper {
   private readonly referenced: Uint8Array;
   private queue = new Int32Array(64);
   private qn = 0;
+  private depth = 0;
   private readonly out = new StrOut();
   private readonly decl: CDecl;
 
@@ -121,6 +124,17 @@ class Dumper {
    * a cycle that no forward declaration can break.
    */
   private orderType(id: number, throughPtr: boolean): number {
+    // Crafted BTF can chain types deeper than the JS stack: give up well before.
+    if (++this.depth > MAX_DEPTH) {
+      this.depth--;
+      return -1;
+    }
+    const r = this.orderTypeAt(id, throughPtr);
+    this.depth--;
+    return r;
+  }
+
+  private orderTypeAt(id: number, throughPtr: boolean): number {
     if (id <= 0 || id >= this.order.length) return id === 0 ? 0 : -1;
     const st = this.order[id];
     if (st === ORDERED) return 1;
@@ -190,6 +204,15 @@ class Dumper {
    * printed, so a struct referring to itself needs no forward declaration.
    */
   private emitType(id: number, cont: number): void {
+    if (++this.depth > MAX_DEPTH) {
+      this.depth--;
+      return;
+    }
+    this.emitTypeAt(id, cont);
+    this.depth--;
+  }
+
+  private emitTypeAt(id: number, cont: number): void {
     if (id <= 0 || id >= this.emit.length) return;
     const b = this.btf;
     const st = this.emit[id];
