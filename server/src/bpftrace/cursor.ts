@@ -129,7 +129,7 @@ export class Cursor {
     }
   }
 
-  /** Skips to the end of the current probe: past the next balanced `{...}`. */
+  /** Skips to the end of the current top-level item: past the next balanced `{...}` or a `;` outside braces. */
   syncProbe(): void {
     let depth = 0;
     for (;;) {
@@ -137,6 +137,7 @@ export class Cursor {
       if (t.kind === 'eof') return;
       this.next();
       if (t.kind !== 'punct') continue;
+      if (t.text === ';' && depth === 0) return;
       if (t.text === '{') depth++;
       else if (t.text === '}') {
         depth--;

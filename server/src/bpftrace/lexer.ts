@@ -177,16 +177,6 @@ export class Lexer {
     return tok;
   }
 
-  /** Whether a `#` at `pos` starts a preprocessor line (first non-blank of its line). */
-  private atLineStart(pos: number): boolean {
-    for (let p = pos - 1; p >= 0; p--) {
-      const c = this.text.charCodeAt(p);
-      if (c === 10) return true;
-      if (c !== 32 && c !== 9 && c !== 13) return false;
-    }
-    return true;
-  }
-
   private scan(): Token {
     const t = this.text;
     const s = this.pos;
@@ -227,7 +217,7 @@ export class Lexer {
       }
       return { kind: 'map', text: t.slice(s, e), start: s, end: e };
     }
-    if (c === 35 && this.atLineStart(s)) {
+    if (c === 35 && t.charCodeAt(s + 1) !== 33) {
       let e = s;
       // A preprocessor line runs to the end of the line, with backslash continuations.
       for (;;) {

@@ -223,10 +223,12 @@ class TopParser extends StmtParser {
     const end = scanAttachPoint(this.text, start);
     if (end === start) this.fail('expected attach point');
     this.seek(end, end);
-    const raw = this.text.slice(start, end);
-    const s = splitAttachPoint(raw);
+    const s = splitAttachPoint(this.text.slice(start, end));
     const canonical = canonicalProvider(s.provider);
-    const range = { start, end };
+    // The attach point proper starts after a `name=` prefix.
+    const apStart = s.name === null ? start : start + s.name.length + 1;
+    const raw = this.text.slice(apStart, end);
+    const range = { start: apStart, end };
     if (canonical === '') this.error(`Invalid provider: '${s.provider}'`, range);
     return [{ kind: 'AttachPoint', range, raw, provider: s.provider, canonical, parts: s.parts }, s.name];
   }
