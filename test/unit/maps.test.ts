@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { assemble } from '../../server/src/asm';
 import { Insn } from '../../server/src/isa';
 import {
-  ArrayMap, BPF_ANY, BPF_EXIST, BPF_NOEXIST, ERRNO, HashMap, Machine, MapDef, PushPopMap, QueueMap, RingBufMap, StackTraceMap, Vm, runInterp,
+  ArrayMap, BPF_ANY, BPF_EXIST, BPF_F_RDONLY_PROG, BPF_NOEXIST, ERRNO, HashMap, Machine, MapDef, PushPopMap, QueueMap, RingBufMap, StackTraceMap, Vm, runInterp,
 } from '../../server/src/vm';
 
 function asm(text: string): Insn[] {
@@ -100,6 +100,11 @@ test('array and global data: preallocated values, E2BIG past the end, no delete;
     initial: [{ key: k32(0), value: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) }] }];
   const r = runInterp(asm('lddw %r1, map[idx:0][0]+8\nldxb %r0, [%r1+1]\nexit'), {}, { maps });
   assert.equal(r.r0, 10n, r.fault?.message);
+  const ro: MapDef[] = [{ ...maps[0], name: '.rodata', flags: BPF_F_RDONLY_PROG }];
+  assert.equal(runInterp(asm('lddw %r1, map[idx:0][0]+8\nldxb %r0, [%r1+1]\nexit'), {}, { maps: ro }).r0, 10n);
+  const w = runInterp(asm('lddw %r1, map[idx:0][0]+0\nstb [%r1+0], 1\nexit'), {}, { maps: ro });
+  assert.equal(w.fault?.kind, 'memory');
+  assert.match(w.fault!.message, /map \.rodata .*read-only/);
 });
 
 test('per-CPU maps: the program sees its CPU\'s copy; entries() lists every CPU', () => {

@@ -26,7 +26,7 @@ export class ArrayMap extends MapBase {
     }
     const bytes = this.capacity * this.stride;
     for (let c = 0; c < n; c++) {
-      this.regions.push(this.host.memory.add('map_value', `map ${this.def.name}${n > 1 ? ` cpu ${c}` : ''}`, new Uint8Array(bytes)));
+      this.regions.push(this.host.memory.add('map_value', `map ${this.def.name}${n > 1 ? ` cpu ${c}` : ''}`, new Uint8Array(bytes), { writable: !this.readOnly }));
     }
   }
 

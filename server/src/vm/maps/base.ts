@@ -5,7 +5,7 @@
  */
 import type { Memory, Region } from '../memory';
 import type { VmEnv, VmOutput } from '../types';
-import { BpfMap, ERRNO, MapDef, MapEntry } from './types';
+import { BPF_F_RDONLY_PROG, BpfMap, ERRNO, MapDef, MapEntry } from './types';
 
 /** What a map needs from the machine it lives in. */
 export interface MapHost {
@@ -27,7 +27,7 @@ export abstract class MapBase implements BpfMap {
 
   constructor(readonly def: MapDef, readonly index: number, protected readonly host: MapHost) {
     // The map's own object (struct bpf_map): read-only, so a program writing through a map pointer faults.
-    this.self = host.memory.add('scratch', `map ${def.name}`, new Uint8Array(64), { writable: false });
+    this.self = host.memory.add('scratch', `map ${def.name} (struct bpf_map)`, new Uint8Array(64), { writable: false });
     this.addr = this.self.base;
   }
 
@@ -49,8 +49,13 @@ export abstract class MapBase implements BpfMap {
     return Math.max(8, (v + 7) & ~7);
   }
 
+  /** Values the program may not write (BPF_F_RDONLY_PROG). */
+  protected get readOnly(): boolean {
+    return ((this.def.flags ?? 0) & BPF_F_RDONLY_PROG) !== 0;
+  }
+
   protected newValueRegion(label: string): Region {
-    return this.host.memory.add('map_value', `map ${this.def.name}${label}`, new Uint8Array(this.stride));
+    return this.host.memory.add('map_value', `map ${this.def.name}${label}`, new Uint8Array(this.stride), { writable: !this.readOnly });
   }
 }
 

@@ -21,6 +21,9 @@ export interface MapDef {
   initial?: readonly { key: Uint8Array; value: Uint8Array }[];
 }
 
+/** Map flag: the program may read but not write the values (.rodata, `const volatile` globals). */
+export const BPF_F_RDONLY_PROG = 1 << 7;
+
 /** Update flags of bpf_map_update_elem / bpf_map_push_elem. */
 export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;
