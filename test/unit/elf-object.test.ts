@@ -331,6 +331,24 @@ test('object: line_info gives the source text of the line it names', (t) => {
   assert.ok(lines > 100, `${lines} lines`);
 });
 
+/** The last named member an access string reaches, walked through bpftool's view of the types. */
+function lastField(types: Map<number, DumpedType>, root: number, idx: number[]): string | undefined {
+  let t = types.get(root);
+  let name: string | undefined;
+  for (const i of idx.slice(1)) {
+    while (t && ['TYPEDEF', 'CONST', 'VOLATILE', 'RESTRICT'].includes(t.kind)) t = types.get(Number(t.attrs.type_id));
+    if (!t) return undefined;
+    if (t.kind === 'STRUCT' || t.kind === 'UNION') {
+      const m = t.items[i];
+      if (m.name !== '' && m.name !== '(anon)') name = m.name;
+      t = types.get(Number(m.attrs.type_id));
+    } else if (t.kind === 'ARRAY') {
+      t = types.get(Number(t.attrs.type_id));
+    }
+  }
+  return name;
+}
+
 test('object: func_info names the program, CO-RE records name the fields the source reads', (t) => {
   if (skipIf(t, built.skip) || skipIf(t, haveBpftool ? undefined : 'bpftool is not installed')) return;
   let relos = 0;
@@ -341,7 +359,7 @@ test('object: func_info names the program, CO-RE records name the fields the sou
     const src = readFileSync(f.source, 'utf8');
     // fields the source reads through CO-RE macros
     const want = new Set<string>();
-    for (const m of src.matchAll(/CORE_(?:READ_INTO\([^,]+,|FIELD_\w+\()\s*\w+,\s*(\w+)\)/g)) want.add(m[1]);
+    for (const m of src.matchAll(/CORE_(?:READ_INTO\([^,]+,|FIELD_\w+\()\s*(?:\([^)]*\)\s*)?\w+,\s*(\w+)(?:\[\d+\])?\)/g)) want.add(m[1]);
     const got = new Set<string>();
     const kinds = new Map<string, number>();
     for (const p of o.programs) {
@@ -350,7 +368,8 @@ test('object: func_info names the program, CO-RE records name the fields the sou
         kinds.set(c.kindName, (kinds.get(c.kindName) ?? 0) + 1);
         const ty = types.get(c.typeId)!;
         const idx = c.access.split(':').map(Number);
-        if (ty.kind === 'STRUCT' && idx.length > 1) got.add(ty.items[idx[1]].name);
+        const field = lastField(types, c.typeId, idx);
+        if (field !== undefined) got.add(field);
         if (ty.kind === 'ENUM') assert.ok(src.includes(ty.items[idx[0]].name));
       }
     }

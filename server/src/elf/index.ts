@@ -12,3 +12,4 @@ export * from './object';
 export * from './describe';
 export * from './fuzz';
 export * from './emit';
+export * from './core';
