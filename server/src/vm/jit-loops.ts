@@ -47,12 +47,22 @@ export function findLoopRegions(insns: readonly Insn[], sorted: readonly number[
     const t = jumpTarget(i);
     if (t !== undefined) entries.push({ from: i.pc, to: t, jump: i.spec.kind === 'jcond' || i.spec.kind === 'ja' });
   }
+  // Blocks jumping to each pc, so candidate back edges are found without scanning every block.
+  const jumpersTo = new Map<number, number[]>();
+  facts.forEach((f, b) => {
+    for (const t of f.jumps) {
+      const l = jumpersTo.get(t);
+      if (l) l.push(b);
+      else jumpersTo.set(t, [b]);
+    }
+  });
   const out = new Map<number, LoopRegion>();
   for (let b = 0; b < blocks.length; b++) {
     const L = sorted[b];
     let found: LoopRegion | undefined;
-    for (let e = blocks.length - 1; e >= b && !found; e--) {
-      if (!facts[e].jumps.includes(L)) continue;
+    const cands = (jumpersTo.get(L) ?? []).filter((e) => e >= b).sort((x, y) => y - x);
+    for (const e of cands) {
+      if (found) break;
       const lastBlock = blocks[e];
       const lastInsn = lastBlock[lastBlock.length - 1];
       const end = e + 1 < sorted.length ? sorted[e + 1] : lastInsn.pc + width(lastInsn);
