@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '../../server/src/bpftrace/parser';
 import { printAst } from '../../server/src/bpftrace/print';
-import { LineIndex } from '../../server/src/bpftrace/source';
+import { LineIndex, Range } from '../../server/src/bpftrace/source';
 import * as A from '../../server/src/bpftrace/ast';
 
 const DIR = 'test/fixtures/bpftrace';
@@ -217,7 +217,7 @@ test('every node range lies within the text and within its parent', () => {
   for (const f of readdirSync(DIR).filter((x) => x.endsWith('.bt'))) {
     const text = readFileSync(join(DIR, f), 'utf8');
     const r = parse(text);
-    const check = (n: A.Node, parent: A.Range): void => {
+    const check = (n: A.Node, parent: Range): void => {
       assert.ok(n.range.start <= n.range.end, `${f}: ${n.kind} inverted range`);
       assert.ok(n.range.start >= parent.start && n.range.end <= parent.end, `${f}: ${n.kind} @${n.range.start}-${n.range.end} outside parent @${parent.start}-${parent.end}`);
       for (const c of A.children(n)) check(c, n.range);
