@@ -170,7 +170,13 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
       S.fault = undefined;
       S.depth = 0;
       S.program = 0;
-      const rc = runFrom(0, 0, 0);
+      let rc: number;
+      try {
+        rc = runFrom(0, 0, 0);
+      } catch (e) {
+        // Never expected (generated code does not throw); reported as a fault rather than thrown at the caller.
+        rc = fail({ kind: 'invalid', pc: S.pc, message: `internal JIT error: ${(e as Error).message}` });
+      }
       const out: RunResult = { steps: S.steps, output: machine.output };
       if (rc === RET_EXIT || rc === RET_HALT) out.r0 = toBig(S.regs[0], S.regs[1]);
       else out.fault = S.fault;
