@@ -1,0 +1,46 @@
+// Upstream corpus: every tools/*.bt of the bpftrace repository must parse with
+// zero diagnostics. The tools are not committed (never copy upstream files);
+// the test reads them from BPFTRACE_TOOLS_DIR or /tmp/bpftrace-tools and skips
+// with a reason when they are absent (CI has no network).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from '../../server/src/bpftrace/parser';
+import { LineIndex } from '../../server/src/bpftrace/source';
+
+const DIR = process.env.BPFTRACE_TOOLS_DIR ?? '/tmp/bpftrace-tools';
+
+function btFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...btFiles(p));
+    else if (name.endsWith('.bt')) out.push(p);
+  }
+  return out.sort();
+}
+
+test('upstream bpftrace tools/*.bt parse with zero diagnostics', (t) => {
+  const files = existsSync(DIR) ? btFiles(DIR) : [];
+  if (files.length === 0) {
+    const reason =
+      `no upstream bpftrace tools in ${DIR}; to run: git clone https://github.com/bpftrace/bpftrace ` +
+      `and copy its tools/ directory (*.bt, old/*.bt) to ${DIR}, or set BPFTRACE_TOOLS_DIR`;
+    console.log(`SKIP: ${reason}`);
+    t.skip(reason);
+    return;
+  }
+  const failures: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const r = parse(text);
+    if (r.diagnostics.length > 0) {
+      const li = new LineIndex(text);
+      const d = r.diagnostics[0];
+      failures.push(`${f}:${li.format(d.range)}: ${d.message}`);
+    }
+  }
+  console.log(`bpftrace upstream tools: ${files.length - failures.length}/${files.length} parse with zero diagnostics`);
+  assert.deepEqual(failures, []);
+});
