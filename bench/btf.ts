@@ -1,15 +1,18 @@
 /**
- * BTF benchmark (`npm run bench -- btf [path/to/vmlinux.btf]`): parse + index
- * time (median of 7) and the heap it adds, and the C dump (vmlinux.h) time
- * against `bpftool btf dump file X format c` when bpftool is installed.
- * Prints plain lines to stdout; writes no files.
+ * BTF benchmark (`npm run bench -- btf [path/to/vmlinux.btf] [--bundle]`):
+ * parse + index time (median of 7) and the heap it adds, the C dump
+ * (vmlinux.h) time against `bpftool btf dump file X format c` when bpftool is
+ * installed, and with --bundle the size of the compressed default-kernel
+ * bundle (BTF + tracepoint layouts). Prints plain lines; writes no files.
  */
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { parseBtf, Btf } from '../server/src/btf';
 import { dumpC } from '../server/src/btf/cprint';
+import { buildBundle, gzip, loadBundle } from '../server/src/host/btf-bundle';
 
 const DEFAULT_BTF = '../shared/kernel/6.18/vmlinux.btf';
+const DEFAULT_EVENTS = '../shared/kernel/6.18/tracefs/events';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,7 +28,26 @@ function gc(): boolean {
 }
 
 export function benchBtf(args: string[]): void {
-  const path = args[0] ?? DEFAULT_BTF;
+  const withBundle = args.includes('--bundle');
+  const path = args.filter((a) => !a.startsWith('--'))[0] ?? DEFAULT_BTF;
+  benchParseAndDump(path);
+  if (withBundle) benchBundle(path);
+  else console.log('bundle: pass --bundle for the compressed default-kernel bundle figures (brotli-11 takes a while)');
+}
+
+function benchBundle(path: string): void {
+  const t0 = performance.now();
+  const b = buildBundle(path, DEFAULT_EVENTS, { kernel: '6.18' });
+  const built = performance.now() - t0;
+  const btfLen = readFileSync(path).length;
+  console.log(`bundle: container ${(b.raw.length / 1e6).toFixed(2)} MB (BTF ${(btfLen / 1e6).toFixed(2)} MB + tracepoint layouts ${((b.raw.length - btfLen) / 1e6).toFixed(2)} MB), ${b.problems.length} problems`);
+  console.log(`bundle: brotli-11 ${(b.compressed.length / 1e6).toFixed(2)} MB (built in ${(built / 1000).toFixed(1)} s), gzip-9 ${(gzip(b.raw).length / 1e6).toFixed(2)} MB: the package grows by the brotli figure`);
+  const l0 = performance.now();
+  const l = loadBundle(b.compressed);
+  console.log(`bundle: load (decompress + decode) ${(performance.now() - l0).toFixed(0)} ms, ${l.bundle?.tracepoints.length ?? 0} tracepoints${l.error ? `, error: ${l.error}` : ''}`);
+}
+
+function benchParseAndDump(path: string): void {
   const bytes = readFileSync(path);
   console.log(`btf: ${path} (${(bytes.length / 1e6).toFixed(1)} MB)`);
 
