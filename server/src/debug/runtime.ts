@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { assemble, AsmResult, formatInsn, Syntax } from '../asm';
 import { Insn, slotIndex } from '../isa';
+import { asmErrorLines } from '../ide/diagnostics';
 import { formatFault, formatOutput } from '../ide/vm-format';
 import { FrameInfo, RunArgs, StopReason, Vm, VmFault } from '../vm';
 import { compileJit } from '../vm/jit';
@@ -52,7 +53,7 @@ export class BpfRuntime extends EventEmitter<RuntimeEvents> {
   /** Assembles `text`; returns the error messages (`line:col: message`, 1-based) or [] when the program is ready. */
   load(text: string, opts: { syntax?: Syntax | 'auto'; budget?: number } = {}): string[] {
     const res = assemble(text, { syntax: opts.syntax ?? 'auto' });
-    const errors = res.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.range.line + 1}:${d.range.col + 1}: ${d.message}`);
+    const errors = asmErrorLines(res);
     if (errors.length) return errors;
     if (res.insns.length === 0) return ['1:1: the program has no instructions'];
     this.asm = res;

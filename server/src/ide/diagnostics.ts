@@ -14,3 +14,10 @@ export function analyzeAsm(text: string, settings: ModeSettings): AsmResult {
 export function asmDiagnostics(result: AsmResult): IdeDiagnostic[] {
   return result.diagnostics.map((d) => ({ range: d.range, severity: d.severity, message: d.message, source: 'bpf-asm' }));
 }
+
+/** The errors as `line:col: message` (1-based), for consoles and output channels. */
+export function asmErrorLines(result: AsmResult): string[] {
+  return result.diagnostics
+    .filter((d) => d.severity === 'error')
+    .map((d) => `${d.range.line + 1}:${d.range.col + 1}: ${d.message}`);
+}

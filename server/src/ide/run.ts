@@ -6,6 +6,7 @@
 import { assemble, describeInsn, formatInsn, Syntax } from '../asm';
 import { width } from '../isa';
 import { runInterp } from '../vm';
+import { asmErrorLines } from './diagnostics';
 import { formatFault, formatOutput, parseHexBytes } from './vm-format';
 
 export interface RunSummary {
@@ -27,10 +28,7 @@ export interface AssembleSummary {
 
 function errorsOf(text: string, syntax: Syntax | 'auto'): { res: ReturnType<typeof assemble>; errors: string[] } {
   const res = assemble(text, { syntax });
-  const errors = res.diagnostics
-    .filter((d) => d.severity === 'error')
-    .map((d) => `${d.range.line + 1}:${d.range.col + 1}: ${d.message}`);
-  return { res, errors };
+  return { res, errors: asmErrorLines(res) };
 }
 
 export function assembleDocument(text: string, syntax: Syntax | 'auto'): AssembleSummary {
