@@ -18,6 +18,9 @@ export class Vm extends Core {
   private pauseRequested = false;
   /** The last run stopped only because maxSteps ran out: the next run checks a breakpoint at its first pc too. */
   private chunked = false;
+  /** Input of the last reset, and whether replaying from it reproduces this run (fresh maps). */
+  private lastArgs: RunArgs = {};
+  private replayable = true;
 
   constructor(insns: readonly Insn[], opts: VmOptions = {}) {
     super(insns, opts);
@@ -29,6 +32,8 @@ export class Vm extends Core {
     this.start(this.m.reset(args, keepMaps));
     this.pauseRequested = false;
     this.chunked = false;
+    this.lastArgs = args;
+    this.replayable = !keepMaps;
   }
 
   /** Program-local pc of the next instruction (or of the faulting/exiting one once done). */
@@ -100,6 +105,38 @@ export class Vm extends Core {
       if (this.done) return this.reason('pause');
       if (this.steps >= end) { this.chunked = true; return 'pause'; }
     }
+  }
+
+  /**
+   * Goes back `n` executed instructions by replaying from the last reset (the
+   * VM is deterministic). False, doing nothing, when the run started with kept
+   * maps (their earlier contents are gone) or is at its first instruction.
+   */
+  stepBack(n = 1): boolean {
+    if (!this.replayable || this.steps === 0) return false;
+    this.replayTo(Math.max(0, this.steps - n));
+    return true;
+  }
+
+  /**
+   * Goes back to the latest earlier stop at a breakpoint (or to the start when
+   * there is none): the debugger's reverse-continue. False when not replayable.
+   */
+  reverseContinue(breakpoints: ReadonlySet<number>): boolean {
+    if (!this.replayable) return false;
+    const end = this.steps;
+    let last = 0;
+    this.replayTo(0);
+    while (this.steps < end && this.run({ breakpoints, maxSteps: end - this.steps }) === 'breakpoint') {
+      if (this.steps < end) last = this.steps;
+    }
+    this.replayTo(last);
+    return true;
+  }
+
+  private replayTo(target: number): void {
+    this.reset(this.lastArgs);
+    while (this.steps < target && !this.done) this.exec(target, undefined, true);
   }
 
   private reason(otherwise: StopReason): StopReason {
