@@ -6,6 +6,7 @@
  */
 import { Insn, layout, mkInsn } from '../server/src/isa/insn';
 import { specFor } from '../server/src/isa/opcodes';
+import { cpus, loadavg } from 'node:os';
 import { compileJit } from '../server/src/vm/jit';
 import type { RunResult, VmOptions } from '../server/src/vm/types';
 
@@ -74,7 +75,7 @@ async function engines(): Promise<Engine[]> {
   try {
     const interp = (await import('../server/src/vm/interp')) as { runInterp?: (p: Insn[], a?: object, o?: VmOptions) => RunResult };
     const runInterp = interp.runInterp;
-    if (runInterp) out.push({ name: 'interpreter', prepare: (p, o) => () => runInterp(p, {}, o) });
+    if (runInterp) out.push({ name: 'interp', prepare: (p, o) => () => runInterp(p, {}, o) });
   } catch {
     console.log('SKIP: interpreter (server/src/vm/interp.ts) not available');
   }
@@ -88,42 +89,61 @@ async function engines(): Promise<Engine[]> {
   return out;
 }
 
+interface Figures { first: number; wall: number; cpu: number; r0: bigint | undefined }
+
+/** One engine on one program: a first (cold) run, then `runs` timed runs; ns per executed instruction. */
+function measure(fn: () => RunResult, runs: number, label: string): Figures {
+  const once = (): { wall: number; cpu: number; r: RunResult } => {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const r = fn();
+    const wall = Number(process.hrtime.bigint() - t0);
+    const c = process.cpuUsage(c0);
+    if (r.fault) throw new Error(`${label}: ${r.fault.message}`);
+    return { wall: wall / r.steps, cpu: ((c.user + c.system) * 1000) / r.steps, r };
+  };
+  // The first run of a compiled program executes in on-stack-replaced code; later runs in the fully optimized function.
+  const first = once();
+  const walls: number[] = [], cpus: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const x = once();
+    walls.push(x.wall);
+    cpus.push(x.cpu);
+  }
+  if (process.env.BENCH_VERBOSE) console.log(label, walls.map((x) => x.toFixed(2)).join(' '));
+  return { first: first.wall, wall: median(walls), cpu: median(cpus), r0: first.r.r0 };
+}
+
 export async function benchVm(args: string[]): Promise<void> {
   const runs = Math.max(5, Number(args[0] ?? 5));
   const iters = Number(args[1] ?? ITER);
   const opts: VmOptions = { budget: 2_000_000_000 };
   const es = await engines();
-  console.log(`vm benchmark: ${iters} iterations per loop, median of ${runs} runs (ns per executed BPF instruction)`);
-  console.log(`${'loop'.padEnd(9)} ${'insns/iter'.padStart(10)} ${es.map((e) => e.name.padStart(12)).join(' ')}`);
+  const load = loadavg()[0];
+  console.log(`vm benchmark: ${iters} iterations per loop; ns per executed BPF instruction, median of ${runs} runs after a first run`);
+  console.log(`(wall = elapsed time, cpu = this process's CPU time; 1-minute load average ${load.toFixed(2)} on ${cpus().length} CPUs)`);
+  const head = es.map((e) => e.name === 'jit' ? `${'jit wall'.padStart(9)} ${'jit cpu'.padStart(8)} ${'jit 1st'.padStart(8)}` : `${(e.name + ' wall').padStart(12)} ${(e.name + ' cpu').padStart(11)}`);
+  console.log(`${'loop'.padEnd(8)} ${'insns/iter'.padStart(10)} ${head.join(' ')}  speedup`);
   const compile: number[] = [];
   for (const b of BENCH_PROGRAMS) {
     const prog = b.build(iters);
     const cells: string[] = [];
-    let ref: bigint | undefined;
+    const figs = new Map<string, Figures>();
     for (const e of es) {
-      // Interpreters get fewer iterations when slow: ns/insn is per executed instruction either way.
-      const fn = e.prepare(e.name === 'jit' ? prog : b.build(Math.min(iters, 2_000_000)), opts);
-      const times: number[] = [];
-      let steps = 0;
-      fn(); // warm-up: the first run executes in on-stack-replaced code, later runs in the fully optimized function
-      for (let k = 0; k < runs; k++) {
-        const t0 = process.hrtime.bigint();
-        const r = fn();
-        const dt = Number(process.hrtime.bigint() - t0);
-        if (r.fault) throw new Error(`${e.name} ${b.name}: ${r.fault.message}`);
-        steps = r.steps;
-        times.push(dt / steps);
-        if (e.name === 'jit') ref = r.r0;
-      }
-      void steps;
-      if (process.env.BENCH_VERBOSE) console.log(e.name, b.name, times.map((x) => x.toFixed(2)).join(" "));
-      cells.push(median(times).toFixed(3).padStart(12));
+      const f = measure(e.prepare(prog, opts), runs, `${e.name} ${b.name}`);
+      figs.set(e.name, f);
+      cells.push(e.name === 'jit'
+        ? `${f.wall.toFixed(3).padStart(9)} ${f.cpu.toFixed(3).padStart(8)} ${f.first.toFixed(3).padStart(8)}`
+        : `${f.wall.toFixed(3).padStart(12)} ${f.cpu.toFixed(3).padStart(11)}`);
     }
     for (let k = 0; k < runs; k++) {
       const j = compileJit(prog, opts);
       if (!('error' in j)) compile.push(j.compileMs);
     }
-    console.log(`${b.name.padEnd(9)} ${String(b.perIter).padStart(10)} ${cells.join(' ')}   (r0=${ref})`);
+    const i = figs.get('interp'), j = figs.get('jit');
+    const speedup = i && j ? `${(i.wall / j.wall).toFixed(1)}x` : '-';
+    const agree = i && j ? (i.r0 === j.r0 ? '' : `  r0 DIFFERS: interp ${i.r0} jit ${j.r0}`) : '';
+    console.log(`${b.name.padEnd(8)} ${String(b.perIter).padStart(10)} ${cells.join(' ')}  ${speedup.padStart(7)}${agree}`);
   }
-  console.log(`jit compile time (median over ${compile.length} compiles of these programs): ${median(compile).toFixed(3)} ms`);
+  console.log(`jit compile time (median of ${compile.length} compiles of these programs): ${median(compile).toFixed(3)} ms`);
 }
