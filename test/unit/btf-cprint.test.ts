@@ -9,6 +9,7 @@ import { dumpC, dumpCNamed } from '../../server/src/btf/cprint';
 import { BtfBuilder } from '../../server/src/btf/write';
 
 const VMLINUX = '../shared/kernel/6.18/vmlinux.btf';
+const TRICKY = 'test/fixtures/btf/tricky.bpf.c';
 
 function hasClang(): boolean {
   return spawnSync('clang', ['--version']).status === 0;
@@ -137,6 +138,38 @@ test('vmlinux.h: every struct size and member offset matches BTF under clang -ta
       const tf = await failedAsserts(theirs, asserts, dir);
       console.log(`bpftool's vmlinux.h: ${tf.length} failed checks in ${new Set(tf).size} structs`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fixture tricky.bpf.c: same text as bpftool in compat mode, exact layouts under clang', (t) => {
+  if (!hasClang() || spawnSync('llvm-objcopy', ['--version']).status !== 0) { console.log('SKIP: clang or llvm-objcopy not installed'); t.skip('clang missing'); return; }
+  const dir = mkdtempSync(join(tmpdir(), 'btfc-'));
+  try {
+    const obj = join(dir, 'tricky.o');
+    const raw = join(dir, 'tricky.btf');
+    const cc = spawnSync('clang', ['-g', '-O2', '-target', 'bpf', '-c', TRICKY, '-o', obj], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const oc = spawnSync('llvm-objcopy', [`--dump-section=.BTF=${raw}`, obj], { encoding: 'utf8' });
+    assert.equal(oc.status, 0, oc.stderr);
+    const r = parseBtf(readFileSync(raw));
+    assert.deepEqual(r.diagnostics, []);
+    const b = new Btf(r.btf!);
+    if (spawnSync('bpftool', ['version']).status === 0) {
+      const theirs = spawnSync('bpftool', ['btf', 'dump', 'file', raw, 'format', 'c'], { encoding: 'utf8' }).stdout;
+      assert.equal(dumpC(b, { exactLayout: false }), theirs);
+    } else {
+      console.log('SKIP: bpftool not installed, text comparison skipped');
+    }
+    const { text, printedName } = dumpCNamed(b);
+    const c = join(dir, 'check.c');
+    writeFileSync(c, `${text}\n${layoutAsserts(b, printedName).join('\n')}\n`);
+    const chk = spawnSync('clang', ['-target', 'bpf', '-fsyntax-only', c], { encoding: 'utf8' });
+    assert.equal(chk.status, 0, chk.stderr);
+    assert.match(text, /\} __attribute__\(\(mode\(byte\)\)\);/);
+    assert.match(text, /int \(\*ops\[4\]\)\(struct node \*, \.\.\.\);/);
+    assert.match(text, /void \(\* \(\*getter\)\(int\)\)\(u32\);/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
