@@ -23,6 +23,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   output = vscode.window.createOutputChannel('BPF Studio');
   context.subscriptions.push(output);
 
+  const serverLog = vscode.window.createOutputChannel('BPF Studio Language Server', { log: true });
+  context.subscriptions.push(serverLog);
   const serverJs = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverJs, transport: TransportKind.ipc },
@@ -31,7 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const clientOptions: LanguageClientOptions = {
     documentSelector: SELECTOR,
     synchronize: { configurationSection: 'bpfstudio' },
-    outputChannel: vscode.window.createOutputChannel('BPF Studio Language Server', { log: true }),
+    outputChannel: serverLog,
   };
   client = new LanguageClient('bpfstudio', 'BPF Studio Language Server', serverOptions, clientOptions);
 

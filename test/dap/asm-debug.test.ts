@@ -3,12 +3,14 @@
 // registers and stack, r0 at exit, faults, assembler errors.
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { helperId } from '../../server/src/isa';
 import { DEFAULT_HELPERS } from '../../server/src/vm';
+import { CHUNK } from '../../server/src/debug/runtime';
 import { distFile } from '../lsp/dist';
 
 const FIXTURES = join(__dirname, 'fixtures');
@@ -221,4 +223,24 @@ test('bpf_trace_printk output reaches the debug console', async (t) => {
   await exited;
   const stdout = outputs.filter((o) => o.body.category === 'stdout').map((o) => o.body.output).join('');
   assert.match(stdout, /Hi/);
+});
+
+test('a breakpoint reached exactly at a run-chunk boundary still stops', async () => {
+  // Two setup instructions plus 2 per iteration: the breakpoint slot is reached after exactly CHUNK steps.
+  const n = (CHUNK - 2) / 2;
+  assert.ok(Number.isInteger(n));
+  const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-dap-'));
+  const file = join(dir, 'chunk.bpf.s');
+  writeFileSync(file, `    r2 = 0\n    r1 = ${n}\nloop:\n    r1 -= 1\n    if r1 != 0 goto loop\n    r0 = 1\n    exit\n`);
+  try {
+    await Promise.all([dc.configurationSequence(), dc.launch({ program: file, stopOnEntry: true })]);
+    await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line: lineOf(file, 'r0 = 1') }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    const ev = (await stopped) as DebugProtocol.StoppedEvent;
+    assert.equal(ev.body.reason, 'breakpoint');
+    assert.equal((await topFrame()).line, lineOf(file, 'r0 = 1'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

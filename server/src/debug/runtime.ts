@@ -34,8 +34,11 @@ export interface Frame {
   text: string;
 }
 
-/** Instructions executed per chunk of `continue` before yielding to the event loop (so `pause` gets through). */
-const CHUNK = 200_000;
+/**
+ * Instructions executed per chunk of `continue` before yielding to the event loop (so `pause` gets
+ * through). A chunk ending on a breakpoint slot stops there on the next run (the Vm's rule; tested).
+ */
+export const CHUNK = 200_000;
 
 export class BpfRuntime extends EventEmitter<RuntimeEvents> {
   private vm: Vm | undefined;
