@@ -200,3 +200,8 @@ function baseName(p: string): string {
 export function codeSections(obj: BpfObject): string[] {
   return obj.elf.sections.filter((s) => s.type === SHT.PROGBITS && (s.flags & BigInt(SHF.EXECINSTR)) !== 0n && s.size > 0).map((s) => s.name);
 }
+
+/** Diagnostics as `FILE: offset 0x1c8: message` lines. */
+export function formatElfDiagnostics(diagnostics: readonly { offset: number; message: string }[], fileName: string): string {
+  return diagnostics.map((d) => `${fileName}: ${d.offset >= 0 ? `offset 0x${d.offset.toString(16)}` : 'object'}: ${d.message}\n`).join('');
+}

@@ -122,14 +122,18 @@ export function emitObject(spec: EmitSpec): EmitResult {
   const progPlace = new Map<EmitProgram, { sec: number; offset: number; size: number }>();
   const secIndex = new Map<string, number>();
   const codes = new Map<string, Uint8Array>();
+  const laidOut = new Map<EmitProgram, Insn[]>();
   for (const name of secOrder) {
     const progs = bySection.get(name)!;
     const chunks: Uint8Array[] = [];
     let off = 0;
     const idx = sections.length + 1;
     for (const p of progs) {
-      layout(p.insns);
-      const code = encode(p.insns, { bigEndian: spec.bigEndian });
+      // Copies laid out from slot 0, so the caller's instructions are left as they were.
+      const insns = p.insns.map((i) => ({ ...i }));
+      layout(insns);
+      laidOut.set(p, insns);
+      const code = encode(insns, { bigEndian: spec.bigEndian });
       progPlace.set(p, { sec: idx, offset: off, size: code.length });
       chunks.push(code);
       off += code.length;
@@ -174,10 +178,11 @@ export function emitObject(spec: EmitSpec): EmitResult {
     const relocs: RelocSpec[] = [];
     for (const p of bySection.get(name)!) {
       const pl = progPlace.get(p)!;
-      const slots = slotIndex(p.insns);
+      const insns = laidOut.get(p)!;
+      const slots = slotIndex(insns);
       for (const r of p.relocs ?? []) {
         const k = r.pc >= 0 && r.pc < slots.length ? slots[r.pc] : -1;
-        const insn = k >= 0 ? p.insns[k] : undefined;
+        const insn = k >= 0 ? insns[k] : undefined;
         if (insn === undefined) { bad(`${p.name}: relocation at pc ${r.pc}: no instruction starts there`); continue; }
         const at = pl.offset + r.pc * 8;
         const code = codes.get(name)!;

@@ -1,13 +1,14 @@
 /**
  * Mutation fuzzing of the ELF reader and BPF object model: real objects are
  * bit-flipped, truncated and have header, section-table, symbol, relocation,
- * BTF and BTF.ext fields smashed, then parsed and described. Every case must
+ * BTF and BTF.ext fields smashed, then parsed, described and CO-RE-resolved. Every case must
  * return (a result or diagnostics) without throwing, within a time bound. The
  * seeds are passed in (no I/O here); `scripts/fuzz-elf.ts` and the tests run it.
  */
 import { readElf } from './elf64';
 import { parseObject } from './object';
 import { describeObject, disasmObject } from './describe';
+import { resolveCore, describeCore } from './core';
 import { SHT, type Elf } from './types';
 
 export interface FuzzOptions {
@@ -155,6 +156,8 @@ export function fuzzElf(seeds: readonly Uint8Array[], opts: FuzzOptions): FuzzRe
         if (render) {
           describeObject(res.object);
           disasmObject(res.object);
+          // CO-RE against the object's own BTF: exercises access-string parsing and matching on broken records
+          if (res.object.btf) describeCore(resolveCore(res.object, res.object.btf));
         }
       } else {
         rep.rejected++;
