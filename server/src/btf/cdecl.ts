@@ -399,3 +399,12 @@ function nameText(fname: string, afterPtr: boolean): string {
   if (fname === '') return '';
   return afterPtr ? fname : ' ' + fname;
 }
+
+/**
+ * C text of type `id` (declaring `name` when given), for hovers and messages:
+ * `struct task_struct *`, `void (*free_inode)(struct inode *)`, `char comm[16]`.
+ * Anonymous records are shortened to `struct {...}`.
+ */
+export function cTypeText(btf: Btf, id: number, name = ''): string {
+  return new CDecl(btf, true, true, false).declText(id, name, 0);
+}

@@ -88,7 +88,6 @@ export function structLayout(btf: Btf, id: number, opts: LayoutOptions = {}): St
   let unitEnd = 0; // first bit after the previous member's storage unit (bitfields)
   const n = btf.vlen(sid);
   for (let i = 0; i < n; i++) {
-    const name = btf.memberName(sid, i);
     const type = btf.memberType(sid, i);
     const bitOff = btf.memberBitOffset(sid, i);
     const bitSize = btf.memberBitSize(sid, i);
@@ -115,22 +114,9 @@ export function structLayout(btf: Btf, id: number, opts: LayoutOptions = {}): St
       }
       bitHole(bitOff - from);
     }
-    let unitOff = Math.floor(bitOff / 8);
-    if (bitSize !== 0 && tsize > 0) unitOff = Math.floor(bitOff / (tsize * 8)) * tsize;
+    const unitOff = unitOffset(bitOff, bitSize, tsize);
     if (!union) boundary(unitOff, 1);
-    const rk = btf.kind(btf.resolve(type));
-    if (name === '' && bitSize === 0 && (rk === KIND.STRUCT || rk === KIND.UNION)) {
-      rows.push({ kind: 'open', depth: 1, name: '', union: rk === KIND.UNION, offset: bitOff / 8, size: tsize });
-      nested(btf, decl, btf.resolve(type), bitOff, 2, rows);
-      rows.push({ kind: 'close', depth: 1, name: '' });
-    } else {
-      const row: LayoutRow = { kind: 'member', depth: 1, name, type, typeText: decl.declText(type, '', 1), declText: decl.declText(type, name, 1), offset: unitOff, size: tsize };
-      if (bitSize !== 0) {
-        row.bitPos = bitOff - unitOff * 8;
-        row.bitSize = bitSize;
-      }
-      rows.push(row);
-    }
+    memberRows(btf, decl, sid, i, 0, 1, rows);
     const mEnd = bitSize !== 0 ? bitOff + bitSize : bitOff + tsize * 8;
     res.sumMemberBits += bitSize !== 0 ? bitSize : tsize * 8;
     if (union) {
@@ -154,30 +140,36 @@ export function structLayout(btf: Btf, id: number, opts: LayoutOptions = {}): St
   return res;
 }
 
-function nested(btf: Btf, decl: CDecl, sid: number, base: number, depth: number, rows: LayoutRow[]): void {
-  if (depth > 16) return;
-  for (let i = 0, n = btf.vlen(sid); i < n; i++) {
-    const name = btf.memberName(sid, i);
-    const type = btf.memberType(sid, i);
-    const bitOff = base + btf.memberBitOffset(sid, i);
-    const bitSize = btf.memberBitSize(sid, i);
-    const tsize = btf.sizeof(type) ?? 0;
-    const rk = btf.kind(btf.resolve(type));
-    if (name === '' && bitSize === 0 && (rk === KIND.STRUCT || rk === KIND.UNION)) {
-      rows.push({ kind: 'open', depth, name: '', union: rk === KIND.UNION, offset: bitOff / 8, size: tsize });
-      nested(btf, decl, btf.resolve(type), bitOff, depth + 1, rows);
-      rows.push({ kind: 'close', depth, name: '' });
-      continue;
-    }
-    let unitOff = Math.floor(bitOff / 8);
-    if (bitSize !== 0 && tsize > 0) unitOff = Math.floor(bitOff / (tsize * 8)) * tsize;
-    const row: LayoutRow = { kind: 'member', depth, name, type, typeText: decl.declText(type, '', depth), declText: decl.declText(type, name, depth), offset: unitOff, size: tsize };
-    if (bitSize !== 0) {
-      row.bitPos = bitOff - unitOff * 8;
-      row.bitSize = bitSize;
-    }
-    rows.push(row);
+/** Byte offset of a member's storage unit (its own offset unless it is a bitfield). */
+function unitOffset(bitOff: number, bitSize: number, tsize: number): number {
+  return bitSize !== 0 && tsize > 0 ? Math.floor(bitOff / (tsize * 8)) * tsize : Math.floor(bitOff / 8);
+}
+
+/** Rows for member `i` of `sid` at `base` bits: one row, or an anonymous record opened and expanded. */
+function memberRows(btf: Btf, decl: CDecl, sid: number, i: number, base: number, depth: number, rows: LayoutRow[]): void {
+  const name = btf.memberName(sid, i);
+  const type = btf.memberType(sid, i);
+  const bitOff = base + btf.memberBitOffset(sid, i);
+  const bitSize = btf.memberBitSize(sid, i);
+  const tsize = btf.sizeof(type) ?? 0;
+  const rid = btf.resolve(type);
+  const rk = btf.kind(rid);
+  if (name === '' && bitSize === 0 && (rk === KIND.STRUCT || rk === KIND.UNION) && depth < 16) {
+    rows.push({ kind: 'open', depth, name: '', union: rk === KIND.UNION, offset: bitOff / 8, size: tsize });
+    for (let j = 0, n = btf.vlen(rid); j < n; j++) memberRows(btf, decl, rid, j, bitOff, depth + 1, rows);
+    rows.push({ kind: 'close', depth, name: '' });
+    return;
   }
+  const unitOff = unitOffset(bitOff, bitSize, tsize);
+  const row: LayoutRow = {
+    kind: 'member', depth, name, type, typeText: decl.declText(type, '', depth), declText: decl.declText(type, name, depth),
+    offset: unitOff, size: tsize,
+  };
+  if (bitSize !== 0) {
+    row.bitPos = bitOff - unitOff * 8;
+    row.bitSize = bitSize;
+  }
+  rows.push(row);
 }
 
 /** pahole-like text of a layout. */
