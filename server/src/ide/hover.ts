@@ -4,7 +4,7 @@
  * the calling convention; on a label, its slot. Plain data only.
  */
 import { AsmResult, describeInsn } from '../asm';
-import { helperName, Insn } from '../isa';
+import { helperName, Insn, specsByName } from '../isa';
 import { IdeHover, rangeOf } from './types';
 
 const REGISTER_ROLES: Record<number, string> = {
@@ -50,7 +50,8 @@ export function asmHover(result: AsmResult, text: string, offset: number): IdeHo
     const view = w.word[0] === 'w' ? ' (lower 32 bits)' : '';
     return { range: rangeOf(text, w.start, w.end), markdown: `**${w.word}**${view} — ${REGISTER_ROLES[n]}` };
   }
-  if (w && result.labels.has(w.word)) {
+  // A mnemonic that is also a label name (the conformance syntax knows `exit` as both) reads as the instruction.
+  if (w && result.labels.has(w.word) && specsByName(w.word).length === 0) {
     return { range: rangeOf(text, w.start, w.end), markdown: `label **${w.word}** → slot ${result.labels.get(w.word)}` };
   }
   const k = result.lines.indexOf(line);
