@@ -389,7 +389,7 @@ export class Core {
     if (v < 0x1_0000_0000n && this.helpers.has(Number(v))) return this.callHelper(pc, Number(v));
     const fn = this.m.funcAt(v);
     const cur = this.frameStack[this.frameStack.length - 1].program;
-    if (fn && fn.program === cur) return this.callLocal(pc, this.code.base[cur] + fn.pc, cur);
+    if (fn && fn.program === cur && fn.pc < this.code.base[cur + 1] - 1 - this.code.base[cur]) return this.callLocal(pc, this.code.base[cur] + fn.pc, cur);
     return this.faultAt(pc, 'invalid', `callx through r${this.code.dst[pc]} = 0x${v.toString(16)}, which is neither a known helper id nor a function address`);
   }
 
@@ -442,7 +442,7 @@ export class Core {
     const req = st.value;
     if (req.program < 0 || req.program >= this.code.base.length - 1) return this.faultAt(pc, 'helper', 'callback in an unknown program');
     const target = this.code.base[req.program] + req.pc;
-    if (target >= this.code.base[req.program + 1] - 1) return this.faultAt(pc, 'helper', `callback at pc ${req.pc} is outside the program`);
+    if (req.pc < 0 || target >= this.code.base[req.program + 1] - 1) return this.faultAt(pc, 'helper', `callback at pc ${req.pc} is outside the program`);
     const r = this.pushFrame(pc, target, pc + 1, req.program, gen);
     if (r < 0) return r;
     for (let i = 0; i < 5; i++) this.putReg(i + 1, req.args[i] ?? 0n);
