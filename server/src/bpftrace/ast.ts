@@ -179,15 +179,19 @@ export interface Discard extends N<'Discard'> {
 }
 export interface While extends N<'While'> {
   cond: Expr;
+  /** Whether the condition was written in parentheses (required before 0.24). */
+  parens: boolean;
   body: Block;
 }
 export interface Unroll extends N<'Unroll'> {
   count: Expr;
+  parens: boolean;
   body: Block;
 }
 export interface For extends N<'For'> {
   var: Var;
   iterable: MapRef | RangeExpr;
+  parens: boolean;
   body: Block;
 }
 export interface Jump extends N<'Jump'> {

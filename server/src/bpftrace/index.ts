@@ -8,3 +8,4 @@ export { tokenize, type Token, type TokKind, type LexResult } from './lexer';
 export { printAst } from './print';
 export { LineIndex, type Range, type Diagnostic, type Severity } from './source';
 export { PROVIDERS, canonicalProvider } from './attach';
+export { checkVersion, parseVersion, compareVersions, VERSION_RULES, type Version, type VersionRule } from './versions';

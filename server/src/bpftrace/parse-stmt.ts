@@ -78,11 +78,12 @@ export abstract class StmtParser extends ExprParser {
         case 'while':
         case 'unroll': {
           this.next();
+          const parens = this.at('(');
           const cond = this.loopHead();
           const body = this.parseBlock(false);
           const range = this.range(start);
-          if (t.text === 'while') return { stmt: { kind: 'While', range, cond, body } };
-          return { stmt: { kind: 'Unroll', range, count: cond, body } };
+          if (t.text === 'while') return { stmt: { kind: 'While', range, cond, parens, body } };
+          return { stmt: { kind: 'Unroll', range, count: cond, parens, body } };
         }
         case 'for':
           return { stmt: this.parseFor() };
@@ -227,6 +228,6 @@ export abstract class StmtParser extends ExprParser {
     else return this.fail('expected map or range in for loop', first.range);
     if (paren) this.expect(')');
     const body = this.parseBlock(false);
-    return { kind: 'For', range: this.range(start), var: variable, iterable, body };
+    return { kind: 'For', range: this.range(start), var: variable, iterable, parens: paren, body };
   }
 }

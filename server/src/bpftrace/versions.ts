@@ -1,0 +1,185 @@
+/**
+ * Version awareness: which bpftrace release introduced (or dropped) each
+ * language construct, and `checkVersion`, which flags constructs a target
+ * version does not accept. Facts come from bpftrace's CHANGELOG and from the
+ * grammar and probe tables of each release tag. Non-goal: builtin functions'
+ * availability per version (semantic analysis).
+ */
+import * as A from './ast';
+import { isBuiltinName } from './lexer';
+import { Diagnostic } from './source';
+
+export type Version = [number, number, number];
+
+/** Parses '0.17', '0.26.1', 'v0.17.0', 'bpftrace v0.17.0-debian'; undefined if no version is found. */
+export function parseVersion(s: string): Version | undefined {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(s);
+  if (!m) return undefined;
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+export function compareVersions(a: Version, b: Version): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+function fmt(v: Version): string {
+  return v[2] === 0 ? `${v[0]}.${v[1]}` : v.join('.');
+}
+
+interface Ctx {
+  /** Parent of the node being checked. */
+  parent: A.Node | undefined;
+}
+
+export interface VersionRule {
+  /** What the construct is, as used in messages ("`for` loops over ranges"). */
+  what: string;
+  /** First release accepting it. */
+  since?: string;
+  /** First release no longer accepting it. */
+  removed?: string;
+  /** First release that deprecates it (a warning from then on). */
+  deprecated?: string;
+  /** Advice shown with a removal or deprecation. */
+  instead?: string;
+  /** Before `since` the construct still works differently: report a warning with this explanation. */
+  soft?: string;
+  /** Whether the construct is plural in messages ("need" vs "needs"). */
+  plural?: boolean;
+  match(n: A.Node, ctx: Ctx): boolean;
+}
+
+const provider = (...names: string[]) => (n: A.Node): boolean => n.kind === 'AttachPoint' && names.includes(n.provider);
+
+/** The table of versioned constructs. */
+export const VERSION_RULES: VersionRule[] = [
+  { what: 'the `rawtracepoint` provider', since: '0.18', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'rawtracepoint' },
+  { what: '`offsetof`', since: '0.18', match: (n) => n.kind === 'Offsetof' },
+  { what: 'casts to integer arrays', plural: true, since: '0.19', match: (n) => n.kind === 'Cast' && n.type.kind === 'TypeRef' && n.type.suffixes.some((s) => s !== '*') },
+  { what: 'the `fentry`/`fexit` provider names', plural: true, since: '0.20', match: provider('fentry', 'fexit') },
+  { what: 'the `config = { ... }` block', since: '0.20', match: (n) => n.kind === 'Config' },
+  { what: 'user functions (`fn`)', plural: true, since: '0.21', match: (n) => n.kind === 'Fn' },
+  { what: '`for` loops over maps', plural: true, since: '0.21', match: (n) => n.kind === 'For' && n.iterable.kind === 'Map' },
+  { what: 'the `self` provider', since: '0.22', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'self' },
+  { what: '`let` declarations', plural: true, since: '0.22', match: (n) => n.kind === 'VarDecl' },
+  {
+    what: '`delete(@map, key)`', since: '0.22',
+    match: (n) => n.kind === 'Call' && n.name === 'delete' && n.args.length === 2 && n.args[0].kind === 'Map',
+  },
+  {
+    what: 'deleting several map elements in one `delete(...)`', since: '0.21', removed: '0.22', instead: 'call delete once per element',
+    match: (n) => n.kind === 'Call' && n.name === 'delete' && n.args.length > 1 && n.args.every((a) => a.kind === 'MapAccess'),
+  },
+  { what: '`offsetof` with nested fields', since: '0.23', match: (n) => n.kind === 'Offsetof' && n.fields.length > 1 },
+  { what: 'the lower-case `begin`/`end` providers', plural: true, since: '0.24', match: provider('begin', 'end') },
+  { what: 'the `bench` provider', since: '0.24', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'bench' },
+  { what: '`for` loops over ranges', plural: true, since: '0.24', match: (n) => n.kind === 'For' && n.iterable.kind === 'Range' },
+  { what: 'map declarations (`let @m = hash(N)`)', plural: true, since: '0.24', match: (n) => n.kind === 'MapDecl' },
+  { what: 'macros', plural: true, since: '0.24', match: (n) => n.kind === 'Macro' },
+  { what: '`import`', since: '0.24', match: (n) => n.kind === 'Import' },
+  {
+    what: 'boolean literals', plural: true, since: '0.24', soft: 'before that, `true` and `false` are the C macros 1 and 0',
+    match: (n) => n.kind === 'Bool',
+  },
+  {
+    what: 'duration literals', plural: true, since: '0.24',
+    match: (n) => n.kind === 'Int' && n.suffix !== undefined && ['ns', 'us', 'ms', 's', 'm', 'h', 'd'].includes(n.suffix),
+  },
+  { what: 'the address-of operator `&`', since: '0.24', match: (n) => n.kind === 'AddrOf' },
+  {
+    what: 'block expressions', plural: true, since: '0.24',
+    match: (n, c) => n.kind === 'Block' && (n.value !== null && c.parent?.kind !== 'If' && c.parent?.kind !== 'Macro' || isExprPosition(c)),
+  },
+  {
+    what: 'conditions without parentheses', plural: true, since: '0.24',
+    match: (n) => (n.kind === 'If' || n.kind === 'While' || n.kind === 'Unroll' || n.kind === 'For') && !n.parens,
+  },
+  {
+    what: 'calling builtins like functions (`comm()`)', since: '0.24',
+    match: (n) => n.kind === 'Call' && isBuiltinName(n.name) && !/^s?arg\d+$/.test(n.name),
+  },
+  { what: '`typeof`', since: '0.25', match: (n) => n.kind === 'Typeof' },
+  { what: '`typeinfo`', since: '0.25', match: (n) => n.kind === 'Typeinfo' },
+  { what: '`comptime`', since: '0.25', match: (n) => n.kind === 'Comptime' },
+  { what: 'records', plural: true, since: '0.25', match: (n) => n.kind === 'Record' },
+  { what: 'discarding with `_ = ...`', since: '0.25', match: (n) => n.kind === 'Discard' },
+  { what: 'the `test` provider', since: '0.25', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'test' },
+  { what: 'named probes (`name=provider:...`)', plural: true, since: '0.25', match: (n) => n.kind === 'Probe' && n.name !== null },
+  { what: '`if` used as an expression', since: '0.25', match: (n, c) => n.kind === 'If' && isExprPosition(c) },
+  { what: 'the short ternary `a ?: b`', since: '0.26', match: (n) => n.kind === 'Ternary' && n.then === null },
+  { what: '`__attribute__` after a C definition', since: '0.26', match: (n) => n.kind === 'CDefinition' && n.text.includes('__attribute__') },
+  {
+    what: 'the `asyncwatchpoint` provider', removed: '0.25', instead: 'use `watchpoint`',
+    match: (n) => n.kind === 'AttachPoint' && n.canonical === 'asyncwatchpoint',
+  },
+  {
+    what: '`watchpoint:func+argN` attach points', plural: true, removed: '0.25',
+    match: (n) => n.kind === 'AttachPoint' && n.canonical === 'watchpoint' && /\+arg\d/.test(n.raw),
+  },
+  {
+    what: 'the `sargN` builtins', plural: true, deprecated: '0.21', removed: '0.25', instead: 'read the stack through `reg("sp")`',
+    match: (n) => (n.kind === 'Builtin' || n.kind === 'Ident') && /^sarg\d+$/.test(n.name),
+  },
+  { what: '`while` loops', plural: true, deprecated: '0.25', instead: 'use a range-based `for` loop', match: (n) => n.kind === 'While' },
+  {
+    what: 'binary integer literals (`0b...`)', plural: true, removed: '0.0',
+    match: (n) => n.kind === 'Int' && /^0[bB]/.test(n.text),
+  },
+];
+
+const HEAD_KEYWORD: Partial<Record<A.Node['kind'], string>> = {
+  If: 'if', While: 'while', Unroll: 'unroll', For: 'for', Fn: 'fn', Macro: 'macro', Config: 'config',
+};
+
+/** The part of a node a diagnostic points at: the keyword of compound constructs, else the node. */
+function focus(n: A.Node): A.Node['range'] {
+  const kw = HEAD_KEYWORD[n.kind];
+  if (kw !== undefined) return { start: n.range.start, end: n.range.start + kw.length };
+  if (n.kind === 'Probe' && n.name !== null) return { start: n.range.start, end: n.range.start + n.name.length + 1 };
+  if (n.kind === 'CDefinition' || n.kind === 'Block') return { start: n.range.start, end: n.range.start + 1 };
+  return n.range;
+}
+
+/** Whether a node sits where a value is used (not as a statement of its own). */
+function isExprPosition(c: Ctx): boolean {
+  const p = c.parent;
+  if (p === undefined) return false;
+  return !['Block', 'If', 'Probe', 'Macro', 'Fn', 'While', 'Unroll', 'For', 'ExprStmt'].includes(p.kind);
+}
+
+/**
+ * Diagnostics for every construct `target` (e.g. '0.17', '0.26.1') does not
+ * accept: newer constructs name the release that introduced them, dropped
+ * ones the release that removed them; deprecated ones are warnings.
+ */
+export function checkVersion(program: A.Program, target: string): Diagnostic[] {
+  const v = parseVersion(target);
+  const out: Diagnostic[] = [];
+  if (v === undefined) {
+    out.push({ range: { start: 0, end: 0 }, severity: 'warning', message: `unknown bpftrace version '${target}'`, source: 'version' });
+    return out;
+  }
+  const t = fmt(v);
+  const visit = (n: A.Node, parent: A.Node | undefined): void => {
+    for (const r of VERSION_RULES) {
+      if (!r.match(n, { parent })) continue;
+      const need = r.plural ? 'need' : 'needs';
+      const was = r.plural ? 'were' : 'was';
+      const instead = r.instead ? ` (${r.instead})` : '';
+      if (r.since && compareVersions(v, parseVersion(r.since) as Version) < 0) {
+        const soft = r.soft ? ` (${r.soft})` : '';
+        const severity = r.soft ? 'warning' : 'error';
+        out.push({ range: focus(n), severity, message: `${r.what} ${need} bpftrace ${r.since} or newer; the target is ${t}${soft}`, source: 'version' });
+      } else if (r.removed === '0.0') {
+        out.push({ range: focus(n), severity: 'error', message: `${r.what} ${r.plural ? 'are' : 'is'} not accepted by bpftrace; the target is ${t}`, source: 'version' });
+      } else if (r.removed && compareVersions(v, parseVersion(r.removed) as Version) >= 0) {
+        out.push({ range: focus(n), severity: 'error', message: `${r.what} ${was} removed in bpftrace ${r.removed}; the target is ${t}${instead}`, source: 'version' });
+      } else if (r.deprecated && compareVersions(v, parseVersion(r.deprecated) as Version) >= 0) {
+        out.push({ range: focus(n), severity: 'warning', message: `${r.what} ${r.plural ? 'are' : 'is'} deprecated since bpftrace ${r.deprecated}${instead}`, source: 'version' });
+      }
+    }
+    for (const c of A.children(n)) visit(c, n);
+  };
+  visit(program, undefined);
+  return out;
+}
