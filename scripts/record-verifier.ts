@@ -27,6 +27,7 @@ async function record(obj: string, prog: FixtureProgram, privilege: Privilege, v
   const answer: RecordedAnswer = {
     verdict: l1.verdict,
     message: l1.message,
+    errorLines: l1.errorLines,
     insn: l1.insn,
     processed: l1.processed ?? l2?.processed ?? null,
     errno: l1.errno,

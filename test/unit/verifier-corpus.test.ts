@@ -122,7 +122,9 @@ test('verifier log parser: message, instruction and counts from bpftool output',
   assert.equal(a.processed, 8);
   assert.equal(a.errno, -13);
   const cfg = parseVerifierLog('unreachable insn 2\nprocessed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n');
-  assert.deepEqual(cfg, { message: 'unreachable insn 2', insn: 2, processed: 0 });
+  assert.deepEqual(cfg, { message: 'unreachable insn 2', errorLines: ['unreachable insn 2'], insn: 2, processed: 0 });
+  const leak = parseVerifierLog('9: (95) exit\nUnreleased reference id=2 alloc_insn=4\nBPF_EXIT instruction in main prog would lead to reference leak\nprocessed 9 insns (limit 1000000)\n');
+  assert.deepEqual([leak.insn, leak.errorLines.length, leak.message], [9, 2, 'BPF_EXIT instruction in main prog would lead to reference leak']);
   const noLog = parseBpftoolOutput("libbpf: prog 'f': BPF program load failed: Operation not permitted\nlibbpf: prog 'f': failed to load: -1\n", 255);
   assert.deepEqual([noLog.message, noLog.kernelLog, noLog.errno], ['BPF program load failed: Operation not permitted', false, -1]);
   assert.equal(parseBpftoolOutput('', 0).verdict, 'accept');

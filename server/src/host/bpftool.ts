@@ -14,6 +14,8 @@ export interface KernelAnswer {
   verdict: Verdict;
   /** The final error line in the kernel's words; for a load refused without a log, libbpf's line. null when accepted. */
   message: string | null;
+  /** The error's lines (see ParsedLog.errorLines); [] when accepted. */
+  errorLines: string[];
   /** Instruction index of the error: the last instruction printed before it, else the first `insn N` in the message. */
   insn: number | null;
   /** From `processed N insns`; null when the log does not say (accepted at log level 1). */
@@ -45,6 +47,8 @@ export interface LoadOptions {
 
 export interface ParsedLog {
   message: string | null;
+  /** Every line between the error instruction's line and the statistics (e.g. `Unreleased reference id=2 alloc_insn=4` before the final line). */
+  errorLines: string[];
   insn: number | null;
   processed: number | null;
 }
@@ -60,7 +64,8 @@ const INSN_LINE = /^(\d+): \([0-9a-f]{2}\)/;
  * the error instruction.
  */
 export function parseVerifierLog(text: string): ParsedLog {
-  const lines = text.split('\n').map((l) => l.replace(/\s+$/, ''));
+  // Some kernel messages lack their newline ("expected prog array map for tail call"), gluing the statistics to them.
+  const lines = text.replace(/(\S)(processed \d+ insns \(limit)/g, '$1\n$2').split('\n').map((l) => l.replace(/\s+$/, ''));
   let processed: number | null = null;
   let end = lines.length;
   while (end > 0) {
@@ -75,15 +80,17 @@ export function parseVerifierLog(text: string): ParsedLog {
   }
   const message = end > 0 ? lines[end - 1] : null;
   let insn: number | null = null;
+  let first = 0;
   for (let i = end - 2; i >= 0; i--) {
     const m = INSN_LINE.exec(lines[i]);
-    if (m) { insn = Number(m[1]); break; }
+    if (m) { insn = Number(m[1]); first = i + 1; break; }
   }
+  const errorLines = message === null ? [] : insn === null ? [message] : lines.slice(first, end).filter((l) => l !== '');
   if (insn === null && message !== null) {
     const m = /\binsn[ #]?(\d+)/.exec(message) ?? /\bat (\d+)\b/.exec(message);
     if (m) insn = Number(m[1]);
   }
-  return { message, insn, processed };
+  return { message, errorLines, insn, processed };
 }
 
 /** The last verifier log libbpf printed between its BEGIN/END PROG LOAD LOG markers, or undefined. */
@@ -106,6 +113,7 @@ export function parseBpftoolOutput(output: string, exitCode: number): KernelAnsw
     return {
       verdict, errno, kernelLog: true, log, processed: p.processed,
       message: verdict === 'accept' ? null : p.message,
+      errorLines: verdict === 'accept' ? [] : p.errorLines,
       insn: verdict === 'accept' ? null : p.insn,
     };
   }
@@ -117,7 +125,7 @@ export function parseBpftoolOutput(output: string, exitCode: number): KernelAnsw
     const line = failed ?? other ?? null;
     message = line === null ? null : line.replace(/^libbpf: (prog '[^']*': )?/, '');
   }
-  return { verdict, message, insn: null, processed: null, errno, kernelLog: false, log: '' };
+  return { verdict, message, errorLines: message === null ? [] : [message], insn: null, processed: null, errno, kernelLog: false, log: '' };
 }
 
 let pinSeq = 0;
