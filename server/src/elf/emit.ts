@@ -1,9 +1,9 @@
 /**
  * Writes a BPF object file that libbpf loads: program sections from
  * instructions, BTF-defined maps in `.maps` (the `__uint` encoding, BTF built
- * here), map and subprogram relocations, license and version, and .BTF.ext
- * func_info/line_info when source lines are given. Global data, CO-RE records
- * and kfunc externs are not emitted.
+ * here), global data sections (.rodata, .data, .bss and their `.name`
+ * variants), map, data and subprogram relocations, license and version, and
+ * .BTF.ext func_info/line_info. CO-RE records and kfunc externs are not emitted.
  */
 import { encode } from '../isa/codec';
 import { type Insn, layout, slotIndex } from '../isa/insn';
@@ -24,9 +24,25 @@ export interface EmitMap {
 export interface EmitReloc {
   /** Slot pc of the instruction in its program. */
   pc: number;
-  /** `map`: an lddw loading the map `target`; `call`: a call of the subprogram `target` (in .text). */
-  kind: 'map' | 'call';
+  /**
+   * `map`: an lddw loading the map `target`; `call`: a call of the subprogram
+   * `target` (in .text); `data`: an lddw of the address `offset` bytes into the
+   * global data section `target` (e.g. `.rodata`).
+   */
+  kind: 'map' | 'call' | 'data';
   target: string;
+  offset?: number;
+}
+
+export interface EmitData {
+  /** `.rodata`, `.data`, `.bss`, or `.rodata.NAME` / `.data.NAME` / `.bss.NAME`. */
+  section: string;
+  /** Initial contents (not for .bss). */
+  bytes?: Uint8Array;
+  /** Size of a .bss section. */
+  size?: number;
+  /** Named variables (symbols and BTF VARs, typed as byte arrays). */
+  variables?: { name: string; offset: number; size: number }[];
 }
 
 export interface EmitLine {
@@ -49,6 +65,7 @@ export interface EmitProgram {
 export interface EmitSpec {
   programs: EmitProgram[];
   maps?: EmitMap[];
+  data?: EmitData[];
   /** Default "GPL". */
   license?: string;
   version?: number;
@@ -107,6 +124,20 @@ export function emitObject(spec: EmitSpec): EmitResult {
   const licVar = b.addVar('LICENSE', b.addArray(b.addInt('char', 1, { signed: true }), tIdx, enc.encode(licenseText).length + 1), LINKAGE.GLOBAL);
   b.addDatasec('license', enc.encode(licenseText).length + 1, [{ type: licVar, offset: 0, size: enc.encode(licenseText).length + 1 }]);
   const fileOff = b.addString(spec.fileName ?? 'input');
+  const tByte = b.addInt('unsigned char', 1);
+  const dataSize = (d: EmitData): number => d.bytes?.length ?? d.size ?? 0;
+  for (const d of spec.data ?? []) {
+    const isBss = d.section === '.bss' || d.section.startsWith('.bss.');
+    const okName = isBss || ['.data', '.rodata'].some((p) => d.section === p || d.section.startsWith(p + '.'));
+    if (!okName) bad(`data section ${d.section}: libbpf only maps .data, .rodata and .bss (and their .NAME variants)`);
+    if (isBss && d.bytes !== undefined) bad(`data section ${d.section}: .bss holds no initial bytes (give size)`);
+    const size = dataSize(d);
+    const vars = (d.variables ?? []).map((v) => {
+      if (v.offset < 0 || v.offset + v.size > size) bad(`data section ${d.section}: variable ${v.name} (${v.size} bytes at ${v.offset}) is outside the section (${size} bytes)`);
+      return { type: b.addVar(v.name, b.addArray(tByte, tIdx, v.size), LINKAGE.GLOBAL), offset: v.offset, size: v.size };
+    });
+    b.addDatasec(d.section, size, vars);
+  }
 
   // --- sections: group programs by section, lay out code ---
   const sections: SectionSpec[] = [];
@@ -153,6 +184,16 @@ export function emitObject(spec: EmitSpec): EmitResult {
   const licData = enc.encode(licenseText + '\0');
   sections.push({ name: 'license', flags: BigInt(SHF.WRITE | SHF.ALLOC), addralign: 1, content: { kind: 'bytes', data: licData } });
   const licSec = sections.length;
+  const dataSec = new Map<string, number>();
+  for (const d of spec.data ?? []) {
+    const isBss = d.section === '.bss' || d.section.startsWith('.bss.');
+    const ro = d.section === '.rodata' || d.section.startsWith('.rodata.');
+    sections.push({
+      name: d.section, flags: BigInt(SHF.ALLOC | (ro ? 0 : SHF.WRITE)), addralign: 8,
+      content: isBss ? { kind: 'nobits', size: dataSize(d) } : { kind: 'bytes', data: d.bytes ?? new Uint8Array(d.size ?? 0) },
+    });
+    dataSec.set(d.section, sections.length);
+  }
   if (spec.version !== undefined) {
     const v = new Uint8Array(4);
     new DataView(v.buffer).setUint32(0, spec.version >>> 0, le);
@@ -170,6 +211,13 @@ export function emitObject(spec: EmitSpec): EmitResult {
     symIndex.set(`map:${m.name}`, addSym({ name: m.name, value: o.offset, size: o.size, bind: STB.GLOBAL, type: STT.OBJECT, shndx: mapsSec }));
   }
   addSym({ name: 'LICENSE', value: 0, size: licData.length, bind: STB.GLOBAL, type: STT.OBJECT, shndx: licSec });
+  const dataSym = new Map<string, number>();
+  for (const d of spec.data ?? []) {
+    const idx = dataSec.get(d.section)!;
+    // Data references go through the section symbol with the offset in the instruction, as clang emits static variables.
+    dataSym.set(d.section, addSym({ name: '', value: 0, size: 0, bind: STB.LOCAL, type: STT.SECTION, shndx: idx }));
+    for (const v of d.variables ?? []) addSym({ name: v.name, value: v.offset, size: v.size, bind: STB.GLOBAL, type: STT.OBJECT, shndx: idx });
+  }
   // Calls of static subprograms go through the .text section symbol (libbpf's rule for local functions).
   const textSym = secIndex.has('.text') ? addSym({ name: '', value: 0, size: 0, bind: STB.LOCAL, type: STT.SECTION, shndx: secIndex.get('.text')! }) : undefined;
 
@@ -194,6 +242,17 @@ export function emitObject(spec: EmitSpec): EmitResult {
           // src=0, imm=0 in both halves: libbpf fills in the map fd.
           code[at + 1] &= le ? 0x0f : 0xf0;
           dv.setInt32(at + 4, 0, le);
+          dv.setInt32(at + 12, 0, le);
+          relocs.push({ offset: at, sym, type: R_BPF.R64_64 });
+        } else if (r.kind === 'data') {
+          const sym = dataSym.get(r.target);
+          const d = (spec.data ?? []).find((x) => x.section === r.target);
+          const off = r.offset ?? 0;
+          if (insn.spec.kind !== 'lddw') { bad(`${p.name}: relocation at pc ${r.pc}: a data reference needs an lddw, found ${insn.spec.name}`); continue; }
+          if (sym === undefined || d === undefined) { bad(`${p.name}: relocation at pc ${r.pc}: no data section named ${r.target}`); continue; }
+          if (off < 0 || off >= Math.max(1, dataSize(d))) { bad(`${p.name}: relocation at pc ${r.pc}: offset ${off} is outside ${r.target} (${dataSize(d)} bytes)`); continue; }
+          code[at + 1] &= le ? 0x0f : 0xf0;
+          dv.setInt32(at + 4, off, le);
           dv.setInt32(at + 12, 0, le);
           relocs.push({ offset: at, sym, type: R_BPF.R64_64 });
         } else {
