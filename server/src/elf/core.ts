@@ -10,10 +10,10 @@
 import { KIND } from '../btf/format';
 import { byEssentialName, byEssentialNameKeys, essentialName, fieldsCompat, isComposite, kindsCompat, memberNames, suggestName, typesCompat, typesMatch } from './core-match';
 import type { Btf } from '../btf/types';
-import { imm64, slotIndex } from '../isa/insn';
+import { imm64 } from '../isa/insn';
 import { CORE_KINDS } from './btfext';
 import { btfTypeName, coreAccessText } from './describe';
-import type { BpfObject, BpfProgram, ProgCoreRelo, ProgLine } from './object';
+import { type BpfObject, type BpfProgram, type ProgCoreRelo, type ProgLine, insnAt } from './object';
 
 export const CORE = {
   FIELD_BYTE_OFFSET: 0, FIELD_BYTE_SIZE: 1, FIELD_EXISTS: 2, FIELD_SIGNED: 3, FIELD_LSHIFT_U64: 4, FIELD_RSHIFT_U64: 5,
@@ -227,9 +227,7 @@ function fieldValue(btf: Btf, spec: Spec, kind: number): number | string {
 
 /** The value an instruction holds (libbpf reads and patches these fields). */
 function insnValue(prog: BpfProgram, pc: number): number | undefined {
-  const slots = slotIndex(prog.insns);
-  const k = pc < slots.length ? slots[pc] : -1;
-  const insn = k >= 0 ? prog.insns[k] : undefined;
+  const insn = insnAt(prog, pc);
   if (insn === undefined) return undefined;
   switch (insn.spec.kind) {
     case 'alu': return insn.imm;

@@ -251,6 +251,19 @@ function sectionPrograms(elf: Elf, s: ElfSection, report: (o: number, m: string)
   });
 }
 
+const slotCache = new WeakMap<readonly Insn[], Int32Array>();
+
+/** The instruction starting at slot `pc` of a program, or undefined (an lddw's second slot, out of range). */
+export function insnAt(prog: BpfProgram, pc: number): Insn | undefined {
+  let slots = slotCache.get(prog.insns);
+  if (slots === undefined) {
+    slots = slotIndex(prog.insns);
+    slotCache.set(prog.insns, slots);
+  }
+  const k = pc >= 0 && pc < slots.length ? slots[pc] : -1;
+  return k >= 0 ? prog.insns[k] : undefined;
+}
+
 function programAt(obj: BpfObject, sectionIndex: number, offset: number): BpfProgram | undefined {
   return obj.programs.find((p) => p.sectionIndex === sectionIndex && offset >= p.offset && offset < p.offset + p.size);
 }
@@ -270,9 +283,7 @@ function classify(elf: Elf, obj: BpfObject, sec: ElfSection, offset: number, typ
     return r;
   }
   r.pc = rel / 8;
-  const slots = slotIndex(prog.insns);
-  const k = r.pc < slots.length ? slots[r.pc] : -1;
-  const insn = k >= 0 ? prog.insns[k] : undefined;
+  const insn = insnAt(prog, r.pc);
   if (insn === undefined) {
     r.message = `no instruction starts at pc ${r.pc} of ${prog.name}`;
     return r;
