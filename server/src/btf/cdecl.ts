@@ -9,8 +9,8 @@ import { KIND as KINDS } from './format';
 
 // Local copy: under tsx every use of an imported binding is a getter call.
 const KIND = KINDS;
-const denseArray = denseArrayImp;
-import { type Btf, denseArray as denseArrayImp } from './types';
+const IdCache = IdCacheImp;
+import { type Btf, IdCache as IdCacheImp } from './types';
 
 const TABS: string[] = [''];
 function tabs(n: number): string {
@@ -30,10 +30,14 @@ function roundUp(x: number, to: number): number {
 
 export class CDecl {
   /** Resolved (deduplicated) names per id; undefined until first printed. */
-  private readonly names: (string | undefined)[] | Map<number, string>;
+  private readonly names: IdCacheImp<string> | Map<number, string>;
   private readonly tagCount = new Map<string, number>();
   private readonly identCount = new Map<string, number>();
   private declDepth = 0;
+  /** Declarator chains being printed (see declTextAt) and the read position in them. */
+  private stack = new Int32Array(1024);
+  private sp = 0;
+  private pos = 0;
 
   /**
    * `shortAnon`: print anonymous records as `struct {...}` (for one-line type
@@ -41,11 +45,11 @@ export class CDecl {
    * dump); else in a map (a few declarations).
    */
   constructor(private readonly btf: Btf, private readonly exactLayout: boolean, private readonly shortAnon = false, dense = true) {
-    this.names = dense ? denseArray<string>(btf.count) : new Map<number, string>();
+    this.names = dense ? new IdCache<string>(btf.count) : new Map<number, string>();
   }
 
   private uniq(id: number, counts: Map<string, number>): string {
-    const known = this.names instanceof Map ? this.names.get(id) : this.names[id];
+    const known = this.names.get(id);
     if (known !== undefined) return known;
     const orig = this.btf.name(id);
     let s = orig;
@@ -54,13 +58,12 @@ export class CDecl {
       counts.set(orig, n);
       if (n > 1) s = `${orig}___${n}`;
     }
-    if (this.names instanceof Map) this.names.set(id, s);
-    else if (id >= 0 && id < this.names.length) this.names[id] = s;
+    this.names.set(id, s);
     return s;
   }
 
   printedName(id: number): string | undefined {
-    return this.names instanceof Map ? this.names.get(id) : this.names[id];
+    return this.names.get(id);
   }
 
   /** Name of a struct/union/enum/fwd (tag namespace). */
@@ -266,22 +269,34 @@ export class CDecl {
     return s;
   }
 
+  /**
+   * The chain from `id` down to its base type is pushed on a shared stack
+   * (outermost first) and consumed from the top, innermost first; nested
+   * declarations (parameters, inline records) use the stack above it.
+   */
   private declTextAt(id: number, fname: string, lvl: number): string {
-    const chain: number[] = [];
     const b = this.btf;
+    const lo = this.sp;
+    if (lo + 260 > this.stack.length) {
+      const grown = new Int32Array(this.stack.length * 2 + 260);
+      grown.set(this.stack);
+      this.stack = grown;
+    }
+    const st = this.stack;
+    let sp = lo;
     for (let guard = 0; ; guard++) {
       if (guard > 256) {
-        chain.push(0);
+        st[sp++] = 0;
         break;
       }
-      chain.push(id);
+      st[sp++] = id;
       if (id === 0) break;
       const k = b.kind(id);
       if (k === KIND.PTR || k === KIND.CONST || k === KIND.VOLATILE || k === KIND.RESTRICT || k === KIND.TYPE_TAG || k === KIND.FUNC_PROTO) {
         id = b.sizeOrType(id);
       } else if (k === KIND.TYPEDEF && this.exactLayout && this.skipTypedef(id)) {
         // The kernel's __builtin_va_list (24 bytes on x86-64) is not BPF's (8 bytes): spell it out.
-        chain.pop();
+        sp--;
         id = b.sizeOrType(id);
       } else if (k === KIND.ARRAY) {
         id = b.arrayType(id);
@@ -289,8 +304,13 @@ export class CDecl {
         break;
       }
     }
-    const pos = { n: chain.length };
-    return this.chainText(chain, pos, fname, lvl);
+    const savedPos = this.pos;
+    this.sp = sp;
+    this.pos = sp;
+    const s = this.chainText(lo, fname, lvl);
+    this.pos = savedPos;
+    this.sp = lo;
+    return s;
   }
 
   private isMod(id: number): boolean {
@@ -299,47 +319,47 @@ export class CDecl {
   }
 
   /** Qualifiers just outside the base type, printed before it ("const int"). */
-  private leadingMods(chain: number[], pos: { n: number }): string {
+  private leadingMods(lo: number): string {
     let s = '';
-    while (pos.n > 0 && this.isMod(chain[pos.n - 1])) {
-      const k = this.btf.kind(chain[--pos.n]);
+    while (this.pos > lo && this.isMod(this.stack[this.pos - 1])) {
+      const k = this.btf.kind(this.stack[--this.pos]);
       s += k === KIND.CONST ? 'const ' : k === KIND.VOLATILE ? 'volatile ' : 'restrict ';
     }
     return s;
   }
 
   /** Qualifiers on an array or function type mean nothing in C: dropped. */
-  private dropMods(chain: number[], pos: { n: number }): void {
-    while (pos.n > 0 && this.isMod(chain[pos.n - 1])) pos.n--;
+  private dropMods(lo: number): void {
+    while (this.pos > lo && this.isMod(this.stack[this.pos - 1])) this.pos--;
   }
 
-  private chainText(chain: number[], pos: { n: number }, fname: string, lvl: number): string {
+  private chainText(lo: number, fname: string, lvl: number): string {
     const b = this.btf;
     let s = '';
     let afterPtr = true;
-    while (pos.n > 0) {
-      const id = chain[--pos.n];
+    while (this.pos > lo) {
+      const id = this.stack[--this.pos];
       if (id === 0) {
-        s += this.leadingMods(chain, pos) + 'void';
+        s += this.leadingMods(lo) + 'void';
         afterPtr = false;
         continue;
       }
       const k = b.kind(id);
       switch (k) {
         case KIND.INT: case KIND.FLOAT:
-          s += this.leadingMods(chain, pos) + b.name(id);
+          s += this.leadingMods(lo) + b.name(id);
           break;
         case KIND.STRUCT: case KIND.UNION:
-          s += this.leadingMods(chain, pos) + (b.named(id) ? this.structRef(id) : this.shortAnon ? this.structRef(id) + ' {...}' : this.structDef(id, lvl));
+          s += this.leadingMods(lo) + (b.named(id) ? this.structRef(id) : this.shortAnon ? this.structRef(id) + ' {...}' : this.structDef(id, lvl));
           break;
         case KIND.ENUM: case KIND.ENUM64:
-          s += this.leadingMods(chain, pos) + (b.named(id) ? this.enumRef(id) : this.shortAnon ? 'enum {...}' : this.enumDef(id, lvl));
+          s += this.leadingMods(lo) + (b.named(id) ? this.enumRef(id) : this.shortAnon ? 'enum {...}' : this.enumDef(id, lvl));
           break;
         case KIND.FWD:
-          s += this.leadingMods(chain, pos) + this.fwdRef(id);
+          s += this.leadingMods(lo) + this.fwdRef(id);
           break;
         case KIND.TYPEDEF:
-          s += this.leadingMods(chain, pos) + this.identName(id);
+          s += this.leadingMods(lo) + this.identName(id);
           break;
         case KIND.PTR:
           s += afterPtr ? '*' : ' *';
@@ -354,22 +374,22 @@ export class CDecl {
           s += ' restrict';
           break;
         case KIND.TYPE_TAG:
-          s += this.leadingMods(chain, pos) + ` __attribute__((btf_type_tag("${b.name(id)}")))`;
+          s += this.leadingMods(lo) + ` __attribute__((btf_type_tag("${b.name(id)}")))`;
           break;
         case KIND.ARRAY: {
           const n = b.arrayLen(id);
-          this.dropMods(chain, pos);
-          if (pos.n === 0) return s + nameText(fname, afterPtr) + `[${n}]`;
-          const multidim = b.kind(chain[pos.n - 1]) === KIND.ARRAY;
+          this.dropMods(lo);
+          if (this.pos === lo) return s + nameText(fname, afterPtr) + `[${n}]`;
+          const multidim = b.kind(this.stack[this.pos - 1]) === KIND.ARRAY;
           if (fname !== '' && !afterPtr) s += ' ';
           if (!multidim) s += '(';
-          s += this.chainText(chain, pos, fname, lvl);
+          s += this.chainText(lo, fname, lvl);
           if (!multidim) s += ')';
           return s + `[${n}]`;
         }
         case KIND.FUNC_PROTO: {
-          this.dropMods(chain, pos);
-          if (pos.n > 0) s += ' (' + this.chainText(chain, pos, fname, lvl) + ')';
+          this.dropMods(lo);
+          if (this.pos > lo) s += ' (' + this.chainText(lo, fname, lvl) + ')';
           else s += nameText(fname, afterPtr);
           const np = b.vlen(id);
           if (np === 0 || (np === 1 && b.item(id, 0, 1) === 0)) return s + '(void)';

@@ -56,8 +56,8 @@ const MAX_CHAIN = 64;
 export class Btf {
   readonly raw: RawBtf;
   readonly pointerSize: number;
-  private cache: (BtfType | undefined)[] | undefined;
-  private names: (string | undefined)[] | undefined;
+  private cache: IdCache<BtfType> | undefined;
+  private names: IdCache<string> | undefined;
   private nameIndex: Map<string, number | number[]> | undefined;
   private alignCache: Int8Array | undefined;
   private readonly dv: DataView;
@@ -157,11 +157,11 @@ export class Btf {
   }
 
   name(id: number): string {
-    const names = (this.names ??= denseArray<string>(this.raw.count));
-    let s = names[id];
+    const names = (this.names ??= new IdCache<string>(this.raw.count));
+    let s = names.get(id);
     if (s === undefined) {
-      s = id > 0 && id < names.length ? this.str(this.w(id, 0)) : nameOf(this.raw, id);
-      if (id >= 0 && id < names.length) names[id] = s;
+      s = id > 0 && id < this.raw.count ? this.str(this.w(id, 0)) : nameOf(this.raw, id);
+      names.set(id, s);
     }
     return s;
   }
@@ -186,11 +186,11 @@ export class Btf {
 
   /** The decoded type (cached). Void and ids out of range give kind UNKN. */
   type(id: number): BtfType {
-    const cache = (this.cache ??= denseArray<BtfType>(this.raw.count));
-    let t = cache[id];
+    const cache = (this.cache ??= new IdCache<BtfType>(this.raw.count));
+    let t = cache.get(id);
     if (t === undefined) {
       t = decodeType(this.raw, id);
-      if (id >= 0 && id < cache.length) cache[id] = t;
+      cache.set(id, t);
     }
     return t;
   }
@@ -400,11 +400,31 @@ function asciiSection(raw: RawBtf): string | null {
 }
 
 /**
- * An array of `n` undefined slots with fast (non-dictionary) elements: V8 backs
- * `new Array(n)` with a slow dictionary when n is large.
+ * A per-type-id cache: an Int32Array maps the id to a slot in a list that
+ * grows as values are stored, so only cached values cost memory (a plain
+ * `new Array(count)` of this size would fall back to a slow dictionary).
  */
-export function denseArray<T>(n: number): (T | undefined)[] {
-  const a: (T | undefined)[] = [];
-  for (let i = 0; i < n; i++) a.push(undefined);
-  return a;
+export class IdCache<T> {
+  private readonly index: Int32Array;
+  private readonly values: T[] = [];
+
+  constructor(count: number) {
+    this.index = new Int32Array(Math.max(0, count));
+  }
+
+  get(id: number): T | undefined {
+    const i = id >= 0 && id < this.index.length ? this.index[id] : 0;
+    return i === 0 ? undefined : this.values[i - 1];
+  }
+
+  set(id: number, v: T): void {
+    if (id < 0 || id >= this.index.length) return;
+    const i = this.index[id];
+    if (i !== 0) {
+      this.values[i - 1] = v;
+      return;
+    }
+    this.values.push(v);
+    this.index[id] = this.values.length;
+  }
 }
