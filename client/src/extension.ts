@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { AssembleRequest, RunRequest } from '../../server/src/lsp/protocol';
+import { AssembleRequest, AssembleResult, RunRequest, RunResult } from '../../server/src/lsp/protocol';
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel | undefined;
@@ -101,7 +101,8 @@ class BpfConfigurationProvider implements vscode.DebugConfigurationProvider {
   }
 }
 
-async function assembleCommand(): Promise<void> {
+/** Assembles the active file into the output channel; returns the result (for tests and other extensions). */
+async function assembleCommand(): Promise<AssembleResult | undefined> {
   const e = activeAsmEditor();
   if (!e || !client || !output) return void vscode.window.showWarningMessage('BPF Studio: no BPF assembly file is active.');
   const r = await client.sendRequest(AssembleRequest, { uri: e.document.uri.toString() });
@@ -109,9 +110,11 @@ async function assembleCommand(): Promise<void> {
   for (const err of r.errors) output.appendLine(`error ${err}`);
   for (const l of r.listing) output.appendLine(l);
   output.show(true);
+  return r;
 }
 
-async function runCommand(): Promise<void> {
+/** Runs the active file on the VM, printing r0 to the output channel; returns the result. */
+async function runCommand(): Promise<RunResult | undefined> {
   const e = activeAsmEditor();
   if (!e || !client || !output) return void vscode.window.showWarningMessage('BPF Studio: no BPF assembly file is active.');
   const budget = vscode.workspace.getConfiguration('bpfstudio', e.document.uri).get<number>('vm.budget');
@@ -123,4 +126,5 @@ async function runCommand(): Promise<void> {
   if (r.r0 !== undefined) output.appendLine(`r0 = ${r.r0}`);
   if (r.errors.length === 0) output.appendLine(`${r.steps} instructions executed`);
   output.show(true);
+  return r;
 }

@@ -81,6 +81,17 @@ const checks: Check[] = [
     assert.match(value, /return r0/);
   }],
 
+  ['the Run and Assemble commands answer through the language server', async () => {
+    const doc = await vscode.workspace.openTextDocument(fileUri('sum.bpf.s'));
+    await vscode.window.showTextDocument(doc);
+    const run = await vscode.commands.executeCommand<{ r0?: string; errors: string[] }>('bpfstudio.run');
+    assert.deepEqual(run?.errors, []);
+    assert.equal(run?.r0, '0x13 (19)');
+    const asm = await vscode.commands.executeCommand<{ slots: number; listing: string[] }>('bpfstudio.assemble');
+    assert.equal(asm?.slots, 8);
+    assert.match(asm?.listing[0] ?? '', /b7 01 00 00 07 00 00 00/);
+  }],
+
   ['the bpf debugger runs a file from a launch configuration and prints r0', async () => {
     dapOutput.length = 0;
     const ended = new Promise<void>((r) => { const s = vscode.debug.onDidTerminateDebugSession(() => { s.dispose(); r(); }); });
