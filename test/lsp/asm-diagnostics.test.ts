@@ -86,7 +86,7 @@ async function exercise(client: LspTestClient): Promise<void> {
   await client.diagnostics(URI, (p) => p.version === undefined && p.diagnostics.length === 0);
 }
 
-const SETTINGS = { asm: { syntax: 'auto' }, vm: { budget: 1000 } };
+const SETTINGS = (): unknown => ({ asm: { syntax: 'auto' }, vm: { budget: 1000 } });
 
 test('language server (dist/server.js --stdio): diagnostics, fix, hover, run', async () => {
   const client = new LspTestClient(process.execPath, [distFile('server.js'), '--stdio'], SETTINGS);
@@ -109,6 +109,30 @@ test('language server through the CLI (dist/cli.js lsp --stdio)', async (t) => {
   const client = new LspTestClient(process.execPath, [cli, 'lsp', '--stdio'], SETTINGS);
   try {
     await exercise(client);
+  } finally {
+    await client.shutdown();
+  }
+});
+
+test('language server: per-document settings (bpfstudio.asm.syntax) and configuration changes', async () => {
+  const conf = 'file:///tmp/bpfstudio-test/conformance.bpf.s';
+  const llvm = 'file:///tmp/bpfstudio-test/llvm.bpf.s';
+  // The conformance document is forced to the LLVM syntax, where `mov %r0, 1` is an error.
+  let forced = 'llvm';
+  const client = new LspTestClient(process.execPath, [distFile('server.js'), '--stdio'],
+    (uri) => ({ asm: { syntax: uri === conf ? forced : 'auto' } }));
+  try {
+    await client.initialize();
+    await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: conf, languageId: 'bpf-asm', version: 1, text: '    mov %r0, 1\n    exit\n' } });
+    await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: llvm, languageId: 'bpf-asm', version: 1, text: '    r0 = 1\n    exit\n' } });
+    const forcedDiags = await client.diagnostics(conf, (p) => p.version === 1);
+    assert.ok(forcedDiags.diagnostics.some((d) => d.severity === 1 && d.range.start.line === 0), JSON.stringify(forcedDiags));
+    assert.deepEqual((await client.diagnostics(llvm, (p) => p.version === 1)).diagnostics, []);
+
+    // The setting changes: cached settings are dropped and open documents re-validated.
+    forced = 'auto';
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    await client.diagnostics(conf, (p) => p.version === 1 && p.diagnostics.length === 0);
   } finally {
     await client.shutdown();
   }

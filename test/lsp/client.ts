@@ -19,7 +19,8 @@ export class LspTestClient {
   /** Set when the server process ended. */
   exit: string | undefined;
 
-  constructor(command: string, args: string[], settings: unknown) {
+  /** `settings` answers workspace/configuration for a document (its scopeUri); tests may swap it. */
+  constructor(command: string, args: string[], public settings: (scopeUri: string | undefined) => unknown) {
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d) => { this.stderr += String(d); });
     this.child.on('exit', (code, signal) => {
@@ -31,7 +32,7 @@ export class LspTestClient {
       this.published.push(p);
       for (const w of this.waiters) w();
     });
-    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => settings));
+    this.conn.onRequest('workspace/configuration', (p: { items: Array<{ scopeUri?: string }> }) => p.items.map((i) => this.settings(i.scopeUri)));
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.listen();
   }
