@@ -42,6 +42,8 @@ test('the extension in a real VS Code (code-server)', { timeout: 180_000 }, asyn
     const fixtures = join(__dirname, 'fixtures');
     mkdirSync(ws);
     for (const f of readdirSync(fixtures)) copyFileSync(join(fixtures, f), join(ws, f));
+    // The debugger's fixture (r0 = 19) serves as the runnable file.
+    copyFileSync(join(__dirname, '..', 'dap', 'fixtures', 'stack-add.bpf.s'), join(ws, 'sum.bpf.s'));
     const r = await runExtensionTests(wb, ROOT, suite, ws);
     const text = r.log.join('\n');
     console.log(r.log.filter((l) => /✔|✘|e2e:|workbench:|error/i.test(l)).join('\n'));
