@@ -121,3 +121,20 @@ test('core: essential names and suggestions', () => {
   assert.equal(suggestName('flgas', ['flags', 'pid']), 'flags');
   assert.equal(suggestName('zzz', ['flags', 'pid']), undefined);
 });
+
+test('core: cyclic target BTF (a struct containing itself anonymously, a pointer to itself) resolves quickly, no throw', () => {
+  const { obj } = pair([[['a', 0]]]);
+  const tb = new BtfBuilder();
+  const int = tb.addInt('int', 4, { signed: true });
+  // [2] struct s { <anon> struct s; <anon> struct s; ... int a; } -- 40 anonymous self-members
+  const members = Array.from({ length: 40 }, () => ({ name: '', type: 2, bitOffset: 0 }));
+  tb.addStruct('s', 4, [...members, { name: 'a', type: int, bitOffset: 0 }]);
+  tb.addPtr(3); // [3] a pointer to itself
+  const target = new Btf(parseBtf(tb.encode()).btf!);
+  const t0 = performance.now();
+  const r = resolveCore(obj, target)[0];
+  assert.ok(performance.now() - t0 < 500, 'bounded time');
+  assert.equal(r.status, 'failed');
+  assert.match(r.message!, /has no field 'b'/);
+  assert.match(describeCore([r]), /FAILED/);
+});

@@ -55,8 +55,8 @@ export function fieldsCompat(lb: Btf, lid: number, tb: Btf, tid: number): boolea
 }
 
 /** libbpf's type compatibility (type-based relocations). */
-export function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boolean {
-  if (depth > 32) return false;
+export function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0, budget = { steps: 4096 }): boolean {
+  if (depth > 32 || --budget.steps < 0) return false;
   if (!kindsCompat(lb, lid, tb, tid)) return false;
   for (; depth < 32; depth++) {
     lid = lb.resolve(lid);
@@ -72,7 +72,7 @@ export function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 
         const tp = tb.typeAs(tid, KIND.FUNC_PROTO)!;
         if (lp.params.length !== tp.params.length) return false;
         for (let i = 0; i < lp.params.length; i++) {
-          if (!typesCompat(lb, lb.resolve(lp.params[i].type), tb, tb.resolve(tp.params[i].type), depth + 1)) return false;
+          if (!typesCompat(lb, lb.resolve(lp.params[i].type), tb, tb.resolve(tp.params[i].type), depth + 1, budget)) return false;
         }
         lid = lp.type;
         tid = tp.type;
@@ -82,6 +82,20 @@ export function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 
     }
   }
   return false;
+}
+
+/** A member by name, looking through anonymous members; each struct is searched once (safe on cyclic BTF). */
+export function findField(btf: Btf, id: number, name: string, seen = new Set<number>()): { type: number; bitSize: number } | undefined {
+  if (seen.has(id) || seen.size > 256) return undefined;
+  seen.add(id);
+  const ms = btf.members(id);
+  for (const m of ms) if (m.name === name) return { type: m.type, bitSize: m.bitSize };
+  for (const m of ms) {
+    if (m.name !== '') continue;
+    const f = findField(btf, btf.resolve(m.type), name, seen);
+    if (f !== undefined) return f;
+  }
+  return undefined;
 }
 
 /**
@@ -97,7 +111,8 @@ export function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0
   if (isComposite(lb, lid)) {
     if (lb.kind(lid) !== tb.kind(tid)) return false;
     for (const m of lb.members(lid)) {
-      const f = tb.findMember(tid, m.name);
+      if (m.name === '') continue;
+      const f = findField(tb, tid, m.name);
       if (f === undefined || !fieldsCompat(lb, m.type, tb, f.type)) return false;
       if ((m.bitSize > 0) !== (f.bitSize > 0)) return false;
     }
@@ -149,10 +164,11 @@ function levenshtein(a: string, b: string): number {
 }
 
 /** All member names of a struct, including those of anonymous members. */
-export function memberNames(btf: Btf, id: number, out: string[] = [], depth = 0): string[] {
-  if (depth > 16) return out;
+export function memberNames(btf: Btf, id: number, out: string[] = [], seen = new Set<number>()): string[] {
+  if (seen.has(id) || seen.size > 256) return out;
+  seen.add(id);
   for (const m of btf.members(id)) {
-    if (m.name === '') memberNames(btf, btf.resolve(m.type), out, depth + 1);
+    if (m.name === '') memberNames(btf, btf.resolve(m.type), out, seen);
     else out.push(m.name);
   }
   return out;

@@ -8,7 +8,7 @@
  * and instruction patching are not done here.
  */
 import { KIND } from '../btf/format';
-import { byEssentialName, byEssentialNameKeys, essentialName, fieldsCompat, isComposite, kindsCompat, memberNames, suggestName, typesCompat, typesMatch } from './core-match';
+import { byEssentialName, byEssentialNameKeys, essentialName, fieldsCompat, findField, isComposite, kindsCompat, memberNames, suggestName, typesCompat, typesMatch } from './core-match';
 import type { Btf } from '../btf/types';
 import { imm64 } from '../isa/insn';
 import { CORE_KINDS } from './btfext';
@@ -131,7 +131,7 @@ function matchField(lb: Btf, local: Spec, tb: Btf, cand: number): Spec | Miss {
     tid = tb.resolve(tid);
     if (la.name !== undefined) {
       if (!isComposite(tb, tid)) return { step: i, what: 'not-composite', parent: tid, name: la.name };
-      const r = matchMember(lb, la, tb, tid, out, 0);
+      const r = matchMember(lb, la, tb, tid, out, 0, new Set());
       if (r === undefined) return { step: i, what: 'no-field', parent: tid, name: la.name };
       if (r === false) return { step: i, what: 'incompatible', parent: tid, name: la.name };
       tid = r;
@@ -153,8 +153,10 @@ function matchField(lb: Btf, local: Spec, tb: Btf, cand: number): Spec | Miss {
 }
 
 /** Finds local member `la` in target struct `tid` (through anonymous members); returns the member's type id, false if incompatible, undefined if absent. */
-function matchMember(lb: Btf, la: Acc, tb: Btf, tid: number, spec: Spec, depth: number): number | false | undefined {
-  if (depth > MAX_DEPTH) return undefined;
+function matchMember(lb: Btf, la: Acc, tb: Btf, tid: number, spec: Spec, depth: number, seen: Set<number>): number | false | undefined {
+  // An anonymous struct searched once without success never has the member: skip repeats (cyclic or shared types in broken BTF).
+  if (depth > MAX_DEPTH || seen.has(tid)) return undefined;
+  seen.add(tid);
   const localMember = lb.members(la.typeId)[la.idx];
   const ms = tb.members(tid);
   for (let i = 0; i < ms.length; i++) {
@@ -164,7 +166,7 @@ function matchMember(lb: Btf, la: Acc, tb: Btf, tid: number, spec: Spec, depth: 
     if (m.name === '') {
       const inner = tb.resolve(m.type);
       if (isComposite(tb, inner)) {
-        const r = matchMember(lb, la, tb, inner, spec, depth + 1);
+        const r = matchMember(lb, la, tb, inner, spec, depth + 1, seen);
         if (r !== undefined) return r;
       }
     } else if (m.name === la.name) {
@@ -389,7 +391,7 @@ function missMessage(lb: Btf, tb: Btf, spec: Spec, r: ProgCoreRelo, res: CoreRes
       return `${expr}: ${parentText} has no field '${m.name}' ${where}${s ? `; did you mean '${s}'?` : ''}`;
     }
     case 'incompatible': {
-      const f = m.parent !== undefined && m.name !== undefined ? tb.findMember(m.parent, m.name) : undefined;
+      const f = m.parent !== undefined && m.name !== undefined ? findField(tb, m.parent, m.name) : undefined;
       const lt = lb.members(spec.accs[m.step].typeId)[spec.accs[m.step].idx];
       return `${expr}: field '${m.name}' of ${parentText} has type ${f ? btfTypeName(tb, f.type) : '?'} ${where}, incompatible with the local ${lt ? btfTypeName(lb, lt.type) : '?'}`;
     }

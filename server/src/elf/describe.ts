@@ -31,7 +31,8 @@ function flagText(f: bigint): string {
 }
 
 /** `struct task_struct`, `enum pid_type`, `u32`... for a BTF id. */
-export function btfTypeName(btf: Btf, id: number): string {
+export function btfTypeName(btf: Btf, id: number, depth = 0): string {
+  if (depth > 16) return '...';
   const k = btf.kind(id);
   const n = btf.name(id) || '(anon)';
   switch (k) {
@@ -39,7 +40,7 @@ export function btfTypeName(btf: Btf, id: number): string {
     case KIND.UNION: return `union ${n}`;
     case KIND.ENUM: case KIND.ENUM64: return `enum ${n}`;
     case KIND.FWD: return `${btf.kflag(id) ? 'union' : 'struct'} ${n}`;
-    case KIND.PTR: return `${btfTypeName(btf, btf.sizeOrType(id))} *`;
+    case KIND.PTR: return `${btfTypeName(btf, btf.sizeOrType(id), depth + 1)} *`;
     case KIND.UNKN: return 'void';
     default: return n;
   }
