@@ -5,7 +5,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseBtf, Btf, KIND } from '../../server/src/btf';
-import { dumpC, dumpCNamed } from '../../server/src/btf/cprint';
+import { dumpC, dumpCNamed, dumpCStream } from '../../server/src/btf/cprint';
 import { BtfBuilder } from '../../server/src/btf/write';
 
 const VMLINUX = '../shared/kernel/6.18/vmlinux.btf';
@@ -123,6 +123,10 @@ test('vmlinux.h: every struct size and member offset matches BTF under clang -ta
   if (!hasClang()) { console.log('SKIP: clang not installed'); t.skip('clang missing'); return; }
   const b = new Btf(parseBtf(readFileSync(VMLINUX)).btf!);
   const { text, printedName } = dumpCNamed(b);
+  const chunks: string[] = [];
+  dumpCStream(b, (c) => chunks.push(c));
+  assert.ok(chunks.length > 10);
+  assert.equal(chunks.join(''), text, 'streamed and whole dumps agree');
   const asserts = layoutAsserts(b, printedName);
   const dir = mkdtempSync(join(tmpdir(), 'btfc-'));
   try {

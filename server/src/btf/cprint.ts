@@ -54,10 +54,11 @@ class Dumper {
   private queue = new Int32Array(64);
   private qn = 0;
   private depth = 0;
-  private readonly out = new StrOut();
+  private readonly out: StrOut;
   private readonly decl: CDecl;
 
-  constructor(private readonly btf: Btf, exactLayout: boolean) {
+  constructor(private readonly btf: Btf, exactLayout: boolean, sink?: (chunk: string) => void) {
+    this.out = new StrOut(sink);
     const n = btf.count;
     this.order = new Uint8Array(n);
     this.emit = new Uint8Array(n);
@@ -295,6 +296,10 @@ class Dumper {
     return this.out.text();
   }
 
+  flush(): void {
+    this.out.flush();
+  }
+
   /** The name a type was printed under (after `___N` deduplication), if printed. */
   printedName(id: number): string | undefined {
     return this.decl.printedName(id);
@@ -314,15 +319,22 @@ class StrOut {
   private chunks: string[] = [];
   private acc = '';
 
+  /** With a sink, each 64 KB chunk is handed over instead of kept. */
+  constructor(private readonly sink?: (chunk: string) => void) {}
+
   push(s: string, t?: string): void {
     this.acc += s;
     if (t !== undefined) this.acc += t;
-    if (this.acc.length > 65536) {
-      // charCodeAt flattens the rope, so the chunk is one flat string.
-      this.acc.charCodeAt(0);
-      this.chunks.push(this.acc);
-      this.acc = '';
-    }
+    if (this.acc.length > 65536) this.flush();
+  }
+
+  flush(): void {
+    if (this.acc === '') return;
+    // charCodeAt flattens the rope, so the chunk is one flat string.
+    this.acc.charCodeAt(0);
+    if (this.sink !== undefined) this.sink(this.acc);
+    else this.chunks.push(this.acc);
+    this.acc = '';
   }
 
   text(): string {
@@ -337,14 +349,24 @@ export function dumpC(btf: Btf, opts: DumpCOptions = {}): string {
 
 /** The header and the names types were printed under (`foo___2` for the second `foo`). */
 export function dumpCNamed(btf: Btf, opts: DumpCOptions = {}): { text: string; printedName: (id: number) => string | undefined } {
+  const d = runDump(btf, opts, undefined);
+  return { text: d.text(), printedName: (id) => d.printedName(id) };
+}
+
+/** The header in chunks of about 64 KB handed to `sink` as they are ready (for writing to a stream). */
+export function dumpCStream(btf: Btf, sink: (chunk: string) => void, opts: DumpCOptions = {}): void {
+  runDump(btf, opts, sink).flush();
+}
+
+function runDump(btf: Btf, opts: DumpCOptions, sink: ((chunk: string) => void) | undefined): Dumper {
   const guard = opts.guard ?? '__VMLINUX_H__';
   const pai = opts.preserveAccessIndex ?? true;
-  const d = new Dumper(btf, opts.exactLayout ?? true);
+  const d = new Dumper(btf, opts.exactLayout ?? true, sink);
   d.push(`#ifndef ${guard}\n#define ${guard}\n\n`);
   if (pai) d.push('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n');
   if (opts.roots !== undefined) for (const id of opts.roots) d.dumpType(id);
   else for (let id = 1; id < btf.count; id++) d.dumpType(id);
   if (pai) d.push('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n');
   d.push(`#endif /* ${guard} */\n`);
-  return { text: d.text(), printedName: (id) => d.printedName(id) };
+  return d;
 }
