@@ -327,3 +327,13 @@ exit`);
   vm.step();
   assert.equal(vm.stepBack(), false, 'kept maps make a replay differ');
 });
+
+test('after a fault, pc and the innermost frame point at the faulting instruction', () => {
+  const a = assemble('r1 = 0\nr2 = 1\nr0 = *(u64 *)(r1 +16)\nexit\n');
+  const vm = new Vm(a.insns);
+  vm.reset({});
+  assert.equal(vm.run(), 'fault');
+  assert.equal(vm.fault?.pc, 2);
+  assert.equal(vm.pc, 2);
+  assert.equal(vm.frames().at(-1)?.pc, 2);
+});

@@ -63,10 +63,12 @@ export class Core {
   }
 
   protected faultAt(g: number, kind: VmFault['kind'], message: string): number {
+    this.gpc = g; // the faulting instruction stays the current one (the debugger shows it)
     return this.stop({ kind, pc: this.local(g), message });
   }
 
   private memFault(g: number, hi: number, lo: number, size: number, write: boolean): number {
+    this.gpc = g;
     return this.stop(this.m.memFault(this.local(g), toBig(hi, lo), size, write));
   }
 
