@@ -270,16 +270,34 @@ export interface Program extends N<'Program'> {
 export type Node =
   | Program | TopItem | Stmt | Expr | AttachPoint | ConfigEntry | FnParam | RecordField | TypeRef | RangeExpr;
 
+/** Per kind, the fields that can hold nodes (learned from the first node seen; fields are never absent). */
+const CHILD_KEYS = new Map<string, string[]>();
+
+function childKeys(n: Node): string[] {
+  let keys = CHILD_KEYS.get(n.kind);
+  if (keys === undefined) {
+    const rec = n as unknown as Record<string, unknown>;
+    keys = Object.keys(n).filter((k) => k !== 'kind' && k !== 'range' && typeof rec[k] === 'object');
+    CHILD_KEYS.set(n.kind, keys);
+  }
+  return keys;
+}
+
+/** Calls `f` on each child of a node, in field order. */
+export function forEachChild(n: Node, f: (c: Node) => void): void {
+  const rec = n as unknown as Record<string, unknown>;
+  for (const k of childKeys(n)) {
+    const v = rec[k];
+    if (Array.isArray(v)) {
+      for (const x of v) if (isNode(x)) f(x);
+    } else if (isNode(v)) f(v);
+  }
+}
+
 /** Children of a node in field order (for walks that do not care about kinds). */
 export function children(n: Node): Node[] {
   const out: Node[] = [];
-  for (const key in n) {
-    if (key === 'kind' || key === 'range') continue;
-    const v = (n as unknown as Record<string, unknown>)[key];
-    if (Array.isArray(v)) {
-      for (const x of v) if (isNode(x)) out.push(x);
-    } else if (isNode(v)) out.push(v);
-  }
+  forEachChild(n, (c) => out.push(c));
   return out;
 }
 
@@ -290,5 +308,5 @@ export function isNode(v: unknown): v is Node {
 /** Visits every node depth-first, parents before children. */
 export function walk(n: Node, f: (n: Node) => void): void {
   f(n);
-  for (const c of children(n)) walk(c, f);
+  forEachChild(n, (c) => walk(c, f));
 }

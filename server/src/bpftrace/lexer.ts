@@ -35,6 +35,11 @@ export interface Token {
   str?: string;
 }
 
+/** Every token has the same shape (fast property access in the parser). */
+function tok(kind: TokKind, text: string, start: number, end: number): Token {
+  return { kind, text, start, end, value: undefined, suffix: undefined, str: undefined };
+}
+
 export const KEYWORDS = new Set([
   'if', 'else', 'while', 'unroll', 'for', 'return', 'break', 'continue', 'let', 'fn', 'macro',
   'import', 'config', 'sizeof', 'offsetof', 'typeof', 'typeinfo', 'comptime', 'true', 'false',
@@ -53,13 +58,18 @@ export const BUILTIN_NAMES = new Set([
  */
 const PARSER_BUILTINS = new Set(['args', 'ctx', 'kstack', 'nsecs', 'pid', 'tid', 'ustack']);
 
+/** `argN` or `sargN`. */
+function isArgName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return (c === 97 || c === 115) && /^s?arg[0-9]+$/.test(name);
+}
+
 export function isParserBuiltin(name: string): boolean {
-  return PARSER_BUILTINS.has(name) || name.startsWith('__builtin_') || /^s?arg[0-9]+$/.test(name);
+  return PARSER_BUILTINS.has(name) || name.startsWith('__builtin_') || isArgName(name);
 }
 
 export function isBuiltinName(name: string): boolean {
-  if (BUILTIN_NAMES.has(name) || name.startsWith('__builtin_')) return true;
-  return /^s?arg[0-9]+$/.test(name);
+  return BUILTIN_NAMES.has(name) || name.startsWith('__builtin_') || isArgName(name);
 }
 
 /** Punctuators, longest first within each leading character. */
@@ -180,33 +190,33 @@ export class Lexer {
   private scan(): Token {
     const t = this.text;
     const s = this.pos;
-    if (s >= t.length) return { kind: 'eof', text: '', start: s, end: s };
+    if (s >= t.length) return tok('eof', '', s, s);
     const c = t.charCodeAt(s);
     if (isIdentStart(c)) {
       let e = s + 1;
       while (e < t.length && isIdentChar(t.charCodeAt(e))) e++;
       const text = t.slice(s, e);
       const kind: TokKind = KEYWORDS.has(text) ? 'keyword' : isBuiltinName(text) ? 'builtin' : 'ident';
-      return { kind, text, start: s, end: e };
+      return tok(kind, text, s, e);
     }
     if (isDigit(c)) return this.scanInt(s);
     if (c === 34) return this.scanString(s);
     if (c === 36) {
       // $
       const d = t.charCodeAt(s + 1);
-      if (d === 35) return { kind: 'paramcount', text: '$#', start: s, end: s + 2 };
+      if (d === 35) return tok('paramcount', '$#', s, s + 2);
       if (isDigit(d)) {
         let e = s + 1;
         while (e < t.length && isDigit(t.charCodeAt(e))) e++;
-        return { kind: 'param', text: t.slice(s, e), start: s, end: e };
+        return tok('param', t.slice(s, e), s, e);
       }
       if (isIdentStart(d)) {
         let e = s + 2;
         while (e < t.length && isIdentChar(t.charCodeAt(e))) e++;
-        return { kind: 'var', text: t.slice(s, e), start: s, end: e };
+        return tok('var', t.slice(s, e), s, e);
       }
       this.diag(s, s + 1, "expected identifier after '$'");
-      return { kind: 'invalid', text: '$', start: s, end: s + 1 };
+      return tok('invalid', '$', s, s + 1);
     }
     if (c === 64) {
       // @
@@ -215,7 +225,7 @@ export class Lexer {
         e++;
         while (e < t.length && isIdentChar(t.charCodeAt(e))) e++;
       }
-      return { kind: 'map', text: t.slice(s, e), start: s, end: e };
+      return tok('map', t.slice(s, e), s, e);
     }
     if (c === 35 && t.charCodeAt(s + 1) !== 33) {
       let e = s;
@@ -237,18 +247,18 @@ export class Lexer {
       }
       let end = e;
       while (end > s && /\s/.test(t[end - 1])) end--;
-      return { kind: 'preproc', text: t.slice(s, end), start: s, end };
+      return tok('preproc', t.slice(s, end), s, end);
     }
     const list = PUNCT_BY_CHAR.get(c);
     if (list) {
       for (const p of list) {
-        if (t.startsWith(p, s)) return { kind: 'punct', text: p, start: s, end: s + p.length };
+        if (t.startsWith(p, s)) return tok('punct', p, s, s + p.length);
       }
     }
     const cp = t.codePointAt(s) ?? c;
     const len = cp > 0xffff ? 2 : 1;
     this.diag(s, s + len, 'invalid character');
-    return { kind: 'invalid', text: t.slice(s, s + len), start: s, end: s + len };
+    return tok('invalid', t.slice(s, s + len), s, s + len);
   }
 
   private scanInt(s: number): Token {
@@ -270,7 +280,7 @@ export class Lexer {
     } else {
       while (e < t.length && (isDigit(t.charCodeAt(e)) || t.charCodeAt(e) === 95)) e++;
       digits = t.slice(s, e);
-      if (digits.length > 1 && digits[0] === '0' && /^[0-7_]+$/.test(digits)) base = 8;
+      if (digits.length > 1 && digits.charCodeAt(0) === 48 && /^[0-7_]+$/.test(digits)) base = 8;
     }
     if (digits.endsWith('_')) this.diag(e - 1, e, 'trailing underscore in integer literal');
     let exp: string | undefined;
@@ -285,22 +295,22 @@ export class Lexer {
     while (q < t.length && isIdentChar(t.charCodeAt(q))) q++;
     const suffix = t.slice(e, q);
     const text = t.slice(s, q);
-    const tok: Token = { kind: 'int', text, start: s, end: q };
-    if (suffix !== '') tok.suffix = suffix;
+    const it = tok('int', text, s, q);
+    if (suffix !== '') it.suffix = suffix;
     if (suffix !== '' && !(suffix in DURATION_NS) && !(suffix in SUFFIX_MAX)) {
       this.diag(e, q, `invalid integer suffix '${suffix}'`);
-      return tok;
+      return it;
     }
-    const clean = digits.replace(/_/g, '');
+    const clean = digits.includes('_') ? digits.replace(/_/g, '') : digits;
     if (clean === '') {
       this.diag(s, q, `invalid integer: ${text}`);
-      return tok;
+      return it;
     }
     let v = BigInt(base === 16 ? '0x' + clean : base === 2 ? '0b' + clean : base === 8 ? '0o' + clean : clean);
     if (exp !== undefined) {
       if (v <= 0n || v >= 10n) {
         this.diag(s, q, `coefficient part of scientific literal must be 1-9: ${text}`);
-        return tok;
+        return it;
       }
       const p = BigInt(exp.replace(/_/g, ''));
       v = p > 20n ? U64_MAX + 1n : v * 10n ** p;
@@ -309,10 +319,10 @@ export class Lexer {
     const max = SUFFIX_MAX[suffix] ?? U64_MAX;
     if (v > max / scale) {
       this.diag(s, q, `overflow error, maximum value is ${max}: ${text}`);
-      return tok;
+      return it;
     }
-    tok.value = v * scale;
-    return tok;
+    it.value = v * scale;
+    return it;
   }
 
   private scanString(s: number): Token {
@@ -331,7 +341,10 @@ export class Lexer {
       }
       if (c !== 92) {
         const run = e;
-        while (e < t.length && !/["\\\n]/.test(t[e])) e++;
+        for (; e < t.length; e++) {
+          const d = t.charCodeAt(e);
+          if (d === 34 || d === 92 || d === 10) break;
+        }
         out += t.slice(run, e);
         continue;
       }
@@ -366,7 +379,9 @@ export class Lexer {
       }
       e += 2;
     }
-    return { kind: 'string', text: t.slice(s, e), start: s, end: e, str: out };
+    const st = tok('string', t.slice(s, e), s, e);
+    st.str = out;
+    return st;
   }
 }
 

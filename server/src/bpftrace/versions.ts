@@ -32,6 +32,8 @@ interface Ctx {
 }
 
 export interface VersionRule {
+  /** Node kinds `match` can accept (rules are indexed by kind). */
+  kinds: A.Node['kind'][];
   /** What the construct is, as used in messages ("`for` loops over ranges"). */
   what: string;
   /** First release accepting it. */
@@ -53,76 +55,76 @@ const provider = (...names: string[]) => (n: A.Node): boolean => n.kind === 'Att
 
 /** The table of versioned constructs. */
 export const VERSION_RULES: VersionRule[] = [
-  { what: 'the `rawtracepoint` provider', since: '0.18', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'rawtracepoint' },
-  { what: '`offsetof`', since: '0.18', match: (n) => n.kind === 'Offsetof' },
-  { what: 'casts to integer arrays', plural: true, since: '0.19', match: (n) => n.kind === 'Cast' && n.type.kind === 'TypeRef' && n.type.suffixes.some((s) => s !== '*') },
-  { what: 'the `fentry`/`fexit` provider names', plural: true, since: '0.20', match: provider('fentry', 'fexit') },
-  { what: 'the `config = { ... }` block', since: '0.20', match: (n) => n.kind === 'Config' },
-  { what: 'user functions (`fn`)', plural: true, since: '0.21', match: (n) => n.kind === 'Fn' },
-  { what: '`for` loops over maps', plural: true, since: '0.21', match: (n) => n.kind === 'For' && n.iterable.kind === 'Map' },
-  { what: 'the `self` provider', since: '0.22', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'self' },
-  { what: '`let` declarations', plural: true, since: '0.22', match: (n) => n.kind === 'VarDecl' },
+  { kinds: ['AttachPoint'], what: 'the `rawtracepoint` provider', since: '0.18', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'rawtracepoint' },
+  { kinds: ['Offsetof'], what: '`offsetof`', since: '0.18', match: (n) => n.kind === 'Offsetof' },
+  { kinds: ['Cast'], what: 'casts to integer arrays', plural: true, since: '0.19', match: (n) => n.kind === 'Cast' && n.type.kind === 'TypeRef' && n.type.suffixes.some((s) => s !== '*') },
+  { kinds: ['AttachPoint'], what: 'the `fentry`/`fexit` provider names', plural: true, since: '0.20', match: provider('fentry', 'fexit') },
+  { kinds: ['Config'], what: 'the `config = { ... }` block', since: '0.20', match: (n) => n.kind === 'Config' },
+  { kinds: ['Fn'], what: 'user functions (`fn`)', plural: true, since: '0.21', match: (n) => n.kind === 'Fn' },
+  { kinds: ['For'], what: '`for` loops over maps', plural: true, since: '0.21', match: (n) => n.kind === 'For' && n.iterable.kind === 'Map' },
+  { kinds: ['AttachPoint'], what: 'the `self` provider', since: '0.22', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'self' },
+  { kinds: ['VarDecl'], what: '`let` declarations', plural: true, since: '0.22', match: (n) => n.kind === 'VarDecl' },
   {
-    what: '`delete(@map, key)`', since: '0.22',
+    kinds: ['Call'], what: '`delete(@map, key)`', since: '0.22',
     match: (n) => n.kind === 'Call' && n.name === 'delete' && n.args.length === 2 && n.args[0].kind === 'Map',
   },
   {
-    what: 'deleting several map elements in one `delete(...)`', since: '0.21', removed: '0.22', instead: 'call delete once per element',
+    kinds: ['Call'], what: 'deleting several map elements in one `delete(...)`', since: '0.21', removed: '0.22', instead: 'call delete once per element',
     match: (n) => n.kind === 'Call' && n.name === 'delete' && n.args.length > 1 && n.args.every((a) => a.kind === 'MapAccess'),
   },
-  { what: '`offsetof` with nested fields', since: '0.23', match: (n) => n.kind === 'Offsetof' && n.fields.length > 1 },
-  { what: 'the lower-case `begin`/`end` providers', plural: true, since: '0.24', match: provider('begin', 'end') },
-  { what: 'the `bench` provider', since: '0.24', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'bench' },
-  { what: '`for` loops over ranges', plural: true, since: '0.24', match: (n) => n.kind === 'For' && n.iterable.kind === 'Range' },
-  { what: 'map declarations (`let @m = hash(N)`)', plural: true, since: '0.24', match: (n) => n.kind === 'MapDecl' },
-  { what: 'macros', plural: true, since: '0.24', match: (n) => n.kind === 'Macro' },
-  { what: '`import`', since: '0.24', match: (n) => n.kind === 'Import' },
+  { kinds: ['Offsetof'], what: '`offsetof` with nested fields', since: '0.23', match: (n) => n.kind === 'Offsetof' && n.fields.length > 1 },
+  { kinds: ['AttachPoint'], what: 'the lower-case `begin`/`end` providers', plural: true, since: '0.24', match: provider('begin', 'end') },
+  { kinds: ['AttachPoint'], what: 'the `bench` provider', since: '0.24', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'bench' },
+  { kinds: ['For'], what: '`for` loops over ranges', plural: true, since: '0.24', match: (n) => n.kind === 'For' && n.iterable.kind === 'Range' },
+  { kinds: ['MapDecl'], what: 'map declarations (`let @m = hash(N)`)', plural: true, since: '0.24', match: (n) => n.kind === 'MapDecl' },
+  { kinds: ['Macro'], what: 'macros', plural: true, since: '0.24', match: (n) => n.kind === 'Macro' },
+  { kinds: ['Import'], what: '`import`', since: '0.24', match: (n) => n.kind === 'Import' },
   {
-    what: 'boolean literals', plural: true, since: '0.24', soft: 'before that, `true` and `false` are the C macros 1 and 0',
+    kinds: ['Bool'], what: 'boolean literals', plural: true, since: '0.24', soft: 'before that, `true` and `false` are the C macros 1 and 0',
     match: (n) => n.kind === 'Bool',
   },
   {
-    what: 'duration literals', plural: true, since: '0.24',
+    kinds: ['Int'], what: 'duration literals', plural: true, since: '0.24',
     match: (n) => n.kind === 'Int' && n.suffix !== undefined && ['ns', 'us', 'ms', 's', 'm', 'h', 'd'].includes(n.suffix),
   },
-  { what: 'the address-of operator `&`', since: '0.24', match: (n) => n.kind === 'AddrOf' },
+  { kinds: ['AddrOf'], what: 'the address-of operator `&`', since: '0.24', match: (n) => n.kind === 'AddrOf' },
   {
-    what: 'block expressions', plural: true, since: '0.24',
+    kinds: ['Block'], what: 'block expressions', plural: true, since: '0.24',
     match: (n, c) => n.kind === 'Block' && (n.value !== null && c.parent?.kind !== 'If' && c.parent?.kind !== 'Macro' || isExprPosition(c)),
   },
   {
-    what: 'conditions without parentheses', plural: true, since: '0.24',
+    kinds: ['For', 'If', 'Unroll', 'While'], what: 'conditions without parentheses', plural: true, since: '0.24',
     match: (n) => (n.kind === 'If' || n.kind === 'While' || n.kind === 'Unroll' || n.kind === 'For') && !n.parens,
   },
   {
-    what: 'calling builtins like functions (`comm()`)', since: '0.24',
+    kinds: ['Call'], what: 'calling builtins like functions (`comm()`)', since: '0.24',
     match: (n) => n.kind === 'Call' && isBuiltinName(n.name) && !/^s?arg\d+$/.test(n.name),
   },
-  { what: '`typeof`', since: '0.25', match: (n) => n.kind === 'Typeof' },
-  { what: '`typeinfo`', since: '0.25', match: (n) => n.kind === 'Typeinfo' },
-  { what: '`comptime`', since: '0.25', match: (n) => n.kind === 'Comptime' },
-  { what: 'records', plural: true, since: '0.25', match: (n) => n.kind === 'Record' },
-  { what: 'discarding with `_ = ...`', since: '0.25', match: (n) => n.kind === 'Discard' },
-  { what: 'the `test` provider', since: '0.25', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'test' },
-  { what: 'named probes (`name=provider:...`)', plural: true, since: '0.25', match: (n) => n.kind === 'Probe' && n.name !== null },
-  { what: '`if` used as an expression', since: '0.25', match: (n, c) => n.kind === 'If' && isExprPosition(c) },
-  { what: 'the short ternary `a ?: b`', since: '0.26', match: (n) => n.kind === 'Ternary' && n.then === null },
-  { what: '`__attribute__` after a C definition', since: '0.26', match: (n) => n.kind === 'CDefinition' && n.text.includes('__attribute__') },
+  { kinds: ['Typeof'], what: '`typeof`', since: '0.25', match: (n) => n.kind === 'Typeof' },
+  { kinds: ['Typeinfo'], what: '`typeinfo`', since: '0.25', match: (n) => n.kind === 'Typeinfo' },
+  { kinds: ['Comptime'], what: '`comptime`', since: '0.25', match: (n) => n.kind === 'Comptime' },
+  { kinds: ['Record'], what: 'records', plural: true, since: '0.25', match: (n) => n.kind === 'Record' },
+  { kinds: ['Discard'], what: 'discarding with `_ = ...`', since: '0.25', match: (n) => n.kind === 'Discard' },
+  { kinds: ['AttachPoint'], what: 'the `test` provider', since: '0.25', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'test' },
+  { kinds: ['Probe'], what: 'named probes (`name=provider:...`)', plural: true, since: '0.25', match: (n) => n.kind === 'Probe' && n.name !== null },
+  { kinds: ['If'], what: '`if` used as an expression', since: '0.25', match: (n, c) => n.kind === 'If' && isExprPosition(c) },
+  { kinds: ['Ternary'], what: 'the short ternary `a ?: b`', since: '0.26', match: (n) => n.kind === 'Ternary' && n.then === null },
+  { kinds: ['CDefinition'], what: '`__attribute__` after a C definition', since: '0.26', match: (n) => n.kind === 'CDefinition' && n.text.includes('__attribute__') },
   {
-    what: 'the `asyncwatchpoint` provider', removed: '0.25', instead: 'use `watchpoint`',
+    kinds: ['AttachPoint'], what: 'the `asyncwatchpoint` provider', removed: '0.25', instead: 'use `watchpoint`',
     match: (n) => n.kind === 'AttachPoint' && n.canonical === 'asyncwatchpoint',
   },
   {
-    what: '`watchpoint:func+argN` attach points', plural: true, removed: '0.25',
+    kinds: ['AttachPoint'], what: '`watchpoint:func+argN` attach points', plural: true, removed: '0.25',
     match: (n) => n.kind === 'AttachPoint' && n.canonical === 'watchpoint' && /\+arg\d/.test(n.raw),
   },
   {
-    what: 'the `sargN` builtins', plural: true, deprecated: '0.21', removed: '0.25', instead: 'read the stack through `reg("sp")`',
+    kinds: ['Builtin', 'Ident'], what: 'the `sargN` builtins', plural: true, deprecated: '0.21', removed: '0.25', instead: 'read the stack through `reg("sp")`',
     match: (n) => (n.kind === 'Builtin' || n.kind === 'Ident') && /^sarg\d+$/.test(n.name),
   },
-  { what: '`while` loops', plural: true, deprecated: '0.25', instead: 'use a range-based `for` loop', match: (n) => n.kind === 'While' },
+  { kinds: ['While'], what: '`while` loops', plural: true, deprecated: '0.25', instead: 'use a range-based `for` loop', match: (n) => n.kind === 'While' },
   {
-    what: 'binary integer literals (`0b...`)', plural: true, removed: '0.0',
+    kinds: ['Int'], what: 'binary integer literals (`0b...`)', plural: true, removed: '0.0',
     match: (n) => n.kind === 'Int' && /^0[bB]/.test(n.text),
   },
 ];
@@ -140,11 +142,34 @@ function focus(n: A.Node): A.Node['range'] {
   return n.range;
 }
 
+const VERSION_CACHE = new Map<string, Version>();
+
+/** A version string of the rule table, parsed once. */
+function ver(s: string): Version {
+  let v = VERSION_CACHE.get(s);
+  if (v === undefined) {
+    v = parseVersion(s) ?? [0, 0, 0];
+    VERSION_CACHE.set(s, v);
+  }
+  return v;
+}
+
+const RULES_BY_KIND = new Map<string, VersionRule[]>();
+for (const r of VERSION_RULES) {
+  for (const k of r.kinds) {
+    const l = RULES_BY_KIND.get(k);
+    if (l) l.push(r);
+    else RULES_BY_KIND.set(k, [r]);
+  }
+}
+
+const EXPR_PARENTS_NOT = new Set(['Block', 'If', 'Probe', 'Macro', 'Fn', 'While', 'Unroll', 'For', 'ExprStmt']);
+
 /** Whether a node sits where a value is used (not as a statement of its own). */
 function isExprPosition(c: Ctx): boolean {
   const p = c.parent;
   if (p === undefined) return false;
-  return !['Block', 'If', 'Probe', 'Macro', 'Fn', 'While', 'Unroll', 'For', 'ExprStmt'].includes(p.kind);
+  return !EXPR_PARENTS_NOT.has(p.kind);
 }
 
 /**
@@ -160,25 +185,28 @@ export function checkVersion(program: A.Program, target: string): Diagnostic[] {
     return out;
   }
   const t = fmt(v);
+  const ctx: Ctx = { parent: undefined };
   const visit = (n: A.Node, parent: A.Node | undefined): void => {
-    for (const r of VERSION_RULES) {
-      if (!r.match(n, { parent })) continue;
+    const rules = RULES_BY_KIND.get(n.kind);
+    if (rules !== undefined) ctx.parent = parent;
+    for (const r of rules ?? []) {
+      if (!r.match(n, ctx)) continue;
       const need = r.plural ? 'need' : 'needs';
       const was = r.plural ? 'were' : 'was';
       const instead = r.instead ? ` (${r.instead})` : '';
-      if (r.since && compareVersions(v, parseVersion(r.since) as Version) < 0) {
+      if (r.since && compareVersions(v, ver(r.since)) < 0) {
         const soft = r.soft ? ` (${r.soft})` : '';
         const severity = r.soft ? 'warning' : 'error';
         out.push({ range: focus(n), severity, message: `${r.what} ${need} bpftrace ${r.since} or newer; the target is ${t}${soft}`, source: 'version' });
       } else if (r.removed === '0.0') {
         out.push({ range: focus(n), severity: 'error', message: `${r.what} ${r.plural ? 'are' : 'is'} not accepted by bpftrace; the target is ${t}`, source: 'version' });
-      } else if (r.removed && compareVersions(v, parseVersion(r.removed) as Version) >= 0) {
+      } else if (r.removed && compareVersions(v, ver(r.removed)) >= 0) {
         out.push({ range: focus(n), severity: 'error', message: `${r.what} ${was} removed in bpftrace ${r.removed}; the target is ${t}${instead}`, source: 'version' });
-      } else if (r.deprecated && compareVersions(v, parseVersion(r.deprecated) as Version) >= 0) {
+      } else if (r.deprecated && compareVersions(v, ver(r.deprecated)) >= 0) {
         out.push({ range: focus(n), severity: 'warning', message: `${r.what} ${r.plural ? 'are' : 'is'} deprecated since bpftrace ${r.deprecated}${instead}`, source: 'version' });
       }
     }
-    for (const c of A.children(n)) visit(c, n);
+    A.forEachChild(n, (c) => visit(c, n));
   };
   visit(program, undefined);
   return out;
