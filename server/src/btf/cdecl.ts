@@ -6,11 +6,11 @@
  * nothing about ordering (cprint.ts does).
  */
 import { KIND as KINDS } from './format';
+import { type Btf, IdCache as IdCacheImp } from './types';
 
-// Local copy: under tsx every use of an imported binding is a getter call.
+// Local copies: under tsx every use of an imported binding is a getter call.
 const KIND = KINDS;
 const IdCache = IdCacheImp;
-import { type Btf, IdCache as IdCacheImp } from './types';
 
 const TABS: string[] = [''];
 function tabs(n: number): string {

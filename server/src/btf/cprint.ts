@@ -7,11 +7,11 @@
  * printed (bpftool does not print them either).
  */
 import { KIND as KINDS } from './format';
+import type { Btf } from './types';
+import { CDecl } from './cdecl';
 
 // Local copy: under tsx every use of an imported binding is a getter call.
 const KIND = KINDS;
-import type { Btf } from './types';
-import { CDecl } from './cdecl';
 
 export interface DumpCOptions {
   /** Include guard macro (default __VMLINUX_H__). */
@@ -23,7 +23,9 @@ export interface DumpCOptions {
   /**
    * Keep layouts exact where plain C would not reproduce BTF (default true):
    * enums of 1, 2 or 8 bytes get a `mode` attribute, unions larger than their
-   * members get `aligned(N)`. With false the text matches bpftool 7.1's.
+   * members get an unnamed bitfield or `aligned(N)`, and the kernel's
+   * `__builtin_va_list` (24 bytes on x86-64, 8 on BPF) is spelled out as its
+   * BTF type. With false the text matches bpftool 7.1's.
    */
   exactLayout?: boolean;
 }
