@@ -74,7 +74,7 @@ async function main(): Promise<void> {
         runs++;
         answers[priv] = answer;
         const tag = `${g.file} ${p.name} [${priv}]`;
-        if (priv === 'root' && answer.verdict !== p.expect) intentMismatch.push(`${tag}: marker says ${p.expect}, kernel: ${answer.verdict} ${answer.message ?? ''}`);
+        if (priv === p.privileges[0] && answer.verdict !== p.expect) intentMismatch.push(`${tag}: marker says ${p.expect}, kernel: ${answer.verdict} ${answer.message ?? ''}`);
         process.stdout.write(`${answer.verdict === 'accept' ? 'ACCEPT' : 'REJECT'} ${tag}${answer.message ? `: ${answer.message} (insn ${answer.insn})` : ''}\n`);
       }
       return { g, p, answers };

@@ -65,7 +65,9 @@ const INSN_LINE = /^(\d+): \([0-9a-f]{2}\)/;
  */
 export function parseVerifierLog(text: string): ParsedLog {
   // Some kernel messages lack their newline ("expected prog array map for tail call"), gluing the statistics to them.
-  const lines = text.replace(/(\S)(processed \d+ insns \(limit)/g, '$1\n$2').split('\n').map((l) => l.replace(/\s+$/, ''));
+  // A conditional jump's line has no newline of its own: the state or the error that follows is glued to it.
+  const lines = text.replace(/(\S)(processed \d+ insns \(limit)/g, '$1\n$2')
+    .replace(/^(\d+: \([0-9a-f]{2}\) .*?goto pc[+-]\d+) (?=\S)/gm, '$1\n').split('\n').map((l) => l.replace(/\s+$/, ''));
   let processed: number | null = null;
   let end = lines.length;
   while (end > 0) {
@@ -166,21 +168,26 @@ export function loadWithKernelAsync(objPath: string, opts: LoadOptions = {}): Pr
   const { cmd, args } = commandFor(objPath, pin, opts);
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Level-2 logs of huge programs run to hundreds of MB: keep the first 1 MB and the last 8 MB.
+    const head: Buffer[] = [];
+    let headSize = 0;
+    const tail: Buffer[] = [];
+    let tailSize = 0;
+    let dropped = 0;
     const keep = (b: Buffer): void => {
-      // Level-2 logs of huge programs run to hundreds of MB: keep the first and the last 4 MB.
-      chunks.push(b); size += b.length;
-      while (size > 8 << 20 && chunks.length > 2) { size -= chunks[1].length; chunks.splice(1, 1); }
+      if (headSize < 1 << 20) { head.push(b); headSize += b.length; return; }
+      tail.push(b); tailSize += b.length;
+      while (tailSize > 8 << 20 && tail.length > 1) { const x = tail.shift(); if (x) { tailSize -= x.length; dropped += x.length; } }
     };
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.on('data', keep);
     p.stderr.on('data', keep);
     const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
     const finish = (code: number | null, err?: Error): void => {
       clearTimeout(timer);
       unpin(pin);
-      const output = Buffer.concat(chunks).toString('utf8') + (err ? `\nError: ${err.message}` : '');
+      const gap = dropped ? Buffer.from(`\n[bpfstudio: ${dropped} bytes of output dropped]\n`) : Buffer.alloc(0);
+      const output = Buffer.concat([...head, gap, ...tail]).toString('utf8') + (err ? `\nError: ${err.message}` : '');
       const exitCode = code ?? -1;
       resolve({ ...parseBpftoolOutput(output, exitCode), output, exitCode, ms: performance.now() - t0 });
     };
