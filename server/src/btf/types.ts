@@ -91,14 +91,31 @@ export class Btf {
 
   /** Word `w` of item `i` of `id` (items are 8 bytes for ENUM and FUNC_PROTO, else 12). */
   item(id: number, i: number, w: number): number {
+    // Items are read in runs over one record: remember where the last one's start.
+    if (id !== this.itemId) this.seekItems(id);
+    if (this.itemBase < 0) return this.base !== undefined ? this.base.item(id, i, w) : 0;
+    return this.dv.getUint32(this.itemBase + this.itemSize * i + 4 * w, this.le);
+  }
+
+  private itemId = -1;
+  private itemBase = -1;
+  private itemSize = 12;
+  private itemKflag = false;
+
+  private seekItems(id: number): void {
+    this.itemId = id;
     const j = id - this.firstId;
     if (j >= 0 && j < this.offsets.length) {
       const o = this.offsets[j];
-      const k = (this.dv.getUint32(o + 4, this.le) >>> 24) & 0x1f;
-      const size = k === KIND.ENUM || k === KIND.FUNC_PROTO ? 8 : 12;
-      return this.dv.getUint32(o + 12 + size * i + 4 * w, this.le);
+      const info = this.dv.getUint32(o + 4, this.le);
+      const k = (info >>> 24) & 0x1f;
+      this.itemSize = k === KIND.ENUM || k === KIND.FUNC_PROTO ? 8 : 12;
+      this.itemBase = o + 12;
+      this.itemKflag = info >>> 31 === 1;
+    } else {
+      this.itemBase = -1;
+      this.itemKflag = this.base !== undefined && this.base.kflag(id);
     }
-    return this.base !== undefined ? this.base.item(id, i, w) : 0;
   }
 
   /**
@@ -127,11 +144,12 @@ export class Btf {
 
   memberBitOffset(id: number, i: number): number {
     const v = this.item(id, i, 2);
-    return this.kflag(id) ? v & 0xffffff : v;
+    return this.itemKflag ? v & 0xffffff : v;
   }
 
   memberBitSize(id: number, i: number): number {
-    return this.kflag(id) ? this.item(id, i, 2) >>> 24 : 0;
+    const v = this.item(id, i, 2);
+    return this.itemKflag ? v >>> 24 : 0;
   }
 
   /** Element type and element count of an ARRAY. */
