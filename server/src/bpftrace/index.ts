@@ -9,3 +9,5 @@ export { printAst } from './print';
 export { LineIndex, type Range, type Diagnostic, type Severity } from './source';
 export { PROVIDERS, canonicalProvider } from './attach';
 export { checkVersion, parseVersion, compareVersions, VERSION_RULES, type Version, type VersionRule } from './versions';
+export { analyze, type SemanticResult, type MapInfo } from './semantic';
+export { BUILTINS, FUNCTIONS, builtinInfo, type BuiltinInfo, type FunctionInfo } from './builtins';

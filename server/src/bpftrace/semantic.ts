@@ -1,0 +1,404 @@
+/**
+ * First semantic pass over a bpftrace AST (scaffolding): variable scopes
+ * (block scoped from 0.22, probe scoped before), `let` shadowing, builtins
+ * allowed per probe provider, function arities, map key/value consistency and
+ * aggregation rules, with bpftrace's messages for the target version.
+ * Non-goals for now: C/BTF types, field checks, integer promotion (later passes).
+ */
+import * as A from './ast';
+import { ARITY_017, arityMessage, builtinInfo, FUNCTIONS, FUNCTIONS_017 } from './builtins';
+import { isBuiltinName } from './lexer';
+import { Diagnostic, Range } from './source';
+import { compareVersions, parseVersion, Version } from './versions';
+
+export interface MapInfo {
+  name: string;
+  /** Whether the map is used with keys; undefined until first seen. */
+  keyed: boolean | undefined;
+  /** Coarse value class: 'int', 'string', an aggregation name, or undefined when unknown. */
+  value: string | undefined;
+  /** Where the value class was fixed, and by which expression. */
+  valueRange: Range | undefined;
+  valueExpr?: A.Expr;
+  declared: A.MapDecl | undefined;
+}
+
+export interface SemanticResult {
+  diagnostics: Diagnostic[];
+  maps: Map<string, MapInfo>;
+}
+
+interface VarInfo {
+  assigned: boolean;
+  origin: Range;
+}
+
+const MAP_KINDS = new Set(['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'percpuarray']);
+
+/** Providers where a builtin is allowed, per era (0.17 vs 0.26). */
+function allowedProviders(name: string, old: boolean): string[] | undefined {
+  if (name === 'retval') return old ? ['kretprobe', 'uretprobe', 'fexit'] : ['kretprobe', 'uretprobe', 'fentry', 'fexit'];
+  if (name === 'args') return old ? ['tracepoint', 'fentry', 'fexit', 'uprobe'] : ['tracepoint', 'rawtracepoint', 'fentry', 'fexit', 'uprobe'];
+  if (/^arg\d+$/.test(name)) return old ? ['kprobe', 'uprobe', 'usdt'] : ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'];
+  if (name === 'func' && old) return ['kprobe', 'kretprobe', 'uprobe', 'uretprobe'];
+  return builtinInfo(name)?.providers;
+}
+
+class Analyzer {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly maps = new Map<string, MapInfo>();
+  private scopes: Map<string, VarInfo>[] = [];
+  private aps: A.AttachPoint[] = [];
+  private readonly fns = new Set<string>();
+  private readonly macros = new Set<string>();
+  /** Target before 0.22: probe-scoped variables and 0.17 wording. */
+  private readonly old: boolean;
+  private readonly blockScopes: boolean;
+  private readonly v: Version;
+
+  constructor(target: string) {
+    this.v = parseVersion(target) ?? [0, 26, 0];
+    this.blockScopes = compareVersions(this.v, [0, 22, 0]) >= 0;
+    this.old = compareVersions(this.v, [0, 24, 0]) < 0;
+  }
+
+  private err(range: Range, message: string, severity: 'error' | 'warning' = 'error'): void {
+    this.diagnostics.push({ range, severity, message, source: 'semantic' });
+  }
+
+  run(p: A.Program): void {
+    for (const item of p.items) {
+      if (item.kind === 'Fn') this.fns.add(item.name);
+      else if (item.kind === 'Macro') this.macros.add(item.name);
+      else if (item.kind === 'MapDecl') {
+        if (!MAP_KINDS.has(item.mapKind)) this.err(item.range, `Invalid bpf map type: ${item.mapKind}`);
+        this.mapInfo(item.map.name).declared = item;
+      }
+    }
+    for (const item of p.items) {
+      if (item.kind === 'Probe') {
+        this.aps = item.attachPoints;
+        this.withScope(() => {
+          if (item.predicate) this.expr(item.predicate);
+          this.block(item.body, false);
+        });
+      } else if (item.kind === 'Fn') {
+        this.aps = [];
+        this.withScope(() => {
+          for (const prm of item.params) this.define(prm.var.name, prm.var.range, true);
+          this.block(item.body, false);
+        });
+      } else if (item.kind === 'Macro') {
+        this.aps = [];
+        this.withScope(() => {
+          for (const prm of item.params) if (prm.kind === 'Var') this.define(prm.name, prm.range, true);
+          // Expression parameters are names inside the body; they are not checked here.
+          this.block(item.body, false);
+        });
+      }
+    }
+  }
+
+  private withScope(f: () => void): void {
+    this.scopes.push(new Map());
+    try {
+      f();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  private lookup(name: string): VarInfo | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const v = this.scopes[i].get(name);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  private define(name: string, origin: Range, assigned: boolean): void {
+    this.scopes[this.scopes.length - 1].set(name, { assigned, origin });
+  }
+
+  private block(b: A.Block, newScope = true): void {
+    const body = (): void => {
+      for (const s of b.stmts) this.stmt(s);
+      if (b.value) this.expr(b.value);
+    };
+    if (newScope && this.blockScopes) this.withScope(body);
+    else body();
+  }
+
+  private stmt(s: A.Stmt): void {
+    switch (s.kind) {
+      case 'ExprStmt':
+        this.expr(s.expr);
+        break;
+      case 'Discard':
+        this.expr(s.expr);
+        break;
+      case 'Assign':
+        this.assign(s);
+        break;
+      case 'VarDecl': {
+        if (s.type) this.typeAnn(s.type);
+        if (s.init) this.expr(s.init);
+        const prev = this.lookup(s.var.name);
+        if (prev) this.err(s.range, `Variable ${s.var.name} was already declared. Variable shadowing is not allowed.`);
+        else this.define(s.var.name, s.var.range, s.init !== null);
+        break;
+      }
+      case 'If':
+        this.ifNode(s);
+        break;
+      case 'While':
+        this.expr(s.cond);
+        this.block(s.body);
+        break;
+      case 'Unroll':
+        this.expr(s.count);
+        this.block(s.body);
+        break;
+      case 'For':
+        if (s.iterable.kind === 'Map') this.mapUse(s.iterable, true);
+        else {
+          this.expr(s.iterable.from);
+          this.expr(s.iterable.to);
+        }
+        this.withScope(() => {
+          if (this.lookup(s.var.name)) this.err(s.var.range, `Loop declaration shadows existing variable: ${s.var.name}`);
+          this.define(s.var.name, s.var.range, true);
+          this.block(s.body);
+        });
+        break;
+      case 'Jump':
+        if (s.value) this.expr(s.value);
+        break;
+      case 'Block':
+        this.block(s);
+        break;
+      case 'Import':
+      case 'Error':
+        break;
+    }
+  }
+
+  private ifNode(n: A.If): void {
+    this.expr(n.cond);
+    this.block(n.then);
+    if (n.else?.kind === 'If') this.ifNode(n.else);
+    else if (n.else) this.block(n.else);
+  }
+
+  private assign(s: A.Assign): void {
+    this.expr(s.value);
+    const t = s.target;
+    if (t.kind === 'Var') {
+      if (s.op !== '=') this.varUse(t);
+      const v = this.lookup(t.name);
+      if (v) v.assigned = true;
+      else this.define(t.name, t.range, true);
+      return;
+    }
+    if (t.kind === 'MapAccess') for (const k of t.keys) this.expr(k);
+    const map = t.kind === 'Map' ? t : t.map;
+    this.mapUse(map, t.kind === 'MapAccess');
+    const cls = s.op === '=' ? valueClass(s.value) : 'int';
+    if (cls !== undefined) this.mapValue(map, cls, s.op === '=' ? s.value : undefined);
+  }
+
+  private mapInfo(name: string): MapInfo {
+    let m = this.maps.get(name);
+    if (!m) {
+      m = { name, keyed: undefined, value: undefined, valueRange: undefined, declared: undefined };
+      this.maps.set(name, m);
+    }
+    return m;
+  }
+
+  /** Records a map's use with or without keys and reports a mismatch. */
+  private mapUse(map: A.MapRef, keyed: boolean): void {
+    const m = this.mapInfo(map.name);
+    if (m.keyed === undefined) {
+      m.keyed = keyed;
+      return;
+    }
+    if (m.keyed === keyed) return;
+    if (keyed) this.err(map.range, `${map.name} used as a map with an explicit key (non-scalar map), previously used without an explicit key (scalar map)`);
+    else this.err(map.range, `${map.name} used as a map without an explicit key (scalar map), previously used with an explicit key (non-scalar map)`);
+  }
+
+  private mapValue(map: A.MapRef, cls: string, value?: A.Expr): void {
+    const m = this.mapInfo(map.name);
+    if (m.value === undefined) {
+      m.value = cls;
+      m.valueRange = map.range;
+      m.valueExpr = value;
+      return;
+    }
+    if (m.value === cls) return;
+    const name = (c: string, r: A.Expr | undefined): string => typeName(c, this.old, r);
+    // bpftrace 0.17 prints this message without the closing quote.
+    const message = this.old
+      ? `Type mismatch for ${map.name}: trying to assign value of type '${name(cls, value)}' when map already contains a value of type '${name(m.value, m.valueExpr)}`
+      : `Type mismatch for ${map.name}: trying to assign value of type '${name(cls, value)}' when map already has a type '${name(m.value, m.valueExpr)}'`;
+    this.err(map.range, message);
+  }
+
+  private varUse(v: A.Var): void {
+    const info = this.lookup(v.name);
+    if (!info) this.err(v.range, `Undefined or undeclared variable: ${v.name}`);
+    else if (!info.assigned) this.err(v.range, `Variable used before it was assigned: ${v.name}`, 'warning');
+  }
+
+  private builtin(n: A.Builtin): void {
+    const name = n.name.startsWith('__builtin_') ? n.name.slice('__builtin_'.length) : n.name;
+    const allowed = allowedProviders(name, this.old);
+    if (allowed === undefined || this.aps.length === 0) return;
+    for (const ap of this.aps) {
+      if (ap.canonical === '' || allowed.includes(ap.canonical)) continue;
+      this.err(n.range, builtinMessage(name, ap, this.old));
+      return;
+    }
+  }
+
+  private call(c: A.Call): void {
+    // A bare map passed to a function (print(@m), delete(@m, k), len(@m)) is not a scalar read.
+    for (const a of c.args) if (a.kind !== 'Map') this.expr(a);
+    if (c.name.startsWith('__')) return; // stdlib internals
+    if (this.fns.has(c.name) || this.macros.has(c.name)) return;
+    const info = FUNCTIONS[c.name];
+    const known = this.old ? FUNCTIONS_017.has(c.name) || (info !== undefined && compareVersions(this.v, [0, 18, 0]) >= 0) : info !== undefined || isBuiltinName(c.name);
+    if (!known) {
+      this.err(c.range, this.old ? `Unknown function: ${c.name}` : `Unknown function: '${c.name}'`);
+      return;
+    }
+    if (info === undefined) return;
+    const old = this.old ? ARITY_017[c.name] : undefined;
+    const arity = arityMessage(c.name, old ? { ...info, min: old[0], max: old[1] } : info, c.args.length);
+    if (arity) {
+      this.err(c.range, arity);
+      return;
+    }
+    if (info.mapArg) {
+      const a = c.args[0];
+      if (a.kind !== 'Map' && a.kind !== 'MapAccess') {
+        this.err(c.range, this.old ? `${c.name}() expects a map to be provided` : `${c.name}() expects a map argument`);
+      }
+    }
+  }
+
+  private typeAnn(t: A.TypeAnn): void {
+    if (t.kind === 'Typeof' && t.arg.kind !== 'TypeRef') this.meta(t.arg);
+  }
+
+  /** Expressions inside typeof/sizeof/typeinfo: variables must exist but need no value. */
+  private meta(e: A.Expr): void {
+    if (e.kind === 'Var') {
+      if (!this.lookup(e.name)) this.err(e.range, `Undefined or undeclared variable: ${e.name}`);
+      return;
+    }
+    this.expr(e);
+  }
+
+  private expr(e: A.Expr): void {
+    switch (e.kind) {
+      case 'Var':
+        this.varUse(e);
+        return;
+      case 'AddrOf':
+        if (e.operand.kind === 'Var') {
+          const v = this.lookup(e.operand.name);
+          if (v) v.assigned = true;
+          else this.err(e.operand.range, `Undefined or undeclared variable: ${e.operand.name}`);
+        }
+        return; // &@m takes the map itself, keyed or not
+
+      case 'Builtin':
+        this.builtin(e);
+        return;
+      case 'Unary':
+        this.expr(e.operand);
+        if ((e.op === '++' || e.op === '--') && e.operand.kind !== 'Var') {
+          const map = e.operand.kind === 'MapAccess' ? e.operand.map : e.operand.kind === 'Map' ? e.operand : undefined;
+          const cls = map ? this.maps.get(map.name)?.value : undefined;
+          if (cls !== undefined && FUNCTIONS[cls]?.aggregation) {
+            this.err(e.range, `The ${e.op} operator can not be used on expressions of type '${typeName(cls, this.old, undefined)}'`);
+          }
+        }
+        return;
+      case 'Map':
+        this.mapUse(e, false);
+        return;
+      case 'MapAccess':
+        for (const k of e.keys) this.expr(k);
+        this.mapUse(e.map, true);
+        return;
+      case 'Call':
+        this.call(e);
+        return;
+      case 'Block':
+        this.block(e);
+        return;
+      case 'If':
+        this.ifNode(e);
+        return;
+      case 'Sizeof':
+      case 'Typeinfo':
+      case 'Typeof':
+        if (e.arg.kind !== 'TypeRef') this.meta(e.arg);
+        return;
+      case 'Offsetof':
+        if (e.arg.kind !== 'TypeRef') this.meta(e.arg);
+        return;
+      case 'Cast':
+        this.typeAnn(e.type);
+        this.expr(e.expr);
+        return;
+      default:
+        A.forEachChild(e, (c) => {
+          if (c.kind !== 'RecordField' && c.kind !== 'TypeRef') this.expr(c as A.Expr);
+          else if (c.kind === 'RecordField') this.expr(c.value);
+        });
+    }
+  }
+}
+
+/** Coarse class of an assigned value, when it is evident from the syntax. */
+function valueClass(e: A.Expr): string | undefined {
+  if (e.kind === 'Int' || (e.kind === 'Unary' && e.op === '-' && e.operand.kind === 'Int')) return 'int';
+  if (e.kind === 'Str') return 'string';
+  if (e.kind === 'Call' && FUNCTIONS[e.name]?.aggregation) return e.name;
+  return undefined;
+}
+
+/** bpftrace's name for a value class (0.17: count, int64; 0.26: count_t); string sizes from the literal. */
+function typeName(cls: string, old: boolean, e: A.Expr | undefined): string {
+  if (cls === 'int') return 'int64';
+  if (cls === 'string') return e?.kind === 'Str' ? `string[${e.value.length + 1}]` : 'string';
+  return old ? cls : `${cls}_t`;
+}
+
+function builtinMessage(name: string, ap: A.AttachPoint, old: boolean): string {
+  if (name === 'retval') {
+    const hint = ap.canonical === 'tracepoint' ? (old ? ' (try to use args->ret instead)' : ' (try to use args.ret instead)') : '';
+    return old
+      ? `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes${hint}`
+      : `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fentry' probes${hint}`;
+  }
+  if (name === 'args') {
+    return old
+      ? `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${ap.canonical} used here)`
+      : `The args builtin can only be used with tracepoint, rawtracepoint, fentry/fexit, and uprobe probes (${ap.canonical} used here)`;
+  }
+  if (name === 'func') return `The func builtin can not be used with '${ap.provider}' probes`;
+  if (name.startsWith('sarg')) return `The ${name} builtin can only be used with 'kprobes' and 'uprobes' probes`;
+  return `The ${name} builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes`;
+}
+
+/** Runs the first semantic pass; `target` is a bpftrace version ('0.17', '0.26', ...). */
+export function analyze(program: A.Program, target = '0.26'): SemanticResult {
+  const a = new Analyzer(target);
+  a.run(program);
+  return { diagnostics: a.diagnostics, maps: a.maps };
+}
