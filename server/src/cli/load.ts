@@ -17,7 +17,7 @@ export interface Loaded {
 
 export function loadProgram(input: ProgramInput, io: Io, syntax: Syntax | 'auto' = 'auto'): Loaded {
   if (input.kind === 'elf') {
-    throw new UsageError(`${input.path}: ELF objects are not readable yet (the ELF reader is a later issue); give assembly, hex or raw bytes`);
+    throw new UsageError(`${input.path}: this command takes one program (assembly, hex or raw bytes); for ELF objects use 'bpfstudio obj', 'disasm' or 'verify'`);
   }
   if (input.kind === 'asm') {
     const r = assemble(input.text ?? '', { syntax });

@@ -5,8 +5,10 @@
  * unreadable input). A thrown error other than UsageError is a bug and says so.
  */
 import { ASM_HELP, cmdAsm, cmdDisasm, DISASM_HELP } from './cmd-asm';
+import { BTF_HELP, cmdBtf } from './cmd-btf';
 import { cmdConformance, CONFORMANCE_HELP } from './cmd-conformance';
 import { cmdDemo, DEMO_HELP } from './cmd-demo';
+import { cmdCore, cmdObj, CORE_HELP, OBJ_HELP } from './cmd-obj';
 import { cmdRun, RUN_HELP } from './cmd-run';
 import { EXIT, Io, stdio, UsageError } from './args';
 
@@ -37,6 +39,9 @@ const COMMANDS: Record<string, Command> = {
   asm: { summary: 'assemble BPF assembly (LLVM or conformance syntax)', help: ASM_HELP, run: cmdAsm },
   disasm: { summary: 'disassemble raw or hex instruction bytes', help: DISASM_HELP, run: cmdDisasm },
   run: { summary: 'run a program on the VM and print r0', help: RUN_HELP, run: cmdRun },
+  obj: { summary: 'describe a BPF ELF object (programs, maps, relocations, BTF.ext)', help: OBJ_HELP, run: cmdObj },
+  core: { summary: 'resolve CO-RE relocations against a kernel BTF', help: CORE_HELP, run: cmdCore },
+  btf: { summary: 'print kernel types from BTF (vmlinux.h, struct layouts)', help: BTF_HELP, run: cmdBtf },
   conformance: { summary: 'run the bpf_conformance suite', help: CONFORMANCE_HELP, run: cmdConformance },
   bench: {
     summary: 'print benchmark figures (vm: ns per instruction; btf: parse and dump times)',
