@@ -1,16 +1,17 @@
 /**
  * bpftrace front-end benchmark: parse time of a generated 1,000-line script
  * (median of 51 runs after 30 warm-up runs, wall clock and process CPU), and
- * parse + version check. No I/O; the
+ * parse + version check + first semantic pass. No I/O; the
  * script mixes probes, predicates, maps, casts, loops and literals.
  */
 import { parse } from '../server/src/bpftrace/parser';
 import { checkVersion } from '../server/src/bpftrace/versions';
+import { analyze } from '../server/src/bpftrace/semantic';
 
 /** A deterministic script of exactly `lines` lines. */
 export function benchScript(lines = 1000): string {
   const chunk = (i: number): string[] => [
-    `kprobe:vfs_read_${i}, kretprobe:vfs_write_${i} /pid == ${i} && comm != "bash"/`,
+    `kprobe:vfs_read_${i}, uprobe:/bin/sh:f${i} /pid == ${i} && comm != "bash"/`,
     '{',
     `  $t${i} = (struct task_struct *)curtask;`,
     `  @bytes[comm, pid] = sum(arg2 * ${i} + 0x10 << 2);`,
@@ -33,14 +34,25 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-/** Median parse time of the 1,000-line script, in milliseconds. */
-export function benchBpftraceParse(): { ms: number; cpuMs: number; checkMs: number; lines: number; diagnostics: number } {
+/** Median parse time of the 1,000-line script (ms), its CPU time, and parse + checkVersion + analyze (checkMs). */
+export function benchBpftraceParse(): {
+  ms: number;
+  cpuMs: number;
+  checkMs: number;
+  checkCpuMs: number;
+  lines: number;
+  diagnostics: number;
+} {
   const text = benchScript(1000);
   let diagnostics = 0;
-  for (let i = 0; i < 30; i++) diagnostics = parse(text).diagnostics.length;
+  for (let i = 0; i < 30; i++) {
+    const r = parse(text);
+    diagnostics = r.diagnostics.length + checkVersion(r.program, '0.26').length + analyze(r.program, '0.26').diagnostics.length;
+  }
   const times: number[] = [];
   const cpu: number[] = [];
   const both: number[] = [];
+  const bothCpu: number[] = [];
   for (let i = 0; i < 51; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -48,12 +60,22 @@ export function benchBpftraceParse(): { ms: number; cpuMs: number; checkMs: numb
     const t1 = performance.now();
     const c1 = process.cpuUsage(c0);
     checkVersion(r.program, '0.17');
+    analyze(r.program, '0.26');
     const t2 = performance.now();
+    const c2 = process.cpuUsage(c0);
     times.push(t1 - t0);
     cpu.push((c1.user + c1.system) / 1000);
     both.push(t2 - t0);
+    bothCpu.push((c2.user + c2.system) / 1000);
   }
-  return { ms: median(times), cpuMs: median(cpu), checkMs: median(both), lines: text.split('\n').length - 1, diagnostics };
+  return {
+    ms: median(times),
+    cpuMs: median(cpu),
+    checkMs: median(both),
+    checkCpuMs: median(bothCpu),
+    lines: text.split('\n').length - 1,
+    diagnostics,
+  };
 }
 
 // `node --import tsx bench/bpftrace.ts` prints the figures.
@@ -61,6 +83,6 @@ if (process.argv[1]?.endsWith('bpftrace.ts')) {
   const r = benchBpftraceParse();
   console.log(
     `bpftrace parse: ${r.lines} lines in ${r.ms.toFixed(2)} ms wall, ${r.cpuMs.toFixed(2)} ms CPU (medians of 51); ` +
-      `parse + checkVersion ${r.checkMs.toFixed(2)} ms; ${r.diagnostics} diagnostics`,
+      `parse + checkVersion + analyze ${r.checkMs.toFixed(2)} ms wall, ${r.checkCpuMs.toFixed(2)} ms CPU; ${r.diagnostics} diagnostics`,
   );
 }

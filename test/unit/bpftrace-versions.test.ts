@@ -60,6 +60,7 @@ test('constructs newer than the target name the version that introduced them', (
   assert.deepEqual(versionErrors('begin { for ($i : 0..10) { } }', '0.24'), []);
   assert.deepEqual(versionErrors('BEGIN { $x = $a ?: 1; }', '0.26.1'), []);
   assert.deepEqual(versionErrors('aw:0x1000:8:w { }', '0.17'), []);
+  assert.deepEqual(versionErrors('k:f { print(kstack(perf, 3)); print(ustack()); }', '0.17'), [], 'kstack/ustack were callable in 0.17');
 });
 
 test('deprecations are warnings', () => {

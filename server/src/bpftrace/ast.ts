@@ -273,7 +273,7 @@ export type Node =
 /** Per kind, the fields that can hold nodes (learned from the first node seen; fields are never absent). */
 const CHILD_KEYS = new Map<string, string[]>();
 
-function childKeys(n: Node): string[] {
+export function childKeys(n: Node): string[] {
   let keys = CHILD_KEYS.get(n.kind);
   if (keys === undefined) {
     const rec = n as unknown as Record<string, unknown>;

@@ -98,7 +98,7 @@ export const VERSION_RULES: VersionRule[] = [
   },
   {
     kinds: ['Call'], what: 'calling builtins like functions (`comm()`)', since: '0.24',
-    match: (n) => n.kind === 'Call' && isBuiltinName(n.name) && !/^s?arg\d+$/.test(n.name),
+    match: (n) => n.kind === 'Call' && isBuiltinName(n.name) && n.name !== 'kstack' && n.name !== 'ustack',
   },
   { kinds: ['Typeof'], what: '`typeof`', since: '0.25', match: (n) => n.kind === 'Typeof' },
   { kinds: ['Typeinfo'], what: '`typeinfo`', since: '0.25', match: (n) => n.kind === 'Typeinfo' },
@@ -206,7 +206,13 @@ export function checkVersion(program: A.Program, target: string): Diagnostic[] {
         out.push({ range: focus(n), severity: 'warning', message: `${r.what} ${r.plural ? 'are' : 'is'} deprecated since bpftrace ${r.deprecated}${instead}`, source: 'version' });
       }
     }
-    A.forEachChild(n, (c) => visit(c, n));
+    const rec = n as unknown as Record<string, unknown>;
+    for (const k of A.childKeys(n)) {
+      const c = rec[k];
+      if (Array.isArray(c)) {
+        for (const x of c) if (A.isNode(x)) visit(x, n);
+      } else if (A.isNode(c)) visit(c, n);
+    }
   };
   visit(program, undefined);
   return out;
