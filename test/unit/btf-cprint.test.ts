@@ -178,3 +178,76 @@ test('fixture tricky.bpf.c: same text as bpftool in compat mode, exact layouts u
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * BTF -> C -> clang -> BTF: every named struct/union of the kernel compiled
+ * from our header (one global of each, in parallel chunks) must come back from
+ * clang with the same size, member names, bit offsets and bitfield widths.
+ * Bitfields are checked here, which offsetof cannot do. About 10 s of clang
+ * CPU time, so it runs only with BTF_CLANG_ROUNDTRIP=1.
+ */
+test('vmlinux.h round trip through clang: same layouts, bitfields included', async (t) => {
+  if (process.env.BTF_CLANG_ROUNDTRIP !== '1') { console.log('SKIP: set BTF_CLANG_ROUNDTRIP=1 to run the clang round trip (about 10 s of clang CPU time)'); t.skip('opt-in'); return; }
+  if (!existsSync(VMLINUX)) { console.log(`SKIP: ${VMLINUX} missing`); t.skip('vmlinux.btf missing'); return; }
+  if (!hasClang() || spawnSync('llvm-objcopy', ['--version']).status !== 0) { console.log('SKIP: clang or llvm-objcopy not installed'); t.skip('clang missing'); return; }
+  const a = new Btf(parseBtf(readFileSync(VMLINUX)).btf!);
+  const { text, printedName } = dumpCNamed(a);
+  const ids: number[] = [];
+  for (let id = 1; id < a.count; id++) if ((a.kind(id) === KIND.STRUCT || a.kind(id) === KIND.UNION) && a.named(id)) ids.push(id);
+  const dir = mkdtempSync(join(tmpdir(), 'btfrt-'));
+  try {
+    const chunks = 8;
+    const runs: Promise<Btf>[] = [];
+    for (let j = 0; j < chunks; j++) {
+      const part = ids.filter((_, i) => i % chunks === j);
+      const c = join(dir, `rt${j}.c`);
+      writeFileSync(c, `${text}\n${part.map((id) => `${a.kind(id) === KIND.UNION ? 'union' : 'struct'} ${printedName(id)} __rt_${id};`).join('\n')}\nint __rt_dummy(void) { return 0; }\n`);
+      runs.push(new Promise((resolve, reject) => {
+        const p = spawn('clang', ['-target', 'bpf', '-g', '-O2', '-c', c, '-o', join(dir, `rt${j}.o`)]);
+        let err = '';
+        p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+        p.on('close', (code) => {
+          if (code !== 0) { reject(new Error(err)); return; }
+          const oc = spawnSync('llvm-objcopy', [`--dump-section=.BTF=${join(dir, `rt${j}.btf`)}`, join(dir, `rt${j}.o`)]);
+          if (oc.status !== 0) { reject(new Error(String(oc.stderr))); return; }
+          resolve(new Btf(parseBtf(readFileSync(join(dir, `rt${j}.btf`))).btf!));
+        });
+      }));
+    }
+    const outs = await Promise.all(runs);
+    let members = 0;
+    let bitfields = 0;
+    const bad: string[] = [];
+    const cmp = (b: Btf, x: number, y: number, path: string, depth: number): string | undefined => {
+      if (a.sizeOrType(x) !== b.sizeOrType(y)) return `${path}: size ${a.sizeOrType(x)} vs ${b.sizeOrType(y)}`;
+      if (a.vlen(x) !== b.vlen(y)) return `${path}: ${a.vlen(x)} members vs ${b.vlen(y)}`;
+      for (let i = 0; i < a.vlen(x); i++) {
+        members++;
+        const n = a.memberName(x, i);
+        if (n !== b.memberName(y, i)) return `${path}: member ${i} is ${b.memberName(y, i)}, expected ${n}`;
+        if (a.memberBitOffset(x, i) !== b.memberBitOffset(y, i) || a.memberBitSize(x, i) !== b.memberBitSize(y, i)) {
+          return `${path}.${n}: bits ${b.memberBitOffset(y, i)}:${b.memberBitSize(y, i)}, expected ${a.memberBitOffset(x, i)}:${a.memberBitSize(x, i)}`;
+        }
+        if (a.memberBitSize(x, i) !== 0) bitfields++;
+        const ta = a.resolve(a.memberType(x, i));
+        const k = a.kind(ta);
+        if (!a.named(ta) && (k === KIND.STRUCT || k === KIND.UNION) && depth < 8) {
+          const r = cmp(b, ta, b.resolve(b.memberType(y, i)), `${path}.${n || '<anon>'}`, depth + 1);
+          if (r !== undefined) return r;
+        }
+      }
+      return undefined;
+    };
+    ids.forEach((id, i) => {
+      const b = outs[i % chunks];
+      const found = b.lookup(printedName(id)!, a.kind(id));
+      if (found.length === 0) { bad.push(`${printedName(id)} missing from clang's BTF`); return; }
+      const r = cmp(b, id, found[0], printedName(id)!, 0);
+      if (r !== undefined) bad.push(r);
+    });
+    console.log(`clang round trip: ${ids.length} structs/unions, ${members} members (${bitfields} bitfields), ${bad.length} differ`);
+    assert.deepEqual(bad.slice(0, 10), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
