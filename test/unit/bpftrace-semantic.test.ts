@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { bpftrace017Unavailable, bpftraceDryRun } from '../fixtures/bpftrace/real-bpftrace';
 import { parse } from '../../server/src/bpftrace/parser';
 import { analyze } from '../../server/src/bpftrace/semantic';
-import { parseVersion } from '../../server/src/bpftrace/versions';
+
 
 function errors(src: string, target = '0.26'): string[] {
   const r = parse(src);
@@ -91,19 +91,16 @@ const DIFF = [
 ];
 
 test('first error agrees with the real bpftrace 0.17', (t) => {
-  const v = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
-  const version = v.status === 0 ? parseVersion(v.stdout) : undefined;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (version === undefined || version[1] !== 17 || !root) {
-    const reason = version === undefined ? 'bpftrace is not installed' : !root ? 'bpftrace -d needs root' : `bpftrace is ${version.join('.')}, not 0.17`;
+  const reason = bpftrace017Unavailable();
+  if (reason !== undefined) {
     console.log(`SKIP: ${reason}`);
     t.skip(reason);
     return;
   }
   const disagreements: string[] = [];
   for (const src of DIFF) {
-    const r = spawnSync('bpftrace', ['-d', '-e', src], { encoding: 'utf8', timeout: 10000 });
-    const line = `${r.stdout}\n${r.stderr}`.split('\n').find((l) => /ERROR: /.test(l) && !/RLIMIT|traceable/.test(l));
+    const out = bpftraceDryRun(src);
+    const line = out.split('\n').find((l) => /ERROR: /.test(l) && !/RLIMIT|traceable/.test(l));
     const theirs = line === undefined ? '' : line.replace(/^.*?ERROR: /, '');
     const p = parse(src);
     const ours = [...p.diagnostics, ...analyze(p.program, '0.17').diagnostics.filter((d) => d.severity === 'error')][0]?.message ?? '';

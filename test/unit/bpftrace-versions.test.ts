@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { bpftrace017Unavailable, bpftraceDryRun } from '../fixtures/bpftrace/real-bpftrace';
 import { parse } from '../../server/src/bpftrace/parser';
 import { checkVersion, parseVersion, compareVersions } from '../../server/src/bpftrace/versions';
 
@@ -95,11 +95,8 @@ const DIFF_SNIPPETS = [
 ];
 
 test('agrees with the real bpftrace 0.17 on which snippets it rejects', (t) => {
-  const v = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
-  const version = v.status === 0 ? parseVersion(v.stdout) : undefined;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (version === undefined || version[1] !== 17 || !root) {
-    const reason = version === undefined ? 'bpftrace is not installed' : !root ? 'bpftrace -d needs root' : `bpftrace is ${version.join('.')}, not 0.17`;
+  const reason = bpftrace017Unavailable();
+  if (reason !== undefined) {
     console.log(`SKIP: ${reason}`);
     t.skip(reason);
     return;
@@ -107,8 +104,8 @@ test('agrees with the real bpftrace 0.17 on which snippets it rejects', (t) => {
   const rejects = /syntax error|Invalid probe type|Unknown function: offsetof|unterminated string/;
   const disagreements: string[] = [];
   for (const src of DIFF_SNIPPETS) {
-    const r = spawnSync('bpftrace', ['-d', '-e', src], { encoding: 'utf8', timeout: 10000 });
-    const theirs = rejects.test(`${r.stdout}\n${r.stderr}`);
+    const out = bpftraceDryRun(src);
+    const theirs = rejects.test(out);
     const p = parse(src);
     const ours = p.diagnostics.length > 0 || checkVersion(p.program, '0.17').some((d) => d.severity === 'error');
     if (theirs !== ours) disagreements.push(`${src}: bpftrace 0.17 ${theirs ? 'rejects' : 'accepts'}, we ${ours ? 'reject' : 'accept'}`);

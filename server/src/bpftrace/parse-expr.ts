@@ -29,8 +29,9 @@ export abstract class ExprParser extends Cursor {
     return this.parseTernary();
   }
 
-  parseTernary(): A.Expr {
-    const cond = this.parseBinary(1);
+  /** Ternary level; `parsed` is an already parsed condition (statements starting with `$x`/`@m`). */
+  parseTernary(parsed?: A.Expr): A.Expr {
+    const cond = parsed ?? this.parseBinary(1);
     const start = cond.range.start;
     if (this.eat('?:')) {
       const els = this.parseTernary();

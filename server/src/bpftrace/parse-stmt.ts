@@ -168,24 +168,7 @@ export abstract class StmtParser extends ExprParser {
       this.endStmt();
       return { stmt: { kind: 'Error', range, message: `invalid assignment at ${eq.start}` } };
     }
-    let expr = this.parseBinary(1, post);
-    if (this.at('?') || this.at('?:')) {
-      // Continue as a ternary with the parsed condition.
-      expr = this.ternaryFrom(expr);
-    }
-    return this.exprEnd(expr);
-  }
-
-  private ternaryFrom(cond: A.Expr): A.Expr {
-    const start = cond.range.start;
-    if (this.eat('?:') || (this.eat('?') && this.eat(':'))) {
-      const els = this.parseTernary();
-      return { kind: 'Ternary', range: this.range(start), cond, then: null, else: els };
-    }
-    const then = this.parseTernary();
-    this.expect(':');
-    const els = this.parseTernary();
-    return { kind: 'Ternary', range: this.range(start), cond, then, else: els };
+    return this.exprEnd(this.parseTernary(this.parseBinary(1, post)));
   }
 
   /** Condition of while/unroll: parenthesized expression or a unary expression. */
