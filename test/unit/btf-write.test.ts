@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseBtf, Btf, KIND, decodeType } from '../../server/src/btf';
 import { BtfBuilder, LINKAGE } from '../../server/src/btf/write';
+import { copyTypes } from '../../server/src/btf/copy';
+import { cTypeText } from '../../server/src/btf/cdecl';
 
 const VMLINUX = '../shared/kernel/6.18/vmlinux.btf';
 
@@ -86,3 +88,27 @@ test('vmlinux.btf: re-encoding every type gives the same types, and the same byt
 function big(_k: string, v: unknown): unknown {
   return typeof v === 'bigint' ? `${v}n` : v;
 }
+
+test('copyTypes: a kernel struct and everything it reaches, renumbered, same layout and C text', (t) => {
+  if (!existsSync(VMLINUX)) { console.log(`SKIP: ${VMLINUX} missing`); t.skip('vmlinux.btf missing'); return; }
+  const src = new Btf(parseBtf(readFileSync(VMLINUX)).btf!);
+  const root = src.find('sk_buff', KIND.STRUCT)!;
+  const b = new BtfBuilder();
+  b.addInt('int', 4, { signed: true }); // something already there: ids must shift
+  const map = copyTypes(src, [root], b);
+  const r = parseBtf(b.encode());
+  assert.deepEqual(r.diagnostics, []);
+  const dst = new Btf(r.btf!);
+  assert.equal(dst.count, map.size + 1); // void + int + the closure (map holds 0 -> 0 too)
+  const nid = map.get(root)!;
+  assert.equal(dst.name(nid), 'sk_buff');
+  assert.equal(dst.sizeof(nid), src.sizeof(root));
+  // every copied type prints the same C declaration in both graphs
+  for (const [from, to] of map) {
+    if (from === 0) continue;
+    assert.equal(cTypeText(dst, to, 'x'), cTypeText(src, from, 'x'), `type ${from}`);
+    assert.equal(dst.sizeof(to), src.sizeof(from));
+  }
+  const f = dst.findMember(nid, 'protocol')!;
+  assert.equal(f.bitOffset, src.findMember(root, 'protocol')!.bitOffset);
+});

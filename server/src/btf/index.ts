@@ -9,6 +9,7 @@ export * from './format';
 export * from './records';
 export * from './types';
 export * from './write';
+export * from './copy';
 export { dumpC, dumpCNamed, dumpCStream, type DumpCOptions } from './cprint';
 export { cTypeText } from './cdecl';
 export * from './layout';
