@@ -140,4 +140,10 @@ test('vmlinux.btf: parses cleanly, every type decodes, known facts hold', (t) =>
   assert.equal(b.sizeof(u32), 4);
   assert.ok(b.compatible(u32, b.find('__u32', KIND.TYPEDEF)!));
   assert.ok(!b.compatible(u32, b.find('s32', KIND.TYPEDEF)!));
+  // prefix search for completion: sorted, filtered by kind, every hit really matches
+  const hits = b.search('task_', KIND.STRUCT, 500);
+  assert.ok(hits.some((h) => h.name === 'task_struct'));
+  assert.ok(hits.every((h) => h.name.startsWith('task_') && b.kind(h.id) === KIND.STRUCT && b.name(h.id) === h.name));
+  assert.deepEqual(hits.map((h) => h.name), [...hits.map((h) => h.name)].sort());
+  assert.equal(b.search('task_', undefined, 3).length, 3);
 });

@@ -59,6 +59,7 @@ export class Btf {
   private cache: IdCache<BtfType> | undefined;
   private names: IdCache<string> | undefined;
   private nameIndex: Map<string, number | number[]> | undefined;
+  private sortedNames: string[] | undefined;
   private alignCache: Int8Array | undefined;
   private readonly dv: DataView;
   private readonly le: boolean;
@@ -230,6 +231,28 @@ export class Btf {
   /** The first id with this name and kind (STRUCT also finds a UNION only if asked). */
   find(name: string, kind?: Kind): number | undefined {
     return this.lookup(name, kind)[0];
+  }
+
+  /**
+   * Names starting with `prefix` (of one kind if given), sorted, at most
+   * `limit`: for completion. The sorted name list is built on first use.
+   */
+  search(prefix: string, kind?: Kind, limit = 100): { name: string; id: number }[] {
+    const sorted = (this.sortedNames ??= [...(this.nameIndex ??= this.buildNameIndex()).keys()].sort());
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: { name: string; id: number }[] = [];
+    for (let i = lo; i < sorted.length && out.length < limit && sorted[i].startsWith(prefix); i++) {
+      for (const id of this.lookup(sorted[i], kind)) {
+        if (out.length < limit) out.push({ name: sorted[i], id });
+      }
+    }
+    return out;
   }
 
   private buildNameIndex(): Map<string, number | number[]> {
