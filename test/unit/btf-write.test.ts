@@ -5,6 +5,7 @@ import { parseBtf, Btf, KIND, decodeType } from '../../server/src/btf';
 import { BtfBuilder, LINKAGE } from '../../server/src/btf/write';
 import { copyTypes } from '../../server/src/btf/copy';
 import { cTypeText } from '../../server/src/btf/cdecl';
+import { dumpC } from '../../server/src/btf/cprint';
 
 const VMLINUX = '../shared/kernel/6.18/vmlinux.btf';
 
@@ -83,6 +84,21 @@ test('vmlinux.btf: re-encoding every type gives the same types, and the same byt
     const b = decodeType(again.btf!, id);
     if (JSON.stringify(a, big) !== JSON.stringify(b, big)) assert.fail(`type ${id} differs: ${JSON.stringify(a, big)} vs ${JSON.stringify(b, big)}`);
   }
+});
+
+test('vmlinux.btf re-encoded big-endian: same types and the same C header', (t) => {
+  if (!existsSync(VMLINUX)) { console.log(`SKIP: ${VMLINUX} missing`); t.skip('vmlinux.btf missing'); return; }
+  const bytes = readFileSync(VMLINUX);
+  const raw = parseBtf(bytes).btf!;
+  const be = new BtfBuilder({ bigEndian: true, strings: bytes.subarray(raw.strStart, raw.strStart + raw.strLen) });
+  for (let id = 1; id < raw.count; id++) be.add(decodeType(raw, id));
+  const r = parseBtf(be.encode());
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.btf!.littleEndian, false);
+  for (let id = 1; id < raw.count; id += 7) {
+    assert.equal(JSON.stringify(decodeType(r.btf!, id), big), JSON.stringify(decodeType(raw, id), big), `type ${id}`);
+  }
+  assert.equal(dumpC(new Btf(r.btf!)), dumpC(new Btf(raw)));
 });
 
 function big(_k: string, v: unknown): unknown {
