@@ -128,27 +128,6 @@ export class Lexer {
     this.diagnostics.push({ range: { start, end }, severity: 'error', message, source: 'lex' });
   }
 
-  /** Offset of the first non-trivia character at or after `pos` (no side effects). */
-  skipTrivia(pos: number): number {
-    const t = this.text;
-    const n = t.length;
-    while (pos < n) {
-      const c = t.charCodeAt(pos);
-      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11) pos++;
-      else if (c === 47 && t.charCodeAt(pos + 1) === 47) {
-        const e = t.indexOf('\n', pos);
-        pos = e < 0 ? n : e;
-      } else if (c === 47 && t.charCodeAt(pos + 1) === 42) {
-        const e = t.indexOf('*/', pos + 2);
-        pos = e < 0 ? n : e + 2;
-      } else if (c === 35 && pos === 0 && t.charCodeAt(1) === 33) {
-        const e = t.indexOf('\n', pos); // shebang
-        pos = e < 0 ? n : e;
-      } else break;
-    }
-    return pos;
-  }
-
   /** Skips trivia from `this.pos`, recording comments and unterminated-comment errors. */
   private trivia(): void {
     const t = this.text;

@@ -207,26 +207,15 @@ export abstract class ExprParser extends Cursor {
         return { kind: 'Bool', range: tokRange(t), value: t.text === 'true' };
       case 'if':
         return this.parseIf();
-      case 'sizeof': {
-        this.next();
-        this.expect('(');
-        const arg = this.typeOrExpr();
-        this.expect(')');
-        return { kind: 'Sizeof', range: this.range(start), arg };
-      }
-      case 'typeinfo': {
-        this.next();
-        this.expect('(');
-        const arg = this.typeOrExpr();
-        this.expect(')');
-        return { kind: 'Typeinfo', range: this.range(start), arg };
-      }
+      case 'sizeof':
+      case 'typeinfo':
       case 'typeof': {
         this.next();
         this.expect('(');
         const arg = this.typeOrExpr();
         this.expect(')');
-        return { kind: 'Typeof', range: this.range(start), arg };
+        const kind = t.text === 'sizeof' ? 'Sizeof' : t.text === 'typeof' ? 'Typeof' : 'Typeinfo';
+        return { kind, range: this.range(start), arg };
       }
       case 'offsetof': {
         this.next();

@@ -45,7 +45,7 @@ export abstract class StmtParser extends ExprParser {
     }
     this.next();
     if (value !== null && !allowValue) {
-      stmts.push({ kind: 'ExprStmt', range: value.range, expr: value });
+      stmts.push(value.kind === 'If' ? value : { kind: 'ExprStmt', range: value.range, expr: value });
       value = null;
     }
     return { kind: 'Block', range: this.range(open.start), stmts, value };
@@ -104,6 +104,8 @@ export abstract class StmtParser extends ExprParser {
           return { stmt: this.parseLet() };
         case 'if': {
           const s = this.parseIf();
+          // An if/else chain ending a block is the block's value (macros, block expressions).
+          if (this.at('}') && hasFinalElse(s)) return { trailing: s };
           this.eat(';');
           return { stmt: s };
         }
@@ -213,4 +215,10 @@ export abstract class StmtParser extends ExprParser {
     const body = this.parseBlock(false);
     return { kind: 'For', range: this.range(start), var: variable, iterable, parens: paren, body };
   }
+}
+
+/** Whether every branch of an if/else-if chain ends in a plain `else { }`. */
+function hasFinalElse(n: A.If): boolean {
+  if (n.else === null) return false;
+  return n.else.kind === 'Block' || hasFinalElse(n.else);
 }
