@@ -1,7 +1,7 @@
 // Re-records the kernel's answers for the verifier corpus (test/fixtures/verifier): compiles each
 // program into a temporary directory, loads it with bpftool at log levels 1 and 2 under each of its
 // privilege modes, and writes <group>.expected.json and manifest.json. With --check it writes
-// nothing and reports every answer that differs from the recording. Needs root, clang and bpftool.
+// nothing, loads at level 1 only, and reports every answer that differs from the recording. Needs root, clang and bpftool.
 //
 //   node --import tsx scripts/record-verifier.ts [--check] [--manifest-only] [FILTER...]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,9 +21,9 @@ function tail(log: string): string[] {
 }
 
 /** The answer for one program in one privilege mode: level 1 gives the verdict and the kernel's usual log; level 2 the full trace and, on success, the counts. */
-async function record(obj: string, prog: FixtureProgram, privilege: Privilege, versions: { kernel: string; bpftool: string }): Promise<{ answer: RecordedAnswer; l1: KernelLoad; l2?: KernelLoad }> {
+async function record(obj: string, prog: FixtureProgram, privilege: Privilege, versions: { kernel: string; bpftool: string }, levelOneOnly: boolean): Promise<{ answer: RecordedAnswer; l1: KernelLoad; l2?: KernelLoad }> {
   const l1 = await loadWithKernelAsync(obj, { logLevel: 1, privilege });
-  const l2 = prog.slow ? undefined : await loadWithKernelAsync(obj, { logLevel: 2, privilege });
+  const l2 = prog.slow || levelOneOnly ? undefined : await loadWithKernelAsync(obj, { logLevel: 2, privilege });
   const answer: RecordedAnswer = {
     verdict: l1.verdict,
     message: l1.message,
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       if (!c.ok) { console.error(`${g.file}:${p.line}: ${p.name}: clang failed\n${c.stderr}`); return { g, p, answers: undefined }; }
       const answers: Partial<Record<Privilege, RecordedAnswer>> = {};
       for (const priv of p.privileges) {
-        const { answer } = await record(obj, p, priv, versions);
+        const { answer } = await record(obj, p, priv, versions, check);
         runs++;
         answers[priv] = answer;
         const tag = `${g.file} ${p.name} [${priv}]`;

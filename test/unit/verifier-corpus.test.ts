@@ -162,6 +162,14 @@ test('verifier corpus: the running kernel still gives the recorded answers (samp
   if (!hasTool('clang')) { console.log('SKIP: clang not installed'); t.skip('clang not installed'); return; }
   const why = kernelLoadUnavailable('root');
   if (why) { console.log(`SKIP: kernel oracle: ${why}`); t.skip(why); return; }
+  const recorded = readExpected(groups[0].file)?.programs;
+  const recKernel = recorded ? Object.values(recorded)[0]?.root?.kernel ?? '' : '';
+  const running = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
+  const series = (v: string): string => /^\d+\.\d+/.exec(v)?.[0] ?? v;
+  if (series(recKernel) !== series(running)) {
+    const why2 = `answers were recorded on ${recKernel}, this kernel is ${running}: re-record with scripts/record-verifier.ts`;
+    console.log(`SKIP: kernel oracle: ${why2}`); t.skip(why2); return;
+  }
   const capWhy = kernelLoadUnavailable('cap_bpf');
   if (capWhy) console.log(`SKIP: CAP_BPF-only runs: ${capWhy}`);
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vk-'));
