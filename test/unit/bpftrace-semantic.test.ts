@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { bpftrace017Unavailable, bpftraceDryRun } from '../fixtures/bpftrace/real-bpftrace';
 import { parse } from '../../server/src/bpftrace/parser';
 import { analyze } from '../../server/src/bpftrace/semantic';
+import { checkScript } from '../../server/src/bpftrace/check';
 
 
 function errors(src: string, target = '0.26'): string[] {
@@ -107,4 +108,14 @@ test('first error agrees with the real bpftrace 0.17', (t) => {
     if (theirs !== ours) disagreements.push(`${src}\n  bpftrace 0.17: ${theirs || '(no error)'}\n  ours:          ${ours || '(no error)'}`);
   }
   assert.deepEqual(disagreements, []);
+});
+
+test('checkScript merges syntax, version and semantic diagnostics in source order', () => {
+  const r = checkScript('BEGIN { $y = $x; @a = 5ms; }', '0.17');
+  assert.deepEqual(r.diagnostics.map((d) => [d.source, d.message]), [
+    ['semantic', 'Undefined or undeclared variable: $x'],
+    ['version', 'duration literals need bpftrace 0.24 or newer; the target is 0.17'],
+  ]);
+  const bad = checkScript('BEGIN { $y = ; }');
+  assert.deepEqual(bad.diagnostics.map((d) => d.source), ['syntax'], 'no semantic pass over a broken parse');
 });

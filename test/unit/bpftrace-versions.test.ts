@@ -46,6 +46,7 @@ test('constructs newer than the target name the version that introduced them', (
     ['BEGIN { $x = (uint8[4])1; }', '0.18', 'casts to integer arrays need bpftrace 0.19 or newer; the target is 0.18'],
     ['n=BEGIN { }', '0.24', 'named probes (`name=provider:...`) need bpftrace 0.25 or newer; the target is 0.24'],
     ['self:signal:SIGUSR1 { }', '0.21', 'the `self` provider needs bpftrace 0.22 or newer; the target is 0.21'],
+    ['Kprobe:f { }', '0.23', 'provider names in another letter case need bpftrace 0.24 or newer; the target is 0.23'],
     ['test:x { }', '0.24', 'the `test` provider needs bpftrace 0.25 or newer; the target is 0.24'],
     ['BEGIN { $x = { 1 }; }', '0.23', 'block expressions need bpftrace 0.24 or newer; the target is 0.23'],
     ['BEGIN { $x = if ($a) { 1 } else { 2 }; }', '0.24', '`if` used as an expression needs bpftrace 0.25 or newer; the target is 0.24'],

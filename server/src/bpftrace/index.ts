@@ -11,3 +11,4 @@ export { PROVIDERS, canonicalProvider } from './attach';
 export { checkVersion, parseVersion, compareVersions, VERSION_RULES, type Version, type VersionRule } from './versions';
 export { analyze, type SemanticResult, type MapInfo } from './semantic';
 export { BUILTINS, FUNCTIONS, builtinInfo, type BuiltinInfo, type FunctionInfo } from './builtins';
+export { checkScript, type CheckResult } from './check';

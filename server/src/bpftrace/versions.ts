@@ -7,6 +7,7 @@
  */
 import * as A from './ast';
 import { isBuiltinName } from './lexer';
+import { canonicalProvider, PROVIDERS } from './attach';
 import { Diagnostic } from './source';
 
 export type Version = [number, number, number];
@@ -51,6 +52,9 @@ export interface VersionRule {
   match(n: A.Node, ctx: Ctx): boolean;
 }
 
+const EXACT_PROVIDERS = new Set(PROVIDERS.flatMap((p) => [p.name, ...p.aliases]));
+const isExactProvider = (name: string): boolean => EXACT_PROVIDERS.has(name);
+
 const provider = (...names: string[]) => (n: A.Node): boolean => n.kind === 'AttachPoint' && names.includes(n.provider);
 
 /** The table of versioned constructs. */
@@ -74,6 +78,11 @@ export const VERSION_RULES: VersionRule[] = [
   },
   { kinds: ['Offsetof'], what: '`offsetof` with nested fields', since: '0.23', match: (n) => n.kind === 'Offsetof' && n.fields.length > 1 },
   { kinds: ['AttachPoint'], what: 'the lower-case `begin`/`end` providers', plural: true, since: '0.24', match: provider('begin', 'end') },
+  {
+    kinds: ['AttachPoint'], what: 'provider names in another letter case', plural: true, since: '0.24',
+    match: (n) => n.kind === 'AttachPoint' && n.canonical !== '' && n.provider !== 'BEGIN' && n.provider !== 'END' &&
+      canonicalProvider(n.provider) !== '' && !isExactProvider(n.provider),
+  },
   { kinds: ['AttachPoint'], what: 'the `bench` provider', since: '0.24', match: (n) => n.kind === 'AttachPoint' && n.canonical === 'bench' },
   { kinds: ['For'], what: '`for` loops over ranges', plural: true, since: '0.24', match: (n) => n.kind === 'For' && n.iterable.kind === 'Range' },
   { kinds: ['MapDecl'], what: 'map declarations (`let @m = hash(N)`)', plural: true, since: '0.24', match: (n) => n.kind === 'MapDecl' },

@@ -1,0 +1,32 @@
+/**
+ * One call for editors and the CLI: parse a script, check it against a target
+ * bpftrace version and run the first semantic pass, returning the AST and all
+ * diagnostics sorted by position. Non-goal: BTF/kernel-aware checks (they
+ * need host data and come later).
+ */
+import { Program } from './ast';
+import { parse } from './parser';
+import { analyze, MapInfo } from './semantic';
+import { Diagnostic, Range } from './source';
+import { checkVersion } from './versions';
+
+export interface CheckResult {
+  program: Program;
+  diagnostics: Diagnostic[];
+  comments: Range[];
+  maps: Map<string, MapInfo>;
+}
+
+/** Parses and checks a script for `target` (default '0.26'). Semantic checks run only on a script that parses. */
+export function checkScript(text: string, target = '0.26'): CheckResult {
+  const r = parse(text);
+  const diagnostics = [...r.diagnostics, ...checkVersion(r.program, target)];
+  let maps = new Map<string, MapInfo>();
+  if (r.diagnostics.every((d) => d.severity !== 'error')) {
+    const s = analyze(r.program, target);
+    diagnostics.push(...s.diagnostics);
+    maps = s.maps;
+  }
+  diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
+  return { program: r.program, diagnostics, comments: r.comments, maps };
+}
