@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseBtf, Btf, KIND, decodeType } from '../../server/src/btf';
 import { BtfBuilder, type TypeSpec } from '../../server/src/btf/write';
 import { dumpC } from '../../server/src/btf/cprint';
-import { structLayout } from '../../server/src/btf/layout';
+import { structLayout, formatLayout } from '../../server/src/btf/layout';
 
 const VMLINUX = '../shared/kernel/6.18/vmlinux.btf';
 /** FUZZ_CASES=50000 for the full run (the default keeps the suite fast). */
@@ -69,7 +69,9 @@ test(`fuzz: ${CASES} mutations of a real BTF blob parse, decode, dump and lay ou
     const text = dumpC(g);
     assert.ok(text.startsWith('#ifndef __VMLINUX_H__'));
     for (let id = 0; id < Math.min(g.count, 60); id++) {
-      g.type(id); g.sizeof(id); g.alignof(id); g.findMember(id, 'next'); structLayout(g, id);
+      g.type(id); g.sizeof(id); g.alignof(id); g.findMember(id, 'next');
+      const l = structLayout(g, id);
+      if (l !== undefined) formatLayout(l);
     }
     worst = Math.max(worst, performance.now() - s0);
   }

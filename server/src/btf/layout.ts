@@ -181,9 +181,9 @@ export function formatLayout(l: StructLayout): string {
       case 'member': {
         const bits = r.bitSize !== undefined ? ':' + r.bitSize : '';
         const pos = r.bitSize !== undefined ? `${String(r.offset).padStart(5)}:${String(r.bitPos).padStart(2)}` : String(r.offset).padStart(5);
-        // Type and name in two columns when the declaration is "type name", else the whole declarator.
-        const simple = r.declText === `${r.typeText} ${r.name}` || r.declText === `${r.typeText}${r.name}`;
-        const text = simple ? `${r.typeText.padEnd(26)} ${(r.name + bits + ';').padEnd(21)}` : `${r.declText}${bits};`.padEnd(48);
+        // Type and name in two columns ("char  comm[16];") unless the declarator wraps the name.
+        const cols = columns(r.declText, r.name);
+        const text = cols !== undefined ? `${cols[0].padEnd(26)} ${(cols[1] + bits + ';').padEnd(21)}` : `${r.declText}${bits};`.padEnd(48);
         out.push(`${ind}${text} /* ${pos} ${String(r.size).padStart(5)} */`);
         break;
       }
@@ -212,4 +212,13 @@ export function formatLayout(l: StructLayout): string {
   if (l.lastCacheline > 0) out.push(`\t/* last cacheline: ${l.lastCacheline} bytes */`);
   out.push('};');
   return out.join('\n');
+}
+
+/** Split `char *names[4]` into `char *` and `names[4]`; undefined when the name sits inside parentheses. */
+function columns(decl: string, name: string): [string, string] | undefined {
+  if (name === '') return [decl, ''];
+  // Names come from the BTF blob: escape them (a crafted name may hold regex syntax).
+  const quoted = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`^([^()]*?) ?${quoted}((?:\\[\\d*\\])*)$`).exec(decl);
+  return m === null ? undefined : [m[1], name + m[2]];
 }
