@@ -74,6 +74,15 @@ test(`interpreter and JIT agree on ${RANDOM_N} random programs`, () => {
   assert.deepEqual(failures, []);
 });
 
+test('returning to the driver every few dispatches (yieldEvery 1..3) changes nothing', () => {
+  const failures: string[] = [];
+  for (let seed = 1; seed <= 300; seed++) {
+    const d = diffRandom(seed, {}, { yieldEvery: 1 + (seed % 3) });
+    if (!d.same && failures.length < 5) failures.push(`seed ${seed}: ${d.detail.join('; ')}`);
+  }
+  assert.deepEqual(failures, []);
+});
+
 test('interpreter and JIT agree on programs using the default helpers and maps', () => {
   const hash: MapDef[] = [{ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 8, name: 'counts' }];
   const ring: MapDef[] = [{ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, name: 'events' }];

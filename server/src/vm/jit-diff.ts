@@ -6,7 +6,7 @@
  */
 import type { Insn } from '../isa/insn';
 import { Vm } from './interp';
-import { compileJit } from './jit';
+import { compileJit, JitTuning } from './jit';
 import { MEM_BASE, Machine } from './machine';
 import { randHelpers, randomProgram, RandOptions } from './randprog';
 import type { RunArgs, RunResult, VmOptions } from './types';
@@ -40,14 +40,14 @@ function memOf(m: Machine): Record<string, string> {
 }
 
 /** Runs `insns` on both engines with the same input and options. */
-export function diffRun(insns: readonly Insn[], args: RunArgs = {}, opts: VmOptions = {}): DiffOutcome {
+export function diffRun(insns: readonly Insn[], args: RunArgs = {}, opts: VmOptions = {}, tuning: JitTuning = {}): DiffOutcome {
   const vm = new Vm(insns, opts);
   vm.reset(args);
   vm.run();
   const interp: RunResult = { steps: vm.steps, output: vm.output };
   if (vm.fault) interp.fault = vm.fault;
   else if (vm.result !== undefined) interp.r0 = vm.result;
-  const j = compileJit(insns, opts);
+  const j = compileJit(insns, opts, tuning);
   if ('error' in j) {
     return { same: false, detail: [j.error], interp, jit: { steps: 0, output: [] } };
   }
@@ -62,11 +62,11 @@ export function diffRun(insns: readonly Insn[], args: RunArgs = {}, opts: VmOpti
 }
 
 /** Generates random program `seed` and diffs it; the category and outcome kind for tallies. */
-export function diffRandom(seed: number, opts: RandOptions = {}): DiffOutcome & { category: string; outcome: string } {
+export function diffRandom(seed: number, opts: RandOptions = {}, tuning: JitTuning = {}): DiffOutcome & { category: string; outcome: string } {
   const rp = randomProgram(seed, opts);
   const vmOpts: VmOptions = { budget: rp.budget ?? 200_000, helpers: randHelpers(rp.programs.length), programs: rp.programs };
   // One run in 16 starts with r10 pointing at the end of `mem`: stack accesses then hit the input (the JIT's checked variant).
   const args: RunArgs = seed % 16 === 0 ? { mem: rp.mem, regs: { 10: MEM_BASE + BigInt(rp.mem.length) } } : { mem: rp.mem };
-  const d = diffRun(rp.insns, args, vmOpts);
+  const d = diffRun(rp.insns, args, vmOpts, tuning);
   return { ...d, category: rp.category, outcome: d.interp.fault ? d.interp.fault.kind : 'exit' };
 }

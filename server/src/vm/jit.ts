@@ -78,6 +78,18 @@ interface GenCtx {
  * per program: helper call (hid, cpc = calling pc, cnx = pc after it), local
  * call (ct = target), exit. Calls and exits always end a block, so `steps` is exact there.
  */
+/**
+ * The program function returns to its driver (and is called again) every this
+ * many dispatches or loop iterations: V8 then optimizes it as a whole function
+ * instead of running the first long call in slower on-stack-replaced code.
+ */
+const YIELD_EVERY = 4096;
+
+/** Code generation knobs, for tests and experiments. */
+export interface JitTuning {
+  /** Dispatches or loop iterations between returns to the driver (default 4096, minimum 1). */
+  yieldEvery?: number;
+}
 const T_HELPER = -2;
 const T_CALL = -3;
 const T_EXIT = -4;
@@ -152,7 +164,8 @@ function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean, from = 0
 }
 
 /** The generated source of one program: the body of a factory taking the runtime `R`, returning the program function. */
-export function generate(insns: readonly Insn[], program: number, code: Code, fixedR10: boolean): string {
+export function generate(insns: readonly Insn[], program: number, code: Code, fixedR10: boolean, tuning: JitTuning = {}): string {
+  const yieldEvery = Math.max(1, Math.floor(tuning.yieldEvery ?? YIELD_EVERY));
   const base = code.base[program];
   const nslots = code.base[program + 1] - 1 - base;
   const g: GenCtx = { program, code, base, fixedR10, jump: toDispatch };
@@ -183,15 +196,15 @@ export function generate(insns: readonly Insn[], program: number, code: Code, fi
       // A loop region: a JS loop; back edges `continue` it, forward jumps inside `break` labeled blocks.
       const L = sorted[b];
       const lp = `LP${L}`;
-      g.jump = (t, from) => t === L ? `continue ${lp};` : t > from && t < region.end ? `break B${t};`
+      g.jump = (t, from) => t === L ? `--yc;continue ${lp};` : t > from && t < region.end ? `break B${t};`
         : t === region.end && region.last + 1 < sorted.length ? `break ${lp};` : toDispatch(t);
-      c = `case ${L}:${lp}:for(;;){` + region.labels.slice().reverse().map((t) => `B${t}:{`).join('');
+      c = `case ${L}:${lp}:for(;;){if(yc<=0){pc=${L};break ${lp};}` + region.labels.slice().reverse().map((t) => `B${t}:{`).join('');
       for (let k = b; k <= region.last; k++) {
         if (region.labels.includes(sorted[k])) c += '}';
         c += blockCode(k, `break ${lp};`);
       }
       g.jump = toDispatch;
-      c += `break ${lp};}if(!fast)break;`;
+      c += `break ${lp};}if(!fast)break;if(yc<=0)continue D;`;
       const lb = blocks[region.last];
       last = lb[lb.length - 1];
       nextB = region.last + 1;
@@ -232,10 +245,11 @@ export function generate(insns: readonly Insn[], program: number, code: Code, fi
   return `${PRELUDE}
 return function prog${program}(S,entry,depth0,depthStart){
 let ${REG_DECL};
-let steps=S.steps,pc=entry,depth=depthStart,fast=true,k=0,ct=0,cpc=0,cnx=0,hid=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
+let steps=S.steps,pc=entry,depth=depthStart,fast=true,yc=${yieldEvery + 1},k=0,ct=0,cpc=0,cnx=0,hid=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
 const budget=S.budget,M=S.memory,FS=S.frames,SH=S.stackHi,SL=S.stackLo,SDV=S.stackDv;
 let sh=SH[depth],sl=SL[depth],sdv=SDV[depth],dv=sdv;
 D:for(;;){
+if(--yc<=0&&pc>=0){${REG_SAVE}S.steps=steps;S.pc=pc;S.depth=depth;S.program=${program};return ${RET_SWITCH};}
 if(fast){switch(pc){
 ${fast.join('\n')}
 default:break;}}
@@ -247,7 +261,7 @@ default:return R.invalid(S,pc,steps+1,"jump to pc "+pc+", outside the program");
 }
 
 /** Compiles the program set; an error string when the program set cannot be compiled (a bug, never user input). */
-export function compileJit(insns: readonly Insn[], opts: VmOptions = {}): JitProgram | { error: string } {
+export function compileJit(insns: readonly Insn[], opts: VmOptions = {}, tuning: JitTuning = {}): JitProgram | { error: string } {
   const t0 = performance.now();
   const machine = new Machine(insns, opts);
   const code = predecode(machine.programs, (i, p) => machine.lddwValue(i, p));
@@ -255,7 +269,7 @@ export function compileJit(insns: readonly Insn[], opts: VmOptions = {}): JitPro
   const writesR10 = machine.programs.some((p) => p.some(writesR10Insn));
   let mainSource = '';
   const build = (fixedR10: boolean): ProgFn[] => machine.programs.map((p, i) => {
-    const src = generate(p, i, code, fixedR10);
+    const src = generate(p, i, code, fixedR10, tuning);
     if (i === 0) mainSource = src;
     const factory = new Function('R', src) as (r: JitRuntime) => ProgFn;
     return factory(rt);
