@@ -63,6 +63,12 @@ export const SK_BASE_NEEDS_PERFMON: ReadonlySet<string> = new Set([
   'skc_to_udp6_sock', 'skc_to_unix_sock', 'skc_to_mptcp_sock',
 ]);
 
+/**
+ * Helpers with `.might_sleep` (the schema has no field for it): only sleepable programs may call
+ * them, others get "helper call might sleep in a non-sleepable prog".
+ */
+export const MIGHT_SLEEP: ReadonlySet<string> = new Set(['copy_from_user', 'copy_from_user_task']);
+
 // Argument spellings used often (kernel: ARG_PTR_TO_MEM | MEM_RDONLY, ARG_PTR_TO_UNINIT_MEM, ...).
 const CTX: ArgText = 'ARG_PTR_TO_CTX';
 const ANY: ArgText = 'ARG_ANYTHING';
@@ -260,7 +266,7 @@ export const HELPER_PROTOS: readonly HelperProto[] = [
   { name: 'perf_event_read_value', ret: 'RET_INTEGER', args: [MAP, ANY, UNINIT, SIZE], gplOnly: true, sets: ['base_perfmon'] },
   { name: 'perf_prog_read_value', ret: 'RET_INTEGER', args: [CTX, UNINIT, SIZE], gplOnly: true, sets: ['perf_event'] },
   { name: 'read_branch_records', ret: 'RET_INTEGER', args: [CTX, 'ARG_PTR_TO_MEM | PTR_MAYBE_NULL', SIZE0, ANY], gplOnly: true, sets: ['perf_event'] },
-  { name: 'get_branch_snapshot', ret: 'RET_INTEGER', args: [UNINIT, SIZE0, ANY], gplOnly: true, sets: ['base_perfmon'] },
+  { name: 'get_branch_snapshot', ret: 'RET_INTEGER', args: [UNINIT, SIZE0], gplOnly: true, sets: ['base_perfmon'] },
   {
     name: 'find_vma', ret: 'RET_INTEGER', args: [BTF, ANY, 'ARG_PTR_TO_FUNC', STACK_NULL, ANY], argBtfStruct: ['task_struct'],
     sets: ['base_perfmon'],
@@ -395,7 +401,8 @@ export const HELPER_PROTOS: readonly HelperProto[] = [
   skcTo('skc_to_tcp_request_sock', 'tcp_request_sock'),
   skcTo('skc_to_udp6_sock', 'udp6_sock'),
   skcTo('skc_to_unix_sock', 'unix_sock'),
-  skcTo('skc_to_mptcp_sock', 'mptcp_sock'),
+  // Unlike the other casts, its argument is ARG_PTR_TO_SOCK_COMMON (no BTF pointers).
+  { ...skcTo('skc_to_mptcp_sock', 'mptcp_sock'), args: [SOCK_COMMON] },
   { name: 'tcp_send_ack', ret: 'RET_INTEGER', args: [BTF, ANY], argBtfStruct: ['tcp_sock'], sets: ['struct_ops'] },
 
   // --- sock_ops, sock_addr, cgroup hooks ---

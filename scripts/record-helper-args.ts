@@ -1,0 +1,106 @@
+// Re-records test/fixtures/verifier-tables/helper-args.json: for every helper in HELPER_PROTOS that
+// the availability recording shows available somewhere, and for each argument register r1..r5,
+// sets up the earlier arguments as the table says (ctx, a hash map, stack memory, sizes, zero) and
+// loads three variants of arg i: left uninitialised, a stack pointer, and the scalar 1. The
+// verifier's first complaint tells whether the argument is used, and which register types it
+// accepts ("R2 type=scalar expected=fp, pkt, ..."). Needs root and bpftool.
+//
+//   node --import tsx scripts/record-helper-args.ts [--out FILE] [HELPER...]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { helperId } from '../server/src/isa';
+import { emitObject, type EmitReloc } from '../server/src/elf/emit';
+import { kernelLoadUnavailable, loadWithKernelAsync, toolVersions } from '../server/src/host/bpftool';
+import { HELPER_PROTOS } from '../server/src/verifier/protos/table';
+import { parseArg, type ArgText } from '../server/src/verifier/protos/types';
+import { pool } from '../test/fixtures/verifier/corpus';
+import { EXIT, MOV0, PROBE_SECTIONS, rawProgram, type Raw } from '../test/fixtures/verifier-tables/probe';
+
+type Mode = 'uninit' | 'stack' | 'scalar';
+
+/** Instructions that load a valid value for `arg` into register `r`, or undefined when we cannot make one. */
+function setup(arg: ArgText, r: number, mapPcs: number[], at: number): Raw[] | undefined {
+  const base = parseArg(arg).base;
+  switch (base) {
+    case 'ARG_ANYTHING': return [[0xb7, r, 0, 0, 0]];
+    case 'ARG_CONST_SIZE': case 'ARG_CONST_SIZE_OR_ZERO': case 'ARG_CONST_ALLOC_SIZE_OR_ZERO': return [[0xb7, r, 0, 0, 8]];
+    case 'ARG_PTR_TO_CTX': return [[0xbf, r, 6, 0, 0]];
+    case 'ARG_CONST_MAP_PTR': mapPcs.push(at); return [[0x18, r, 1, 0, 0], [0, 0, 0, 0, 0]];
+    case 'ARG_PTR_TO_MAP_KEY': case 'ARG_PTR_TO_MAP_VALUE': case 'ARG_PTR_TO_MEM': case 'ARG_PTR_TO_FIXED_SIZE_MEM':
+      return [[0xbf, r, 10, 0, 0], [0x07, r, 0, 0, -64]];
+    case 'ARG_PTR_TO_STACK': return parseArg(arg).flags.has('PTR_MAYBE_NULL') ? [[0xb7, r, 0, 0, 0]] : undefined;
+    default: return undefined;
+  }
+}
+
+function variant(mode: Mode, r: number): Raw[] {
+  if (mode === 'uninit') return [];
+  if (mode === 'stack') return [[0xbf, r, 10, 0, 0], [0x07, r, 0, 0, -64]];
+  return [[0xb7, r, 0, 0, 1]];
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const outIdx = argv.indexOf('--out');
+  const out = outIdx >= 0 ? argv[outIdx + 1] : join('test', 'fixtures', 'verifier-tables', 'helper-args.json');
+  const only = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--out');
+  const why = kernelLoadUnavailable('root');
+  if (why) { console.error(`cannot record: ${why}`); process.exit(1); }
+  const avail = JSON.parse(readFileSync(join('test', 'fixtures', 'verifier-tables', 'availability.json'), 'utf8')) as
+    { types: Record<string, { privilege: string; helpers: Record<string, boolean> }> };
+  const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-args-'));
+  type Job = { name: string; key: string; arg: number; mode: Mode; words: Raw[]; mapPcs: number[] };
+  const jobs: Job[] = [];
+  for (const p of HELPER_PROTOS) {
+    if (only.length && !only.includes(p.name)) continue;
+    const key = Object.keys(PROBE_SECTIONS).find((k) => avail.types[k]?.privilege === 'root' && avail.types[k]?.helpers[p.name]);
+    if (!key) continue;
+    const id = helperId(p.name)!;
+    for (let i = 1; i <= 5; i++) {
+      const pre: Raw[] = [[0xbf, 6, 1, 0, 0]];
+      for (let o = -64; o < 0; o += 8) pre.push([0x7a, 10, 0, o, 0]);
+      const mapPcs: number[] = [];
+      let ok = true;
+      for (let j = 1; j < i && ok; j++) {
+        const s = setup(p.args[j - 1] ?? 'ARG_ANYTHING', j, mapPcs, pre.length);
+        if (!s) ok = false; else pre.push(...s);
+      }
+      if (!ok) break;
+      for (const mode of ['uninit', 'stack', 'scalar'] as Mode[]) {
+        if (mode === 'uninit' && i === 1) continue;
+        jobs.push({ name: p.name, key, arg: i, mode, words: [...pre, ...variant(mode, i), [0x85, 0, 0, 0, id], MOV0, EXIT], mapPcs: [...mapPcs] });
+      }
+    }
+  }
+  const t0 = performance.now();
+  const results = await pool(jobs, 10, async (j, n) => {
+    const relocs: EmitReloc[] = j.mapPcs.map((pc) => ({ pc, kind: 'map', target: 'm' }));
+    const obj = join(dir, `a${n}.o`);
+    const r0 = emitObject({
+      programs: [{ name: 'p', section: PROBE_SECTIONS[j.key], insns: rawProgram(j.words), relocs }],
+      maps: [{ name: 'm', type: 1, keySize: 8, valueSize: 8, maxEntries: 1 }],
+    });
+    writeFileSync(obj, r0.bytes);
+    const r = await loadWithKernelAsync(obj, { logLevel: 1 });
+    return { j, message: r.verdict === 'accept' ? null : r.message };
+  });
+  rmSync(dir, { recursive: true, force: true });
+  const helpers: Record<string, { section: string; args: Record<string, Partial<Record<Mode, string | null>>> }> = {};
+  for (const { j, message } of results) {
+    const h = (helpers[j.name] ??= { section: PROBE_SECTIONS[j.key], args: {} });
+    (h.args[j.arg] ??= {})[j.mode] = message;
+  }
+  const doc = {
+    _recorded: {
+      how: 'scripts/record-helper-args.ts: earlier args set up as the table says, arg i left uninitialised / a stack pointer (r10-64, '
+        + '64 zeroed bytes) / the scalar 1; the value is the verifier\'s final message (null = accepted), bpftool prog load (log level 1)',
+      ...toolVersions(), loads: jobs.length, seconds: Math.round((performance.now() - t0) / 1000),
+    },
+    helpers,
+  };
+  writeFileSync(out, JSON.stringify(doc, null, 1) + '\n');
+  console.log(`${jobs.length} loads -> ${out}`);
+}
+
+void main();
