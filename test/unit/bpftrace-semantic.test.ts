@@ -68,6 +68,9 @@ test('maps: scalar vs keyed use, value types and aggregations', () => {
   assert.deepEqual(errors('BEGIN { @x[1] = count(); @x[2] = count(); print(@x); delete(@x, 1); clear(@x); }'), []);
   assert.deepEqual(errors('BEGIN { @s = "ab"; @s = "abcdef"; }'), []);
   assert.deepEqual(errors('let @m = bogus(1); BEGIN { }'), ['Invalid bpf map type: bogus']);
+  assert.deepEqual(errors('BEGIN { print(@x); }'), ['Undefined map: @x']);
+  assert.deepEqual(errors('macro inc(@m) { @m += 1 } BEGIN { inc(@c); print(@c); }'), [], 'a map handed to a macro may be written there');
+  assert.deepEqual(errors('BEGIN { $x = 1; $x = "a"; }'), ["Type mismatch for $x: trying to assign value of type 'string[2]' when variable already has a type 'int64'"]);
   const r = analyze(parse('BEGIN { @a[1, 2] = hist(3); @b = 1; }').program);
   assert.deepEqual([...r.maps.values()].map((m) => [m.name, m.keyed, m.value]), [['@a', true, 'hist'], ['@b', false, 'int']]);
 });
@@ -89,6 +92,8 @@ const DIFF = [
   'BEGIN { clear(1); }', 'BEGIN { if (1) { $x = 1; } print($x); }', 'BEGIN { comm(); }', 'BEGIN { @x = hist(1, 2); }',
   'BEGIN { @x = lhist(1); }', 'BEGIN { @y = count(); @y++; }', 'BEGIN { @x = func; }', 'BEGIN { str(1, 2, 3); }',
   'BEGIN { @a = 1; delete(@a); }', 'BEGIN { $a = 1; $a += 2; printf("%d\\n", $a); }',
+  'BEGIN { print(@x); }', 'BEGIN { $x = 1; $x = "a"; }', 'BEGIN { $x = "a"; $x = 1; }', 'BEGIN { exit(); } END { clear(@never); }',
+  'BEGIN { @x = hist(1); print(@x); @x = count() }', 'BEGIN { @x[1] = 1; if (@x[1] == 1) { } }',
 ];
 
 test('first error agrees with the real bpftrace 0.17', (t) => {

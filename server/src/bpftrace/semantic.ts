@@ -31,6 +31,9 @@ export interface SemanticResult {
 interface VarInfo {
   assigned: boolean;
   origin: Range;
+  /** Coarse value class from literal assignments ('int', 'string'), with the literal. */
+  cls?: string;
+  clsExpr?: A.Expr;
 }
 
 const MAP_KINDS = new Set(['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'percpuarray']);
@@ -66,7 +69,34 @@ class Analyzer {
     this.diagnostics.push({ range, severity, message, source: 'semantic' });
   }
 
+  /** Maps written somewhere in the program (assigned, ++/--, declared, or handed to a user fn/macro). */
+  private written = new Set<string>();
+
+  private collectWrites(p: A.Program): void {
+    const user = new Set(p.items.flatMap((i) => (i.kind === 'Fn' || i.kind === 'Macro' ? [i.name] : [])));
+    A.walk(p, (n) => {
+      if (n.kind === 'Assign' && n.target.kind !== 'Var') this.written.add(n.target.kind === 'Map' ? n.target.name : n.target.map.name);
+      else if (n.kind === 'Unary' && (n.op === '++' || n.op === '--')) {
+        const o = n.operand;
+        if (o.kind === 'Map') this.written.add(o.name);
+        else if (o.kind === 'MapAccess') this.written.add(o.map.name);
+      } else if (n.kind === 'MapDecl') this.written.add(n.map.name);
+      else if (n.kind === 'Call' && user.has(n.name)) {
+        for (const a of n.args) if (a.kind === 'Map') this.written.add(a.name);
+      } else if (n.kind === 'AddrOf' && n.operand.kind === 'Map') this.written.add(n.operand.name);
+      else if (n.kind === 'Macro') {
+        for (const prm of n.params) if (prm.kind === 'Map') this.written.add(prm.name); // bound to the caller's map
+      }
+    });
+  }
+
+  /** A read of a map nothing writes: bpftrace's "Undefined map". */
+  private mapRead(name: string, range: Range): void {
+    if (!this.written.has(name)) this.err(range, `Undefined map: ${name}`);
+  }
+
   run(p: A.Program): void {
+    this.collectWrites(p);
     for (const item of p.items) {
       if (item.kind === 'Fn') this.fns.add(item.name);
       else if (item.kind === 'Macro') this.macros.add(item.name);
@@ -160,7 +190,10 @@ class Analyzer {
         this.block(s.body);
         break;
       case 'For':
-        if (s.iterable.kind === 'Map') this.mapUse(s.iterable, true);
+        if (s.iterable.kind === 'Map') {
+          this.mapRead(s.iterable.name, s.iterable.range);
+          this.mapUse(s.iterable, true);
+        }
         else {
           this.expr(s.iterable.from);
           this.expr(s.iterable.to);
@@ -195,9 +228,25 @@ class Analyzer {
     const t = s.target;
     if (t.kind === 'Var') {
       if (s.op !== '=') this.varUse(t);
-      const v = this.lookup(t.name);
+      let v = this.lookup(t.name);
       if (v) v.assigned = true;
-      else this.define(t.name, t.range, true);
+      else {
+        this.define(t.name, t.range, true);
+        v = this.lookup(t.name) as VarInfo;
+      }
+      const cls = s.op === '=' ? valueClass(s.value) : undefined;
+      if (cls === 'int' || cls === 'string') {
+        if (v.cls === undefined) {
+          v.cls = cls;
+          v.clsExpr = s.value;
+        } else if (v.cls !== cls) {
+          const now = typeName(cls, this.old, s.value);
+          const before = typeName(v.cls, this.old, v.clsExpr);
+          this.err(t.range, this.old
+            ? `Type mismatch for ${t.name}: trying to assign value of type '${now}' when variable already contains a value of type '${before}'`
+            : `Type mismatch for ${t.name}: trying to assign value of type '${now}' when variable already has a type '${before}'`);
+        }
+      }
       return;
     }
     if (t.kind === 'MapAccess') for (const k of t.keys) this.expr(k);
@@ -267,6 +316,7 @@ class Analyzer {
     for (const a of c.args) if (a.kind !== 'Map') this.expr(a);
     if (c.name.startsWith('__')) return; // stdlib internals
     if (this.fns.has(c.name) || this.macros.has(c.name)) return;
+    for (const a of c.args) if (a.kind === 'Map') this.mapRead(a.name, c.range);
     const info = FUNCTIONS[c.name];
     const known = this.old ? FUNCTIONS_017.has(c.name) || (info !== undefined && compareVersions(this.v, [0, 18, 0]) >= 0) : info !== undefined || isBuiltinName(c.name);
     if (!known) {
@@ -328,10 +378,12 @@ class Analyzer {
         }
         return;
       case 'Map':
+        this.mapRead(e.name, e.range);
         this.mapUse(e, false);
         return;
       case 'MapAccess':
         for (const k of e.keys) this.expr(k);
+        this.mapRead(e.map.name, e.map.range);
         this.mapUse(e.map, true);
         return;
       case 'Call':
