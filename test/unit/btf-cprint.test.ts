@@ -251,3 +251,34 @@ test('vmlinux.h round trip through clang: same layouts, bitfields included', asy
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('vmlinux.h text: identical to bpftool 7.1 in compat mode; exact mode differs only where layouts need it', (t) => {
+  if (!existsSync(VMLINUX)) { console.log(`SKIP: ${VMLINUX} missing`); t.skip('vmlinux.btf missing'); return; }
+  const v = spawnSync('bpftool', ['version'], { encoding: 'utf8' });
+  if (v.status !== 0) { console.log('SKIP: bpftool not installed'); t.skip('bpftool missing'); return; }
+  if (!/libbpf v1\.1\b/.test(v.stdout)) { console.log(`SKIP: the comparison is made against bpftool with libbpf 1.1 (found: ${v.stdout.trim().split('\n').join(', ')})`); t.skip('other bpftool'); return; }
+  const b = new Btf(parseBtf(readFileSync(VMLINUX)).btf!);
+  const theirs = spawnSync('bpftool', ['btf', 'dump', 'file', VMLINUX, 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
+  const compat = dumpC(b, { exactLayout: false });
+  if (compat !== theirs) {
+    const a = compat.split('\n');
+    const c = theirs.split('\n');
+    const i = a.findIndex((line, k) => line !== c[k]);
+    assert.fail(`first difference at line ${i + 1}: ours ${JSON.stringify(a[i])}, bpftool ${JSON.stringify(c[i])}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'btfd-'));
+  try {
+    writeFileSync(join(dir, 'theirs.h'), theirs);
+    writeFileSync(join(dir, 'ours.h'), dumpC(b));
+    const d = spawnSync('diff', [join(dir, 'theirs.h'), join(dir, 'ours.h')], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (d.status === null || d.status > 1) { console.log('SKIP: diff not available for the exact-mode count'); return; }
+    const changed = d.stdout.split('\n').filter((l) => /^[<>]/.test(l));
+    console.log(`vmlinux.h vs bpftool: ${changed.length} differing lines (diff <(bpftool ...) ours | grep -c '^[<>]')`);
+    // Every added or changed line of ours is a layout fix: a mode/aligned attribute, padding, or va_list spelled out.
+    for (const l of changed.filter((x) => x.startsWith('>'))) {
+      assert.match(l, /__attribute__\(\((mode|aligned)\(|^>\s+(long|int|short|char): \d+;$|va_list/, l);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
