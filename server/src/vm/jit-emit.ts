@@ -214,8 +214,11 @@ function addrCode(base: number, off: number): string {
  * (`sh`, `sl`, `sdv`), then Memory.resolve. On a miss, the fault statement.
  */
 function resolveCode(size: Width, write: boolean, sink: FaultSink): string {
-  const slow = `o=M.resolve(ah>>>0,al>>>0,${size});if(o<0${write ? '||!M.hit.writable' : ''}){${sink.mem(size, write)}}dv=M.hit.dv;`;
-  return `if(ah===sh&&(o=(al-sl)>>>0)<=${512 - size}){dv=sdv;}else{${slow}}`;
+  // Memory.resolve, then remember the region in the one-entry cache (ch, cl, cn, cdv, cw); helper calls clear it (cn = 0).
+  const slow = `o=M.resolve(ah>>>0,al>>>0,${size});if(o<0${write ? '||!M.hit.writable' : ''}){${sink.mem(size, write)}}`
+    + 'rg=M.hit;dv=cdv=rg.dv;ch=rg.baseHi|0;cl=rg.baseLo|0;cn=rg.bytes.byteLength;cw=rg.writable;';
+  return `if(ah===sh&&(o=(al-sl)>>>0)<=${512 - size}){dv=sdv;}`
+    + `else if(ah===ch&&(o=(al-cl)>>>0)<=cn-${size}${write ? '&&cw' : ''}){dv=cdv;}else{${slow}}`;
 }
 
 /** Where an access lands: the DataView and offset expressions, after `code` ran. */

@@ -95,7 +95,7 @@ const T_CALL = -3;
 const T_EXIT = -4;
 
 function trampolines(program: number): string {
-  return `case ${T_HELPER}:${REG_SAVE}S.steps=steps;S.depth=depth;k=R.helper(S,hid,cpc);if(k!==0)return k;${REG_LOAD}steps=S.steps;pc=cnx;continue D;
+  return `case ${T_HELPER}:${REG_SAVE}S.steps=steps;S.depth=depth;k=R.helper(S,hid,cpc);if(k!==0)return k;${REG_LOAD}steps=S.steps;cn=0;pc=cnx;continue D;
 case ${T_CALL}:if(depth+1>=${MAX_FRAMES}){return R.depthFault(S,cpc,steps,depth);}`
     + `k=depth*${W};FS[k]=r6l;FS[k+1]=r6h;FS[k+2]=r7l;FS[k+3]=r7h;FS[k+4]=r8l;FS[k+5]=r8h;FS[k+6]=r9l;FS[k+7]=r9h;`
     + `FS[k+8]=r10l;FS[k+9]=r10h;FS[k+10]=cnx;FS[k+11]=${program};depth++;sh=SH[depth];sl=SL[depth];sdv=SDV[depth];r10h=sh;r10l=(sl+${STACK_SIZE})|0;pc=ct;continue D;
@@ -247,7 +247,7 @@ return function prog${program}(S,entry,depth0,depthStart){
 let ${REG_DECL};
 let steps=S.steps,pc=entry,depth=depthStart,fast=true,yc=${yieldEvery + 1},k=0,ct=0,cpc=0,cnx=0,hid=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
 const budget=S.budget,M=S.memory,FS=S.frames,SH=S.stackHi,SL=S.stackLo,SDV=S.stackDv;
-let sh=SH[depth],sl=SL[depth],sdv=SDV[depth],dv=sdv;
+let sh=SH[depth],sl=SL[depth],sdv=SDV[depth],dv=sdv,cdv=sdv,ch=0,cl=0,cn=0,cw=false,rg=null;
 D:for(;;){
 if(--yc<=0&&pc>=0){${REG_SAVE}S.steps=steps;S.pc=pc;S.depth=depth;S.program=${program};return ${RET_SWITCH};}
 if(fast){switch(pc){
