@@ -89,6 +89,10 @@ test('small hand-built BTF prints as compilable C with exact layout', (t) => {
   const int = bb.addInt('int', 4, { signed: true });
   const char = bb.addInt('char', 1, { signed: true, char: true });
   const e = bb.addEnum('small', 1, [{ name: 'S0', value: 0 }, { name: 'S1', value: 1 }]);
+  const e2 = bb.addEnum('half', 2, [{ name: 'H0', value: 0 }]);
+  const e8 = bb.addEnum('wide', 8, [{ name: 'W0', value: 7 }]);
+  const e64 = bb.addEnum('huge', 8, [{ name: 'G0', value: 1n << 40n }]);
+  const u = bb.addUnion('padded_u', 16, [{ name: 'i', type: int, bitOffset: 0 }]);
   const fp = bb.addPtr(bb.addFuncProto(int, [{ name: '', type: char }, { name: '', type: 0 }]));
   const arr = bb.addArray(bb.addPtr(char), int, 4);
   const s = bb.addStruct('s', 56, [
@@ -98,11 +102,21 @@ test('small hand-built BTF prints as compilable C with exact layout', (t) => {
     { name: 'names', type: arr, bitOffset: 128 },
     { name: 'f', type: int, bitOffset: 384 + 3, bitSize: 5 },
   ]);
+  bb.addStruct('enums', 48, [
+    { name: 'a', type: e2, bitOffset: 0 },
+    { name: 'b', type: e8, bitOffset: 64 },
+    { name: 'c', type: e64, bitOffset: 128 },
+    { name: 'u', type: u, bitOffset: 256 },
+  ]);
   bb.addTypedef('s_t', s);
   const b = new Btf(parseBtf(bb.encode()).btf!);
   const h = dumpC(b);
   assert.match(h, /enum small \{\n\tS0 = 0,\n\tS1 = 1,\n\} __attribute__\(\(mode\(byte\)\)\);/);
   assert.match(h, /\tint \(\*cb\)\(char, \.\.\.\);/);
+  assert.match(h, /enum half \{\n\tH0 = 0,\n\} __attribute__\(\(mode\(HI\)\)\);/);
+  assert.match(h, /enum wide \{\n\tW0 = 7,\n\} __attribute__\(\(mode\(word\)\)\);/);
+  assert.match(h, /enum huge \{\n\tG0 = 1099511627776ULL,\n\};/);
+  assert.match(h, /union padded_u \{\n\tint i;\n\} __attribute__\(\(aligned\(16\)\)\);/);
   assert.match(h, /\tchar \*names\[4\];/);
   assert.match(h, /typedef struct s s_t;/);
   assert.ok(h.indexOf('enum small {') < h.indexOf('struct s {'), 'enum defined before use');
