@@ -1,7 +1,8 @@
 // Re-records test/fixtures/verifier-tables/helper-args.json: for every helper in HELPER_PROTOS that
 // the availability recording shows available somewhere, and for each argument register r1..r5,
 // sets up the earlier arguments as the table says (ctx, a hash map, stack memory, sizes, zero) and
-// loads three variants of arg i: left uninitialised, a stack pointer, and the scalar 1. The
+// loads variants of arg i: left uninitialised, a stack pointer, the scalar 1, and (memory arguments)
+// a pointer into the read-only .rodata map, which only helpers that write the memory refuse. The
 // verifier's first complaint tells whether the argument is used, and which register types it
 // accepts ("R2 type=scalar expected=fp, pkt, ..."). Needs root and bpftool.
 //
@@ -17,7 +18,10 @@ import { parseArg, type ArgText } from '../server/src/verifier/protos/types';
 import { pool } from '../test/fixtures/verifier/corpus';
 import { EXIT, MOV0, PROBE_SECTIONS, rawProgram, type Raw } from '../test/fixtures/verifier-tables/probe';
 
-type Mode = 'uninit' | 'stack' | 'scalar';
+type Mode = 'uninit' | 'stack' | 'scalar' | 'rodata';
+
+/** Memory arguments: also probed with a pointer into the read-only .rodata map (refused when the helper writes it). */
+const MEMORY = new Set(['ARG_PTR_TO_MEM', 'ARG_PTR_TO_FIXED_SIZE_MEM', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE']);
 
 /** Instructions that load a valid value for `arg` into register `r`, or undefined when we cannot make one. */
 function setup(arg: ArgText, r: number, mapPcs: number[], at: number): Raw[] | undefined {
@@ -34,8 +38,13 @@ function setup(arg: ArgText, r: number, mapPcs: number[], at: number): Raw[] | u
   }
 }
 
-function variant(mode: Mode, r: number): Raw[] {
+function variant(mode: Mode, r: number, next: ArgText | undefined, dataPcs: number[], at: number): Raw[] {
   if (mode === 'uninit') return [];
+  if (mode === 'rodata') {
+    dataPcs.push(at);
+    const size: Raw[] = next && /^ARG_CONST_(ALLOC_)?SIZE/.test(next) ? [[0xb7, r + 1, 0, 0, 8]] : [];
+    return [[0x18, r, 2, 0, 0], [0, 0, 0, 0, 0], ...size];
+  }
   if (mode === 'stack') return [[0xbf, r, 10, 0, 0], [0x07, r, 0, 0, -64]];
   return [[0xb7, r, 0, 0, 1]];
 }
@@ -50,7 +59,7 @@ async function main(): Promise<void> {
   const avail = JSON.parse(readFileSync(join('test', 'fixtures', 'verifier-tables', 'availability.json'), 'utf8')) as
     { types: Record<string, { privilege: string; helpers: Record<string, boolean> }> };
   const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-args-'));
-  type Job = { name: string; key: string; arg: number; mode: Mode; words: Raw[]; mapPcs: number[] };
+  type Job = { name: string; key: string; arg: number; mode: Mode; words: Raw[]; mapPcs: number[]; dataPcs: number[] };
   const jobs: Job[] = [];
   for (const p of HELPER_PROTOS) {
     if (only.length && !only.includes(p.name)) continue;
@@ -67,19 +76,26 @@ async function main(): Promise<void> {
         if (!s) ok = false; else pre.push(...s);
       }
       if (!ok) break;
-      for (const mode of ['uninit', 'stack', 'scalar'] as Mode[]) {
+      for (const mode of ['uninit', 'stack', 'scalar', 'rodata'] as Mode[]) {
         if (mode === 'uninit' && i === 1) continue;
-        jobs.push({ name: p.name, key, arg: i, mode, words: [...pre, ...variant(mode, i), [0x85, 0, 0, 0, id], MOV0, EXIT], mapPcs: [...mapPcs] });
+        if (mode === 'rodata' && !MEMORY.has(parseArg(p.args[i - 1] ?? 'ARG_ANYTHING').base)) continue;
+        const dataPcs: number[] = [];
+        const v = variant(mode, i, p.args[i], dataPcs, pre.length);
+        jobs.push({ name: p.name, key, arg: i, mode, words: [...pre, ...v, [0x85, 0, 0, 0, id], MOV0, EXIT], mapPcs: [...mapPcs], dataPcs });
       }
     }
   }
   const t0 = performance.now();
   const results = await pool(jobs, 10, async (j, n) => {
-    const relocs: EmitReloc[] = j.mapPcs.map((pc) => ({ pc, kind: 'map', target: 'm' }));
+    const relocs: EmitReloc[] = [
+      ...j.mapPcs.map((pc): EmitReloc => ({ pc, kind: 'map', target: 'm' })),
+      ...j.dataPcs.map((pc): EmitReloc => ({ pc, kind: 'data', target: '.rodata', offset: 0 })),
+    ];
     const obj = join(dir, `a${n}.o`);
     const r0 = emitObject({
       programs: [{ name: 'p', section: PROBE_SECTIONS[j.key], insns: rawProgram(j.words), relocs }],
       maps: [{ name: 'm', type: 1, keySize: 8, valueSize: 8, maxEntries: 1 }],
+      data: [{ section: '.rodata', bytes: new Uint8Array(64), variables: [{ name: 'ro', offset: 0, size: 64 }] }],
     });
     writeFileSync(obj, r0.bytes);
     const r = await loadWithKernelAsync(obj, { logLevel: 1 });
@@ -94,7 +110,7 @@ async function main(): Promise<void> {
   const doc = {
     _recorded: {
       how: 'scripts/record-helper-args.ts: earlier args set up as the table says, arg i left uninitialised / a stack pointer (r10-64, '
-        + '64 zeroed bytes) / the scalar 1; the value is the verifier\'s final message (null = accepted), bpftool prog load (log level 1)',
+        + '64 zeroed bytes) / the scalar 1 / (memory args) a pointer into .rodata; the value is the verifier\'s final message (null = accepted), bpftool prog load (log level 1)',
       ...toolVersions(), loads: jobs.length, seconds: Math.round((performance.now() - t0) / 1000),
     },
     helpers,

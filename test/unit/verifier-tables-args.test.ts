@@ -1,7 +1,8 @@
 /**
  * Helper argument types against the kernel: test/fixtures/verifier-tables/helper-args.json
  * (scripts/record-helper-args.ts) holds, per helper and argument register, the verifier's answer
- * when the register is left uninitialised, holds a stack pointer, or holds the scalar 1. From
+ * when the register is left uninitialised, holds a stack pointer, holds the scalar 1, or (memory
+ * arguments) points into the read-only .rodata map. From
  * those we read whether the kernel uses the argument and which register types it accepts, and
  * compare with each prototype in protos/table.ts.
  */
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { HELPER_PROTOS, MIGHT_SLEEP } from '../../server/src/verifier/protos/table';
 import { parseArg, type ArgBase } from '../../server/src/verifier/protos/types';
 
-type Mode = 'uninit' | 'stack' | 'scalar';
+type Mode = 'uninit' | 'stack' | 'scalar' | 'rodata';
 interface ArgsFixture {
   _recorded: { how: string; kernel: string; loads: number };
   helpers: Record<string, { section: string; args: Record<string, Partial<Record<Mode, string | null>>> }>;
@@ -90,5 +91,25 @@ test('argument counts and accepted register types agree with the kernel', () => 
     }
   }
   console.log(`helper args: ${checked} argument registers compared`);
+  assert.deepEqual(wrong, []);
+});
+
+test('memory arguments the helper writes (MEM_WRITE) are the ones the kernel refuses to point into .rodata', () => {
+  const wrong: string[] = [];
+  let checked = 0;
+  for (const p of HELPER_PROTOS) {
+    const h = fx.helpers[p.name];
+    if (!h || MIGHT_SLEEP.has(p.name)) continue;
+    for (const [k, r] of Object.entries(h.args)) {
+      if (!('rodata' in r)) continue;
+      const text = p.args[Number(k) - 1];
+      const kernelWrites = /^write into map forbidden/.test(r.rodata ?? '');
+      const tableWrites = text !== undefined && parseArg(text).flags.has('MEM_WRITE');
+      checked++;
+      if (kernelWrites !== tableWrites) wrong.push(`${p.name} arg${k} (${text}): kernel ${kernelWrites ? 'writes' : 'only reads'} (${r.rodata})`);
+    }
+  }
+  console.log(`helper args: ${checked} memory arguments checked for writes`);
+  assert.ok(checked >= 50, `only ${checked} memory arguments probed`);
   assert.deepEqual(wrong, []);
 });

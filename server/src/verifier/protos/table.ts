@@ -265,7 +265,7 @@ export const HELPER_PROTOS: readonly HelperProto[] = [
   { name: 'perf_event_read', ret: 'RET_INTEGER', args: [MAP, ANY], gplOnly: true, sets: ['base_perfmon'] },
   { name: 'perf_event_read_value', ret: 'RET_INTEGER', args: [MAP, ANY, UNINIT, SIZE], gplOnly: true, sets: ['base_perfmon'] },
   { name: 'perf_prog_read_value', ret: 'RET_INTEGER', args: [CTX, UNINIT, SIZE], gplOnly: true, sets: ['perf_event'] },
-  { name: 'read_branch_records', ret: 'RET_INTEGER', args: [CTX, 'ARG_PTR_TO_MEM | PTR_MAYBE_NULL', SIZE0, ANY], gplOnly: true, sets: ['perf_event'] },
+  { name: 'read_branch_records', ret: 'RET_INTEGER', args: [CTX, 'ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_WRITE', SIZE0, ANY], gplOnly: true, sets: ['perf_event'] },
   { name: 'get_branch_snapshot', ret: 'RET_INTEGER', args: [UNINIT, SIZE0], gplOnly: true, sets: ['base_perfmon'] },
   {
     name: 'find_vma', ret: 'RET_INTEGER', args: [BTF, ANY, 'ARG_PTR_TO_FUNC', STACK_NULL, ANY], argBtfStruct: ['task_struct'],
@@ -335,7 +335,7 @@ export const HELPER_PROTOS: readonly HelperProto[] = [
   { name: 'clone_redirect', ret: 'RET_INTEGER', args: [CTX, ANY, ANY], changesPktData: true, sets: TC_LWT },
   { name: 'redirect_neigh', ret: 'RET_INTEGER', args: [ANY, MEM_RO_NULL, SIZE0, ANY], sets: ['tc'] },
   { name: 'redirect_peer', ret: 'RET_INTEGER', args: [ANY, ANY], sets: ['tc'] },
-  { name: 'fib_lookup', ret: 'RET_INTEGER', args: [CTX, 'ARG_PTR_TO_MEM', SIZE, ANY], gplOnly: true, sets: TC_XDP },
+  { name: 'fib_lookup', ret: 'RET_INTEGER', args: [CTX, 'ARG_PTR_TO_MEM | MEM_WRITE', SIZE, ANY], gplOnly: true, sets: TC_XDP },
   {
     name: 'check_mtu', ret: 'RET_INTEGER', args: [CTX, ANY, 'ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED', ANY, ANY],
     argSize: [undefined, undefined, 4], gplOnly: true, sets: TC_XDP,
