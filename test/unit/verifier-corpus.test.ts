@@ -29,7 +29,7 @@ const CHECKS: Record<string, 'R' | 'A' | 'AR'> = {
   'null.check': 'AR', 'null.ids': 'AR', 'pkt.bounds': 'AR', 'pkt.meta': 'AR', 'pkt.end_arith': 'R',
   'loop.bounded': 'A', 'loop.too_large': 'R', 'loop.infinite': 'R', 'ret.range': 'AR', 'div.zero': 'AR',
   'mapval.bounds': 'AR', 'mapval.varoff': 'AR', 'call.subprog': 'AR', 'c.kprobe': 'AR', 'c.tracepoint': 'A', 'c.xdp': 'AR',
-  'c.tc': 'AR', 'c.loop': 'AR', 'c.packet': 'AR', 'c.ringbuf': 'AR', 'c.core': 'AR',
+  'c.tc': 'AR', 'c.loop': 'AR', 'c.packet': 'AR', 'c.ringbuf': 'AR', 'c.core': 'AR', 'kfunc.iter': 'AR', 'kfunc.ref': 'AR',
 };
 
 const groups = loadGroups();
