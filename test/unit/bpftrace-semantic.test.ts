@@ -124,3 +124,29 @@ test('checkScript merges syntax, version and semantic diagnostics in source orde
   const bad = checkScript('BEGIN { $y = ; }');
   assert.deepEqual(bad.diagnostics.map((d) => d.source), ['syntax'], 'no semantic pass over a broken parse');
 });
+
+const SYNTAX_DIFF = [
+  'BEGIN { $x = ; }', 'BEGIN { $x = 1 $y = 2; }', 'kprobe:f /pid == / { }', 'BEGIN { foo( }', 'BEGIN { @x = 1',
+  'BEGIN { $x = (1; }', 'BEGIN { if ($x) { } else 1; }', 'BEGIN { @x[1 = 2; }', 'BEGIN { $x = 1 + ; }', 'BEGIN { $x->; }',
+  'BEGIN { $x = 1 + + ; }', 'BEGIN { printf("%d", ); }', 'BEGIN { $x = ) ; }',
+];
+
+test('syntax errors for bison-era targets read like bpftrace 0.17 ("syntax error, unexpected X")', (t) => {
+  assert.equal(checkScript('BEGIN { $x = ; }', '0.17').diagnostics[0].message, 'syntax error, unexpected ;');
+  assert.equal(checkScript('BEGIN { $x = ; }', '0.26').diagnostics[0].message, 'expected expression');
+  assert.equal(checkScript('BEGIN { @x = 1', '0.17').diagnostics[0].message, 'syntax error, unexpected end of file');
+  const reason = bpftrace017Unavailable();
+  if (reason !== undefined) {
+    console.log(`SKIP: ${reason}`);
+    t.skip(reason);
+    return;
+  }
+  const disagreements: string[] = [];
+  for (const src of SYNTAX_DIFF) {
+    const line = bpftraceDryRun(src).split('\n').find((l) => /ERROR: /.test(l) && !/RLIMIT|traceable/.test(l)) ?? '';
+    const theirs = line.replace(/^.*?ERROR: /, '').replace(/, expecting .*$/, '');
+    const ours = checkScript(src, '0.17').diagnostics.find((d) => d.severity === 'error')?.message ?? '';
+    if (theirs !== ours) disagreements.push(`${src}\n  bpftrace 0.17: ${theirs}\n  ours:          ${ours}`);
+  }
+  assert.deepEqual(disagreements, []);
+});

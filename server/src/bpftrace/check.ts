@@ -8,7 +8,8 @@ import { Program } from './ast';
 import { parse } from './parser';
 import { analyze, MapInfo } from './semantic';
 import { Diagnostic, Range } from './source';
-import { checkVersion } from './versions';
+import { checkVersion, compareVersions, parseVersion } from './versions';
+import { toBisonStyle } from './bison';
 
 export interface CheckResult {
   program: Program;
@@ -17,10 +18,16 @@ export interface CheckResult {
   maps: Map<string, MapInfo>;
 }
 
-/** Parses and checks a script for `target` (default '0.26'). Semantic checks run only on a script that parses. */
+/**
+ * Parses and checks a script for `target` (default '0.26'). Semantic checks run
+ * only on a script that parses. Targets before 0.26 (bison parsers) get
+ * bison-style syntax errors.
+ */
 export function checkScript(text: string, target = '0.26'): CheckResult {
   const r = parse(text);
-  const diagnostics = [...r.diagnostics, ...checkVersion(r.program, target)];
+  const v = parseVersion(target);
+  const syntax = v !== undefined && compareVersions(v, [0, 26, 0]) < 0 ? toBisonStyle(r.diagnostics, text) : r.diagnostics;
+  const diagnostics = [...syntax, ...checkVersion(r.program, target)];
   let maps = new Map<string, MapInfo>();
   if (r.diagnostics.every((d) => d.severity !== 'error')) {
     const s = analyze(r.program, target);

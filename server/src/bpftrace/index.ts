@@ -12,3 +12,4 @@ export { checkVersion, parseVersion, compareVersions, VERSION_RULES, type Versio
 export { analyze, type SemanticResult, type MapInfo } from './semantic';
 export { BUILTINS, FUNCTIONS, builtinInfo, type BuiltinInfo, type FunctionInfo } from './builtins';
 export { checkScript, type CheckResult } from './check';
+export { toBisonStyle, bisonTokenName } from './bison';
