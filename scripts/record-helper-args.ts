@@ -4,7 +4,9 @@
 // loads variants of arg i: left uninitialised, a stack pointer, the scalar 1, and (memory arguments)
 // a pointer into the read-only .rodata map, which only helpers that write the memory refuse. The
 // verifier's first complaint tells whether the argument is used, and which register types it
-// accepts ("R2 type=scalar expected=fp, pkt, ..."). Needs root and bpftool.
+// accepts ("R2 type=scalar expected=fp, pkt, ..."). Helpers whose every argument we can build are also
+// called for real: a read through r0 shows the return type, exiting shows whether a reference leaks.
+// Needs root and bpftool.
 //
 //   node --import tsx scripts/record-helper-args.ts [--out FILE] [HELPER...]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,25 @@ import { parseArg, type ArgText } from '../server/src/verifier/protos/types';
 import { pool } from '../test/fixtures/verifier/corpus';
 import { EXIT, MOV0, PROBE_SECTIONS, rawProgram, type Raw } from '../test/fixtures/verifier-tables/probe';
 
-type Mode = 'uninit' | 'stack' | 'scalar' | 'rodata';
+type Mode = 'uninit' | 'stack' | 'scalar' | 'rodata' | 'ret' | 'leak';
+
+/** The map a full call passes (a compatible type), by helper; a hash map otherwise. */
+const MAP_FOR: Readonly<Record<string, { type: number; keySize: number; valueSize: number; maxEntries: number }>> = (() => {
+  const m: Record<string, { type: number; keySize: number; valueSize: number; maxEntries: number }> = {};
+  const put = (names: string[], type: number, keySize: number, valueSize: number, maxEntries = 1): void => {
+    for (const n of names) m[n] = { type, keySize, valueSize, maxEntries };
+  };
+  put(['ringbuf_output', 'ringbuf_reserve', 'ringbuf_query'], 27, 0, 0, 4096);
+  put(['perf_event_output', 'perf_event_read', 'perf_event_read_value'], 4, 4, 4);
+  put(['tail_call'], 3, 4, 4);
+  put(['get_stackid'], 7, 4, 1016);
+  put(['redirect_map'], 14, 4, 4);
+  put(['sock_map_update', 'sk_redirect_map', 'msg_redirect_map'], 15, 4, 4);
+  put(['sock_hash_update', 'sk_redirect_hash', 'msg_redirect_hash'], 18, 4, 4);
+  put(['current_task_under_cgroup', 'skb_under_cgroup'], 8, 4, 4);
+  put(['map_push_elem', 'map_pop_elem', 'map_peek_elem'], 22, 0, 8);
+  return m;
+})();
 
 /** Memory arguments: also probed with a pointer into the read-only .rodata map (refused when the helper writes it). */
 const MEMORY = new Set(['ARG_PTR_TO_MEM', 'ARG_PTR_TO_FIXED_SIZE_MEM', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE']);
@@ -76,6 +96,20 @@ async function main(): Promise<void> {
         if (!s) ok = false; else pre.push(...s);
       }
       if (!ok) break;
+      if (i === 1) {
+        // A full call with every argument valid: r0's type after it (`r0 = *(u8 *)(r0 + 0)`) and whether exit leaks a reference.
+        const all: Raw[] = [...pre];
+        const allMaps: number[] = [...mapPcs];
+        let full = true;
+        for (let j = 1; j <= p.args.length && full; j++) {
+          const s = setup(p.args[j - 1], j, allMaps, all.length);
+          if (!s) full = false; else all.push(...s);
+        }
+        if (full) {
+          jobs.push({ name: p.name, key, arg: 0, mode: 'ret', words: [...all, [0x85, 0, 0, 0, id], [0x71, 0, 0, 0, 0], MOV0, EXIT], mapPcs: allMaps, dataPcs: [] });
+          jobs.push({ name: p.name, key, arg: 0, mode: 'leak', words: [...all, [0x85, 0, 0, 0, id], MOV0, EXIT], mapPcs: allMaps, dataPcs: [] });
+        }
+      }
       for (const mode of ['uninit', 'stack', 'scalar', 'rodata'] as Mode[]) {
         if (mode === 'uninit' && i === 1) continue;
         if (mode === 'rodata' && !MEMORY.has(parseArg(p.args[i - 1] ?? 'ARG_ANYTHING').base)) continue;
@@ -94,7 +128,7 @@ async function main(): Promise<void> {
     const obj = join(dir, `a${n}.o`);
     const r0 = emitObject({
       programs: [{ name: 'p', section: PROBE_SECTIONS[j.key], insns: rawProgram(j.words), relocs }],
-      maps: [{ name: 'm', type: 1, keySize: 8, valueSize: 8, maxEntries: 1 }],
+      maps: [{ name: 'm', ...(MAP_FOR[j.name] ?? { type: 1, keySize: 8, valueSize: 8, maxEntries: 1 }) }],
       data: [{ section: '.rodata', bytes: new Uint8Array(64), variables: [{ name: 'ro', offset: 0, size: 64 }] }],
     });
     writeFileSync(obj, r0.bytes);
@@ -110,7 +144,7 @@ async function main(): Promise<void> {
   const doc = {
     _recorded: {
       how: 'scripts/record-helper-args.ts: earlier args set up as the table says, arg i left uninitialised / a stack pointer (r10-64, '
-        + '64 zeroed bytes) / the scalar 1 / (memory args) a pointer into .rodata; the value is the verifier\'s final message (null = accepted), bpftool prog load (log level 1)',
+        + '64 zeroed bytes) / the scalar 1 / (memory args) a pointer into .rodata; arg 0: a full call, then `ret` reads r0 (its type shows in the message), `leak` exits; the value is the verifier\'s final message (null = accepted), bpftool prog load (log level 1)',
       ...toolVersions(), loads: jobs.length, seconds: Math.round((performance.now() - t0) / 1000),
     },
     helpers,

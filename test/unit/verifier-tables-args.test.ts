@@ -70,6 +70,7 @@ test('argument counts and accepted register types agree with the kernel', () => 
     }
     for (const [k, r] of Object.entries(h.args)) {
       const i = Number(k);
+      if (i === 0) continue; // the full-call record, checked below
       const text = p.args[i - 1];
       const base: ArgBase = text ? parseArg(text).base : 'ARG_DONTCARE';
       const u = about(r.uninit, i);
@@ -111,5 +112,37 @@ test('memory arguments the helper writes (MEM_WRITE) are the ones the kernel ref
   }
   console.log(`helper args: ${checked} memory arguments checked for writes`);
   assert.ok(checked >= 50, `only ${checked} memory arguments probed`);
+  assert.deepEqual(wrong, []);
+});
+
+/** What reading through r0 after the call says for each return type (null: the read is allowed). */
+const RET_READ: Readonly<Record<string, string | null>> = {
+  RET_INTEGER: "R0 invalid mem access 'scalar'",
+  RET_VOID: 'R0 !read_ok',
+  RET_PTR_TO_MAP_VALUE_OR_NULL: "R0 invalid mem access 'map_value_or_null'",
+  RET_PTR_TO_MEM_OR_NULL: "R0 invalid mem access 'ringbuf_mem_or_null'",
+  RET_PTR_TO_SOCKET_OR_NULL: "R0 invalid mem access 'sock_or_null'",
+  RET_PTR_TO_SOCK_COMMON_OR_NULL: "R0 invalid mem access 'sock_common_or_null'",
+  RET_PTR_TO_TCP_SOCK_OR_NULL: "R0 invalid mem access 'tcp_sock_or_null'",
+  RET_PTR_TO_MAP_VALUE: null,
+  RET_PTR_TO_BTF_ID: null,
+  RET_PTR_TO_BTF_ID_TRUSTED: null,
+};
+
+test('return types and acquired references agree with a real call', () => {
+  const wrong: string[] = [];
+  let checked = 0;
+  for (const p of HELPER_PROTOS) {
+    const r = fx.helpers[p.name]?.args[0];
+    if (!r || /cannot pass map_type|might sleep/.test(r.ret ?? '')) continue;
+    checked++;
+    if (p.ret in RET_READ) {
+      if ((r.ret ?? null) !== RET_READ[p.ret]) wrong.push(`${p.name} (${p.ret}): reading r0 gave ${r.ret ?? 'acceptance'}`);
+    } else wrong.push(`${p.name}: no expectation for ${p.ret}`);
+    const leaks = /reference leak|Unreleased reference/.test(r.leak ?? '');
+    if (leaks !== Boolean(p.acquire)) wrong.push(`${p.name}: kernel ${leaks ? 'tracks' : 'does not track'} a reference (${r.leak ?? 'accepted'})`);
+  }
+  console.log(`helper args: ${checked} helpers called with valid arguments (return type, reference)`);
+  assert.ok(checked >= 100, `only ${checked} full calls`);
   assert.deepEqual(wrong, []);
 });
