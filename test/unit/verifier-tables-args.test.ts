@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { HELPER_PROTOS, MIGHT_SLEEP } from '../../server/src/verifier/protos/table';
 import { parseArg, type ArgBase } from '../../server/src/verifier/protos/types';
 
-type Mode = 'uninit' | 'stack' | 'scalar' | 'rodata';
+type Mode = 'uninit' | 'stack' | 'scalar' | 'rodata' | 'ret' | 'leak';
 interface ArgsFixture {
   _recorded: { how: string; kernel: string; loads: number };
   helpers: Record<string, { section: string; args: Record<string, Partial<Record<Mode, string | null>>> }>;
