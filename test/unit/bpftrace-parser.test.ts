@@ -253,3 +253,11 @@ test('never throws on mutated scripts (deterministic fuzz)', () => {
   const deep = 'begin { $x = ' + '('.repeat(20000) + '1' + ')'.repeat(20000) + '; }';
   assert.doesNotThrow(() => parse(deep));
 });
+
+test('an unclosed probe body ends where the next probe starts', () => {
+  const text = 'BEGIN {\n  if (1) { @a = 1; }\n\nkprobe:f { @b = 2; }\nEND { @c = 3; }';
+  const r = parse(text);
+  assert.deepEqual(r.diagnostics.map((d) => [d.message, text.slice(d.range.start, d.range.end)]), [["expected '}'", '{']]);
+  assert.deepEqual(r.program.items.map((i) => i.kind), ['Probe', 'Probe', 'Probe']);
+  assert.equal((r.program.items[0] as A.Probe).body.stmts.length, 1);
+});

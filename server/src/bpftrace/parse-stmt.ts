@@ -23,6 +23,11 @@ export abstract class StmtParser extends ExprParser {
         return { kind: 'Block', range: this.range(open.start), stmts, value };
       }
       const before = t.start;
+      if (this.looksLikeProbeStart()) {
+        // `name:` or `BEGIN {` never starts a statement: the block was left open.
+        this.error("expected '}'", { start: open.start, end: open.end });
+        break;
+      }
       if (value !== null) {
         // A trailing expression turned out not to be last.
         this.error("expected ';'", value.range);
@@ -43,12 +48,21 @@ export abstract class StmtParser extends ExprParser {
         this.next();
       }
     }
-    this.next();
+    this.eat('}');
     if (value !== null && !allowValue) {
       stmts.push(value.kind === 'If' ? value : { kind: 'ExprStmt', range: value.range, expr: value });
       value = null;
     }
     return { kind: 'Block', range: this.range(open.start), stmts, value };
+  }
+
+  /** Whether the tokens ahead start a probe (`provider:...`, `BEGIN {`, `END,`) rather than a statement. */
+  private looksLikeProbeStart(): boolean {
+    if (!this.atWord()) return false;
+    const t = this.peek();
+    const n = this.peek(1);
+    if (n.kind === 'punct' && n.text === ':' && n.start === t.end) return true;
+    return /^(BEGIN|END|begin|end)$/.test(t.text) && (this.at('{', 1) || this.at(',', 1));
   }
 
   private lastMessage(): string {
