@@ -33,6 +33,14 @@ const CTX_PROBES: Readonly<Record<string, { section: string; lo: number; hi: num
   'cgroup_sock_addr/connect6': { section: 'cgroup/connect6', lo: -8, hi: 80 },
   sock_ops: { section: 'sockops', lo: -8, hi: 232 },
   sk_msg: { section: 'sk_msg', lo: -8, hi: 88 },
+  lwt_in: { section: 'lwt_in', lo: -8, hi: 200 },
+  lwt_xmit: { section: 'lwt_xmit', lo: -8, hi: 200 },
+  cgroup_device: { section: 'cgroup/dev', lo: -8, hi: 16 },
+  cgroup_sysctl: { section: 'cgroup/sysctl', lo: -8, hi: 16 },
+  'cgroup_sockopt/getsockopt': { section: 'cgroup/getsockopt', lo: -8, hi: 48 },
+  'cgroup_sockopt/setsockopt': { section: 'cgroup/setsockopt', lo: -8, hi: 48 },
+  sk_lookup: { section: 'sk_lookup', lo: -8, hi: 80 },
+  sk_reuseport: { section: 'sk_reuseport', lo: -8, hi: 64 },
 };
 
 const LDX: Record<number, number> = { 1: 0x71, 2: 0x69, 4: 0x61, 8: 0x79 };

@@ -104,6 +104,16 @@ const FLOW_DISSECTOR: CtxLayout = {
   fields: skbFields({ data: {}, data_end: {}, flow_keys: { read: 'exact', regType: 'flow_keys' } }, NO),
 };
 
+/** lwt_is_valid_access (lwt_in/out/xmit/seg6local): packet pointers, no socket fields; writes to mark, priority, cb. */
+const LWT: CtxLayout = {
+  struct: '__sk_buff', size: 192,
+  fields: skbFields({
+    ...SKB_SOCK_FIELDS_NO,
+    mark: { write: 'exact' }, priority: { write: 'exact' },
+    tc_classid: NO, data_meta: NO, tstamp: NO, wire_len: NO, tstamp_type: NO, hwtstamp: NO,
+  }),
+};
+
 /** xdp_is_valid_access: read-only, u32 only; egress_ifindex only for devmap programs. */
 const XDP: CtxLayout = {
   struct: 'xdp_md', size: 24,
@@ -266,6 +276,78 @@ const SK_MSG: CtxLayout = {
   ],
 };
 
+/** cgroup_dev_is_valid_access: read-only; access_type narrow, major/minor u32 only. */
+const CGROUP_DEVICE: CtxLayout = {
+  struct: 'bpf_cgroup_dev_ctx', size: 12,
+  fields: [
+    { name: 'access_type', off: 0, size: 4, read: 'narrow', write: false },
+    { name: 'major', off: 4, size: 4, read: 'exact', write: false },
+    { name: 'minor', off: 8, size: 4, read: 'exact', write: false },
+  ],
+};
+
+/** sysctl_is_valid_access: `write` read-only, file_pos readable and writable (u32). */
+const CGROUP_SYSCTL: CtxLayout = {
+  struct: 'bpf_sysctl', size: 8,
+  fields: [
+    { name: 'write', off: 0, size: 4, read: 'narrow', write: false },
+    { name: 'file_pos', off: 4, size: 4, read: 'narrow', write: 'exact' },
+  ],
+};
+
+/**
+ * cg_sockopt_is_valid_access: optval/optval_end are packet-like bounds, sk a socket; level and
+ * optname writable in setsockopt, retval only in getsockopt, optlen in both.
+ */
+function cgroupSockopt(attach: AttachType | undefined): CtxLayout {
+  const set = attach === 'cgroup_setsockopt';
+  return {
+    struct: 'bpf_sockopt', size: 40,
+    fields: [
+      { name: 'sk', off: 0, size: 8, read: 'exact', write: false, regType: 'sock' },
+      { name: 'optval', off: 8, size: 8, read: 'exact', write: false, regType: 'pkt' },
+      { name: 'optval_end', off: 16, size: 8, read: 'exact', write: false, regType: 'pkt_end' },
+      { name: 'level', off: 24, size: 4, read: 'exact', write: set ? 'exact' : false },
+      { name: 'optname', off: 28, size: 4, read: 'exact', write: set ? 'exact' : false },
+      { name: 'optlen', off: 32, size: 4, read: 'exact', write: 'exact' },
+      { name: 'retval', off: 36, size: 4, read: 'exact', write: 'exact', attachTypes: ['cgroup_getsockopt'] },
+    ],
+  };
+}
+
+/** sk_lookup_is_valid_access: read-only; remote_port is a __be16 readable through its u32 slot. */
+const SK_LOOKUP: CtxLayout = {
+  struct: 'bpf_sk_lookup', size: 72,
+  fields: [
+    { name: 'sk', off: 0, size: 8, read: 'exact', write: false, regType: 'sock_or_null' },
+    { name: 'family', off: 8, size: 4, read: 'narrow', write: false },
+    { name: 'protocol', off: 12, size: 4, read: 'narrow', write: false },
+    { name: 'remote_ip4', off: 16, size: 4, read: 'narrow', write: false },
+    { name: 'remote_ip6', off: 20, size: 16, elem: 4, read: 'narrow', write: false },
+    { name: 'remote_port', off: 36, size: 4, read: 'narrow', write: false },
+    { name: 'local_ip4', off: 40, size: 4, read: 'narrow', write: false },
+    { name: 'local_ip6', off: 44, size: 16, elem: 4, read: 'narrow', write: false },
+    { name: 'local_port', off: 60, size: 4, read: 'narrow', write: false },
+    { name: 'ingress_ifindex', off: 64, size: 4, read: 'narrow', write: false },
+  ],
+};
+
+/** sk_reuseport_is_valid_access: read-only; packet pointers, the socket and the migrating socket. */
+const SK_REUSEPORT: CtxLayout = {
+  struct: 'sk_reuseport_md', size: 56,
+  fields: [
+    { name: 'data', off: 0, size: 8, read: 'exact', write: false, regType: 'pkt' },
+    { name: 'data_end', off: 8, size: 8, read: 'exact', write: false, regType: 'pkt_end' },
+    { name: 'len', off: 16, size: 4, read: 'narrow', write: false },
+    { name: 'eth_protocol', off: 20, size: 4, read: [2, 4], write: false },
+    { name: 'ip_protocol', off: 24, size: 4, read: 'narrow', write: false },
+    { name: 'bind_inany', off: 28, size: 4, read: 'narrow', write: false },
+    { name: 'hash', off: 32, size: 4, read: 'exact', write: false },
+    { name: 'sk', off: 40, size: 8, read: 'exact', write: false, regType: 'sock' },
+    { name: 'migrating_sk', off: 48, size: 8, read: 'exact', write: false, regType: 'sock_or_null' },
+  ],
+};
+
 export const CTX_TABLE: CtxTable = {
   socket_filter: SOCKET_FILTER,
   sched_cls: TC,
@@ -285,4 +367,13 @@ export const CTX_TABLE: CtxTable = {
   cgroup_sock_addr: SOCK_ADDR,
   sock_ops: SOCK_OPS,
   sk_msg: SK_MSG,
+  lwt_in: LWT,
+  lwt_out: LWT,
+  lwt_xmit: LWT,
+  lwt_seg6local: LWT,
+  cgroup_device: CGROUP_DEVICE,
+  cgroup_sysctl: CGROUP_SYSCTL,
+  cgroup_sockopt: cgroupSockopt,
+  sk_lookup: SK_LOOKUP,
+  sk_reuseport: SK_REUSEPORT,
 };
