@@ -103,3 +103,17 @@ test('core resolves CO-RE relocations of a clang object against the shipped BTF'
   assert.match(r.out, /has no field 'state' in the target kernel's BTF.*did you mean '__state'\?/);
   assert.ok(readFileSync(o).length > 0);
 });
+
+test('the build ships the default kernel bundle: BTF and tracepoint formats', { skip: !existsSync(shippedBtf) && 'no shipped BTF to build it from' }, async () => {
+  const { loadBundle } = await import('../../server/src/host/btf-bundle');
+  const { parseBtf, Btf } = await import('../../server/src/btf');
+  const file = join(root, 'dist', 'kernel-6.18.bundle');
+  assert.ok(existsSync(file), 'npm run build makes dist/kernel-6.18.bundle');
+  const b = loadBundle(readFileSync(file));
+  assert.ok(b.bundle, b.error);
+  const btf = new Btf(parseBtf(b.bundle.btf).btf!);
+  assert.equal(btf.count, new Btf(parseBtf(readFileSync(shippedBtf)).btf!).count);
+  assert.ok(btf.find('task_struct') !== undefined);
+  assert.ok(b.bundle.tracepoints.length >= 2000, `${b.bundle.tracepoints.length} tracepoints`);
+  console.log(`default kernel bundle: ${readFileSync(file).length} bytes compressed, ${b.bundle.tracepoints.length} tracepoints`);
+});
