@@ -1,15 +1,15 @@
 // Re-records the kernel's answers for the verifier corpus (test/fixtures/verifier): compiles each
 // program into a temporary directory, loads it with bpftool at log levels 1 and 2 under each of its
-// privilege modes, and writes <group>.expected.json and manifest.json. With --check it writes
+// privilege modes (raw programs through the raw BPF_PROG_LOAD helper), and writes <group>.expected.json and manifest.json. With --check it writes
 // nothing, loads at level 1 only, and reports every answer that differs from the recording. Needs root, clang and bpftool.
 //
 //   node --import tsx scripts/record-verifier.ts [--check] [--manifest-only] [FILTER...]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelLoadUnavailable, loadWithKernelAsync, toolVersions, type KernelLoad, type Privilege } from '../server/src/host/bpftool';
+import { kernelLoadUnavailable, toolVersions, type KernelLoad, type Privilege } from '../server/src/host/bpftool';
 import {
-  compile, expectedPath, loadGroups, pool, readExpected, sameAnswer, unitSource, writeManifest,
+  compile, expectedPath, loadGroups, loadProgram, pool, readExpected, sameAnswer, unitSource, writeManifest,
   type ExpectedFile, type FixtureProgram, type Group, type RecordedAnswer,
 } from '../test/fixtures/verifier/corpus';
 
@@ -22,8 +22,8 @@ function tail(log: string): string[] {
 
 /** The answer for one program in one privilege mode: level 1 gives the verdict and the kernel's usual log; level 2 the full trace and, on success, the counts. */
 async function record(obj: string, prog: FixtureProgram, privilege: Privilege, versions: { kernel: string; bpftool: string }, levelOneOnly: boolean): Promise<{ answer: RecordedAnswer; l1: KernelLoad; l2?: KernelLoad }> {
-  const l1 = await loadWithKernelAsync(obj, { logLevel: 1, privilege });
-  const l2 = prog.slow || levelOneOnly ? undefined : await loadWithKernelAsync(obj, { logLevel: 2, privilege });
+  const l1 = await loadProgram(prog, obj, privilege, 1);
+  const l2 = prog.slow || levelOneOnly ? undefined : await loadProgram(prog, obj, privilege, 2);
   const answer: RecordedAnswer = {
     verdict: l1.verdict,
     message: l1.message,

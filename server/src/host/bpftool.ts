@@ -1,9 +1,11 @@
-// Host I/O for the kernel oracle: loads a BPF object into the running kernel with bpftool and
-// captures the verifier's log, then reads the verdict, final error message, error instruction
+// Host I/O for the kernel oracle: loads a BPF object into the running kernel with bpftool (or raw
+// instructions with a small BPF_PROG_LOAD helper built on first use) and captures the verifier's log, then reads the verdict, final error message, error instruction
 // and processed-instruction count out of it. The log parser (parseVerifierLog, parseBpftoolOutput)
 // is pure and lives here for now, beside its only callers; it does not interpret register states.
 import { spawn, spawnSync } from 'node:child_process';
-import { unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 export type Verdict = 'accept' | 'reject';
 /** root = CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN; cap_bpf = root without CAP_PERFMON and CAP_SYS_ADMIN (via capsh). */
@@ -106,7 +108,8 @@ export function extractLog(output: string): string | undefined {
 
 /** Turns bpftool's printout and exit code into the kernel's answer. */
 export function parseBpftoolOutput(output: string, exitCode: number): KernelAnswer & { log: string } {
-  const log = extractLog(output);
+  const raw = extractLog(output);
+  const log = raw !== undefined && raw.trim() !== '' ? raw : undefined;
   const verdict: Verdict = exitCode === 0 ? 'accept' : 'reject';
   const errnoM = /failed to load: (-\d+)/.exec(output);
   const errno = errnoM ? Number(errnoM[1]) : null;
@@ -125,7 +128,7 @@ export function parseBpftoolOutput(output: string, exitCode: number): KernelAnsw
     const failed = lines.find((l) => /BPF program load failed: /.test(l));
     const other = lines.find((l) => /^libbpf: /.test(l) && /fail|error|invalid|unknown|not /i.test(l)) ?? lines.find((l) => l.startsWith('Error: '));
     const line = failed ?? other ?? null;
-    message = line === null ? null : line.replace(/^libbpf: (prog '[^']*': )?/, '');
+    message = line === null ? null : line.replace(/^(libbpf|rawload): (prog '[^']*': )?/, '');
   }
   return { verdict, message, errorLines: message === null ? [] : [message], insn: null, processed: null, errno, kernelLog: false, log: '' };
 }
@@ -162,13 +165,10 @@ export function loadWithKernel(objPath: string, opts: LoadOptions = {}): KernelL
   return { ...parseBpftoolOutput(output, exitCode), output, exitCode, ms };
 }
 
-/** Asynchronous loadWithKernel, so several loads and compiles can overlap. */
-export function loadWithKernelAsync(objPath: string, opts: LoadOptions = {}): Promise<KernelLoad> {
-  const pin = newPin();
-  const { cmd, args } = commandFor(objPath, pin, opts);
+/** Runs cmd, keeping the first 1 MB and the last 8 MB of its output (level-2 logs of huge programs run to hundreds of MB). */
+function capture(cmd: string, args: string[], timeoutMs: number): Promise<{ output: string; exitCode: number; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    // Level-2 logs of huge programs run to hundreds of MB: keep the first 1 MB and the last 8 MB.
     const head: Buffer[] = [];
     let headSize = 0;
     const tail: Buffer[] = [];
@@ -182,18 +182,124 @@ export function loadWithKernelAsync(objPath: string, opts: LoadOptions = {}): Pr
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.on('data', keep);
     p.stderr.on('data', keep);
-    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    let done = false;
     const finish = (code: number | null, err?: Error): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      unpin(pin);
       const gap = dropped ? Buffer.from(`\n[bpfstudio: ${dropped} bytes of output dropped]\n`) : Buffer.alloc(0);
       const output = Buffer.concat([...head, gap, ...tail]).toString('utf8') + (err ? `\nError: ${err.message}` : '');
-      const exitCode = code ?? -1;
-      resolve({ ...parseBpftoolOutput(output, exitCode), output, exitCode, ms: performance.now() - t0 });
+      resolve({ output, exitCode: code ?? -1, ms: performance.now() - t0 });
     };
     p.on('error', (e) => finish(-1, e));
     p.on('close', (code) => finish(code));
   });
+}
+
+/** Asynchronous loadWithKernel, so several loads and compiles can overlap. */
+export async function loadWithKernelAsync(objPath: string, opts: LoadOptions = {}): Promise<KernelLoad> {
+  const pin = newPin();
+  const { cmd, args } = commandFor(objPath, pin, opts);
+  const r = await capture(cmd, args, opts.timeoutMs ?? 300_000);
+  unpin(pin);
+  return { ...parseBpftoolOutput(r.output, r.exitCode), ...r };
+}
+
+/*
+ * Raw programs (instructions without an ELF object: asm and hex files, or encodings libbpf would
+ * refuse or rewrite, such as calls to invalid destinations) are loaded by a small C program that
+ * calls BPF_PROG_LOAD itself. It is compiled with the host's clang on first use into the temporary
+ * directory and prints the log between the same markers libbpf uses, so parseBpftoolOutput reads it.
+ */
+const RAWLOAD_C = `#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc != 4) { fprintf(stderr, "usage: rawload PROG_TYPE LOG_LEVEL FILE\\n"); return 2; }
+  FILE *f = fopen(argv[3], "rb");
+  if (!f) { perror(argv[3]); return 2; }
+  static unsigned char insns[1 << 24];
+  size_t n = fread(insns, 1, sizeof(insns), f);
+  fclose(f);
+  unsigned log_size = 1u << 28;
+  char *log = calloc(1, log_size);
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.prog_type = atoi(argv[1]);
+  a.insns = (unsigned long)insns;
+  a.insn_cnt = n / 8;
+  a.license = (unsigned long)"GPL";
+  a.log_level = atoi(argv[2]);
+  a.log_buf = (unsigned long)log;
+  a.log_size = log_size;
+  int fd = syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+  int err = errno;
+  if (fd < 0) printf("rawload: BPF program load failed: %s\\n", strerror(err));
+  printf("-- BEGIN PROG LOAD LOG --\\n%s", log);
+  if (log[0] && log[strlen(log) - 1] != '\\n') printf("\\n");
+  printf("-- END PROG LOAD LOG --\\n");
+  if (fd < 0) { printf("rawload: failed to load: -%d\\n", err); return 1; }
+  close(fd);
+  return 0;
+}
+`;
+
+/** bpf_prog_type numbers for the types raw programs may name (uapi enum bpf_prog_type). */
+export const PROG_TYPES: Record<string, number> = {
+  socket_filter: 1, kprobe: 2, sched_cls: 3, sched_act: 4, tracepoint: 5, xdp: 6, perf_event: 7, cgroup_skb: 8,
+  cgroup_sock: 9, lwt_in: 10, sock_ops: 13, sk_skb: 14, cgroup_device: 15, sk_msg: 16, raw_tracepoint: 17, cgroup_sock_addr: 18,
+  flow_dissector: 22, cgroup_sysctl: 23, syscall: 31,
+};
+
+let rawloadPath: string | undefined;
+
+/** The compiled raw loader, or why it cannot be built. */
+export function rawLoader(): { path?: string; error?: string } {
+  if (rawloadPath && existsSync(rawloadPath)) return { path: rawloadPath };
+  const dir = join(tmpdir(), `bpfstudio-rawload-${process.getuid?.() ?? 0}`);
+  mkdirSync(dir, { recursive: true });
+  const src = join(dir, 'rawload.c');
+  const bin = join(dir, 'rawload');
+  if (!existsSync(bin) || !existsSync(src) || readFileSync(src, 'utf8') !== RAWLOAD_C) {
+    writeFileSync(src, RAWLOAD_C);
+    const r = spawnSync('clang', ['-O2', src, '-o', bin], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) return { error: `cannot build the raw loader: ${r.error?.message ?? r.stderr}` };
+  }
+  rawloadPath = bin;
+  return { path: bin };
+}
+
+export interface RawLoadOptions {
+  /** A PROG_TYPES name or the uapi number. */
+  progType: string | number;
+  /** The kernel's log_level: 1, 2 (1|2) or with 4 for statistics; the log is kept on success too. */
+  logLevel?: number;
+  privilege?: Privilege;
+  timeoutMs?: number;
+}
+
+/** Loads raw instructions (8 bytes each, host byte order) with BPF_PROG_LOAD, no libbpf in between. */
+export async function loadRawWithKernel(insns: Uint8Array, opts: RawLoadOptions): Promise<KernelLoad> {
+  const type = typeof opts.progType === 'number' ? opts.progType : PROG_TYPES[opts.progType];
+  const loader = rawLoader();
+  if (type === undefined || !loader.path) {
+    const message = loader.error ?? `unknown program type ${String(opts.progType)}`;
+    return { verdict: 'reject', message, errorLines: [message], insn: null, processed: null, errno: null, kernelLog: false, log: '', output: message, exitCode: -1, ms: 0 };
+  }
+  const file = join(dirname(loader.path), `prog-${process.pid}-${pinSeq++}.bin`);
+  writeFileSync(file, insns);
+  const args = [String(type), String(opts.logLevel ?? 1), file];
+  const cmd = opts.privilege === 'cap_bpf'
+    ? { cmd: 'capsh', args: ['--drop=cap_perfmon,cap_sys_admin', '--', '-c', 'exec "$0" "$@"', loader.path, ...args] }
+    : { cmd: loader.path, args };
+  const r = await capture(cmd.cmd, cmd.args, opts.timeoutMs ?? 300_000);
+  try { unlinkSync(file); } catch { /* already gone */ }
+  return { ...parseBpftoolOutput(r.output, r.exitCode), ...r };
 }
 
 /** Why loading into the kernel is not possible here, or undefined when it is. */
