@@ -1,0 +1,80 @@
+/**
+ * Static register liveness and "needs precision" sets per instruction, used by
+ * state pruning. The kernel computes liveness statically too (6.15+) but finds
+ * precision by backtracking; here a backward dataflow marks a scalar register
+ * as needing precision when its value may reach a comparison, a helper or
+ * subprogram argument, pointer arithmetic, or a checked return value. This is
+ * conservative (prunes less than the kernel), never more permissive.
+ */
+import type { OpSpec } from '../isa';
+import type { Slot } from './prepass';
+
+export interface RegSets { live: Uint16Array; need: Uint16Array }
+
+const ALL = 0x7ff;
+const ARGS = 0b111110;
+const bit = (r: number): number => (r >= 0 && r <= 10 ? 1 << r : 0);
+
+export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean): RegSets {
+  const n = slots.length;
+  const use = new Uint16Array(n);
+  const def = new Uint16Array(n);
+  const needUse = new Uint16Array(n);
+  /** needProp[i]: if the defined register is needed after i, these are needed before. */
+  const needProp = new Uint16Array(n);
+  const succ: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = specs[i];
+    const sl = slots[i];
+    succ[i] = [];
+    if (!s) { succ[i] = i + 1 < n ? [i + 1] : []; continue; }
+    const d = bit(sl.dst); const sr = bit(sl.src);
+    let next = [i + 1];
+    switch (s.kind) {
+      case 'alu':
+        if (s.alu === 'mov' || s.alu === 'movsx') { use[i] = s.srcReg ? sr : 0; needProp[i] = s.srcReg ? sr : 0; }
+        else { use[i] = d | (s.srcReg ? sr : 0); needProp[i] = d | (s.srcReg ? sr : 0); }
+        if ((s.alu === 'add' || s.alu === 'sub') && s.srcReg) needUse[i] = sr | d;
+        def[i] = d;
+        break;
+      case 'end': use[i] = d; def[i] = d; needProp[i] = d; break;
+      case 'ldx': use[i] = sr; def[i] = d; break;
+      case 'st': use[i] = d; break;
+      case 'stx': use[i] = d | sr; break;
+      case 'atomic':
+        use[i] = d | sr | (s.atomic === 'cmpxchg' ? 1 : 0);
+        def[i] = s.atomic === 'cmpxchg' ? 1 : s.fetch ? sr : 0;
+        break;
+      case 'lddw': def[i] = d; next = [i + 2]; break;
+      case 'ldabs': case 'ldind': use[i] = bit(6) | (s.kind === 'ldind' ? sr : 0); def[i] = ARGS | 1; needUse[i] = s.kind === 'ldind' ? sr : 0; break;
+      case 'jcond':
+        use[i] = d | (s.srcReg ? sr : 0); needUse[i] = use[i];
+        next = [i + 1, i + 1 + sl.off];
+        break;
+      case 'ja': next = [i + 1 + (s.is64 ? sl.off : sl.imm)]; break;
+      case 'call': case 'callx':
+        use[i] = ARGS; needUse[i] = ARGS; def[i] = ARGS | 1;
+        break;
+      case 'exit': use[i] = 1; needUse[i] = exitNeedsR0 ? 1 : 0; next = []; break;
+    }
+    succ[i] = next.filter((x) => x >= 0 && x < n);
+  }
+  const live = new Uint16Array(n);
+  const need = new Uint16Array(n);
+  let changed = true;
+  let rounds = 0;
+  while (changed && rounds++ < 64) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      let lo = 0; let no = 0;
+      for (const s of succ[i]) { lo |= live[s]; no |= need[s]; }
+      const li = (use[i] | (lo & ~def[i])) & ALL;
+      let ni = (needUse[i] | (no & ~def[i])) & ALL;
+      if (no & def[i]) ni |= needProp[i];
+      ni &= li | needUse[i];
+      if (li !== live[i] || ni !== need[i]) { live[i] = li; need[i] = ni; changed = true; }
+    }
+  }
+  if (changed) { live.fill(ALL); need.fill(ALL); }
+  return { live, need };
+}

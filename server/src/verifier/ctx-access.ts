@@ -1,0 +1,95 @@
+/**
+ * Applies the ctx tables (ctx/table.ts) to one load or store: the data form of
+ * the kernel's *_is_valid_access callbacks. Tracing programs typed by BTF
+ * (fentry/fexit/tp_btf) read u64 argument slots; pointer arguments become BTF
+ * pointers when the attach target's prototype is known. Non-goal: writable
+ * raw tracepoints and struct_ops contexts.
+ */
+import type { Env } from './env';
+import { CTX_TABLE } from './ctx/table';
+import type { CtxLayout, CtxRegType, CtxSizes } from './ctx/types';
+import { F, T } from './reg';
+import { KIND } from '../btf';
+
+export interface CtxResult { ok: boolean; type: T; flags?: number; btfName?: string }
+
+export function ctxLayout(progType: string, attach: string | undefined): CtxLayout | undefined {
+  const e = (CTX_TABLE as Record<string, CtxLayout | ((a: string | undefined) => CtxLayout) | undefined>)[progType];
+  return typeof e === 'function' ? e(attach) : e;
+}
+
+function sizeOk(rule: CtxSizes, off: number, size: number, fieldOff: number, fieldSize: number, elem: number): boolean {
+  if (rule === false) return false;
+  if (off + size > fieldOff + fieldSize) return false;
+  if (rule === 'exact') return size === elem && (off - fieldOff) % elem === 0;
+  if (rule === 'narrow') return size <= elem && (size & (size - 1)) === 0;
+  if (rule === 'any') return true;
+  return (rule as readonly number[]).includes(size);
+}
+
+const REG: Record<CtxRegType, { type: T; flags?: number }> = {
+  scalar: { type: T.SCALAR }, pkt: { type: T.PKT }, pkt_meta: { type: T.PKT_META }, pkt_end: { type: T.PKT_END },
+  sock_common_or_null: { type: T.SOCK_COMMON, flags: F.MAYBE_NULL }, sock_or_null: { type: T.SOCKET, flags: F.MAYBE_NULL },
+  sock: { type: T.SOCKET }, flow_keys: { type: T.FLOW_KEYS }, btf_id: { type: T.BTF_ID, flags: F.TRUSTED },
+  btf_id_or_null: { type: T.BTF_ID, flags: F.MAYBE_NULL },
+};
+
+export function ctxAccess(env: Env, off: number, size: number, write: boolean): CtxResult {
+  const no: CtxResult = { ok: false, type: T.SCALAR };
+  const l = env.ctx;
+  if (!l) return no;
+  if (off < 0 || off % size !== 0) return no;
+  if (l.btfArgs) return btfArg(env, l, off, size, write);
+  for (const f of l.fields) {
+    if (off < f.off || off >= f.off + f.size) continue;
+    if (f.attachTypes && !f.attachTypes.includes(env.attachType ?? '')) return no;
+    const rule = write ? f.write : f.read;
+    if (!sizeOk(rule, off, size, f.off, f.size, f.elem ?? f.size)) return no;
+    const rt = REG[f.regType ?? 'scalar'];
+    return { ok: true, type: write ? T.SCALAR : rt.type, ...(rt.flags ? { flags: rt.flags } : {}), ...(f.btfStruct ? { btfName: f.btfStruct } : {}) };
+  }
+  const w = l.rest;
+  if (!w) return no;
+  const sizes = write ? w.write : w.read;
+  if (off < w.lo || off + size > w.hi || !(sizes as readonly number[]).includes(size)) return no;
+  return { ok: true, type: T.SCALAR };
+}
+
+/** btf_ctx_access: argument slots of the attach target's prototype. */
+function btfArg(env: Env, l: CtxLayout, off: number, size: number, write: boolean): CtxResult {
+  const no: CtxResult = { ok: false, type: T.SCALAR };
+  if (write || off >= 8 * (l.maxArgs ?? 12)) return no;
+  const btf = env.btf;
+  const target = env.attachTo;
+  if (!btf || !target) return { ok: true, type: T.SCALAR };
+  let proto: number | undefined;
+  if (env.attachType === 'trace_raw_tp') {
+    const tp = btf.find('btf_trace_' + target, KIND.TYPEDEF);
+    if (tp !== undefined) {
+      const ptr = btf.resolve(btf.sizeOrType(tp));
+      proto = btf.kind(ptr) === KIND.PTR ? btf.resolve(btf.sizeOrType(ptr)) : undefined;
+    }
+  } else {
+    const fn = btf.find(target, KIND.FUNC);
+    if (fn !== undefined) proto = btf.sizeOrType(fn);
+  }
+  if (proto === undefined || btf.kind(proto) !== KIND.FUNC_PROTO) return { ok: true, type: T.SCALAR };
+  let arg = Math.floor(off / 8);
+  // tp_btf: the first prototype parameter is the hidden `void *__data`.
+  if (env.attachType === 'trace_raw_tp') arg += 1;
+  const n = btf.vlen(proto);
+  if (arg > n) return no;
+  let t: number;
+  if (arg === n) {
+    if (env.attachType !== 'trace_fexit' && env.attachType !== 'modify_return') return no;
+    t = btf.sizeOrType(proto);
+  } else {
+    t = btf.item(proto, arg, 1);
+  }
+  t = btf.resolve(t);
+  if (btf.kind(t) !== KIND.PTR) return size <= 8 ? { ok: true, type: T.SCALAR } : no;
+  if (size !== 8) return no;
+  const pointee = btf.resolve(btf.sizeOrType(t));
+  if (btf.kind(pointee) !== KIND.STRUCT && btf.kind(pointee) !== KIND.UNION) return { ok: true, type: T.SCALAR };
+  return { ok: true, type: T.BTF_ID, flags: F.TRUSTED, btfName: btf.name(pointee) };
+}

@@ -1,0 +1,118 @@
+/**
+ * The verifier environment shared by the checks: the program, privileges, the
+ * current path state, the log with the kernel's state-printing rules, id
+ * generation and the rejection signal. A check that fails calls `fail(msg)`,
+ * which logs the kernel's line and unwinds to the driver (internal only; the
+ * public API never throws).
+ */
+import type { Insn } from '../isa';
+import type { Btf } from '../btf';
+import type { CtxLayout } from './ctx/types';
+import type { ProgType } from './progtypes';
+import type { Prepass } from './prepass';
+import { PrintCtx, Reg } from './reg';
+import { Scratch, VState, stateStr } from './state';
+import type { VerifierLine, VerifierMap } from './types';
+
+export class Reject {
+  constructor(readonly message: string) {}
+}
+
+export class Env {
+  state!: VState;
+  insnIdx = 0;
+  prevInsnIdx = -1;
+  idGen = 0;
+  readonly scratch = new Scratch();
+  /** Log chunks. */
+  private out: string[] = [];
+  private insnLineEnd = -1;
+  private insnLineLen = 0;
+  readonly printCtx: Omit<PrintCtx, 'frameno'>;
+  processed = 0;
+  maxStack = 0;
+
+  constructor(
+    readonly insns: (Insn | undefined)[],
+    readonly pre: Prepass,
+    readonly maps: readonly VerifierMap[],
+    readonly progType: ProgType,
+    readonly attachType: string | undefined,
+    readonly ctx: CtxLayout | undefined,
+    readonly root: boolean,
+    readonly logLevel: number,
+    readonly strictAlign: boolean,
+    readonly gpl: boolean,
+    readonly btf: Btf | undefined,
+    readonly attachTo: string | undefined,
+    readonly lines: Map<number, VerifierLine>,
+  ) {
+    this.printCtx = {
+      mapName: (i: number) => {
+        const m = maps[i];
+        return m ? { name: m.name ?? '', ks: m.keySize, vs: m.valueSize } : undefined;
+      },
+    };
+  }
+
+  /** CAP_PERFMON: pointer leaks and comparisons allowed, uninit stack reads allowed, no Spectre v1 masking. */
+  get allowPtrLeaks(): boolean { return this.root; }
+  get allowUninitStack(): boolean { return this.root; }
+  get bypassSpecV1(): boolean { return this.root; }
+
+  get regs(): Reg[] { return this.state.cur.regs; }
+
+  verbose(line: string): void {
+    if (this.logLevel === 0) { this.last = line; return; }
+    this.out.push(line + '\n');
+    this.last = line;
+  }
+  last = '';
+
+  fail(line: string): never {
+    this.verbose(line);
+    throw new Reject(line);
+  }
+
+  /** Raw text without newline handling (for `N: ` prefixes). */
+  raw(s: string): void { if (this.logLevel) this.out.push(s); }
+
+  /** Logs an instruction line and remembers it for a trailing `; state` comment. */
+  insnLine(text: string): void {
+    if (!this.logLevel) return;
+    this.out.push(text + '\n');
+    this.insnLineEnd = this.out.length;
+    this.insnLineLen = text.length + 1;
+  }
+
+  /** print_insn_state: the scratched state after the last instruction, on its line when nothing came in between. */
+  printInsnState(): void {
+    if (!this.logLevel) { this.scratch.clear(); return; }
+    const s = stateStr(this.state, this.printCtx, false, this.scratch);
+    if (this.insnLineEnd === this.out.length && this.insnLineEnd > 0) {
+      const last = this.out[this.out.length - 1];
+      this.out[this.out.length - 1] = last.slice(0, -1);
+      const pos = this.insnLineLen;
+      const pad = Math.max(Math.ceil(Math.max(pos, 8) / 40) * 40 - pos - 1, 1);
+      this.out.push(' '.repeat(pad) + ';' + s + '\n');
+    } else {
+      this.out.push(`${this.insnIdx}:${s}\n`);
+    }
+    this.insnLineEnd = -1;
+    this.scratch.clear();
+  }
+
+  /** Full state line (`from X to Y: ...`, caller/callee dumps). */
+  fullState(prefix: string): void {
+    if (!this.logLevel) return;
+    this.out.push(prefix + stateStr(this.state, this.printCtx, true) + '\n');
+    this.insnLineEnd = -1;
+    this.scratch.clear();
+  }
+
+  text(): string { return this.out.join(''); }
+  logLength(): number { return this.out.length; }
+  truncateLog(n: number): void { this.out.length = n; this.insnLineEnd = -1; }
+
+  newId(): number { return ++this.idGen; }
+}

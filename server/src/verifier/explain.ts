@@ -1,0 +1,55 @@
+/**
+ * Plain-language explanations and suggested fixes for the kernel's verifier
+ * messages. The kernel's words are kept as they are; this adds help beside
+ * them. Matched by pattern; unknown messages get a generic text.
+ */
+
+interface Help { re: RegExp; explanation: string; suggestion: string }
+
+const TABLE: Help[] = [
+  { re: /invalid mem access '(map_value_or_null|\w+_or_null)'/, explanation: 'The register may be NULL here: a helper such as bpf_map_lookup_elem() returns NULL when there is no such element, and the program dereferences it without checking.', suggestion: 'Check the pointer first: `if (!val) return 0;` before reading or writing through it.' },
+  { re: /invalid mem access 'scalar'/, explanation: 'The register holds a number, not a pointer the verifier knows, so it cannot be dereferenced.', suggestion: 'Dereference only pointers from the context, the stack, map lookups or helpers; read kernel memory with bpf_probe_read_kernel().' },
+  { re: /invalid mem access/, explanation: 'This kind of pointer cannot be dereferenced directly.', suggestion: 'Use the helper meant for this object, or check the pointer type.' },
+  { re: /!read_ok/, explanation: 'The register is read before anything was written to it on this path (after a call, r1-r5 are clobbered; r0 must be set before exit).', suggestion: 'Set the register before using it; after a helper call reload arguments you still need from callee-saved registers r6-r9.' },
+  { re: /^unreachable insn/, explanation: 'No path of the program reaches this instruction; the kernel refuses dead code.', suggestion: 'Remove the instruction or fix the jump that should lead to it.' },
+  { re: /^jump out of range/, explanation: 'A jump goes outside the program (or outside its function).', suggestion: 'Fix the jump offset or label.' },
+  { re: /^last insn is not an exit or jmp/, explanation: 'Execution could fall off the end of the program or of a function.', suggestion: 'End every function with `exit` (or an unconditional jump).' },
+  { re: /^infinite loop detected/, explanation: 'The verifier came back to this instruction with exactly the same state, so the loop can never end.', suggestion: 'Make sure the loop variable changes and is compared against a bound on every iteration.' },
+  { re: /^BPF program is too large/, explanation: 'Exploring every path took more than 1,000,000 instruction steps (loops are unrolled by the verifier).', suggestion: 'Reduce loop bounds, use bpf_loop(), or split the work with tail calls.' },
+  { re: /^invalid access to map value/, explanation: 'The access may fall outside the map value (offset plus size exceeds value_size or is negative).', suggestion: 'Bounds-check the offset against the value size before the access.' },
+  { re: /min value is outside of the allowed memory range/, explanation: 'With the smallest possible offset, the access is outside the object.', suggestion: 'Check the lower bound of the index (e.g. `if (i < 0) return 0;`) or use an unsigned index.' },
+  { re: /max value is outside of the allowed memory range/, explanation: 'With the largest possible offset, the access runs past the end of the object.', suggestion: 'Add an upper bound check such as `if (i >= N) return 0;` where N keeps the access inside the object.' },
+  { re: /unbounded memory access/, explanation: 'The offset has no known upper bound, so the access could go anywhere.', suggestion: 'Bound the variable first: `if (i < N)` or `i &= N - 1`.' },
+  { re: /min value is negative/, explanation: 'The offset could be negative.', suggestion: 'Use an unsigned type for the index or check `if (i >= 0)`.' },
+  { re: /math between .* pointer and register with unbounded min value/, explanation: 'A value with no lower bound is added to a pointer.', suggestion: 'Check the value range before adding it to the pointer.' },
+  { re: /pointer arithmetic on .* prohibited, null-check it first/, explanation: 'Arithmetic on a pointer that may still be NULL.', suggestion: 'Check the pointer against NULL before computing with it.' },
+  { re: /pointer arithmetic/, explanation: 'This arithmetic is not allowed on this kind of pointer.', suggestion: 'Only add or subtract bounded values to pointers that support it (stack, map values, packet, context).' },
+  { re: /pointer comparison prohibited/, explanation: 'Without CAP_PERFMON, pointers cannot be compared (it could leak addresses).', suggestion: 'Compare scalar values instead, or load the program with CAP_PERFMON.' },
+  { re: /leaks addr/, explanation: 'A pointer value would be exposed (stored or returned) where the program is not allowed to leak kernel addresses.', suggestion: 'Store or return numbers, not pointers.' },
+  { re: /^invalid read from stack/, explanation: 'The stack bytes read here were never written on this path, or the read is outside the stack.', suggestion: 'Initialise the stack variable (e.g. `= {}`) before passing it or reading it.' },
+  { re: /^invalid (variable-offset )?write to stack/, explanation: 'The write goes outside the 512-byte stack frame.', suggestion: 'Keep stack offsets between -512 and -1 from r10.' },
+  { re: /misaligned stack access/, explanation: 'Stack accesses must be aligned to their size.', suggestion: 'Align the offset to the access size.' },
+  { re: /^invalid bpf_context access/, explanation: 'This offset or size is not a readable/writable field of the context for this program type.', suggestion: 'Access context fields with their declared sizes; use helpers or BPF_CORE_READ for other data.' },
+  { re: /^dereference of modified ctx ptr/, explanation: 'The context pointer was moved before the access; the kernel rewrites ctx accesses and needs the original pointer.', suggestion: 'Access ctx fields as `*(u32 *)(r1 + off)` with the unmodified pointer.' },
+  { re: /^invalid access to packet/, explanation: 'The packet access is not proven to be inside the packet.', suggestion: 'Compare `data + offset + size` with `data_end` before the access.' },
+  { re: /offset is outside of the packet/, explanation: 'The packet access is not proven to be inside the packet.', suggestion: 'Compare `data + offset + size` with `data_end` before the access.' },
+  { re: /^program of this type cannot use helper/, explanation: 'This helper is not available to this program type (or needs more privileges).', suggestion: 'Use a helper available to this program type, or change the program type.' },
+  { re: /^invalid func/, explanation: 'No helper has this id.', suggestion: 'Check the helper id/name.' },
+  { re: /type=.* expected=/, explanation: 'The argument passed to the helper is not the kind of pointer or value the helper expects.', suggestion: 'Pass the argument type the helper prototype asks for (e.g. a map for arg 1 of map helpers, a stack pointer for keys).' },
+  { re: /^Unreleased reference/, explanation: 'A reference acquired on this path (a socket lookup, a ringbuf reservation) is never released before exit.', suggestion: 'Call the matching release helper (bpf_sk_release, bpf_ringbuf_submit/discard) on every path.' },
+  { re: /^div by zero/, explanation: 'Division or modulo by the constant 0.', suggestion: 'Divide by a non-zero constant.' },
+  { re: /^invalid shift/, explanation: 'The shift amount is not between 0 and the operand width minus one.', suggestion: 'Use a shift of 0-63 (64-bit) or 0-31 (32-bit).' },
+  { re: /uses reserved fields/, explanation: 'A field of the instruction that must be zero is not.', suggestion: 'Fix the instruction encoding.' },
+  { re: /^unknown opcode/, explanation: 'The opcode is not a BPF instruction.', suggestion: 'Fix the instruction encoding.' },
+  { re: /frame pointer is read only/, explanation: 'r10 is the frame pointer and cannot be written.', suggestion: 'Copy r10 into another register and change that one.' },
+  { re: /^At program exit the register R0/, explanation: 'This program type requires a specific range of return values.', suggestion: 'Return one of the allowed values (see the range in the message).' },
+  { re: /call stack of .* frames is too deep/, explanation: 'Calls nest deeper than 8 frames.', suggestion: 'Reduce the nesting of function calls.' },
+  { re: /combined stack size/, explanation: 'The stack frames of nested calls together exceed 512 bytes.', suggestion: 'Use less stack per function, or move large buffers to a per-CPU array map.' },
+  { re: /invalid size of register (fill|spill)/, explanation: 'A pointer spilled to the stack must be stored and reloaded as a whole 8-byte value.', suggestion: 'Use 8-byte stores and loads for pointers on the stack.' },
+  { re: /bpf_ld_imm64|ldimm64/, explanation: 'A 64-bit immediate load is malformed.', suggestion: 'Both halves of `lddw` must be present and well formed.' },
+];
+
+export function explain(message: string): { explanation: string; suggestion: string } {
+  for (const h of TABLE) if (h.re.test(message)) return { explanation: h.explanation, suggestion: h.suggestion };
+  return { explanation: 'The kernel verifier cannot prove this instruction safe.', suggestion: 'Read the state before the instruction in the log to see what the verifier knows.' };
+}

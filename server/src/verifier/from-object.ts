@@ -1,0 +1,102 @@
+/**
+ * Turns one program of a parsed BPF object (server/src/elf) into verifier
+ * input, the way libbpf prepares a load: the program's raw bytes, the .text
+ * subprograms it calls appended after it, map and global-data references
+ * rewritten to map indexes, line info, license. Pure. Non-goal: CO-RE
+ * relocation (instructions are used as compiled), kfunc/ksym resolution.
+ */
+import type { BpfObject, BpfProgram } from '../elf';
+import { isProgType, type ProgType } from './progtypes';
+import type { VerifierLine, VerifierMap, VerifyInput } from './types';
+
+export interface ObjectProgramInput extends VerifyInput { bytes: Uint8Array; name: string; section: string; problems: string[] }
+
+function progBytes(obj: BpfObject, p: BpfProgram): Uint8Array {
+  const sec = obj.elf.sections[p.sectionIndex];
+  return sec.data.slice(p.offset, p.offset + p.size);
+}
+
+export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<VerifyInput> = {}): ObjectProgramInput {
+  const problems: string[] = [];
+  const maps: VerifierMap[] = obj.maps.map((m) => ({
+    type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, name: mapName(m.name),
+    ...(m.initial ? { initial: m.initial } : {}), readonly: m.name.startsWith('.rodata') || m.name.endsWith('.rodata') || m.name.includes('.rodata'),
+  }));
+  const mapIdx = new Map(obj.maps.map((m, i) => [m.name, i]));
+  // Layout: the program, then each subprogram it (transitively) reaches, in order of first reference.
+  const parts: BpfProgram[] = [prog];
+  const base = new Map<BpfProgram, number>([[prog, 0]]);
+  let total = prog.size / 8;
+  const lines: VerifierLine[] = [];
+  const funcStarts: number[] = [];
+  const chunks: Uint8Array[] = [];
+  for (let k = 0; k < parts.length; k++) {
+    const p = parts[k];
+    const at = base.get(p) ?? 0;
+    const bytes = progBytes(obj, p);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const l of p.lines) lines.push({ pc: at + l.pc, text: l.line, file: l.fileName, line: l.lineNum, col: l.col });
+    const relocAt = new Map<number, (typeof p.relocations)[number]>();
+    for (const r of p.relocations) if (r.pc !== undefined) relocAt.set(r.pc, r);
+    const target = (name: string | undefined, off: number | undefined, sectionIndex: number): BpfProgram | undefined => {
+      return obj.programs.find((q) => (name !== undefined && q.name === name && q.sectionIndex === sectionIndex) ||
+        (off !== undefined && q.sectionIndex === sectionIndex && off >= q.offset && off < q.offset + q.size)) ??
+        obj.programs.find((q) => q.name === name);
+    };
+    const place = (q: BpfProgram): number => {
+      let b = base.get(q);
+      if (b === undefined) { b = total; base.set(q, b); parts.push(q); total += q.size / 8; funcStarts.push(b); }
+      return b;
+    };
+    for (let pc = 0; pc < bytes.byteLength / 8; pc++) {
+      const code = dv.getUint8(pc * 8);
+      const src = dv.getUint8(pc * 8 + 1) >> 4;
+      const imm = dv.getInt32(pc * 8 + 4, true);
+      const r = relocAt.get(pc);
+      const setSrc = (s: number): void => { dv.setUint8(pc * 8 + 1, (dv.getUint8(pc * 8 + 1) & 0x0f) | (s << 4)); };
+      if (r && (r.kind === 'map' || r.kind === 'data' || r.kind === 'kconfig')) {
+        const mi = r.map !== undefined ? mapIdx.get(r.map) : undefined;
+        if (mi === undefined) { problems.push(`pc ${pc}: map ${r.map ?? '?'} not found`); continue; }
+        setSrc(r.kind === 'map' ? 1 : 2);
+        dv.setInt32(pc * 8 + 4, mi, true);
+        if (r.kind !== 'map') dv.setInt32(pc * 8 + 12, (r.dataOffset ?? 0) + (r.kind === 'data' ? imm : 0), true);
+        continue;
+      }
+      if (code === 0x85 && src === 1) {
+        const q = r && r.kind === 'subprog_call' ? target(r.target, r.targetOffset, obj.programs.find((x) => x.name === r.target)?.sectionIndex ?? p.sectionIndex)
+          : target(undefined, p.offset + (pc + imm + 1) * 8, p.sectionIndex);
+        if (!q) { problems.push(`pc ${pc}: call target not found`); continue; }
+        const tOff = r && r.kind === 'subprog_call' ? (r.targetOffset ?? q.offset) : p.offset + (pc + imm + 1) * 8;
+        const tpc = (q === p ? at : place(q)) + (tOff - q.offset) / 8;
+        dv.setInt32(pc * 8 + 4, tpc - (at + pc) - 1, true);
+        continue;
+      }
+      if (code === 0x18 && r && r.kind === 'func_ptr') {
+        const q = target(r.target, r.targetOffset, p.sectionIndex);
+        if (!q) { problems.push(`pc ${pc}: function pointer target not found`); continue; }
+        const tpc = (q === p ? at : place(q)) + ((r.targetOffset ?? q.offset) - q.offset) / 8;
+        setSrc(4);
+        dv.setInt32(pc * 8 + 4, tpc - (at + pc) - 1, true);
+      }
+    }
+    chunks[k] = bytes;
+  }
+  const out = new Uint8Array(total * 8);
+  parts.forEach((p, k) => out.set(chunks[k], (base.get(p) ?? 0) * 8));
+  const tn = (prog.progTypeName ?? '').toLowerCase();
+  const progType: ProgType = isProgType(tn) ? tn : 'socket_filter';
+  const at = prog.attachTypeName?.toLowerCase();
+  const lic = obj.license ?? '';
+  const gpl = /^(GPL|GPL v2|GPL and additional rights|Dual BSD\/GPL|Dual MIT\/GPL|Dual MPL\/GPL)$/.test(lic);
+  return {
+    insns: [], bytes: out, name: prog.name, section: prog.section, problems, progType,
+    ...(at ? { expectedAttachType: at } : {}),
+    ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
+    maps, lineInfo: lines, funcStarts, gpl, ...opts,
+  };
+}
+
+/** libbpf names global-data maps `<obj>.rodata`; the kernel keeps the first 15 characters. */
+function mapName(n: string): string {
+  return n.slice(0, 15);
+}

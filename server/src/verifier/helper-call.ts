@@ -1,0 +1,271 @@
+/**
+ * Helper calls (the kernel's check_helper_call and check_func_arg): prototype
+ * lookup and availability per program type and privilege, argument checks by
+ * argument type, memory/size pairs, map key/value sizes, reference
+ * acquire/release, return value typing, caller-saved register clobbering, and
+ * packet pointer invalidation. Callback-calling helpers (bpf_loop) are driven
+ * by the caller (verifier.ts) through the returned `callback`.
+ */
+import { HELPER_NAMES, helperName } from '../isa';
+import type { Env } from './env';
+import { HELPER_PROTOS, PROG_TYPE_SETS } from './protos/table';
+import { ArgSpec, HelperProto, parseArg } from './protos/types';
+import { F, Reg, T, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
+import { BPF_MAX_VAR_OFF, checkPtrOffReg, checkMemAccess, helperMemAccess, isPointerValue, regTypeStr } from './mem';
+import { tisConst, tstr } from './tnum';
+
+const BY_NAME = new Map<string, HelperProto>(HELPER_PROTOS.map((p) => [p.name, p]));
+const PARSED = new Map<HelperProto, ArgSpec[]>();
+function args(p: HelperProto): ArgSpec[] {
+  let a = PARSED.get(p);
+  if (!a) { a = p.args.map(parseArg); PARSED.set(p, a); }
+  return a;
+}
+
+export function funcIdName(id: number): string {
+  return (id >= 0 ? helperName(id) : undefined) ?? 'unknown';
+}
+
+/** The prototype if the program type (and privilege) can use the helper. */
+export function helperProto(env: Env, id: number): HelperProto | undefined {
+  const name = id >= 0 ? HELPER_NAMES[id] : undefined;
+  if (!name) return undefined;
+  const p = BY_NAME.get(name);
+  if (!p) return undefined;
+  const sets = PROG_TYPE_SETS[env.progType] ?? [];
+  for (const s of sets) {
+    if (s === 'base_perfmon' && !env.root) continue;
+    if (p.sets.includes(s)) {
+      if (p.attachTypes && !p.attachTypes.includes(env.attachType ?? '')) continue;
+      return p;
+    }
+  }
+  return undefined;
+}
+
+interface Meta {
+  map: number;
+  rawRegno: number;
+  rawSize: number;
+  memSize: number;
+  refObjId: number;
+  releaseRegno: number;
+  subprog: number;
+  msizeMax: bigint;
+}
+
+const MEM_TYPES: [T, number][] = [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0], [T.MEM, 0], [T.MEM, F.RINGBUF], [T.BUF, 0], [T.BTF_ID, F.TRUSTED]];
+const COMPAT: Record<string, [T, number][]> = {
+  ARG_PTR_TO_MAP_KEY: MEM_TYPES, ARG_PTR_TO_MAP_VALUE: MEM_TYPES, ARG_PTR_TO_MEM: MEM_TYPES,
+  ARG_CONST_SIZE: [[T.SCALAR, 0]], ARG_CONST_SIZE_OR_ZERO: [[T.SCALAR, 0]], ARG_CONST_ALLOC_SIZE_OR_ZERO: [[T.SCALAR, 0]],
+  ARG_CONST_MAP_PTR: [[T.MAP_PTR, 0]], ARG_PTR_TO_CTX: [[T.CTX, 0]],
+  ARG_PTR_TO_SOCK_COMMON: [[T.SOCK_COMMON, 0], [T.SOCKET, 0], [T.TCP_SOCK, 0]],
+  ARG_PTR_TO_BTF_ID_SOCK_COMMON: [[T.SOCK_COMMON, 0], [T.SOCKET, 0], [T.TCP_SOCK, 0], [T.BTF_ID, 0], [T.BTF_ID, F.TRUSTED]],
+  ARG_PTR_TO_SOCKET: [[T.SOCKET, 0]], ARG_PTR_TO_BTF_ID: [[T.BTF_ID, 0], [T.BTF_ID, F.TRUSTED], [T.BTF_ID, F.RCU]],
+  ARG_PTR_TO_RINGBUF_MEM: [[T.MEM, F.RINGBUF]], ARG_PTR_TO_FUNC: [[T.FUNC, 0]], ARG_PTR_TO_STACK: [[T.STACK, 0]],
+  ARG_PTR_TO_CONST_STR: [[T.MAP_VALUE, 0]], ARG_PTR_TO_TIMER: [[T.MAP_VALUE, 0]], ARG_PTR_TO_SPIN_LOCK: [[T.MAP_VALUE, 0]],
+  ARG_PTR_TO_LONG: [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0]],
+  ARG_PTR_TO_INT: [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0]],
+  ARG_PTR_TO_DYNPTR: [[T.STACK, 0]], ARG_PTR_TO_PERCPU_BTF_ID: [[T.BTF_ID, 0]],
+};
+
+function checkRegType(env: Env, regno: number, a: ArgSpec): void {
+  const r = env.regs[regno];
+  const compat = COMPAT[a.base];
+  if (!compat) return;
+  let flags = r.flags;
+  if (a.flags.has('MEM_RDONLY')) flags &= ~F.RDONLY;
+  if (a.flags.has('PTR_MAYBE_NULL')) flags &= ~F.MAYBE_NULL;
+  for (const [t, fl] of compat) if (t === r.type && fl === flags) return;
+  env.fail(`R${regno} type=${regTypeStr(r)} expected=${compat.map(([t, fl]) => typeStr(t, fl)).join(', ')}`);
+}
+
+function checkArgRegOff(env: Env, r: Reg, regno: number, a: ArgSpec): void {
+  if (a.flags.has('OBJ_RELEASE')) {
+    if (r.off || !tisConst(r.var) || r.var.value) env.fail(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+    return;
+  }
+  switch (r.type) {
+    case T.STACK: case T.PKT: case T.PKT_META: case T.MAP_KEY: case T.MAP_VALUE: case T.MEM: case T.BUF: case T.SCALAR:
+      return;
+    case T.CTX:
+      checkPtrOffReg(env, r, regno, false);
+      return;
+    default:
+      checkPtrOffReg(env, r, regno, false);
+  }
+}
+
+function checkMemSizeReg(env: Env, regno: number, writeMem: boolean, zeroOk: boolean, meta: Meta, raw: boolean): void {
+  const r = env.regs[regno];
+  meta.msizeMax = r.umax;
+  const isRaw = raw && tisConst(r.var);
+  if (r.smin < 0n) env.fail(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+  if (r.umin === 0n && !zeroOk) env.fail(`R${regno} invalid zero-sized read: u64=[${BigInt.asIntN(64, r.umin)},${r.umax}]`);
+  if (r.umax >= BigInt(BPF_MAX_VAR_OFF)) env.fail(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+  const res = helperMemAccess(env, regno - 1, Number(r.umax), writeMem, zeroOk, isRaw);
+  if (res.rawSize !== undefined) { meta.rawRegno = regno - 1; meta.rawSize = res.rawSize; }
+}
+
+function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: ArgSpec[]): void {
+  const regno = i + 1;
+  const a = specs[i];
+  if (!a || a.base === 'ARG_DONTCARE') return;
+  const r = env.regs[regno];
+  env.scratch.reg(regno);
+  if (r.type === T.NOT_INIT) env.fail(`R${regno} !read_ok`);
+  if (a.base === 'ARG_ANYTHING') {
+    if (isPointerValue(env, r)) env.fail(`R${regno} leaks addr into helper function`);
+    return;
+  }
+  if ((r.type === T.PKT || r.type === T.PKT_META) && !p.pktAccess) env.fail('helper access to the packet is not allowed');
+  const maybeNull = a.flags.has('PTR_MAYBE_NULL');
+  if (!(isNull(r) && maybeNull)) {
+    checkRegType(env, regno, a);
+    checkArgRegOff(env, r, regno, a);
+  }
+  if (a.flags.has('OBJ_RELEASE')) {
+    if (!r.refObjId && !isNull(r)) env.fail(`R${regno} must be referenced when passed to release function`);
+    meta.releaseRegno = regno;
+  }
+  if (r.refObjId) {
+    if (meta.refObjId) env.fail(`more than one arg with ref_obj_id R${regno} ${r.refObjId} ${meta.refObjId}`);
+    meta.refObjId = r.refObjId;
+  }
+  const writeMem = a.flags.has('MEM_WRITE') || a.flags.has('MEM_UNINIT');
+  switch (a.base) {
+    case 'ARG_CONST_MAP_PTR':
+      meta.map = r.map;
+      break;
+    case 'ARG_PTR_TO_MAP_KEY':
+      helperMemAccess(env, regno, env.maps[meta.map]?.keySize ?? 0, false, false, false);
+      break;
+    case 'ARG_PTR_TO_MAP_VALUE':
+      if (maybeNull && isNull(r)) return;
+      helperMemAccess(env, regno, env.maps[meta.map]?.valueSize ?? 0, writeMem, false, false);
+      break;
+    case 'ARG_PTR_TO_FUNC':
+      meta.subprog = r.subprog;
+      break;
+    case 'ARG_PTR_TO_MEM': {
+      const sz = p.argSize?.[i];
+      if (a.flags.has('MEM_FIXED_SIZE') && sz !== undefined) helperMemAccess(env, regno, sz, writeMem, false, false);
+      break;
+    }
+    case 'ARG_CONST_SIZE':
+    case 'ARG_CONST_SIZE_OR_ZERO': {
+      const prev = specs[i - 1];
+      const prevWrite = !!prev && (prev.flags.has('MEM_WRITE') || prev.flags.has('MEM_UNINIT'));
+      checkMemSizeReg(env, regno, prevWrite, a.base === 'ARG_CONST_SIZE_OR_ZERO', meta, !!prev?.flags.has('MEM_UNINIT'));
+      break;
+    }
+    case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
+      if (!tisConst(r.var)) env.fail(`R${regno} is not a known constant'`);
+      meta.memSize = Number(r.var.value);
+      break;
+    case 'ARG_PTR_TO_INT':
+    case 'ARG_PTR_TO_LONG':
+      helperMemAccess(env, regno, a.base === 'ARG_PTR_TO_INT' ? 4 : 8, true, false, false);
+      break;
+    case 'ARG_PTR_TO_CONST_STR': {
+      const m = env.maps[r.map];
+      if (!m || !(m.readonly || ((m.flags ?? 0) & 0x80))) env.fail(`R${regno} does not point to a readonly map'`);
+      if (!tisConst(r.var)) env.fail(`R${regno} is not a constant address'`);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+export interface CallOutcome { callback?: { subprog: number; kind: 'loop' } }
+
+function releaseReference(env: Env, id: number): boolean {
+  const i = env.state.refs.findIndex((x) => x.id === id);
+  if (i < 0) return false;
+  env.state.refs.splice(i, 1);
+  for (const f of env.state.frames) {
+    for (let k = 0; k < 11; k++) if (f.regs[k].refObjId === id) { markUnknown(f.regs[k]); env.scratch.reg(k); }
+    f.spilled.forEach((s) => { if (s && s.refObjId === id) markUnknown(s); });
+  }
+  return true;
+}
+
+export function clearPktPointers(env: Env): void {
+  for (const f of env.state.frames) {
+    for (const r of f.regs) if (r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END) markUnknown(r);
+    f.spilled.forEach((s) => { if (s && (s.type === T.PKT || s.type === T.PKT_META || s.type === T.PKT_END)) markUnknown(s); });
+  }
+}
+
+/** check_helper_call for `call id`. */
+export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
+  if (id < 0 || id >= HELPER_NAMES.length) env.fail(`invalid func ${funcIdName(id)}#${id}`);
+  const p = helperProto(env, id);
+  if (!p) env.fail(`program of this type cannot use helper ${funcIdName(id)}#${id}`);
+  if (!env.gpl && p.gplOnly) env.fail('cannot call GPL-restricted function from non-GPL compatible program');
+  const specs = args(p);
+  const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n };
+  for (let i = 0; i < 5; i++) checkFuncArg(env, p, i, meta, specs);
+  for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, true, { valueRegno: -1 });
+  const regs = env.regs;
+  if (meta.releaseRegno) {
+    let ok = false;
+    if (meta.refObjId) ok = releaseReference(env, meta.refObjId);
+    else if (isNull(regs[meta.releaseRegno])) ok = true;
+    if (!ok) env.fail(`func ${funcIdName(id)}#${id} reference has not been acquired before`);
+  }
+  const out: CallOutcome = {};
+  if (p.name === 'tail_call') {
+    if (env.state.refs.length) env.fail('tail_call would lead to reference leak');
+  }
+  if (p.name === 'loop') {
+    const f = env.state.cur;
+    if (BigInt(f.callbackDepth) < regs[1].umax) out.callback = { subprog: meta.subprog, kind: 'loop' };
+    else f.callbackDepth = 0;
+  }
+  for (let i = 0; i <= 5; i++) { markNotInit(regs[i]); env.scratch.reg(i); }
+  const r0 = regs[0];
+  switch (p.ret) {
+    case 'RET_INTEGER': markUnknown(r0); break;
+    case 'RET_VOID': markNotInit(r0); break;
+    case 'RET_PTR_TO_MAP_VALUE':
+    case 'RET_PTR_TO_MAP_VALUE_OR_NULL':
+      markKnownZero(r0); r0.type = T.MAP_VALUE; r0.map = meta.map;
+      if (p.ret.endsWith('OR_NULL')) r0.flags = F.MAYBE_NULL;
+      break;
+    case 'RET_PTR_TO_SOCKET_OR_NULL': markKnownZero(r0); r0.type = T.SOCKET; r0.flags = F.MAYBE_NULL; break;
+    case 'RET_PTR_TO_TCP_SOCK_OR_NULL': markKnownZero(r0); r0.type = T.TCP_SOCK; r0.flags = F.MAYBE_NULL; break;
+    case 'RET_PTR_TO_SOCK_COMMON_OR_NULL': markKnownZero(r0); r0.type = T.SOCK_COMMON; r0.flags = F.MAYBE_NULL; break;
+    case 'RET_PTR_TO_MEM_OR_NULL':
+      markKnownZero(r0); r0.type = T.MEM; r0.flags = F.MAYBE_NULL | (p.name.startsWith('ringbuf') ? F.RINGBUF : 0); r0.memSize = meta.memSize;
+      break;
+    case 'RET_PTR_TO_DYNPTR_MEM_OR_NULL':
+      markKnownZero(r0); r0.type = T.MEM; r0.flags = F.MAYBE_NULL; r0.memSize = meta.memSize;
+      break;
+    case 'RET_PTR_TO_MEM_OR_BTF_ID':
+    case 'RET_PTR_TO_MEM_OR_BTF_ID_OR_NULL':
+      markKnownZero(r0); r0.type = T.MEM; r0.flags = F.RDONLY | (p.ret.endsWith('OR_NULL') ? F.MAYBE_NULL : 0); r0.memSize = 8;
+      break;
+    case 'RET_PTR_TO_BTF_ID':
+    case 'RET_PTR_TO_BTF_ID_OR_NULL':
+    case 'RET_PTR_TO_BTF_ID_TRUSTED':
+      markKnownZero(r0); r0.type = T.BTF_ID; r0.btfName = p.retBtfStruct ?? '';
+      r0.flags = p.ret === 'RET_PTR_TO_BTF_ID_TRUSTED' ? F.TRUSTED : p.ret.endsWith('OR_NULL') ? F.MAYBE_NULL : 0;
+      break;
+  }
+  if (r0.flags & F.MAYBE_NULL) r0.id = env.newId();
+  if (p.acquire) {
+    const rid = env.newId();
+    env.state.refs.push({ id: rid, insn: pc });
+    r0.id = rid;
+    r0.refObjId = rid;
+  }
+  if (p.name === 'get_stack' || p.name === 'probe_read_str' || p.name === 'probe_read_kernel_str' || p.name === 'probe_read_user_str' || p.name === 'get_task_stack') {
+    r0.smax = meta.msizeMax < (1n << 63n) ? meta.msizeMax : r0.smax;
+    r0.s32max = meta.msizeMax < (1n << 31n) ? meta.msizeMax : r0.s32max;
+  }
+  if (p.changesPktData) clearPktPointers(env);
+  void tstr;
+  return out;
+}

@@ -1,0 +1,35 @@
+/**
+ * The verifier: an abstract interpreter modelled on the Linux 6.18 verifier
+ * that gives the kernel's verdict, message and instruction, plus explanations,
+ * per-pc states and a kernel-format log. Pure: no I/O, never throws.
+ *
+ * Modelled: the pre-pass checks (call targets, jump ranges, last instruction,
+ * LD_IMM64 halves and map references, unknown opcodes, unreachable code);
+ * registers with tnums and signed/unsigned 64/32-bit bounds and the kernel's
+ * ALU transfer functions, branch refinement and linked scalar ids; pointer
+ * types (ctx, stack, map pointer/value/key, packet/meta/end, memory and ringbuf
+ * memory, sockets, BTF pointers, functions) with the pointer-arithmetic rules;
+ * NULL checks by id; per-byte stack slot types with spills and fills; map
+ * value, packet, ctx (tables), memory accesses; helper calls through the
+ * prototype table with per-program-type availability; reference tracking;
+ * bpf-to-bpf calls (8 frames, combined stack); bpf_loop callbacks; return
+ * ranges; path exploration with pruning (static liveness, approximate
+ * precision), infinite-loop detection and the 1M-instruction limit; root vs
+ * CAP_BPF-only (pointer leaks/comparisons, uninitialised stack, Spectre v1
+ * checks on pointer arithmetic and speculative paths).
+ *
+ * Left out: kfunc argument checking (kfunc calls return an unknown scalar),
+ * BTF type walking for PTR_TO_BTF_ID loads (they give scalars), dynptrs,
+ * open-coded iterators, spin locks, timers, kptrs, arena, global (BTF-typed)
+ * subprogram verification (all subprograms are verified inline as static
+ * ones), precise precision backtracking (a static approximation is used, so
+ * state counts differ from the kernel's), may_goto, and the `P` precision
+ * marks in the log.
+ */
+export type * from './types';
+export { verify } from './verifier';
+export { explain } from './explain';
+export { printInsn } from './insn-print';
+export { sectionProgType, isProgType, PROG_TYPES } from './progtypes';
+export type { ProgType, AttachType } from './progtypes';
+export { fromObject } from './from-object';

@@ -1,0 +1,189 @@
+/**
+ * The checks the kernel makes before walking paths, in its order:
+ * add_subprog_and_kfunc (call targets), check_subprogs (jump ranges, last
+ * instruction), resolve_pseudo_ldimm64 (LDX reserved fields, LD_IMM64 halves,
+ * map references, unknown opcodes) and check_cfg (unreachable code, jumps into
+ * LD_IMM64). Works on raw slots so malformed encodings are seen as the kernel
+ * sees them. Non-goal: BTF func_info/line_info validation.
+ */
+import { CLASS, OPCODES, OpSpec, lookupSpec } from '../isa';
+import { KIND, type Btf } from '../btf';
+import type { VerifierMap } from './types';
+
+export interface Slot { code: number; dst: number; src: number; off: number; imm: number }
+
+export interface PrepassError { message: string; pc: number | null; detail?: string[] }
+
+export interface Prepass {
+  slots: Slot[];
+  specs: (OpSpec | undefined)[];
+  /** Sorted start pcs of subprograms (0 first). */
+  subprogs: number[];
+  prune: Uint8Array;
+  error?: PrepassError;
+}
+
+const INSN_TABLE = new Set<number>(OPCODES.filter((s) => s.kind !== 'callx').map((s) => s.code));
+
+export function slotsFromBytes(bytes: Uint8Array): Slot[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Slot[] = [];
+  for (let at = 0; at + 8 <= bytes.byteLength; at += 8) {
+    const regs = dv.getUint8(at + 1);
+    out.push({ code: dv.getUint8(at), dst: regs & 0xf, src: regs >> 4, off: dv.getInt16(at + 2, true), imm: dv.getInt32(at + 4, true) });
+  }
+  return out;
+}
+
+const isPseudoCall = (s: Slot): boolean => s.code === 0x85 && s.src === 1;
+const isPseudoFunc = (s: Slot): boolean => s.code === 0x18 && s.src === 4;
+const isKfuncCall = (s: Slot): boolean => s.code === 0x85 && s.src === 2;
+const isLdImm64 = (s: Slot): boolean => s.code === 0x18;
+
+export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | undefined, extraStarts: readonly number[] = []): Prepass {
+  const n = slots.length;
+  const specs = slots.map((s) => lookupSpec(s.code, s.src, s.off, s.imm));
+  const prune = new Uint8Array(n + 1);
+  const res: Prepass = { slots, specs, subprogs: [0], prune };
+  const fail = (message: string, pc: number | null, detail?: string[]): Prepass => { res.error = { message, pc, ...(detail ? { detail } : {}) }; return res; };
+  if (n === 0) return fail('last insn is not an exit or jmp', null);
+
+  // add_subprog_and_kfunc
+  const starts = new Set<number>([0, ...extraStarts.filter((x) => x > 0 && x < n)]);
+  for (let i = 0; i < n; i++) {
+    const s = slots[i];
+    if (isPseudoCall(s) || isPseudoFunc(s)) {
+      const t = i + s.imm + 1;
+      if (t < 0 || t >= n) return fail('call to invalid destination', null);
+      starts.add(t);
+    } else if (isKfuncCall(s)) {
+      if (!btf || s.imm <= 0 || s.imm >= btf.count || btf.kind(s.imm) !== KIND.FUNC) return fail(`kernel btf_id ${s.imm >>> 0} is not a function`, null);
+    }
+    if (isLdImm64(s)) i++;
+  }
+  res.subprogs = [...starts].sort((a, b) => a - b);
+
+  // check_subprogs
+  let cur = 0;
+  let subStart = 0;
+  let subEnd = res.subprogs.length > 1 ? res.subprogs[1] : n;
+  for (let i = 0; i < n; i++) {
+    const code = slots[i].code;
+    const cls = code & 7;
+    const op = code & 0xf0;
+    if ((cls === CLASS.JMP || cls === CLASS.JMP32) && op !== 0x90 && op !== 0x80) {
+      const off = code === 0x06 ? i + slots[i].imm + 1 : i + slots[i].off + 1;
+      if (off < subStart || off >= subEnd) return fail(`jump out of range from insn ${i} to ${off}`, i);
+    }
+    if (i === subEnd - 1) {
+      if (code !== 0x95 && code !== 0x06 && code !== 0x05) return fail('last insn is not an exit or jmp', null);
+      subStart = subEnd;
+      cur++;
+      subEnd = cur + 1 < res.subprogs.length ? res.subprogs[cur + 1] : n;
+    }
+  }
+
+  // resolve_pseudo_ldimm64
+  for (let i = 0; i < n; i++) {
+    const s = slots[i];
+    const cls = s.code & 7;
+    if (cls === CLASS.LDX && (((s.code & 0xe0) !== 0x60 && (s.code & 0xe0) !== 0x80) || s.imm !== 0)) {
+      return fail('BPF_LDX uses reserved fields', null);
+    }
+    if (s.code === 0x18) {
+      const h = slots[i + 1];
+      if (i === n - 1 || h.code !== 0 || h.dst !== 0 || h.src !== 0 || h.off !== 0) return fail('invalid bpf_ld_imm64 insn', null);
+      if (s.src === 0 || s.src === 4) { i++; continue; }
+      if (s.src === 3) {
+        const k = btf && s.imm > 0 && s.imm < btf.count ? btf.kind(s.imm) : -1;
+        if (k !== KIND.VAR && k !== KIND.FUNC) return fail(`pseudo btf_id ${s.imm} in ldimm64 isn't KIND_VAR or KIND_FUNC`, null);
+        i++;
+        continue;
+      }
+      const ok = s.src === 2 || s.src === 6 || ((s.src === 1 || s.src === 5) && h.imm === 0);
+      if (!ok) return fail('unrecognized bpf_ld_imm64 insn', null);
+      const m = maps[s.imm];
+      if (s.imm < 0 || !m) {
+        if (s.src === 5 || s.src === 6) return fail('fd_idx without fd_array is invalid', null);
+        return fail(`fd ${s.imm} is not pointing to valid bpf_map`, null);
+      }
+      if (s.src === 2 || s.src === 6) {
+        const off = h.imm >>> 0;
+        if (off >= 1 << 29) return fail(`direct value offset of ${off} is not allowed`, null);
+        if (!isArrayLike(m)) return fail('no direct value access support for this map type', null);
+        if (off >= m.valueSize) return fail(`invalid access to map value pointer, value_size=${m.valueSize} off=${off}`, null);
+      }
+      i++;
+      continue;
+    }
+    if (!INSN_TABLE.has(s.code)) return fail(`unknown opcode ${s.code.toString(16).padStart(2, '0')}`, null);
+  }
+
+  // check_cfg: iterative DFS from insn 0 marking prune points.
+  const state = new Uint8Array(n); // 0 unseen, 1 discovered, 2 explored
+  const stack: number[] = [0];
+  const edgeIdx = new Int32Array(n);
+  state[0] = 1;
+  const succ = (t: number): number[] => {
+    const s = slots[t];
+    const cls = s.code & 7;
+    const op = s.code & 0xf0;
+    const w = isLdImm64(s) ? 2 : 1;
+    if (cls === CLASS.JMP || cls === CLASS.JMP32) {
+      if (op === 0x90) return [];
+      if (op === 0x80) {
+        if (isPseudoCall(s)) { prune[t] = 1; prune[t + 1] = 1; return [t + 1, t + s.imm + 1]; }
+        prune[t + 1] = 1;
+        return [t + 1];
+      }
+      if (op === 0x00) {
+        const tgt = s.code === 0x06 ? t + s.imm + 1 : t + s.off + 1;
+        prune[tgt] = 1;
+        return [tgt];
+      }
+      prune[t] = 1;
+      prune[t + s.off + 1] = 1;
+      return [t + 1, t + s.off + 1];
+    }
+    if (isPseudoFunc(s)) { prune[t] = 1; return [t + 2, t + s.imm + 1]; }
+    return [t + w];
+  };
+  const succs: number[][] = new Array(n);
+  while (stack.length) {
+    const t = stack[stack.length - 1];
+    if (!succs[t]) succs[t] = succ(t);
+    const list = succs[t];
+    if (edgeIdx[t] < list.length) {
+      const w = list[edgeIdx[t]++];
+      if (w < 0 || w >= n) return fail(`jump out of range from insn ${t} to ${w}`, t);
+      if (state[w] === 0) { state[w] = 1; stack.push(w); }
+      continue;
+    }
+    state[t] = 2;
+    stack.pop();
+  }
+  for (let i = 0; i < n; i++) {
+    if (state[i] !== 2) return fail(`unreachable insn ${i}`, i);
+    if (isLdImm64(slots[i])) {
+      if (state[i + 1] !== 0) return fail(`jump into the middle of ldimm64 insn ${i}`, i);
+      i++;
+    }
+  }
+  return res;
+}
+
+export const MAP_TYPE_NAMES = [
+  'unspec', 'hash', 'array', 'prog_array', 'perf_event_array', 'percpu_hash', 'percpu_array', 'stack_trace', 'cgroup_array',
+  'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'array_of_maps', 'hash_of_maps', 'devmap', 'sockmap', 'cpumap', 'xskmap', 'sockhash',
+  'cgroup_storage', 'reuseport_sockarray', 'percpu_cgroup_storage', 'queue', 'stack', 'sk_storage', 'devmap_hash', 'struct_ops',
+  'ringbuf', 'inode_storage', 'task_storage', 'bloom_filter', 'user_ringbuf', 'cgrp_storage', 'arena', 'insn_array',
+];
+
+export function mapTypeName(m: VerifierMap): string {
+  return typeof m.type === 'number' ? MAP_TYPE_NAMES[m.type] ?? `type${m.type}` : m.type;
+}
+
+function isArrayLike(m: VerifierMap): boolean {
+  const t = mapTypeName(m);
+  return t === 'array' || t === 'insn_array';
+}

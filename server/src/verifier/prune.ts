@@ -1,0 +1,109 @@
+/**
+ * State equivalence for pruning (the kernel's states_equal / regsafe /
+ * stacksafe / refsafe), using static liveness and a static approximation of
+ * precision (analysis.ts): dead registers are ignored, imprecise scalars
+ * match any scalar, everything else must be contained in the explored state.
+ * `exact` compares registers as the infinite-loop check needs.
+ */
+import { F, Reg, T } from './reg';
+import { Frame, S, VState } from './state';
+import { tin } from './tnum';
+
+class IdMap {
+  private m = new Map<number, number>();
+  check(old: number, cur: number): boolean {
+    if (!old) return !cur;
+    const v = this.m.get(old);
+    if (v === undefined) { this.m.set(old, cur); return true; }
+    return v === cur;
+  }
+}
+
+function rangeWithin(o: Reg, c: Reg): boolean {
+  return o.umin <= c.umin && o.umax >= c.umax && o.smin <= c.smin && o.smax >= c.smax &&
+    o.u32min <= c.u32min && o.u32max >= c.u32max && o.s32min <= c.s32min && o.s32max >= c.s32max;
+}
+
+function regsExact(o: Reg, c: Reg): boolean {
+  return o.type === c.type && o.flags === c.flags && o.off === c.off && o.var.value === c.var.value && o.var.mask === c.var.mask &&
+    o.smin === c.smin && o.smax === c.smax && o.umin === c.umin && o.umax === c.umax && o.s32min === c.s32min &&
+    o.s32max === c.s32max && o.u32min === c.u32min && o.u32max === c.u32max && o.id === c.id && o.refObjId === c.refObjId &&
+    o.map === c.map && o.range === c.range && o.memSize === c.memSize && o.frameno === c.frameno && o.subprog === c.subprog;
+}
+
+function regsafe(o: Reg, c: Reg, precise: boolean, ids: IdMap, exact: boolean): boolean {
+  if (exact) return regsExact(o, c);
+  if (o.type === T.NOT_INIT) return true;
+  if (o.type !== c.type || o.flags !== c.flags) return false;
+  switch (o.type) {
+    case T.SCALAR:
+      if (!precise) return true;
+      return rangeWithin(o, c) && tin(o.var, c.var) && (o.id ? ids.check(o.id, c.id) : true);
+    case T.MAP_VALUE: case T.MAP_KEY: case T.MEM:
+      if (o.map !== c.map || o.off !== c.off || o.memSize !== c.memSize) return false;
+      return rangeWithin(o, c) && tin(o.var, c.var) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId);
+    case T.PKT: case T.PKT_META:
+      if (o.range > c.range || (o.range < 0 && o.range !== c.range) || o.off !== c.off) return false;
+      return ids.check(o.id, c.id) && rangeWithin(o, c) && tin(o.var, c.var);
+    case T.STACK:
+      return o.off === c.off && o.frameno === c.frameno && o.var.value === c.var.value && o.var.mask === c.var.mask;
+    default:
+      if (o.flags & F.MAYBE_NULL && !ids.check(o.id, c.id)) return false;
+      return o.off === c.off && o.map === c.map && o.btfName === c.btfName && o.subprog === c.subprog &&
+        o.var.value === c.var.value && o.var.mask === c.var.mask && ids.check(o.refObjId, c.refObjId);
+  }
+}
+
+function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: boolean): boolean {
+  for (let i = 0; i < o.allocated; i++) {
+    const ot = o.stype[i];
+    const spi = i >> 3;
+    if (!exact && ot === S.INVALID) continue;
+    if (!exact && allowUninit && ot === S.MISC) continue;
+    if (i >= c.allocated) return false;
+    const ct = c.stype[i];
+    if (!exact && ot === S.MISC && ct === S.ZERO) continue;
+    if (ot !== ct) return false;
+    if ((i & 7) !== 7) continue;
+    if (ot === S.SPILL) {
+      const a = o.spilled[spi]; const b = c.spilled[spi];
+      if (!a || !b) { if (a !== b) return false; continue; }
+      if (!regsafe(a, b, true, ids, exact)) return false;
+    }
+  }
+  if (exact && c.allocated !== o.allocated) return false;
+  return true;
+}
+
+export function statesEqual(old: VState, cur: VState, live: number, need: number, exact: boolean, allowUninit: boolean): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  if (old.speculative && !cur.speculative) return false;
+  if (old.refs.length !== cur.refs.length) return false;
+  const ids = new IdMap();
+  for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k].id, cur.refs[k].id)) return false;
+  const top = old.frames.length - 1;
+  for (let fi = top; fi >= 0; fi--) {
+    const of = old.frames[fi]; const cf = cur.frames[fi];
+    if (of.callsite !== cf.callsite || of.inCallback !== cf.inCallback) return false;
+    if (exact && of.callbackDepth !== cf.callbackDepth) return false;
+    for (let r = 0; r < 11; r++) {
+      if (fi === top) {
+        if (!exact && !(live & (1 << r))) continue;
+        if (!regsafe(of.regs[r], cf.regs[r], (need & (1 << r)) !== 0, ids, exact)) return false;
+      } else {
+        if (!exact && r >= 1 && r <= 5) continue;
+        if (!regsafe(of.regs[r], cf.regs[r], true, ids, exact)) return false;
+      }
+    }
+    if (!stacksafe(of, cf, ids, exact, allowUninit)) return false;
+  }
+  return true;
+}
+
+/** states_maybe_looping: the current frame's registers are identical. */
+export function maybeLooping(old: VState, cur: VState): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  const a = old.cur; const b = cur.cur;
+  for (let r = 0; r < 11; r++) if (!regsExact(a.regs[r], b.regs[r])) return false;
+  return true;
+}

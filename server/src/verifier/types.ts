@@ -1,0 +1,95 @@
+/**
+ * Public types of the verifier: what goes in (program, maps, program type,
+ * privilege, line info) and what comes out (verdict, errors with the kernel's
+ * text and plain-language help, per-pc states, statistics, kernel-style log).
+ * Plain data; no editor or protocol types.
+ */
+import type { Insn } from '../isa';
+import type { Btf } from '../btf';
+import type { AttachType, ProgType } from './progtypes';
+
+/** A map as the program sees it (enum bpf_map_type name or number). */
+export interface VerifierMap {
+  /** Map type name as in the kernel enum without prefix (`hash`, `array`, `ringbuf`, ...) or its number. */
+  type: string | number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  name?: string;
+  /** Global-data map (.rodata/.data/.bss): direct value access; frozen (.rodata) reads are constants. */
+  initial?: Uint8Array;
+  readonly?: boolean;
+}
+
+export interface VerifierLine {
+  /** Slot pc of the first instruction of the line. */
+  pc: number;
+  /** Source text for `; text @ file:line` comments. */
+  text: string;
+  file?: string;
+  line: number;
+  col?: number;
+}
+
+export interface VerifyLimits {
+  /** Processed-instruction limit (kernel: 1,000,000). */
+  insns?: number;
+  /** Pending branch limit (kernel: 8192 "The sequence of %d jumps is too complex."). */
+  jmpSeq?: number;
+}
+
+export interface VerifyInput {
+  insns: Insn[];
+  progType: ProgType;
+  expectedAttachType?: AttachType;
+  maps?: VerifierMap[];
+  /** Kernel BTF (vmlinux) for tracing args, kfuncs and BTF return types. */
+  btf?: Btf;
+  /** Attach target function/tracepoint name (fentry/fexit/tp_btf). */
+  attachTo?: string;
+  lineInfo?: VerifierLine[];
+  /** Slot pcs where subprograms start (besides 0), when known from func_info; else found from calls. */
+  funcStarts?: number[];
+  /** License is GPL-compatible (gpl_only helpers); default true. */
+  gpl?: boolean;
+  /** 'root': CAP_SYS_ADMIN (+CAP_BPF, CAP_PERFMON); 'cap_bpf': CAP_BPF only. Default 'root'. */
+  privileged?: 'root' | 'cap_bpf';
+  /** BPF_F_STRICT_ALIGNMENT and friends. */
+  progFlags?: number;
+  logLevel?: 0 | 1 | 2;
+  limits?: VerifyLimits;
+}
+
+export interface PathStep { pc: number; taken: boolean }
+
+export interface SourceRange { line: number; col: number; file?: string }
+
+export interface VerifyError {
+  pc: number;
+  /** The kernel's message, verbatim (its last line; the lines before are in `detail`). */
+  message: string;
+  detail: string[];
+  explanation: string;
+  suggestion: string;
+  path: PathStep[];
+  range?: SourceRange;
+}
+
+export interface VerifyStats {
+  processed: number;
+  totalStates: number;
+  peakStates: number;
+  maxStatesPerInsn: number;
+  maxStackDepth: number;
+  timeMs: number;
+}
+
+export interface VerifyResult {
+  verdict: 'accept' | 'reject';
+  errors: VerifyError[];
+  /** states[pc]: printable abstract states seen at pc (up to a few), kernel format `R1=ctx() R10=fp0`. */
+  states: (string[] | undefined)[];
+  stats: VerifyStats;
+  log: string;
+}

@@ -1,0 +1,716 @@
+/**
+ * The verifier's driver (the kernel's do_check): depth-first path exploration
+ * with a stack of pending branches, state pruning at prune points, infinite
+ * loop detection, the processed-instruction limit, loads/stores, jumps and
+ * null checks, subprogram calls and bpf_loop callbacks, exits with reference
+ * and return-value checks, and the kernel-format log. Entry point: verify().
+ */
+import { Insn, OpSpec, encode } from '../isa';
+import { analyse, RegSets } from './analysis';
+import { checkAlu, readReg, writeReg } from './alu';
+import { ctxLayout } from './ctx-access';
+import { Env, Reject } from './env';
+import { clearPktPointers, checkHelperCall } from './helper-call';
+import { printInsn } from './insn-print';
+import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
+import { Prepass, Slot, prepass, slotsFromBytes } from './prepass';
+import { maybeLooping, statesEqual } from './prune';
+import { F, Reg, S32_MIN, T, isPktAny, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
+import { AT_PKT_END, BEYOND_PKT_END, FLIP, branchTaken, immReg, setMinMax } from './scalar';
+import { Frame, VState, stateStr } from './state';
+import { tisConst, tsubreg } from './tnum';
+import type { PathStep, VerifyInput, VerifyResult, VerifierLine } from './types';
+import { explain } from './explain';
+
+interface Checkpoint { st: VState; branches: number; parent: Checkpoint | null }
+
+interface Path {
+  st: VState;
+  insn: number;
+  prev: number;
+  parent: Checkpoint | null;
+  steps: PathStep[];
+}
+
+const EXIT_CHECKED = new Set(['cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl',
+  'cgroup_sockopt', 'sk_lookup', 'netfilter', 'tracing', 'raw_tracepoint', 'lsm']);
+
+function insnsFromSlots(slots: Slot[], specs: (OpSpec | undefined)[]): (Insn | undefined)[] {
+  return slots.map((s, i) => {
+    const spec = specs[i];
+    if (!spec) return undefined;
+    const insn: Insn = { spec, pc: i, dst: s.dst, src: s.src, off: s.off, imm: s.imm };
+    if (spec.kind === 'lddw') insn.imm2 = slots[i + 1]?.imm ?? 0;
+    return insn;
+  });
+}
+
+/** Verifies a program; never throws. */
+export function verify(input: VerifyInput & { bytes?: Uint8Array }): VerifyResult {
+  const t0 = Date.now();
+  try {
+    return run(input, t0);
+  } catch (e) {
+    const msg = `internal verifier error: ${e instanceof Error ? e.message : String(e)}`;
+    return {
+      verdict: 'reject', errors: [{ pc: 0, message: msg, detail: [], explanation: 'The embedded verifier hit a bug.', suggestion: 'Report this program.', path: [] }],
+      states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: msg + '\n',
+    };
+  }
+}
+
+function statsLine(processed: number, perInsn: number, total: number, peak: number): string {
+  return `processed ${processed} insns (limit 1000000) max_states_per_insn ${perInsn} total_states ${total} peak_states ${peak} mark_read 0`;
+}
+
+function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyResult {
+  const bytes = input.bytes ?? encode(input.insns);
+  const slots = slotsFromBytes(bytes);
+  const maps = input.maps ?? [];
+  const level = input.logLevel ?? 1;
+  const root = (input.privileged ?? 'root') === 'root';
+  const limit = input.limits?.insns ?? 1_000_000;
+  const jmpLimit = input.limits?.jmpSeq ?? 8192;
+  const pre = prepass(slots, maps, input.btf, input.funcStarts);
+  const lines = new Map<number, VerifierLine>();
+  for (const l of input.lineInfo ?? []) lines.set(l.pc, l);
+  const env = new Env(insnsFromSlots(slots, pre.specs), pre, maps, input.progType, input.expectedAttachType,
+    ctxLayout(input.progType, input.expectedAttachType), root, level, ((input.progFlags ?? 0) & 1) !== 0, input.gpl ?? true,
+    input.btf, input.attachTo, lines);
+  const states: (string[] | undefined)[] = new Array(slots.length);
+  const result = (verdict: 'accept' | 'reject', errs: VerifyResult['errors'], extra: Partial<VerifyResult['stats']> = {}): VerifyResult => ({
+    verdict, errors: errs, states,
+    stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, ...extra, timeMs: Date.now() - t0 },
+    log: env.text(),
+  });
+  if (pre.error) {
+    env.verbose(pre.error.message);
+    env.verbose(statsLine(0, 0, 0, 0));
+    const ex = explain(pre.error.message);
+    return result('reject', [{ pc: pre.error.pc ?? 0, message: pre.error.message, detail: [], path: [], ...ex, ...rangeOf(lines, pre.error.pc ?? 0) }]);
+  }
+  const sets = analyse(slots, pre.specs, EXIT_CHECKED.has(input.progType));
+  const d = new Driver(env, pre, sets, limit, jmpLimit, states);
+  const err = d.run();
+  const stats = { processed: env.processed, totalStates: d.totalStates, peakStates: d.peakStates, maxStatesPerInsn: d.maxPerInsn, maxStackDepth: env.maxStack };
+  if (!err) {
+    const stackErr = checkMaxStack(env, d);
+    if (stackErr) {
+      env.verbose(stackErr);
+      env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
+      return result('reject', [{ pc: 0, message: stackErr, detail: [], path: [], ...explain(stackErr) }], stats);
+    }
+    if (level >= 2) {
+      env.verbose(`stack depth ${d.stackDepths().join('+')}`);
+    }
+    env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
+    return result('accept', [], stats);
+  }
+  env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
+  return result('reject', [{ ...err, ...explain(err.message), ...rangeOf(lines, err.pc) }], stats);
+}
+
+function rangeOf(lines: Map<number, VerifierLine>, pc: number): { range?: { line: number; col: number; file?: string } } {
+  let best: VerifierLine | undefined;
+  for (const [p, l] of lines) if (p <= pc && (!best || p > best.pc)) best = l;
+  return best ? { range: { line: best.line, col: best.col ?? 0, ...(best.file ? { file: best.file } : {}) } } : {};
+}
+
+function checkMaxStack(env: Env, d: Driver): string | undefined {
+  // Depth per subprogram, rounded up to 32 (at least 1 byte), summed along call chains.
+  const depth = d.stackDepths().map((x) => Math.ceil(Math.max(x, 1) / 32) * 32);
+  let worst: { frames: number; total: number } | undefined;
+  const walk = (sp: number, total: number, frames: number, seen: Set<number>): void => {
+    const t = total + depth[sp];
+    if (t > 512 && !worst) worst = { frames, total: t };
+    for (const c of d.calls.get(sp) ?? []) if (!seen.has(c)) { seen.add(c); walk(c, t, frames + 1, seen); seen.delete(c); }
+  };
+  walk(0, 0, 1, new Set([0]));
+  void env;
+  return worst ? `combined stack size of ${worst.frames} calls is ${worst.total}. Too large` : undefined;
+}
+
+class Driver {
+  totalStates = 0;
+  peakStates = 0;
+  maxPerInsn = 0;
+  private curStates = 0;
+  private explored = new Map<number, Checkpoint[]>();
+  private stack: Path[] = [];
+  private jmps = 0;
+  private prevJmps = 0;
+  private prevInsns = 0;
+  readonly calls = new Map<number, Set<number>>();
+  private depthBySub = new Map<number, number>();
+  private lastLine: VerifierLine | undefined;
+
+  constructor(readonly env: Env, readonly pre: Prepass, readonly sets: RegSets, readonly limit: number, readonly jmpLimit: number,
+    readonly states: (string[] | undefined)[]) {}
+
+  stackDepths(): number[] {
+    return this.pre.subprogs.map((s) => this.depthBySub.get(s) ?? 0);
+  }
+
+  private subOf(pc: number): number {
+    let s = 0;
+    for (const x of this.pre.subprogs) if (x <= pc) s = x;
+    return s;
+  }
+
+  run(): { pc: number; message: string; detail: string[]; path: PathStep[] } | undefined {
+    const env: Env = this.env;
+    const f = new Frame(0);
+    const r1 = f.regs[1];
+    markKnownZero(r1);
+    r1.type = T.CTX;
+    let cur: Path | undefined = { st: new VState([f]), insn: 0, prev: -1, parent: null, steps: [] };
+    env.state = cur.st;
+    env.scratch.reg(1); env.scratch.reg(10);
+    if (env.logLevel) env.raw(`0:${stateStr(cur.st, env.printCtx, true)}\n`);
+    env.scratch.clear();
+    let doPrint = false;
+    while (cur) {
+      env.state = cur.st;
+      env.insnIdx = cur.insn;
+      env.prevInsnIdx = cur.prev;
+      const pc = cur.insn;
+      let logMark = env.logLength();
+      try {
+        if (++env.processed > this.limit) env.fail(`BPF program is too large. Processed ${env.processed} insn`);
+        if (this.pre.prune[pc]) {
+          if (this.isStateVisited(cur)) {
+            if (env.logLevel) {
+              if (doPrint) env.raw(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}: safe\n`);
+              else env.raw(`${pc}: safe\n`);
+            }
+            cur = this.endPath(cur);
+            doPrint = true;
+            continue;
+          }
+        }
+        if (env.logLevel >= 2 && doPrint) {
+          env.fullState(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}:`);
+        }
+        doPrint = false;
+        logMark = env.logLength();
+        if (env.logLevel) {
+          if (env.scratch.any) env.printInsnState();
+          this.linfo(pc);
+          const insn = env.insns[pc];
+          env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400) }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
+        }
+        const r = this.step(cur);
+        this.record(pc, cur.st);
+        if (r === 'exit') {
+          cur = this.endPath(cur);
+          doPrint = true;
+        }
+      } catch (e) {
+        if (!(e instanceof Reject)) throw e;
+        const p = cur as Path;
+        if (p.st.speculative) {
+          env.truncateLog(logMark);
+          cur = this.endPath(p);
+          doPrint = true;
+          continue;
+        }
+        const detail: string[] = [];
+        return { pc, message: e.message, detail, path: p.steps };
+      }
+    }
+    return undefined;
+  }
+
+  private record(pc: number, st: VState): void {
+    const list = this.states[pc] ?? (this.states[pc] = []);
+    if (list.length < 4) list.push(stateStr(st, this.env.printCtx, true).trim());
+  }
+
+  private linfo(pc: number): void {
+    const l = this.env.lines.get(pc);
+    if (!l || l === this.lastLine) return;
+    this.lastLine = l;
+    const file = (l.file ?? '').split('/').pop() ?? '';
+    this.env.raw(`; ${l.text.replace(/^\s+/, '')} @ ${file}:${l.line}\n`);
+  }
+
+  /** update_branch_counts then pop_stack. */
+  private endPath(p: Path): Path | undefined {
+    let c = p.parent;
+    while (c) {
+      c.branches--;
+      if (c.branches > 0) break;
+      c = c.parent;
+    }
+    const next = this.stack.pop();
+    if (next) markAllScratched(this.env);
+    return next;
+  }
+
+  private push(p: Path, target: number, st: VState, taken: boolean): Path {
+    if (this.stack.length + 1 > this.jmpLimit) this.env.fail(`The sequence of ${this.stack.length + 1} jumps is too complex.`);
+    const np: Path = { st, insn: target, prev: p.insn, parent: p.parent, steps: [...p.steps, { pc: p.insn, taken }] };
+    if (p.parent) p.parent.branches++;
+    this.stack.push(np);
+    return np;
+  }
+
+  private isStateVisited(cur: Path): boolean {
+    const env: Env = this.env;
+    const pc = cur.insn;
+    const list = this.explored.get(pc) ?? [];
+    let addNew = this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8;
+    const live = this.sets.live[pc]; const need = this.sets.need[pc];
+    for (const sl of list) {
+      if (sl.branches > 0) {
+        if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
+          this.linfo(pc);
+          env.verbose(`infinite loop detected at insn ${pc}`);
+          env.raw(`cur state:${stateStr(cur.st, env.printCtx, true)}\n`);
+          env.raw(`old state:${stateStr(sl.st, env.printCtx, true)}\n`);
+          throw new Reject(`infinite loop detected at insn ${pc}`);
+        }
+        if (this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
+        continue;
+      }
+      if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) return true;
+    }
+    if (!addNew) return false;
+    const cp: Checkpoint = { st: cur.st.clone(), branches: 1, parent: cur.parent };
+    cur.parent = cp;
+    list.push(cp);
+    this.explored.set(pc, list);
+    this.totalStates++;
+    this.curStates++;
+    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+    if (list.length > this.maxPerInsn) this.maxPerInsn = list.length;
+    this.prevJmps = this.jmps;
+    this.prevInsns = env.processed;
+    return false;
+  }
+
+  /** Executes one instruction; updates cur.insn. */
+  private step(cur: Path): 'next' | 'exit' {
+    const env: Env = this.env;
+    const pc = cur.insn;
+    const sl = this.pre.slots[pc];
+    const s = this.pre.specs[pc];
+    const cls = sl.code & 7;
+    const mode = sl.code & 0xe0;
+    const size = [4, 2, 1, 8][(sl.code >> 3) & 3];
+    const f = cur.st.cur;
+    this.depthBySub.set(this.subOf(pc), Math.max(this.depthBySub.get(this.subOf(pc)) ?? 0, f.allocated));
+    switch (cls) {
+      case 4: case 7:
+        checkAlu(env, s, sl);
+        break;
+      case 1: {
+        readReg(env, sl.src);
+        writeReg(env, sl.dst, false);
+        checkMemAccess(env, sl.src, sl.off, size, false, { valueRegno: sl.dst, isLdsx: mode === 0x80 });
+        break;
+      }
+      case 3: {
+        if (mode === 0xc0) { this.atomic(sl, s, size); break; }
+        if (mode !== 0x60 || sl.imm !== 0) env.fail('BPF_STX uses reserved fields');
+        readReg(env, sl.src);
+        readReg(env, sl.dst);
+        checkMemAccess(env, sl.dst, sl.off, size, true, { valueRegno: sl.src });
+        break;
+      }
+      case 2: {
+        if (mode !== 0x60 || sl.src !== 0) env.fail('BPF_ST uses reserved fields');
+        readReg(env, sl.dst);
+        checkMemAccess(env, sl.dst, sl.off, size, true, { valueRegno: -1, stImm: sl.imm });
+        break;
+      }
+      case 0: {
+        if (mode === 0x20 || mode === 0x40) { this.ldAbs(sl, size); break; }
+        this.ldImm(sl);
+        cur.insn += 2;
+        return 'next';
+      }
+      case 5: case 6:
+        return this.jmp(cur, sl, s);
+    }
+    cur.insn++;
+    return 'next';
+  }
+
+  private atomic(sl: Slot, s: OpSpec | undefined, size: number): void {
+    const env: Env = this.env;
+    if (!s) env.fail(`BPF_ATOMIC uses invalid atomic opcode ${(sl.imm >>> 0).toString(16).padStart(2, '0')}`);
+    if (size !== 4 && size !== 8) env.fail('invalid atomic operand size');
+    readReg(env, sl.src);
+    readReg(env, sl.dst);
+    if (s.atomic === 'cmpxchg') {
+      readReg(env, 0);
+      if (isPointerValue(env, env.regs[0])) env.fail('R0 leaks addr into mem');
+    }
+    if (isPointerValue(env, env.regs[sl.src])) env.fail(`R${sl.src} leaks addr into mem`);
+    const dt = env.regs[sl.dst].type;
+    if (dt === T.CTX || dt === T.PKT || dt === T.PKT_META || dt === T.PKT_END || dt === T.FLOW_KEYS || dt === T.SOCKET || dt === T.SOCK_COMMON || dt === T.TCP_SOCK) {
+      env.fail(`BPF_ATOMIC stores into R${sl.dst} ${regTypeStr(env.regs[sl.dst])} is not allowed`);
+    }
+    let load = -1;
+    if (s.fetch) { load = s.atomic === 'cmpxchg' ? 0 : sl.src; writeReg(env, load, true); }
+    checkMemAccess(env, sl.dst, sl.off, size, false, { valueRegno: -1 });
+    if (load >= 0) checkMemAccess(env, sl.dst, sl.off, size, false, { valueRegno: load });
+    checkMemAccess(env, sl.dst, sl.off, size, true, { valueRegno: -1 });
+  }
+
+  private ldAbs(sl: Slot, size: number): void {
+    const env: Env = this.env;
+    const t = env.progType;
+    if (t !== 'socket_filter' && t !== 'sched_cls' && t !== 'sched_act') env.fail('BPF_LD_[ABS|IND] instructions not allowed for this program type');
+    if (sl.dst !== 0 || sl.off !== 0 || size === 8 || ((sl.code & 0xe0) === 0x20 && sl.src !== 0)) env.fail('BPF_LD_[ABS|IND] uses reserved fields');
+    readReg(env, 6);
+    if (env.state.refs.length) env.fail('BPF_LD_[ABS|IND] would lead to reference leak');
+    if (env.regs[6].type !== T.CTX) env.fail('at the time of BPF_LD_ABS|IND R6 != pointer to skb');
+    if ((sl.code & 0xe0) === 0x40) readReg(env, sl.src);
+    for (let i = 0; i <= 5; i++) { markNotInit(env.regs[i]); env.scratch.reg(i); }
+    markUnknown(env.regs[0]);
+  }
+
+  private ldImm(sl: Slot): void {
+    const env: Env = this.env;
+    if (((sl.code >> 3) & 3) !== 3) env.fail('invalid BPF_LD_IMM insn');
+    if (sl.off !== 0) env.fail('BPF_LD_IMM64 uses reserved fields');
+    const d = writeReg(env, sl.dst, true);
+    const hi = this.pre.slots[env.insnIdx + 1].imm;
+    if (sl.src === 0) {
+      markConst(d, (BigInt(hi >>> 0) << 32n) | BigInt(sl.imm >>> 0));
+      return;
+    }
+    markKnownZero(d);
+    if (sl.src === 3) { d.type = T.BTF_ID; d.flags = F.TRUSTED; return; }
+    if (sl.src === 4) {
+      d.type = T.FUNC;
+      d.subprog = env.insnIdx + sl.imm + 1;
+      return;
+    }
+    d.map = sl.imm;
+    if (sl.src === 2 || sl.src === 6) { d.type = T.MAP_VALUE; d.off = hi; }
+    else d.type = T.MAP_PTR;
+  }
+
+  private jmp(cur: Path, sl: Slot, s: OpSpec | undefined): 'next' | 'exit' {
+    const env: Env = this.env;
+    const op = sl.code & 0xf0;
+    const cls = sl.code & 7;
+    this.jmps++;
+    if (op === 0x80) {
+      if ((sl.code & 8) || (sl.src !== 2 && sl.off !== 0) || (sl.src !== 0 && sl.src !== 1 && sl.src !== 2) || sl.dst !== 0 || cls === 6) {
+        env.fail('BPF_CALL uses reserved fields');
+      }
+      if (sl.src === 1) return this.localCall(cur, sl);
+      if (sl.src === 2) {
+        for (let i = 0; i <= 5; i++) { markNotInit(env.regs[i]); env.scratch.reg(i); }
+        markUnknown(env.regs[0]);
+      } else {
+        const saved = cur.st.clone();
+        const out = checkHelperCall(env, sl.imm, cur.insn);
+        if (out.callback) this.pushCallback(cur, saved, out.callback.subprog);
+      }
+      env.scratch.reg(0);
+      cur.insn++;
+      return 'next';
+    }
+    if (op === 0x00) {
+      if ((sl.code & 8) || sl.src !== 0 || sl.dst !== 0 || (cls === 5 && sl.imm !== 0) || (cls === 6 && sl.off !== 0)) env.fail('BPF_JA uses reserved fields');
+      cur.insn += (cls === 5 ? sl.off : sl.imm) + 1;
+      return 'next';
+    }
+    if (op === 0x90) {
+      if ((sl.code & 8) || sl.imm !== 0 || sl.src !== 0 || sl.dst !== 0 || cls === 6) env.fail('BPF_EXIT uses reserved fields');
+      return this.exit(cur);
+    }
+    if (op > 0xd0 || !s) env.fail(`invalid BPF_JMP/JMP32 opcode ${(op >> 4).toString(16)}`);
+    this.condJmp(cur, sl, s as OpSpec);
+    return 'next';
+  }
+
+  private condJmp(cur: Path, sl: Slot, s: OpSpec): void {
+    const env: Env = this.env;
+    const jop = s.jmp ?? 'jeq';
+    const is32 = !s.is64;
+    const isX = (sl.code & 8) !== 0;
+    const dst = readReg(env, sl.dst);
+    let src: Reg;
+    if (isX) {
+      if (sl.imm !== 0) env.fail('BPF_JMP/JMP32 uses reserved fields');
+      src = readReg(env, sl.src);
+      if (!(isPktAny(dst) && isPktAny(src)) && isPointerValue(env, src)) env.fail(`R${sl.src} pointer comparison prohibited`);
+    } else {
+      if (sl.src !== 0) env.fail('BPF_JMP/JMP32 uses reserved fields');
+      src = immReg(sl.imm);
+    }
+    const target = cur.insn + sl.off + 1;
+    const pred = branchTaken(dst, src, jop, is32);
+    if (pred === 1) {
+      if (!env.bypassSpecV1) this.push(cur, cur.insn + 1, specState(cur.st), false);
+      env.printInsnState();
+      cur.steps = [...cur.steps, { pc: cur.insn, taken: true }];
+      cur.insn = target;
+      return;
+    }
+    if (pred === 0) {
+      if (!env.bypassSpecV1) this.push(cur, target, specState(cur.st), true);
+      env.printInsnState();
+      cur.insn++;
+      return;
+    }
+    const otherSt = cur.st.clone();
+    const other = this.push(cur, target, otherSt, true);
+    const oregs = otherSt.cur.regs;
+    const regs = cur.st.cur.regs;
+    const od = oregs[sl.dst];
+    if (isX) {
+      setMinMax(od, oregs[sl.src], dst, src, jop, is32);
+    } else {
+      const fake0 = src; const fake1 = src.clone();
+      setMinMax(od, fake0, dst, fake1, jop, is32);
+    }
+    if (isX && src.type === T.SCALAR && src.id) { syncLinked(cur.st, src); syncLinked(otherSt, oregs[sl.src]); }
+    if (dst.type === T.SCALAR && dst.id) { syncLinked(cur.st, dst); syncLinked(otherSt, od); }
+    if (!is32 && isX && src.type !== T.SCALAR && dst.type !== T.SCALAR && ((src.flags & F.MAYBE_NULL) !== (dst.flags & F.MAYBE_NULL)) &&
+      src.type !== T.BTF_ID && dst.type !== T.BTF_ID) {
+      const eq = jop === 'jeq' ? oregs : jop === 'jne' ? regs : undefined;
+      if (eq) { const r = (src.flags & F.MAYBE_NULL) ? eq[sl.src] : eq[sl.dst]; r.flags &= ~F.MAYBE_NULL; }
+    }
+    if (!is32 && !isX && sl.imm === 0 && (jop === 'jeq' || jop === 'jne') && (dst.flags & F.MAYBE_NULL)) {
+      markPtrOrNull(cur.st, dst.id, dst.refObjId, jop === 'jne');
+      markPtrOrNull(otherSt, od.id, od.refObjId, jop === 'jeq');
+    } else if (!matchPktPointers(jop, is32, isX, dst, isX ? src : undefined, sl, cur.st, otherSt) && isPointerValue(env, dst)) {
+      env.fail(`R${sl.dst} pointer comparison prohibited`);
+    }
+    void other;
+    env.printInsnState();
+    cur.insn++;
+  }
+
+  private localCall(cur: Path, sl: Slot): 'next' {
+    const env: Env = this.env;
+    const st = cur.st;
+    const target = cur.insn + sl.imm + 1;
+    if (st.curframe + 1 >= 8) env.fail(`the call stack of ${st.curframe + 2} frames is too deep`);
+    const caller = st.cur;
+    const callee = new Frame(st.curframe + 1);
+    callee.callsite = cur.insn;
+    callee.subprog = target;
+    for (let i = 1; i <= 5; i++) callee.regs[i].copyFrom(caller.regs[i]);
+    for (let i = 0; i <= 5; i++) markNotInit(caller.regs[i]);
+    st.frames.push(callee);
+    const from = this.subOf(cur.insn);
+    const set = this.calls.get(from) ?? new Set<number>();
+    set.add(target);
+    this.calls.set(from, set);
+    if (env.logLevel) {
+      env.raw('caller:\n');
+      env.raw(stateStr(new VState(st.frames.slice(0, -1)), env.printCtx, false).trim() ? `${frameLine(env, st, st.curframe - 1)}\n` : '\n');
+      env.raw('callee:\n');
+      env.raw(`${frameLine(env, st, st.curframe)}\n`);
+    }
+    cur.insn = target;
+    return 'next';
+  }
+
+  private pushCallback(cur: Path, saved: VState, subprog: number): void {
+    const env: Env = this.env;
+    if (saved.curframe + 1 >= 8) env.fail(`the call stack of ${saved.curframe + 2} frames is too deep`);
+    const caller = saved.cur;
+    const callee = new Frame(saved.curframe + 1);
+    callee.callsite = cur.insn;
+    callee.subprog = subprog;
+    callee.inCallback = true;
+    markUnknown(callee.regs[1]);
+    callee.regs[2].copyFrom(caller.regs[3]);
+    caller.callbackDepth++;
+    saved.frames.push(callee);
+    cur.st.frames[cur.st.curframe].callbackDepth = 0;
+    const from = this.subOf(cur.insn);
+    const set = this.calls.get(from) ?? new Set<number>();
+    set.add(subprog);
+    this.calls.set(from, set);
+    this.push(cur, subprog, saved, true);
+  }
+
+  private exit(cur: Path): 'next' | 'exit' {
+    const env: Env = this.env;
+    const st = cur.st;
+    if (st.curframe === 0) {
+      for (const r of st.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
+      if (st.refs.length) throw new Reject(env.last);
+      this.checkReturn();
+      return 'exit';
+    }
+    const callee = st.cur;
+    const r0 = callee.regs[0];
+    if (r0.type === T.STACK) env.fail('cannot return stack pointer to the caller');
+    st.frames.pop();
+    const caller = st.cur;
+    if (callee.inCallback) {
+      if (r0.type === T.NOT_INIT) env.fail('R0 !read_ok');
+      if (r0.type !== T.SCALAR) env.fail('R0 not a scalar value');
+      if (r0.smin < 0n || r0.smax > 1n) {
+        env.fail(`At callback return the register R0 has${r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : ''}${r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''}${r0.smin <= -(1n << 63n) && r0.smax >= (1n << 63n) - 1n ? ' unknown scalar value' : ''} should have been in [0, 1]`);
+      }
+      cur.insn = callee.callsite;
+    } else {
+      caller.regs[0].copyFrom(r0);
+      cur.insn = callee.callsite + 1;
+    }
+    env.scratch.reg(0);
+    if (env.logLevel) {
+      env.raw('returning from callee:\n');
+      env.raw(`${frameLineOf(env, st, callee)}\n`);
+      env.raw(`to caller at ${cur.insn}:\n`);
+      env.raw(`${frameLine(env, st, st.curframe)}\n`);
+    }
+    return 'next';
+  }
+
+  private checkReturn(): void {
+    const env: Env = this.env;
+    const r0 = readReg(env, 0);
+    if (isPointerValue(env, r0)) env.fail('R0 leaks addr as return value');
+    let range: [number, number] | undefined = [0, 1];
+    const at = env.attachType ?? '';
+    switch (env.progType) {
+      case 'cgroup_sock_addr':
+        if (/recvmsg|getpeername|getsockname/.test(at)) range = [1, 1];
+        if (/bind/.test(at)) range = [0, 3];
+        break;
+      case 'cgroup_skb': if (at === 'cgroup_inet_egress') range = [0, 3]; break;
+      case 'cgroup_sock': case 'sock_ops': case 'cgroup_device': case 'cgroup_sysctl': case 'cgroup_sockopt': break;
+      case 'raw_tracepoint': range = undefined; break;
+      case 'tracing':
+        if (at === 'trace_fentry' || at === 'trace_fexit') range = [0, 0];
+        else range = undefined;
+        break;
+      case 'sk_lookup': range = [0, 1]; break;
+      case 'netfilter': range = [0, 1]; break;
+      default: range = undefined;
+    }
+    if (!range) return;
+    if (r0.type !== T.SCALAR) env.fail(`At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
+    if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) {
+      let s = 'At program exit the register R0 has';
+      let unknown = true;
+      if (r0.smin > -(1n << 63n)) { s += ` smin=${r0.smin}`; unknown = false; }
+      if (r0.smax < (1n << 63n) - 1n) { s += ` smax=${r0.smax}`; unknown = false; }
+      if (unknown) s += ' unknown scalar value';
+      env.fail(`${s} should have been in [${range[0]}, ${range[1]}]`);
+    }
+  }
+}
+
+function frameLine(env: Env, st: VState, fi: number): string {
+  const s = new VState([st.frames[fi]]);
+  s.refs = st.refs;
+  return stateStr(s, env.printCtx, true).trim();
+}
+function frameLineOf(env: Env, st: VState, f: Frame): string {
+  const s = new VState([f]);
+  s.refs = st.refs;
+  return stateStr(s, env.printCtx, true).trim();
+}
+
+function markAllScratched(env: Env): void {
+  for (let i = 0; i < 11; i++) env.scratch.reg(i);
+  for (let i = 0; i < 64; i++) env.scratch.slot(i);
+}
+
+function specState(st: VState): VState {
+  const s = st.clone();
+  s.speculative = true;
+  return s;
+}
+
+/** sync_linked_regs: scalars sharing an id get the refined bounds. */
+function syncLinked(st: VState, known: Reg): void {
+  for (const f of st.frames) {
+    for (const r of f.regs) if (r !== known && r.type === T.SCALAR && r.id === known.id) copyScalar(r, known);
+    for (const r of f.spilled) if (r && r !== known && r.type === T.SCALAR && r.id === known.id) copyScalar(r, known);
+  }
+}
+function copyScalar(r: Reg, k: Reg): void {
+  const id = r.id;
+  r.copyFrom(k);
+  r.id = id;
+}
+
+/** mark_ptr_or_null_regs. */
+function markPtrOrNull(st: VState, id: number, refObjId: number, isNull: boolean): void {
+  const one = (r: Reg): void => {
+    if (!(r.flags & F.MAYBE_NULL) || r.id !== id) return;
+    if (isNull) {
+      markConst(r, 0n);
+      return;
+    }
+    r.flags &= ~F.MAYBE_NULL;
+    r.id = 0;
+  };
+  for (const f of st.frames) {
+    f.regs.forEach(one);
+    f.spilled.forEach((r) => r && one(r));
+  }
+  if (refObjId && refObjId === id && isNull) {
+    st.refs = st.refs.filter((r) => r.id !== id);
+  }
+}
+
+function findGoodPkt(st: VState, d: Reg, type: T, rightOpen: boolean): void {
+  if (d.off < 0 || (d.off === 0 && rightOpen)) return;
+  if (d.umax > 0xffffn || d.umax + BigInt(d.off) > 0xffffn) return;
+  let nr = d.off;
+  if (rightOpen) nr--;
+  for (const f of st.frames) {
+    for (const r of f.regs) if (r.type === type && r.id === d.id && r.range < nr) r.range = Math.max(r.range, nr);
+    for (const r of f.spilled) if (r && r.type === type && r.id === d.id && r.range < nr) r.range = Math.max(r.range, nr);
+  }
+}
+
+function markPktEnd(st: VState, regno: number, open: boolean): void {
+  const r = st.cur.regs[regno];
+  if (r.type !== T.PKT) return;
+  r.range = open ? BEYOND_PKT_END : AT_PKT_END;
+}
+
+function isInitPkt(r: Reg, t: T): boolean {
+  return r.type === t && r.off === 0 && tisConst(r.var) && r.var.value === 0n;
+}
+
+/** try_match_pkt_pointers. */
+function matchPktPointers(op: string, is32: boolean, isX: boolean, dst: Reg, src: Reg | undefined, sl: Slot, thisB: VState, other: VState): boolean {
+  if (!isX || is32 || !src) return false;
+  const dataEnd = (dst.type === T.PKT && src.type === T.PKT_END) || (dst.type === T.PKT_META && isInitPkt(src, T.PKT));
+  const endData = (dst.type === T.PKT_END && src.type === T.PKT) || (isInitPkt(dst, T.PKT) && src.type === T.PKT_META);
+  const od = other.cur.regs[sl.dst]; const os = other.cur.regs[sl.src];
+  switch (op) {
+    case 'jgt':
+      if (dataEnd) { findGoodPkt(thisB, dst, dst.type, false); markPktEnd(other, sl.dst, true); }
+      else if (endData) { findGoodPkt(other, os, src.type, true); markPktEnd(thisB, sl.src, false); }
+      else return false;
+      return true;
+    case 'jlt':
+      if (dataEnd) { findGoodPkt(other, od, dst.type, true); markPktEnd(thisB, sl.dst, false); }
+      else if (endData) { findGoodPkt(thisB, src, src.type, false); markPktEnd(other, sl.src, true); }
+      else return false;
+      return true;
+    case 'jge':
+      if (dataEnd) { findGoodPkt(thisB, dst, dst.type, true); markPktEnd(other, sl.dst, false); }
+      else if (endData) { findGoodPkt(other, os, src.type, false); markPktEnd(thisB, sl.src, true); }
+      else return false;
+      return true;
+    case 'jle':
+      if (dataEnd) { findGoodPkt(other, od, dst.type, false); markPktEnd(thisB, sl.dst, true); }
+      else if (endData) { findGoodPkt(thisB, src, src.type, true); markPktEnd(other, sl.src, false); }
+      else return false;
+      return true;
+    default:
+      return false;
+  }
+}
+
+export { FLIP, S32_MIN, clearPktPointers, tsubreg };
