@@ -3,11 +3,12 @@
 // where Debian's bpftrace 0.17 runs, the same first error as bpftrace 0.17.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bpftrace017Unavailable, bpftraceDryRun } from '../fixtures/bpftrace/real-bpftrace';
 import { parse } from '../../server/src/bpftrace/parser';
-import { analyze } from '../../server/src/bpftrace/semantic';
+import { analyze, KernelInfo } from '../../server/src/bpftrace/semantic';
+import { parseTracepointFormat } from '../../server/src/btf/tracepoint';
 import { checkScript } from '../../server/src/bpftrace/check';
 
 
@@ -149,4 +150,29 @@ test('syntax errors for bison-era targets read like bpftrace 0.17 ("syntax error
     if (theirs !== ours) disagreements.push(`${src}\n  bpftrace 0.17: ${theirs}\n  ours:          ${ours}`);
   }
   assert.deepEqual(disagreements, []);
+});
+
+test('tracepoint args against the kernel data in ../shared (format files via btf/tracepoint)', (t) => {
+  const events = '../shared/kernel/6.18/tracefs/events';
+  if (!existsSync(events)) {
+    const reason = `no tracefs data at ${events}`;
+    console.log(`SKIP: ${reason}`);
+    t.skip(reason);
+    return;
+  }
+  const kernel: KernelInfo = {
+    tracepointFields(cat, event) {
+      const p = join(events, cat, event, 'format');
+      if (!existsSync(p)) return undefined;
+      return parseTracepointFormat(readFileSync(p, 'utf8')).format?.fields.map((f) => f.name);
+    },
+  };
+  const run = (src: string) => analyze(parse(src).program, '0.26', kernel).diagnostics.map((d) => [d.severity, d.message, d.hint ?? '']);
+  assert.deepEqual(run('tracepoint:syscalls:sys_enter_openat { printf("%s\\n", str(args.filename)); @[args.dfd] = count(); }'), []);
+  assert.deepEqual(run('tracepoint:syscalls:sys_enter_openat { printf("%s\\n", str(args.filenme)); }'), [
+    ['error', "Struct/union of type 'struct _tracepoint_syscalls_sys_enter_openat' does not contain a field named 'filenme'", "did you mean 'filename'?"],
+  ]);
+  assert.deepEqual(run('tracepoint:syscalls:sys_enter_openat { @ = args->common_pid; }'), [['error', 'BPF does not support accessing common tracepoint fields', '']]);
+  assert.deepEqual(run('tracepoint:nosuch:event { @ = count(); }'), [['warning', 'Tracepoint not found: nosuch:event', '']]);
+  assert.deepEqual(run('tracepoint:syscalls:sys_enter_* { @ = args.whatever; }'), [], 'wildcards are not resolved here');
 });

@@ -6,6 +6,8 @@
  * type checker will refine these entries).
  */
 
+import type { AttachPoint } from './ast';
+
 export interface BuiltinInfo {
   /** Value type as bpftrace names it. */
   type: string;
@@ -108,4 +110,31 @@ export function arityMessage(name: string, info: FunctionInfo, n: number): strin
   else if (n < info.min) what = info.min === 1 ? 'requires at least one argument' : `requires at least ${info.min} arguments`;
   else what = info.max === 0 ? 'requires no arguments' : info.max === 1 ? 'takes up to one argument' : `takes up to ${info.max} arguments`;
   return `${name}() ${what} (${n} provided)`;
+}
+
+/** Providers where a builtin is allowed, per era (0.17 vs 0.26). */
+export function allowedProviders(name: string, old: boolean): string[] | undefined {
+  if (name === 'retval') return old ? ['kretprobe', 'uretprobe', 'fexit'] : ['kretprobe', 'uretprobe', 'fentry', 'fexit'];
+  if (name === 'args') return old ? ['tracepoint', 'fentry', 'fexit', 'uprobe'] : ['tracepoint', 'rawtracepoint', 'fentry', 'fexit', 'uprobe'];
+  if (/^arg\d+$/.test(name)) return old ? ['kprobe', 'uprobe', 'usdt'] : ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'];
+  if (name === 'func' && old) return ['kprobe', 'kretprobe', 'uprobe', 'uretprobe'];
+  return builtinInfo(name)?.providers;
+}
+
+/** bpftrace's message for a builtin used in a probe that does not provide it (0.17 or 0.26 wording). */
+export function builtinMessage(name: string, ap: AttachPoint, old: boolean): string {
+  if (name === 'retval') {
+    const hint = ap.canonical === 'tracepoint' ? (old ? ' (try to use args->ret instead)' : ' (try to use args.ret instead)') : '';
+    return old
+      ? `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes${hint}`
+      : `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fentry' probes${hint}`;
+  }
+  if (name === 'args') {
+    return old
+      ? `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${ap.canonical} used here)`
+      : `The args builtin can only be used with tracepoint, rawtracepoint, fentry/fexit, and uprobe probes (${ap.canonical} used here)`;
+  }
+  if (name === 'func') return `The func builtin can not be used with '${ap.provider}' probes`;
+  if (name.startsWith('sarg')) return `The ${name} builtin can only be used with 'kprobes' and 'uprobes' probes`;
+  return `The ${name} builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes`;
 }

@@ -6,7 +6,7 @@
  */
 import { Program } from './ast';
 import { parse } from './parser';
-import { analyze, MapInfo } from './semantic';
+import { analyze, KernelInfo, MapInfo } from './semantic';
 import { Diagnostic, Range } from './source';
 import { checkVersion, compareVersions, parseVersion } from './versions';
 import { toBisonStyle } from './bison';
@@ -23,14 +23,14 @@ export interface CheckResult {
  * only on a script that parses. Targets before 0.26 (bison parsers) get
  * bison-style syntax errors.
  */
-export function checkScript(text: string, target = '0.26'): CheckResult {
+export function checkScript(text: string, target = '0.26', kernel?: KernelInfo): CheckResult {
   const r = parse(text);
   const v = parseVersion(target);
   const syntax = v !== undefined && compareVersions(v, [0, 26, 0]) < 0 ? toBisonStyle(r.diagnostics, text) : r.diagnostics;
   const diagnostics = [...syntax, ...checkVersion(r.program, target)];
   let maps = new Map<string, MapInfo>();
   if (r.diagnostics.every((d) => d.severity !== 'error')) {
-    const s = analyze(r.program, target);
+    const s = analyze(r.program, target, kernel);
     diagnostics.push(...s.diagnostics);
     maps = s.maps;
   }

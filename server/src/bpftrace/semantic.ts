@@ -6,7 +6,8 @@
  * Non-goals for now: C/BTF types, field checks, integer promotion (later passes).
  */
 import * as A from './ast';
-import { ARITY_017, arityMessage, builtinInfo, FUNCTIONS, FUNCTIONS_017 } from './builtins';
+import { allowedProviders, ARITY_017, arityMessage, builtinMessage, FUNCTIONS, FUNCTIONS_017 } from './builtins';
+import { closest } from './suggest';
 import { isBuiltinName } from './lexer';
 import { Diagnostic, Range } from './source';
 import { compareVersions, parseVersion, Version } from './versions';
@@ -21,6 +22,12 @@ export interface MapInfo {
   valueRange: Range | undefined;
   valueExpr?: A.Expr;
   declared: A.MapDecl | undefined;
+}
+
+/** What the analysis may know about the target kernel (from tracefs or BTF, fetched by host/). */
+export interface KernelInfo {
+  /** Field names of a tracepoint's record (common_* included), or undefined when the kernel has no such tracepoint. */
+  tracepointFields(category: string, event: string): string[] | undefined;
 }
 
 export interface SemanticResult {
@@ -38,20 +45,13 @@ interface VarInfo {
 
 const MAP_KINDS = new Set(['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'percpuarray']);
 
-/** Providers where a builtin is allowed, per era (0.17 vs 0.26). */
-function allowedProviders(name: string, old: boolean): string[] | undefined {
-  if (name === 'retval') return old ? ['kretprobe', 'uretprobe', 'fexit'] : ['kretprobe', 'uretprobe', 'fentry', 'fexit'];
-  if (name === 'args') return old ? ['tracepoint', 'fentry', 'fexit', 'uprobe'] : ['tracepoint', 'rawtracepoint', 'fentry', 'fexit', 'uprobe'];
-  if (/^arg\d+$/.test(name)) return old ? ['kprobe', 'uprobe', 'usdt'] : ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'];
-  if (name === 'func' && old) return ['kprobe', 'kretprobe', 'uprobe', 'uretprobe'];
-  return builtinInfo(name)?.providers;
-}
-
 class Analyzer {
   readonly diagnostics: Diagnostic[] = [];
   readonly maps = new Map<string, MapInfo>();
   private scopes: Map<string, VarInfo>[] = [];
   private aps: A.AttachPoint[] = [];
+  /** Record fields of the probe's tracepoints (exact names only; wildcards are not resolved). */
+  private tracepoints: { name: string; fields: string[] }[] = [];
   private readonly fns = new Set<string>();
   private readonly macros = new Set<string>();
   /** Target before 0.22: probe-scoped variables and 0.17 wording. */
@@ -59,7 +59,10 @@ class Analyzer {
   private readonly blockScopes: boolean;
   private readonly v: Version;
 
-  constructor(target: string) {
+  constructor(
+    target: string,
+    private readonly kernel?: KernelInfo,
+  ) {
     this.v = parseVersion(target) ?? [0, 26, 0];
     this.blockScopes = compareVersions(this.v, [0, 22, 0]) >= 0;
     this.old = compareVersions(this.v, [0, 24, 0]) < 0;
@@ -108,6 +111,7 @@ class Analyzer {
     for (const item of p.items) {
       if (item.kind === 'Probe') {
         this.aps = item.attachPoints;
+        this.tracepoints = this.resolveTracepoints(item.attachPoints);
         this.withScope(() => {
           if (item.predicate) this.expr(item.predicate);
           this.block(item.body, false);
@@ -125,6 +129,44 @@ class Analyzer {
           // Expression parameters are names inside the body; they are not checked here.
           this.block(item.body, false);
         });
+      }
+    }
+  }
+
+  private resolveTracepoints(aps: A.AttachPoint[]): { name: string; fields: string[] }[] {
+    const out: { name: string; fields: string[] }[] = [];
+    if (!this.kernel) return out;
+    for (const ap of aps) {
+      if (ap.canonical !== 'tracepoint' || ap.parts.length !== 2 || ap.raw.includes('$')) continue;
+      const [cat, event] = ap.parts;
+      if (/[*?[]/.test(cat + event)) continue;
+      const fields = this.kernel.tracepointFields(cat, event);
+      if (fields === undefined) {
+        const what = this.old ? 'tracepoint not found' : 'Tracepoint not found';
+        this.err(ap.range, `${what}: ${cat}:${event}`, 'warning');
+      } else out.push({ name: `${cat}_${event}`, fields });
+    }
+    return out;
+  }
+
+  /** `args.f` / `args->f` against the tracepoint records. */
+  private argsField(e: A.Field): void {
+    for (const tp of this.tracepoints) {
+      if (!tp.fields.includes(e.field)) {
+        const d: Diagnostic = {
+          range: e.range,
+          severity: 'error',
+          message: `Struct/union of type 'struct _tracepoint_${tp.name}' does not contain a field named '${e.field}'`,
+          source: 'semantic',
+        };
+        const near = closest(e.field, tp.fields.filter((f) => !f.startsWith('common_')));
+        if (near !== undefined) d.hint = `did you mean '${near}'?`;
+        this.diagnostics.push(d);
+        return;
+      }
+      if (e.field.startsWith('common_')) {
+        this.err(e.range, 'BPF does not support accessing common tracepoint fields');
+        return;
       }
     }
   }
@@ -407,6 +449,10 @@ class Analyzer {
         this.typeAnn(e.type);
         this.expr(e.expr);
         return;
+      case 'Field':
+        this.expr(e.object);
+        if (e.object.kind === 'Builtin' && e.object.name === 'args') this.argsField(e);
+        return;
       default:
         A.forEachChild(e, (c) => {
           if (c.kind !== 'RecordField' && c.kind !== 'TypeRef') this.expr(c as A.Expr);
@@ -431,26 +477,12 @@ function typeName(cls: string, old: boolean, e: A.Expr | undefined): string {
   return old ? cls : `${cls}_t`;
 }
 
-function builtinMessage(name: string, ap: A.AttachPoint, old: boolean): string {
-  if (name === 'retval') {
-    const hint = ap.canonical === 'tracepoint' ? (old ? ' (try to use args->ret instead)' : ' (try to use args.ret instead)') : '';
-    return old
-      ? `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes${hint}`
-      : `The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fentry' probes${hint}`;
-  }
-  if (name === 'args') {
-    return old
-      ? `The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${ap.canonical} used here)`
-      : `The args builtin can only be used with tracepoint, rawtracepoint, fentry/fexit, and uprobe probes (${ap.canonical} used here)`;
-  }
-  if (name === 'func') return `The func builtin can not be used with '${ap.provider}' probes`;
-  if (name.startsWith('sarg')) return `The ${name} builtin can only be used with 'kprobes' and 'uprobes' probes`;
-  return `The ${name} builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes`;
-}
-
-/** Runs the first semantic pass; `target` is a bpftrace version ('0.17', '0.26', ...). */
-export function analyze(program: A.Program, target = '0.26'): SemanticResult {
-  const a = new Analyzer(target);
+/**
+ * Runs the first semantic pass; `target` is a bpftrace version ('0.17',
+ * '0.26', ...); `kernel`, when given, checks tracepoint targets and `args` fields.
+ */
+export function analyze(program: A.Program, target = '0.26', kernel?: KernelInfo): SemanticResult {
+  const a = new Analyzer(target, kernel);
   a.run(program);
   return { diagnostics: a.diagnostics, maps: a.maps };
 }

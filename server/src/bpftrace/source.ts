@@ -19,6 +19,8 @@ export interface Diagnostic {
   message: string;
   /** Which stage produced it: 'lex', 'syntax', 'version', 'semantic'. */
   source: string;
+  /** A suggestion added to bpftrace's wording ("did you mean 'filename'?"). */
+  hint?: string;
 }
 
 export function mkRange(start: number, end: number): Range {
