@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bpftrace017Unavailable, bpftraceDryRun } from '../fixtures/bpftrace/real-bpftrace';
+import { bpftraceDryRun, skipWithout017 } from '../fixtures/bpftrace/real-bpftrace';
 import { parse } from '../../server/src/bpftrace/parser';
 import { analyze, KernelInfo } from '../../server/src/bpftrace/semantic';
 import { parseTracepointFormat } from '../../server/src/btf/tracepoint';
@@ -98,12 +98,7 @@ const DIFF = [
 ];
 
 test('first error agrees with the real bpftrace 0.17', (t) => {
-  const reason = bpftrace017Unavailable();
-  if (reason !== undefined) {
-    console.log(`SKIP: ${reason}`);
-    t.skip(reason);
-    return;
-  }
+  if (skipWithout017(t)) return;
   const disagreements: string[] = [];
   for (const src of DIFF) {
     const out = bpftraceDryRun(src);
@@ -136,12 +131,7 @@ test('syntax errors for bison-era targets read like bpftrace 0.17 ("syntax error
   assert.equal(checkScript('BEGIN { $x = ; }', '0.17').diagnostics[0].message, 'syntax error, unexpected ;');
   assert.equal(checkScript('BEGIN { $x = ; }', '0.26').diagnostics[0].message, 'expected expression');
   assert.equal(checkScript('BEGIN { @x = 1', '0.17').diagnostics[0].message, 'syntax error, unexpected end of file');
-  const reason = bpftrace017Unavailable();
-  if (reason !== undefined) {
-    console.log(`SKIP: ${reason}`);
-    t.skip(reason);
-    return;
-  }
+  if (skipWithout017(t)) return;
   const disagreements: string[] = [];
   for (const src of SYNTAX_DIFF) {
     const line = bpftraceDryRun(src).split('\n').find((l) => /ERROR: /.test(l) && !/RLIMIT|traceable/.test(l)) ?? '';

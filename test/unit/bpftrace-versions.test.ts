@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bpftrace017Unavailable, bpftraceDryRun } from '../fixtures/bpftrace/real-bpftrace';
+import { bpftraceDryRun, skipWithout017 } from '../fixtures/bpftrace/real-bpftrace';
 import { parse } from '../../server/src/bpftrace/parser';
 import { checkVersion, parseVersion, compareVersions } from '../../server/src/bpftrace/versions';
 
@@ -96,12 +96,7 @@ const DIFF_SNIPPETS = [
 ];
 
 test('agrees with the real bpftrace 0.17 on which snippets it rejects', (t) => {
-  const reason = bpftrace017Unavailable();
-  if (reason !== undefined) {
-    console.log(`SKIP: ${reason}`);
-    t.skip(reason);
-    return;
-  }
+  if (skipWithout017(t)) return;
   const rejects = /syntax error|Invalid probe type|Unknown function: offsetof|unterminated string/;
   const disagreements: string[] = [];
   for (const src of DIFF_SNIPPETS) {
