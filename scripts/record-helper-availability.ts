@@ -14,7 +14,11 @@ import { kernelLoadUnavailable, toolVersions, type KernelLoad, type Privilege } 
 import { pool } from '../test/fixtures/verifier/corpus';
 import { EXIT, MOV0, PROBE_SECTIONS, probe } from '../test/fixtures/verifier-tables/probe';
 
-const CAP_BPF_PROBES = ['socket_filter', 'sched_cls', 'xdp', 'cgroup_skb'];
+/** Probed again without CAP_PERFMON and CAP_SYS_ADMIN: every type that loads with CAP_BPF + CAP_NET_ADMIN. */
+const CAP_BPF_PROBES = [
+  'socket_filter', 'sched_cls', 'xdp', 'cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr/connect4', 'sock_ops', 'sk_skb', 'sk_msg',
+  'flow_dissector', 'cgroup_device', 'cgroup_sysctl', 'cgroup_sockopt/getsockopt', 'sk_lookup', 'lwt_xmit', 'lwt_in', 'sk_reuseport',
+];
 
 type Cell = 'yes' | 'no' | 'not_allowed' | 'error';
 

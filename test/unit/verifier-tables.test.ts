@@ -38,7 +38,7 @@ const MACHINE_DIFFERENCES: Readonly<Record<string, string>> = {
  */
 const SCHEMA_GAPS: readonly { key: RegExp; helpers: readonly string[]; why: string }[] = [
   {
-    key: /^lwt_xmit$/, why: "lwt_xmit's own helpers (skb writes, tunnels, redirect): the schema's 'lwt' set is the lwt_in/lwt_out part",
+    key: /^lwt_xmit(@cap_bpf)?$/, why: "lwt_xmit's own helpers (skb writes, tunnels, redirect): the schema's 'lwt' set is the lwt_in/lwt_out part",
     helpers: ['skb_store_bytes', 'l3_csum_replace', 'l4_csum_replace', 'csum_update', 'csum_level', 'set_hash_invalid', 'skb_get_tunnel_key',
       'skb_set_tunnel_key', 'skb_get_tunnel_opt', 'skb_set_tunnel_opt', 'skb_change_tail', 'skb_change_head', 'redirect', 'clone_redirect'],
   },
