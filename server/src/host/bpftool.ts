@@ -1,7 +1,8 @@
-// Host I/O for the kernel oracle: loads a BPF object into the running kernel with bpftool (or raw
-// instructions with a small BPF_PROG_LOAD helper built on first use) and captures the verifier's log, then reads the verdict, final error message, error instruction
-// and processed-instruction count out of it. The log parser (parseVerifierLog, parseBpftoolOutput)
-// is pure and lives here for now, beside its only callers; it does not interpret register states.
+// Host I/O for the kernel oracle: loads a BPF object into the running kernel with bpftool (raw
+// instructions with a small BPF_PROG_LOAD helper built on first use), captures the verifier's log
+// and reads the verdict, final error message, error instruction and processed count out of it.
+// The log parser (parseVerifierLog, parseBpftoolOutput) is pure and lives here for now, beside its
+// only callers; it does not interpret register states (no level-2 state parsing).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,7 +153,10 @@ function unpin(pin: string): void {
   try { unlinkSync(pin); } catch { /* not pinned: the load failed */ }
 }
 
-/** Loads objPath's first program with bpftool, unpins it, and returns the parsed answer (synchronous). */
+/**
+ * Loads objPath's first program with bpftool, unpins it, and returns the parsed answer (synchronous,
+ * the whole output in memory: for programs near the 1M-instruction limit use loadWithKernelAsync).
+ */
 export function loadWithKernel(objPath: string, opts: LoadOptions = {}): KernelLoad {
   const pin = newPin();
   const { cmd, args } = commandFor(objPath, pin, opts);
