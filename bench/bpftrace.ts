@@ -59,7 +59,7 @@ export function benchBpftraceParse(): {
     const r = parse(text);
     const t1 = performance.now();
     const c1 = process.cpuUsage(c0);
-    checkVersion(r.program, '0.17');
+    checkVersion(r.program, '0.26');
     analyze(r.program, '0.26');
     const t2 = performance.now();
     const c2 = process.cpuUsage(c0);

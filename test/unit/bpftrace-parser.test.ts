@@ -261,3 +261,14 @@ test('an unclosed probe body ends where the next probe starts', () => {
   assert.deepEqual(r.program.items.map((i) => i.kind), ['Probe', 'Probe', 'Probe']);
   assert.equal((r.program.items[0] as A.Probe).body.stmts.length, 1);
 });
+
+test('a 1,000-line script parses, version-checks and analyses in a few ms of CPU (regression guard)', async () => {
+  const { benchBpftraceParse } = await import('../../bench/bpftrace');
+  const r = benchBpftraceParse();
+  console.log(`bpftrace bench: ${r.lines} lines parse ${r.cpuMs.toFixed(2)} ms CPU (${r.ms.toFixed(2)} ms wall); with checkVersion + analyze ${r.checkCpuMs.toFixed(2)} ms CPU`);
+  assert.equal(r.lines, 1000);
+  assert.equal(r.diagnostics, 0);
+  // Generous bounds: the target is 10 ms; CPU time is robust to a loaded machine, wall time is not.
+  assert.ok(r.cpuMs < 25, `parse took ${r.cpuMs} ms CPU`);
+  assert.ok(r.checkCpuMs < 50, `parse + checks took ${r.checkCpuMs} ms CPU`);
+});

@@ -286,10 +286,11 @@ export function childKeys(n: Node): string[] {
 /** Calls `f` on each child of a node, in field order. */
 export function forEachChild(n: Node, f: (c: Node) => void): void {
   const rec = n as unknown as Record<string, unknown>;
-  for (const k of childKeys(n)) {
-    const v = rec[k];
+  const keys = childKeys(n);
+  for (let i = 0; i < keys.length; i++) {
+    const v = rec[keys[i]];
     if (Array.isArray(v)) {
-      for (const x of v) if (isNode(x)) f(x);
+      for (let j = 0; j < v.length; j++) if (isNode(v[j])) f(v[j]);
     } else if (isNode(v)) f(v);
   }
 }
@@ -302,11 +303,15 @@ export function children(n: Node): Node[] {
 }
 
 export function isNode(v: unknown): v is Node {
-  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string' && 'range' in v;
+  // Objects in node fields are nodes (ranges live only under `range`, which walks skip).
+  return v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind !== undefined;
 }
 
 /** Visits every node depth-first, parents before children. */
 export function walk(n: Node, f: (n: Node) => void): void {
-  f(n);
-  forEachChild(n, (c) => walk(c, f));
+  const go = (x: Node): void => {
+    f(x);
+    forEachChild(x, go);
+  };
+  go(n);
 }

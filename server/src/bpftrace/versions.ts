@@ -163,6 +163,7 @@ function ver(s: string): Version {
   return v;
 }
 
+const NO_RULES: VersionRule[] = [];
 const RULES_BY_KIND = new Map<string, VersionRule[]>();
 for (const r of VERSION_RULES) {
   for (const k of r.kinds) {
@@ -196,9 +197,9 @@ export function checkVersion(program: A.Program, target: string): Diagnostic[] {
   const t = fmt(v);
   const ctx: Ctx = { parent: undefined };
   const visit = (n: A.Node, parent: A.Node | undefined): void => {
-    const rules = RULES_BY_KIND.get(n.kind);
-    if (rules !== undefined) ctx.parent = parent;
-    for (const r of rules ?? []) {
+    const rules = RULES_BY_KIND.get(n.kind) ?? NO_RULES;
+    if (rules.length > 0) ctx.parent = parent;
+    for (const r of rules) {
       if (!r.match(n, ctx)) continue;
       const need = r.plural ? 'need' : 'needs';
       const was = r.plural ? 'were' : 'was';
@@ -216,10 +217,11 @@ export function checkVersion(program: A.Program, target: string): Diagnostic[] {
       }
     }
     const rec = n as unknown as Record<string, unknown>;
-    for (const k of A.childKeys(n)) {
-      const c = rec[k];
+    const keys = A.childKeys(n);
+    for (let i = 0; i < keys.length; i++) {
+      const c = rec[keys[i]];
       if (Array.isArray(c)) {
-        for (const x of c) if (A.isNode(x)) visit(x, n);
+        for (let j = 0; j < c.length; j++) if (A.isNode(c[j])) visit(c[j], n);
       } else if (A.isNode(c)) visit(c, n);
     }
   };
