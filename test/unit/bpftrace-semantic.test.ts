@@ -54,6 +54,9 @@ test('functions: unknown names and arities in bpftrace words', () => {
   assert.deepEqual(errors('BEGIN { exit(1); }', '0.17'), ['exit() requires no arguments (1 provided)']);
   assert.deepEqual(errors('BEGIN { exit(1); }'), []);
   assert.deepEqual(errors('BEGIN { clear(1); }', '0.17'), ['clear() expects a map to be provided']);
+  assert.deepEqual(errors('BEGIN { printf("%d %s\\n", 1); }', '0.17'), ['printf: Not enough arguments for format string (1 supplied, 2 expected)']);
+  assert.deepEqual(errors('BEGIN { printf("%d %s\\n", 1); }'), ['not enough arguments for format string (1 supplied, 2 expected)']);
+  assert.deepEqual(errors('BEGIN { printf("100%% %d\\n", 1); }'), [], '%% takes no argument in 0.26');
   assert.deepEqual(errors('fn f(): void { } macro m() { 1 } BEGIN { f(); m(); }'), []);
 });
 
@@ -95,6 +98,9 @@ const DIFF = [
   'BEGIN { @a = 1; delete(@a); }', 'BEGIN { $a = 1; $a += 2; printf("%d\\n", $a); }',
   'BEGIN { print(@x); }', 'BEGIN { $x = 1; $x = "a"; }', 'BEGIN { $x = "a"; $x = 1; }', 'BEGIN { exit(); } END { clear(@never); }',
   'BEGIN { @x = hist(1); print(@x); @x = count() }', 'BEGIN { @x[1] = 1; if (@x[1] == 1) { } }',
+  'BEGIN { printf("%d\\n"); }', 'BEGIN { printf("%d\\n", 1, 2); }', 'BEGIN { printf("%s %d\\n", "a", 1); }',
+  'BEGIN { printf(1); }', 'BEGIN { printf("%q\\n", 1); }', 'BEGIN { printf("%-10s %5.2llu %x\\n", "a", 1, 2); }',
+  'BEGIN { printf("100%%\\n"); }', 'BEGIN { printf("%d%%d\\n", 1); }',
 ];
 
 test('first error agrees with the real bpftrace 0.17', (t) => {

@@ -14,3 +14,4 @@ export { BUILTINS, FUNCTIONS, builtinInfo, type BuiltinInfo, type FunctionInfo }
 export { checkScript, type CheckResult } from './check';
 export { toBisonStyle, bisonTokenName } from './bison';
 export { closest } from './suggest';
+export { formatArgCount, formatArgsMessage } from './format';

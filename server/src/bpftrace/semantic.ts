@@ -8,6 +8,7 @@
 import * as A from './ast';
 import { allowedProviders, ARITY_017, arityMessage, builtinMessage, FUNCTIONS, FUNCTIONS_017 } from './builtins';
 import { closest } from './suggest';
+import { formatArgsMessage } from './format';
 import { isBuiltinName } from './lexer';
 import { Diagnostic, Range } from './source';
 import { compareVersions, parseVersion, Version } from './versions';
@@ -42,6 +43,9 @@ interface VarInfo {
   cls?: string;
   clsExpr?: A.Expr;
 }
+
+/** Functions whose first argument is a format string. */
+const FORMAT_FUNCS = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf']);
 
 const MAP_KINDS = new Set(['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'percpuarray']);
 
@@ -371,6 +375,13 @@ class Analyzer {
     if (arity) {
       this.err(c.range, arity);
       return;
+    }
+    if (FORMAT_FUNCS.has(c.name) && c.args.length > 0) {
+      const f = c.args[0];
+      if (f.kind === 'Str') {
+        const m = formatArgsMessage(c.name, f.value, c.args.length - 1, this.old);
+        if (m) this.err(c.range, m);
+      } else if (f.kind === 'Int' && this.old) this.err(c.range, `${c.name}() expects a string literal (integer provided)`);
     }
     if (info.mapArg) {
       const a = c.args[0];
