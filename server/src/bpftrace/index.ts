@@ -1,6 +1,7 @@
 /**
- * Public surface of the bpftrace front end: lexer, parser, AST, printer and
- * version checks. Non-goal: re-exporting internals (cursor, grammar classes).
+ * Public surface of the bpftrace front end: lexer, parser, AST, printer,
+ * version checks, the first semantic pass and `checkScript`, which runs them
+ * all. Non-goal: re-exporting internals (cursor, grammar classes).
  */
 export * from './ast';
 export { parse, type ParseResult } from './parser';
