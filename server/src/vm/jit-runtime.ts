@@ -19,6 +19,8 @@ export const RET_FAULT = 1;
 export const RET_SWITCH = 2;
 /** The whole run ends with r0 = S.regs (an out-of-bounds LD_ABS/LD_IND, as the kernel). */
 export const RET_HALT = 3;
+/** Continue one instruction at a time in the precise function of S.program at S.pc, S.depth. */
+export const RET_PRECISE = 4;
 
 /** Words saved per frame in S.frames: r6..r10 (lo, hi), return pc, return program. */
 export const FRAME_WORDS = 12;
@@ -45,6 +47,8 @@ export interface JitState {
 
 export interface JitRuntime {
   state: JitState;
+  /** The precise (one instruction at a time) function of a program, compiled on first use. */
+  precise: (program: number) => ProgFn;
   run(args?: RunArgs): RunResult;
   memFault(S: JitState, pc: number, steps: number, ah: number, al: number, size: number, write: boolean): number;
   depthFault(S: JitState, pc: number, steps: number, depth: number): number;
@@ -98,12 +102,13 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
 
   /** Runs from `entry` of `program` in frame `depth` until frame `depth` exits, following program switches. */
   function runFrom(program: number, entry: number, depth: number): number {
-    let p = program, pc = entry, d = depth;
+    let fn = S.fns[program], pc = entry, d = depth;
+    S.program = program;
     for (;;) {
-      S.program = p;
-      const rc = S.fns[p](S, pc, depth, d);
-      if (rc !== RET_SWITCH) return rc;
-      p = S.program;
+      const rc = fn(S, pc, depth, d);
+      if (rc === RET_SWITCH) fn = S.fns[S.program];
+      else if (rc === RET_PRECISE) fn = rt.precise(S.program);
+      else return rc;
       pc = S.pc;
       d = S.depth;
     }
@@ -162,6 +167,7 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
 
   const rt: JitRuntime = {
     state: S,
+    precise: () => { throw new Error('no precise functions installed'); },
     run(args?: RunArgs): RunResult {
       const regs = machine.reset(args);
       S.regs.fill(0);

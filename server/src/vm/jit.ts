@@ -13,7 +13,7 @@ import { Machine } from './machine';
 import { emitAlu, emitAtomic, emitCond, emitLoad, emitStore, FaultSink, lit } from './jit-emit';
 import { Code, OP_END, OP_INVALID, OP_LDDW_HI, predecode } from './interp-decode';
 import { findLoopRegions } from './jit-loops';
-import { FRAME_WORDS, makeRuntime, JitRuntime, ProgFn, RET_EXIT, RET_FAULT, RET_SWITCH } from './jit-runtime';
+import { FRAME_WORDS, makeRuntime, JitRuntime, ProgFn, RET_EXIT, RET_FAULT, RET_PRECISE, RET_SWITCH } from './jit-runtime';
 import { MAX_FRAMES, RunArgs, RunResult, STACK_SIZE, VmOptions } from './types';
 
 export interface JitProgram {
@@ -163,8 +163,15 @@ function emitInsn(insn: Insn, adj: number, g: GenCtx, precise: boolean, from = 0
   }
 }
 
-/** The generated source of one program: the body of a factory taking the runtime `R`, returning the program function. */
-export function generate(insns: readonly Insn[], program: number, code: Code, fixedR10: boolean, tuning: JitTuning = {}): string {
+/**
+ * The generated source of one program: the body of a factory taking the runtime
+ * `R` and returning the program function. 'fast' runs basic blocks (and loop
+ * regions) and hands over to the 'precise' function, compiled only when first
+ * needed, where a block cannot run whole (budget edge) or at a pc that starts
+ * no block; 'precise' runs one instruction at a time and hands back at the next
+ * block that fits in the budget.
+ */
+export function generate(insns: readonly Insn[], program: number, code: Code, fixedR10: boolean, tuning: JitTuning = {}, mode: 'fast' | 'precise' = 'fast'): string {
   const yieldEvery = Math.max(1, Math.floor(tuning.yieldEvery ?? YIELD_EVERY));
   const base = code.base[program];
   const nslots = code.base[program + 1] - 1 - base;
@@ -224,36 +231,53 @@ export function generate(insns: readonly Insn[], program: number, code: Code, fi
     }
     fast.push(c);
   }
-  const precise: string[] = [];
-  for (let pc = 0; pc <= nslots; pc++) {
-    const head = `case ${pc}:if(steps>=budget)return R.budget(S,${pc},steps);steps++;`;
-    const gs = base + pc;
-    if (pc === nslots || code.op[gs] === OP_END) {
-      precise.push(head + `return R.invalid(S,${pc},steps,${JSON.stringify(`execution ran past the end of the program at pc ${pc} (missing exit?)`)});`);
-      continue;
-    }
-    const k = idx[pc];
-    if (k < 0 || code.op[gs] === OP_INVALID || code.op[gs] === OP_LDDW_HI) {
-      precise.push(head + `return R.invalid(S,${pc},steps,${JSON.stringify(code.why.get(gs) ?? `invalid instruction at pc ${pc}`)});`);
-      continue;
-    }
-    const insn = insns[k];
-    const kind = insn.spec.kind;
-    const ends = kind === 'ja' || kind === 'exit' || kind === 'jcond' || kind === 'call' || kind === 'callx';
-    precise.push(head + emitInsn(insn, 1, g, true) + (ends ? '' : `pc=${pc + width(insn)};continue D;`));
-  }
-  return `${PRELUDE}
-return function prog${program}(S,entry,depth0,depthStart){
+  const spill = `${REG_SAVE}S.steps=steps;S.pc=pc;S.depth=depth;S.program=${program};`;
+  const head = (name: string) => `${PRELUDE}
+return function ${name}${program}(S,entry,depth0,depthStart){
 let ${REG_DECL};
 let steps=S.steps,pc=entry,depth=depthStart,fast=true,yc=${yieldEvery + 1},k=0,ct=0,cpc=0,cnx=0,hid=0,t0=0,t1=0,t2=0,t3=0,t4=0,t5=0,al=0,ah=0,o=0;
 const budget=S.budget,M=S.memory,FS=S.frames,SH=S.stackHi,SL=S.stackLo,SDV=S.stackDv;
 let sh=SH[depth],sl=SL[depth],sdv=SDV[depth],dv=sdv,cdv=sdv,ch=0,cl=0,cn=0,cw=false,rg=null;
 D:for(;;){
-if(--yc<=0&&pc>=0){${REG_SAVE}S.steps=steps;S.pc=pc;S.depth=depth;S.program=${program};return ${RET_SWITCH};}
+`;
+  if (mode === 'fast') {
+    return `${head('prog')}if(--yc<=0&&pc>=0){${spill}return ${RET_SWITCH};}
 if(fast){switch(pc){
 ${fast.join('\n')}
 default:break;}}
 switch(pc){
+${trampolines(program)}
+default:${spill}return ${RET_PRECISE};}
+}};`;
+  }
+  // Block-sized steps back to the fast function happen only at its switch cases (not at leaders inside loop regions).
+  const cases = new Map<number, number>();
+  for (let b = 0; b < sorted.length; b++) {
+    cases.set(sorted[b], blocks[b].length);
+    const r = regions.get(b);
+    if (r) b = r.last;
+  }
+  const precise: string[] = [];
+  for (let pc = 0; pc <= nslots; pc++) {
+    const n = cases.get(pc);
+    const back = n !== undefined ? `if(steps+${n}<=budget){${spill}return ${RET_SWITCH};}` : '';
+    const head1 = `case ${pc}:${back}if(steps>=budget)return R.budget(S,${pc},steps);steps++;`;
+    const gs = base + pc;
+    if (pc === nslots || code.op[gs] === OP_END) {
+      precise.push(head1 + `return R.invalid(S,${pc},steps,${JSON.stringify(`execution ran past the end of the program at pc ${pc} (missing exit?)`)});`);
+      continue;
+    }
+    const k = idx[pc];
+    if (k < 0 || code.op[gs] === OP_INVALID || code.op[gs] === OP_LDDW_HI) {
+      precise.push(head1 + `return R.invalid(S,${pc},steps,${JSON.stringify(code.why.get(gs) ?? `invalid instruction at pc ${pc}`)});`);
+      continue;
+    }
+    const insn = insns[k];
+    const kind = insn.spec.kind;
+    const ends = kind === 'ja' || kind === 'exit' || kind === 'jcond' || kind === 'call' || kind === 'callx';
+    precise.push(head1 + emitInsn(insn, 1, g, true) + (ends ? '' : `pc=${pc + width(insn)};continue D;`));
+  }
+  return `${head('step')}switch(pc){
 ${precise.join('\n')}
 ${trampolines(program)}
 default:return R.invalid(S,pc,steps+1,"jump to pc "+pc+", outside the program");}
@@ -268,16 +292,24 @@ export function compileJit(insns: readonly Insn[], opts: VmOptions = {}, tuning:
   const rt: JitRuntime = makeRuntime(machine, opts.helpers ?? DEFAULT_HELPERS, (p) => code.base[p + 1] - 1 - code.base[p]);
   const writesR10 = machine.programs.some((p) => p.some(writesR10Insn));
   let mainSource = '';
-  const build = (fixedR10: boolean): ProgFn[] => machine.programs.map((p, i) => {
-    const src = generate(p, i, code, fixedR10, tuning);
-    if (i === 0) mainSource = src;
+  const compile = (p: number, fixedR10: boolean, mode: 'fast' | 'precise'): ProgFn => {
+    const src = generate(machine.programs[p], p, code, fixedR10, tuning, mode);
+    if (p === 0 && mode === 'fast' && mainSource === '') mainSource = src;
     const factory = new Function('R', src) as (r: JitRuntime) => ProgFn;
     return factory(rt);
-  });
-  let fixed: ProgFn[];
-  let generic: ProgFn[] | undefined;
+  };
+  /** A variant (stack accesses unchecked or checked): fast functions now, precise ones when first needed. */
+  const variant = (fixedR10: boolean) => {
+    const precise: ProgFn[] = [];
+    return {
+      fast: machine.programs.map((_p, i) => compile(i, fixedR10, 'fast')),
+      precise: (i: number): ProgFn => (precise[i] ??= compile(i, fixedR10, 'precise')),
+    };
+  };
+  let fixed: ReturnType<typeof variant>;
+  let generic: ReturnType<typeof variant> | undefined;
   try {
-    fixed = build(!writesR10);
+    fixed = variant(!writesR10);
     if (writesR10) generic = fixed;
   } catch (e) {
     return { error: `JIT code generation failed: ${(e as Error).message}` };
@@ -291,8 +323,9 @@ export function compileJit(insns: readonly Insn[], opts: VmOptions = {}, tuning:
     run: (args?: RunArgs): RunResult => {
       const r10 = args?.regs?.[10];
       // A run that starts with another r10 needs the variant that checks every stack access.
-      if (r10 !== undefined && BigInt.asUintN(64, r10) !== top) generic ??= build(false);
-      rt.state.fns = r10 !== undefined && BigInt.asUintN(64, r10) !== top ? generic ?? fixed : fixed;
+      const v = r10 !== undefined && BigInt.asUintN(64, r10) !== top ? (generic ??= variant(false)) : fixed;
+      rt.state.fns = v.fast;
+      rt.precise = v.precise;
       return rt.run(args);
     },
   };
