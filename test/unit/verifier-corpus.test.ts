@@ -129,8 +129,12 @@ test('verifier log parser: message, instruction and counts from bpftool output',
   assert.equal(a.insn, 7);
   assert.equal(a.processed, 8);
   assert.equal(a.errno, -13);
+  assert.deepEqual(a.stats, { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: '8', verificationUs: 12 });
   const cfg = parseVerifierLog('unreachable insn 2\nprocessed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n');
-  assert.deepEqual(cfg, { message: 'unreachable insn 2', errorLines: ['unreachable insn 2'], insn: 2, processed: 0 });
+  assert.deepEqual(cfg, {
+    message: 'unreachable insn 2', errorLines: ['unreachable insn 2'], insn: 2, processed: 0,
+    stats: { maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, stackDepth: null, verificationUs: null },
+  });
   const leak = parseVerifierLog('9: (95) exit\nUnreleased reference id=2 alloc_insn=4\nBPF_EXIT instruction in main prog would lead to reference leak\nprocessed 9 insns (limit 1000000)\n');
   assert.deepEqual([leak.insn, leak.errorLines.length, leak.message], [9, 2, 'BPF_EXIT instruction in main prog would lead to reference leak']);
   const noLog = parseBpftoolOutput("libbpf: prog 'f': BPF program load failed: Operation not permitted\nlibbpf: prog 'f': failed to load: -1\n", 255);

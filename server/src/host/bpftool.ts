@@ -25,6 +25,8 @@ export interface KernelAnswer {
   processed: number | null;
   /** The negative errno libbpf reports for a failed load (`failed to load: -13`), else null. */
   errno: number | null;
+  /** The log's statistics lines, when it has them (timing varies from run to run: informational). */
+  stats: LogStats | null;
   /** True when the kernel wrote a verifier log for the program. */
   kernelLog: boolean;
 }
@@ -48,7 +50,18 @@ export interface LoadOptions {
   timeoutMs?: number;
 }
 
+/** From `processed N insns (limit L) max_states_per_insn A total_states B peak_states C ...`, `stack depth D[+E...]`, `verification time T usec`. */
+export interface LogStats {
+  maxStatesPerInsn: number | null;
+  totalStates: number | null;
+  peakStates: number | null;
+  /** Per-subprogram stack depths as printed (`8+32`). */
+  stackDepth: string | null;
+  verificationUs: number | null;
+}
+
 export interface ParsedLog {
+  stats: LogStats | null;
   message: string | null;
   /** Every line between the error instruction's line and the statistics (e.g. `Unreleased reference id=2 alloc_insn=4` before the final line). */
   errorLines: string[];
@@ -95,7 +108,23 @@ export function parseVerifierLog(text: string): ParsedLog {
     const m = /\binsn[ #]?(\d+)/.exec(message) ?? /\bat (\d+)\b/.exec(message);
     if (m) insn = Number(m[1]);
   }
-  return { message, errorLines, insn, processed };
+  return { message, errorLines, insn, processed, stats: logStats(lines) };
+}
+
+function logStats(lines: string[]): LogStats | null {
+  const num = (re: RegExp, l: string): number | null => { const m = re.exec(l); return m ? Number(m[1]) : null; };
+  const line = (re: RegExp): string | undefined => { for (let i = lines.length - 1; i >= 0; i--) if (re.test(lines[i])) return lines[i]; return undefined; };
+  const p = line(/^processed \d+ insns /);
+  const sd = line(/^stack depth /);
+  const vt = line(/^verification time \d+ usec$/);
+  if (!p && !sd && !vt) return null;
+  return {
+    maxStatesPerInsn: p ? num(/max_states_per_insn (\d+)/, p) : null,
+    totalStates: p ? num(/total_states (\d+)/, p) : null,
+    peakStates: p ? num(/peak_states (\d+)/, p) : null,
+    stackDepth: sd ? sd.slice('stack depth '.length) : null,
+    verificationUs: vt ? num(/(\d+) usec/, vt) : null,
+  };
 }
 
 /** The last verifier log libbpf printed between its BEGIN/END PROG LOAD LOG markers, or undefined. */
@@ -117,7 +146,7 @@ export function parseBpftoolOutput(output: string, exitCode: number): KernelAnsw
   if (log !== undefined) {
     const p = parseVerifierLog(log);
     return {
-      verdict, errno, kernelLog: true, log, processed: p.processed,
+      verdict, errno, kernelLog: true, log, processed: p.processed, stats: p.stats,
       message: verdict === 'accept' ? null : p.message,
       errorLines: verdict === 'accept' ? [] : p.errorLines,
       insn: verdict === 'accept' ? null : p.insn,
@@ -131,7 +160,7 @@ export function parseBpftoolOutput(output: string, exitCode: number): KernelAnsw
     const line = failed ?? other ?? null;
     message = line === null ? null : line.replace(/^(libbpf|rawload): (prog '[^']*': )?/, '');
   }
-  return { verdict, message, errorLines: message === null ? [] : [message], insn: null, processed: null, errno, kernelLog: false, log: '' };
+  return { verdict, message, errorLines: message === null ? [] : [message], insn: null, processed: null, errno, kernelLog: false, stats: null, log: '' };
 }
 
 let pinSeq = 0;
@@ -293,7 +322,7 @@ export async function loadRawWithKernel(insns: Uint8Array, opts: RawLoadOptions)
   const loader = rawLoader();
   if (type === undefined || !loader.path) {
     const message = loader.error ?? `unknown program type ${String(opts.progType)}`;
-    return { verdict: 'reject', message, errorLines: [message], insn: null, processed: null, errno: null, kernelLog: false, log: '', output: message, exitCode: -1, ms: 0 };
+    return { verdict: 'reject', message, errorLines: [message], insn: null, processed: null, errno: null, kernelLog: false, stats: null, log: '', output: message, exitCode: -1, ms: 0 };
   }
   const file = join(dirname(loader.path), `prog-${process.pid}-${pinSeq++}.bin`);
   writeFileSync(file, insns);
