@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const coreDirs = ['isa', 'asm', 'vm', 'verifier', 'btf', 'elf', 'bpftrace', 'bpfc', 'trace', 'ide'];
+const coreDirs = ['isa', 'asm', 'vm', 'verifier', 'btf', 'elf', 'bpftrace', 'bpfc', 'trace', 'ide', 'util'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'out/**', '.vscode-test/**', 'tools/**'] },

@@ -6,6 +6,7 @@
  */
 import { KIND } from '../btf/format';
 import type { Btf } from '../btf/types';
+import { nearestName } from '../util/suggest';
 
 const MAX_DEPTH = 64;
 
@@ -149,20 +150,6 @@ export function byEssentialName(btf: Btf, name: string): number[] {
 }
 
 
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const t = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = t;
-    }
-  }
-  return d[b.length];
-}
-
 /** All member names of a struct, including those of anonymous members. */
 export function memberNames(btf: Btf, id: number, out: string[] = [], seen = new Set<number>()): string[] {
   if (seen.has(id) || seen.size > 256) return out;
@@ -178,15 +165,9 @@ export function memberNames(btf: Btf, id: number, out: string[] = [], seen = new
 export function suggestName(want: string, names: readonly string[]): string | undefined {
   const contains = names.filter((n) => n !== want && (n.includes(want) || want.includes(n)) && Math.abs(n.length - want.length) <= 4);
   if (contains.length > 0) return contains.sort((a, b) => Math.abs(a.length - want.length) - Math.abs(b.length - want.length))[0];
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(want.length / 3));
-  for (const n of names) {
-    const dd = levenshtein(want, n);
-    if (dd <= bestD && n !== want) { best = n; bestD = dd; }
-  }
-  return best;
+  // Equally near names: the last one listed wins.
+  return nearestName(want, [...names].reverse(), { skipExact: true });
 }
-
 
 export function byEssentialNameKeys(tb: Btf, prefix: string): string[] {
   byEssentialName(tb, '');
