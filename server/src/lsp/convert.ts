@@ -3,9 +3,11 @@
  * in the assembler's SourceRange) become LSP types and back. Nothing else in
  * the server builds a Range or a Diagnostic by hand.
  */
-import { Diagnostic, DiagnosticSeverity, Hover, MarkupKind, Position, Range } from 'vscode-languageserver/node';
+import {
+  CompletionItem, CompletionItemKind, Diagnostic, DiagnosticSeverity, Hover, MarkupKind, Position, Range,
+} from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { IdeDiagnostic, IdeHover, SourceRange } from '../ide/types';
+import type { IdeCompletion, IdeCompletionKind, IdeDiagnostic, IdeHover, SourceRange } from '../ide/types';
 
 export function toRange(r: SourceRange): Range {
   return { start: { line: r.line, character: r.col }, end: { line: r.endLine, character: r.endCol } };
@@ -23,6 +25,22 @@ export function toDiagnostic(d: IdeDiagnostic): Diagnostic {
 
 export function toHover(h: IdeHover): Hover {
   return { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: toRange(h.range) };
+}
+
+const COMPLETION_KIND: Record<IdeCompletionKind, CompletionItemKind> = {
+  function: CompletionItemKind.Function,
+  variable: CompletionItemKind.Variable,
+  module: CompletionItemKind.Module,
+  event: CompletionItemKind.Event,
+  field: CompletionItemKind.Field,
+  keyword: CompletionItemKind.Keyword,
+};
+
+export function toCompletionItem(c: IdeCompletion): CompletionItem {
+  const item: CompletionItem = { label: c.label, kind: COMPLETION_KIND[c.kind], textEdit: { range: toRange(c.replace), newText: c.label } };
+  if (c.detail !== undefined) item.detail = c.detail;
+  if (c.markdown !== undefined) item.documentation = { kind: MarkupKind.Markdown, value: c.markdown };
+  return item;
 }
 
 /** The offset of an LSP position in a document. */

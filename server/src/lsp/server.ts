@@ -4,13 +4,13 @@
  * and converts it with convert.ts. Non-goal: any analysis logic here.
  */
 import {
-  CancellationToken, createConnection, DidChangeConfigurationNotification, Hover, HoverParams,
+  CancellationToken, CompletionItem, CompletionParams, createConnection, DidChangeConfigurationNotification, Hover, HoverParams,
   InitializeParams, InitializeResult, ProposedFeatures, TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { assembleDocument, runDocument } from '../ide/run';
 import { formatReg } from '../ide/vm-format';
-import { toDiagnostic, toHover, toOffset } from './convert';
+import { toCompletionItem, toDiagnostic, toHover, toOffset } from './convert';
 import { AssembleRequest, AssembleResult, DocumentParams, RunParams, RunRequest, RunResult } from './protocol';
 import { Workspace } from './workspace';
 
@@ -27,7 +27,12 @@ export function startServer(): void {
     ws.configurationCapability = !!caps.workspace?.configuration;
     dynamicConfiguration = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
     return {
-      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, hoverProvider: true },
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        // bpftrace: probes, builtins, functions; tracepoint names after ':' and record fields after 'args.' / 'args->'.
+        completionProvider: { triggerCharacters: [':', '.', '>'] },
+      },
       serverInfo: { name: 'bpfstudio', version: '0.1.0' },
     };
   });
@@ -64,6 +69,14 @@ export function startServer(): void {
     if (!a || a.crash || token.isCancellationRequested) return null;
     const h = a.mode.hover(a.parsed, doc.getText(), toOffset(doc, p.position));
     return h ? toHover(h) : null;
+  });
+
+  connection.onCompletion(async (p: CompletionParams, token: CancellationToken): Promise<CompletionItem[]> => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return [];
+    const a = await ws.analyze(doc);
+    if (!a || a.crash || !a.mode.completion || token.isCancellationRequested) return [];
+    return a.mode.completion(a.parsed, doc.getText(), toOffset(doc, p.position)).map(toCompletionItem);
   });
 
   connection.onRequest(AssembleRequest, async (p: DocumentParams): Promise<AssembleResult> => {

@@ -7,6 +7,7 @@ import type { Connection } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { modeFor } from '../ide/modes';
 import { DEFAULT_SETTINGS, IdeDiagnostic, LanguageMode, ModeSettings } from '../ide/types';
+import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
 
 export interface DocSettings extends ModeSettings {
   /** Instruction budget for `bpfstudio/run`. */
@@ -15,16 +16,23 @@ export interface DocSettings extends ModeSettings {
 
 const DEFAULTS: DocSettings = { ...DEFAULT_SETTINGS, vmBudget: 1_000_000 };
 
-interface RawSettings { asm?: { syntax?: unknown }; vm?: { budget?: unknown } }
+interface RawSettings { asm?: { syntax?: unknown }; vm?: { budget?: unknown }; bpftrace?: { targetVersion?: unknown } }
 
+/** Settings from the client's `bpfstudio` section; the bpftrace target and kernel data are resolved on the host (cached). */
 function fromRaw(raw: RawSettings | null | undefined): DocSettings {
   const syntax = raw?.asm?.syntax;
   const budget = raw?.vm?.budget;
+  const target = raw?.bpftrace?.targetVersion;
+  const kernel = kernelInfo();
   return {
     asmSyntax: syntax === 'llvm' || syntax === 'conformance' ? syntax : 'auto',
     vmBudget: typeof budget === 'number' && budget > 0 ? Math.floor(budget) : DEFAULTS.vmBudget,
+    bpftraceTarget: resolveTargetVersion(typeof target === 'string' && /^\d+\.\d+/.test(target) ? target : 'auto'),
+    ...(kernel ? { kernel } : {}),
   };
 }
+
+let hostDefaults: DocSettings | undefined;
 
 export interface Analysis {
   mode: LanguageMode;
@@ -53,12 +61,12 @@ export class Workspace {
   constructor(private readonly connection: Connection) {}
 
   settingsFor(uri: string): Promise<DocSettings> {
-    if (!this.configurationCapability) return Promise.resolve(DEFAULTS);
+    if (!this.configurationCapability) return Promise.resolve((hostDefaults ??= fromRaw(undefined)));
     let s = this.settings.get(uri);
     if (!s) {
       s = this.connection.workspace
         .getConfiguration({ scopeUri: uri, section: 'bpfstudio' })
-        .then((raw: RawSettings | null) => fromRaw(raw), () => DEFAULTS);
+        .then((raw: RawSettings | null) => fromRaw(raw), () => fromRaw(undefined));
       this.settings.set(uri, s);
     }
     return s;

@@ -1,13 +1,17 @@
 /**
- * The bpftrace language mode, a placeholder until the bpftrace front-end
- * lands: it parses nothing and reports no diagnostics or hovers, so .bt files
- * are served without errors. Non-goal here: any bpftrace semantics.
+ * The bpftrace language mode: checkScript's result for the document's target
+ * version and kernel data is the parsed form; it feeds diagnostics, hovers and
+ * completion (ide/bpftrace-*.ts). Non-goals here: any analysis of its own.
  */
+import { analyzeBpftrace, BpftraceDoc, bpftraceDiagnostics } from '../bpftrace-check';
+import { bpftraceCompletion } from '../bpftrace-complete';
+import { bpftraceHover } from '../bpftrace-hover';
 import { LanguageMode } from '../types';
 
-export const bpftraceMode: LanguageMode<null> = {
+export const bpftraceMode: LanguageMode<BpftraceDoc> = {
   languageId: 'bpftrace',
-  parse: () => null,
-  diagnostics: () => [],
-  hover: () => undefined,
+  parse: analyzeBpftrace,
+  diagnostics: bpftraceDiagnostics,
+  hover: bpftraceHover,
+  completion: bpftraceCompletion,
 };

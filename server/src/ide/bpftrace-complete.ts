@@ -1,0 +1,75 @@
+/**
+ * Completion for bpftrace, decided from the text before the cursor: tracepoint
+ * subsystems after `tracepoint:`/`t:` and their events after the next colon,
+ * `args.`/`args->` fields of the enclosing tracepoint probe, probe providers
+ * at the top level, builtins and functions inside a probe. Plain data only;
+ * non-goals: kprobe function names and BTF struct fields (need BTF).
+ */
+import { BUILTINS, FUNCTIONS, PROVIDERS, tokenize } from '../bpftrace';
+import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
+import { builtinMarkdown, functionMarkdown, providerMarkdown } from './bpftrace-hover';
+import { IdeCompletion, rangeOf, SourceRange } from './types';
+
+/** `tracepoint:SYS:EVENT` spelled anywhere (fallback when the probe does not parse yet). */
+const TP_TEXT = /(?:^|[\s,])(?:tracepoint|t):(\w+):(\w+)(?=[\s,{/]|$)/g;
+
+function argsFields(doc: BpftraceDoc, offset: number, replace: SourceRange): IdeCompletion[] {
+  const kernel = doc.kernel;
+  if (!kernel) return [];
+  let targets = tracepointTargets(probeAt(doc, offset)?.attachPoints ?? []).map((t) => [t.system, t.event]);
+  if (targets.length === 0) {
+    // The nearest tracepoint named before the cursor.
+    const last = [...doc.text.slice(0, offset).matchAll(TP_TEXT)].pop();
+    if (last) targets = [[last[1], last[2]]];
+  }
+  const seen = new Set<string>();
+  const out: IdeCompletion[] = [];
+  for (const [system, event] of targets) {
+    for (const f of kernel.format(system, event)?.fields ?? []) {
+      if (f.common || seen.has(f.name)) continue;
+      seen.add(f.name);
+      out.push({ label: f.name, kind: 'field', detail: f.type, markdown: `\`${f.decl}\` — offset ${f.offset}, size ${f.size}`, replace });
+    }
+  }
+  return out;
+}
+
+/** Curly-brace depth at the end of `prefix` (strings and comments skipped by the lexer). */
+function braceDepth(prefix: string): number {
+  let depth = 0;
+  for (const t of tokenize(prefix).tokens) {
+    if (t.text === '{' && t.kind === 'punct') depth++;
+    else if (t.text === '}' && t.kind === 'punct') depth = Math.max(0, depth - 1);
+  }
+  return depth;
+}
+
+export function bpftraceCompletion(doc: BpftraceDoc, text: string, offset: number): IdeCompletion[] {
+  if (offset < 0 || offset > text.length) return [];
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const before = text.slice(lineStart, offset);
+  const word = /\w*$/.exec(before)![0];
+  const replace = rangeOf(text, offset - word.length, offset);
+
+  const tp = /(?:^|[\s,])(?:tracepoint|t):(?:(\w+):)?\w*$/.exec(before);
+  if (tp) {
+    const kernel = doc.kernel;
+    if (!kernel) return [];
+    if (tp[1] === undefined) {
+      return kernel.systems().map((s) => ({ label: s, kind: 'module', detail: `${kernel.events(s).length} tracepoints`, replace }));
+    }
+    return kernel.events(tp[1]).map((e) => ({ label: e, kind: 'event', detail: `tracepoint:${tp[1]}:${e}`, replace }));
+  }
+  if (/\bargs(?:\.|->)\w*$/.test(before)) return argsFields(doc, offset, replace);
+  if (/(?:\.|->|[$@:])\w*$/.test(before)) return []; // struct fields, variables, maps, other attach points
+  if (braceDepth(text.slice(0, offset)) === 0) {
+    return PROVIDERS.map((p) => ({
+      label: p.name, kind: 'module', detail: p.aliases.length ? `alias ${p.aliases.join(', ')}` : 'probe', markdown: providerMarkdown(p.name), replace,
+    }));
+  }
+  const items: IdeCompletion[] = Object.entries(BUILTINS).map(([name, info]) => ({
+    label: name, kind: 'variable', detail: info.type, markdown: builtinMarkdown(name), replace,
+  }));
+  for (const name of Object.keys(FUNCTIONS)) items.push({ label: name, kind: 'function', detail: `${name}()`, markdown: functionMarkdown(name), replace });
+  return items;
+}
