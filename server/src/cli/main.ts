@@ -6,6 +6,7 @@
  */
 import { ASM_HELP, cmdAsm, cmdDisasm, DISASM_HELP } from './cmd-asm';
 import { BTF_HELP, cmdBtf } from './cmd-btf';
+import { CHECK_HELP, cmdCheck } from './cmd-check';
 import { cmdConformance, CONFORMANCE_HELP } from './cmd-conformance';
 import { cmdDemo, DEMO_HELP } from './cmd-demo';
 import { cmdCore, cmdObj, CORE_HELP, OBJ_HELP } from './cmd-obj';
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   obj: { summary: 'describe a BPF ELF object (programs, maps, relocations, BTF.ext)', help: OBJ_HELP, run: cmdObj },
   core: { summary: 'resolve CO-RE relocations against a kernel BTF', help: CORE_HELP, run: cmdCore },
   btf: { summary: 'print kernel types from BTF (vmlinux.h, struct layouts)', help: BTF_HELP, run: cmdBtf },
+  check: { summary: 'check a bpftrace script (syntax, version, semantics, kernel tracepoints)', help: CHECK_HELP, run: cmdCheck },
   conformance: { summary: 'run the bpf_conformance suite', help: CONFORMANCE_HELP, run: cmdConformance },
   bench: {
     summary: 'print benchmark figures (vm: ns per instruction; btf: parse and dump times)',
