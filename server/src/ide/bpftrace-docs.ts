@@ -87,7 +87,6 @@ export const FUNCTION_DOCS: Record<string, string> = {
   zero: 'Sets every value of a map to zero.',
   kstack: 'Kernel stack trace: kstack([mode, ][limit]).',
   ustack: 'User stack trace: ustack([mode, ][limit]).',
-  sizeof: 'Size in bytes of a type or expression.',
 };
 
 /** Probe providers. */
