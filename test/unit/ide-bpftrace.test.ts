@@ -123,6 +123,8 @@ test('hover: builtins, functions, providers, tracepoint records and args fields'
   assert.ok(!tp.includes('common_pid'), 'common fields are left out');
   assert.ok(h('tracepoint', 2)?.includes(PROVIDER_DOCS.tracepoint), 'the provider part shows the provider');
   assert.match(h('dfd') ?? '', /args\.dfd\*\* `int` — offset 16, size 8/);
+  const args = h('args');
+  assert.ok(args?.includes(BUILTIN_DOCS.args) && args.includes('| dfd | `int` | 16 | 8 |'), `args shows the record: ${args}`);
   assert.equal(bpftraceHover(doc, text, at(text, '"%d')), undefined, 'nothing on a string');
 });
 
@@ -149,6 +151,7 @@ test('completion: tracepoint subsystems and events after tracepoint: and t:', ()
   assert.deepEqual(ev.replaced, ['sys_en']);
   assert.deepEqual(complete('BEGIN { exit(); }\nt:sched:|').labels, ['sched_process_exec']);
   assert.deepEqual(complete('kprobe:syscalls:|').labels, [], 'not after other providers');
+  assert.ok(!complete('BEGIN { $v = $c ? t:|').labels.includes('syscalls'), 'not inside a probe body');
 });
 
 test('completion: args fields in a tracepoint probe (. and ->), common fields left out', () => {

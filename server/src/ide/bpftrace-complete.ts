@@ -52,7 +52,7 @@ export function bpftraceCompletion(doc: BpftraceDoc, text: string, offset: numbe
   const replace = rangeOf(text, offset - word.length, offset);
 
   const tp = /(?:^|[\s,])(?:tracepoint|t):(?:(\w+):)?\w*$/.exec(before);
-  if (tp) {
+  if (tp && braceDepth(text.slice(0, offset)) === 0) {
     const kernel = doc.kernel;
     if (!kernel) return [];
     if (tp[1] === undefined) {

@@ -2,7 +2,8 @@
  * Hover for bpftrace: on a tracepoint attach point, the record's fields (name,
  * C type, offset, size) from the kernel data; on a provider, its description;
  * on a builtin or a function, its type or arity from the front end's tables
- * with a line of documentation; on `args.f`, the field. Plain data only.
+ * with a line of documentation; on `args` and `args.f` in a tracepoint probe,
+ * the record or the field. Plain data only.
  */
 import { builtinInfo, FUNCTIONS, PROVIDERS, canonicalProvider, type AttachPoint } from '../bpftrace';
 import type { TpFormat } from '../btf/tracepoint';
@@ -62,6 +63,8 @@ export function tracepointMarkdown(system: string, format: TpFormat, source: str
   ].join('\n');
 }
 
+const RULE = '\n\n---\n\n';
+
 function attachPointHover(doc: BpftraceDoc, ap: AttachPoint, offset: number): IdeHover | undefined {
   const range = rangeOf(doc.text, ap.range.start, ap.range.end);
   const providerEnd = ap.range.start + ap.raw.indexOf(ap.provider) + ap.provider.length;
@@ -96,6 +99,14 @@ export function bpftraceHover(doc: BpftraceDoc, text: string, offset: number): I
     return undefined;
   }
   if (prev && (prev.text === '.' || prev.text === '->')) return undefined; // a struct field, not a builtin
+  if (t.text === 'args' && probe && doc.kernel) {
+    const kernel = doc.kernel;
+    const tables = tracepointTargets(probe.attachPoints).flatMap((tp) => {
+      const f = kernel.format(tp.system, tp.event);
+      return f ? [tracepointMarkdown(tp.system, f, kernel.source)] : [];
+    });
+    if (tables.length > 0) return { range, markdown: [builtinMarkdown('args'), ...tables].join(RULE) };
+  }
   const isCall = toks[i + 1]?.text === '(';
   const md = isCall ? functionMarkdown(t.text) ?? builtinMarkdown(t.text) : builtinMarkdown(t.text) ?? functionMarkdown(t.text);
   return md ? { range, markdown: md } : undefined;
