@@ -173,6 +173,7 @@ test('completion: providers at the top level, builtins and functions inside a pr
   assert.equal(inside.labels.length, Object.keys(BUILTINS).length + Object.keys(FUNCTIONS).length);
   assert.deepEqual(complete('BEGIN { $x| }').labels, [], 'not for variables');
   assert.deepEqual(complete('BEGIN { @m| }').labels, [], 'not for maps');
+  assert.deepEqual(complete('BEGIN { if (pid >|').labels, [], 'not after a comparison');
   assert.deepEqual(complete('BEGIN { exit(); }\n// a { comment\nin|').labels.includes('interval'), true, 'braces in comments do not count');
 });
 

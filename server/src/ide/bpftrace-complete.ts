@@ -62,6 +62,7 @@ export function bpftraceCompletion(doc: BpftraceDoc, text: string, offset: numbe
   }
   if (/\bargs(?:\.|->)\w*$/.test(before)) return argsFields(doc, offset, replace);
   if (/(?:\.|->|[$@:])\w*$/.test(before)) return []; // struct fields, variables, maps, other attach points
+  if (before.endsWith('>')) return []; // a comparison or shift typed (`>` triggers completion for `->`)
   if (braceDepth(text.slice(0, offset)) === 0) {
     return PROVIDERS.map((p) => ({
       label: p.name, kind: 'module', detail: p.aliases.length ? `alias ${p.aliases.join(', ')}` : 'probe', markdown: providerMarkdown(p.name), replace,
