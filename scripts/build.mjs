@@ -11,6 +11,8 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
+  // Example programs embedded as text (the `npm start` demo).
+  loader: { '.s': 'text' },
 };
 
 const entries = [
