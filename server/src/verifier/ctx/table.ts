@@ -348,6 +348,38 @@ const SK_REUSEPORT: CtxLayout = {
   ],
 };
 
+/** A read-only u32 of bpf_tcp_sock (u32 reads only). */
+function tcpU32(off: number, names: readonly string[]): CtxField[] {
+  return names.map((name, i) => ({ name, off: off + 4 * i, size: 4, read: 'exact', write: false }));
+}
+
+/**
+ * Layouts of the socket structs a program reads through a pointer (PTR_TO_SOCKET / _SOCK_COMMON from
+ * skb->sk or bpf_sk_fullsock: bpf_sock_is_valid_access; PTR_TO_TCP_SOCK from bpf_tcp_sock:
+ * bpf_tcp_sock_is_valid_access). Refusals print "R%d invalid sock access off=%d size=%d" (tcp_sock:
+ * "invalid tcp_sock access"); any store prints "R%d cannot write into sock". Optional data for the
+ * verifier (the schema keys CTX_TABLE by program type only).
+ */
+export const SOCK_PTR_LAYOUTS: Readonly<Record<'bpf_sock' | 'bpf_tcp_sock', CtxLayout>> = {
+  bpf_sock: {
+    struct: 'bpf_sock', size: 80,
+    fields: CGROUP_SOCK.fields.map(({ attachTypes: _a, ...f }) => ({ ...f, write: false as const })),
+  },
+  bpf_tcp_sock: {
+    struct: 'bpf_tcp_sock', size: 112,
+    fields: [
+      ...tcpU32(0, [
+        'snd_cwnd', 'srtt_us', 'rtt_min', 'snd_ssthresh', 'rcv_nxt', 'snd_nxt', 'snd_una', 'mss_cache', 'ecn_flags',
+        'rate_delivered', 'rate_interval_us', 'packets_out', 'retrans_out', 'total_retrans', 'segs_in', 'data_segs_in',
+        'segs_out', 'data_segs_out', 'lost_out', 'sacked_out',
+      ]),
+      { name: 'bytes_received', off: 80, size: 8, read: 'exact', write: false },
+      { name: 'bytes_acked', off: 88, size: 8, read: 'exact', write: false },
+      ...tcpU32(96, ['dsack_dups', 'delivered', 'delivered_ce', 'icsk_retransmits']),
+    ],
+  },
+};
+
 export const CTX_TABLE: CtxTable = {
   socket_filter: SOCKET_FILTER,
   sched_cls: TC,
