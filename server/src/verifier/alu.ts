@@ -116,7 +116,7 @@ function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: bo
     if (!tisConst(o.var) && (o.smin < 0n) !== (o.smax < 0n)) {
       env.fail(`R${offIsDst ? dst : dst} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`);
     }
-    if (p.type !== T.STACK && p.type !== T.MAP_VALUE) env.fail(`R${dst} has pointer with unsupported alu operation, pointer arithmetic prohibited for !root`);
+    if (p.type !== T.STACK && p.type !== T.MAP_VALUE) env.fail(`R${dst} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`);
   }
   d.copyFrom(p);
   mark32Unbounded(d);

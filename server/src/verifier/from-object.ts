@@ -39,9 +39,12 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     const relocAt = new Map<number, (typeof p.relocations)[number]>();
     for (const r of p.relocations) if (r.pc !== undefined) relocAt.set(r.pc, r);
     const target = (name: string | undefined, off: number | undefined, sectionIndex: number): BpfProgram | undefined => {
-      return obj.programs.find((q) => (name !== undefined && q.name === name && q.sectionIndex === sectionIndex) ||
-        (off !== undefined && q.sectionIndex === sectionIndex && off >= q.offset && off < q.offset + q.size)) ??
-        obj.programs.find((q) => q.name === name);
+      if (name !== undefined) {
+        const byName = obj.programs.filter((q) => q.name === name);
+        const q = byName.find((x) => x.subprog) ?? byName[0];
+        if (q) return q;
+      }
+      return obj.programs.find((q) => off !== undefined && q.sectionIndex === sectionIndex && off >= q.offset && off < q.offset + q.size);
     };
     const place = (q: BpfProgram): number => {
       let b = base.get(q);
@@ -62,8 +65,20 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
         if (r.kind !== 'map') dv.setInt32(pc * 8 + 12, (r.dataOffset ?? 0) + (r.kind === 'data' ? imm : 0), true);
         continue;
       }
+      if (r && r.kind === 'kfunc') {
+        const id = opts.btf?.find(r.symbol, 12);
+        setSrc(2);
+        dv.setInt32(pc * 8 + 4, id ?? -1, true);
+        continue;
+      }
+      if (r && r.kind === 'ksym') {
+        const id = opts.btf?.find(r.symbol);
+        setSrc(3);
+        dv.setInt32(pc * 8 + 4, id ?? 0, true);
+        continue;
+      }
       if (code === 0x85 && src === 1) {
-        const q = r && r.kind === 'subprog_call' ? target(r.target, r.targetOffset, obj.programs.find((x) => x.name === r.target)?.sectionIndex ?? p.sectionIndex)
+        const q = r && r.kind === 'subprog_call' ? target(r.target, r.targetOffset, p.sectionIndex)
           : target(undefined, p.offset + (pc + imm + 1) * 8, p.sectionIndex);
         if (!q) { problems.push(`pc ${pc}: call target not found`); continue; }
         const tOff = r && r.kind === 'subprog_call' ? (r.targetOffset ?? q.offset) : p.offset + (pc + imm + 1) * 8;

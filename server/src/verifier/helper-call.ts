@@ -13,6 +13,7 @@ import { ArgSpec, HelperProto, parseArg } from './protos/types';
 import { F, Reg, T, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
 import { BPF_MAX_VAR_OFF, checkPtrOffReg, checkMemAccess, helperMemAccess, isPointerValue, regTypeStr } from './mem';
 import { tisConst, tstr } from './tnum';
+import { MAP_TYPE_NAMES, mapTypeName } from './prepass';
 
 const BY_NAME = new Map<string, HelperProto>(HELPER_PROTOS.map((p) => [p.name, p]));
 const PARSED = new Map<HelperProto, ArgSpec[]>();
@@ -23,6 +24,7 @@ function args(p: HelperProto): ArgSpec[] {
 }
 
 export function funcIdName(id: number): string {
+  if (id === 0) return 'bpf_unspec';
   return (id >= 0 ? helperName(id) : undefined) ?? 'unknown';
 }
 
@@ -59,8 +61,8 @@ const COMPAT: Record<string, [T, number][]> = {
   ARG_PTR_TO_MAP_KEY: MEM_TYPES, ARG_PTR_TO_MAP_VALUE: MEM_TYPES, ARG_PTR_TO_MEM: MEM_TYPES,
   ARG_CONST_SIZE: [[T.SCALAR, 0]], ARG_CONST_SIZE_OR_ZERO: [[T.SCALAR, 0]], ARG_CONST_ALLOC_SIZE_OR_ZERO: [[T.SCALAR, 0]],
   ARG_CONST_MAP_PTR: [[T.MAP_PTR, 0]], ARG_PTR_TO_CTX: [[T.CTX, 0]],
-  ARG_PTR_TO_SOCK_COMMON: [[T.SOCK_COMMON, 0], [T.SOCKET, 0], [T.TCP_SOCK, 0]],
-  ARG_PTR_TO_BTF_ID_SOCK_COMMON: [[T.SOCK_COMMON, 0], [T.SOCKET, 0], [T.TCP_SOCK, 0], [T.BTF_ID, 0], [T.BTF_ID, F.TRUSTED]],
+  ARG_PTR_TO_SOCK_COMMON: [[T.SOCK_COMMON, 0], [T.SOCKET, 0], [T.TCP_SOCK, 0], [T.XDP_SOCK, 0]],
+  ARG_PTR_TO_BTF_ID_SOCK_COMMON: [[T.SOCK_COMMON, 0], [T.SOCKET, 0], [T.TCP_SOCK, 0], [T.XDP_SOCK, 0], [T.BTF_ID, 0], [T.BTF_ID, F.TRUSTED]],
   ARG_PTR_TO_SOCKET: [[T.SOCKET, 0]], ARG_PTR_TO_BTF_ID: [[T.BTF_ID, 0], [T.BTF_ID, F.TRUSTED], [T.BTF_ID, F.RCU]],
   ARG_PTR_TO_RINGBUF_MEM: [[T.MEM, F.RINGBUF]], ARG_PTR_TO_FUNC: [[T.FUNC, 0]], ARG_PTR_TO_STACK: [[T.STACK, 0]],
   ARG_PTR_TO_CONST_STR: [[T.MAP_VALUE, 0]], ARG_PTR_TO_TIMER: [[T.MAP_VALUE, 0]], ARG_PTR_TO_SPIN_LOCK: [[T.MAP_VALUE, 0]],
@@ -185,8 +187,9 @@ function releaseReference(env: Env, id: number): boolean {
   if (i < 0) return false;
   env.state.refs.splice(i, 1);
   for (const f of env.state.frames) {
-    for (let k = 0; k < 11; k++) if (f.regs[k].refObjId === id) { markUnknown(f.regs[k]); env.scratch.reg(k); }
-    f.spilled.forEach((s) => { if (s && s.refObjId === id) markUnknown(s); });
+    const inval = (r: Reg): void => { if (env.allowPtrLeaks) markUnknown(r); else markNotInit(r); };
+    for (let k = 0; k < 11; k++) if (f.regs[k].refObjId === id) { inval(f.regs[k]); env.scratch.reg(k); }
+    f.spilled.forEach((s) => { if (s && s.refObjId === id) inval(s); });
   }
   return true;
 }
@@ -207,6 +210,7 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
   const specs = args(p);
   const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n };
   for (let i = 0; i < 5; i++) checkFuncArg(env, p, i, meta, specs);
+  if (meta.map >= 0 && p.name === 'tail_call' && mapTypeName(env.maps[meta.map]) !== 'prog_array') env.fail('expected prog array map for tail call');
   for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, true, { valueRegno: -1 });
   const regs = env.regs;
   if (meta.releaseRegno) {
@@ -217,6 +221,7 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
   }
   const out: CallOutcome = {};
   if (p.name === 'tail_call') {
+    for (const r of env.state.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
     if (env.state.refs.length) env.fail('tail_call would lead to reference leak');
   }
   if (p.name === 'loop') {
@@ -265,7 +270,35 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
     r0.smax = meta.msizeMax < (1n << 63n) ? meta.msizeMax : r0.smax;
     r0.s32max = meta.msizeMax < (1n << 31n) ? meta.msizeMax : r0.s32max;
   }
+  if (meta.map >= 0) mapCompat(env, meta.map, p.name, id);
   if (p.changesPktData) clearPktPointers(env);
   void tstr;
   return out;
+}
+
+const MAP_ONLY: Record<string, string[]> = {
+  prog_array: ['tail_call'],
+  perf_event_array: ['perf_event_read', 'perf_event_output', 'skb_output', 'perf_event_read_value', 'xdp_output'],
+  ringbuf: ['ringbuf_output', 'ringbuf_reserve', 'ringbuf_query', 'ringbuf_reserve_dynptr', 'ringbuf_submit_dynptr', 'ringbuf_discard_dynptr'],
+  stack_trace: ['get_stackid', 'map_lookup_elem', 'map_delete_elem'],
+  cgroup_array: ['skb_under_cgroup', 'current_task_under_cgroup'],
+};
+const FUNC_NEEDS: Record<string, string[]> = {
+  tail_call: ['prog_array'], perf_event_read: ['perf_event_array'], perf_event_output: ['perf_event_array'],
+  perf_event_read_value: ['perf_event_array'], skb_output: ['perf_event_array'], xdp_output: ['perf_event_array'],
+  ringbuf_output: ['ringbuf'], ringbuf_reserve: ['ringbuf'], ringbuf_query: ['ringbuf'], get_stackid: ['stack_trace'],
+  current_task_under_cgroup: ['cgroup_array'], skb_under_cgroup: ['cgroup_array'],
+};
+
+/** check_map_func_compatibility (the common cases). */
+function mapCompat(env: Env, mi: number, fname: string, id: number): void {
+  const m = env.maps[mi];
+  if (!m) return;
+  const t = mapTypeName(m);
+  const only = MAP_ONLY[t];
+  const need = FUNC_NEEDS[fname];
+  const typeNum = typeof m.type === 'number' ? m.type : MAP_TYPE_NAMES.indexOf(m.type);
+  if ((only && !only.includes(fname)) || (need && !need.includes(t))) {
+    env.fail(`cannot pass map_type ${typeNum} into func ${funcIdName(id)}#${id}`);
+  }
 }

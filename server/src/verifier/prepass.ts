@@ -23,6 +23,9 @@ export interface Prepass {
   error?: PrepassError;
 }
 
+/** Helpers that call a BPF callback (bpf_loop, for_each_map_elem, timer_set_callback, find_vma, user_ringbuf_drain): forced checkpoints. */
+const CALLBACK_HELPERS = new Set([181, 164, 170, 180, 209]);
+
 const INSN_TABLE = new Set<number>(OPCODES.filter((s) => s.kind !== 'callx').map((s) => s.code));
 
 export function slotsFromBytes(bytes: Uint8Array): Slot[] {
@@ -133,6 +136,7 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
       if (op === 0x90) return [];
       if (op === 0x80) {
         if (isPseudoCall(s)) { prune[t] = 1; prune[t + 1] = 1; return [t + 1, t + s.imm + 1]; }
+        if (s.src === 0 && CALLBACK_HELPERS.has(s.imm)) prune[t] = 2;
         prune[t + 1] = 1;
         return [t + 1];
       }

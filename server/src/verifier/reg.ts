@@ -16,7 +16,7 @@ export const S32_MAX = (1n << 31n) - 1n;
 /** Base register types (enum bpf_reg_type). */
 export const enum T {
   NOT_INIT, SCALAR, CTX, MAP_PTR, MAP_VALUE, MAP_KEY, STACK, PKT, PKT_META, PKT_END, MEM, SOCKET, SOCK_COMMON,
-  TCP_SOCK, BTF_ID, FUNC, FLOW_KEYS, BUF,
+  TCP_SOCK, BTF_ID, FUNC, FLOW_KEYS, BUF, XDP_SOCK,
 }
 
 /** Type flags (enum bpf_type_flag subset). */
@@ -26,7 +26,7 @@ const BASE_NAMES: Record<number, string> = {
   [T.NOT_INIT]: '?', [T.SCALAR]: 'scalar', [T.CTX]: 'ctx', [T.MAP_PTR]: 'map_ptr', [T.MAP_VALUE]: 'map_value',
   [T.MAP_KEY]: 'map_key', [T.STACK]: 'fp', [T.PKT]: 'pkt', [T.PKT_META]: 'pkt_meta', [T.PKT_END]: 'pkt_end',
   [T.MEM]: 'mem', [T.SOCKET]: 'sock', [T.SOCK_COMMON]: 'sock_common', [T.TCP_SOCK]: 'tcp_sock', [T.BTF_ID]: 'ptr_',
-  [T.FUNC]: 'func', [T.FLOW_KEYS]: 'flow_keys', [T.BUF]: 'buf',
+  [T.FUNC]: 'func', [T.FLOW_KEYS]: 'flow_keys', [T.BUF]: 'buf', [T.XDP_SOCK]: 'xdp_sock',
 };
 
 /** The kernel's reg_type_str: prefixes for flags, `_or_null` suffix. */

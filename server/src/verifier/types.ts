@@ -58,6 +58,8 @@ export interface VerifyInput {
   /** BPF_F_STRICT_ALIGNMENT and friends. */
   progFlags?: number;
   logLevel?: 0 | 1 | 2;
+  /** Record printable states per pc for hovers (default true; off for benchmarks). */
+  collectStates?: boolean;
   limits?: VerifyLimits;
 }
 
@@ -67,6 +69,8 @@ export interface SourceRange { line: number; col: number; file?: string }
 
 export interface VerifyError {
   pc: number;
+  /** The instruction the kernel's log names for this error (its last printed instruction), null when none is printed. */
+  logInsn: number | null;
   /** The kernel's message, verbatim (its last line; the lines before are in `detail`). */
   message: string;
   detail: string[];

@@ -22,14 +22,22 @@ import { tisConst, tsubreg } from './tnum';
 import type { PathStep, VerifyInput, VerifyResult, VerifierLine } from './types';
 import { explain } from './explain';
 
-interface Checkpoint { st: VState; branches: number; parent: Checkpoint | null }
+interface Checkpoint { st: VState; branches: number; parent: Checkpoint | null; hit: number; miss: number }
+
+interface Step { pc: number; taken: boolean; prev: Step | null }
 
 interface Path {
   st: VState;
   insn: number;
   prev: number;
   parent: Checkpoint | null;
-  steps: PathStep[];
+  steps: Step | null;
+}
+
+function stepsOf(s: Step | null): PathStep[] {
+  const out: PathStep[] = [];
+  for (let x = s; x && out.length < 10000; x = x.prev) out.push({ pc: x.pc, taken: x.taken });
+  return out.reverse();
 }
 
 const EXIT_CHECKED = new Set(['cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl',
@@ -53,7 +61,7 @@ export function verify(input: VerifyInput & { bytes?: Uint8Array }): VerifyResul
   } catch (e) {
     const msg = `internal verifier error: ${e instanceof Error ? e.message : String(e)}`;
     return {
-      verdict: 'reject', errors: [{ pc: 0, message: msg, detail: [], explanation: 'The embedded verifier hit a bug.', suggestion: 'Report this program.', path: [] }],
+      verdict: 'reject', errors: [{ pc: 0, logInsn: null, message: msg, detail: [], explanation: 'The embedded verifier hit a bug.', suggestion: 'Report this program.', path: [] }],
       states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: msg + '\n',
     };
   }
@@ -87,10 +95,12 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     env.verbose(pre.error.message);
     env.verbose(statsLine(0, 0, 0, 0));
     const ex = explain(pre.error.message);
-    return result('reject', [{ pc: pre.error.pc ?? 0, message: pre.error.message, detail: [], path: [], ...ex, ...rangeOf(lines, pre.error.pc ?? 0) }]);
+    const m = /\binsn[ #]?(\d+)/.exec(pre.error.message);
+    return result('reject', [{ pc: pre.error.pc ?? 0, logInsn: m ? Number(m[1]) : null, message: pre.error.message, detail: [], path: [], ...ex, ...rangeOf(lines, pre.error.pc ?? 0) }]);
   }
   const sets = analyse(slots, pre.specs, EXIT_CHECKED.has(input.progType));
   const d = new Driver(env, pre, sets, limit, jmpLimit, states);
+  d.collect = input.collectStates ?? true;
   const err = d.run();
   const stats = { processed: env.processed, totalStates: d.totalStates, peakStates: d.peakStates, maxStatesPerInsn: d.maxPerInsn, maxStackDepth: env.maxStack };
   if (!err) {
@@ -98,7 +108,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     if (stackErr) {
       env.verbose(stackErr);
       env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
-      return result('reject', [{ pc: 0, message: stackErr, detail: [], path: [], ...explain(stackErr) }], stats);
+      return result('reject', [{ pc: 0, logInsn: null, message: stackErr, detail: [], path: [], ...explain(stackErr) }], stats);
     }
     if (level >= 2) {
       env.verbose(`stack depth ${d.stackDepths().join('+')}`);
@@ -120,13 +130,18 @@ function checkMaxStack(env: Env, d: Driver): string | undefined {
   // Depth per subprogram, rounded up to 32 (at least 1 byte), summed along call chains.
   const depth = d.stackDepths().map((x) => Math.ceil(Math.max(x, 1) / 32) * 32);
   let worst: { frames: number; total: number } | undefined;
-  const walk = (sp: number, total: number, frames: number, seen: Set<number>): void => {
-    const t = total + depth[sp];
-    if (t > 512 && !worst) worst = { frames, total: t };
-    for (const c of d.calls.get(sp) ?? []) if (!seen.has(c)) { seen.add(c); walk(c, t, frames + 1, seen); seen.delete(c); }
+  let deep: number | undefined;
+  const idx = (sp: number): number => Math.max(0, d.pre.subprogs.indexOf(sp));
+  const walk = (sp: number, total: number, frames: number): void => {
+    if (worst || deep) return;
+    if (frames > 8) { deep = 8; return; }
+    const t = total + depth[idx(sp)];
+    if (t > 512) { worst = { frames, total: t }; return; }
+    for (const c of d.calls.get(sp) ?? []) walk(c, t, frames + 1);
   };
-  walk(0, 0, 1, new Set([0]));
+  walk(0, 0, 1);
   void env;
+  if (deep) return `the call stack of ${deep} frames is too deep !`;
   return worst ? `combined stack size of ${worst.frames} calls is ${worst.total}. Too large` : undefined;
 }
 
@@ -151,19 +166,23 @@ class Driver {
     return this.pre.subprogs.map((s) => this.depthBySub.get(s) ?? 0);
   }
 
+  noteDepth(f: Frame): void {
+    if (f.allocated > (this.depthBySub.get(f.subprog) ?? 0)) this.depthBySub.set(f.subprog, f.allocated);
+  }
+
   private subOf(pc: number): number {
     let s = 0;
     for (const x of this.pre.subprogs) if (x <= pc) s = x;
     return s;
   }
 
-  run(): { pc: number; message: string; detail: string[]; path: PathStep[] } | undefined {
+  run(): { pc: number; logInsn: number | null; message: string; detail: string[]; path: PathStep[] } | undefined {
     const env: Env = this.env;
     const f = new Frame(0);
     const r1 = f.regs[1];
     markKnownZero(r1);
     r1.type = T.CTX;
-    let cur: Path | undefined = { st: new VState([f]), insn: 0, prev: -1, parent: null, steps: [] };
+    let cur: Path | undefined = { st: new VState([f]), insn: 0, prev: -1, parent: null, steps: null };
     env.state = cur.st;
     env.scratch.reg(1); env.scratch.reg(10);
     if (env.logLevel) env.raw(`0:${stateStr(cur.st, env.printCtx, true)}\n`);
@@ -200,7 +219,8 @@ class Driver {
           env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400) }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
         }
         const r = this.step(cur);
-        this.record(pc, cur.st);
+        this.noteDepth(cur.st.cur);
+        if (this.collect && this.recorded < 100000) this.record(pc, cur.st);
         if (r === 'exit') {
           cur = this.endPath(cur);
           doPrint = true;
@@ -215,15 +235,19 @@ class Driver {
           continue;
         }
         const detail: string[] = [];
-        return { pc, message: e.message, detail, path: p.steps };
+        const logInsn = e.message.startsWith('BPF program is too large') ? p.prev : pc;
+        return { pc, logInsn, message: e.message, detail, path: stepsOf(p.steps) };
       }
     }
     return undefined;
   }
 
+  collect = true;
+  private recorded = 0;
+
   private record(pc: number, st: VState): void {
     const list = this.states[pc] ?? (this.states[pc] = []);
-    if (list.length < 4) list.push(stateStr(st, this.env.printCtx, true).trim());
+    if (list.length < 4) { list.push(stateStr(st, this.env.printCtx, true).trim()); this.recorded++; }
   }
 
   private linfo(pc: number): void {
@@ -249,7 +273,7 @@ class Driver {
 
   private push(p: Path, target: number, st: VState, taken: boolean): Path {
     if (this.stack.length + 1 > this.jmpLimit) this.env.fail(`The sequence of ${this.stack.length + 1} jumps is too complex.`);
-    const np: Path = { st, insn: target, prev: p.insn, parent: p.parent, steps: [...p.steps, { pc: p.insn, taken }] };
+    const np: Path = { st, insn: target, prev: p.insn, parent: p.parent, steps: { pc: p.insn, taken, prev: p.steps } };
     if (p.parent) p.parent.branches++;
     this.stack.push(np);
     return np;
@@ -259,9 +283,10 @@ class Driver {
     const env: Env = this.env;
     const pc = cur.insn;
     const list = this.explored.get(pc) ?? [];
-    let addNew = this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8;
+    let addNew = this.pre.prune[pc] === 2 || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     const live = this.sets.live[pc]; const need = this.sets.need[pc];
-    for (const sl of list) {
+    for (let k = 0; k < list.length; k++) {
+      const sl = list[k];
       if (sl.branches > 0) {
         if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
           this.linfo(pc);
@@ -271,12 +296,15 @@ class Driver {
           throw new Reject(`infinite loop detected at insn ${pc}`);
         }
         if (this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
-        continue;
+      } else if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) {
+        sl.hit++;
+        return true;
       }
-      if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) return true;
+      sl.miss++;
+      if (sl.miss > sl.hit * 3 + 3) { list.splice(k, 1); k--; this.curStates--; }
     }
     if (!addNew) return false;
-    const cp: Checkpoint = { st: cur.st.clone(), branches: 1, parent: cur.parent };
+    const cp: Checkpoint = { st: cur.st.clone(), branches: 1, parent: cur.parent, hit: 0, miss: 0 };
     cur.parent = cp;
     list.push(cp);
     this.explored.set(pc, list);
@@ -298,8 +326,7 @@ class Driver {
     const cls = sl.code & 7;
     const mode = sl.code & 0xe0;
     const size = [4, 2, 1, 8][(sl.code >> 3) & 3];
-    const f = cur.st.cur;
-    this.depthBySub.set(this.subOf(pc), Math.max(this.depthBySub.get(this.subOf(pc)) ?? 0, f.allocated));
+
     switch (cls) {
       case 4: case 7:
         checkAlu(env, s, sl);
@@ -448,14 +475,14 @@ class Driver {
     const target = cur.insn + sl.off + 1;
     const pred = branchTaken(dst, src, jop, is32);
     if (pred === 1) {
-      if (!env.bypassSpecV1) this.push(cur, cur.insn + 1, specState(cur.st), false);
+      if (!env.bypassSpecV1) this.push(cur, cur.insn + 1, specState(cur.st, sl), false);
       env.printInsnState();
-      cur.steps = [...cur.steps, { pc: cur.insn, taken: true }];
+      cur.steps = { pc: cur.insn, taken: true, prev: cur.steps };
       cur.insn = target;
       return;
     }
     if (pred === 0) {
-      if (!env.bypassSpecV1) this.push(cur, target, specState(cur.st), true);
+      if (!env.bypassSpecV1) this.push(cur, target, specState(cur.st, sl), true);
       env.printInsnState();
       cur.insn++;
       return;
@@ -540,7 +567,7 @@ class Driver {
     const st = cur.st;
     if (st.curframe === 0) {
       for (const r of st.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
-      if (st.refs.length) throw new Reject(env.last);
+      if (st.refs.length) env.fail('BPF_EXIT instruction in main prog would lead to reference leak');
       this.checkReturn();
       return 'exit';
     }
@@ -621,9 +648,12 @@ function markAllScratched(env: Env): void {
   for (let i = 0; i < 64; i++) env.scratch.slot(i);
 }
 
-function specState(st: VState): VState {
+/** sanitize_speculative_path: the branch not taken, explored speculatively with the compared registers unknown. */
+function specState(st: VState, sl: Slot): VState {
   const s = st.clone();
   s.speculative = true;
+  markUnknown(s.cur.regs[sl.dst]);
+  if (sl.code & 8) markUnknown(s.cur.regs[sl.src]);
   return s;
 }
 

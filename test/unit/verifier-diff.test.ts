@@ -1,0 +1,80 @@
+// Differential test of the embedded verifier against the kernel's recorded answers for the
+// verifier corpus (test/fixtures/verifier): every group file is compiled once with clang into a
+// temp dir, each program is verified for each recorded privilege, and verdict, final message and
+// error instruction (read from our level-1 log with the same parser used on the kernel's log) are
+// compared. Prints the three agreement figures and every disagreement; asserts lower bounds that
+// are met today (raise them as the verifier improves). SKIP without clang.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseObject } from '../../server/src/elf';
+import { fromObject, verify } from '../../server/src/verifier';
+import { Btf, parseBtf } from '../../server/src/btf';
+import { compile, loadGroups, pool, readExpected, ROOT } from '../fixtures/verifier/corpus';
+
+const hasClang = !spawnSync('clang', ['--version']).error;
+
+export interface DiffRow { key: string; verdictOk: boolean; messageOk: boolean; insnOk: boolean; why: string }
+
+test('verifier differential: agreement with the kernel on the corpus', async (t) => {
+  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
+  const groups = loadGroups();
+  const btfPath = '/work/shared/kernel/6.18/vmlinux.btf';
+  const raw = existsSync(btfPath) ? parseBtf(new Uint8Array(readFileSync(btfPath))).btf : undefined;
+  const btf = raw ? new Btf(raw) : undefined;
+  if (!btf) console.log('SKIP: (part) no vmlinux BTF; tracing programs are verified without it');
+  const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vd-'));
+  try {
+    const objs = await pool(groups, 2, async (g, i) => {
+      const o = join(tmp, `g${i}.o`);
+      const c = await compile(join(ROOT, g.file), o);
+      return c.ok ? parseObject(new Uint8Array(readFileSync(o))).object : undefined;
+    });
+    const rows: DiffRow[] = [];
+    const t0 = Date.now();
+    groups.forEach((g, gi) => {
+      const exp = readExpected(g.file);
+      const obj = objs[gi];
+      for (const p of g.programs) {
+        for (const priv of p.privileges) {
+          const rec = exp?.programs[p.name]?.[priv];
+          if (!rec) continue;
+          if (p.slow) continue;
+          const key = `${g.file} ${p.name} [${priv}]`;
+          const prog = obj?.programs.find((x) => x.name === p.name && !x.subprog);
+          if (!obj || !prog) { rows.push({ key, verdictOk: false, messageOk: false, insnOk: false, why: 'not compiled / not found' }); continue; }
+          const inp = fromObject(obj, prog, { privileged: priv === 'cap_bpf' ? 'cap_bpf' : 'root', logLevel: 0, btf, collectStates: false });
+          const r = verify(inp);
+          const verdict = r.verdict;
+          const message = verdict === 'accept' ? null : r.errors[0]?.message ?? null;
+          const insn = verdict === 'accept' ? null : r.errors[0]?.logInsn ?? null;
+          const verdictOk = verdict === rec.verdict;
+          const messageOk = verdictOk && message === rec.message;
+          const insnOk = verdictOk && insn === rec.insn;
+          let why = '';
+          if (!verdictOk) why = `verdict ${verdict} (${message ?? ''} @${insn}), kernel ${rec.verdict} (${rec.message ?? ''} @${rec.insn})`;
+          else if (!messageOk) why = `message ${JSON.stringify(message)} @${insn}, kernel ${JSON.stringify(rec.message)} @${rec.insn}`;
+          else if (!insnOk) why = `insn ${insn}, kernel ${rec.insn}`;
+          rows.push({ key, verdictOk, messageOk, insnOk, why });
+        }
+      }
+    });
+    const n = rows.length;
+    const pct = (k: number): string => (100 * k / Math.max(n, 1)).toFixed(1);
+    const v = rows.filter((r) => r.verdictOk).length;
+    const m = rows.filter((r) => r.messageOk).length;
+    const i = rows.filter((r) => r.insnOk).length;
+    console.log(`verifier differential: ${n} runs, ${Date.now() - t0} ms verifying`);
+    console.log(`  verdict agreement ${pct(v)}% (${v}/${n}), identical final message ${pct(m)}% (${m}/${n}), same error insn ${pct(i)}% (${i}/${n})`);
+    for (const r of rows) if (r.why) console.log(`  DIFF ${r.key}: ${r.why}`);
+    assert.ok(n >= 100, 'corpus has runs');
+    assert.ok(v / n >= 0.95, `verdict agreement ${pct(v)}%`);
+    assert.ok(m / n >= 0.92, `message agreement ${pct(m)}%`);
+    assert.ok(i / n >= 0.93, `insn agreement ${pct(i)}%`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
