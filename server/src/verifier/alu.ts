@@ -77,7 +77,7 @@ function sanitizeCheckBounds(env: Env, dst: number, d: Reg): void {
 }
 
 /** adjust_ptr_min_max_vals: dst = ptr op off. */
-function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: boolean, offIsDst: boolean): void {
+function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: boolean, offIsDst: boolean, srcRegno = dst): void {
   const d = env.regs[dst];
   const op = s.alu ?? '';
   const known = tisConst(off.var);
@@ -114,7 +114,7 @@ function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: bo
   // sanitize_ptr_alu (CAP_BPF only, register offsets).
   if (!env.bypassSpecV1 && srcIsX && (op === 'add' || op === 'sub')) {
     if (!tisConst(o.var) && (o.smin < 0n) !== (o.smax < 0n)) {
-      env.fail(`R${offIsDst ? dst : dst} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`);
+      env.fail(`R${offIsDst ? dst : srcRegno} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`);
     }
     if (p.type !== T.STACK && p.type !== T.MAP_VALUE) env.fail(`R${dst} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`);
   }
@@ -156,6 +156,16 @@ function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: bo
   checkSaneOffset(env, d, ptrType);
   boundsSync(d);
   sanitizeCheckBounds(env, dst, d);
+  if (!env.bypassSpecV1 && srcIsX && (op === 'add' || op === 'sub') && (p.type === T.STACK || p.type === T.MAP_VALUE)) {
+    const neg = o.smin < 0n;
+    const left = (op === 'add' && neg) || (op === 'sub' && !neg);
+    const lim = (r: Reg): bigint => p.type === T.MAP_VALUE ? (left ? r.smin : r.umax) + BigInt(r.off) : -(BigInt.asIntN(64, r.var.value) + BigInt(r.off));
+    const limit = lim(p) - lim(d);
+    const state = `${neg ? 1 : 0}${tisConst(o.var) ? 1 : 0}${offIsDst ? 'd' : 's'}:${limit < 0n ? -limit : limit}`;
+    const prev = env.aluAux.get(env.insnIdx);
+    if (prev !== undefined && prev !== state) env.fail(`R${dst} tried to ${op} from different maps, paths or scalars, pointer arithmetic with it prohibited for !root`);
+    env.aluAux.set(env.insnIdx, state);
+  }
 }
 
 /** check_alu_op. */
@@ -267,10 +277,10 @@ function adjustRegMinMax(env: Env, s: OpSpec | undefined, sl: Slot, is64: boolea
         if (alu === 'sub' && env.allowPtrLeaks) { markUnknown(d); return; }
         env.fail(`R${sl.dst} pointer ${OPSTR[alu]} pointer prohibited`);
       }
-      ptrAlu(env, s as OpSpec, sl.dst, src, d.clone(), true, true);
+      ptrAlu(env, s as OpSpec, sl.dst, src, d.clone(), true, true, sl.src);
       return;
     }
-    if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, true, false); return; }
+    if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, true, false, sl.src); return; }
   } else {
     src = immReg(sl.imm);
     if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, false, false); return; }

@@ -30,6 +30,9 @@ export class Env {
   private insnLineLen = 0;
   readonly printCtx: Omit<PrintCtx, 'frameno'>;
   processed = 0;
+  funcInfo: boolean | undefined;
+  /** Per-instruction Spectre v1 masking state (CAP_BPF only): differing paths are refused. */
+  readonly aluAux = new Map<number, string>();
   maxStack = 0;
 
   constructor(

@@ -107,7 +107,7 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     insns: [], bytes: out, name: prog.name, section: prog.section, problems, progType,
     ...(at ? { expectedAttachType: at } : {}),
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
-    maps, lineInfo: lines, funcStarts, gpl, ...opts,
+    maps, lineInfo: lines, funcStarts, gpl, funcInfo: (obj.btfExt?.funcInfo?.length ?? 0) > 0, ...opts,
   };
 }
 

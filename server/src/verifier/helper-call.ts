@@ -195,9 +195,10 @@ function releaseReference(env: Env, id: number): boolean {
 }
 
 export function clearPktPointers(env: Env): void {
+  const inval = (r: Reg): void => { if (env.allowPtrLeaks) markUnknown(r); else markNotInit(r); };
   for (const f of env.state.frames) {
-    for (const r of f.regs) if (r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END) markUnknown(r);
-    f.spilled.forEach((s) => { if (s && (s.type === T.PKT || s.type === T.PKT_META || s.type === T.PKT_END)) markUnknown(s); });
+    for (const r of f.regs) if (r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END) inval(r);
+    f.spilled.forEach((s) => { if (s && (s.type === T.PKT || s.type === T.PKT_META || s.type === T.PKT_END)) inval(s); });
   }
 }
 

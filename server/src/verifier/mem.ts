@@ -404,7 +404,7 @@ export function checkMemAccess(env: Env, regno: number, off0: number, size: numb
     if (!write && vr >= 0) markUnknown(regs[vr]);
   } else if ((r.type === T.SOCKET || r.type === T.SOCK_COMMON || r.type === T.TCP_SOCK) && !(r.flags & F.MAYBE_NULL)) {
     if (write) env.fail(`R${regno} cannot write into ${regTypeStr(r)}`);
-    if (off < 0 || !tisConst(r.var)) env.fail(`R${regno} invalid ${regTypeStr(r)} access off=${off} size=${size}`);
+    if (off < 0 || !tisConst(r.var) || off + size > 80) env.fail(`R${regno} invalid ${regTypeStr(r)} access off=${off} size=${size}`);
     if (vr >= 0) markUnknown(regs[vr]);
   } else if (r.type === T.BTF_ID && !(r.flags & F.MAYBE_NULL)) {
     if (write) env.fail(`only read is supported`);

@@ -51,6 +51,8 @@ export interface VerifyInput {
   lineInfo?: VerifierLine[];
   /** Slot pcs where subprograms start (besides 0), when known from func_info; else found from calls. */
   funcStarts?: number[];
+  /** The program carries BTF func_info (needed for callbacks); default true. */
+  funcInfo?: boolean;
   /** License is GPL-compatible (gpl_only helpers); default true. */
   gpl?: boolean;
   /** 'root': CAP_SYS_ADMIN (+CAP_BPF, CAP_PERFMON); 'cap_bpf': CAP_BPF only. Default 'root'. */

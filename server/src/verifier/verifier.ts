@@ -101,6 +101,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const sets = analyse(slots, pre.specs, EXIT_CHECKED.has(input.progType));
   const d = new Driver(env, pre, sets, limit, jmpLimit, states);
   d.collect = input.collectStates ?? true;
+  env.funcInfo = input.funcInfo;
   const err = d.run();
   const stats = { processed: env.processed, totalStates: d.totalStates, peakStates: d.peakStates, maxStatesPerInsn: d.maxPerInsn, maxStackDepth: env.maxStack };
   if (!err) {
@@ -287,7 +288,9 @@ class Driver {
     const live = this.sets.live[pc]; const need = this.sets.need[pc];
     for (let k = 0; k < list.length; k++) {
       const sl = list[k];
-      if (sl.branches > 0) {
+      if (sl.branches > 0 && this.pre.prune[pc] === 2) {
+        if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) { sl.hit++; return true; }
+      } else if (sl.branches > 0) {
         if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
           this.linfo(pc);
           env.verbose(`infinite loop detected at insn ${pc}`);
@@ -412,6 +415,7 @@ class Driver {
     markKnownZero(d);
     if (sl.src === 3) { d.type = T.BTF_ID; d.flags = F.TRUSTED; return; }
     if (sl.src === 4) {
+      if (env.funcInfo === false) env.fail('missing btf func_info');
       d.type = T.FUNC;
       d.subprog = env.insnIdx + sl.imm + 1;
       return;
@@ -577,7 +581,6 @@ class Driver {
     st.frames.pop();
     const caller = st.cur;
     if (callee.inCallback) {
-      if (r0.type === T.NOT_INIT) env.fail('R0 !read_ok');
       if (r0.type !== T.SCALAR) env.fail('R0 not a scalar value');
       if (r0.smin < 0n || r0.smax > 1n) {
         env.fail(`At callback return the register R0 has${r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : ''}${r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''}${r0.smin <= -(1n << 63n) && r0.smax >= (1n << 63n) - 1n ? ' unknown scalar value' : ''} should have been in [0, 1]`);
@@ -694,7 +697,7 @@ function findGoodPkt(st: VState, d: Reg, type: T, rightOpen: boolean): void {
   if (d.off < 0 || (d.off === 0 && rightOpen)) return;
   if (d.umax > 0xffffn || d.umax + BigInt(d.off) > 0xffffn) return;
   let nr = d.off;
-  if (rightOpen) nr--;
+  if (rightOpen) nr++;
   for (const f of st.frames) {
     for (const r of f.regs) if (r.type === type && r.id === d.id && r.range < nr) r.range = Math.max(r.range, nr);
     for (const r of f.spilled) if (r && r.type === type && r.id === d.id && r.range < nr) r.range = Math.max(r.range, nr);
