@@ -264,6 +264,18 @@ function endianOp(r: Reg, bits: number, kind: string): void {
   if (bits < 64) { r.var = { value: 0n, mask: (1n << BigInt(bits)) - 1n }; boundsSync(r); }
 }
 
+/** Constant operands of ALU K instructions (never mutated by the transfer functions), cached by value. */
+const IMM_CACHE = new Map<number, Reg>();
+function aluImm(imm: number): Reg {
+  let r = IMM_CACHE.get(imm);
+  if (!r) {
+    r = immReg(imm);
+    if (IMM_CACHE.size > 4096) IMM_CACHE.clear();
+    IMM_CACHE.set(imm, r);
+  }
+  return r;
+}
+
 function adjustRegMinMax(env: Env, s: OpSpec | undefined, sl: Slot, is64: boolean, isX: boolean): void {
   const regs = env.regs;
   const d = regs[sl.dst];
@@ -282,7 +294,7 @@ function adjustRegMinMax(env: Env, s: OpSpec | undefined, sl: Slot, is64: boolea
     }
     if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, true, false, sl.src); return; }
   } else {
-    src = immReg(sl.imm);
+    src = aluImm(sl.imm);
     if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, false, false); return; }
   }
   const srcCopy = src === d ? d.clone() : src;

@@ -24,6 +24,8 @@ import { explain } from './explain';
 
 interface Checkpoint { st: VState; branches: number; parent: Checkpoint | null; hit: number; miss: number }
 
+const SIZES = [4, 2, 1, 8];
+
 interface Step { pc: number; taken: boolean; prev: Step | null }
 
 interface Path {
@@ -328,7 +330,7 @@ class Driver {
     const s = this.pre.specs[pc];
     const cls = sl.code & 7;
     const mode = sl.code & 0xe0;
-    const size = [4, 2, 1, 8][(sl.code >> 3) & 3];
+    const size = SIZES[(sl.code >> 3) & 3];
 
     switch (cls) {
       case 4: case 7:
