@@ -94,6 +94,16 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
         dv.setInt32(pc * 8 + 4, tpc - (at + pc) - 1, true);
       }
     }
+    if (opts.privileged === 'cap_bpf') {
+      // libbpf's feature probe for bpf_probe_read_{kernel,user}[_str] fails without CAP_PERFMON, so it falls back to the old helpers.
+      const FALLBACK: Record<number, number> = { 112: 4, 113: 4, 114: 45, 115: 45 };
+      for (let pc = 0; pc < bytes.byteLength / 8; pc++) {
+        if (dv.getUint8(pc * 8) === 0x85 && dv.getUint8(pc * 8 + 1) >> 4 === 0) {
+          const f = FALLBACK[dv.getInt32(pc * 8 + 4, true)];
+          if (f !== undefined) dv.setInt32(pc * 8 + 4, f, true);
+        }
+      }
+    }
     chunks[k] = bytes;
   }
   const out = new Uint8Array(total * 8);
@@ -107,7 +117,9 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     insns: [], bytes: out, name: prog.name, section: prog.section, problems, progType,
     ...(at ? { expectedAttachType: at } : {}),
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
-    maps, lineInfo: lines, funcStarts, gpl, funcInfo: (obj.btfExt?.funcInfo?.length ?? 0) > 0, ...opts,
+    maps, lineInfo: lines, funcStarts, gpl,
+    funcInfo: (obj.btfExt?.funcInfo ?? []).some((f) => f.section === prog.section && f.records.some((r) => r.insnOff >= prog.offset && r.insnOff < prog.offset + prog.size)),
+    ...opts,
   };
 }
 

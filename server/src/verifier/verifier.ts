@@ -42,6 +42,8 @@ function stepsOf(s: Step | null): PathStep[] {
   return out.reverse();
 }
 
+const PERFMON_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable', 'tracing', 'lsm', 'struct_ops', 'ext']);
+
 const EXIT_CHECKED = new Set(['cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl',
   'cgroup_sockopt', 'sk_lookup', 'netfilter', 'tracing', 'raw_tracepoint', 'lsm']);
 
@@ -82,6 +84,14 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const limit = input.limits?.insns ?? 1_000_000;
   const jmpLimit = input.limits?.jmpSeq ?? 8192;
   const pre = prepass(slots, maps, input.btf, input.funcStarts);
+  if (!root && PERFMON_TYPES.has(input.progType)) {
+    // bpf_prog_load refuses these program types without CAP_PERFMON before the verifier runs.
+    const msg = 'BPF program load failed: Operation not permitted';
+    return {
+      verdict: 'reject', errors: [{ pc: 0, logInsn: null, message: msg, detail: [], path: [], explanation: 'Loading tracing program types (kprobe, tracepoint, perf_event, raw_tracepoint, tracing, lsm) needs CAP_PERFMON as well as CAP_BPF.', suggestion: 'Grant CAP_PERFMON (or load as root).' }],
+      states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: '',
+    };
+  }
   const lines = new Map<number, VerifierLine>();
   for (const l of input.lineInfo ?? []) lines.set(l.pc, l);
   const env = new Env(insnsFromSlots(slots, pre.specs), pre, maps, input.progType, input.expectedAttachType,
@@ -131,7 +141,8 @@ function rangeOf(lines: Map<number, VerifierLine>, pc: number): { range?: { line
 
 function checkMaxStack(env: Env, d: Driver): string | undefined {
   // Depth per subprogram, rounded up to 32 (at least 1 byte), summed along call chains.
-  const depth = d.stackDepths().map((x) => Math.ceil(Math.max(x, 1) / 32) * 32);
+  // The x86-64 JIT is on: frames round up to 16 bytes (round_up_stack_depth).
+  const depth = d.stackDepths().map((x) => Math.ceil(x / 16) * 16);
   let worst: { frames: number; total: number } | undefined;
   let deep: number | undefined;
   const idx = (sp: number): number => Math.max(0, d.pre.subprogs.indexOf(sp));
