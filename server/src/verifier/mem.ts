@@ -15,6 +15,7 @@ import { Frame, S } from './state';
 import { tadd, tconst, tisAligned, tisConst, tstr } from './tnum';
 import { ctxAccess } from './ctx-access';
 import { mapTypeName } from './prepass';
+import { KIND } from '../btf';
 
 export const BPF_MAX_VAR_OFF = 1 << 29;
 
@@ -408,8 +409,7 @@ export function checkMemAccess(env: Env, regno: number, off0: number, size: numb
     if (vr >= 0) markUnknown(regs[vr]);
   } else if (r.type === T.BTF_ID && !(r.flags & F.MAYBE_NULL)) {
     if (write) env.fail(`only read is supported`);
-    if (off < 0) env.fail(`R${regno} is ptr_${r.btfName} invalid negative access: off=${off}`);
-    if (vr >= 0) markUnknown(regs[vr]);
+    btfAccess(env, regno, r, off, size, vr);
   } else if (r.type === T.MAP_PTR) {
     if (write) env.fail('write into map forbidden');
     if (vr >= 0) markUnknown(regs[vr]);
@@ -420,6 +420,36 @@ export function checkMemAccess(env: Env, regno: number, off0: number, size: numb
     if (o.isLdsx) coerceToSizeSx(regs[vr], size);
     else coerceToSize(regs[vr], size);
   }
+}
+
+/** check_ptr_to_btf_access for reads: bounds from the struct's BTF size; pointer members to structs stay BTF pointers. */
+function btfAccess(env: Env, regno: number, r: Reg, off: number, size: number, vr: number): void {
+  if (!tisConst(r.var)) env.fail(`R${regno} is ptr_${r.btfName} invalid variable offset: off=${off}, var_off=${tstr(r.var)}`);
+  if (off < 0) env.fail(`R${regno} is ptr_${r.btfName} invalid negative access: off=${off}`);
+  const btf = env.btf;
+  const sid = btf && r.btfName ? btf.find(r.btfName, KIND.STRUCT) : undefined;
+  if (btf && sid !== undefined) {
+    const total = btf.sizeof(sid) ?? 0;
+    if (off + size > total) env.fail(`access beyond struct ${r.btfName} at off ${off} size ${size}`);
+    if (vr >= 0) {
+      markUnknown(env.regs[vr]);
+      if (size !== 8) return;
+      for (const m of btf.members(sid)) {
+        if (m.bitOffset / 8 !== off || m.bitSize) continue;
+        const t = btf.resolve(m.type);
+        if (btf.kind(t) !== KIND.PTR) break;
+        const pt = btf.resolve(btf.sizeOrType(t));
+        if (btf.kind(pt) !== KIND.STRUCT) break;
+        const d = env.regs[vr];
+        markKnownZero(d);
+        d.type = T.BTF_ID;
+        d.btfName = btf.name(pt);
+        break;
+      }
+    }
+    return;
+  }
+  if (vr >= 0) markUnknown(env.regs[vr]);
 }
 
 /** may_access_direct_pkt_data for writes. */
