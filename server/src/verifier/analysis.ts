@@ -22,14 +22,15 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   const needUse = new Uint16Array(n);
   /** needProp[i]: if the defined register is needed after i, these are needed before. */
   const needProp = new Uint16Array(n);
-  const succ: number[][] = new Array(n);
+  const s1 = new Int32Array(n).fill(-1);
+  const s2 = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const s = specs[i];
     const sl = slots[i];
-    succ[i] = [];
-    if (!s) { succ[i] = i + 1 < n ? [i + 1] : []; continue; }
+    if (!s) { if (i + 1 < n) s1[i] = i + 1; continue; }
     const d = bit(sl.dst); const sr = bit(sl.src);
-    let next = [i + 1];
+    let a = i + 1;
+    let b = -1;
     switch (s.kind) {
       case 'alu':
         if (s.alu === 'mov' || s.alu === 'movsx') { use[i] = s.srcReg ? sr : 0; needProp[i] = s.srcReg ? sr : 0; }
@@ -45,19 +46,20 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
         use[i] = d | sr | (s.atomic === 'cmpxchg' ? 1 : 0);
         def[i] = s.atomic === 'cmpxchg' ? 1 : s.fetch ? sr : 0;
         break;
-      case 'lddw': def[i] = d; next = [i + 2]; break;
+      case 'lddw': def[i] = d; a = i + 2; break;
       case 'ldabs': case 'ldind': use[i] = bit(6) | (s.kind === 'ldind' ? sr : 0); def[i] = ARGS | 1; needUse[i] = s.kind === 'ldind' ? sr : 0; break;
       case 'jcond':
         use[i] = d | (s.srcReg ? sr : 0); needUse[i] = use[i];
-        next = [i + 1, i + 1 + sl.off];
+        b = i + 1 + sl.off;
         break;
-      case 'ja': next = [i + 1 + (s.is64 ? sl.off : sl.imm)]; break;
+      case 'ja': a = i + 1 + (s.is64 ? sl.off : sl.imm); break;
       case 'call': case 'callx':
         use[i] = ARGS; needUse[i] = ARGS; def[i] = ARGS | 1;
         break;
-      case 'exit': use[i] = 1; needUse[i] = exitNeedsR0 ? 1 : 0; next = []; break;
+      case 'exit': use[i] = 1; needUse[i] = exitNeedsR0 ? 1 : 0; a = -1; break;
     }
-    succ[i] = next.filter((x) => x >= 0 && x < n);
+    if (a >= 0 && a < n) s1[i] = a;
+    if (b >= 0 && b < n) s2[i] = b;
   }
   const live = new Uint16Array(n);
   const need = new Uint16Array(n);
@@ -67,7 +69,9 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
       let lo = 0; let no = 0;
-      for (const s of succ[i]) { lo |= live[s]; no |= need[s]; }
+      const x = s1[i]; const y = s2[i];
+      if (x >= 0) { lo |= live[x]; no |= need[x]; }
+      if (y >= 0) { lo |= live[y]; no |= need[y]; }
       const li = (use[i] | (lo & ~def[i])) & ALL;
       let ni = (needUse[i] | (no & ~def[i])) & ALL;
       if (no & def[i]) ni |= needProp[i];

@@ -91,6 +91,11 @@ export function isPktAny(r: Reg): boolean { return r.type === T.PKT || r.type ==
 
 /** __mark_reg_known: every bound set to the value (64-bit). */
 export function markKnown(r: Reg, v: bigint): void {
+  if (v >= 0n && v < 0x80000000n) {
+    r.var = { value: v, mask: 0n };
+    r.smin = r.smax = r.umin = r.umax = r.s32min = r.s32max = r.u32min = r.u32max = v;
+    return;
+  }
   const u = u64(v);
   r.var = { value: u, mask: 0n };
   r.smin = r.smax = s64(u);
