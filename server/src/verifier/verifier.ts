@@ -551,7 +551,7 @@ class Driver {
     this.calls.set(from, set);
     if (env.logLevel) {
       env.raw('caller:\n');
-      env.raw(stateStr(new VState(st.frames.slice(0, -1)), env.printCtx, false).trim() ? `${frameLine(env, st, st.curframe - 1)}\n` : '\n');
+      env.raw(`${frameLine(env, st, st.curframe - 1)}\n`);
       env.raw('callee:\n');
       env.raw(`${frameLine(env, st, st.curframe)}\n`);
     }
