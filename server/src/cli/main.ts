@@ -30,7 +30,9 @@ and the JIT's compile time; 'btf' prints BTF parse and C dump times. Same as
 const LSP_HELP = `usage: bpfstudio lsp --stdio
 
 Starts the BPF Studio language server on stdin/stdout (the Language Server
-Protocol): diagnostics from the assembler for BPF assembly files, hovers.`;
+Protocol): assembler diagnostics and instruction hovers for BPF assembly;
+parse, version and semantic diagnostics, hovers and completion (probes,
+builtins, tracepoints and their args) for bpftrace scripts.`;
 
 const DAP_HELP = `usage: bpfstudio dap
 
