@@ -20,12 +20,14 @@ interface Command {
   run(argv: string[], io: Io): number | Promise<number>;
 }
 
-const BENCH_HELP = `usage: bpfstudio bench [vm|btf] [ARGS]
+const BENCH_HELP = `usage: bpfstudio bench [vm|btf|verifier|bpftrace|interp|repr] [ARGS]
 
 Runs a benchmark and prints its figures (medians): 'vm' prints ns per executed
 instruction for the interpreter and the JIT on three 10-million-iteration loops,
-and the JIT's compile time; 'btf' prints BTF parse and C dump times. Same as
-'npm run bench -- SUITE'.`;
+and the JIT's compile time; 'btf' BTF parse and C dump times (against bpftool
+when installed); 'verifier' µs per processed instruction; 'bpftrace' parse and
+check time of a 1,000-line script. With no SUITE, runs vm, btf, verifier and
+bpftrace. Same as 'npm run bench -- SUITE'.`;
 
 const LSP_HELP = `usage: bpfstudio lsp --stdio
 
@@ -50,14 +52,13 @@ const COMMANDS: Record<string, Command> = {
   conformance: { summary: 'run the bpf_conformance suite', help: CONFORMANCE_HELP, run: cmdConformance },
   verify: { summary: 'verify a program with the embedded verifier (kernel-style log)', help: VERIFY_HELP, run: cmdVerify },
   bench: {
-    summary: 'print benchmark figures (vm: ns per instruction; btf: parse and dump times)',
+    summary: 'print benchmark figures (vm, btf, verifier, bpftrace)',
     help: BENCH_HELP,
     run: async (argv, io) => {
       if (argv.includes('--help') || argv.includes('-h')) { io.out(BENCH_HELP); return EXIT.OK; }
-      const [suite = 'vm', ...rest] = argv;
-      if (suite === 'vm') await (await import('../../../bench/vm')).benchVm(rest);
-      else if (suite === 'btf') await (await import('../../../bench/btf')).benchBtf(rest);
-      else throw new UsageError(`unknown benchmark '${suite}' (vm, btf)`);
+      const [suite, ...rest] = argv;
+      const { runBench, BENCHES } = await import('../../../bench/suites');
+      if (!(await runBench(suite, rest))) throw new UsageError(`unknown benchmark '${suite}' (${Object.keys(BENCHES).join(', ')})`);
       return EXIT.OK;
     },
   },
