@@ -14,7 +14,7 @@ import { isFault } from './helpers-types';
 import { Code, predecode } from './interp-decode';
 import { Machine } from './machine';
 import { Insn } from '../isa/insn';
-import { helperName } from '../isa/helpers';
+import { faultText } from './fault-messages';
 import { MAX_FRAMES, VmFault, VmOptions, budgetMessage } from './types';
 
 /** A call frame: where it returns, the caller's r6-r10, and (for callbacks) the helper to resume. */
@@ -373,7 +373,7 @@ export class Core {
   private pushFrame(pc: number, target: number, ret: number, program: number, gen?: HelperGenerator): number {
     const depth = this.frameStack.length;
     if (depth >= MAX_FRAMES) {
-      return this.faultAt(pc, 'call-depth', `call depth exceeds ${MAX_FRAMES} frames: the call at pc ${this.local(pc)} would start frame ${depth}`);
+      return this.faultAt(pc, 'call-depth', faultText.callDepth(this.local(pc), depth));
     }
     const f: Frame = { entry: target, callPc: pc, ret, program, saved: this.saveCaller() };
     if (gen) f.gen = gen;
@@ -392,7 +392,7 @@ export class Core {
     const fn = this.m.funcAt(v);
     const cur = this.frameStack[this.frameStack.length - 1].program;
     if (fn && fn.program === cur && fn.pc < this.code.base[cur + 1] - 1 - this.code.base[cur]) return this.callLocal(pc, this.code.base[cur] + fn.pc, cur);
-    return this.faultAt(pc, 'invalid', `callx through r${this.code.dst[pc]} = 0x${v.toString(16)}, which is neither a known helper id nor a function address`);
+    return this.faultAt(pc, 'invalid', faultText.badCallx(this.code.dst[pc], v));
   }
 
   private arg(i: number): bigint {
@@ -401,7 +401,7 @@ export class Core {
 
   private callHelper(pc: number, id: number): number {
     const spec = this.helpers.get(id);
-    if (!spec) return this.faultAt(pc, 'helper', `call to unknown or unsupported helper #${id}${helperLabel(id)} at pc ${this.local(pc)}`);
+    if (!spec) return this.faultAt(pc, 'helper', faultText.unknownHelper(id, this.local(pc)));
     const m = this.m;
     const cur = this.frameStack[this.frameStack.length - 1];
     m.pc = this.local(pc);
@@ -411,7 +411,7 @@ export class Core {
     try {
       res = spec.impl(m, this.arg(1), this.arg(2), this.arg(3), this.arg(4), this.arg(5));
     } catch (e) {
-      return this.faultAt(pc, 'helper', `internal error in helper bpf_${spec.name}: ${(e as Error).message}`);
+      return this.faultAt(pc, 'helper', faultText.helperThrew(spec.name, e));
     }
     if (typeof res === 'bigint') return this.helperDone(pc, res);
     if (isFault(res)) return this.stop(res);
@@ -435,16 +435,16 @@ export class Core {
     try {
       st = input === undefined ? gen.next() : gen.next(input);
     } catch (e) {
-      return this.faultAt(pc, 'helper', `internal error in a helper: ${(e as Error).message}`);
+      return this.faultAt(pc, 'helper', faultText.helperThrew(undefined, e));
     }
     if (st.done) {
       if (isFault(st.value)) return this.stop(st.value);
       return this.helperDone(pc, st.value);
     }
     const req = st.value;
-    if (req.program < 0 || req.program >= this.code.base.length - 1) return this.faultAt(pc, 'helper', 'callback in an unknown program');
+    if (req.program < 0 || req.program >= this.code.base.length - 1) return this.faultAt(pc, 'helper', faultText.callbackProgram());
     const target = this.code.base[req.program] + req.pc;
-    if (req.pc < 0 || target >= this.code.base[req.program + 1] - 1) return this.faultAt(pc, 'helper', `callback at pc ${req.pc} is outside the program`);
+    if (req.pc < 0 || target >= this.code.base[req.program + 1] - 1) return this.faultAt(pc, 'helper', faultText.callbackOutside(req.pc));
     const r = this.pushFrame(pc, target, pc + 1, req.program, gen);
     if (r < 0) return r;
     for (let i = 0; i < 5; i++) this.putReg(i + 1, req.args[i] ?? 0n);
@@ -478,9 +478,4 @@ export class Core {
   protected stackTop(frame: number): bigint {
     return this.m.frameTop(frame);
   }
-}
-
-function helperLabel(id: number): string {
-  const n = helperName(id);
-  return n !== undefined ? ` (${n})` : '';
 }

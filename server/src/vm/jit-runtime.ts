@@ -6,7 +6,7 @@
  * fault records built exactly as the interpreter (interp-core.ts) builds them.
  * Non-goal: code generation (jit.ts).
  */
-import { helperName } from '../isa/helpers';
+import { faultText } from './fault-messages';
 import { isFault, HelperGenerator, HelperResult, HelperTable } from './helpers-types';
 import type { Machine } from './machine';
 import type { Memory } from './memory';
@@ -73,11 +73,6 @@ function setReg(regs: Int32Array, r: number, v: bigint): void {
   regs[2 * r + 1] = Number(u >> 32n) | 0;
 }
 
-function helperLabel(id: number): string {
-  const n = helperName(id);
-  return n !== undefined ? ` (${n})` : '';
-}
-
 export function makeRuntime(machine: Machine, helpers: HelperTable, programLength: (program: number) => number): JitRuntime {
   const S: JitState = {
     regs: new Int32Array(22),
@@ -124,7 +119,7 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
       try {
         st = input === undefined ? gen.next() : gen.next(input);
       } catch (e) {
-        return fail({ kind: 'helper', pc, message: `internal error in a helper: ${(e as Error).message}` });
+        return fail({ kind: 'helper', pc, message: faultText.helperThrew(undefined, e) });
       }
       if (st.done) {
         S.depth = depth;
@@ -133,12 +128,12 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
         return helperDone(st.value);
       }
       const req = st.value;
-      if (req.program < 0 || req.program >= S.fns.length) return fail({ kind: 'helper', pc, message: 'callback in an unknown program' });
+      if (req.program < 0 || req.program >= S.fns.length) return fail({ kind: 'helper', pc, message: faultText.callbackProgram() });
       if (req.pc < 0 || req.pc >= programLength(req.program)) {
-        return fail({ kind: 'helper', pc, message: `callback at pc ${req.pc} is outside the program` });
+        return fail({ kind: 'helper', pc, message: faultText.callbackOutside(req.pc) });
       }
       if (depth + 1 >= MAX_FRAMES) {
-        return fail({ kind: 'call-depth', pc, message: `call depth exceeds ${MAX_FRAMES} frames: the call at pc ${pc} would start frame ${depth + 1}` });
+        return fail({ kind: 'call-depth', pc, message: faultText.callDepth(pc, depth + 1) });
       }
       const r = S.regs;
       const saved = r.slice(12, 22);
@@ -194,7 +189,7 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
     },
     depthFault(_S, pc, steps, depth) {
       S.steps = steps;
-      return fail({ kind: 'call-depth', pc, message: `call depth exceeds ${MAX_FRAMES} frames: the call at pc ${pc} would start frame ${depth + 1}` });
+      return fail({ kind: 'call-depth', pc, message: faultText.callDepth(pc, depth + 1) });
     },
     budget(_S, pc, steps) {
       S.steps = steps;
@@ -210,7 +205,7 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
     },
     helper(_S, id, pc) {
       const spec = helpers.get(id);
-      if (!spec) return fail({ kind: 'helper', pc, message: `call to unknown or unsupported helper #${id}${helperLabel(id)} at pc ${pc}` });
+      if (!spec) return fail({ kind: 'helper', pc, message: faultText.unknownHelper(id, pc) });
       machine.pc = pc;
       machine.program = S.program;
       machine.pendingTailCall = undefined;
@@ -219,7 +214,7 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
       try {
         res = spec.impl(machine, toBig(r[2], r[3]), toBig(r[4], r[5]), toBig(r[6], r[7]), toBig(r[8], r[9]), toBig(r[10], r[11]));
       } catch (e) {
-        return fail({ kind: 'helper', pc, message: `internal error in helper bpf_${spec.name}: ${(e as Error).message}` });
+        return fail({ kind: 'helper', pc, message: faultText.helperThrew(spec.name, e) });
       }
       if (typeof res === 'bigint') return helperDone(res);
       if (isFault(res)) return fail(res);
@@ -231,7 +226,7 @@ export function makeRuntime(machine: Machine, helpers: HelperTable, programLengt
       const fn = machine.funcAt(v);
       if (fn && fn.program === S.program) return fn.pc;
       S.steps = steps;
-      fail({ kind: 'invalid', pc, message: `callx through r${dst} = 0x${v.toString(16)}, which is neither a known helper id nor a function address` });
+      fail({ kind: 'invalid', pc, message: faultText.badCallx(dst, v) });
       return -2;
     },
     ldPacket(_S, off, size, steps) {
