@@ -11,6 +11,7 @@ import { cmdConformance, CONFORMANCE_HELP } from './cmd-conformance';
 import { cmdDemo, DEMO_HELP } from './cmd-demo';
 import { cmdCore, cmdObj, CORE_HELP, OBJ_HELP } from './cmd-obj';
 import { cmdRun, RUN_HELP } from './cmd-run';
+import { cmdTrace, TRACE_HELP } from './cmd-trace';
 import { cmdVerify, VERIFY_HELP } from './cmd-verify';
 import { EXIT, Io, stdio, UsageError } from './args';
 
@@ -50,6 +51,7 @@ const COMMANDS: Record<string, Command> = {
   btf: { summary: 'print kernel types from BTF (vmlinux.h, struct layouts)', help: BTF_HELP, run: cmdBtf },
   check: { summary: 'check a bpftrace script (syntax, version, semantics, kernel tracepoints)', help: CHECK_HELP, run: cmdCheck },
   conformance: { summary: 'run the bpf_conformance suite', help: CONFORMANCE_HELP, run: cmdConformance },
+  trace: { summary: 'check recorded event traces; convert bpftrace -f json output to them', help: TRACE_HELP, run: cmdTrace },
   verify: { summary: 'verify a program with the embedded verifier (kernel-style log)', help: VERIFY_HELP, run: cmdVerify },
   bench: {
     summary: 'print benchmark figures (vm, btf, verifier, bpftrace)',

@@ -1,0 +1,149 @@
+/**
+ * Converts bpftrace's `-f json` output (`{"type":"value","data":[…]}` tuples
+ * printed with print((probe, nsecs, …))) into trace format v1, given a field
+ * list naming each tuple position, optionally one list per probe. String
+ * arguments (kernel pointers read with str()) get a synthetic address in
+ * `args` and their NUL-terminated bytes in `mem`. Pure, line at a time, never
+ * throws. Non-goal: other bpftrace output (maps, printf text).
+ */
+import { bytesToHex, intJson, readInt, TRACE_FORMAT, type TraceHeader, type TraceInt } from './v1';
+
+export interface ConvertDiagnostic { line: number; message: string }
+
+/** One tuple position: an event field ("ts"), an argument ("args.dfd"), or "-" to drop it. */
+export type FieldList = string[];
+
+export interface ConvertOptions {
+  /** Field list for every probe without its own entry in `perProbe`. */
+  fields?: FieldList;
+  perProbe?: Map<string, FieldList>;
+  kernel: string;
+  arch: string;
+  recordedWith?: string;
+}
+
+const EVENT_INT = new Set(['ts', 'cpu', 'pid', 'tid', 'uid', 'gid', 'cgroup']);
+const REQUIRED = ['probe', 'ts', 'cpu', 'pid', 'tid', 'uid', 'gid', 'comm'];
+/** Synthetic addresses for strings start here (a user-space-looking range), one 16-byte-aligned slot per string. */
+export const SYNTHETIC_BASE = 0x7f0000000000n;
+
+/** Parses "probe,ts,cpu,args.x" or "PROBE=probe,ts,…" into [probe or undefined, list]; an error message on bad names. */
+export function parseFieldList(spec: string): { probe?: string; fields: FieldList } | string {
+  let probe: string | undefined;
+  let list = spec;
+  const eq = spec.lastIndexOf('=');
+  if (eq >= 0) { probe = spec.slice(0, eq); list = spec.slice(eq + 1); }
+  const fields = list.split(',').map((s) => s.trim());
+  const seen = new Set<string>();
+  for (const f of fields) {
+    if (f === '-') continue;
+    if (!(REQUIRED.includes(f) || EVENT_INT.has(f) || f === 'retval' || /^args\.[A-Za-z_][A-Za-z0-9_]*$/.test(f))) {
+      return `unknown field '${f}' (use probe, ts, cpu, pid, tid, uid, gid, comm, retval, cgroup, args.NAME or -)`;
+    }
+    if (seen.has(f)) return `field '${f}' named twice`;
+    seen.add(f);
+  }
+  if (!seen.has('probe')) return `the field list must name the 'probe' position${probe ? ` (for ${probe})` : ''}`;
+  if (!seen.has('ts')) return `the field list must name the 'ts' position${probe ? ` (for ${probe})` : ''}`;
+  return { probe, fields };
+}
+
+/** Fields never captured by any list (written as 0 and named in the header's missing_fields). */
+function missingFields(opts: ConvertOptions): string[] {
+  const lists = [...(opts.fields ? [opts.fields] : []), ...(opts.perProbe?.values() ?? [])];
+  return REQUIRED.filter((f) => lists.some((l) => !l.includes(f)));
+}
+
+export class BpftraceConverter {
+  private nextAddr = SYNTHETIC_BASE;
+  events = 0;
+  constructor(private readonly opts: ConvertOptions) {}
+
+  headerLine(): string {
+    const h: TraceHeader = { format: TRACE_FORMAT, version: 1, kernel: this.opts.kernel, arch: this.opts.arch };
+    if (this.opts.recordedWith) h.recorded_with = this.opts.recordedWith;
+    const miss = missingFields(this.opts);
+    if (miss.length) h.missing_fields = miss;
+    return JSON.stringify(h);
+  }
+
+  /** Converts one input line: a v1 event line, nothing (skipped line), or a diagnostic. */
+  pushLine(text: string, lineNo: number): { out?: string; diagnostic?: ConvertDiagnostic } {
+    const t = text.trim();
+    if (t === '') return {};
+    const fail = (message: string): { diagnostic: ConvertDiagnostic } => ({ diagnostic: { line: lineNo, message } });
+    let v: unknown;
+    try { v = JSON.parse(t); } catch (e) { return fail(`not valid JSON: ${(e as Error).message}`); }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail('expected a bpftrace JSON object {"type": …, "data": …}');
+    const o = v as Record<string, unknown>;
+    if (o.type === 'attached_probes') return {};
+    if (o.type !== 'value') return fail(`unsupported bpftrace output type ${JSON.stringify(o.type)} (only print() tuples, type "value", convert)`);
+    if (!Array.isArray(o.data)) return fail('expected "data" to be a tuple (array); print((probe, nsecs, …)) a tuple');
+    const data = o.data as unknown[];
+    const fields = this.firstProbeMatch(data) ?? this.opts.fields;
+    if (!fields) return fail(`no --fields list matches this tuple's probe (lists given for: ${[...(this.opts.perProbe?.keys() ?? [])].join(', ')})`);
+    if (fields.length !== data.length) return fail(`tuple has ${data.length} values but the field list for ${JSON.stringify(data[fields.indexOf('probe')])} names ${fields.length}`);
+    const ev: Record<string, string> = {};
+    const args: string[] = [];
+    const mem: string[] = [];
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      const x = data[i];
+      if (f === '-') continue;
+      if (f === 'probe' || f === 'comm') {
+        if (typeof x !== 'string') return fail(`tuple position ${i} (${f}): expected a string, got ${JSON.stringify(x)}`);
+        ev[f] = JSON.stringify(x);
+      } else if (f.startsWith('args.')) {
+        const name = f.slice(5);
+        if (typeof x === 'string') {
+          const addr = this.place(x, mem);
+          args.push(`${JSON.stringify(name)}:"0x${addr.toString(16)}"`);
+        } else {
+          const n = readInt(x, true);
+          if (typeof n === 'string') return fail(`tuple position ${i} (${f}): ${n}`);
+          args.push(`${JSON.stringify(name)}:${intJson(n)}`);
+        }
+      } else {
+        const n = readInt(x, f === 'retval');
+        if (typeof n === 'string') return fail(`tuple position ${i} (${f}): ${n}`);
+        ev[f] = intJson(n as TraceInt);
+      }
+    }
+    const parts: string[] = [`"probe":${ev.probe}`];
+    for (const f of ['ts', 'cpu', 'pid', 'tid', 'uid', 'gid']) parts.push(`"${f}":${ev[f] ?? '0'}`);
+    parts.push(`"comm":${ev.comm ?? '""'}`, `"args":{${args.join(',')}}`);
+    if (mem.length) parts.push(`"mem":{${mem.join(',')}}`);
+    if (ev.retval !== undefined) parts.push(`"retval":${ev.retval}`);
+    if (ev.cgroup !== undefined) parts.push(`"cgroup":${ev.cgroup}`);
+    this.events++;
+    return { out: `{${parts.join(',')}}` };
+  }
+
+  /** When per-probe lists exist, the tuple's probe is at the position each list names. */
+  private firstProbeMatch(data: unknown[]): FieldList | undefined {
+    for (const [p, l] of this.opts.perProbe ?? []) if (data[l.indexOf('probe')] === p) return l;
+    return undefined;
+  }
+
+  private place(s: string, mem: string[]): bigint {
+    const bytes = new TextEncoder().encode(s + '\0');
+    const addr = this.nextAddr;
+    this.nextAddr += (BigInt(bytes.length) + 15n) & ~15n;
+    mem.push(`"0x${addr.toString(16)}":"${bytesToHex(bytes)}"`);
+    return addr;
+  }
+}
+
+/** Converts whole input (as lines) into v1 lines (header first) plus diagnostics. */
+export function convertBpftraceJson(lines: Iterable<string>, opts: ConvertOptions): { lines: string[]; diagnostics: ConvertDiagnostic[] } {
+  const c = new BpftraceConverter(opts);
+  const out = [c.headerLine()];
+  const diagnostics: ConvertDiagnostic[] = [];
+  let n = 0;
+  for (const l of lines) {
+    const r = c.pushLine(l, ++n);
+    if (r.out) out.push(r.out);
+    if (r.diagnostic) diagnostics.push(r.diagnostic);
+  }
+  return { lines: out, diagnostics };
+}
