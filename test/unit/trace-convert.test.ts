@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertBpftraceJson, parseFieldList, readMem, TraceReader, type TraceEvent } from '../../server/src/trace';
+import { convertBpftraceJson, parseFieldList, readMem, signExtend, TraceReader, type TraceEvent } from '../../server/src/trace';
 import { cmdTrace } from '../../server/src/cli/cmd-trace';
 import type { Io } from '../../server/src/cli/args';
 
@@ -74,6 +74,11 @@ test('sample-openat: 200 events, every value round-trips', (t) => {
   });
   assert.ok(tup.some((x) => x[9] === ''), 'the sample has empty filenames');
   assert.equal(JSON.parse(r.lines[0]).missing_fields.join(), 'gid');
+  const signed = parseFieldList(FIELDS.replace('args.dfd', 'args.dfd:s32'));
+  assert.ok(typeof signed !== 'string');
+  const s = readBack(convertBpftraceJson(readFileSync(OPENAT, 'utf8').split('\n'), { fields: signed.fields, kernel: 'k', arch: 'a' }).lines);
+  assert.ok(tup.some((x) => x[8] === 4294967196));
+  s.forEach((e, i) => assert.equal(e.args.dfd, tup[i][8] === 4294967196 ? -100 : tup[i][8]));
 });
 
 test('enter-exit sample: per-probe field lists', (t) => {
@@ -122,6 +127,11 @@ test('bad bpftrace lines give per-line diagnostics; good lines still convert', (
   assert.equal(evs.length, 2);
   assert.equal(evs[0].retval, -1);
   assert.equal(cstr(evs[1], 's'), '');
+  for (const bad of ['probe,ts,args.x:s12', 'probe,ts,args.x:u32']) assert.equal(typeof parseFieldList(bad), 'string', bad);
+  assert.equal(signExtend(4294967196, 32), -100);
+  assert.equal(signExtend(0xffn, 8), -1n);
+  assert.equal(signExtend(0x7f, 8), 127);
+  assert.equal(signExtend(0xffffffffffffff9cn, 64), -100n);
   for (const bad of ['ts,comm', 'probe,ts,bogus', 'probe,ts,ts', 'probe,comm']) assert.equal(typeof parseFieldList(bad), 'string', bad);
 });
 

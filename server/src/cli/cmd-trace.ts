@@ -20,6 +20,8 @@ convert  turns bpftrace -f json output of print((probe, nsecs, …)) tuples into
          uid, gid, comm, retval, cgroup, args.NAME, or - to drop it, e.g.
            probe,ts,cpu,pid,tid,uid,comm,args.__syscall_nr,args.dfd,args.filename,args.flags,args.mode
          Give PROBE=LIST once per probe when probes print different tuples.
+         args.NAME:s32 (s8, s16, s64) reads a zero-extended value as signed
+         (bpftrace prints int dfd = -100 as 4294967196).
          String arguments (str() of a pointer) get a synthetic address in args
          and their bytes in mem. --kernel (default: this machine's release) and
          --arch (default: this machine's) go in the header. Exit 1 if any line

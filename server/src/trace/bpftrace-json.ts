@@ -37,8 +37,8 @@ export function parseFieldList(spec: string): { probe?: string; fields: FieldLis
   const seen = new Set<string>();
   for (const f of fields) {
     if (f === '-') continue;
-    if (!(REQUIRED.includes(f) || EVENT_INT.has(f) || f === 'retval' || /^args\.[A-Za-z_][A-Za-z0-9_]*$/.test(f))) {
-      return `unknown field '${f}' (use probe, ts, cpu, pid, tid, uid, gid, comm, retval, cgroup, args.NAME or -)`;
+    if (!(REQUIRED.includes(f) || EVENT_INT.has(f) || f === 'retval' || /^args\.[A-Za-z_][A-Za-z0-9_]*(:s(8|16|32|64))?$/.test(f))) {
+      return `unknown field '${f}' (use probe, ts, cpu, pid, tid, uid, gid, comm, retval, cgroup, args.NAME[:s8|:s16|:s32|:s64] or -)`;
     }
     if (seen.has(f)) return `field '${f}' named twice`;
     seen.add(f);
@@ -52,6 +52,14 @@ export function parseFieldList(spec: string): { probe?: string; fields: FieldLis
 function missingFields(opts: ConvertOptions): string[] {
   const lists = [...(opts.fields ? [opts.fields] : []), ...(opts.perProbe?.values() ?? [])];
   return REQUIRED.filter((f) => lists.some((l) => !l.includes(f)));
+}
+
+/** Reads the low `bits` bits of `v` as a signed integer (bpftrace prints some signed fields zero-extended: dfd -100 as 4294967196). */
+export function signExtend(v: TraceInt, bits: number): TraceInt {
+  const w = BigInt(bits);
+  const u = BigInt.asUintN(bits, BigInt(v));
+  const r = u >= 1n << (w - 1n) ? u - (1n << w) : u;
+  return typeof v === 'number' && Number.isSafeInteger(Number(r)) ? Number(r) : r;
 }
 
 export class BpftraceConverter {
@@ -94,14 +102,14 @@ export class BpftraceConverter {
         if (typeof x !== 'string') return fail(`tuple position ${i} (${f}): expected a string, got ${JSON.stringify(x)}`);
         ev[f] = JSON.stringify(x);
       } else if (f.startsWith('args.')) {
-        const name = f.slice(5);
+        const [name, sx] = f.slice(5).split(':');
         if (typeof x === 'string') {
           const addr = this.place(x, mem);
           args.push(`${JSON.stringify(name)}:"0x${addr.toString(16)}"`);
         } else {
           const n = readInt(x, true);
           if (typeof n === 'string') return fail(`tuple position ${i} (${f}): ${n}`);
-          args.push(`${JSON.stringify(name)}:${intJson(n)}`);
+          args.push(`${JSON.stringify(name)}:${intJson(sx ? signExtend(n, Number(sx.slice(1))) : n)}`);
         }
       } else {
         const n = readInt(x, f === 'retval');
