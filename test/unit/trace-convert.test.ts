@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertBpftraceJson, parseFieldList, readMem, signExtend, TraceReader, type TraceEvent } from '../../server/src/trace';
+import { convertBpftraceJson, parseFieldList, quoteBigIntegers, readMem, signExtend, TraceReader, type TraceEvent } from '../../server/src/trace';
 import { cmdTrace } from '../../server/src/cli/cmd-trace';
 import type { Io } from '../../server/src/cli/args';
 
@@ -110,23 +110,26 @@ test('bad bpftrace lines give per-line diagnostics; good lines still convert', (
     '{"type": "value", "data": ["p", 1, "c", "x", -1]}',
     '{"type": "value", "data": ["p", 1, "c"]}',
     '{"type": "value", "data": ["p", true, "c", "x", 0]}',
-    '{"type": "value", "data": ["p", 18446744073709551615, "c", "x", 0]}',
+    '{"type": "value", "data": ["p", 18446744073709551615, "c\\"1234567890123456789", "x", -9223372036854775808]}',
     '{"type": "map", "data": {}}',
     '{"type": "value", "data": ["p", 2',
     '',
     '{"type": "value", "data": ["p", 3, "c", "", 0]}',
   ];
   const r = convertBpftraceJson(input, { fields: fl.fields, kernel: 'k', arch: 'a' });
-  assert.deepEqual(r.diagnostics.map((d) => d.line), [3, 4, 5, 6, 7]);
+  assert.deepEqual(r.diagnostics.map((d) => d.line), [3, 4, 6, 7]);
   assert.match(r.diagnostics[0].message, /tuple has 3 values but the field list .* names 5/);
   assert.match(r.diagnostics[1].message, /position 1 \(ts\)/);
-  assert.match(r.diagnostics[2].message, /beyond 2\^53/);
-  assert.match(r.diagnostics[3].message, /unsupported bpftrace output type "map"/);
-  assert.match(r.diagnostics[4].message, /not valid JSON/);
+  assert.match(r.diagnostics[2].message, /unsupported bpftrace output type "map"/);
+  assert.match(r.diagnostics[3].message, /not valid JSON/);
   const evs = readBack(r.lines);
-  assert.equal(evs.length, 2);
+  assert.equal(evs.length, 3);
   assert.equal(evs[0].retval, -1);
-  assert.equal(cstr(evs[1], 's'), '');
+  assert.equal(evs[1].ts, 2n ** 64n - 1n, 'u64 printed as a number keeps every digit');
+  assert.equal(evs[1].retval, -(2n ** 63n));
+  assert.equal(evs[1].comm, 'c"1234567890123456789', 'digits inside strings untouched');
+  assert.equal(cstr(evs[2], 's'), '');
+  assert.equal(quoteBigIntegers('[1.5e300, 12345678901234567.5, 0.12345678901234567, 1e12345678901234567, "99999999999999999", 99999999999999999]'), '[1.5e300, 12345678901234567.5, 0.12345678901234567, 1e12345678901234567, "99999999999999999", "99999999999999999"]');
   for (const bad of ['probe,ts,args.x:s12', 'probe,ts,args.x:u32']) assert.equal(typeof parseFieldList(bad), 'string', bad);
   assert.equal(signExtend(4294967196, 32), -100);
   assert.equal(signExtend(0xffn, 8), -1n);

@@ -54,6 +54,32 @@ function missingFields(opts: ConvertOptions): string[] {
   return REQUIRED.filter((f) => lists.some((l) => !l.includes(f)));
 }
 
+/**
+ * Puts quotes around integer literals too long for a double (16+ digits) outside
+ * JSON strings, so u64 values bpftrace prints as numbers (kernel pointers,
+ * counters) keep every digit and are read as bigints.
+ */
+export function quoteBigIntegers(json: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      for (i++; i < json.length && json[i] !== '"'; i++) if (json[i] === '\\') i++;
+    } else if ((c >= '0' && c <= '9') || c === '-') {
+      let j = i + 1;
+      while (j < json.length && /[0-9.eE+-]/.test(json[j])) j++;
+      const tok = json.slice(i, j);
+      if (/^-?[0-9]{16,}$/.test(tok)) {
+        out += json.slice(last, i) + '"' + tok + '"';
+        last = j;
+      }
+      i = j - 1;
+    }
+  }
+  return last === 0 ? json : out + json.slice(last);
+}
+
 /** Reads the low `bits` bits of `v` as a signed integer (bpftrace prints some signed fields zero-extended: dfd -100 as 4294967196). */
 export function signExtend(v: TraceInt, bits: number): TraceInt {
   const w = BigInt(bits);
@@ -81,7 +107,7 @@ export class BpftraceConverter {
     if (t === '') return {};
     const fail = (message: string): { diagnostic: ConvertDiagnostic } => ({ diagnostic: { line: lineNo, message } });
     let v: unknown;
-    try { v = JSON.parse(t); } catch (e) { return fail(`not valid JSON: ${(e as Error).message}`); }
+    try { v = JSON.parse(quoteBigIntegers(t)); } catch (e) { return fail(`not valid JSON: ${(e as Error).message}`); }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail('expected a bpftrace JSON object {"type": …, "data": …}');
     const o = v as Record<string, unknown>;
     if (o.type === 'attached_probes') return {};
