@@ -171,4 +171,5 @@ test('CLI: trace convert then trace check; errors print FILE:LINE and exit 1', a
   assert.match(h.o[0], /trace check FILE/);
   await assert.rejects(Promise.resolve().then(() => cmdTrace(['convert', ENTER_EXIT, '-o', out], io())), /--fields LIST is required/);
   await assert.rejects(Promise.resolve().then(() => cmdTrace(['check', join(dir, 'nope')], io())), /no such file/);
+  await assert.rejects(Promise.resolve().then(() => cmdTrace(['convert', ENTER_EXIT, '--fields', ENTER, '-o', join(dir, 'no/such/dir/o.jsonl')], io())), /ENOENT/);
 });

@@ -53,6 +53,8 @@ async function convert(file: string, values: Record<string, unknown>, io: Io): P
   const { release, machine } = await import('node:os');
   const conv = new BpftraceConverter({ fields, perProbe, kernel: str(values.kernel) ?? release(), arch: str(values.arch) ?? machine(), recordedWith: 'bpftrace -f json (converted by bpfstudio trace convert)' });
   const w = createWriteStream(out);
+  let writeError: string | undefined;
+  w.on('error', (e) => { writeError = e.message; });
   const pending: string[] = [conv.headerLine()];
   let bad = 0;
   const flush = (): void => { if (pending.length) { w.write(pending.join('\n') + '\n'); pending.length = 0; } };
@@ -62,8 +64,8 @@ async function convert(file: string, values: Record<string, unknown>, io: Io): P
     if (c.diagnostic) { bad++; io.err(`${file}:${c.diagnostic.line}: ${c.diagnostic.message}`); }
   });
   flush();
-  w.end();
-  await once(w, 'finish');
+  if (!writeError) { w.end(); await Promise.race([once(w, 'finish'), once(w, 'error')]).catch(() => {}); }
+  if (writeError) throw new UsageError(`${out}: ${writeError}`);
   if (r.error) throw new UsageError(`${file}: ${r.error}`);
   io.out(`${out}: ${conv.events} events${bad ? `, ${bad} lines failed` : ''}`);
   return bad ? EXIT.FAILED : EXIT.OK;
