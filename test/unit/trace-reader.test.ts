@@ -163,3 +163,29 @@ test('reader never throws on junk', () => {
   const junk = ['null', '[]', '"x"', '1', '{"args":null}', '{"probe":"p","ts":"0x","cpu":0}', '{"probe":"p","ts":1,"cpu":0,"pid":1,"tid":1,"uid":0,"gid":0,"comm":"c","args":{},"kstack":"x"}', '\u0000', '{"__proto__":{}}'];
   junk.forEach((j, i) => assert.equal(r.pushLine(j, i + 2).kind, 'diagnostic', j));
 });
+
+test('reader and schema agree on 3,000 mutated events and headers', () => {
+  const ls = lines('good-small.jsonl').filter((l) => l);
+  const header = JSON.parse(ls[0]) as Record<string, unknown>;
+  const events = ls.slice(1).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const pool: unknown[] = [true, null, -1, 0, 7, 1.5, 2 ** 60, '', 'abc', '0x', '0x10', '-5', '12', {}, [], [{ addr: 1 }], [{ addr: '0x1', sym: 3 }], { x: 1 }, { '0x10': 'zz' }, { '0x10': '00ff' }, { x: '0xffffffffffffffffff' }, 'bpfstudio-trace', 1];
+  let seed = 12345;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  let accepted = 0;
+  for (let i = 0; i < 3000; i++) {
+    const isHeader = i % 5 === 0;
+    const base = structuredClone(isHeader ? header : events[rnd(events.length)]);
+    const keys = [...Object.keys(base), 'extra', 'args', 'mem', 'kstack', 'retval', 'cgroup', 'btf_sha256'];
+    for (let m = 0; m <= rnd(2); m++) {
+      const k = keys[rnd(keys.length)];
+      if (rnd(6) === 0) delete base[k]; else base[k] = structuredClone(pool[rnd(pool.length)]);
+    }
+    const r = new TraceReader();
+    if (!isHeader) r.pushLine(ls[0], 1);
+    const res = r.pushLine(JSON.stringify(base), 2);
+    const readerOk = res.kind === (isHeader ? 'header' : 'event');
+    assert.equal(readerOk, valid(base, isHeader ? defs.header : defs.event), `${isHeader ? 'header' : 'event'} ${JSON.stringify(base)}: reader ${readerOk ? 'accepts' : formatDiagnostic((res as { diagnostic: never }).diagnostic)}`);
+    if (readerOk) accepted++;
+  }
+  assert.ok(accepted > 100 && accepted < 2900, `a mix of good and bad inputs (${accepted} accepted)`);
+});
