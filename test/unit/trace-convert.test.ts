@@ -166,6 +166,11 @@ test('CLI: trace convert then trace check; errors print FILE:LINE and exit 1', a
   writeFileSync(join(dir, 'in.jsonl'), '{"type": "value", "data": ["p", 1]}\n{"type": "value", "data": ["p"]}\n');
   assert.equal(await cmdTrace(['convert', join(dir, 'in.jsonl'), '--fields', 'probe,ts', '-o', join(dir, 'o2.jsonl')], d), 1);
   assert.match(d.e[0], /in\.jsonl:2: tuple has 1 values/);
+  writeFileSync(join(dir, 'btf.bin'), 'abc');
+  assert.equal(await cmdTrace(['convert', join(dir, 'in.jsonl'), '--fields', 'probe,ts', '--btf', join(dir, 'btf.bin'), '-o', join(dir, 'o3.jsonl')], io()), 1);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'o3.jsonl'), 'utf8').split('\n')[0]).btf_sha256, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  const o3 = io();
+  assert.equal(await cmdTrace(['check', join(dir, 'o3.jsonl')], o3), 0, o3.e.join('\n'));
   const h = io();
   assert.equal(await cmdTrace(['--help'], h), 0);
   assert.match(h.o[0], /trace check FILE/);

@@ -3,14 +3,15 @@
  * bpftrace `-f json` tuple output into them. Files are streamed, never read
  * whole. Non-goal: replaying a trace (the debugger's job).
  */
-import { createWriteStream, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { BpftraceConverter, formatDiagnostic, parseFieldList, type FieldList } from '../trace';
 import { readTraceFile, streamLines } from '../host/trace-file';
 import { EXIT, Io, parse, str, UsageError } from './args';
 
 export const TRACE_HELP = `usage: bpfstudio trace check FILE.jsonl
-       bpfstudio trace convert IN.jsonl --fields LIST [--fields PROBE=LIST]... [--kernel K] [--arch A] -o OUT.jsonl
+       bpfstudio trace convert IN.jsonl --fields LIST [--fields PROBE=LIST]... [--kernel K] [--arch A] [--btf FILE] -o OUT.jsonl
 
 check    reads a recorded trace (format v1: a header line, then one JSON event
          per line), prints 'N events, probes: …' and every problem as
@@ -24,7 +25,8 @@ convert  turns bpftrace -f json output of print((probe, nsecs, …)) tuples into
          (bpftrace prints int dfd = -100 as 4294967196).
          String arguments (str() of a pointer) get a synthetic address in args
          and their bytes in mem. --kernel (default: this machine's release) and
-         --arch (default: this machine's) go in the header. Exit 1 if any line
+         --arch (default: this machine's) go in the header, and with --btf FILE
+         (the recording kernel's BTF) its SHA-256 as btf_sha256. Exit 1 if any line
          failed to convert (the others are still written).`;
 
 async function check(file: string, io: Io): Promise<number> {
@@ -35,6 +37,12 @@ async function check(file: string, io: Io): Promise<number> {
   io.out(`${reader.events} events, probes: ${probes || 'none'}`);
   for (const d of diagnostics) io.err(`${file}:${formatDiagnostic(d).replace(/^line /, '')}`);
   return diagnostics.length ? EXIT.FAILED : EXIT.OK;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }
 
 async function convert(file: string, values: Record<string, unknown>, io: Io): Promise<number> {
@@ -51,7 +59,10 @@ async function convert(file: string, values: Record<string, unknown>, io: Io): P
   }
   if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
   const { release, machine } = await import('node:os');
-  const conv = new BpftraceConverter({ fields, perProbe, kernel: str(values.kernel) ?? release(), arch: str(values.arch) ?? machine(), recordedWith: 'bpftrace -f json (converted by bpfstudio trace convert)' });
+  const btf = str(values.btf);
+  if (btf && !existsSync(btf)) throw new UsageError(`--btf ${btf}: no such file`);
+  const btfSha256 = btf ? await sha256File(btf) : undefined;
+  const conv = new BpftraceConverter({ fields, perProbe, kernel: str(values.kernel) ?? release(), arch: str(values.arch) ?? machine(), btfSha256, recordedWith: 'bpftrace -f json (converted by bpfstudio trace convert)' });
   const w = createWriteStream(out);
   let writeError: string | undefined;
   w.on('error', (e) => { writeError = e.message; });
@@ -73,7 +84,7 @@ async function convert(file: string, values: Record<string, unknown>, io: Io): P
 
 export async function cmdTrace(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {
-    fields: { type: 'string', multiple: true }, kernel: { type: 'string' }, arch: { type: 'string' }, output: { type: 'string', short: 'o' },
+    fields: { type: 'string', multiple: true }, kernel: { type: 'string' }, btf: { type: 'string' }, arch: { type: 'string' }, output: { type: 'string', short: 'o' },
   });
   const [sub, file, ...extra] = positionals;
   if (values.help || !sub) { io.out(TRACE_HELP); return values.help ? EXIT.OK : EXIT.USAGE; }

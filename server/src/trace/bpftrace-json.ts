@@ -19,6 +19,7 @@ export interface ConvertOptions {
   perProbe?: Map<string, FieldList>;
   kernel: string;
   arch: string;
+  btfSha256?: string;
   recordedWith?: string;
 }
 
@@ -95,6 +96,7 @@ export class BpftraceConverter {
 
   headerLine(): string {
     const h: TraceHeader = { format: TRACE_FORMAT, version: 1, kernel: this.opts.kernel, arch: this.opts.arch };
+    if (this.opts.btfSha256) h.btf_sha256 = this.opts.btfSha256;
     if (this.opts.recordedWith) h.recorded_with = this.opts.recordedWith;
     const miss = missingFields(this.opts);
     if (miss.length) h.missing_fields = miss;
