@@ -25,7 +25,7 @@ const FIXTURE = join(__dirname, '..', 'fixtures', 'verifier-tables', 'ctx-access
 const VMLINUX = join(__dirname, '..', '..', '..', 'shared', 'kernel', '6.18', 'vmlinux.btf');
 const fx = JSON.parse(readFileSync(FIXTURE, 'utf8')) as CtxFixture;
 
-/** Sections libbpf knows but progtypes.ts's SECTION_DEFS does not. */
+/** Sections sectionProgType does not map to the attach type the probe used. */
 const EXTRA_SECTIONS: Readonly<Record<string, { progType: ProgType; attachType?: AttachType }>> = {
   'cgroup/post_bind4': { progType: 'cgroup_sock', attachType: 'cgroup_inet4_post_bind' },
 };
