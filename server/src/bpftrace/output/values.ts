@@ -1,0 +1,77 @@
+/**
+ * The decoded values the bpftrace output formatter prints: script values
+ * (BtValue), aggregation states (AggValue), map snapshots and output events,
+ * plus the formatting options. Non-goals: decoding bytes into these (codegen's
+ * decoder) and the formatting itself (the sibling modules).
+ */
+import type { SpecialKind } from '../types';
+
+export type { SpecialKind };
+
+export type BtValue =
+  | { t: 'int'; v: bigint; signed: boolean }
+  /** Raw bytes up to (not including) the first NUL. */
+  | { t: 'str'; v: Uint8Array }
+  | { t: 'buf'; v: Uint8Array }
+  | { t: 'tuple'; elems: BtValue[] }
+  | { t: 'record'; fields: { name: string; v: BtValue }[] }
+  /**
+   * A special value. `v` is the raw value (address, stack addresses, inet
+   * bytes, timestamp ns, ...); `text` is its already resolved text (symbol
+   * names from the trace) and wins over `v` when present. Stacks may instead
+   * carry their resolved frames in `frames`.
+   */
+  | { t: 'special'; kind: SpecialKind; v: bigint | Uint8Array | bigint[]; text?: string; frames?: string[] }
+  | { t: 'bool'; v: boolean }
+  | { t: 'none' };
+
+export type AggValue =
+  | { fn: 'count' | 'sum' | 'min' | 'max'; v: bigint; signed: boolean }
+  | { fn: 'avg' | 'stats'; count: bigint; total: bigint; signed: boolean }
+  /** Bucket index as bpftrace numbers them: 0 is "< 0", 1 is [0], 2 is [1], k >= 3 is [2^(k-2), 2^(k-1)). */
+  | { fn: 'hist'; buckets: Map<number, bigint> }
+  /** Bucket 0 is "< min", bucket i (1..n) is [min+(i-1)*step, min+i*step), bucket n+1 is ">= max"; n = (max-min)/step. */
+  | { fn: 'lhist'; min: bigint; max: bigint; step: bigint; buckets: Map<number, bigint> };
+
+export interface MapEntry {
+  key: BtValue[];
+  value: AggValue | BtValue;
+}
+
+export interface MapSnapshot {
+  /** '@x' (or '@' for the anonymous map). */
+  name: string;
+  /** Whether the map has keys (`@x[k]`); scalar maps have one entry with key []. */
+  keyed: boolean;
+  entries: MapEntry[];
+}
+
+export type OutputEvent =
+  | { kind: 'printf'; fmt: string; args: BtValue[] }
+  | { kind: 'print'; map: MapSnapshot; top?: number; div?: number }
+  | { kind: 'printValue'; value: BtValue }
+  | { kind: 'time'; fmt: string; ns: bigint }
+  | { kind: 'cat' | 'system'; text: string }
+  | { kind: 'exit' }
+  | { kind: 'clear' | 'zero'; map: string }
+  | { kind: 'join'; parts: Uint8Array[]; sep: string }
+  | { kind: 'lost'; count: number }
+  /** `Attaching N probes...` (text) / {"type": "attached_probes"} (json). */
+  | { kind: 'attached'; probes: number };
+
+export interface OutputOptions {
+  format: 'text' | 'json';
+  /** bpftrace release to imitate ('0.17' by default; '0.26' changes a few shapes). */
+  version?: string;
+  /**
+   * Timezone offset in minutes east of UTC used by time()/strftime()
+   * (the formatter does no I/O, so the host passes it); 0 by default.
+   */
+  tzOffsetMinutes?: number;
+  /** Boot time (ns since the epoch) that strftime() adds to its nsecs argument; 0 by default. */
+  bootNs?: bigint;
+}
+
+export function isAgg(v: AggValue | BtValue): v is AggValue {
+  return 'fn' in v;
+}
