@@ -13,6 +13,8 @@ import { parseLlvm } from './parse-llvm';
 import { sel } from './select';
 import { formatInsn } from './format';
 import { detectSyntax } from './detect';
+import { type AsmMap, type AsmSection, type DirectiveProblem, parseDirective } from './directives';
+import { nearestName } from '../util/suggest';
 import type { AsmDiagnostic, AsmOptions, AsmResult, SourceRange, Syntax } from './types';
 
 interface Item {
@@ -43,14 +45,6 @@ class Lines {
   }
 }
 
-/**
- * Directives (`.text`, `.globl f`, `.p2align 3`, ...) as found in `clang -S` output are
- * accepted and ignored. Extension point: a later issue adds `.map` declarations
- * for self-contained assembly files; they will be handled here.
- */
-function handleDirective(_toks: Tok[]): AsmDiagnostic[] {
-  return [];
-}
 
 /** Assembles BPF assembly text in the LLVM/kernel or the conformance syntax. */
 export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
@@ -60,6 +54,8 @@ export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
   const labels = new Map<string, number>();
   const labelToks = new Map<string, { line: number; tok: Tok }>();
   const items: Item[] = [];
+  const maps: AsmMap[] = [];
+  let section: AsmSection | undefined;
   let pc = 0;
   const err = (line: number, s: number, e: number, message: string, severity: 'error' | 'warning' = 'error') => {
     diagnostics.push({ range: L.range(line, s, e), severity, message });
@@ -93,7 +89,18 @@ export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
     if (i >= toks.length) continue;
     const rest = i === 0 ? toks : toks.slice(i);
     if (rest[0].kind === 'ident' && rest[0].text.startsWith('.')) {
-      diagnostics.push(...handleDirective(rest));
+      // `.map` and `.section` (directives.ts); `.text`, `.globl f`, `.p2align 3` and other clang -S directives are ignored.
+      const problems: DirectiveProblem[] = [];
+      const d = parseDirective(line.slice(0, end), rest, k, problems);
+      for (const p of problems) err(k, p.s, Math.max(p.e, p.s + 1), p.message, p.severity);
+      if (d.kind === 'map') {
+        const prev = maps.find((m) => m.name === d.map.name);
+        if (prev) err(k, d.map.s, d.map.e, `map '${d.map.name}' is already declared on line ${prev.line + 1}`);
+        else maps.push(d.map);
+      } else if (d.kind === 'section') {
+        if (section && section.name !== d.section.name) err(k, d.section.s, d.section.e, `one program per file: section '${section.name}' was named on line ${section.line + 1}`);
+        else section ??= d.section;
+      }
       continue;
     }
     if (pre.bytes && rest.length === 3 && rest[1].text === 'unknown' && rest[0].text === '<') {
@@ -131,7 +138,7 @@ export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
   const insns: Insn[] = [];
   const lines: number[] = [];
   for (const it of items) {
-    const insn = resolve(it, labels, (s, e, m) => err(it.line, s, e, m));
+    const insn = resolve(it, labels, maps, (s, e, m) => err(it.line, s, e, m));
     if (!insn) continue;
     const msg = validate(insn);
     if (msg) { err(it.line, it.s, it.e, msg); continue; }
@@ -140,12 +147,22 @@ export function assemble(text: string, opts: AsmOptions = {}): AsmResult {
     lines.push(it.line);
   }
   if (insns.length !== items.length) layout(insns);
-  return { insns, diagnostics, lines, labels, syntax };
+  return { insns, diagnostics, lines, labels, syntax, maps, ...(section ? { section } : {}) };
 }
 
-function resolve(it: Item, labels: ReadonlyMap<string, number>, fail: (s: number, e: number, m: string) => void): Insn | undefined {
+function resolve(it: Item, labels: ReadonlyMap<string, number>, maps: readonly AsmMap[], fail: (s: number, e: number, m: string) => void): Insn | undefined {
   const p = it.p;
   const insn = { spec: p.spec, pc: it.pc, dst: p.dst, src: p.src, off: p.off, imm: p.imm, imm2: p.imm2 };
+  if (p.mapRef) {
+    const name = p.mapRef.text;
+    const idx = maps.findIndex((m) => m.name === name);
+    if (idx < 0) {
+      const near = nearestName(name, maps.map((m) => m.name));
+      fail(p.mapRef.s, p.mapRef.e, `unknown map '${name}'${near ? ` (did you mean '${near}'?)` : ''}: declare it with '.map ${name}, TYPE, key=K, value=V, max_entries=N'`);
+      return undefined;
+    }
+    insn.imm = idx;
+  }
   if (p.callName) {
     const name = p.callName.text;
     const at = labels.get(name);

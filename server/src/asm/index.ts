@@ -2,9 +2,12 @@
  * The BPF assembler and disassembler: two syntaxes (LLVM/kernel as printed by
  * llvm-objdump and bpftool, and the bpf_conformance suite's mnemonics), both
  * directions, all derived from the opcode table in isa/. Pure: no I/O.
- * Non-goals: symbolic relocations and map declarations (see handleDirective).
+ * Files are self-contained through `.map NAME, TYPE, key=K, value=V[, max_entries=N]`
+ * and `.section NAME` (directives.ts; `map[NAME]` / `NAME ll` refer to a map).
+ * Non-goals: other symbolic relocations (global data, externs), several programs per file.
  */
-export type { Syntax, SourceRange, AsmDiagnostic, AsmResult, AsmOptions, FormatOptions, DisasmOptions } from './types';
+export type { Syntax, SourceRange, AsmDiagnostic, AsmResult, AsmOptions, FormatOptions, DisasmOptions, AsmMap, AsmSection } from './types';
+export { mapTypeNumber } from './directives';
 export { assemble } from './assemble';
 export { formatInsn } from './format';
 export { disassemble } from './disassemble';

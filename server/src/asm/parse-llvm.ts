@@ -2,13 +2,14 @@
  * Parser for one instruction of the LLVM/kernel syntax, as printed by
  * `llvm-objdump -d` and `bpftool prog dump xlated`: `r1 = *(u64 *)(r10 - 8)`,
  * `if w1 s< w2 goto -2`, `lock *(u64 *)(r0 + 0) += r1`, `r0 = 0x1122 ll`,
- * `call bpf_map_lookup_elem#1`. Non-goal: symbolic relocations (`r1 = mymap ll`).
+ * `call bpf_map_lookup_elem#1`, `r1 = mymap ll` (a `.map` by name). Non-goal:
+ * other symbolic relocations (global data, externs).
  */
 import { PSEUDO, Width, helperId, splitImm64 } from '../isa';
 import { Cursor, RegWidth } from './cursor';
 import type { Tok } from './lexer';
 import { Pending, pending } from './pending';
-import { atPseudo, imm64Operand, parseLdPseudo, parsePseudo } from './pseudo';
+import { atPseudo, imm64Operand, mapSymbol, parseLdPseudo, parsePseudo } from './pseudo';
 import { ALU_BY_OP, ATOMIC_BY_OP, JMP_BY_OP, sel } from './select';
 
 const SIZES: Record<string, Width> = { u8: 1, u16: 2, u32: 4, u64: 8, s8: 1, s16: 2, s32: 4, s64: 8 };
@@ -243,7 +244,8 @@ function parseAssign(c: Cursor, d: { n: number; w: RegWidth; tok: Tok }, hints: 
       return exchangeTail(c, d, t, xc[1], is64op, c.regOff('('));
     }
     if (c.is('ll', 1) && /^[A-Za-z_.$][\w.$]*$/.test(t.text)) {
-      return c.failAt(t, `'${t.text} ll' refers to a symbol, which needs a relocation: use map[fd:N] / map[idx:N] (map declarations are not supported yet)`);
+      if (!is64) return c.failAt(d.tok, `expected a 64-bit register (r0-r10) for a map load, found '${d.tok.text}'`);
+      return mapSymbol(c, d.n);
     }
     if (atPseudo(c)) {
       if (!is64) return c.failAt(d.tok, `expected a 64-bit register (r0-r10) for a 64-bit load, found '${d.tok.text}'`);

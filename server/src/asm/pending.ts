@@ -18,6 +18,8 @@ export interface Pending {
   target?: Target;
   /** `call NAME` of the LLVM syntax: a local call when NAME is a label, else a helper. */
   callName?: Tok;
+  /** A map referred to by its `.map` name (`map[NAME]`, `NAME ll`): fills `imm` with the map's index. */
+  mapRef?: Tok;
   /** A non-fatal remark on the line (the instruction is still assembled). */
   warning?: LineError;
 }
@@ -32,5 +34,6 @@ export function pending(spec: OpSpec, f: Partial<Omit<Pending, 'spec'>> = {}): P
     ...(f.imm2 !== undefined ? { imm2: f.imm2 } : spec.kind === 'lddw' ? { imm2: 0 } : {}),
     ...(f.target ? { target: f.target } : {}),
     ...(f.callName ? { callName: f.callName } : {}),
+    ...(f.mapRef ? { mapRef: f.mapRef } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Readable operands of `lddw` with a pseudo source (src 1..6), shared by both
  * syntaxes: `map[fd:3]`, `map[fd:3][0]+8`, `btf[id:7]`, `func[+5]`, `map[idx:0]`,
- * `map[idx:0][0]+8`, and the catch-all `ld_pseudo r1, SRC, IMM64` that
+ * `map[idx:0][0]+8`, maps by their `.map` name (`map[NAME]`, `map[NAME][0]+8`,
+ * clang's `NAME ll`), and the catch-all `ld_pseudo r1, SRC, IMM64` that
  * llvm-objdump 14 prints. bpftool's `map[id:N]` is read as a map fd operand.
  */
 import { Insn, PSEUDO, imm64, splitImm64 } from '../isa';
@@ -51,6 +52,7 @@ export function parsePseudo(c: Cursor, dst: number): Pending | undefined {
     if (!target || !c.expect(']', 'the function')) return undefined;
     return pending(spec, { dst, src: PSEUDO.FUNC, target });
   }
+  if (kw.text === 'map' && c.peek()?.kind === 'ident' && c.is(']', 1)) return mapByName(c, dst);
   const key = c.next();
   const keys = kw.text === 'map' ? ['fd', 'id', 'idx'] : ['id'];
   if (!key || !keys.includes(key.text)) {
@@ -62,17 +64,42 @@ export function parsePseudo(c: Cursor, dst: number): Pending | undefined {
   if (imm === undefined || !c.expect(']', 'the number')) return undefined;
   if (kw.text === 'btf') return pending(spec, { dst, src: PSEUDO.BTF_ID, imm });
   const byIdx = key.text === 'idx';
-  if (c.eat('[')) {
-    const z = c.num("'0'", '[');
-    if (!z) return undefined;
-    if (z.v !== 0n) return c.failAt({ kind: 'num', text: '', s: z.s, e: z.e }, 'expected [0]: a map value is addressed as map[...][0]+OFFSET');
-    if (!c.expect(']', '[0') || !c.expect('+', '[0]')) return undefined;
-    const n = c.num('a value offset', '+');
-    if (!n) return undefined;
-    if (n.v < 0n || n.v >= 1n << 32n) return c.failAt({ kind: 'num', text: '', s: n.s, e: n.e }, `value offset ${n.v} does not fit in 32 bits`);
-    return pending(spec, { dst, src: byIdx ? PSEUDO.MAP_IDX_VALUE : PSEUDO.MAP_VALUE, imm, imm2: Number(BigInt.asIntN(32, n.v)) });
+  if (c.is('[')) {
+    const off = valueOffset(c);
+    return off === undefined ? undefined : pending(spec, { dst, src: byIdx ? PSEUDO.MAP_IDX_VALUE : PSEUDO.MAP_VALUE, imm, imm2: off });
   }
   return pending(spec, { dst, src: byIdx ? PSEUDO.MAP_IDX : PSEUDO.MAP_FD, imm });
+}
+
+/** `[0]+OFFSET` after a map operand: the value offset as a signed 32-bit field. */
+function valueOffset(c: Cursor): number | undefined {
+  c.expect('[');
+  const z = c.num("'0'", '[');
+  if (!z) return undefined;
+  if (z.v !== 0n) return c.failAt({ kind: 'num', text: '', s: z.s, e: z.e }, 'expected [0]: a map value is addressed as map[...][0]+OFFSET');
+  if (!c.expect(']', '[0') || !c.expect('+', '[0]')) return undefined;
+  const n = c.num('a value offset', '+');
+  if (!n) return undefined;
+  if (n.v < 0n || n.v >= 1n << 32n) return c.failAt({ kind: 'num', text: '', s: n.s, e: n.e }, `value offset ${n.v} does not fit in 32 bits`);
+  return Number(BigInt.asIntN(32, n.v));
+}
+
+/** `map[NAME]` or `map[NAME][0]+OFFSET` after `map[`: a `.map` declaration resolved by the driver. */
+function mapByName(c: Cursor, dst: number): Pending | undefined {
+  const spec = sel.lddw();
+  const name = c.next();
+  if (!spec || !name || !c.expect(']', name.text)) return undefined;
+  if (!c.is('[')) return pending(spec, { dst, src: PSEUDO.MAP_FD, mapRef: name });
+  const off = valueOffset(c);
+  return off === undefined ? undefined : pending(spec, { dst, src: PSEUDO.MAP_VALUE, imm2: off, mapRef: name });
+}
+
+/** `NAME ll` (clang -S's spelling of a map load), at NAME: a `.map` declaration resolved by the driver. */
+export function mapSymbol(c: Cursor, dst: number): Pending | undefined {
+  const spec = sel.lddw();
+  const name = c.next();
+  c.eat('ll');
+  return spec && name ? pending(spec, { dst, src: PSEUDO.MAP_FD, mapRef: name }) : undefined;
 }
 
 /** `ld_pseudo REG, SRC, IMM64` after the mnemonic (the register is read by the caller). */

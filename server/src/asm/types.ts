@@ -4,6 +4,9 @@
  * editor or protocol types.
  */
 import type { Insn } from '../isa';
+import type { AsmMap, AsmSection } from './directives';
+
+export type { AsmMap, AsmSection };
 
 export type Syntax = 'llvm' | 'conformance';
 
@@ -23,6 +26,10 @@ export interface AsmResult {
   labels: Map<string, number>;
   /** Given or detected. */
   syntax: Syntax;
+  /** Maps declared with `.map`, in order: `map[NAME]` assembles to `map[fd:i]` with i the index here. */
+  maps: AsmMap[];
+  /** The program section named with `.section` (libbpf name: `xdp`, `kprobe/f`), if any. */
+  section?: AsmSection;
 }
 
 export interface AsmOptions { syntax?: Syntax | 'auto' }
