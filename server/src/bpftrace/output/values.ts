@@ -4,24 +4,29 @@
  * plus the formatting options. Non-goals: decoding bytes into these (codegen's
  * decoder) and the formatting itself (the sibling modules).
  */
-import type { SpecialKind } from '../types';
+import type { AggFn, SpecialKind } from '../types';
 
 export type { SpecialKind };
 
 export type BtValue =
-  | { t: 'int'; v: bigint; signed: boolean }
+  /** `bits` (8/16/32/64, default 64) matters where bpftrace reinterprets the stored width (map keys print as signed of that width). */
+  | { t: 'int'; v: bigint; signed: boolean; bits?: number }
   /** Raw bytes up to (not including) the first NUL. */
   | { t: 'str'; v: Uint8Array }
   | { t: 'buf'; v: Uint8Array }
   | { t: 'tuple'; elems: BtValue[] }
+  /** A fixed-size C array (prints `[1,2,3]`). */
+  | { t: 'array'; elems: BtValue[] }
   | { t: 'record'; fields: { name: string; v: BtValue }[] }
   /**
    * A special value. `v` is the raw value (address, stack addresses, inet
    * bytes, timestamp ns, ...); `text` is its already resolved text (symbol
    * names from the trace) and wins over `v` when present. Stacks may instead
-   * carry their resolved frames in `frames`.
+   * carry their resolved frames (`sym+off`) in `frames`; 'timestamp'
+   * (strftime) carries its format in `fmt` and nsecs since boot in `v`;
+   * 'inet' carries the 4 or 16 address bytes in `v`.
    */
-  | { t: 'special'; kind: SpecialKind; v: bigint | Uint8Array | bigint[]; text?: string; frames?: string[] }
+  | { t: 'special'; kind: SpecialKind; v: bigint | Uint8Array | bigint[]; text?: string; frames?: string[]; fmt?: string }
   | { t: 'bool'; v: boolean }
   | { t: 'none' };
 
@@ -44,6 +49,12 @@ export interface MapSnapshot {
   /** Whether the map has keys (`@x[k]`); scalar maps have one entry with key []. */
   keyed: boolean;
   entries: MapEntry[];
+  /**
+   * The map's aggregation, or 'value' for plain assignments. Optional: taken
+   * from the entries when absent; needed to print an EMPTY map as bpftrace
+   * does (stats/avg maps end with two newlines).
+   */
+  agg?: AggFn | 'value';
 }
 
 export type OutputEvent =
