@@ -1,16 +1,21 @@
 /**
- * `npm run fuzz -- [jit] [count] [firstSeed]`: differential fuzzing of the JIT
- * against the interpreter on random programs (server/src/vm/randprog.ts).
- * Prints `N passed, N failed`, per-category figures and the first failing
- * seeds with what differed; exits 1 on any failure.
+ * `npm run fuzz -- [jit|verifier] [count] [firstSeed]`: 'jit' is differential
+ * fuzzing of the JIT against the interpreter on random programs
+ * (server/src/vm/randprog.ts): prints `N passed, N failed`, per-category
+ * figures and the first failing seeds with what differed. 'verifier' feeds
+ * random and mutated programs to the verifier (scripts/fuzz-verifier.ts).
+ * Exits 1 on any failure.
  */
+import { isMainThread } from 'node:worker_threads';
 import { diffRandom } from '../server/src/vm/jit-diff';
+import { fuzzVerifier } from './fuzz-verifier';
 
-function main(): number {
+function main(): number | Promise<number> {
   const args = process.argv.slice(2);
   const target = args[0] !== undefined && !/^\d+$/.test(args[0]) ? args.shift() : 'jit';
+  if (target === 'verifier') return fuzzVerifier(Number(args[0] ?? 10_000), Number(args[1] ?? 1));
   if (target !== 'jit') {
-    console.log(`unknown fuzz target '${target}' (known: jit)`);
+    console.log(`unknown fuzz target '${target}' (known: jit, verifier)`);
     return 2;
   }
   const count = Number(args[0] ?? 10_000);
@@ -42,4 +47,4 @@ function main(): number {
   return failed === 0 ? 0 : 1;
 }
 
-process.exitCode = main();
+if (isMainThread) void Promise.resolve(main()).then((code) => { process.exitCode = code; });

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { assemble } from '../../server/src/asm';
 import { verify } from '../../server/src/verifier';
 import type { VerifyInput, VerifyResult } from '../../server/src/verifier';
+import { fuzzCase, type FuzzSeed } from '../../server/src/verifier/fuzzgen';
+import { encode } from '../../server/src/isa/codec';
 import { cmdVerify } from '../../server/src/cli/cmd-verify';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,17 +128,39 @@ test('verifier: error path lists branch decisions', () => {
   assert.deepEqual(r.errors[0].path, [{ pc: 2, taken: true }]);
 });
 
-test('verifier never throws on random programs', () => {
-  let seed = 12345;
-  const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed; };
-  for (let k = 0; k < 3000; k++) {
-    const n = 1 + (rnd() % 24);
-    const bytes = new Uint8Array(n * 8);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = rnd() & 0xff;
-    if (k % 2) for (let i = 0; i < n; i++) bytes[i * 8] = [0xb7, 0x07, 0x0f, 0x15, 0x05, 0x95, 0x79, 0x7b, 0x85, 0x18, 0x63, 0x61][rnd() % 12];
-    const r = verify({ insns: [], bytes, progType: 'socket_filter', maps: [HASH], logLevel: 0, limits: { insns: 20000 } } as VerifyInput & { bytes: Uint8Array });
-    assert.ok(r.verdict === 'accept' || r.verdict === 'reject');
-    assert.ok(!r.errors.some((e) => e.message.startsWith('internal verifier error')), r.errors[0]?.message);
+// A sample of `npm run fuzz -- verifier`: fuzzCase mixes random programs, random bytes and mutants of
+// seeds (here the accepted programs above), with random program types, privileges and budgets.
+const FUZZ_BUDGET = 20000;
+let fuzzRuns: { k: number; desc: string; r: VerifyResult }[] | undefined;
+function fuzzSample(): { k: number; desc: string; r: VerifyResult }[] {
+  if (fuzzRuns) return fuzzRuns;
+  const seeds: FuzzSeed[] = ACCEPT.map((c) => ({ name: c.name, bytes: encode(assemble(c.text).insns), progType: c.opts?.progType, maps: [HASH, RINGBUF] }));
+  fuzzRuns = [];
+  for (let k = 1; k <= 3000; k++) {
+    const c = fuzzCase(k, seeds);
+    c.input.limits = { insns: Math.min(c.input.limits?.insns ?? FUZZ_BUDGET, FUZZ_BUDGET) };
+    fuzzRuns.push({ k, desc: c.desc, r: verify(c.input) });
+  }
+  return fuzzRuns;
+}
+
+test('verifier never throws on random and mutated programs (fuzz sample)', () => {
+  const verdicts = { accept: 0, reject: 0 };
+  for (const { k, desc, r } of fuzzSample()) {
+    assert.ok(r.verdict === 'accept' || r.verdict === 'reject', `case ${k} (${desc})`);
+    assert.ok(!r.errors.some((e) => e.message.startsWith('internal verifier error')), `case ${k} (${desc}): ${r.errors[0]?.message}`);
+    verdicts[r.verdict]++;
+  }
+  // Both verdicts occur, so the generator does reach past the first checks.
+  assert.ok(verdicts.accept > 0 && verdicts.reject > 0, JSON.stringify(verdicts));
+});
+
+// Known bug: 'BPF program is too large' raised on a speculative path (cap_bpf) is dropped with that
+// path (verifier.ts, the speculative catch), so the program goes on past its limit and can be
+// accepted; the kernel returns -E2BIG there. Case 920 is one (a loop with a duplicated back edge).
+test('verifier stops at its instruction budget (fuzz sample)', { todo: 'too large on a speculative path is swallowed' }, () => {
+  for (const { k, desc, r } of fuzzSample()) {
+    assert.ok(r.stats.processed <= FUZZ_BUDGET + 1, `case ${k} (${desc}): processed ${r.stats.processed}, ${r.verdict}`);
   }
 });
 
