@@ -1,0 +1,110 @@
+/**
+ * One interpreter holding every probe program of a script and the script's
+ * maps for a whole replay, so map contents carry over from event to event as
+ * they do in the kernel. A four-instruction dispatcher tail-calls the probe
+ * that should run; each run gets the event's context, environment and
+ * recorded memory (mapped read-only for that run only). Non-goals: choosing
+ * which probes run (replay.ts) and decoding output (codegen's decoder).
+ */
+import { mkInsn, type Insn } from '../isa/insn';
+import { specFor } from '../isa/opcodes';
+import { helperId } from '../isa/helpers';
+import { Vm } from '../vm/interp';
+import type { Region } from '../vm/memory';
+import type { MapDef, MapType } from '../vm/maps/types';
+import { DEFAULT_ENV, type VmEnv, type VmFault, type VmOutput } from '../vm/types';
+
+export interface ReplayMapDef {
+  name: string;
+  mapType: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+}
+
+export interface RunOutcome {
+  output: VmOutput[];
+  fault?: VmFault;
+  steps: number;
+  r0?: bigint;
+}
+
+const MAP_TYPES = new Set<MapType>(['hash', 'array', 'percpu_hash', 'percpu_array', 'lru_hash', 'ringbuf', 'perf_event_array', 'stack_trace', 'prog_array', 'queue', 'stack']);
+
+/** libbpf map type names (also 'BPF_MAP_TYPE_…' spellings) to the VM's. */
+export function vmMapType(t: string): MapType | undefined {
+  const n = t.toLowerCase().replace(/^bpf_map_type_/, '').replace(/^lru_percpu_hash$/, 'lru_hash');
+  return MAP_TYPES.has(n as MapType) ? (n as MapType) : undefined;
+}
+
+/** The dispatcher: r3 = probe index (given in r2), r2 = the prog_array, bpf_tail_call(ctx, r2, r3), exit 0 if it returned. */
+function dispatcher(progArray: number): Insn[] {
+  const out: Insn[] = [];
+  const add = (name: string, srcReg: boolean, f: Partial<Omit<Insn, 'spec' | 'pc'>>): void => {
+    const spec = specFor(name, srcReg);
+    if (!spec) return;
+    out.push(mkInsn(spec, { dst: 0, src: 0, off: 0, imm: 0, ...f }));
+  };
+  add('mov', true, { dst: 3, src: 2 });
+  add('lddw', false, { dst: 2, src: 1, imm: progArray, imm2: 0 });
+  add('call', false, { imm: helperId('tail_call') ?? 12 });
+  add('mov', false, { dst: 0, imm: 0 });
+  add('exit', false, {});
+  let pc = 0;
+  for (const i of out) { i.pc = pc; pc += i.spec.name === 'lddw' ? 2 : 1; }
+  return out;
+}
+
+export class ReplayVm {
+  readonly vm: Vm;
+  /** Problems found while setting up (unknown map types, oversized maps). */
+  readonly problems: string[] = [];
+  private readonly progArrayIndex: number;
+
+  constructor(programs: readonly (readonly Insn[])[], maps: readonly ReplayMapDef[], opts: { budget?: number; nrCpus?: number } = {}) {
+    const defs: MapDef[] = maps.map((m) => {
+      const type = vmMapType(m.mapType);
+      if (!type) this.problems.push(`map ${m.name}: map type ${m.mapType} is not supported by the VM (replayed as a hash map)`);
+      return { type: type ?? 'hash', keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, name: m.name };
+    });
+    this.progArrayIndex = defs.length;
+    const initial = programs.map((_, k) => {
+      const key = new Uint8Array(4);
+      const value = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, k, true);
+      new DataView(value.buffer).setUint32(0, k, true);
+      return { key, value };
+    });
+    defs.push({ type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: Math.max(1, programs.length), name: '__replay_probes', initial });
+    this.vm = new Vm(dispatcher(this.progArrayIndex), {
+      maps: defs, programs, budget: opts.budget, env: { nrCpus: opts.nrCpus ?? DEFAULT_ENV.nrCpus },
+    });
+    this.problems.push(...this.vm.problems);
+  }
+
+  /** Maps of the script, in CompiledScript order (the dispatcher's prog_array is not included). */
+  maps(): ReturnType<Vm['maps']['slice']> {
+    return this.vm.maps.slice(0, this.progArrayIndex);
+  }
+
+  /**
+   * Runs probe program `k` on `ctx` with the event's environment. Maps are
+   * kept; the event's recorded memory is mapped for this run and unmapped after.
+   */
+  run(k: number, ctx: Uint8Array, env: Partial<VmEnv>): RunOutcome {
+    const m = this.vm.m;
+    const full: VmEnv = { ...DEFAULT_ENV, ...env, nrCpus: m.env.nrCpus, memory: [] };
+    // The machine reads its environment on every helper call; it is replaced per event (the VM keeps
+    // one environment per machine, and a replay needs one machine for the maps to persist).
+    (m as { env: Readonly<VmEnv> }).env = full;
+    const regions: Region[] = (env.memory ?? []).map((r, i) =>
+      m.memory.add('trace', `recorded memory #${i} at 0x${r.addr.toString(16)}`, r.bytes, { base: r.addr, writable: false }));
+    this.vm.reset({ ctx, regs: { 2: BigInt(k) } }, true);
+    this.vm.run();
+    for (const r of regions) m.memory.free(r);
+    const out: RunOutcome = { output: this.vm.output.slice(), steps: this.vm.steps };
+    if (this.vm.fault) out.fault = this.vm.fault;
+    else if (this.vm.result !== undefined) out.r0 = this.vm.result;
+    return out;
+  }
+}
