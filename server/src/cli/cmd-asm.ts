@@ -19,10 +19,12 @@ syntax, detected per file unless --syntax says). Prints a listing (slot, bytes,
 instruction); --hex prints only the bytes, one instruction per line, in a form
 'bpfstudio disasm' and 'bpfstudio run' read back; -o OUT writes the raw
 instruction bytes, or, when OUT ends in .o, an ELF object libbpf loads: one
-program in section SEC (default 'socket', a socket filter; any libbpf section
-name such as 'xdp' or 'tracepoint/syscalls/sys_enter_openat'), BTF with line
-info from the source, and the --map maps (an lddw with pseudo source map-fd or
-map-idx and imm = i refers to the i-th). Exit 1 when the file has errors
+program in section SEC (default: the file's \`.section\`, else 'socket', a socket
+filter; any libbpf section name such as 'xdp' or
+'tracepoint/syscalls/sys_enter_openat'), BTF with line info from the source,
+and the maps declared in the file (\`.map NAME, TYPE, key=K, value=V,
+max_entries=N\`, referred to as map[NAME]) followed by the --map maps (an lddw
+with pseudo source map-fd or map-idx and imm = i refers to the i-th). Exit 1 when the file has errors
 (printed as FILE:LINE:COL).`;
 
 export const DISASM_HELP = `usage: bpfstudio disasm FILE [--syntax llvm|conformance] [--text] [--section S]
@@ -74,7 +76,10 @@ export function cmdAsm(argv: string[], io: Io): number {
   }
   const out = str(values.out);
   if (out?.endsWith('.o')) {
-    return writeObject(out, input.path, input.text ?? '', p.insns, p.lines ?? [], maps, str(values.section) ?? 'socket', str(values.license) ?? 'GPL', io);
+    // Maps declared in the file (`.map`) come first, then the --map ones; `.section` is the default section.
+    const declared = (p.asm?.maps ?? []).map((m) => ({ name: m.name, type: m.type, typeName: m.typeName, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags }));
+    const section = str(values.section) ?? p.asm?.section?.name ?? 'socket';
+    return writeObject(out, input.path, input.text ?? '', p.insns, p.lines ?? [], [...declared, ...maps], section, str(values.license) ?? 'GPL', io);
   }
   const bytes = encode(p.insns);
   if (out) {

@@ -2,7 +2,7 @@
  * Turns a command-line input into instructions, printing diagnostics in the
  * `FILE:LINE:COL: error: message` form editors and CI logs understand.
  */
-import { assemble, Syntax } from '../asm';
+import { assemble, AsmResult, Syntax } from '../asm';
 import { decode, Insn } from '../isa';
 import { Io, UsageError } from './args';
 import { ProgramInput } from './input';
@@ -13,6 +13,8 @@ export interface Loaded {
   lines?: number[];
   errors: number;
   syntax?: Syntax;
+  /** The assembler's whole result (declared maps, `.section`), for asm input. */
+  asm?: AsmResult;
 }
 
 export function loadProgram(input: ProgramInput, io: Io, syntax: Syntax | 'auto' = 'auto'): Loaded {
@@ -26,7 +28,7 @@ export function loadProgram(input: ProgramInput, io: Io, syntax: Syntax | 'auto'
       if (d.severity === 'error') errors++;
       io.err(`${input.path}:${d.range.line + 1}:${d.range.col + 1}: ${d.severity}: ${d.message}`);
     }
-    return { insns: r.insns, lines: r.lines, errors, syntax: r.syntax };
+    return { insns: r.insns, lines: r.lines, errors, syntax: r.syntax, asm: r };
   }
   const d = decode(input.bytes ?? new Uint8Array());
   for (const x of d.diagnostics) {

@@ -1,0 +1,202 @@
+/**
+ * The running kernel as a second opinion for `bpfstudio verify --kernel`: checks
+ * whether loading is permitted here (bpftool, capabilities, bpffs), wraps a raw
+ * program and its maps in an ELF object (elf/emit.ts) or takes an object as it
+ * is, loads it with bpftool (pinned, then unpinned), and compares the kernel's
+ * verdict, message and instruction with the embedded verifier's. Non-goals:
+ * attaching programs, comparing register states, kernels other than this one.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emitObject, type EmitMap, type EmitReloc } from '../elf';
+import { SECTION_DEFS } from '../elf/sections';
+import { PSEUDO, type Insn } from '../isa';
+import { loadWithKernelAsync, type KernelAnswer, type Privilege } from './bpftool';
+
+/** Overrides the bpftool binary (tests point it at a missing path or a stand-in). */
+export const BPFTOOL_ENV = 'BPFSTUDIO_BPFTOOL';
+
+export interface KernelUnavailable {
+  /** Why the kernel cannot be asked here. */
+  reason: string;
+  /** What loading would need. */
+  needs: string;
+}
+
+const CAP_SYS_ADMIN = 21;
+const CAP_PERFMON = 38;
+const CAP_BPF = 39;
+
+/** The effective capability set of this process, from /proc/self/status (undefined when unreadable). */
+function effectiveCaps(): bigint | undefined {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? BigInt(`0x${m[1]}`) : undefined;
+  } catch { return undefined; }
+}
+
+function readTrim(path: string): string | undefined {
+  try { return readFileSync(path, 'utf8').trim(); } catch { return undefined; }
+}
+
+export function bpftoolPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env[BPFTOOL_ENV] || 'bpftool';
+}
+
+/**
+ * Why loading into the running kernel is not possible, or undefined when it is. Tracing program
+ * types also need CAP_PERFMON; `cap_bpf` (CAP_BPF alone) needs capsh to drop the others.
+ */
+export function kernelPreflight(opts: { privilege?: Privilege; tracing?: boolean; bpftool?: string } = {}): KernelUnavailable | undefined {
+  const tool = opts.bpftool ?? bpftoolPath();
+  const v = spawnSync(tool, ['version'], { encoding: 'utf8', timeout: 10_000 });
+  if (v.error || v.status !== 0) {
+    return {
+      reason: `bpftool cannot run (${tool}: ${v.error ? (v.error as NodeJS.ErrnoException).code ?? v.error.message : `exit ${v.status}`})`,
+      needs: `bpftool on PATH (package linux-tools or bpftool), or ${BPFTOOL_ENV}=/path/to/bpftool`,
+    };
+  }
+  if (process.platform !== 'linux') return { reason: 'not Linux', needs: 'a Linux kernel with BPF' };
+  const caps = effectiveCaps();
+  const has = (bit: number): boolean => caps !== undefined && ((caps >> BigInt(bit)) & 1n) === 1n;
+  const unprivDisabled = readTrim('/proc/sys/kernel/unprivileged_bpf_disabled') ?? '1';
+  if (!has(CAP_SYS_ADMIN) && !has(CAP_BPF) && unprivDisabled !== '0') {
+    return {
+      reason: `this process has neither CAP_BPF nor CAP_SYS_ADMIN (uid ${process.getuid?.() ?? '?'}, kernel.unprivileged_bpf_disabled=${unprivDisabled})`,
+      needs: 'root, or CAP_BPF (plus CAP_PERFMON for tracing programs and CAP_NET_ADMIN for networking ones), e.g. sudo bpfstudio verify --kernel ...',
+    };
+  }
+  if (opts.tracing && !has(CAP_SYS_ADMIN) && !has(CAP_PERFMON)) {
+    return { reason: 'tracing programs need CAP_PERFMON, which this process lacks', needs: 'CAP_PERFMON (or root)' };
+  }
+  if (!readTrim('/proc/mounts')?.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf')) {
+    return { reason: 'no BPF file system at /sys/fs/bpf (bpftool pins the loaded program there)', needs: 'mount -t bpf bpf /sys/fs/bpf' };
+  }
+  if (opts.privilege === 'cap_bpf') {
+    const c = spawnSync('capsh', ['--drop=cap_perfmon,cap_sys_admin', '--', '-c', 'true'], { encoding: 'utf8' });
+    if (c.error || c.status !== 0) return { reason: 'capsh cannot drop capabilities for --cap-bpf-only', needs: 'capsh (package libcap2-bin) and root' };
+  }
+  return undefined;
+}
+
+/** `[confidentiality]` lockdown makes the kernel refuse helpers that read kernel memory: worth saying beside a disagreement. */
+export function lockdownNote(): string | undefined {
+  const l = readTrim('/sys/kernel/security/lockdown');
+  const m = l ? /\[(\w+)\]/.exec(l) : null;
+  return m && m[1] !== 'none' ? `kernel lockdown is '${m[1]}': helpers that read kernel memory may be refused` : undefined;
+}
+
+/** A map for the emitted object (declared with `.map` or given with --map). */
+export type KernelMap = EmitMap;
+
+/** The libbpf section name that selects a program type (and attach type), for objects built from raw programs. */
+export function sectionFor(progType: string, attachType?: string): string | undefined {
+  const pt = progType.toUpperCase();
+  const at = attachType?.toUpperCase();
+  const d = SECTION_DEFS.find((x) => x.progType === pt && (at === undefined || x.attachType === at) && !x.attachBtf)
+    ?? SECTION_DEFS.find((x) => x.progType === pt && (at === undefined || x.attachType === at));
+  return d?.name;
+}
+
+/**
+ * Wraps raw instructions in an object libbpf loads: lddw map[fd:i] / map[idx:i] become relocations
+ * against the i-th map. Returns the bytes or why it cannot (direct map value loads, missing maps).
+ */
+export function objectFor(insns: readonly Insn[], maps: readonly KernelMap[], section: string, name = 'prog'): { bytes?: Uint8Array; error?: string } {
+  const relocs: EmitReloc[] = [];
+  const prog = insns.map((i) => ({ ...i }));
+  for (const i of prog) {
+    if (i.spec.kind !== 'lddw') continue;
+    if (i.src === PSEUDO.MAP_VALUE || i.src === PSEUDO.MAP_IDX_VALUE) {
+      return { error: `instruction ${i.pc} loads a map value address (map[..][0]+off), which an object file cannot express for a declared map` };
+    }
+    if (i.src !== PSEUDO.MAP_FD && i.src !== PSEUDO.MAP_IDX) continue;
+    const m = maps[i.imm];
+    if (!m) return { error: `instruction ${i.pc} refers to map ${i.imm}, but only ${maps.length} map${maps.length === 1 ? ' is' : 's are'} declared` };
+    relocs.push({ pc: i.pc, kind: 'map', target: m.name });
+  }
+  const r = emitObject({ programs: [{ name, section, insns: prog, relocs }], maps: [...maps], license: 'GPL', fileName: `${name}.s` });
+  if (r.diagnostics.length) return { error: r.diagnostics.map((d) => d.message).join('; ') };
+  return { bytes: r.bytes };
+}
+
+/** The kernel's answer for one program of a loaded object. */
+export interface KernelProgramAnswer extends KernelAnswer {
+  /** The verifier log of the whole load ('' when the kernel wrote none). */
+  log: string;
+  /** False when the object failed on another program first, so this one's verdict is unknown. */
+  known: boolean;
+}
+
+export type KernelOutcome =
+  | { status: 'loaded'; answers: Map<string, KernelProgramAnswer>; bpftool: string; ms: number; output: string }
+  | ({ status: 'unavailable' } & KernelUnavailable);
+
+/**
+ * Loads an object (a file, or bytes written to a temporary file) with bpftool and splits the answer per
+ * program: libbpf loads every program of an object and stops at the first one the kernel refuses.
+ */
+export async function loadObjectInKernel(obj: { path: string } | { bytes: Uint8Array }, programs: string[],
+  opts: { privilege?: Privilege; logLevel?: 1 | 2; tracing?: boolean } = {}): Promise<KernelOutcome> {
+  const bpftool = bpftoolPath();
+  const pre = kernelPreflight({ privilege: opts.privilege, tracing: opts.tracing, bpftool });
+  if (pre) return { status: 'unavailable', ...pre };
+  let dir: string | undefined;
+  let path: string;
+  if ('path' in obj) path = obj.path;
+  else {
+    dir = mkdtempSync(join(tmpdir(), 'bpfstudio-kernel-'));
+    path = join(dir, 'prog.o');
+    writeFileSync(path, obj.bytes);
+  }
+  try {
+    const r = await loadWithKernelAsync(path, { bpftool, logLevel: opts.logLevel ?? 1, privilege: opts.privilege ?? 'root', timeoutMs: 120_000 });
+    const out = r.output;
+    // Refused before the verifier ran: a permission problem, not a verdict.
+    if (r.verdict === 'reject' && !r.kernelLog && (r.errno === -1 || /Operation not permitted/.test(out))) {
+      return { status: 'unavailable', reason: `the kernel refused the load before verifying it (EPERM): ${r.message ?? 'operation not permitted'}`, needs: 'CAP_BPF and the capabilities of the program type (or root); check kernel.unprivileged_bpf_disabled and lockdown' };
+    }
+    if (r.exitCode === -1 && /Error: spawn|ENOENT|EACCES/.test(out) && !r.kernelLog) {
+      return { status: 'unavailable', reason: `bpftool did not run: ${out.trim().split('\n').pop() ?? ''}`, needs: `a working bpftool (${BPFTOOL_ENV})` };
+    }
+    // The load worked but pinning did not: accepted all the same.
+    const pinOnly = r.verdict === 'reject' && !r.kernelLog && /failed to pin/i.test(out) && !/load failed|failed to load/i.test(out);
+    const failed = /prog '([^']+)': (?:BPF program load failed|-- BEGIN PROG LOAD LOG --|failed to load)/.exec(out)?.[1];
+    const answers = new Map<string, KernelProgramAnswer>();
+    for (const p of programs) {
+      if (r.verdict === 'accept' || pinOnly) {
+        answers.set(p, { ...r, verdict: 'accept', message: null, errorLines: [], insn: null, known: true });
+      } else if (failed === undefined ? programs.length === 1 : failed === p) {
+        answers.set(p, { ...r, known: true });
+      } else {
+        const before = failed !== undefined && programs.indexOf(p) < programs.indexOf(failed);
+        answers.set(p, { ...r, verdict: before ? 'accept' : 'reject', message: null, errorLines: [], insn: null, processed: null, stats: null, known: before && programs.includes(failed) });
+      }
+    }
+    return { status: 'loaded', answers, bpftool, ms: r.ms, output: out };
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Where the embedded verifier and the kernel agree and differ on one program. */
+export interface Comparison {
+  verdict: { ours: string; kernel: string; agree: boolean };
+  message: { ours: string | null; kernel: string | null; agree: boolean } | null;
+  insn: { ours: number | null; kernel: number | null; agree: boolean } | null;
+  processed: { ours: number; kernel: number | null } | null;
+  agree: boolean;
+}
+
+/** Compares the verdicts; message and instruction only when both rejected. */
+export function compareWithKernel(ours: { verdict: string; message: string | null; insn: number | null; processed: number }, k: KernelAnswer): Comparison {
+  const verdict = { ours: ours.verdict, kernel: k.verdict, agree: ours.verdict === k.verdict };
+  const bothRejected = ours.verdict === 'reject' && k.verdict === 'reject';
+  const norm = (s: string | null): string | null => (s === null ? null : s.trim());
+  const message = bothRejected ? { ours: ours.message, kernel: k.message, agree: norm(ours.message) === norm(k.message) } : null;
+  const insn = bothRejected && k.insn !== null ? { ours: ours.insn, kernel: k.insn, agree: ours.insn === k.insn } : null;
+  const processed = k.processed !== null ? { ours: ours.processed, kernel: k.processed } : null;
+  return { verdict, message, insn, processed, agree: verdict.agree && (message?.agree ?? true) && (insn?.agree ?? true) };
+}

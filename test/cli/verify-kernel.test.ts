@@ -1,0 +1,203 @@
+// `bpfstudio verify --kernel` end to end through dist/cli.js: a program both
+// verifiers accept, one both reject (same message and instruction), a
+// disagreement (a stand-in bpftool that rejects what ours accepts), an object
+// with two programs, and the paths where the kernel cannot be asked (bpftool
+// missing, privileges dropped with setpriv). Loads need root and bpftool;
+// without them those tests print SKIP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { distFile, ROOT } from '../lsp/dist';
+
+const cli = distFile('cli.js');
+const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vk-'));
+chmodSync(tmp, 0o755);
+
+function bpfstudio(args: string[], env: Record<string, string> = {}, wrap: string[] = []) {
+  const cmd = wrap.length ? wrap[0] : process.execPath;
+  const argv = wrap.length ? [...wrap.slice(1), process.execPath, cli, ...args] : [cli, ...args];
+  const r = spawnSync(cmd, argv, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  chmodSync(p, 0o644);
+  return p;
+}
+
+interface KernelJson { status: string; verdict?: string; message?: string | null; insn?: number | null; agree?: boolean; reason?: string; needs?: string;
+  comparison?: { verdict: { agree: boolean }; message: { agree: boolean } | null; insn: { agree: boolean } | null } }
+interface VerifyJson { program: string; verdict: string; errors: { message: string }[]; kernel?: KernelJson }
+
+function json(out: string): VerifyJson[] {
+  // One pretty-printed object per program.
+  return out.split(/\n(?=\{)/).filter((s) => s.trim()).map((s) => JSON.parse(s) as VerifyJson);
+}
+
+const ACCEPTED = file('ok.s', [
+  '; a lookup in a declared map, then return 0',
+  '.section socket',
+  '.map counts, array, key=4, value=8, max_entries=4',
+  '  r1 = 0',
+  '  *(u32 *)(r10 - 4) = r1',
+  '  r2 = r10',
+  '  r2 += -4',
+  '  r1 = map[counts]',
+  '  call bpf_map_lookup_elem',
+  '  if r0 == 0 goto out',
+  '  r1 = *(u64 *)(r0 + 0)',
+  'out:',
+  '  r0 = 0',
+  '  exit',
+  '',
+].join('\n'));
+
+// The map value pointer is used without the NULL check.
+const REJECTED = file('nonull.s', [
+  '.section socket',
+  '.map counts, hash, key=4, value=8, max_entries=16',
+  '  r1 = 0',
+  '  *(u32 *)(r10 - 4) = r1',
+  '  r2 = r10',
+  '  r2 += -4',
+  '  r1 = map[counts]',
+  '  call bpf_map_lookup_elem',
+  '  r1 = *(u64 *)(r0 + 0)',
+  '  r0 = 0',
+  '  exit',
+  '',
+].join('\n'));
+
+/** Why this machine cannot load BPF programs (as the CLI itself reports it), or undefined. */
+function cannotLoad(): string | undefined {
+  const r = bpfstudio(['verify', ACCEPTED, '--kernel', '--json', '--log-level', '0']);
+  const k = json(r.out)[0]?.kernel;
+  return k?.status === 'unavailable' ? `${k.reason}` : undefined;
+}
+const unavailable = cannotLoad();
+
+function noPinsLeft(): void {
+  let left: string[] = [];
+  try { left = readdirSync('/sys/fs/bpf').filter((n) => n.startsWith(`bpfstudio_`)); } catch { /* no bpffs */ }
+  assert.deepEqual(left, [], 'programs are unpinned after loading');
+}
+
+test('accepted by both: the kernel answer and the agreement are reported', (t) => {
+  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  const txt = bpfstudio(['verify', ACCEPTED, '--kernel', '--log-level', '0']);
+  assert.equal(txt.code, 0, txt.out + txt.err);
+  assert.match(txt.out, /: accepted \(\d+ insns processed\)/);
+  assert.match(txt.out, /^kernel: accepted/m);
+  assert.match(txt.out, /^ {2}agree: verdict \(accept\)$/m);
+  assert.doesNotMatch(txt.out, /DISAGREE/);
+  const [j] = json(bpfstudio(['verify', ACCEPTED, '--kernel', '--json', '--log-level', '0']).out);
+  assert.equal(j.verdict, 'accept');
+  assert.equal(j.kernel?.status, 'loaded');
+  assert.equal(j.kernel?.verdict, 'accept');
+  assert.equal(j.kernel?.agree, true);
+  noPinsLeft();
+});
+
+test('rejected by both: same message and instruction', (t) => {
+  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  const txt = bpfstudio(['verify', REJECTED, '--kernel', '--log-level', '0']);
+  assert.equal(txt.code, 1, txt.out + txt.err);
+  assert.match(txt.out, /rejected at insn 7: R0 invalid mem access 'map_value_or_null'/);
+  assert.match(txt.out, /^kernel: rejected at insn 7: R0 invalid mem access 'map_value_or_null' \(errno -13\)$/m);
+  assert.match(txt.out, /^ {2}agree: verdict \(reject\), message, insn \(7\)$/m);
+  const [j] = json(bpfstudio(['verify', REJECTED, '--kernel', '--json']).out);
+  assert.equal(j.kernel?.verdict, 'reject');
+  assert.equal(j.kernel?.message, j.errors[0].message);
+  assert.equal(j.kernel?.insn, 7);
+  assert.deepEqual([j.kernel?.comparison?.verdict.agree, j.kernel?.comparison?.message?.agree, j.kernel?.comparison?.insn?.agree], [true, true, true]);
+  noPinsLeft();
+});
+
+test('a disagreement is spelled out (a stand-in bpftool rejects what ours accepts)', (t) => {
+  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  // Prints what libbpf prints for a refused program, with a message our verifier never gives.
+  const fake = file('fake-bpftool', [
+    '#!/bin/sh',
+    'if [ "$1" = version ]; then echo "bpftool v7.1.0 (stand-in)"; exit 0; fi',
+    'echo "libbpf: prog \'ok\': BPF program load failed: Permission denied"',
+    'echo "libbpf: prog \'ok\': -- BEGIN PROG LOAD LOG --"',
+    'echo "0: R1=ctx() R10=fp0"',
+    'echo "3: (07) r2 += -4"',
+    'echo "stand-in kernel says no"',
+    'echo "processed 4 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0"',
+    'echo "-- END PROG LOAD LOG --"',
+    'echo "libbpf: prog \'ok\': failed to load: -13"',
+    'exit 255',
+    '',
+  ].join('\n'));
+  chmodSync(fake, 0o755);
+  const txt = bpfstudio(['verify', ACCEPTED, '--kernel', '--log-level', '0'], { BPFSTUDIO_BPFTOOL: fake });
+  assert.equal(txt.code, 1, 'a kernel rejection fails the command');
+  assert.match(txt.out, /: accepted/);
+  assert.match(txt.out, /^kernel: rejected at insn 3: stand-in kernel says no \(errno -13\)$/m);
+  assert.match(txt.out, /^ {2}agree: nothing$/m);
+  assert.match(txt.out, /^ {2}DISAGREE: verdict: ours accept, kernel reject$/m);
+  const [j] = json(bpfstudio(['verify', ACCEPTED, '--kernel', '--json', '--log-level', '0'], { BPFSTUDIO_BPFTOOL: fake }).out);
+  assert.equal(j.kernel?.agree, false);
+  assert.equal(j.kernel?.comparison?.verdict.agree, false);
+});
+
+test('an object with two programs: the kernel answer is split per program', (t) => {
+  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  const c = file('two.bpf.c', [
+    '#define SEC(n) __attribute__((section(n), used))',
+    'SEC("socket") int good(void *ctx) { return 0; }',
+    'SEC("socket") int bad(void *ctx) { int r; asm volatile("r0 = r2" : "=r"(r)); return r; }',
+    'char LICENSE[] SEC("license") = "GPL";',
+    '',
+  ].join('\n'));
+  const o = join(tmp, 'two.bpf.o');
+  const cc = spawnSync('clang', ['-O2', '-g', '-target', 'bpf', '-c', c, '-o', o], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) { const why = `clang -target bpf failed: ${cc.error?.message ?? cc.stderr}`; console.log(`SKIP: ${why}`); t.skip(why); return; }
+  const out = json(bpfstudio(['verify', o, '--kernel', '--json', '--log-level', '0']).out);
+  const good = out.find((p) => p.program.startsWith('good'));
+  const bad = out.find((p) => p.program.startsWith('bad'));
+  assert.ok(good && bad, JSON.stringify(out));
+  assert.equal(bad.verdict, 'reject');
+  assert.equal(bad.kernel?.verdict, 'reject');
+  assert.match(bad.kernel?.message ?? '', /R2 !read_ok/);
+  assert.equal(bad.kernel?.comparison?.message?.agree, true);
+  assert.equal(good.verdict, 'accept');
+  // libbpf loads the programs in order and stops at the refused one.
+  assert.ok(good.kernel?.status === 'loaded' || good.kernel?.status === 'unknown', JSON.stringify(good.kernel));
+  if (good.kernel?.status === 'loaded') assert.equal(good.kernel.verdict, 'accept');
+  noPinsLeft();
+});
+
+test('no bpftool: the kernel is not asked, the reason and the need are printed, no crash', () => {
+  const missing = join(tmp, 'no-such-bpftool');
+  const txt = bpfstudio(['verify', REJECTED, '--kernel', '--log-level', '0'], { BPFSTUDIO_BPFTOOL: missing });
+  assert.equal(txt.code, 1, 'exit status follows our verdict');
+  assert.match(txt.out, /rejected at insn 7/);
+  assert.match(txt.out, new RegExp(`^kernel: not checked: bpftool cannot run \\(${missing.replace(/[/.]/g, '\\$&')}: ENOENT\\)$`, 'm'));
+  assert.match(txt.out, /^ {2}loading needs: bpftool on PATH .*BPFSTUDIO_BPFTOOL/m);
+  assert.doesNotMatch(txt.err, /bug|Error:/i);
+  const [j] = json(bpfstudio(['verify', ACCEPTED, '--kernel', '--json', '--log-level', '0'], { BPFSTUDIO_BPFTOOL: missing }).out);
+  assert.equal(j.kernel?.status, 'unavailable');
+  assert.match(j.kernel?.needs ?? '', /bpftool/);
+  assert.equal(bpfstudio(['verify', ACCEPTED, '--kernel', '--log-level', '0'], { BPFSTUDIO_BPFTOOL: missing }).code, 0);
+});
+
+test('without privileges (setpriv to nobody, no capabilities): says what loading would need', (t) => {
+  const sp = spawnSync('setpriv', ['--version'], { encoding: 'utf8' });
+  if (sp.error || process.getuid?.() !== 0) {
+    const why = sp.error ? 'setpriv (util-linux) not installed' : 'not root: cannot switch to another user';
+    console.log(`SKIP: ${why}`); t.skip(why); return;
+  }
+  const drop = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+  const txt = bpfstudio(['verify', ACCEPTED, '--kernel', '--log-level', '0'], {}, drop);
+  assert.equal(txt.code, 0, txt.out + txt.err);
+  assert.match(txt.out, /: accepted/);
+  assert.match(txt.out, /^kernel: not checked: .*(neither CAP_BPF nor CAP_SYS_ADMIN|cannot run)/m);
+  assert.match(txt.out, /^ {2}loading needs: /m);
+});
