@@ -7,11 +7,17 @@
  */
 import { cdiv } from './text';
 
-/** hist() bucket of a value: 0 for negatives, 1 for 0, k+2 for [2^k, 2^(k+1)). */
-export function histIndex(v: bigint): number {
-  if (v < 0n) return 0;
-  if (v === 0n) return 1;
-  return v.toString(2).length + 1;
+/**
+ * hist() bucket of a value: 0 for negatives, 1 for 0, k+2 for [2^k, 2^(k+1)).
+ * bpftrace 0.17's log2 only shifts by 16+8+4+2+1, so every value >= 2^31
+ * lands in bucket 33 ([2G, 4G)); `full64` gives the unsaturated index.
+ */
+export function histIndex(v: bigint, full64 = false): number {
+  const s = BigInt.asIntN(64, v);
+  if (s < 0n) return 0;
+  if (s === 0n) return 1;
+  const k = s.toString(2).length - 1;
+  return 2 + (full64 ? k : Math.min(k, 31));
 }
 
 /** lhist() bucket: 0 below min, n+1 at or above max (n = (max-min)/step), else 1 + (v-min)/step. */

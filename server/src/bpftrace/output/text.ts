@@ -51,7 +51,7 @@ export function jsonEscape(s: string, old = true): string {
     else if (c === 0x09) e = '\\t';
     else if (c <= 0x1f) e = '\\u' + c.toString(16).padStart(4, '0');
     // 0.17 tests `char c <= '\x1f'` with a signed char: bytes >= 0x80 print as sign-extended hex.
-    else if (c >= 0x80 && old) e = '\\u' + (0xffffff00 | c).toString(16);
+    else if (c >= 0x80 && old) e = '\\u' + ((0xffffff00 | c) >>> 0).toString(16);
     if (e === undefined) {
       if (run < 0) run = i;
     } else {
