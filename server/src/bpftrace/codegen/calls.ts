@@ -1,0 +1,369 @@
+/**
+ * Function calls: output actions as records on the output channel (printf,
+ * system, cat, print, clear, zero, exit, time, join) with an id from the
+ * format table, and value functions (str, buf, ksym, usym, ntop, strftime,
+ * strncmp, reg, kstack/ustack, bswap...). Non-goals: aggregations and
+ * delete (maps.ts); functions needing userspace resolution at compile time
+ * (kaddr, uaddr, cgroupid) are reported as unsupported.
+ */
+import type * as A from '../ast';
+import { type SType, sizeOf, U64 } from '../types';
+import { Gen, type Loc, R_ACC, R_CTX, at, isScalar } from './gen';
+import { mem, scalar, storeExpr, probeRead } from './expr';
+import { genAgg, genDelete } from './maps';
+import { genStack, ptRegsOffset } from './ctxargs';
+import type { OutputFormat } from './model';
+
+const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
+const JOIN_PARTS = 16;
+const JOIN_LEN = 64;
+
+function isUserPtr(g: Gen, e: A.Expr): boolean {
+  const t = g.ty(e);
+  if (t.k === 'ptr' && t.user !== undefined) return t.user;
+  if (g.provider === 'uprobe' || g.provider === 'uretprobe' || g.provider === 'usdt') return true;
+  // Syscall tracepoint arguments point into user memory.
+  const ap = g.probe.attachPoints[0];
+  return g.provider === 'tracepoint' && ap?.parts[0] === 'syscalls';
+}
+
+/** Sends `size` bytes at rec on the output channel. */
+export function output(g: Gen, rec: Loc, size: number): void {
+  const out = g.script.outIndex;
+  if (g.script.output === 'ringbuf') {
+    g.ldMap(1, out);
+    g.addr(rec, 2);
+    g.e.movi(3, size);
+    g.e.movi(4, 0);
+    g.e.call('ringbuf_output');
+    return;
+  }
+  g.e.mov(1, R_CTX);
+  g.ldMap(2, out);
+  g.e.movi(3, 0xffffffffn); // BPF_F_CURRENT_CPU
+  g.addr(rec, 4);
+  g.e.movi(5, size);
+  g.e.call('perf_event_output');
+}
+
+/** Builds and sends a record of format f; `fill` stores the arguments. */
+function record(g: Gen, f: OutputFormat, fill: (rec: Loc) => void): void {
+  const m = g.mark();
+  const rec = g.allocScratch(f.layout.size);
+  g.e.movi(1, f.id);
+  g.store(8, rec, 1);
+  if (f.id >= 30000) {
+    g.e.movi(1, g.script.formats.indexOf(f));
+    g.store(8, at(rec, f.layout.offsets[0]), 1);
+  }
+  fill(rec);
+  output(g, rec, f.layout.size);
+  g.release(m);
+}
+
+function strLit(g: Gen, e: A.Expr | undefined, what: string, range: A.Expr['range']): string {
+  if (e?.kind === 'Str') return e.value;
+  return g.error(e?.range ?? range, `${what} must be a string literal`);
+}
+
+function intLit(e: A.Expr | undefined): number | undefined {
+  return e?.kind === 'Int' && e.value !== undefined ? Number(e.value) : undefined;
+}
+
+function mapArg(g: Gen, e: A.Expr | undefined, fn: string, range: A.Expr['range']): string {
+  if (e?.kind === 'Map') return e.name;
+  return g.error(e?.range ?? range, `${fn}() expects a map argument`);
+}
+
+/** printf/system/cat: fmt then args. */
+function formatted(g: Gen, e: A.Call, action: 'printf' | 'system' | 'cat'): void {
+  const fmt = strLit(g, e.args[0], `${action}() format`, e.range);
+  const args = e.args.slice(1);
+  const types = args.map((a) => g.ty(a));
+  const f = g.script.format(action, types, { fmt });
+  record(g, f, (rec) => args.forEach((a, i) => storeExpr(g, a, f.args[i], at(rec, f.layout.offsets[i]))));
+}
+
+/** Calls used as statements. */
+export function genCallStmt(g: Gen, e: A.Call): void {
+  switch (e.name) {
+    case 'printf': case 'system': case 'cat':
+      formatted(g, e, e.name);
+      return;
+    case 'debugf': {
+      // bpf_trace_printk: the format as a stack string, then up to 3 args.
+      const fmt = strLit(g, e.args[0], 'debugf() format', e.range);
+      if (e.args.length > 4) g.error(e.range, 'debugf() takes at most 3 arguments');
+      const m = g.mark();
+      const bytes = new TextEncoder().encode(fmt + '\n\0');
+      const l = g.allocScratch(bytes.length);
+      const spills = e.args.slice(1).map((a) => { scalar(g, a); return g.spill(); });
+      writeBytesAt(g, l, bytes);
+      g.addr(l, 1);
+      g.e.movi(2, bytes.length);
+      spills.forEach((s, i) => g.load(8, 3 + i, s));
+      g.e.call('trace_printk');
+      g.release(m);
+      return;
+    }
+    case 'print': {
+      const a = e.args[0];
+      if (a?.kind === 'Map') {
+        const f = g.script.format('print', [], { map: a.name, top: intLit(e.args[1]), div: intLit(e.args[2]) });
+        record(g, f, () => undefined);
+        return;
+      }
+      if (!a) g.error(e.range, 'print() needs an argument');
+      const f = g.script.format('printValue', [g.ty(a)]);
+      record(g, f, (rec) => storeExpr(g, a, f.args[1], at(rec, f.layout.offsets[1])));
+      return;
+    }
+    case 'clear': case 'zero': {
+      const f = g.script.format(e.name, [], { map: mapArg(g, e.args[0], e.name, e.range) });
+      record(g, f, () => undefined);
+      return;
+    }
+    case 'delete': {
+      const a = e.args[0];
+      if (a?.kind !== 'Map' && a?.kind !== 'MapAccess') g.error(e.range, 'delete() expects a map element');
+      if (e.args.length > 1 && a.kind === 'Map') {
+        const access: A.MapAccess = { kind: 'MapAccess', range: e.range, map: a, keys: e.args.slice(1) };
+        genDelete(g, access);
+        return;
+      }
+      genDelete(g, a);
+      return;
+    }
+    case 'exit': {
+      const f = g.script.format('exit', []);
+      record(g, f, () => undefined);
+      g.e.ja(g.exitLabel);
+      return;
+    }
+    case 'time': {
+      const fmt = e.args[0] ? strLit(g, e.args[0], 'time() format', e.range) : '%H:%M:%S\n';
+      const f = g.script.format('time', [U64], { fmt });
+      record(g, f, (rec) => {
+        g.e.call('ktime_get_ns');
+        g.store(8, at(rec, f.layout.offsets[1]), 0);
+      });
+      return;
+    }
+    case 'join': {
+      const sep = e.args[1] ? strLit(g, e.args[1], 'join() separator', e.range) : ' ';
+      const parts: SType[] = Array.from({ length: JOIN_PARTS }, () => ({ k: 'string', size: JOIN_LEN }));
+      const f = g.script.format('join', parts, { sep });
+      const a = e.args[0];
+      if (!a) g.error(e.range, 'join() needs an argument');
+      const user = isUserPtr(g, a);
+      record(g, f, (rec) => {
+        scalar(g, a);
+        const base = g.spill();
+        const done = g.e.newLabel();
+        for (let i = 0; i < JOIN_PARTS; i++) {
+          const part = at(rec, f.layout.offsets[i + 1]);
+          g.storeImm(1, part, 0);
+        }
+        const ptr = g.allocStack(8);
+        for (let i = 0; i < JOIN_PARTS; i++) {
+          const part = at(rec, f.layout.offsets[i + 1]);
+          g.load(8, R_ACC, base);
+          g.e.alu('add', R_ACC, { k: 8 * i });
+          g.storeImm(8, ptr, 0);
+          probeRead(g, ptr, 8, user, false);
+          g.load(8, R_ACC, ptr);
+          g.e.jmp('jeq', R_ACC, { k: 0 }, done);
+          probeRead(g, part, JOIN_LEN, user, true);
+        }
+        g.e.bind(done);
+      });
+      return;
+    }
+    case 'signal': {
+      scalar(g, e.args[0] ?? g.error(e.range, 'signal() needs an argument'));
+      g.e.mov(1, R_ACC);
+      g.e.call('send_signal');
+      return;
+    }
+    case 'override': {
+      scalar(g, e.args[0] ?? g.error(e.range, 'override() needs an argument'));
+      g.e.mov(1, R_CTX);
+      g.e.mov(2, R_ACC);
+      g.e.call('override_return');
+      return;
+    }
+    default:
+      if (AGGS.has(e.name)) g.error(e.range, `${e.name}() should be assigned to a map`);
+      // A value call used for its side effects (or none): evaluate and drop.
+      if (isScalar(g.ty(e))) genCallValue(g, e, g.ty(e));
+      else genCallMem(g, e, g.ty(e));
+  }
+}
+
+function writeBytesAt(g: Gen, l: Loc, bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) g.storeImm(1, at(l, i), (bytes[i] << 24) >> 24);
+}
+
+/** Aggregation assignment `@m[k] = fn(...)`. */
+export function isAggCall(e: A.Expr): e is A.Call {
+  return e.kind === 'Call' && AGGS.has(e.name);
+}
+
+export function genAggAssign(g: Gen, target: A.MapRef | A.MapAccess, call: A.Call): void {
+  genAgg(g, target, call);
+}
+
+/** Calls with scalar results into r7. */
+export function genCallValue(g: Gen, e: A.Call, t: SType): void {
+  switch (e.name) {
+    case 'ksym': case 'kptr': case 'uptr':
+      scalar(g, e.args[0] ?? g.error(e.range, `${e.name}() needs an argument`));
+      return;
+    case 'reg': {
+      const name = strLit(g, e.args[0], 'reg() name', e.range);
+      const off = ptRegsOffset(name);
+      if (off === undefined) g.error(e.range, `unknown register ${name}`);
+      g.e.ldx(8, R_ACC, R_CTX, off);
+      return;
+    }
+    case 'kstack': case 'ustack':
+      genStack(g, e.name === 'kstack' ? 'k' : 'u');
+      return;
+    case 'nsecs': g.e.call('ktime_get_boot_ns'); g.e.mov(R_ACC, 0); return;
+    case 'pid': case 'tid':
+      g.e.call('get_current_pid_tgid');
+      g.e.mov(R_ACC, 0);
+      if (e.name === 'pid') g.e.alu('rsh', R_ACC, { k: 32 });
+      else g.e.alu('mov', R_ACC, { r: R_ACC }, false);
+      return;
+    case 'bswap': {
+      const a = e.args[0] ?? g.error(e.range, 'bswap() needs an argument');
+      const at2 = g.ty(a);
+      scalar(g, a);
+      const bits = at2.k === 'int' ? at2.bits : 64;
+      if (bits > 8) g.e.byteSwap(R_ACC, bits as 16 | 32 | 64);
+      return;
+    }
+    case 'strncmp': {
+      const n = intLit(e.args[2]);
+      if (n === undefined || !e.args[0] || !e.args[1]) g.error(e.range, 'strncmp() needs two strings and a literal length');
+      strncmp(g, e.args[0], e.args[1], n);
+      return;
+    }
+    default:
+      if (!isScalar(t)) {
+        // A value call whose result lives in memory, used as a scalar (e.g. its first 8 bytes).
+        const l = genCallMem(g, e, t);
+        g.load(8, R_ACC, l);
+        return;
+      }
+      g.error(e.range, `code generation does not support ${e.name}()`);
+  }
+}
+
+/** r7 = strncmp(a, b, n) != 0 (bpftrace: 0 when the first n bytes match). */
+function strncmp(g: Gen, a: A.Expr, b: A.Expr, n: number): void {
+  const m = g.mark();
+  const la = mem(g, a);
+  const lb = mem(g, b);
+  const lim = Math.min(n, sizeOf(g.ty(a)), sizeOf(g.ty(b)));
+  const ne = g.e.newLabel();
+  const eq = g.e.newLabel();
+  const end = g.e.newLabel();
+  for (let i = 0; i < lim; i++) {
+    g.load(1, 1, at(la, i));
+    g.load(1, 2, at(lb, i));
+    g.e.jmp('jne', 1, { r: 2 }, ne);
+    g.e.jmp('jeq', 1, { k: 0 }, eq);
+  }
+  g.e.bind(eq);
+  g.e.movi(R_ACC, 0);
+  g.e.ja(end);
+  g.e.bind(ne);
+  g.e.movi(R_ACC, 1);
+  g.e.bind(end);
+  g.release(m);
+}
+
+/** Calls with results in memory. */
+export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
+  switch (e.name) {
+    case 'str': {
+      const a = e.args[0] ?? g.error(e.range, 'str() needs an argument');
+      const size = t.k === 'string' ? t.size : 64;
+      const l = g.alloc(size);
+      g.zero(l, size);
+      const user = isUserPtr(g, a);
+      const n = e.args[1] ? intLit(e.args[1]) : size;
+      if (e.args[1] && n === undefined) {
+        // Runtime length: clamp to the buffer (the verifier needs the bound).
+        scalar(g, e.args[1]);
+        const lim = g.e.newLabel();
+        g.e.jmp('jle', R_ACC, { k: size }, lim);
+        g.e.movi(R_ACC, size);
+        g.e.bind(lim);
+        const len = g.spill();
+        scalar(g, a);
+        g.e.mov(3, R_ACC);
+        g.addr(l, 1);
+        g.load(8, 2, len);
+        g.e.call(`probe_read_${user ? 'user' : 'kernel'}_str`);
+        return l;
+      }
+      scalar(g, a);
+      probeRead(g, l, Math.min(n ?? size, size), user, true);
+      return l;
+    }
+    case 'buf': {
+      const a = e.args[0] ?? g.error(e.range, 'buf() needs an argument');
+      const size = t.k === 'buffer' ? t.size : intLit(e.args[1]) ?? 64;
+      const l = g.alloc(size + 1);
+      g.zero(l, size + 1);
+      g.storeImm(1, l, size);
+      scalar(g, a);
+      probeRead(g, at(l, 1), size, isUserPtr(g, a), false);
+      return l;
+    }
+    case 'usym': {
+      const l = g.alloc(16);
+      scalar(g, e.args[0] ?? g.error(e.range, 'usym() needs an argument'));
+      g.store(8, l, R_ACC);
+      g.e.call('get_current_pid_tgid');
+      g.e.alu('rsh', 0, { k: 32 });
+      g.store(8, at(l, 8), 0);
+      return l;
+    }
+    case 'ntop': {
+      const addr = e.args.length > 1 ? e.args[1] : e.args[0];
+      if (!addr) g.error(e.range, 'ntop() needs an argument');
+      const l = g.alloc(24);
+      g.zero(l, 24);
+      const at2 = g.ty(addr);
+      const size = sizeOf(at2);
+      if (e.args.length > 1) { scalar(g, e.args[0]); g.store(8, l, R_ACC); } else g.storeImm(8, l, size === 16 ? 10 : 2);
+      if (isScalar(at2)) { scalar(g, addr); g.store(4, at(l, 8), R_ACC); } else g.copy(at(l, 8), mem(g, addr), Math.min(16, size));
+      return l;
+    }
+    case 'strftime': {
+      const fmt = strLit(g, e.args[0], 'strftime() format', e.range);
+      const f = g.script.format('strftime', [], { fmt });
+      const l = g.alloc(16);
+      g.e.movi(1, g.script.formats.indexOf(f));
+      g.store(8, l, 1);
+      scalar(g, e.args[1] ?? g.error(e.range, 'strftime() needs a time'));
+      g.store(8, at(l, 8), R_ACC);
+      return l;
+    }
+    default: {
+      if (isScalar(t)) {
+        genCallValue(g, e, t);
+        const l = g.allocStack(8);
+        g.store(8, l, R_ACC);
+        return l;
+      }
+      return g.error(e.range, `code generation does not support ${e.name}()`);
+    }
+  }
+}
+
+export { AGGS };

@@ -1,0 +1,156 @@
+/**
+ * The compile driver: one BPF program per attach point (bpftrace's section
+ * names and program types), each with its prologue (context in r6, scratch
+ * area in r9), predicate, body and `return 0`, plus the script's maps and
+ * output formats. Non-goals: ELF writing (elf.ts) and loading.
+ */
+import * as A from '../ast';
+import type { Diagnostic } from '../source';
+import { type SType, U64, sizeOf } from '../types';
+import { Gen, R_ACC, R_CTX, R_SC, Unsupported, isScalar } from './gen';
+import type { CompileOptions, CompiledProbe, CompiledScript, TypeInfoLike } from './model';
+import { ScriptLayout } from './script';
+import { Typer } from './tyof';
+import { genStmt } from './stmt';
+import { scalar } from './expr';
+
+/** libbpf section name and program type of an attach point, or an error. */
+export function sectionOf(ap: A.AttachPoint): { section: string; progType: string } | { error: string } {
+  const p = ap.canonical;
+  const last = ap.parts[ap.parts.length - 1] ?? '';
+  switch (p) {
+    case 'tracepoint': return { section: `tracepoint/${ap.parts[0] ?? ''}/${ap.parts[1] ?? ''}`, progType: 'tracepoint' };
+    case 'kprobe': return { section: `kprobe/${last}`, progType: 'kprobe' };
+    case 'kretprobe': return { section: `kretprobe/${last}`, progType: 'kprobe' };
+    case 'uprobe': case 'usdt': case 'begin': case 'end': return { section: 'uprobe', progType: 'kprobe' };
+    case 'uretprobe': return { section: 'uretprobe', progType: 'kprobe' };
+    case 'rawtracepoint': return { section: `raw_tracepoint/${last}`, progType: 'raw_tracepoint' };
+    case 'profile': case 'interval': case 'software': case 'hardware': return { section: 'perf_event', progType: 'perf_event' };
+    case 'fentry': return { section: `fentry/${last}`, progType: 'tracing' };
+    case 'fexit': return { section: `fexit/${last}`, progType: 'tracing' };
+    default: return { error: `code generation does not support ${ap.provider || 'this'} probes` };
+  }
+}
+
+/** Pre-scan of assignments: variable and map types the type checker did not give (fallback). */
+function prescan(prog: A.Program, typer: Typer): void {
+  A.walk(prog, (n) => {
+    if (n.kind === 'Assign') {
+      const t = n.target;
+      if (t.kind === 'Var') {
+        if (!typer.varTypes.has(t.name)) typer.varTypes.set(t.name, n.op === '=' ? typer.of(n.value) : typer.of(t));
+      } else {
+        const name = t.kind === 'Map' ? t.name : t.map.name;
+        if (!typer.mapType(name)) {
+          const keys = t.kind === 'Map' ? [] : t.keys.map((k) => typer.of(k));
+          typer.mapTypes.set(name, { key: keys, value: typer.of(n.value) });
+        }
+      }
+    } else if (n.kind === 'VarDecl' && n.init && !typer.varTypes.has(n.var.name)) {
+      typer.varTypes.set(n.var.name, typer.of(n.init));
+    } else if (n.kind === 'For' && !typer.varTypes.has(n.var.name)) {
+      typer.varTypes.set(n.var.name, { k: 'int', bits: 64, signed: true });
+    }
+  });
+}
+
+/** Variables of a probe with their types (the checker's per-node types first). */
+function probeVars(p: A.Probe, typer: Typer): Map<string, SType> {
+  const out = new Map<string, SType>();
+  A.walk(p, (n) => {
+    if (n.kind === 'Var' && !out.has(n.name)) {
+      const t = typer.info.vars.get(n) ?? typer.varTypes.get(n.name);
+      if (t && t.k !== 'none') out.set(n.name, t);
+    }
+  });
+  for (const [name, t] of out) if (t.k === 'none') out.set(name, U64);
+  return out;
+}
+
+function genProbe(script: ScriptLayout, typer: Typer, p: A.Probe, ap: A.AttachPoint, opts: CompileOptions, diags: Diagnostic[], probeIndex: number, withScratch: boolean, dryRun: boolean): Gen {
+  const ctx = typer.info.probes.get(p);
+  const g = new Gen(script, typer, p, ctx, ap.canonical, opts, diags, probeIndex);
+  g.stmt = (s) => genStmt(g, s);
+  const e = g.e;
+  e.cur = ap.range;
+  e.mov(R_CTX, 1);
+  if (withScratch) {
+    const idx = dryRun ? 0 : script.scratch(8);
+    e.st(4, 10, -8, 0);
+    g.ldMap(1, idx);
+    e.mov(2, 10);
+    e.alu('add', 2, { k: -8 });
+    e.call('map_lookup_elem');
+    e.jmp('jeq', 0, { k: 0 }, g.exitLabel);
+    e.mov(R_SC, 0);
+  }
+  for (const [name, t] of probeVars(p, typer)) {
+    if (isScalar(t)) {
+      const loc = g.allocStack(8);
+      g.storeImm(8, loc, 0);
+      g.vars.set(name, { loc, type: t });
+    } else {
+      const loc = g.allocScratch(sizeOf(t));
+      g.vars.set(name, { loc, type: t });
+    }
+  }
+  if (p.predicate) {
+    e.cur = p.predicate.range;
+    scalar(g, p.predicate);
+    e.jmp('jeq', R_ACC, { k: 0 }, g.exitLabel);
+  }
+  for (const s of p.body.stmts) genStmt(g, s);
+  e.cur = p.body.range;
+  e.bind(g.exitLabel);
+  e.movi(0, 0);
+  e.exit();
+  return g;
+}
+
+/** Compiles a type-checked script. Never throws: problems become diagnostics and the probe is left out. */
+export function compile(prog: A.Program, types: TypeInfoLike, opts: CompileOptions = {}): CompiledScript {
+  const typer = new Typer(types);
+  prescan(prog, typer);
+  const decls = new Map<string, A.MapDecl>();
+  for (const it of prog.items) if (it.kind === 'MapDecl') decls.set(it.map.name, it);
+  const output = opts.output ?? 'perf';
+  const script = new ScriptLayout(typer, decls, output, opts.mapKeysMax ?? 4096);
+  const diagnostics: Diagnostic[] = [];
+  const probes: CompiledProbe[] = [];
+  let probeIndex = 0;
+  prog.items.forEach((item, itemIndex) => {
+    if (item.kind !== 'Probe') return;
+    for (const ap of item.attachPoints) {
+      const sec = sectionOf(ap);
+      if ('error' in sec) {
+        diagnostics.push({ range: ap.range, severity: 'error', message: sec.error, source: 'codegen' });
+        continue;
+      }
+      const idx = probeIndex++;
+      try {
+        // Pass 1 finds out whether the probe needs the scratch area; pass 2 emits the final code.
+        const cp = script.checkpoint();
+        const first = genProbe(script, typer, item, ap, opts, [], idx, true, true);
+        script.restore(cp);
+        const g = genProbe(script, typer, item, ap, opts, diagnostics, idx, first.usedScratch, false);
+        if (g.usedScratch) script.scratch(g.scMax);
+        const err = g.e.finish();
+        if (err) {
+          diagnostics.push({ range: item.range, severity: 'error', message: err, source: 'codegen' });
+          continue;
+        }
+        probes.push({ name: sec.section, attachPoints: [ap.raw], progType: sec.progType, insns: g.e.insns, lines: g.e.lines, item: itemIndex });
+      } catch (err) {
+        if (err instanceof Unsupported) {
+          if (!diagnostics.some((d) => d.message === err.message)) {
+            diagnostics.push({ range: item.range, severity: 'error', message: err.message, source: 'codegen' });
+          }
+          continue;
+        }
+        const msg = err instanceof Error ? err.message : String(err);
+        diagnostics.push({ range: item.range, severity: 'error', message: `internal code generation error: ${msg}`, source: 'codegen' });
+      }
+    }
+  });
+  return { probes, maps: script.maps, formats: script.formats, diagnostics, types, output: { kind: output, map: script.outIndex } };
+}

@@ -1,0 +1,222 @@
+/**
+ * Builtins and probe arguments: pid/tid/uid/gid/nsecs/cpu/comm/curtask...
+ * through their helpers, argN/retval/func per probe type (x86-64 pt_regs
+ * offsets for kprobes and uprobes, u64 slots for raw tracepoints and fentry),
+ * tracepoint record fields at the offsets the type checker gives, and field
+ * chains through kernel pointers (bpf_probe_read_kernel, offsets from BTF).
+ * Non-goals: USDT argument specs, DWARF uprobe args, other architectures.
+ */
+import type * as A from '../ast';
+import { type SType, sizeOf } from '../types';
+import { Gen, type Loc, R_ACC, R_CTX, at, isScalar } from './gen';
+import { probeRead, scalar } from './expr';
+
+/** x86-64 struct pt_regs offsets. */
+const PT_REGS: Record<string, number> = {
+  r15: 0, r14: 8, r13: 16, r12: 24, bp: 32, bx: 40, r11: 48, r10: 56, r9: 64, r8: 72, ax: 80, cx: 88, dx: 96,
+  si: 104, di: 112, orig_ax: 120, ip: 128, cs: 136, flags: 144, sp: 152, ss: 160,
+};
+const ARG_REGS = ['di', 'si', 'dx', 'cx', 'r8', 'r9'];
+
+export function ptRegsOffset(name: string): number | undefined {
+  return PT_REGS[name];
+}
+
+function regProviders(p: string): boolean {
+  return p === 'kprobe' || p === 'kretprobe' || p === 'uprobe' || p === 'uretprobe' || p === 'usdt' || p === 'profile' || p === 'interval' || p === 'begin' || p === 'end';
+}
+
+function isUser(g: Gen): boolean {
+  return g.provider === 'uprobe' || g.provider === 'uretprobe' || g.provider === 'usdt';
+}
+
+/** Scalar builtins into r7. */
+export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
+  const n = e.name;
+  const m = /^arg(\d+)$/.exec(n);
+  if (m) {
+    const i = Number(m[1]);
+    if (g.provider === 'rawtracepoint') { g.e.ldx(8, R_ACC, R_CTX, 8 * i); return; }
+    if (g.provider === 'fentry' || g.provider === 'fexit') {
+      g.e.ldx(8, R_ACC, R_CTX, 8 * i);
+      return;
+    }
+    if (!regProviders(g.provider) || i >= ARG_REGS.length) g.error(e.range, `${n} is not available in ${g.provider} probes`);
+    g.e.ldx(8, R_ACC, R_CTX, PT_REGS[ARG_REGS[i]]);
+    return;
+  }
+  switch (n) {
+    case 'pid': case 'tid':
+      g.e.call('get_current_pid_tgid');
+      g.e.mov(R_ACC, 0);
+      if (n === 'pid') g.e.alu('rsh', R_ACC, { k: 32 });
+      else g.e.alu('mov', R_ACC, { r: R_ACC }, false);
+      return;
+    case 'uid': case 'gid': case 'username':
+      g.e.call('get_current_uid_gid');
+      g.e.mov(R_ACC, 0);
+      if (n === 'gid') g.e.alu('rsh', R_ACC, { k: 32 });
+      else g.e.alu('mov', R_ACC, { r: R_ACC }, false);
+      return;
+    case 'nsecs': g.e.call('ktime_get_boot_ns'); g.e.mov(R_ACC, 0); return;
+    case 'cpu': g.e.call('get_smp_processor_id'); g.e.mov(R_ACC, 0); return;
+    case 'curtask': g.e.call('get_current_task'); g.e.mov(R_ACC, 0); return;
+    case 'rand': g.e.call('get_prandom_u32'); g.e.mov(R_ACC, 0); return;
+    case 'cgroup': g.e.call('get_current_cgroup_id'); g.e.mov(R_ACC, 0); return;
+    case 'numaid': g.e.call('get_numa_node_id'); g.e.mov(R_ACC, 0); return;
+    case 'jiffies': g.e.call('jiffies64'); g.e.mov(R_ACC, 0); return;
+    case 'probe': g.e.movi(R_ACC, g.probeIndex); return;
+    case 'ctx': case 'args': g.e.mov(R_ACC, R_CTX); return;
+    case 'retval':
+      if (g.provider === 'kretprobe' || g.provider === 'uretprobe') { g.e.ldx(8, R_ACC, R_CTX, PT_REGS.ax); g.normalize(t); return; }
+      if (g.provider === 'fexit') {
+        const nargs = g.ctx?.args?.length ?? 0;
+        g.e.ldx(8, R_ACC, R_CTX, 8 * nargs);
+        g.normalize(t);
+        return;
+      }
+      return g.error(e.range, `retval is not available in ${g.provider} probes`);
+    case 'func':
+      if (g.provider === 'fentry' || g.provider === 'fexit') { g.e.call('get_func_ip'); g.e.mov(R_ACC, 0); return; }
+      if (regProviders(g.provider)) { g.e.ldx(8, R_ACC, R_CTX, PT_REGS.ip); return; }
+      return g.error(e.range, `func is not available in ${g.provider} probes`);
+    case 'kstack': case 'ustack':
+      genStack(g, n === 'kstack' ? 'k' : 'u');
+      return;
+    default:
+      if (!isScalar(t)) g.error(e.range, `${n} is not a scalar`);
+      g.error(e.range, `code generation does not support the builtin ${n}`);
+  }
+}
+
+/** r7 = bpf_get_stackid(ctx, stack map, flags); ustack packs the pid in the upper half (bpftrace 0.17). */
+export function genStack(g: Gen, which: 'k' | 'u'): void {
+  const idx = g.script.stackMap(which);
+  g.e.mov(1, R_CTX);
+  g.ldMap(2, idx);
+  g.e.movi(3, which === 'u' ? 256 : 0);
+  g.e.call('get_stackid');
+  g.e.mov(R_ACC, 0);
+  if (which === 'u') {
+    g.e.call('get_current_pid_tgid');
+    g.e.alu('lsh', 0, { k: 32 });
+    g.e.alu('or', R_ACC, { r: 0 });
+  }
+}
+
+/** Copies `size` bytes of the context at `off` to l with aligned direct loads. */
+function copyFromCtx(g: Gen, l: Loc, off: number, size: number): void {
+  let o = 0;
+  while (o < size) {
+    let s: 1 | 2 | 4 | 8 = 8;
+    while (s > 1 && (size - o < s || (off + o) % s !== 0)) s = (s / 2) as 1 | 2 | 4;
+    g.e.ldx(s, 0, R_CTX, off + o);
+    g.store(s, at(l, o), 0);
+    o += s;
+  }
+}
+
+/** A probe argument (tracepoint field, fentry arg) by name, from the type checker's ProbeCtx. */
+function ctxArg(g: Gen, name: string): { type: SType; offset: number; size: number } | undefined {
+  return g.ctx?.args?.find((a) => a.name === name);
+}
+
+/** Member offset (bytes) of `field` in the struct pointed to / held by type t, from BTF. */
+function memberOffset(g: Gen, t: SType, field: string, range: A.Expr['range']): number {
+  const st = t.k === 'ptr' ? t.to : t;
+  if (st.k !== 'cstruct') g.error(range, `cannot access field ${field} of a ${st.k}`);
+  const btf = g.opts.btf;
+  if (!btf) g.error(range, `field ${field}: no kernel BTF to find struct ${st.name}`);
+  const id = st.btfId ?? btf.find(st.name.replace(/^(struct|union)\s+/, ''));
+  const fm = id !== undefined ? btf.findMember(btf.resolve(id), field) : undefined;
+  if (!fm) g.error(range, `struct ${st.name} has no field ${field}`);
+  if (fm.bitOffset % 8 !== 0 || fm.bitSize) g.error(range, `bit field ${field} is not supported`);
+  return fm.bitOffset / 8;
+}
+
+/** r7 = the kernel (or user) address of a field chain's value. */
+function fieldAddr(g: Gen, e: A.Expr): boolean {
+  if (e.kind === 'Field') {
+    const ot = g.ty(e.object);
+    if (e.arrow || ot.k === 'ptr') {
+      scalar(g, e.object);
+    } else {
+      fieldAddr(g, e.object);
+    }
+    g.e.alu('add', R_ACC, { k: memberOffset(g, ot, e.field, e.range) });
+    return ot.k === 'ptr' && ot.user === true;
+  }
+  if (e.kind === 'Unary' && e.op === '*') {
+    scalar(g, e.operand);
+    const ot = g.ty(e.operand);
+    return ot.k === 'ptr' && ot.user === true;
+  }
+  return g.error(e.range, 'cannot take the address of this expression');
+}
+
+/**
+ * Field reads: `args.f`/`args->f` from the probe context, `p->f` and `s.f` through pointers.
+ * Scalars go to r7; with `wantMem`, non-scalar values are read into memory and the Loc is returned.
+ */
+export function genField(g: Gen, e: A.Field | A.Builtin, t: SType, wantMem = false): Loc | undefined {
+  if (e.kind === 'Builtin') return builtinMem(g, e, t);
+  if (e.object.kind === 'Builtin' && e.object.name === 'args') {
+    const a = ctxArg(g, e.field);
+    if (!a) g.error(e.range, `no argument ${e.field} in this probe's context`);
+    if (!wantMem && isScalar(t)) {
+      const s = a.size >= 8 ? 8 : a.size >= 4 ? 4 : a.size >= 2 ? 2 : 1;
+      g.e.ldx(s, R_ACC, R_CTX, a.offset);
+      if (a.type.k === 'int' && s < 8) g.e.extend(R_ACC, s * 8, a.type.signed);
+      g.normalize(t);
+      return undefined;
+    }
+    const l = g.alloc(sizeOf(t));
+    const n = Math.min(sizeOf(t), a.size);
+    copyFromCtx(g, l, a.offset, n);
+    if (sizeOf(t) > n) g.zero(at(l, n), sizeOf(t) - n);
+    return l;
+  }
+  const user = fieldAddr(g, e) || isUser(g);
+  const size = sizeOf(t);
+  if (!wantMem && isScalar(t)) {
+    const m = g.mark();
+    const l = g.allocStack(8);
+    g.storeImm(8, l, 0);
+    probeRead(g, l, Math.min(8, size), user, false);
+    g.loadScalar(R_ACC, l, t);
+    g.release(m);
+    return undefined;
+  }
+  const l = g.alloc(size);
+  g.zero(l, size);
+  probeRead(g, l, size, user, false);
+  return l;
+}
+
+/** Non-scalar builtins: comm, and usym-typed func. */
+function builtinMem(g: Gen, e: A.Builtin, t: SType): Loc {
+  if (e.name === 'comm') {
+    const l = g.alloc(16);
+    g.zero(l, 16);
+    g.addr(l, 1);
+    g.e.movi(2, 16);
+    g.e.call('get_current_comm');
+    return l;
+  }
+  if (e.name === 'func' && t.k === 'special' && t.kind === 'usym') {
+    const l = g.alloc(16);
+    g.e.ldx(8, R_ACC, R_CTX, PT_REGS.ip);
+    g.store(8, l, R_ACC);
+    g.e.call('get_current_pid_tgid');
+    g.e.alu('rsh', 0, { k: 32 });
+    g.store(8, at(l, 8), 0);
+    return l;
+  }
+  if (isScalar(t)) {
+    genBuiltin(g, e, t);
+    const l = g.allocStack(8);
+    g.store(8, l, R_ACC);
+    return l;
+  }
+  return g.error(e.range, `code generation does not support the builtin ${e.name}`);
+}

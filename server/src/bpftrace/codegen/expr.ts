@@ -1,0 +1,408 @@
+/**
+ * Expressions: scalars evaluated into r7 (integers normalised to their type's
+ * width and sign), strings/tuples/records into memory, with bpftrace 0.17's
+ * semantics for builtins, comparisons, short-circuit logic and ternaries.
+ * Non-goals: function calls and map access (calls.ts, maps.ts), probe
+ * arguments (ctxargs.ts).
+ */
+import type * as A from '../ast';
+import { type SType, sizeOf, layoutOf, U64 } from '../types';
+import type { JmpOp } from '../../isa/opcodes';
+import { Gen, type Loc, R_ACC, R_TMP, at, isScalar } from './gen';
+import { genBuiltin, genField } from './ctxargs';
+import { genCallValue, genCallMem } from './calls';
+import { genMapRead, genMapReadMem, incDec } from './maps';
+
+const CMP: Record<string, [JmpOp, JmpOp]> = {
+  '==': ['jeq', 'jeq'], '!=': ['jne', 'jne'], '<': ['jlt', 'jslt'], '>': ['jgt', 'jsgt'], '<=': ['jle', 'jsle'], '>=': ['jge', 'jsge'],
+};
+
+function signedInt(t: SType): boolean {
+  return t.k === 'int' && t.signed;
+}
+
+/** Whether evaluating e needs no registers but r7/r8 and no calls (safe to evaluate after r7 holds a live value). */
+function simple(e: A.Expr): boolean {
+  return e.kind === 'Int' || e.kind === 'Bool';
+}
+
+/** Evaluates a scalar expression into r7. */
+export function scalar(g: Gen, e: A.Expr): void {
+  const prev = g.e.cur;
+  g.e.cur = e.range;
+  try {
+    scalarInner(g, e);
+  } finally {
+    g.e.cur = prev;
+  }
+}
+
+function scalarInner(g: Gen, e: A.Expr): void {
+  const t = g.ty(e);
+  switch (e.kind) {
+    case 'Int':
+      if (e.value === undefined) g.error(e.range, 'invalid integer literal');
+      g.e.movi(R_ACC, e.value);
+      return;
+    case 'Bool':
+      g.e.movi(R_ACC, e.value ? 1 : 0);
+      return;
+    case 'Param': {
+      const p = g.opts.params?.[e.n - 1];
+      const v = p !== undefined && /^-?\d+$/.test(p) ? BigInt(p) : 0n;
+      g.e.movi(R_ACC, v);
+      return;
+    }
+    case 'ParamCount':
+      g.e.movi(R_ACC, g.opts.params?.length ?? 0);
+      return;
+    case 'Builtin':
+      genBuiltin(g, e, t);
+      return;
+    case 'Var': {
+      const v = g.vars.get(e.name);
+      if (!v) g.error(e.range, `unknown variable ${e.name}`);
+      if (!isScalar(v.type)) g.error(e.range, `${e.name} is not a scalar`);
+      g.load(8, R_ACC, v.loc);
+      return;
+    }
+    case 'Map': case 'MapAccess':
+      genMapRead(g, e);
+      return;
+    case 'Binary':
+      genBinary(g, e, t);
+      return;
+    case 'Unary':
+      genUnary(g, e, t);
+      return;
+    case 'Ternary': {
+      const els = g.e.newLabel();
+      const end = g.e.newLabel();
+      scalar(g, e.cond);
+      if (e.then === null) {
+        g.e.jmp('jne', R_ACC, { k: 0 }, end);
+        scalar(g, e.else);
+      } else {
+        g.e.jmp('jeq', R_ACC, { k: 0 }, els);
+        scalar(g, e.then);
+        g.e.ja(end);
+        g.e.bind(els);
+        scalar(g, e.else);
+      }
+      g.e.bind(end);
+      return;
+    }
+    case 'Cast': {
+      const src = g.ty(e.expr);
+      if (!isScalar(src)) {
+        // An int read out of an array/struct value: take its first bytes.
+        const l = mem(g, e.expr);
+        g.loadScalar(R_ACC, l, t);
+        return;
+      }
+      scalar(g, e.expr);
+      g.normalize(t);
+      return;
+    }
+    case 'Field':
+      genField(g, e, t);
+      return;
+    case 'TupleIndex': {
+      const l = mem(g, e);
+      g.loadScalar(R_ACC, l, t);
+      return;
+    }
+    case 'Call':
+      genCallValue(g, e, t);
+      return;
+    case 'Sizeof': {
+      const at2 = e.arg.kind === 'TypeRef' ? undefined : g.ty(e.arg);
+      const n = at2 ? sizeOf(at2) : sizeofTypeRef(g, e.arg as A.TypeRef);
+      g.e.movi(R_ACC, n);
+      return;
+    }
+    case 'Block': {
+      for (const s of e.stmts) g.stmt(s);
+      if (e.value) scalar(g, e.value);
+      return;
+    }
+    default:
+      g.error(e.range, `code generation does not support ${e.kind} expressions here`);
+  }
+}
+
+function sizeofTypeRef(g: Gen, r: A.TypeRef): number {
+  if (r.suffixes.includes('*')) return 8;
+  const m = /^u?int(8|16|32|64)$/.exec(r.name);
+  if (m) return Number(m[1]) / 8;
+  const btf = g.opts.btf;
+  const name = r.name.replace(/^(struct|union|enum)\s+/, '');
+  const id = btf?.find(name);
+  const sz = id !== undefined ? btf?.sizeof(id) : undefined;
+  if (sz === undefined) g.error(r.range, `cannot size type ${r.name}`);
+  return sz;
+}
+
+/** Evaluates `left` into r7 and `right` into r8 (spilling left when right needs calls). */
+export function twoOperands(g: Gen, left: A.Expr, right: A.Expr): void {
+  scalar(g, left);
+  if (simple(right)) {
+    g.e.mov(R_TMP, R_ACC);
+    scalar(g, right);
+    g.e.alu('mov', 0, { r: R_ACC });
+    g.e.mov(R_ACC, R_TMP);
+    g.e.mov(R_TMP, 0);
+    return;
+  }
+  const m = g.mark();
+  const s = g.spill();
+  scalar(g, right);
+  g.e.mov(R_TMP, R_ACC);
+  g.load(8, R_ACC, s);
+  g.release(m);
+}
+
+/** r7 = r7 op r8 for an arithmetic operator; `signed` selects sdiv/smod/arsh. */
+export function arith(g: Gen, op: string, signed: boolean): void {
+  const o = { r: R_TMP };
+  switch (op) {
+    case '+': g.e.alu('add', R_ACC, o); break;
+    case '-': g.e.alu('sub', R_ACC, o); break;
+    case '*': g.e.alu('mul', R_ACC, o); break;
+    case '/': g.e.alu(signed ? 'sdiv' : 'div', R_ACC, o); break;
+    case '%': g.e.alu(signed ? 'smod' : 'mod', R_ACC, o); break;
+    case '&': g.e.alu('and', R_ACC, o); break;
+    case '|': g.e.alu('or', R_ACC, o); break;
+    case '^': g.e.alu('xor', R_ACC, o); break;
+    case '<<': g.e.alu('lsh', R_ACC, o); break;
+    case '>>': g.e.alu(signed ? 'arsh' : 'rsh', R_ACC, o); break;
+    default: break;
+  }
+}
+
+function genBinary(g: Gen, e: A.Binary, t: SType): void {
+  if (e.op === '&&' || e.op === '||') {
+    const short = g.e.newLabel();
+    const end = g.e.newLabel();
+    scalar(g, e.left);
+    g.e.jmp(e.op === '&&' ? 'jeq' : 'jne', R_ACC, { k: 0 }, short);
+    scalar(g, e.right);
+    g.e.jmp(e.op === '&&' ? 'jeq' : 'jne', R_ACC, { k: 0 }, short);
+    g.e.movi(R_ACC, e.op === '&&' ? 1 : 0);
+    g.e.ja(end);
+    g.e.bind(short);
+    g.e.movi(R_ACC, e.op === '&&' ? 0 : 1);
+    g.e.bind(end);
+    return;
+  }
+  const lt = g.ty(e.left);
+  const rt = g.ty(e.right);
+  const cmp = CMP[e.op];
+  if (cmp && (!isScalar(lt) || !isScalar(rt))) {
+    if ((e.op === '==' || e.op === '!=') && lt.k === 'string' && rt.k === 'string') {
+      stringEquals(g, e.left, e.right, e.op === '!=');
+      return;
+    }
+    g.error(e.range, `cannot compare ${lt.k} with ${rt.k}`);
+  }
+  twoOperands(g, e.left, e.right);
+  const signed = signedInt(lt) || signedInt(rt);
+  if (cmp) {
+    const yes = g.e.newLabel();
+    const end = g.e.newLabel();
+    g.e.jmp(cmp[signed ? 1 : 0], R_ACC, { r: R_TMP }, yes);
+    g.e.movi(R_ACC, 0);
+    g.e.ja(end);
+    g.e.bind(yes);
+    g.e.movi(R_ACC, 1);
+    g.e.bind(end);
+    return;
+  }
+  arith(g, e.op, e.op === '>>' ? signedInt(lt) : signed);
+  g.normalize(t);
+}
+
+/** r7 = (a == b) as strings (bytes up to the first NUL), or its negation. */
+function stringEquals(g: Gen, a: A.Expr, b: A.Expr, negate: boolean): void {
+  const m = g.mark();
+  const la = mem(g, a);
+  const lb = mem(g, b);
+  const n = Math.min(sizeOf(g.ty(a)), sizeOf(g.ty(b)));
+  const ne = g.e.newLabel();
+  const eq = g.e.newLabel();
+  const end = g.e.newLabel();
+  for (let i = 0; i < n; i++) {
+    g.load(1, 1, at(la, i));
+    g.load(1, 2, at(lb, i));
+    g.e.jmp('jne', 1, { r: 2 }, ne);
+    g.e.jmp('jeq', 1, { k: 0 }, eq);
+  }
+  // All n bytes equal: equal only if both strings end here (n = the shorter size).
+  if (sizeOf(g.ty(a)) !== sizeOf(g.ty(b))) {
+    const longer = sizeOf(g.ty(a)) > n ? la : lb;
+    g.load(1, 1, at(longer, n));
+    g.e.jmp('jne', 1, { k: 0 }, ne);
+  }
+  g.e.bind(eq);
+  g.e.movi(R_ACC, negate ? 0 : 1);
+  g.e.ja(end);
+  g.e.bind(ne);
+  g.e.movi(R_ACC, negate ? 1 : 0);
+  g.e.bind(end);
+  g.release(m);
+}
+
+function genUnary(g: Gen, e: A.Unary, t: SType): void {
+  switch (e.op) {
+    case '-':
+      scalar(g, e.operand);
+      g.e.neg(R_ACC);
+      g.normalize(t);
+      return;
+    case '~':
+      scalar(g, e.operand);
+      g.e.alu('xor', R_ACC, { k: -1 });
+      g.normalize(t);
+      return;
+    case '!': {
+      scalar(g, e.operand);
+      const z = g.e.newLabel();
+      const end = g.e.newLabel();
+      g.e.jmp('jeq', R_ACC, { k: 0 }, z);
+      g.e.movi(R_ACC, 0);
+      g.e.ja(end);
+      g.e.bind(z);
+      g.e.movi(R_ACC, 1);
+      g.e.bind(end);
+      return;
+    }
+    case '++': case '--':
+      incDec(g, e);
+      return;
+    case '*': {
+      // Dereference: read sizeof(pointee) bytes through the pointer.
+      scalar(g, e.operand);
+      const pt = g.ty(e.operand);
+      const user = pt.k === 'ptr' && pt.user === true;
+      const size = Math.min(8, Math.max(1, sizeOf(t)));
+      const m = g.mark();
+      const l = g.allocStack(8);
+      g.storeImm(8, l, 0);
+      probeRead(g, l, size, user, false);
+      g.loadScalar(R_ACC, l, t);
+      g.release(m);
+      return;
+    }
+  }
+}
+
+/** bpf_probe_read_{kernel,user}[_str](dst, size, r7). Leaves the result in r0. */
+export function probeRead(g: Gen, dst: Loc, size: number, user: boolean, str: boolean): void {
+  g.e.mov(3, R_ACC);
+  g.addr(dst, 1);
+  g.e.movi(2, size);
+  g.e.call(`probe_read_${user ? 'user' : 'kernel'}${str ? '_str' : ''}`);
+}
+
+/** Evaluates a non-scalar expression into memory (a temporary, or where it already lives). */
+export function mem(g: Gen, e: A.Expr): Loc {
+  const prev = g.e.cur;
+  g.e.cur = e.range;
+  try {
+    return memInner(g, e);
+  } finally {
+    g.e.cur = prev;
+  }
+}
+
+function memInner(g: Gen, e: A.Expr): Loc {
+  const t = g.ty(e);
+  switch (e.kind) {
+    case 'Str': {
+      const size = t.k === 'string' ? t.size : e.value.length + 1;
+      const l = g.alloc(size);
+      const bytes = new Uint8Array(size);
+      bytes.set(new TextEncoder().encode(e.value).subarray(0, size - 1));
+      writeBytes(g, l, bytes);
+      return l;
+    }
+    case 'Var': {
+      const v = g.vars.get(e.name);
+      if (!v) g.error(e.range, `unknown variable ${e.name}`);
+      return v.loc;
+    }
+    case 'Tuple': {
+      const tt = t.k === 'tuple' ? t : { k: 'tuple' as const, elems: e.elems.map((x) => g.ty(x)) };
+      const lay = layoutOf(tt.elems);
+      const l = g.alloc(lay.size);
+      g.zero(l, lay.size);
+      e.elems.forEach((x, i) => storeExpr(g, x, tt.elems[i], at(l, lay.offsets[i])));
+      return l;
+    }
+    case 'TupleIndex': {
+      const ot = g.ty(e.object);
+      const base = mem(g, e.object);
+      if (ot.k !== 'tuple') g.error(e.range, 'not a tuple');
+      return at(base, layoutOf(ot.elems).offsets[e.index]);
+    }
+    case 'Map': case 'MapAccess':
+      return genMapReadMem(g, e, t);
+    case 'Call':
+      return genCallMem(g, e, t);
+    case 'Builtin':
+    case 'Field':
+      return genField(g, e, t, true) as Loc;
+    case 'Ternary': {
+      const size = sizeOf(t);
+      const l = g.alloc(size);
+      const els = g.e.newLabel();
+      const end = g.e.newLabel();
+      scalar(g, e.cond);
+      g.e.jmp('jeq', R_ACC, { k: 0 }, els);
+      if (e.then) storeExpr(g, e.then, t, l);
+      g.e.ja(end);
+      g.e.bind(els);
+      storeExpr(g, e.else, t, l);
+      g.e.bind(end);
+      return l;
+    }
+    default: {
+      if (isScalar(t)) {
+        scalar(g, e);
+        const l = g.allocStack(8);
+        g.store(8, l, R_ACC);
+        return l;
+      }
+      g.error(e.range, `code generation does not support ${e.kind} values here`);
+    }
+  }
+}
+
+export function writeBytes(g: Gen, l: Loc, bytes: Uint8Array): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 0;
+  while (bytes.length - o >= 4) { g.storeImm(4, at(l, o), dv.getInt32(o, true)); o += 4; }
+  while (o < bytes.length) { g.storeImm(1, at(l, o), dv.getInt8(o)); o++; }
+}
+
+/** Evaluates e and stores it at l as type `t` (the storage type: ints at t's width, strings zero-padded to t's size). */
+export function storeExpr(g: Gen, e: A.Expr, t: SType, l: Loc): void {
+  const et = g.ty(e);
+  if (isScalar(t) || isScalar(et)) {
+    scalar(g, e);
+    g.storeScalar(l, t.k === 'none' ? U64 : t, R_ACC);
+    return;
+  }
+  if (e.kind === 'Tuple' && t.k === 'tuple') {
+    const lay = layoutOf(t.elems);
+    g.zero(l, lay.size);
+    e.elems.forEach((x, i) => storeExpr(g, x, t.elems[i] ?? U64, at(l, lay.offsets[i])));
+    return;
+  }
+  const m = g.mark();
+  const src = mem(g, e);
+  const n = Math.min(sizeOf(t), sizeOf(et));
+  if (src.base !== l.base || src.off !== l.off) g.copy(l, src, n);
+  if (sizeOf(t) > n) g.zero(at(l, n), sizeOf(t) - n);
+  g.release(m);
+}

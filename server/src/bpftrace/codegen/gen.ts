@@ -1,0 +1,195 @@
+/**
+ * Per-probe generation state: registers, stack and scratch memory, variables,
+ * the emitter and diagnostics. Conventions: r6 holds the context, r9 the
+ * per-CPU scratch area (when the probe needs one), r7 the value of the
+ * expression just evaluated, r8 a second operand; r0-r5 are clobbered by
+ * helper calls. Scalars (ints, pointers, 8-byte specials) live in registers;
+ * strings, tuples and records in memory (`Loc`). Non-goal: optimisation.
+ */
+import type * as A from '../ast';
+import type { Diagnostic, Range } from '../source';
+import { type SType, sizeOf } from '../types';
+import { Emitter, type Reg, type Size } from './emitter';
+import type { CompileOptions, ProbeCtxInfo } from './model';
+import type { ScriptLayout } from './script';
+import type { Typer } from './tyof';
+
+export const R_CTX = 6;
+export const R_ACC = 7;
+export const R_TMP = 8;
+export const R_SC = 9;
+const FP = 10;
+
+/** Bytes somewhere the probe can address with a constant offset: `fp` r10+off (off < 0), `sc` r9+off. */
+export interface Loc {
+  base: 'fp' | 'sc';
+  off: number;
+}
+
+export function at(l: Loc, d: number): Loc {
+  return { base: l.base, off: l.off + d };
+}
+
+/** Thrown to abandon a construct code generation cannot handle (caught per statement; a diagnostic is already recorded). */
+export class Unsupported extends Error {}
+
+export function isScalar(t: SType): boolean {
+  switch (t.k) {
+    case 'int': case 'bool': case 'ptr': case 'agg': case 'none': return true;
+    case 'special': return t.size <= 8;
+    default: return false;
+  }
+}
+
+export interface VarSlot { loc: Loc; type: SType }
+
+export class Gen {
+  readonly e = new Emitter();
+  readonly vars = new Map<string, VarSlot>();
+  readonly loops: { brk: number; cont: number }[] = [];
+  readonly exitLabel: number;
+  private stackTop = -8;
+  stackMin = -8;
+  private scTop = 0;
+  scMax = 0;
+  /** Statement generator (stmt.ts), set by the probe compiler. */
+  stmt: (s: A.Stmt) => void = () => undefined;
+  /** Set when any scratch memory was allocated (the prologue must load it). */
+  usedScratch = false;
+
+  constructor(
+    readonly script: ScriptLayout,
+    readonly typer: Typer,
+    readonly probe: A.Probe,
+    readonly ctx: ProbeCtxInfo | undefined,
+    readonly provider: string,
+    readonly opts: CompileOptions,
+    readonly diags: Diagnostic[],
+    readonly probeIndex: number,
+  ) {
+    this.exitLabel = this.e.newLabel();
+  }
+
+  ty(e: A.Expr): SType {
+    return this.typer.of(e);
+  }
+
+  error(range: Range, message: string): never {
+    this.diags.push({ range, severity: 'error', message, source: 'codegen' });
+    throw new Unsupported(message);
+  }
+
+  // ---- memory -------------------------------------------------------------
+
+  allocStack(size: number): Loc {
+    const n = Math.ceil(Math.max(size, 1) / 8) * 8;
+    this.stackTop -= n;
+    if (this.stackTop < this.stackMin) this.stackMin = this.stackTop;
+    if (this.stackTop < -512) this.error(this.probe.range, 'BPF stack limit of 512 bytes exceeded');
+    return { base: 'fp', off: this.stackTop };
+  }
+
+  allocScratch(size: number): Loc {
+    const n = Math.ceil(Math.max(size, 1) / 8) * 8;
+    const l: Loc = { base: 'sc', off: this.scTop };
+    this.scTop += n;
+    this.scMax = Math.max(this.scMax, this.scTop);
+    this.usedScratch = true;
+    return l;
+  }
+
+  /** Small objects on the stack, big ones in scratch. */
+  alloc(size: number): Loc {
+    return size <= 16 ? this.allocStack(size) : this.allocScratch(size);
+  }
+
+  mark(): { st: number; sc: number } {
+    return { st: this.stackTop, sc: this.scTop };
+  }
+
+  release(m: { st: number; sc: number }): void {
+    this.stackTop = m.st;
+    this.scTop = m.sc;
+  }
+
+  baseReg(l: Loc): Reg {
+    if (l.base === 'sc') this.usedScratch = true;
+    return l.base === 'fp' ? FP : R_SC;
+  }
+
+  /** reg = address of l. */
+  addr(l: Loc, reg: Reg): void {
+    this.e.mov(reg, this.baseReg(l));
+    if (l.off !== 0) this.e.alu('add', reg, { k: l.off });
+  }
+
+  load(size: Size, reg: Reg, l: Loc): void {
+    this.e.ldx(size, reg, this.baseReg(l), l.off);
+  }
+
+  store(size: Size, l: Loc, reg: Reg): void {
+    this.e.stx(size, this.baseReg(l), l.off, reg);
+  }
+
+  storeImm(size: Size, l: Loc, imm: number): void {
+    this.e.st(size, this.baseReg(l), l.off, imm);
+  }
+
+  /** Zeroes `size` bytes at l. */
+  zero(l: Loc, size: number): void {
+    let o = 0;
+    for (const s of [8, 4, 2, 1] as Size[]) {
+      while (size - o >= s) { this.storeImm(s, at(l, o), 0); o += s; }
+    }
+  }
+
+  /** Copies `size` bytes (through r0). */
+  copy(dst: Loc, src: Loc, size: number): void {
+    let o = 0;
+    for (const s of [8, 4, 2, 1] as Size[]) {
+      while (size - o >= s) {
+        this.load(s, 0, at(src, o));
+        this.store(s, at(dst, o), 0);
+        o += s;
+      }
+    }
+  }
+
+  /** Stores register `reg` as a value of type t (its width) at l. */
+  storeScalar(l: Loc, t: SType, reg: Reg): void {
+    const n = Math.min(8, Math.max(1, sizeOf(t)));
+    const s: Size = n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
+    this.store(s, l, reg);
+  }
+
+  /** Loads a value of type t from l into reg, extended to 64 bits. */
+  loadScalar(reg: Reg, l: Loc, t: SType): void {
+    const n = Math.min(8, Math.max(1, sizeOf(t)));
+    const s: Size = n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
+    this.load(s, reg, l);
+    if (t.k === 'int' && t.signed && s < 8) this.e.extend(reg, s * 8, true);
+  }
+
+  /** Spills r7 to a fresh stack slot. */
+  spill(): Loc {
+    const l = this.allocStack(8);
+    this.store(8, l, R_ACC);
+    return l;
+  }
+
+  /** Normalises r7 to the width and signedness of t. */
+  normalize(t: SType, reg: Reg = R_ACC): void {
+    if (t.k === 'int' && t.bits < 64) this.e.extend(reg, t.bits, t.signed);
+    if (t.k === 'bool') {
+      const l = this.e.newLabel();
+      this.e.jmp('jeq', reg, { k: 0 }, l);
+      this.e.movi(reg, 1);
+      this.e.bind(l);
+    }
+  }
+
+  /** Calls a map helper's common setup: r1 = map. */
+  ldMap(reg: Reg, index: number): void {
+    this.e.ldMap(reg, index);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Data model of compiled bpftrace scripts (the lead's contract): map
+ * definitions, output record formats, compiled probes with their line table,
+ * and the type-checker results code generation consumes. Plain data only;
+ * building them is in compile.ts, reading them back in decode.ts.
+ */
+import type { Insn } from '../../isa/insn';
+import type * as A from '../ast';
+import type { Diagnostic, Range } from '../source';
+import type { SType } from '../types';
+
+/** What code generation needs from the type checker (structurally the contract's TypeInfo). */
+export interface ProbeCtxInfo {
+  provider: string;
+  args?: { name: string; type: SType; offset: number; size: number }[];
+  retval?: SType;
+}
+
+export interface TypeInfoLike {
+  exprs: Map<A.Expr, SType>;
+  vars: Map<A.Var, SType>;
+  maps: Map<string, { key: SType[]; value: SType }>;
+  probes: Map<A.Probe, ProbeCtxInfo>;
+  diagnostics: Diagnostic[];
+}
+
+export interface BtMapDef {
+  /** '@x', or internal names: 'scratch', 'stack_k', 'stack_u', '__perf_out', '__ringbuf'. */
+  name: string;
+  /** libbpf-style map type name. */
+  mapType: 'hash' | 'percpu_hash' | 'lru_hash' | 'percpu_array' | 'array' | 'perf_event_array' | 'ringbuf' | 'stack_trace';
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** Script-level key types as stored (ints widened to 64 bits); aggregations with buckets/slots add a trailing u64. */
+  key: SType[];
+  /** Script-level value type; `{k:'agg'}` for aggregations. */
+  value: SType;
+  /** Whether the script uses the map with keys (`@x[k]`). */
+  keyed?: boolean;
+}
+
+export type OutputAction = 'printf' | 'print' | 'printValue' | 'cat' | 'system' | 'exit' | 'time' | 'clear' | 'zero' | 'join' | 'strftime';
+
+export interface OutputFormat {
+  /** The record's leading u64: bpftrace's numbering (printf 0.., system 10000.., cat 20000.., others 30000+). */
+  id: number;
+  action: OutputAction;
+  fmt?: string;
+  /** Argument types as stored in the record (after the u64 id). */
+  args: SType[];
+  /** Offsets of the args inside the record (the id occupies bytes 0..7) and the record size. */
+  layout: { offsets: number[]; size: number };
+  /** print/clear/zero: the map's name; print: top/div arguments when constant. */
+  map?: string;
+  top?: number;
+  div?: number;
+  /** join: the separator. */
+  sep?: string;
+}
+
+export interface CompiledProbe {
+  /** ELF section name, libbpf style. */
+  name: string;
+  attachPoints: string[];
+  /** Verifier/ELF program type name. */
+  progType: string;
+  /** Map references are `lddw rX, map_fd` (src=1) with imm = index into CompiledScript.maps. */
+  insns: Insn[];
+  /** Per instruction (index in insns): the script range it comes from. */
+  lines: (Range | undefined)[];
+  /** The probe's AST node index in Program.items. */
+  item: number;
+}
+
+export interface CompiledScript {
+  probes: CompiledProbe[];
+  maps: BtMapDef[];
+  formats: OutputFormat[];
+  diagnostics: Diagnostic[];
+  types: TypeInfoLike;
+  /** Output channel map index and kind. */
+  output: { kind: 'perf' | 'ringbuf'; map: number };
+}
+
+export interface CompileOptions {
+  output?: 'perf' | 'ringbuf';
+  /** Kernel BTF for struct member offsets (field chains through pointers). */
+  btf?: import('../../btf').Btf;
+  /** Default max_entries of script maps (bpftrace 0.17: 4096). */
+  mapKeysMax?: number;
+  /** Positional parameters ($1...). */
+  params?: string[];
+}

@@ -1,0 +1,87 @@
+/**
+ * A compiled script seen by the rest of BPF Studio: an ELF object spec for
+ * elf/emit.ts (maps with C-identifier names, map relocations, line info),
+ * the verifier's and the VM's map lists, and verification of one probe.
+ * Non-goal: writing files or loading into the kernel (cli/ and host/).
+ */
+import type { EmitLine, EmitMap, EmitReloc, EmitSpec } from '../../elf/emit';
+import { PSEUDO } from '../../isa/opcodes';
+import { verify } from '../../verifier';
+import type { ProgType, VerifierMap, VerifyResult } from '../../verifier';
+import type { Btf } from '../../btf';
+import type { MapDef, MapType } from '../../vm/maps/types';
+import { LineIndex } from '../source';
+import type { BtMapDef, CompiledProbe, CompiledScript } from './model';
+
+/** uapi enum bpf_map_type numbers of the map types code generation uses. */
+export const MAP_TYPE_IDS: Record<BtMapDef['mapType'], number> = {
+  hash: 1, array: 2, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, ringbuf: 27,
+};
+
+/** A map name usable as a C identifier and kernel object name ('@x' -> 'AT_x'). */
+export function elfMapName(name: string): string {
+  const s = name.replace(/^@/, 'AT_').replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z_]/.test(s) ? s : `m_${s}`;
+}
+
+function programName(p: CompiledProbe, i: number): string {
+  const base = p.name.replace(/[^A-Za-z0-9_]/g, '_').replace(/_+/g, '_').replace(/_$/, '');
+  return `${base || 'probe'}_${i}`;
+}
+
+/** The ELF object of a compiled script (source text gives line info). */
+export function toEmitSpec(script: CompiledScript, source?: string, fileName = 'script.bt'): EmitSpec {
+  const maps: EmitMap[] = script.maps.map((m) => ({
+    name: elfMapName(m.name), type: MAP_TYPE_IDS[m.mapType], keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
+  }));
+  const li = source !== undefined ? new LineIndex(source) : undefined;
+  const srcLines = source?.split('\n') ?? [];
+  const programs = script.probes.map((p, i) => {
+    const relocs: EmitReloc[] = [];
+    const insns = p.insns.map((x) => ({ ...x }));
+    for (const x of insns) {
+      if (x.spec.kind === 'lddw' && x.src === PSEUDO.MAP_FD) {
+        relocs.push({ pc: x.pc, kind: 'map', target: maps[x.imm]?.name ?? `map${x.imm}` });
+      }
+    }
+    const lines: EmitLine[] = [];
+    if (li) {
+      let last = -1;
+      p.lines.forEach((r, k) => {
+        if (!r) return;
+        const pos = li.position(r.start);
+        if (pos.line === last) return;
+        last = pos.line;
+        lines.push({ pc: p.insns[k].pc, lineNum: pos.line + 1, col: pos.col + 1, text: srcLines[pos.line] ?? '' });
+      });
+    }
+    return { name: programName(p, i), section: p.name, insns, relocs, lines };
+  });
+  return { programs, maps, license: 'GPL', fileName };
+}
+
+export function verifierMaps(script: CompiledScript): VerifierMap[] {
+  return script.maps.map((m) => ({ type: m.mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, name: elfMapName(m.name) }));
+}
+
+/** VM map definitions (stack maps and output buffers sized down for the VM). */
+export function vmMaps(script: CompiledScript): MapDef[] {
+  return script.maps.map((m) => ({
+    type: m.mapType as MapType, keySize: m.keySize, valueSize: m.valueSize, name: m.name,
+    maxEntries: m.mapType === 'stack_trace' ? Math.min(m.maxEntries, 1024) : m.maxEntries,
+  }));
+}
+
+/** Runs our verifier on one compiled probe. */
+export function verifyProbe(script: CompiledScript, probe: CompiledProbe, opts: { btf?: Btf; collectStates?: boolean } = {}): VerifyResult {
+  const attachTo = probe.progType === 'tracing' ? probe.name.split('/')[1] : undefined;
+  return verify({
+    insns: probe.insns,
+    progType: probe.progType as ProgType,
+    maps: verifierMaps(script),
+    collectStates: opts.collectStates ?? false,
+    ...(probe.progType === 'tracing' ? { expectedAttachType: probe.name.startsWith('fexit') ? 'trace_fexit' : 'trace_fentry' } : {}),
+    ...(opts.btf ? { btf: opts.btf } : {}),
+    ...(attachTo ? { attachTo } : {}),
+  });
+}
