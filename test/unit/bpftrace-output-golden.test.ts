@@ -50,6 +50,7 @@ const keyId = (key: BtValue[]): string => JSON.stringify(key, (_k, x) => (typeof
 
 function fresh(fn: AggFn, arg: bigint, lh?: [number, number, number]): AggValue {
   switch (fn) {
+    default:
     case 'count':
       return { fn, v: 0n, signed: false };
     case 'sum':
@@ -180,8 +181,7 @@ function simulate(steps: Step[], o: OutputOptions): string {
       case 'clear':
       case 'zero': {
         const m = maps.get(s.map) as SimMap;
-        if (s.op === 'clear' && m.agg !== 'value' && m.agg !== 'count' && m.agg !== 'sum' && m.agg !== 'min' && m.agg !== 'max') m.entries.clear();
-        else if (s.op === 'clear') m.entries.clear();
+        if (s.op === 'clear') m.entries.clear();
         else for (const en of m.entries.values()) en.value = zeroed(en.value);
         e = { kind: s.op, map: s.map };
         break;
