@@ -50,7 +50,6 @@ const keyId = (key: BtValue[]): string => JSON.stringify(key, (_k, x) => (typeof
 
 function fresh(fn: AggFn, arg: bigint, lh?: [number, number, number]): AggValue {
   switch (fn) {
-    default:
     case 'count':
       return { fn, v: 0n, signed: false };
     case 'sum':
@@ -65,6 +64,8 @@ function fresh(fn: AggFn, arg: bigint, lh?: [number, number, number]): AggValue 
       return { fn, buckets: new Map() };
     case 'lhist':
       return { fn, min: BigInt(lh?.[0] ?? 0), max: BigInt(lh?.[1] ?? 0), step: BigInt(lh?.[2] ?? 1), buckets: new Map() };
+    default:
+      return { fn: 'count', v: 0n, signed: false };
   }
 }
 
