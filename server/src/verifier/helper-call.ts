@@ -182,7 +182,8 @@ function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: Ar
 
 export interface CallOutcome { callback?: { subprog: number; kind: 'loop' } }
 
-function releaseReference(env: Env, id: number): boolean {
+/** release_reference: drops the reference and invalidates every register and spill that carries it. */
+export function releaseReference(env: Env, id: number): boolean {
   const i = env.state.refs.findIndex((x) => x.id === id);
   if (i < 0) return false;
   env.state.refs.splice(i, 1);

@@ -12,15 +12,21 @@
  * NULL checks by id; per-byte stack slot types with spills and fills; map
  * value, packet, ctx (tables), memory accesses; helper calls through the
  * prototype table with per-program-type availability; reference tracking;
+ * kfunc calls through the kernel BTF (availability by kfunc set, the flags
+ * table in kfunc-table.ts, argument checks, acquire/release, RCU read
+ * sections, BTF-typed returns) and open-coded iterators (stack iterator
+ * state, loop convergence at next() with widening of differing scalars);
  * bpf-to-bpf calls (8 frames, combined stack); bpf_loop callbacks; return
  * ranges; path exploration with pruning (static liveness, approximate
  * precision), infinite-loop detection and the 1M-instruction limit; root vs
  * CAP_BPF-only (pointer leaks/comparisons, uninitialised stack, Spectre v1
  * checks on pointer arithmetic and speculative paths).
  *
- * Left out: kfunc argument checking (kfunc calls return an unknown scalar),
- * BTF type walking for PTR_TO_BTF_ID loads (they give scalars), dynptrs,
- * open-coded iterators, spin locks, timers, kptrs, arena, global (BTF-typed)
+ * Left out: kfuncs outside kfunc-table.ts are checked with no flags; graph
+ * (list/rbtree), bpf_obj_new/drop, dynptr and callback kfuncs; iterator
+ * widening ignores precision (every differing scalar is widened); BTF type
+ * walking for PTR_TO_BTF_ID loads beyond pointer members (other reads give
+ * scalars), dynptrs, spin locks, timers, kptrs, arena, global (BTF-typed)
  * subprogram verification (all subprograms are verified inline as static
  * ones), precise precision backtracking (a static approximation is used, so
  * state counts differ from the kernel's), may_goto, and the `P` precision

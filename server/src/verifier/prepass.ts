@@ -9,6 +9,7 @@
 import { CLASS, OPCODES, OpSpec, lookupSpec } from '../isa';
 import { KIND, type Btf } from '../btf';
 import type { VerifierMap } from './types';
+import { KF, kfuncInfo } from './kfunc-table';
 
 export interface Slot { code: number; dst: number; src: number; off: number; imm: number }
 
@@ -19,6 +20,7 @@ export interface Prepass {
   specs: (OpSpec | undefined)[];
   /** Sorted start pcs of subprograms (0 first). */
   subprogs: number[];
+  /** Prune points: 1 jump/call targets, 2 callback-calling helper calls, 3 iterator next() kfunc calls (forced checkpoints). */
   prune: Uint8Array;
   error?: PrepassError;
 }
@@ -137,6 +139,8 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
       if (op === 0x80) {
         if (isPseudoCall(s)) { prune[t] = 1; prune[t + 1] = 1; return [t + 1, t + s.imm + 1]; }
         if (s.src === 0 && CALLBACK_HELPERS.has(s.imm)) prune[t] = 2;
+        // Open-coded iterator next() calls: forced checkpoints where iterator loops converge.
+        if (s.src === 2 && btf && btf.kind(s.imm) === KIND.FUNC && (kfuncInfo(btf.name(s.imm)).flags & KF.ITER_NEXT)) prune[t] = 3;
         prune[t + 1] = 1;
         return [t + 1];
       }

@@ -69,6 +69,12 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: 
       const a = o.spilled[spi]; const b = c.spilled[spi];
       if (!a || !b) { if (a !== b) return false; continue; }
       if (!regsafe(a, b, true, ids, exact)) return false;
+    } else if (ot === S.ITER) {
+      // Iterator slots: same iterator type and state, matching reference; the depth only in exact mode.
+      const a = o.spilled[spi]; const b = c.spilled[spi];
+      if (!a || !b) { if (a !== b) return false; continue; }
+      if (a.btfName !== b.btfName || a.memSize !== b.memSize || !ids.check(a.refObjId, b.refObjId)) return false;
+      if (exact && a.range !== b.range) return false;
     }
   }
   if (exact && c.allocated !== o.allocated) return false;
@@ -79,6 +85,7 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
   if (old.frames.length !== cur.frames.length) return false;
   if (old.speculative && !cur.speculative) return false;
   if (old.refs.length !== cur.refs.length) return false;
+  if (old.rcuLock !== cur.rcuLock) return false;
   const ids = new IdMap();
   for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k].id, cur.refs[k].id)) return false;
   const top = old.frames.length - 1;

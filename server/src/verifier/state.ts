@@ -2,13 +2,13 @@
  * Verifier states: call frames (registers and a per-byte typed stack with
  * spilled registers), acquired references, and the whole path state; copying
  * and printing in the kernel's print_verifier_state format
- * (` R1=ctx() R10=fp0 fp-8=mmmm????`). Non-goal: dynptr/iterator stack slots.
+ * (` R1=ctx() R10=fp0 fp-8=mmmm????`), iterator slots included. Non-goal: dynptr stack slots.
  */
 import { PrintCtx, Reg, T, markNotInit, regStr } from './reg';
 
 /** Stack byte types (enum bpf_stack_slot_type subset). */
-export const enum S { INVALID = 0, SPILL = 1, MISC = 2, ZERO = 3 }
-const SLOT_CHAR = ['?', 'r', 'm', '0'];
+export const enum S { INVALID = 0, SPILL = 1, MISC = 2, ZERO = 3, ITER = 4 }
+const SLOT_CHAR = ['?', 'r', 'm', '0', 'i'];
 export const MAX_STACK = 512;
 
 export class Frame {
@@ -67,6 +67,8 @@ export class VState {
   frames: Frame[];
   refs: RefState[] = [];
   speculative = false;
+  /** Inside bpf_rcu_read_lock() (the kernel's active_rcu_lock). */
+  rcuLock = false;
 
   constructor(frames: Frame[]) { this.frames = frames; }
   get cur(): Frame { return this.frames[this.frames.length - 1]; }
@@ -75,6 +77,7 @@ export class VState {
     const s = new VState(this.frames.map((f) => f.clone()));
     s.refs = this.refs.map((r) => ({ ...r }));
     s.speculative = this.speculative;
+    s.rcuLock = this.rcuLock;
     return s;
   }
 }
@@ -107,7 +110,11 @@ export function frameStr(st: VState, fi: number, ctx: Omit<PrintCtx, 'frameno'>,
     for (let j = 0; j < 8; j++) if (f.stype[spi * 8 + j] !== S.INVALID) valid = true;
     if (!valid) continue;
     const off = -(spi + 1) * 8;
-    if (f.slotSpilled(spi) && f.spilled[spi]) {
+    if (f.stype[spi * 8 + 7] === S.ITER) {
+      // Iterator slots (kfunc-iter.ts): only the first slot carries the reference.
+      const it = f.spilled[spi];
+      if (it && it.refObjId) out += ` fp${off}=iter_${it.btfName}(ref_id=${it.refObjId},state=${it.memSize === 1 ? 'active' : 'drained'},depth=${it.range})`;
+    } else if (f.slotSpilled(spi) && f.spilled[spi]) {
       // Bytes above a narrower spill are printed before the register.
       let k = 0;
       while (k < 8 && f.stype[spi * 8 + k] !== S.SPILL) k++;

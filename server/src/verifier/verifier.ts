@@ -21,8 +21,10 @@ import { Frame, VState, stateStr } from './state';
 import { tisConst, tsubreg } from './tnum';
 import type { PathStep, VerifyInput, VerifyResult, VerifierLine } from './types';
 import { explain } from './explain';
+import { checkKfuncCall } from './kfunc';
+import { IterRef, iterActiveAtR1, iterNextSplit, iterSlot, ITER_ACTIVE, widenImprecise } from './kfunc-iter';
 
-interface Checkpoint { st: VState; branches: number; parent: Checkpoint | null; hit: number; miss: number }
+interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpoint | null; hit: number; miss: number }
 
 const SIZES = [4, 2, 1, 8];
 
@@ -297,11 +299,15 @@ class Driver {
     const env: Env = this.env;
     const pc = cur.insn;
     const list = this.explored.get(pc) ?? [];
-    let addNew = this.pre.prune[pc] === 2 || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
+    const force = this.pre.prune[pc] >= 2;
+    let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     const live = this.sets.live[pc]; const need = this.sets.need[pc];
     for (let k = 0; k < list.length; k++) {
       const sl = list[k];
-      if (sl.branches > 0 && this.pre.prune[pc] === 2) {
+      if (sl.branches > 0 && this.pre.prune[pc] === 3) {
+        // Iterator loops: a state within the ranges of an earlier loop-head state with the iterator active converges.
+        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack) && iterActiveAtR1(cur.st)) { sl.hit++; return true; }
+      } else if (sl.branches > 0 && this.pre.prune[pc] === 2) {
         if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) { sl.hit++; return true; }
       } else if (sl.branches > 0) {
         if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
@@ -311,7 +317,7 @@ class Driver {
           env.raw(`old state:${stateStr(sl.st, env.printCtx, true)}\n`);
           throw new Reject(`infinite loop detected at insn ${pc}`);
         }
-        if (this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
+        if (!force && this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
       } else if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) {
         sl.hit++;
         return true;
@@ -320,7 +326,7 @@ class Driver {
       if (sl.miss > sl.hit * 3 + 3) { list.splice(k, 1); k--; this.curStates--; }
     }
     if (!addNew) return false;
-    const cp: Checkpoint = { st: cur.st.clone(), branches: 1, parent: cur.parent, hit: 0, miss: 0 };
+    const cp: Checkpoint = { st: cur.st.clone(), pc, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
     cur.parent = cp;
     list.push(cp);
     this.explored.set(pc, list);
@@ -449,8 +455,8 @@ class Driver {
       }
       if (sl.src === 1) return this.localCall(cur, sl);
       if (sl.src === 2) {
-        for (let i = 0; i <= 5; i++) { markNotInit(env.regs[i]); env.scratch.reg(i); }
-        markUnknown(env.regs[0]);
+        const out = checkKfuncCall(env, sl.imm, cur.insn);
+        if (out.iterNext) this.iterNext(cur, out.iterNext);
       } else {
         const saved = cur.st.clone();
         const out = checkHelperCall(env, sl.imm, cur.insn);
@@ -579,12 +585,28 @@ class Driver {
     this.push(cur, subprog, saved, true);
   }
 
+  /** process_iter_next_call: an active iterator forks into a queued state (active, one deeper, R0 not NULL) and the current one (drained, R0 = 0). */
+  private iterNext(cur: Path, it: IterRef): void {
+    const st = cur.st;
+    if (iterSlot(st, it)?.memSize === ITER_ACTIVE) {
+      const queued = st.clone();
+      let prev = cur.parent?.parent ?? null;
+      while (prev && (prev.pc !== cur.insn || prev.branches <= 0 || !sameCallsites(prev.st, st))) prev = prev.parent;
+      iterNextSplit(st, queued, it);
+      if (prev) widenImprecise(prev.st, queued, 0);
+      this.push(cur, cur.insn + 1, queued, true);
+      return;
+    }
+    iterNextSplit(st, st.clone(), it);
+  }
+
   private exit(cur: Path): 'next' | 'exit' {
     const env: Env = this.env;
     const st = cur.st;
     if (st.curframe === 0) {
       for (const r of st.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
       if (st.refs.length) env.fail('BPF_EXIT instruction in main prog would lead to reference leak');
+      if (st.rcuLock) env.fail('BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region');
       this.checkReturn();
       return 'exit';
     }
@@ -646,6 +668,12 @@ class Driver {
       env.fail(`${s} should have been in [${range[0]}, ${range[1]}]`);
     }
   }
+}
+
+function sameCallsites(a: VState, b: VState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if (a.frames[i].callsite !== b.frames[i].callsite) return false;
+  return true;
 }
 
 function frameLine(env: Env, st: VState, fi: number): string {
