@@ -10,7 +10,11 @@
 import type * as A from './ast';
 import type { BtMapDef, CompiledScript } from './codegen/model';
 import type { MapSnapshot, OutputEvent, OutputOptions } from './output/values';
-import { LineIndex } from './source';
+import { LineIndex, type Diagnostic } from './source';
+import { checkScript } from './check';
+import type { KernelInfo } from './semantic';
+import { compile, decodeMap, decodeRecord } from './codegen';
+import { formatEvent, formatMapsAtExit } from './output';
 import { buildInputs, parseProbeName, type CtxInfo, type CtxKernel } from './ctx';
 import { attachMatcher, matchesAttach, timerPeriodNs, type AttachMatcher } from './replay-match';
 import { ReplayVm } from './replay-vm';
@@ -264,4 +268,33 @@ export function* replayWith(script: CompiledScript, events: Iterable<TraceEvent>
   }
   yield* rp.end();
   return rp.stats;
+}
+
+/** The real decoder (codegen) and formatter (output). */
+export const BPFTRACE_CODEC: ReplayCodec = { decodeRecord, decodeMap, formatEvent, formatMapsAtExit };
+
+/** Replays with bpftrace's own decoding and formatting. */
+export function replay(script: CompiledScript, events: Iterable<TraceEvent>, o: ReplayOptions): Generator<string, ReplayStats> {
+  return replayWith(script, events, BPFTRACE_CODEC, o);
+}
+
+export interface Compiled {
+  program: A.Program;
+  script?: CompiledScript;
+  /** Errors and warnings of every stage (parse, semantics, types, codegen), by position. */
+  diagnostics: Diagnostic[];
+}
+
+/** Parse, check and compile a script for replay; `script` is absent when any stage reported an error. */
+export function compileForReplay(text: string, kernel: CtxKernel & { tracepointFields?(c: string, e: string): string[] | undefined }, opts: { target?: string; strlen?: number; params?: string[] } = {}): Compiled {
+  const k: KernelInfo & CtxKernel = {
+    ...kernel,
+    tracepointFields: kernel.tracepointFields ?? ((c, e) => kernel.tracepoint?.(c, e)?.fields.map((f) => f.name)),
+  };
+  const c = checkScript(text, opts.target ?? '0.17', k, opts.strlen !== undefined ? { strlen: opts.strlen } : {});
+  const errors = (d: Diagnostic[]): boolean => d.some((x) => x.severity === 'error');
+  if (!c.types || errors(c.diagnostics)) return { program: c.program, diagnostics: c.diagnostics };
+  const script = compile(c.program, c.types, { output: 'perf', ...(kernel.btf ? { btf: kernel.btf } : {}), ...(opts.params ? { params: opts.params } : {}) });
+  const diagnostics = [...c.diagnostics, ...script.diagnostics].sort((a, b) => a.range.start - b.range.start);
+  return errors(script.diagnostics) ? { program: c.program, diagnostics } : { program: c.program, script, diagnostics };
 }

@@ -3,9 +3,13 @@
  * printed with print((probe, nsecs, …))) into trace format v1, given a field
  * list naming each tuple position, optionally one list per probe. String
  * arguments (kernel pointers read with str()) get a synthetic address in
- * `args` and their NUL-terminated bytes in `mem`. Pure, line at a time, never
- * throws. Non-goal: other bpftrace output (maps, printf text).
+ * `args` and their NUL-terminated bytes in `mem`. Given the tracepoint formats,
+ * integer arguments are stored as their field reads them (size and signedness
+ * from the format; unknown fields are refused), so no by-hand `:s32` hints
+ * are needed. Pure, line at a time, never throws. Non-goal: other bpftrace
+ * output (maps, printf text).
  */
+import type { TpFormat } from '../btf/tracepoint';
 import { bytesToHex, intJson, readInt, TRACE_FORMAT, type TraceHeader, type TraceInt } from './v1';
 
 export interface ConvertDiagnostic { line: number; message: string }
@@ -21,6 +25,30 @@ export interface ConvertOptions {
   arch: string;
   btfSha256?: string;
   recordedWith?: string;
+  /**
+   * The recording kernel's tracepoint formats: for tracepoint probes, integer
+   * arguments are truncated to the field's size and read with its signedness
+   * (bpftrace prints `int dfd` (size 8, signed:0) as 4294967196: kept, those are
+   * the record's bytes), and argument names must be fields of the record.
+   */
+  tracepoint?(category: string, event: string): TpFormat | undefined;
+}
+
+/** The field of a tracepoint probe's record, or a message; undefined when no format applies. */
+function tpField(opts: ConvertOptions, probe: string, name: string): { size: number; signed: boolean; int: boolean } | string | undefined {
+  const m = /^(?:tracepoint|t):([^:]+):([^:]+)$/.exec(probe);
+  const fmt = m && opts.tracepoint?.(m[1], m[2]);
+  if (!fmt) return undefined;
+  const f = fmt.fields.find((x) => x.name === name);
+  if (!f) return `tracepoint ${m[1]}:${m[2]} has no field ${name} (fields: ${fmt.fields.filter((x) => !x.common).map((x) => x.name).join(', ')})`;
+  return { size: f.size, signed: f.signed, int: f.dynamic === undefined && f.arrayLen === undefined && f.size <= 8 };
+}
+
+/** An integer as a field of `size` bytes reads it. */
+export function fieldValue(v: TraceInt, size: number, signed: boolean): TraceInt {
+  const b = BigInt(v);
+  const r = signed ? BigInt.asIntN(size * 8, b) : BigInt.asUintN(size * 8, b);
+  return Number.isSafeInteger(Number(r)) && typeof v === 'number' ? Number(r) : r;
 }
 
 const EVENT_INT = new Set(['ts', 'cpu', 'pid', 'tid', 'uid', 'gid', 'cgroup']);
@@ -38,8 +66,8 @@ export function parseFieldList(spec: string): { probe?: string; fields: FieldLis
   const seen = new Set<string>();
   for (const f of fields) {
     if (f === '-') continue;
-    if (!(REQUIRED.includes(f) || EVENT_INT.has(f) || f === 'retval' || /^args\.[A-Za-z_][A-Za-z0-9_]*(:s(8|16|32|64))?$/.test(f))) {
-      return `unknown field '${f}' (use probe, ts, cpu, pid, tid, uid, gid, comm, retval, cgroup, args.NAME[:s8|:s16|:s32|:s64] or -)`;
+    if (!(REQUIRED.includes(f) || EVENT_INT.has(f) || f === 'retval' || f === 'kstack' || f === 'ustack' || /^args\.[A-Za-z_][A-Za-z0-9_]*(:s(8|16|32|64))?$/.test(f))) {
+      return `unknown field '${f}' (use probe, ts, cpu, pid, tid, uid, gid, comm, retval, cgroup, kstack, ustack, args.NAME[:s8|:s16|:s32|:s64] or -)`;
     }
     if (seen.has(f)) return `field '${f}' named twice`;
     seen.add(f);
@@ -79,6 +107,25 @@ export function quoteBigIntegers(json: string): string {
     }
   }
   return last === 0 ? json : out + json.slice(last);
+}
+
+/**
+ * Frames of a stack bpftrace printed in perf mode (kstack(perf) / ustack(perf)):
+ * lines `\tffffffff81234567 do_sys_openat2+94 ([kernel.kallsyms])`, innermost
+ * first; undefined when a non-empty line does not have that shape.
+ */
+export function parsePerfStack(text: string): { addr: string; sym?: string }[] | undefined {
+  const out: { addr: string; sym?: string }[] = [];
+  for (const raw of text.split('\n')) {
+    const l = raw.trim();
+    if (l === '') continue;
+    const m = /^([0-9a-fA-F]+)(?:\s+(.*?))?(?:\s+\(([^)]*)\))?$/.exec(l);
+    if (!m) return undefined;
+    const f: { addr: string; sym?: string } = { addr: '0x' + m[1].toLowerCase().replace(/^0+(?=.)/, '') };
+    if (m[2]) f.sym = m[2];
+    out.push(f);
+  }
+  return out;
 }
 
 /** Reads the low `bits` bits of `v` as a signed integer (bpftrace prints some signed fields zero-extended: dfd -100 as 4294967196). */
@@ -126,18 +173,26 @@ export class BpftraceConverter {
       const f = fields[i];
       const x = data[i];
       if (f === '-') continue;
-      if (f === 'probe' || f === 'comm') {
+      if (f === 'kstack' || f === 'ustack') {
+        const frames = typeof x === 'string' ? parsePerfStack(x) : undefined;
+        if (!frames) return fail(`tuple position ${i} (${f}): expected a stack printed in perf mode (${f}(perf)), got ${JSON.stringify(x)}`);
+        ev[f] = JSON.stringify(frames);
+      } else if (f === 'probe' || f === 'comm') {
         if (typeof x !== 'string') return fail(`tuple position ${i} (${f}): expected a string, got ${JSON.stringify(x)}`);
         ev[f] = JSON.stringify(x);
       } else if (f.startsWith('args.')) {
         const [name, sx] = f.slice(5).split(':');
+        const probe = data[fields.indexOf('probe')];
+        const tf = typeof probe === 'string' ? tpField(this.opts, probe, name) : undefined;
+        if (typeof tf === 'string') return fail(`tuple position ${i} (${f}): ${tf}`);
         if (typeof x === 'string') {
           const addr = this.place(x, mem);
           args.push(`${JSON.stringify(name)}:"0x${addr.toString(16)}"`);
         } else {
           const n = readInt(x, true);
           if (typeof n === 'string') return fail(`tuple position ${i} (${f}): ${n}`);
-          args.push(`${JSON.stringify(name)}:${intJson(sx ? signExtend(n, Number(sx.slice(1))) : n)}`);
+          const v = sx ? signExtend(n, Number(sx.slice(1))) : tf?.int ? fieldValue(n, tf.size, tf.signed) : n;
+          args.push(`${JSON.stringify(name)}:${intJson(v)}`);
         }
       } else {
         const n = readInt(x, f === 'retval');
@@ -150,6 +205,8 @@ export class BpftraceConverter {
     parts.push(`"comm":${ev.comm ?? '""'}`, `"args":{${args.join(',')}}`);
     if (mem.length) parts.push(`"mem":{${mem.join(',')}}`);
     if (ev.retval !== undefined) parts.push(`"retval":${ev.retval}`);
+    if (ev.kstack !== undefined) parts.push(`"kstack":${ev.kstack}`);
+    if (ev.ustack !== undefined) parts.push(`"ustack":${ev.ustack}`);
     if (ev.cgroup !== undefined) parts.push(`"cgroup":${ev.cgroup}`);
     this.events++;
     return { out: `{${parts.join(',')}}` };

@@ -1,0 +1,178 @@
+// Re-records test/fixtures/bpftrace-real/: for each case of cases.ts, runs the real bpftrace script and a
+// recording bpftrace script (-f json print() tuples of the event fields the script uses) at the same time,
+// runs the deterministic workload (btwork.c, pinned to one CPU) once, stops both with SIGINT, and stores
+// NAME.bt, NAME.stdout (what bpftrace printed) and NAME.trace.jsonl (the tuples converted to trace v1 with
+// the tracepoint formats). Needs root, bpftrace, clang and tracefs (mounted in a private mount namespace
+// when /sys/kernel/tracing is empty). Also used by test/unit/bpftrace-real-live.test.ts (recordCase).
+//
+//   node --import tsx scripts/record-bpftrace-real.ts [--out DIR] [NAME...]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseTracepointFormat, type TpFormat } from '../server/src/btf/tracepoint';
+import { convertBpftraceJson } from '../server/src/trace/bpftrace-json';
+import { CASES, WORKLOAD_COMM, type RealCase } from '../test/fixtures/bpftrace-real/cases';
+
+const ROOT = resolve(__dirname, '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures', 'bpftrace-real');
+const SHARED_EVENTS = resolve(ROOT, '..', 'shared', 'kernel', '6.18', 'tracefs', 'events');
+const IDENTITY = ['probe', 'nsecs', 'cpu', 'pid', 'tid', 'uid', 'gid', 'comm'];
+const IDENTITY_FIELDS = ['probe', 'ts', 'cpu', 'pid', 'tid', 'uid', 'gid', 'comm'];
+
+/** Why real bpftrace cannot run here, or undefined when it can. */
+export function unavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'not Linux';
+  if (process.getuid?.() !== 0) return 'not root (bpftrace needs root)';
+  const v = spawnSync('bpftrace', ['--version'], { encoding: 'utf8' });
+  if (v.status !== 0) return 'bpftrace is not installed';
+  if (spawnSync('unshare', ['--help']).status !== 0) return 'unshare (util-linux) is missing';
+  if (spawnSync('clang', ['--version']).status !== 0) return 'clang is missing (builds the workload)';
+  return undefined;
+}
+
+export function bpftraceVersion(): string {
+  return spawnSync('bpftrace', ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** The command line running `cmd` with tracefs mounted (in a private mount namespace when not already). */
+function withTracefs(cmd: string[]): string[] {
+  if (existsSync('/sys/kernel/tracing/events')) return cmd;
+  return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount -t tracefs nodev /sys/kernel/tracing && exec "$@"', 'sh', ...cmd];
+}
+
+/** The recording script: one print() tuple per event of each recorded probe, filtered on the workload's comm. */
+export function recorderScript(c: RealCase): string {
+  return Object.entries(c.record).map(([probe, fields]) =>
+    `${probe} /comm == "${WORKLOAD_COMM}"/ { print((${[...IDENTITY, ...fields.map((f) => f.expr)].join(', ')})); }\n`).join('');
+}
+
+export function fieldLists(c: RealCase): string[][] {
+  return Object.entries(c.record).map(([probe, fields]) => [probe, ...IDENTITY_FIELDS, ...fields.map((f) => f.field)]);
+}
+
+/** Tracepoint formats of the recording kernel: live tracefs is not visible outside the namespace, so the shared copy of this kernel's. */
+export function formatLookup(dir = SHARED_EVENTS): (cat: string, ev: string) => TpFormat | undefined {
+  const cache = new Map<string, TpFormat | undefined>();
+  return (cat, ev) => {
+    const k = `${cat}/${ev}`;
+    if (!cache.has(k)) {
+      const f = join(dir, cat, ev, 'format');
+      cache.set(k, existsSync(f) ? parseTracepointFormat(readFileSync(f, 'utf8')).format : undefined);
+    }
+    return cache.get(k);
+  };
+}
+
+function buildWorkload(dir: string): string {
+  const bin = join(dir, WORKLOAD_COMM);
+  const r = spawnSync('clang', ['-O1', '-o', bin, join(FIXTURES, 'btwork.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the workload failed: ${r.stderr}`);
+  return bin;
+}
+
+interface Running { proc: ChildProcess; out: string[]; err: string[]; done: Promise<number | null> }
+
+function start(cmd: string[]): Running {
+  const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BPFTRACE_STRLEN: '64' } });
+  const out: string[] = [];
+  const err: string[] = [];
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => out.push(d));
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => err.push(d));
+  const done = new Promise<number | null>((res) => proc.on('close', (code) => res(code)));
+  return { proc, out, err, done };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(r: Running, re: RegExp, ms: number): Promise<boolean> {
+  for (let t = 0; t < ms; t += 50) {
+    if (re.test(r.out.join(''))) return true;
+    if (r.proc.exitCode !== null) return false;
+    await sleep(50);
+  }
+  return false;
+}
+
+async function stop(r: Running, ms: number): Promise<void> {
+  if (r.proc.exitCode === null) r.proc.kill('SIGINT');
+  const t = setTimeout(() => r.proc.kill('SIGKILL'), ms);
+  await r.done;
+  clearTimeout(t);
+}
+
+export interface Recorded { stdout: string; trace: string; diagnostics: string[] }
+
+/** Runs one case: real script and recorder side by side over one workload run. */
+export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
+  const bin = existsSync(join(work, WORKLOAD_COMM)) ? join(work, WORKLOAD_COMM) : buildWorkload(work);
+  writeFileSync(join(work, `${c.name}.bt`), c.script);
+  writeFileSync(join(work, `${c.name}.rec.bt`), recorderScript(c));
+  const real = start(withTracefs(['bpftrace', join(work, `${c.name}.bt`)]));
+  const rec = start(withTracefs(['bpftrace', '-f', 'json', join(work, `${c.name}.rec.bt`)]));
+  const diagnostics: string[] = [];
+  try {
+    const ok = (await waitFor(real, /Attaching \d+ probes?/, 30000)) && (await waitFor(rec, /attached_probes/, 30000));
+    if (!ok) throw new Error(`bpftrace did not attach: ${real.err.join('')}${rec.err.join('')}`);
+    await sleep(300);
+    const w = spawnSync('taskset', ['-c', '0', bin, '/tmp/btwork.out'], { encoding: 'utf8' });
+    if (w.status !== 0) diagnostics.push(`workload exited ${w.status}: ${w.stderr}`);
+    await sleep(700);
+  } finally {
+    await stop(real, 10000);
+    await stop(rec, 10000);
+  }
+  const fields = fieldLists(c);
+  const perProbe = new Map(fields.map((l) => [l[0], l.slice(1)]));
+  const json = rec.out.join('').split('\n');
+  const conv = convertBpftraceJson(json, {
+    perProbe, kernel: release(), arch: arch() === 'x64' ? 'x86_64' : arch(),
+    recordedWith: `${bpftraceVersion()} (print tuples, scripts/record-bpftrace-real.ts)`, tracepoint: formatLookup(),
+  });
+  for (const d of conv.diagnostics) diagnostics.push(`recorder output line ${d.line}: ${d.message}`);
+  // Per-CPU perf buffers may hand events over out of order: sort by time (stable).
+  const [header, ...events] = conv.lines;
+  const ts = (l: string): bigint => BigInt(JSON.parse(l).ts as number | string);
+  events.sort((a, b) => { const d = ts(a) - ts(b); return d < 0n ? -1 : d > 0n ? 1 : 0; });
+  return { stdout: real.out.join(''), trace: [header, ...events].join('\n') + '\n', diagnostics };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  let out = FIXTURES;
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--out') out = resolve(args[++i]);
+    else names.push(args[i]);
+  }
+  const why = unavailable();
+  if (why) { console.error(`cannot record: ${why}`); process.exit(2); }
+  mkdirSync(out, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'bt-real-'));
+  const cases = names.length ? CASES.filter((c) => names.includes(c.name)) : CASES;
+  try {
+    buildWorkload(work);
+    for (const c of cases) {
+      let r = await recordCase(c, work);
+      // Rarely bpftrace dies at SIGINT before printing anything past its banner: record again.
+      for (let k = 0; k < 2 && r.stdout.split('\n').length <= 2; k++) r = await recordCase(c, work);
+      writeFileSync(join(out, `${c.name}.bt`), c.script);
+      writeFileSync(join(out, `${c.name}.stdout`), r.stdout);
+      writeFileSync(join(out, `${c.name}.trace.jsonl`), r.trace);
+      const n = r.trace.split('\n').length - 2;
+      console.log(`${c.name}: ${n} events, ${r.stdout.split('\n').length - 1} stdout lines${r.diagnostics.length ? `; ${r.diagnostics.join('; ')}` : ''}`);
+    }
+    const known = new Set(CASES.map((c) => c.name));
+    for (const f of readdirSync(out)) {
+      const m = /^(.*)\.(bt|stdout|trace\.jsonl)$/.exec(f);
+      if (m && !known.has(m[1])) console.log(`note: ${f} belongs to no case`);
+    }
+    writeFileSync(join(out, 'RECORDED.md'), `Recorded by scripts/record-bpftrace-real.ts with ${bpftraceVersion()} on Linux ${release()} (${arch()}).\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(__filename)) {
+  main().catch((e: unknown) => { console.error(e instanceof Error ? e.message : String(e)); process.exit(1); });
+}
