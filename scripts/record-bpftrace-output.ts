@@ -8,7 +8,7 @@
 //
 //   node --import tsx scripts/record-bpftrace-output.ts [--out DIR] [CASE...]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A literal value: a number or {int} (int64), a string, or a builtin over literals. */
@@ -21,7 +21,9 @@ export type V =
   | { ksym: number }
   | { ntop: number }
   | { strerror: number }
-  | { probe: true };
+  | { probe: true }
+  /** strftime(fmt, nsecs since boot): printing needs the host's boot time and UTC offset (case env). */
+  | { strftime: [string, string] };
 
 export type Step =
   | { op: 'agg'; map: string; key?: V[]; fn: 'count' | 'sum' | 'min' | 'max' | 'avg' | 'stats' | 'hist' | 'lhist'; arg?: V; lh?: [number, number, number]; times?: number }
@@ -32,12 +34,18 @@ export type Step =
   | { op: 'printValue'; value: V }
   | { op: 'clear' | 'zero'; map: string }
   | { op: 'time'; fmt: string }
+  /** cat(path); `text` is the file's content, read by the recorder. */
+  | { op: 'cat'; path: string; text?: string }
+  /** system(cmd) (needs --unsafe); `text` is the command's stdout, run by the recorder. */
+  | { op: 'system'; cmd: string; text?: string }
   | { op: 'exit' };
 
 export interface Case {
   name: string;
   note?: string;
   steps: Step[];
+  /** Host facts some values print with: boot time (ns since the epoch, from /proc/stat) and UTC offset. */
+  env?: { bootNs: string; tzOffsetMinutes: number };
 }
 
 const n = (map: string, fn: Extract<Step, { op: 'agg' }>['fn'], arg?: V, key?: V[], times?: number): Step => ({ op: 'agg', map, fn, arg, key, times });
@@ -106,6 +114,8 @@ export const CASES: Case[] = [
   { name: 'buf-values', steps: [set('@b', { buf: 'ab\x00c\x7f', len: 5 }), set('@q', { buf: 'a"b\\', len: 4 })] },
   { name: 'special-values', note: 'strerror values print unquoted in 0.17 JSON', steps: [set('@e', { strerror: 2 }), set('@n', { ntop: 0x0100007f }), set('@p', { probe: true }), n('@c', 'count', undefined, [{ probe: true }], 2)] },
   { name: 'ksym-values', note: 'ksym-valued maps join entries without newlines', steps: [set('@k', { ksym: 1 }, [1]), set('@k', { ksym: 2 }, [2]), set('@s', { ksym: 16 })] },
+  { name: 'strftime', note: 'date formats only: bpftrace adds the boot time, known here to the second', steps: [pf('%s|%s|%s\n', { strftime: ['%Y-%m-%d %H:%M', '0'] }, { strftime: ['%%|%Y %j %a %b', '86400000000000'] }, { strftime: ['%y%m%d', '31536000000000000'] }), set('@t', { strftime: ['%Y', '0'] }), set('@k', 1, [{ strftime: ['%d', '0'] }])] },
+  { name: 'cat-system', note: 'cat() and system() print what the file or command gave, no newline added', steps: [{ op: 'cat', path: '/proc/sys/kernel/ostype' }, { op: 'system', cmd: 'echo hi' }, pf('|\n'), { op: 'system', cmd: 'printf x' }, pf('|\n')] },
   { name: 'empty-run', note: 'no maps at all: just the two newlines', steps: [] },
 ];
 
@@ -144,6 +154,7 @@ export function expr(v: V): string {
   if ('ksym' in v) return `ksym(${v.ksym})`;
   if ('ntop' in v) return `ntop(2, ${v.ntop})`;
   if ('strerror' in v) return `strerror(${v.strerror})`;
+  if ('strftime' in v) return `strftime(${escapeStr(v.strftime[0])}, ${v.strftime[1]})`;
   return 'probe';
 }
 
@@ -172,6 +183,10 @@ function stmt(s: Step): string[] {
       return [`${s.op}(${s.map});`];
     case 'time':
       return [`time(${escapeStr(s.fmt)});`];
+    case 'cat':
+      return [`cat(${escapeStr(s.path)});`];
+    case 'system':
+      return [`system(${escapeStr(s.cmd)});`];
     case 'exit':
       return ['exit();'];
   }
@@ -183,9 +198,18 @@ export function script(c: Case): string {
   return `// ${c.name}${c.note ? ': ' + c.note : ''}\nBEGIN {\n${body.map((l) => '  ' + l).join('\n')}\n}\n`;
 }
 
-function run(file: string, json: boolean): string {
-  const args = [...(json ? ['-f', 'json'] : []), file];
+function run(file: string, json: boolean, unsafe: boolean): string {
+  const args = [...(json ? ['-f', 'json'] : []), ...(unsafe ? ['--unsafe'] : []), file];
   return execFileSync('bpftrace', args, { encoding: 'latin1', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Boot time from /proc/stat's btime and the local UTC offset from date(1). */
+function hostEnv(): { bootNs: string; tzOffsetMinutes: number } {
+  const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '0';
+  const z = execFileSync('date', ['+%z'], { encoding: 'utf8' }).trim();
+  const m = /^([+-])(\d\d)(\d\d)$/.exec(z);
+  const off = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  return { bootNs: (BigInt(btime) * 1_000_000_000n).toString(), tzOffsetMinutes: off };
 }
 
 function main(): void {
@@ -202,10 +226,14 @@ function main(): void {
   for (const c of cases) {
     const bt = join(out, `${c.name}.bt`);
     writeFileSync(bt, script(c));
-    writeFileSync(join(out, `${c.name}.case.json`), JSON.stringify({ name: c.name, note: c.note, bpftrace: version, steps: c.steps }, null, 1) + '\n');
+    const steps = c.steps.map((s) =>
+      s.op === 'cat' ? { ...s, text: readFileSync(s.path, 'latin1') } : s.op === 'system' ? { ...s, text: execFileSync('sh', ['-c', s.cmd], { encoding: 'latin1' }) } : s,
+    );
+    const unsafe = steps.some((s) => s.op === 'system');
+    writeFileSync(join(out, `${c.name}.case.json`), JSON.stringify({ name: c.name, note: c.note, bpftrace: version, env: hostEnv(), steps }, null, 1) + '\n');
     for (const json of [false, true]) {
       try {
-        writeFileSync(join(out, `${c.name}${json ? '.json' : ''}.txt`), Buffer.from(run(bt, json), 'latin1'));
+        writeFileSync(join(out, `${c.name}${json ? '.json' : ''}.txt`), Buffer.from(run(bt, json, unsafe), 'latin1'));
       } catch (e) {
         console.error(`${c.name}${json ? ' (json)' : ''}: ${(e as Error).message.split('\n')[0]}`);
       }

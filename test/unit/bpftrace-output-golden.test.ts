@@ -30,6 +30,7 @@ function valueOf(v: V): BtValue {
   if ('ksym' in v) return { t: 'special', kind: 'ksym', v: BigInt(v.ksym) };
   if ('ntop' in v) return { t: 'special', kind: 'inet', v: Uint8Array.from([0, 8, 16, 24].map((s) => (v.ntop >>> s) & 0xff)) };
   if ('strerror' in v) return { t: 'special', kind: 'strerror', v: BigInt(v.strerror) };
+  if ('strftime' in v) return { t: 'special', kind: 'timestamp', v: BigInt(v.strftime[1]), fmt: v.strftime[0] };
   return { t: 'special', kind: 'probe', v: 0n, text: 'BEGIN' };
 }
 
@@ -179,6 +180,10 @@ function simulate(steps: Step[], o: OutputOptions): string {
       case 'time':
         e = { kind: 'time', fmt: s.fmt, ns: 0n };
         break;
+      case 'cat':
+      case 'system':
+        e = { kind: s.op, text: s.text ?? '' };
+        break;
       case 'clear':
       case 'zero': {
         const m = maps.get(s.map) as SimMap;
@@ -213,7 +218,8 @@ for (const file of cases) {
         return;
       }
       const want = readFileSync(golden, 'utf8');
-      assert.equal(simulate(c.steps, { format, version: '0.17' }), want);
+      const env = { bootNs: BigInt(c.env?.bootNs ?? 0), tzOffsetMinutes: c.env?.tzOffsetMinutes ?? 0 };
+      assert.equal(simulate(c.steps, { format, version: '0.17', ...env }), want);
     });
   }
 }
