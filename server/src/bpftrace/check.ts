@@ -1,8 +1,9 @@
 /**
  * One call for editors and the CLI: parse a script, check it against a target
- * bpftrace version and run the first semantic pass, returning the AST and all
- * diagnostics sorted by position. Non-goal: BTF/kernel-aware checks (they
- * need host data and come later).
+ * bpftrace version, run the first semantic pass and the type checker (with
+ * the kernel's BTF and tracepoint formats when given), returning the AST,
+ * the types and all diagnostics sorted by position. Non-goal: reading kernel
+ * data (host/ does).
  */
 import { Program } from './ast';
 import { parse } from './parser';
@@ -10,30 +11,48 @@ import { analyze, KernelInfo, MapInfo } from './semantic';
 import { Diagnostic, Range } from './source';
 import { checkVersion, compareVersions, parseVersion } from './versions';
 import { toBisonStyle } from './bison';
+import { typecheck, TypeInfo } from './typecheck';
 
 export interface CheckResult {
   program: Program;
   diagnostics: Diagnostic[];
   comments: Range[];
   maps: Map<string, MapInfo>;
+  /** The type checker's result; undefined when the script does not parse. */
+  types?: TypeInfo;
+}
+
+/** The part of a message that names the problem and its subject ("Type mismatch for @x"). */
+function head(m: string): string {
+  const i = m.indexOf(':');
+  return i < 0 ? m : m.slice(0, i);
+}
+
+/** Type diagnostics that repeat a first-pass diagnostic (same place, same kind of problem) are dropped. */
+function merge(semantic: Diagnostic[], types: Diagnostic[]): Diagnostic[] {
+  const seen = new Set(semantic.map((d) => `${d.range.start}:${head(d.message)}`));
+  return types.filter((d) => !seen.has(`${d.range.start}:${head(d.message)}`));
 }
 
 /**
- * Parses and checks a script for `target` (default '0.26'). Semantic checks run
- * only on a script that parses. Targets before 0.26 (bison parsers) get
- * bison-style syntax errors.
+ * Parses and checks a script for `target` (default '0.26'). Semantic and type
+ * checks run only on a script that parses. Targets before 0.26 (bison
+ * parsers) get bison-style syntax errors.
  */
-export function checkScript(text: string, target = '0.26', kernel?: KernelInfo): CheckResult {
+export function checkScript(text: string, target = '0.26', kernel?: KernelInfo, opts: { strlen?: number } = {}): CheckResult {
   const r = parse(text);
   const v = parseVersion(target);
   const syntax = v !== undefined && compareVersions(v, [0, 26, 0]) < 0 ? toBisonStyle(r.diagnostics, text) : r.diagnostics;
   const diagnostics = [...syntax, ...checkVersion(r.program, target)];
   let maps = new Map<string, MapInfo>();
+  let types: TypeInfo | undefined;
   if (r.diagnostics.every((d) => d.severity !== 'error')) {
     const s = analyze(r.program, target, kernel);
     diagnostics.push(...s.diagnostics);
     maps = s.maps;
+    types = typecheck(r.program, kernel ?? {}, { target, ...opts });
+    diagnostics.push(...merge(s.diagnostics, types.diagnostics));
   }
   diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
-  return { program: r.program, diagnostics, comments: r.comments, maps };
+  return { program: r.program, diagnostics, comments: r.comments, maps, ...(types ? { types } : {}) };
 }

@@ -16,3 +16,6 @@ export { checkScript, type CheckResult } from './check';
 export { toBisonStyle, bisonTokenName } from './bison';
 export { closest } from './suggest';
 export { formatArgCount, formatArgsMessage } from './format';
+export { typecheck, Checker, type TypeInfo, type ProbeCtx, type FieldRef, type MapType, type TypecheckOptions } from './typecheck';
+export { type KernelTypes, type ProbeArg, type MemberInfo, btfToSType, funcArgs, rawTracepointArgs, tpArgs, tpFieldType, tpStructName } from './typecheck-kernel';
+export * from './types';

@@ -12,6 +12,8 @@ import { formatArgsMessage } from './format';
 import { isBuiltinName } from './lexer';
 import { Diagnostic, Range } from './source';
 import { compareVersions, parseVersion, Version } from './versions';
+import type { TpFormat } from '../btf/tracepoint';
+import type { Btf } from '../btf/types';
 
 export interface MapInfo {
   name: string;
@@ -29,6 +31,10 @@ export interface MapInfo {
 export interface KernelInfo {
   /** Field names of a tracepoint's record (common_* included), or undefined when the kernel has no such tracepoint. */
   tracepointFields(category: string, event: string): string[] | undefined;
+  /** The parsed format of a tracepoint (the type checker's record layouts). */
+  tracepoint?(category: string, event: string): TpFormat | undefined;
+  /** Target kernel BTF, for the type checker (kernel structs, fentry and rawtracepoint arguments). */
+  btf?: Btf;
 }
 
 export interface SemanticResult {

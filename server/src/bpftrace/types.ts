@@ -7,7 +7,7 @@
 
 export type IntBits = 8 | 16 | 32 | 64;
 
-export type AggFn = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
+export type AggFn = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'tseries';
 
 /** Special bpftrace values that print in their own way. */
 export type SpecialKind =

@@ -1,25 +1,30 @@
 /**
- * The host's answers about the bpftrace target: the kernel's tracepoints (the
- * running kernel's tracefs when readable, else the default-kernel bundle next
- * to the bundled server/CLI, else the shared 6.18 data beside a checkout),
- * cached per process, and the installed bpftrace's version. Never throws: no
- * data gives undefined. Non-goal: BTF types (target-btf.ts and btf-bundle.ts).
+ * The host's answers about the bpftrace target: the kernel's tracepoints and
+ * BTF, from one source (the running kernel's tracefs and /sys/kernel/btf when
+ * readable, else the default-kernel bundle next to the bundled server/CLI,
+ * else the shared 6.18 data beside a checkout), cached per process, and the
+ * installed bpftrace's version. Never throws: no data gives undefined.
+ * Non-goal: the BTF of `bpfstudio btf` commands (cli/target-btf.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTracepointFormat, type TpFormat } from '../btf/tracepoint';
+import { parseBtf } from '../btf/format';
+import { Btf } from '../btf/types';
 import { tracepointCatalog, type TracepointCatalog } from '../ide/bpftrace-kernel';
 import { loadBundle } from './btf-bundle';
-import { findTracefsEvents, readTracepointFormats, TRACEFS_EVENT_DIRS } from './btf-files';
+import { findTracefsEvents, readBytes, readTracepointFormats, SYS_BTF_DIR, TRACEFS_EVENT_DIRS } from './btf-files';
 
 export interface KernelInfoSources {
   /** tracefs events directories of the running kernel, tried first. */
   tracefs: string[];
   /** Default-kernel bundle files. */
   bundles: string[];
-  /** Events directories of recorded kernel data (the shared 6.18 tree). */
+  /** Events directories of recorded kernel data (the shared 6.18 tree); its BTF is `../../vmlinux.btf` from there. */
   shared: string[];
+  /** BTF of the running kernel (paired with `tracefs`). */
+  liveBtf?: string;
 }
 
 /** Where kernel data is looked for, nearest first. */
@@ -29,17 +34,31 @@ export function defaultSources(): KernelInfoSources {
     tracefs: TRACEFS_EVENT_DIRS,
     bundles: [join(__dirname, 'kernel-6.18.bundle'), ...roots.map((r) => join(r, 'dist', 'kernel-6.18.bundle'))],
     shared: roots.map((r) => join(r, '..', 'shared', 'kernel', '6.18', 'tracefs', 'events')),
+    liveBtf: join(SYS_BTF_DIR, 'vmlinux'),
   };
 }
 
-function fromEventsDir(dir: string, source: string): TracepointCatalog | undefined {
+/** BTF from bytes, or undefined when they are not valid BTF. */
+function btfOf(bytes: Uint8Array | undefined): Btf | undefined {
+  if (bytes === undefined) return undefined;
+  const r = parseBtf(bytes);
+  return r.btf ? new Btf(r.btf) : undefined;
+}
+
+function btfFile(path: string | undefined): Btf | undefined {
+  if (path === undefined || !existsSync(path)) return undefined;
+  const r = readBytes(path);
+  return r.ok ? btfOf(r.value) : undefined;
+}
+
+function fromEventsDir(dir: string, source: string, btfPath: string | undefined): TracepointCatalog | undefined {
   const { files } = readTracepointFormats(dir);
   const tps: { system: string; format: TpFormat }[] = [];
   for (const f of files) {
     const r = parseTracepointFormat(f.text);
     if (r.format) tps.push({ system: f.system, format: r.format });
   }
-  return tps.length > 0 ? tracepointCatalog(source, tps) : undefined;
+  return tps.length > 0 ? tracepointCatalog(source, tps, btfFile(btfPath)) : undefined;
 }
 
 function fromBundle(path: string): TracepointCatalog | undefined {
@@ -47,21 +66,21 @@ function fromBundle(path: string): TracepointCatalog | undefined {
   const r = loadBundle(readFileSync(path));
   if (!r.bundle || r.bundle.tracepoints.length === 0) return undefined;
   const kernel = r.bundle.meta.kernel ?? '6.18';
-  return tracepointCatalog(`default kernel ${kernel} (${path})`, r.bundle.tracepoints);
+  return tracepointCatalog(`default kernel ${kernel} (${path})`, r.bundle.tracepoints, btfOf(r.bundle.btf));
 }
 
 /** Builds the catalog from the first source that yields tracepoints; undefined when none does. */
 export function loadKernelInfo(sources: KernelInfoSources = defaultSources()): TracepointCatalog | undefined {
   try {
     const live = findTracefsEvents(sources.tracefs);
-    const fromLive = live !== undefined ? fromEventsDir(live, live) : undefined;
+    const fromLive = live !== undefined ? fromEventsDir(live, live, sources.liveBtf) : undefined;
     if (fromLive) return fromLive;
     for (const b of sources.bundles) {
       const c = fromBundle(b);
       if (c) return c;
     }
     for (const d of sources.shared) {
-      const c = existsSync(d) ? fromEventsDir(d, d) : undefined;
+      const c = existsSync(d) ? fromEventsDir(d, d, join(d, '..', '..', 'vmlinux.btf')) : undefined;
       if (c) return c;
     }
   } catch {

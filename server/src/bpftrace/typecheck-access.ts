@@ -1,0 +1,189 @@
+/**
+ * Written types, casts and member access for the bpftrace type checker:
+ * `(uint32)x`, `(struct task_struct *)p`, `(int8[4])x`, field chains through
+ * pointers and anonymous members (BTF), `args` fields of the probe context,
+ * tuple indexes and record fields, with bpftrace's messages and "did you
+ * mean" hints. Non-goal: C definitions written in the script (their structs
+ * are accepted without member checks).
+ */
+import * as A from './ast';
+import type { Checker, FieldRef } from './typecheck';
+import { argsType, probeArg } from './typecheck-probe';
+import { btfMember, btfMemberNames, btfToSType, findBtfStruct, suggestStruct } from './typecheck-kernel';
+import { closest } from './suggest';
+import { IntBits, NONE, sizeOf, SType } from './types';
+import { readable } from './typecheck-expr';
+import { KIND } from '../btf/format';
+
+const INT_NAMES: Record<string, [IntBits, boolean]> = {
+  int8: [8, true], int16: [16, true], int32: [32, true], int64: [64, true],
+  uint8: [8, false], uint16: [16, false], uint32: [32, false], uint64: [64, false],
+};
+/** Short spellings accepted from 0.24 on. */
+const INT_ALIASES: Record<string, [IntBits, boolean]> = {
+  i8: [8, true], i16: [16, true], i32: [32, true], i64: [64, true], s8: [8, true], s16: [16, true], s32: [32, true], s64: [64, true],
+  u8: [8, false], u16: [16, false], u32: [32, false], u64: [64, false],
+};
+
+/** The base of a written type (before suffixes), or undefined with an error reported. */
+function baseType(cx: Checker, t: A.TypeRef): SType | undefined {
+  const name = t.name.replace(/\s+/g, ' ').trim();
+  const int = INT_NAMES[name] ?? (cx.old ? undefined : INT_ALIASES[name]);
+  if (int) return { k: 'int', bits: int[0], signed: int[1] };
+  if (name === 'bool' && !cx.old) return { k: 'bool' };
+  if (name === 'string') return { k: 'string', size: cx.strlen };
+  if (name === 'buffer') return { k: 'buffer', size: cx.strlen };
+  if (name === 'void') return NONE;
+  if (name === 'char') return { k: 'int', bits: 8, signed: true };
+  const sm = /^(struct|union|enum) (.+)$/.exec(name);
+  const btf = cx.kernel.btf;
+  if (sm && sm[1] === 'enum') return { k: 'int', bits: 64, signed: false };
+  if (cx.cStructs.has(name)) return { k: 'cstruct', name, union: sm?.[1] === 'union', size: 0 };
+  if (sm) {
+    if (!btf) return { k: 'cstruct', name, union: sm[1] === 'union', size: 0 };
+    const id = findBtfStruct(btf, name);
+    if (id !== undefined) return btfToSType(btf, id, cx.typed);
+    const near = suggestStruct(btf, name);
+    cx.err(t.range, `Unknown struct/union: '${name}'`, near ? `did you mean '${near}'?` : undefined);
+    return undefined;
+  }
+  // A typedef or other named C type (0.26 resolves these through BTF).
+  if (btf) {
+    const id = btf.lookup(name).find((x) => btf.kind(x) === KIND.TYPEDEF || btf.kind(x) === KIND.INT);
+    if (id !== undefined) return btfToSType(btf, id, cx.typed);
+  }
+  if (!btf) return NONE;
+  cx.err(t.range, cx.old ? `Unknown struct/union: '${name}'` : `Cannot resolve unknown type "${name}"`);
+  return undefined;
+}
+
+/** A written type with its suffixes; `fromSize` sizes `[]` arrays from the cast value. Undefined after an error. */
+export function resolveTypeRef(cx: Checker, t: A.TypeRef, fromSize?: number): SType | undefined {
+  let cur = baseType(cx, t);
+  if (cur === undefined) return undefined;
+  for (const s of t.suffixes) {
+    if (s === '*') cur = { k: 'ptr', to: cur };
+    else {
+      const esz = sizeOf(cur);
+      const len = s ?? (fromSize !== undefined && esz > 0 ? Math.floor(fromSize / esz) : 0);
+      cur = cur.k === 'string' && s !== null ? { k: 'string', size: s } : { k: 'array', elem: cur, len };
+    }
+  }
+  return cur;
+}
+
+export function castType(cx: Checker, e: A.Cast): SType {
+  const src = readable(cx.expr(e.expr));
+  const ref = e.type.kind === 'TypeRef' ? e.type : undefined;
+  const to = ref ? resolveTypeRef(cx, ref, sizeOf(src)) : cx.annType(e.type);
+  if (to === undefined) return NONE;
+  if (src.k === 'cstruct') {
+    cx.err(e.range, cx.old ? `Cannot cast from struct type "${src.name}"` : `Cannot cast from C type "${src.name}"`);
+    return NONE;
+  }
+  if (src.k === 'none') return to;
+  if (to.k === 'cstruct') {
+    cx.err(e.range, `Cannot cast to struct type "${to.name}"`);
+    return NONE;
+  }
+  if (to.k === 'int' || to.k === 'bool') {
+    if (src.k !== 'int' && src.k !== 'ptr' && src.k !== 'bool' && !(src.k === 'array' && !cx.old && sizeOf(src) === sizeOf(to))) {
+      cx.err(e.range, cx.old ? `Casts are not supported for type: "${cx.tname(src)}"` : `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
+      return NONE;
+    }
+    return to;
+  }
+  if (to.k === 'array' && (src.k === 'int' || src.k === 'array' || src.k === 'string')) {
+    if (sizeOf(to) !== sizeOf(src)) {
+      cx.err(e.range, cx.old ? `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"` : `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
+      return NONE;
+    }
+  }
+  return to;
+}
+
+/** Records how a field is read, for codegen. */
+function note(cx: Checker, e: A.Field, ref: FieldRef): void {
+  cx.info.fields.set(e, ref);
+}
+
+/** `args.f` / `args->f`: a field of the probe's context. */
+function argsField(cx: Checker, e: A.Field): SType {
+  cx.info.exprs.set(e.object, argsType(cx));
+  const c = cx.ctx;
+  if (!c || c.args === undefined) return NONE; // unknown target (semantic.ts warns) or no args in this probe
+  const a = probeArg(cx, e.field);
+  if (a === undefined) {
+    const names = c.args.filter((x) => !x.name.startsWith('common_')).map((x) => x.name);
+    const near = closest(e.field, names);
+    const hint = near !== undefined ? `did you mean '${near}'?` : undefined;
+    if (c.provider === 'tracepoint') {
+      cx.err(e.range, `Struct/union of type '${c.argsStruct}' does not contain a field named '${e.field}'`, hint);
+    } else {
+      cx.err(e.range, `Can't find function parameter ${e.field}`, hint);
+    }
+    return NONE;
+  }
+  note(cx, e, { via: 'args', arg: a, type: a.type, offset: a.offset });
+  return a.type;
+}
+
+export function fieldType(cx: Checker, e: A.Field): SType {
+  if (e.object.kind === 'Builtin' && e.object.name === 'args') return argsField(cx, e);
+  let t = readable(cx.expr(e.object));
+  if (t.k === 'none') return NONE;
+  if (e.arrow) {
+    if (t.k === 'ptr') t = t.to;
+    else if (t.k === 'cstruct' && cx.old) {
+      cx.err(e.range, `Can not dereference struct/union of type '${t.name}'. It is not a pointer.`);
+      return NONE;
+    } else if (t.k === 'int' && cx.old) t = { k: 'int', bits: 64, signed: false };
+  } else if (t.k === 'ptr') {
+    if (cx.old) {
+      cx.err(e.range, `Can not access field '${e.field}' on type '${cx.tname(t)}'. Try dereferencing it first, or using '->'`);
+      return NONE;
+    }
+    while (t.k === 'ptr') t = t.to;
+  }
+  if (t.k === 'record') {
+    const f = t.fields.find((x) => x.name === e.field);
+    if (!f) {
+      const near = closest(e.field, t.fields.map((x) => x.name));
+      cx.err(e.range, `Record does not contain a field named '${e.field}'`, near ? `did you mean '${near}'?` : undefined);
+      return NONE;
+    }
+    return f.type;
+  }
+  if (t.k !== 'cstruct') {
+    cx.err(e.range, `Can not access field '${e.field}' on expression of type '${cx.tname(t)}'`);
+    return NONE;
+  }
+  const btf = cx.kernel.btf;
+  if (t.btfId === undefined || !btf) return NONE; // a script-defined or unknown struct: members are not known here
+  const m = btfMember(btf, t.btfId, e.field, cx.typed);
+  if (m === undefined) {
+    if (btf.kind(t.btfId) === KIND.FWD) {
+      cx.err(e.range, `Incomplete type '${t.name}' has no field named '${e.field}'`);
+      return NONE;
+    }
+    const near = closest(e.field, btfMemberNames(btf, t.btfId));
+    cx.err(e.range, `Struct/union of type '${t.name}' does not contain a field named '${e.field}'`, near ? `did you mean '${near}'?` : undefined);
+    return NONE;
+  }
+  note(cx, e, { via: 'struct', ...m });
+  return m.type;
+}
+
+export function tupleIndexType(cx: Checker, e: A.TupleIndex): SType {
+  const t = readable(cx.expr(e.object));
+  if (t.k === 'none') return NONE;
+  if (t.k !== 'tuple') {
+    cx.err(e.range, cx.old ? `Can not access index ${e.index} on expression of type '${cx.tname(t)}'` : `Can not access index '${e.index}' on expression of type '${cx.tname(t)}'`);
+    return NONE;
+  }
+  if (e.index >= t.elems.length) {
+    cx.err(e.range, `Invalid tuple index: ${e.index}. Found ${t.elems.length} elements in tuple.`);
+    return NONE;
+  }
+  return t.elems[e.index];
+}

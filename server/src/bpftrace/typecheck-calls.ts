@@ -1,0 +1,306 @@
+/**
+ * Builtin variables and function calls for the bpftrace type checker: their
+ * value types per era (0.17 makes most builtins uint64), argument types with
+ * bpftrace's messages, aggregations as { k: 'agg' } map values, literal
+ * arguments (lhist bounds, buf/str lengths, reg names). Arity, provider and
+ * format-count checks stay in semantic.ts. Non-goal: printf verb/argument
+ * compatibility beyond integers vs strings.
+ */
+import * as A from './ast';
+import type { Checker } from './typecheck';
+import { coarse } from './typecheck';
+import { argsType } from './typecheck-probe';
+import { readable } from './typecheck-expr';
+import { AggFn, NONE, S64, sizeOf, SpecialKind, SType, U32, U64 } from './types';
+
+const special = (kind: SpecialKind, size: number): SType => ({ k: 'special', kind, size });
+
+/** Storage sizes of special values (what codegen writes): addresses, ids, stack ids. */
+export const SPECIAL_SIZES: Record<SpecialKind, number> = {
+  ksym: 8, usym: 16, username: 8, probe: 8, cgroup_path: 16, strerror: 8, timestamp: 16, mac: 6, inet: 24, kstack: 8, ustack: 16,
+};
+
+const U8: SType = { k: 'int', bits: 8, signed: false };
+
+export function builtinType(cx: Checker, b: A.Builtin): SType {
+  const name = b.name.startsWith('__builtin_') ? b.name.slice('__builtin_'.length) : b.name;
+  const provider = cx.ctx?.provider ?? '';
+  switch (name) {
+    case 'pid':
+    case 'tid':
+      return cx.old ? U64 : U32;
+    case 'cpid':
+      return cx.old ? U32 : U64;
+    case 'nsecs': case 'elapsed': case 'cgroup': case 'uid': case 'gid': case 'cpu': case 'rand': case 'jiffies':
+    case 'ncpus': case 'numaid':
+      return U64;
+    case 'usermode':
+      return U8;
+    case 'comm':
+      return { k: 'string', size: 16 };
+    case 'kstack':
+      return special('kstack', SPECIAL_SIZES.kstack);
+    case 'ustack':
+      return special('ustack', SPECIAL_SIZES.ustack);
+    case 'func':
+      return provider === 'uprobe' || provider === 'uretprobe' ? special('usym', SPECIAL_SIZES.usym) : special('ksym', SPECIAL_SIZES.ksym);
+    case 'probe':
+      return special('probe', SPECIAL_SIZES.probe);
+    case 'username':
+      return special('username', SPECIAL_SIZES.username);
+    case 'curtask':
+      return cx.structType('struct task_struct');
+    case 'ctx':
+      return { k: 'ptr', to: provider === 'kprobe' || provider === 'kretprobe' || provider === 'uprobe' || provider === 'uretprobe' ? cx.structType('struct pt_regs') : NONE };
+    case 'retval':
+      return cx.ctx?.retval ?? U64;
+    case 'args':
+      return argsType(cx);
+    default:
+      if (/^s?arg\d+$/.test(name)) return U64;
+      return NONE;
+  }
+}
+
+const VOID = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf', 'exit', 'print', 'clear', 'zero', 'delete', 'time',
+  'join', 'unwatch', 'signal', 'override', 'fail', 'assert', 'assert_str', 'static_assert']);
+const FORMAT = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf']);
+const AGGS = new Set<string>(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist', 'tseries']);
+
+/** x86-64 pt_regs names reg() accepts. */
+const REGS = new Set(['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss']);
+
+function isInt(t: SType): boolean {
+  return t.k === 'int' || t.k === 'bool';
+}
+
+/** Value of a literal integer argument (negative literals included). */
+function literal(e: A.Expr | undefined): bigint | undefined {
+  if (!e) return undefined;
+  if (e.kind === 'Int') return e.value;
+  if (e.kind === 'Unary' && e.op === '-' && e.operand.kind === 'Int' && e.operand.value !== undefined) return -e.operand.value;
+  return undefined;
+}
+
+export function callType(cx: Checker, c: A.Call): SType {
+  const prevName = cx.callName;
+  const prevArg = cx.callArg;
+  const args: SType[] = [];
+  try {
+    cx.callName = c.name;
+    for (let i = 0; i < c.args.length; i++) {
+      cx.callArg = i;
+      const a = c.args[i];
+      // A bare map argument (print(@m), clear(@m), len(@m)) names the map.
+      args.push(a.kind === 'Map' && !AGGS.has(c.name) && c.name !== 'str' ? mapArg(cx, a) : readable(cx.expr(a)));
+    }
+  } finally {
+    cx.callName = prevName;
+    cx.callArg = prevArg;
+  }
+  if (cx.userFn(c.name) !== undefined) return cx.userFn(c.name) ?? NONE;
+  const err = (m: string): void => cx.err(c.range, m);
+  const onlyInt = (i: number): boolean => {
+    const t = args[i];
+    if (t === undefined || t.k === 'none' || isInt(t)) return true;
+    err(`${c.name}() only supports integer arguments (${cx.old ? coarse(t) : cx.tname(t)} provided)`);
+    return false;
+  };
+  const wantLiteral = (i: number, what: 'integer' | 'string'): boolean => {
+    const a = c.args[i];
+    if (a === undefined) return true;
+    const ok = what === 'integer' ? literal(a) !== undefined : a.kind === 'Str';
+    if (!ok) err(`${c.name}() expects a${what === 'integer' ? 'n' : ''} ${what} literal (${args[i].k === 'none' ? 'none' : cx.old ? coarse(args[i]) : cx.tname(args[i])} provided)`);
+    return ok;
+  };
+  if (AGGS.has(c.name)) return aggregation(cx, c, args, onlyInt, wantLiteral);
+  if (VOID.has(c.name)) {
+    if (FORMAT.has(c.name) && c.args.length > 0 && c.args[0].kind !== 'Str' && args[0].k !== 'none' && !(c.args[0].kind === 'Int' && cx.old)) wantLiteral(0, 'string');
+    if (c.name === 'join' && args[0] && args[0].k !== 'none' && args[0].k !== 'int' && args[0].k !== 'ptr') {
+      err(`${cx.old ? '' : 'join'}() only supports int or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
+    }
+    if (c.name === 'signal' && c.args[0] && c.args[0].kind !== 'Str' && !isInt(args[0]) && args[0].k !== 'none') {
+      err(`signal() only supports string or integer arguments (${coarse(args[0])} provided)`);
+    }
+    return NONE;
+  }
+  switch (c.name) {
+    case 'str': {
+      const t = args[0];
+      if (t && t.k !== 'none' && !isInt(t) && t.k !== 'ptr' && !(t.k === 'string' && !cx.old) && !(t.k === 'array' && !cx.old)) {
+        err(cx.old
+          ? `str() expects an integer or a pointer type as first argument (${cx.tname(t)} provided)`
+          : `str() expects a string, integer or a pointer type as first argument (${cx.tname(t)} provided)`);
+      }
+      const n = literal(c.args[1]);
+      if (n !== undefined && n < 0n) err(`str() cannot use negative length (${n})`);
+      if (c.args[1]) onlyInt(1);
+      const lit = c.args[0]?.kind === 'Param' || (t?.k === 'string' && !cx.old);
+      return { k: 'string', size: lit && t?.k === 'string' ? Math.min(t.size, cx.strlen) : cx.strlen };
+    }
+    case 'buf':
+      return bufType(cx, c, args, err, onlyInt);
+    case 'ksym':
+      return special('ksym', SPECIAL_SIZES.ksym);
+    case 'usym':
+      return special('usym', SPECIAL_SIZES.usym);
+    case 'kaddr':
+      wantLiteral(0, 'string');
+      return U64;
+    case 'uaddr':
+      wantLiteral(0, 'string');
+      return { k: 'ptr', to: U64, user: true };
+    case 'reg': {
+      if (wantLiteral(0, 'string') && c.args[0]?.kind === 'Str' && !REGS.has(c.args[0].value)) {
+        err(`'${c.args[0].value}' is not a valid register on this architecture (x86_64)`);
+      }
+      return U64;
+    }
+    case 'ntop': {
+      const t = args[args.length - 1];
+      if (t && t.k !== 'none' && !isInt(t) && t.k !== 'array' && t.k !== 'ptr') {
+        err(`ntop() expects an integer or array argument, got ${cx.tname(t)}`);
+      }
+      return special('inet', SPECIAL_SIZES.inet);
+    }
+    case 'pton':
+      return { k: 'array', elem: U8, len: c.args[0]?.kind === 'Str' && c.args[0].value.includes(':') ? 16 : 4 };
+    case 'strftime':
+      wantLiteral(0, 'string');
+      onlyInt(1);
+      return special('timestamp', SPECIAL_SIZES.timestamp);
+    case 'cgroupid':
+      wantLiteral(0, 'string');
+      return U64;
+    case 'cgroup_path':
+      return special('cgroup_path', SPECIAL_SIZES.cgroup_path);
+    case 'path':
+      return { k: 'string', size: cx.strlen };
+    case 'strerror':
+      onlyInt(0);
+      return special('strerror', SPECIAL_SIZES.strerror);
+    case 'macaddr':
+      return special('mac', SPECIAL_SIZES.mac);
+    case 'strncmp':
+      wantLiteral(2, 'integer');
+      return cx.typed ? { k: 'bool' } : U64;
+    case 'strcontains':
+    case 'has_key':
+      return cx.typed ? { k: 'bool' } : U64;
+    case 'kptr':
+    case 'uptr':
+      return args[0] ?? NONE;
+    case 'bswap': {
+      const t = args[0];
+      if (onlyInt(0) && t && t.k === 'int') return { k: 'int', bits: t.bits, signed: false };
+      return NONE;
+    }
+    case 'skboutput':
+      return U32;
+    case 'kstack':
+      return special('kstack', SPECIAL_SIZES.kstack);
+    case 'ustack':
+      return special('ustack', SPECIAL_SIZES.ustack);
+    case 'sizeof': case 'offsetof': case 'len': case 'strlen': case 'percpu_kaddr': case 'socket_cookie': case 'nsecs':
+    case 'ppid': case 'leader_tid':
+      return c.name === 'len' || c.name === 'strlen' ? S64 : U64;
+    case 'pid':
+    case 'tid':
+      return U32;
+    case 'strstr':
+      return S64;
+    case 'pcomm':
+    case 'leader_comm':
+      return { k: 'string', size: 16 };
+    case 'signal_name':
+    case 'syscall_name':
+      return { k: 'string', size: cx.strlen };
+    case 'is_array': case 'is_integer': case 'is_literal': case 'is_ptr': case 'is_str': case 'is_unsigned_integer':
+    case 'is_err': case 'has_cpid': case 'kfunc_allowed': case 'kfunc_exist': case 'memcmp':
+      return { k: 'bool' };
+    default:
+      return NONE;
+  }
+}
+
+function mapArg(cx: Checker, m: A.MapRef): SType {
+  const v = cx.mapValue(m.name);
+  cx.info.exprs.set(m, v);
+  return v;
+}
+
+function bufType(cx: Checker, c: A.Call, args: SType[], err: (m: string) => void, onlyInt: (i: number) => boolean): SType {
+  const t = args[0];
+  if (!t || t.k === 'none') return NONE;
+  if (!(t.k === 'int' || t.k === 'string' || t.k === 'ptr' || t.k === 'array')) {
+    err(`buf() expects an integer, string, or array argument but saw ${cx.old ? coarse(t) : cx.tname(t)}`);
+    return NONE;
+  }
+  let size = cx.strlen;
+  if (c.args.length === 1) {
+    if (t.k === 'array') size = sizeOf(t);
+    else {
+      err(`buf() expects a length argument for non-array type ${cx.old ? coarse(t) : cx.tname(t)}`);
+      return NONE;
+    }
+  } else if (onlyInt(1)) {
+    const n = literal(c.args[1]);
+    if (n !== undefined && n < 0n) err(`buf cannot use negative length (${n})`);
+    else if (n !== undefined) size = Number(n);
+  }
+  if (size > cx.strlen) {
+    cx.warn(c.range, `buf() length is too long and will be shortened to ${cx.strlen} bytes (see BPFTRACE_STRLEN)`);
+    size = cx.strlen;
+  }
+  return { k: 'buffer', size };
+}
+
+function aggregation(cx: Checker, c: A.Call, args: SType[], onlyInt: (i: number) => boolean, wantLiteral: (i: number, w: 'integer') => boolean): SType {
+  if (!cx.aggregationAllowed(c)) {
+    cx.err(c.range, cx.old ? `${c.name}() should be directly assigned to a map` : `${c.name}() must be assigned directly to a map`);
+  }
+  const fn = c.name as AggFn;
+  const signed = (i: number): boolean => {
+    const t = args[i];
+    return t !== undefined && t.k === 'int' && t.signed;
+  };
+  switch (c.name) {
+    case 'count':
+      return { k: 'agg', fn, signed: false };
+    case 'sum':
+    case 'min':
+    case 'max':
+      onlyInt(0);
+      return { k: 'agg', fn, signed: signed(0) };
+    case 'avg':
+    case 'stats':
+      onlyInt(0);
+      return { k: 'agg', fn, signed: cx.old ? true : signed(0) };
+    case 'hist':
+      onlyInt(0);
+      if (c.args.length > 1) wantLiteral(1, 'integer');
+      return { k: 'agg', fn, signed: false, ...(c.args.length > 1 ? { args: [literal(c.args[1]) ?? 0n] } : {}) };
+    case 'lhist': {
+      onlyInt(0);
+      const lits = [1, 2, 3].map((i) => literal(c.args[i]));
+      const names = ['min', 'max', 'step'];
+      for (let i = 0; i < 3; i++) {
+        if (c.args[i + 1] !== undefined && lits[i] === undefined) {
+          cx.err(c.range, `lhist: invalid ${names[i]} value`);
+          return { k: 'agg', fn, signed: false };
+        }
+      }
+      const [min, max, step] = lits;
+      if (min !== undefined && max !== undefined && step !== undefined) {
+        if (step <= 0n) cx.err(c.range, `lhist() step must be >= 1 (${step} provided)`);
+        else if (min < 0n) cx.err(c.range, `lhist() min must be non-negative (provided min ${min})`);
+        else if (min > max) cx.err(c.range, `lhist() min must be less than max (provided min ${min} and max ${max})`);
+        else if ((max - min) / step > 1000n) cx.err(c.range, `lhist() too many buckets, must be <= 1000 (would need ${(max - min) / step})`);
+        return { k: 'agg', fn, signed: false, args: [min, max, step] };
+      }
+      return { k: 'agg', fn, signed: false };
+    }
+    default:
+      return { k: 'agg', fn: 'tseries', signed: signed(0) };
+  }
+}

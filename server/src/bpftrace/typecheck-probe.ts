@@ -1,0 +1,85 @@
+/**
+ * Probe contexts for the type checker: what `args`, `retval` and `argN` are in
+ * a probe, from the target kernel's tracepoint formats (tracepoint) and BTF
+ * (fentry/fexit, rawtracepoint), with warnings for targets the data lacks.
+ * Non-goals: wildcard expansion against the kernel (a wildcard's context is
+ * unknown here), uprobe/usdt arguments (need the binary's DWARF/notes).
+ */
+import * as A from './ast';
+import type { Checker, ProbeCtx } from './typecheck';
+import { funcArgs, ProbeArg, rawTracepointArgs, tpArgs, tpStructName } from './typecheck-kernel';
+import { SType, U64 } from './types';
+
+/** An attach point naming exactly one target (no wildcards or parameters). */
+function exact(ap: A.AttachPoint): boolean {
+  return !/[*?[$]/.test(ap.raw);
+}
+
+/** Contexts of every attach point of a probe; the probe's ctx is the first one's (bpftrace types args from it too). */
+export function probeContext(cx: Checker, p: A.Probe): ProbeCtx {
+  const ctxs = p.attachPoints.map((ap) => attachContext(cx, ap));
+  const first = ctxs.find((c) => c.args !== undefined) ?? ctxs[0] ?? { provider: '' };
+  return first;
+}
+
+function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
+  const provider = ap.canonical;
+  const ctx: ProbeCtx = { provider };
+  const k = cx.kernel;
+  const opts = { boolType: cx.typed, dataLocPtr: !cx.old };
+  switch (provider) {
+    case 'tracepoint': {
+      if (ap.parts.length !== 2 || !exact(ap) || !k.tracepoint) break;
+      const [cat, event] = ap.parts;
+      const f = k.tracepoint(cat, event);
+      if (f === undefined) break; // semantic.ts warns about unknown tracepoints
+      ctx.args = tpArgs(f, k.btf, opts);
+      ctx.argsStruct = tpStructName(cat, event);
+      break;
+    }
+    case 'fentry':
+    case 'fexit': {
+      const fn = ap.parts[ap.parts.length - 1];
+      if (fn === undefined || !exact(ap) || !k.btf) break;
+      const r = funcArgs(k.btf, fn, cx.typed);
+      if (r === undefined) {
+        cx.warn(ap.range, cx.old ? `No BTF found for ${fn}` : `No BTF found for ${ap.parts.join(':')}`);
+        break;
+      }
+      ctx.args = r.args;
+      ctx.argsStruct = `struct ${fn}_args`;
+      if (provider === 'fexit') ctx.retval = r.retval;
+      break;
+    }
+    case 'rawtracepoint': {
+      const name = ap.parts[ap.parts.length - 1];
+      if (name === undefined || !exact(ap) || !k.btf) break;
+      const args = rawTracepointArgs(k.btf, name, cx.typed);
+      if (args === undefined) {
+        cx.warn(ap.range, `No BTF found for rawtracepoint ${name}`);
+        break;
+      }
+      ctx.args = args;
+      ctx.argsStruct = `struct ${name}_args`;
+      break;
+    }
+    case 'kretprobe':
+    case 'uretprobe':
+      ctx.retval = U64;
+      break;
+  }
+  return ctx;
+}
+
+/** A probe argument by name in the current probe's context. */
+export function probeArg(cx: Checker, name: string): ProbeArg | undefined {
+  return cx.ctx?.args?.find((a) => a.name === name);
+}
+
+/** The `args` value: a pointer to the context struct (0.17) or the struct itself (fentry in 0.26). */
+export function argsType(cx: Checker): SType {
+  const c = cx.ctx;
+  if (!c || c.args === undefined || c.argsStruct === undefined) return { k: 'ptr', to: { k: 'cstruct', name: c?.argsStruct ?? 'args', union: false, size: 0 } };
+  const size = c.args.reduce((m, a) => Math.max(m, a.offset + a.size), 0);
+  return { k: 'ptr', to: { k: 'cstruct', name: c.argsStruct, union: false, size } };
+}

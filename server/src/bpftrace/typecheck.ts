@@ -1,0 +1,536 @@
+/**
+ * The typed semantic pass for bpftrace: every expression, variable and map
+ * gets an SType (types.ts), each probe its context (tracepoint record fields,
+ * fentry/rawtracepoint arguments, retval), with bpftrace's messages for type
+ * errors of the target version. Statements, variables and maps live here;
+ * expressions in typecheck-expr.ts, calls in typecheck-calls.ts, kernel types
+ * in typecheck-kernel.ts. Non-goals: the checks of the first pass
+ * (semantic.ts: scopes, arities, providers), code generation.
+ */
+import * as A from './ast';
+import { Diagnostic, Range } from './source';
+import { NONE, SType, typeName } from './types';
+import { compareVersions, parseVersion, Version } from './versions';
+import { fixed, promote } from './typecheck-int';
+import { exprType } from './typecheck-expr';
+import { probeContext } from './typecheck-probe';
+import { resolveTypeRef } from './typecheck-access';
+import { btfToSType, findBtfStruct, type KernelTypes, type MemberInfo, type ProbeArg } from './typecheck-kernel';
+import { KIND } from '../btf/format';
+import type { Btf } from '../btf/types';
+
+export type { KernelTypes, ProbeArg, MemberInfo } from './typecheck-kernel';
+
+/** What a probe's context holds (for codegen and replay). */
+export interface ProbeCtx {
+  /** Canonical provider ('tracepoint', 'kprobe', ...) of the first attach point. */
+  provider: string;
+  /** Tracepoint record fields (common_* included) or fentry/rawtracepoint arguments (8-byte slots). */
+  args?: ProbeArg[];
+  /** fexit: the function's return type; kretprobe/uretprobe: uint64. */
+  retval?: SType;
+  /** The name bpftrace gives the args struct ('struct _tracepoint_syscalls_sys_enter_openat'). */
+  argsStruct?: string;
+}
+
+/** How a field access reads its value (for codegen). */
+export interface FieldRef extends MemberInfo {
+  /** 'args': a probe argument (tracepoint record field or function argument slot); 'struct': memory of a C struct; 'tuple'/'record': a script value. */
+  via: 'args' | 'struct' | 'record';
+  /** For 'args': the argument. */
+  arg?: ProbeArg;
+}
+
+export interface MapType {
+  /** Key types ([] for a scalar map). */
+  key: SType[];
+  /** Value type; { k: 'agg' } for aggregations. */
+  value: SType;
+}
+
+export interface TypeInfo {
+  /** Every expression node -> its type (NONE when erroneous or void). */
+  exprs: Map<A.Expr, SType>;
+  /** Every variable node (declarations and uses) -> the variable's final type. */
+  vars: Map<A.Var, SType>;
+  maps: Map<string, MapType>;
+  probes: Map<A.Probe, ProbeCtx>;
+  /** Field accesses (`a.b`, `a->b`, `args.x`) -> offset, bitfield and source. */
+  fields: Map<A.Field, FieldRef>;
+  diagnostics: Diagnostic[];
+}
+
+export interface TypecheckOptions {
+  /** bpftrace version ('0.17', '0.26', ...). */
+  target: string;
+  /** str() size (BPFTRACE_STRLEN / config strlen); 64 by default. */
+  strlen?: number;
+}
+
+interface VarSlot {
+  type: SType;
+  nodes: A.Var[];
+}
+
+interface MapSlot {
+  key: SType[] | undefined;
+  value: SType;
+  /** Where the value was first fixed. */
+  valueAt?: Range;
+}
+
+/** The checker's state, shared with typecheck-expr.ts and typecheck-calls.ts. */
+export class Checker {
+  readonly info: TypeInfo = { exprs: new Map(), vars: new Map(), maps: new Map(), probes: new Map(), fields: new Map(), diagnostics: [] };
+  readonly v: Version;
+  /** Before 0.24: 0.17 wording. */
+  readonly old: boolean;
+  /** 0.25+: typed integer literals and promotion, bool comparisons. */
+  readonly typed: boolean;
+  readonly blockScopes: boolean;
+  readonly strlen: number;
+  /** 1: collect map types (map errors reported); 2: final types, all other errors. */
+  pass: 1 | 2 = 1;
+  probe: A.Probe | undefined;
+  ctx: ProbeCtx | undefined;
+  /** Name of the call whose arguments are being typed, and the argument index. */
+  callName = '';
+  callArg = -1;
+  loopDepth = 0;
+  /** `struct X` names defined by C definitions in the script. */
+  readonly cStructs = new Set<string>();
+  private readonly fns = new Map<string, SType>();
+  /** The aggregation call being assigned to a map right now. */
+  private aggTarget: A.Call | undefined;
+  private scopes: Map<string, VarSlot>[] = [];
+  private readonly mapSlots = new Map<string, MapSlot>();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly kernel: KernelTypes,
+    opts: TypecheckOptions,
+  ) {
+    this.v = parseVersion(opts.target) ?? [0, 26, 0];
+    this.old = compareVersions(this.v, [0, 24, 0]) < 0;
+    this.typed = compareVersions(this.v, [0, 25, 0]) >= 0;
+    this.blockScopes = compareVersions(this.v, [0, 22, 0]) >= 0;
+    this.strlen = opts.strlen ?? 64;
+  }
+
+  /** bpftrace's spelling of a type in messages (0.17: 'unsigned int64', 'count'). */
+  tname(t: SType): string {
+    if (this.old && t.k === 'int') return `${t.signed ? '' : 'unsigned '}int${t.bits}`;
+    if (this.old && t.k === 'agg') return t.fn;
+    if (t.k === 'tuple') return `(${t.elems.map((e) => this.tname(e)).join(',')})`;
+    return typeName(t);
+  }
+
+  /** Reports in pass 2 (or pass 1 when `mapPass`); identical diagnostics once. */
+  diag(range: Range, message: string, severity: 'error' | 'warning' = 'error', hint?: string, mapPass = false): void {
+    if ((this.pass === 2) === mapPass) return;
+    const key = `${range.start}:${range.end}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const d: Diagnostic = { range, severity, message, source: 'type' };
+    if (hint !== undefined) d.hint = hint;
+    this.info.diagnostics.push(d);
+  }
+
+  err(range: Range, message: string, hint?: string): void {
+    this.diag(range, message, 'error', hint);
+  }
+
+  warn(range: Range, message: string): void {
+    this.diag(range, message, 'warning');
+  }
+
+  run(p: A.Program): void {
+    for (const item of p.items) {
+      if (item.kind === 'CDefinition' && item.keyword !== 'enum') this.cStructs.add(`${item.keyword} ${item.name}`);
+      else if (item.kind === 'Macro') this.fns.set(item.name, NONE);
+    }
+    for (const item of p.items) if (item.kind === 'Fn') this.fns.set(item.name, this.annType(item.ret));
+    this.info.diagnostics.length = 0;
+    this.seen.clear();
+    for (const pass of [1, 2] as const) {
+      this.pass = pass;
+      for (const item of p.items) {
+        if (item.kind === 'Probe') this.probeItem(item);
+        else if (item.kind === 'Fn') this.fnItem(item);
+      }
+    }
+    for (const [name, m] of this.mapSlots) this.info.maps.set(name, { key: (m.key ?? []).map(fixed), value: fixed(m.value) });
+  }
+
+  private probeItem(p: A.Probe): void {
+    this.probe = p;
+    this.ctx = probeContext(this, p);
+    this.info.probes.set(p, this.ctx);
+    this.withScope(() => {
+      if (p.predicate) {
+        const t = this.expr(p.predicate);
+        this.condition(t, p.predicate.range, 'predicate');
+      }
+      this.block(p.body, false);
+    });
+    this.probe = undefined;
+    this.ctx = undefined;
+  }
+
+  private fnItem(f: A.Fn): void {
+    this.probe = undefined;
+    this.ctx = undefined;
+    this.withScope(() => {
+      for (const prm of f.params) this.define(prm.var, this.annType(prm.type));
+      this.block(f.body, false);
+    });
+  }
+
+  /** A written type annotation as an SType (NONE when unknown). */
+  annType(t: A.TypeAnn): SType {
+    return t.kind === 'Typeof' ? (t.arg.kind === 'TypeRef' ? this.typeRef(t.arg) : this.expr(t.arg)) : this.typeRef(t);
+  }
+
+  typeRef(t: A.TypeRef): SType {
+    return resolveTypeRef(this, t) ?? NONE;
+  }
+
+  /** A user function's return type (NONE for macros), or undefined when `name` is not one. */
+  userFn(name: string): SType | undefined {
+    return this.fns.get(name);
+  }
+
+  /** Whether an aggregation call is the value of a map assignment (where bpftrace allows it). */
+  aggregationAllowed(c: A.Call): boolean {
+    return this.aggTarget === c;
+  }
+
+  /** A pointer to a kernel struct by name (unsized when BTF lacks it). */
+  structType(name: string): SType {
+    const btf = this.kernel.btf;
+    const id = btf ? findBtfStruct(btf, name) : undefined;
+    const to: SType = btf && id !== undefined ? btfToSType(btf, id, this.typed) : { k: 'cstruct', name, union: false, size: 0 };
+    return { k: 'ptr', to };
+  }
+
+  /** The value of an enum constant in BTF, or undefined. */
+  enumValue(name: string): bigint | undefined {
+    const btf = this.kernel.btf;
+    return btf ? enumIndex(btf).get(name) : undefined;
+  }
+
+  condition(t: SType, range: Range, what: 'if' | 'ternary' | 'predicate' | 'while'): void {
+    if (t.k === 'int' || t.k === 'bool' || t.k === 'none' || t.k === 'ptr') return;
+    const name = this.old ? coarse(t) : this.tname(t);
+    if (what === 'predicate') this.err(range, this.old ? `Invalid type for predicate: ${name}` : `Invalid type for predicate: ${name}`);
+    else if (what === 'ternary') this.err(range, this.old ? `Invalid condition in ternary: ${name}` : `Invalid condition: ${name}`);
+    else this.err(range, this.old ? `Invalid condition in ${what === 'if' ? 'if' : 'while'}(): ${name}` : `Invalid condition: ${name}`);
+  }
+
+  // ---- scopes and variables ------------------------------------------
+
+  withScope(f: () => void): void {
+    this.scopes.push(new Map());
+    try {
+      f();
+    } finally {
+      const s = this.scopes.pop();
+      if (s && this.pass === 2) for (const slot of s.values()) for (const n of slot.nodes) this.info.vars.set(n, fixed(slot.type));
+    }
+  }
+
+  private lookup(name: string): VarSlot | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const v = this.scopes[i].get(name);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  define(v: A.Var, type: SType): VarSlot {
+    const slot: VarSlot = { type, nodes: [v] };
+    this.scopes[this.scopes.length - 1]?.set(v.name, slot);
+    return slot;
+  }
+
+  /** A variable read: its current type (NONE when undefined; semantic.ts reports that). */
+  varRead(v: A.Var): SType {
+    const slot = this.lookup(v.name);
+    if (!slot) return NONE;
+    slot.nodes.push(v);
+    return slot.type;
+  }
+
+  /** Assigns a value of type `t` to a variable (defining it when new), with bpftrace's mismatch message. */
+  varAssign(v: A.Var, t: SType, at: Range): void {
+    const slot = this.lookup(v.name);
+    if (!slot) {
+      this.define(v, t);
+      return;
+    }
+    slot.nodes.push(v);
+    if (slot.type.k === 'none') {
+      slot.type = t;
+      return;
+    }
+    const p = promote(slot.type, t, this.typed);
+    if (p === undefined) {
+      this.err(at, this.old
+        ? `Type mismatch for ${v.name}: trying to assign value of type '${this.tname(t)}' when variable already contains a value of type '${this.tname(slot.type)}'`
+        : `Type mismatch for ${v.name}: trying to assign value of type '${this.tname(t)}' when variable already has a type '${this.tname(slot.type)}'`);
+      return;
+    }
+    slot.type = p;
+  }
+
+  // ---- maps ------------------------------------------------------------
+
+  private mapSlot(name: string): MapSlot {
+    let m = this.mapSlots.get(name);
+    if (!m) this.mapSlots.set(name, (m = { key: undefined, value: NONE }));
+    return m;
+  }
+
+  /** Key types of a map access: checks them against the map's keys (0.17: ints are stored as uint64). */
+  mapKeys(map: A.MapRef, keys: SType[], at: Range): void {
+    // `@m[a, b]` and `@m[(a, b)]` are the same key (0.26): keys are kept flat.
+    const flat = !this.old && keys.length === 1 && keys[0].k === 'tuple' ? keys[0].elems : keys;
+    const ks = flat.map((k) => (this.old && k.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: false } : k));
+    const m = this.mapSlot(map.name);
+    if (ks.some((k) => k.k === 'none')) return;
+    if (m.key === undefined) {
+      m.key = ks;
+      return;
+    }
+    let ok = m.key.length === ks.length;
+    const merged: SType[] = [];
+    for (let i = 0; ok && i < ks.length; i++) {
+      const p = promote(m.key[i], ks[i], this.typed);
+      if (p === undefined) ok = false;
+      else merged.push(p);
+    }
+    if (ok) {
+      m.key = merged;
+      return;
+    }
+    const list = (x: SType[]): string => (this.old ? `[${x.map((t) => this.tname(t)).join(', ')}]` : `'${x.length === 1 ? this.tname(x[0]) : this.tname({ k: 'tuple', elems: x })}'`);
+    this.diag(at, `Argument mismatch for ${map.name}: trying to access with arguments: ${list(ks)} when map expects arguments: ${list(m.key)}`, 'error', undefined, true);
+  }
+
+  /** The map's value type as read (NONE until known). */
+  mapValue(name: string): SType {
+    return this.mapSlots.get(name)?.value ?? NONE;
+  }
+
+  /** Stores a value of type `t` into a map (an aggregation's { k: 'agg' } included). */
+  mapStore(map: A.MapRef, t: SType, at: Range): void {
+    if (t.k === 'none') return;
+    const m = this.mapSlot(map.name);
+    const stored = this.old && t.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: t.signed } : t;
+    if (m.value.k === 'none') {
+      m.value = stored;
+      m.valueAt = at;
+      return;
+    }
+    const cur = m.value;
+    // An aggregation map takes only the same aggregation; an int map no aggregation.
+    const p = (cur.k === 'agg') !== (stored.k === 'agg') ? undefined : promote(cur, stored, this.typed);
+    if (p !== undefined) {
+      m.value = p;
+      return;
+    }
+    // bpftrace 0.17 prints this message without the closing quote.
+    this.diag(at, this.old
+      ? `Type mismatch for ${map.name}: trying to assign value of type '${this.tname(t)}' when map already contains a value of type '${this.tname(cur)}`
+      : `Type mismatch for ${map.name}: trying to assign value of type '${this.tname(t)}' when map already has a type '${this.tname(cur)}'`, 'error', undefined, true);
+  }
+
+  // ---- statements ------------------------------------------------------
+
+  block(b: A.Block, newScope = true): SType {
+    let value: SType = NONE;
+    const body = (): void => {
+      for (const s of b.stmts) this.stmt(s);
+      if (b.value) value = this.expr(b.value);
+    };
+    if (newScope && this.blockScopes) this.withScope(body);
+    else body();
+    return value;
+  }
+
+  stmt(s: A.Stmt): void {
+    switch (s.kind) {
+      case 'ExprStmt':
+      case 'Discard':
+        this.expr(s.expr);
+        break;
+      case 'Assign':
+        this.assign(s);
+        break;
+      case 'VarDecl': {
+        const ann = s.type ? this.annType(s.type) : NONE;
+        const init = s.init ? this.expr(s.init) : NONE;
+        const slot = this.define(s.var, ann.k !== 'none' ? ann : init);
+        if (ann.k !== 'none' && init.k !== 'none' && promote(ann, init, this.typed) === undefined) {
+          this.err(s.range, `Type mismatch for ${s.var.name}: trying to assign value of type '${this.tname(init)}' when variable already has a type '${this.tname(slot.type)}'`);
+        }
+        break;
+      }
+      case 'If':
+        this.ifNode(s);
+        break;
+      case 'While':
+        this.condition(this.expr(s.cond), s.cond.range, 'while');
+        this.loop(() => this.block(s.body));
+        break;
+      case 'Unroll':
+        this.expr(s.count);
+        this.block(s.body);
+        break;
+      case 'For':
+        this.forLoop(s);
+        break;
+      case 'Jump':
+        if (s.value) this.expr(s.value);
+        break;
+      case 'Block':
+        this.block(s);
+        break;
+      case 'Import':
+      case 'Error':
+        break;
+    }
+  }
+
+  private loop(f: () => void): void {
+    this.loopDepth++;
+    try {
+      f();
+    } finally {
+      this.loopDepth--;
+    }
+  }
+
+  private forLoop(s: A.For): void {
+    let elem: SType = NONE;
+    if (s.iterable.kind === 'Map') {
+      const m = this.mapSlots.get(s.iterable.name);
+      this.info.exprs.set(s.iterable, m?.value ?? NONE);
+      if (m) {
+        const key: SType = m.key === undefined || m.key.length === 0 ? NONE : m.key.length === 1 ? m.key[0] : { k: 'tuple', elems: m.key };
+        elem = { k: 'tuple', elems: [key, m.value] };
+      }
+    } else {
+      const a = this.expr(s.iterable.from);
+      const b = this.expr(s.iterable.to);
+      elem = a.k === 'int' && b.k === 'int' ? (promote(a, b, true) ?? a) : a;
+    }
+    this.withScope(() => {
+      this.define(s.var, fixed(elem));
+      this.loop(() => this.block(s.body));
+    });
+  }
+
+  ifNode(n: A.If): SType {
+    this.condition(this.expr(n.cond), n.cond.range, 'if');
+    const a = this.block(n.then);
+    const b = n.else?.kind === 'If' ? this.ifNode(n.else) : n.else ? this.block(n.else) : NONE;
+    return n.else ? (promote(a, b, this.typed) ?? a) : NONE;
+  }
+
+  private assign(s: A.Assign): void {
+    const t = s.target;
+    const prevAgg = this.aggTarget;
+    if (t.kind !== 'Var' && s.op === '=' && s.value.kind === 'Call') this.aggTarget = s.value;
+    let value: SType;
+    try {
+      value = this.expr(s.value);
+    } finally {
+      this.aggTarget = prevAgg;
+    }
+    if (t.kind === 'Var') {
+      if (s.op === '=') this.varAssign(t, value, t.range);
+      else {
+        const cur = this.varRead(t);
+        this.info.vars.set(t, cur);
+        if (cur.k !== 'none' && cur.k !== 'int' && cur.k !== 'bool') this.err(s.range, `The ${s.op.slice(0, -1)} operator can not be used on expressions of types ${this.tname(cur)}, ${this.tname(value)}`);
+      }
+      return;
+    }
+    const map = t.kind === 'Map' ? t : t.map;
+    if (t.kind === 'MapAccess') this.mapKeys(map, t.keys.map((k) => this.expr(k)), t.range);
+    else if (this.mapSlots.get(map.name)?.key === undefined) this.mapSlot(map.name).key = [];
+    const stored = s.op === '=' ? value : this.compoundValue(s, value);
+    this.mapStore(map, stored, map.range);
+    const final = this.mapValue(map.name);
+    this.info.exprs.set(map, final);
+    if (t.kind === 'MapAccess') this.info.exprs.set(t, final);
+  }
+
+  private compoundValue(s: A.Assign, value: SType): SType {
+    const map = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
+    const cur = map ? this.mapValue(map.name) : NONE;
+    if (cur.k === 'agg') {
+      this.err(s.range, `The ${s.op.slice(0, -1)}= operator can not be used on expressions of type '${this.tname(cur)}'`);
+      return NONE;
+    }
+    if (value.k !== 'int' && value.k !== 'none' && value.k !== 'bool') {
+      this.err(s.value.range, `The ${s.op} operator can not be used with a value of type '${this.tname(value)}'`);
+      return NONE;
+    }
+    return cur.k === 'none' ? (this.typed ? { k: 'int', bits: 64, signed: true } : value) : cur;
+  }
+
+  expr(e: A.Expr): SType {
+    const t = exprType(this, e);
+    this.info.exprs.set(e, t);
+    return t;
+  }
+}
+
+/** 0.17's coarse type names ('integer', 'string', ...) in some messages. */
+export function coarse(t: SType): string {
+  switch (t.k) {
+    case 'int':
+    case 'bool':
+      return 'integer';
+    case 'ptr':
+      return 'pointer';
+    case 'cstruct':
+      return 'record';
+    case 'special':
+      return t.kind;
+    case 'agg':
+      return t.fn;
+    default:
+      return t.k;
+  }
+}
+
+const ENUMS = new WeakMap<Btf, Map<string, bigint>>();
+
+/** Enumerator names of a BTF, indexed once per BTF. */
+function enumIndex(btf: Btf): Map<string, bigint> {
+  let m = ENUMS.get(btf);
+  if (m) return m;
+  m = new Map();
+  for (let id = 1; id < btf.count; id++) {
+    const k = btf.kind(id);
+    if (k !== KIND.ENUM && k !== KIND.ENUM64) continue;
+    const t = btf.type(id);
+    if (t.kind === KIND.ENUM || t.kind === KIND.ENUM64) for (const v of t.values) if (!m.has(v.name)) m.set(v.name, BigInt(v.value));
+  }
+  ENUMS.set(btf, m);
+  return m;
+}
+
+/**
+ * Types a parsed program for `opts.target` against the kernel's types (BTF
+ * and tracepoint formats, both optional: without them kernel types are
+ * unknown and not reported). Never throws; problems are diagnostics.
+ */
+export function typecheck(prog: A.Program, kernel: KernelTypes, opts: TypecheckOptions): TypeInfo {
+  const c = new Checker(kernel, opts);
+  c.run(prog);
+  return c.info;
+}
