@@ -19,9 +19,12 @@ function message(type: string, text: string, o: OutputOptions, nl: boolean): str
 /**
  * The banner bpftrace prints once its probes are attached: `Attaching N
  * probes...` on stdout in 0.17 (JSON: {"type": "attached_probes"}); 0.26
- * writes `Attached N probes` to stderr, so its stdout part is empty.
+ * writes `Attached N probes` to stderr, so its stdout part is empty. N counts
+ * every attached probe after wildcard expansion, BEGIN and END included; -q
+ * (`quiet`) suppresses the banner.
  */
 export function attachedLine(probes: number, o: OutputOptions): { stdout: string; stderr: string } {
+  if (o.quiet) return { stdout: '', stderr: '' };
   if (o.format === 'json') return { stdout: `{"type": "attached_probes", "data": {"probes": ${probes}}}\n`, stderr: '' };
   if (isOld(o.version)) return { stdout: `Attaching ${probes} ${probes === 1 ? 'probe' : 'probes'}...\n`, stderr: '' };
   return { stdout: '', stderr: `Attached ${probes} ${probes === 1 ? 'probe' : 'probes'}\n` };

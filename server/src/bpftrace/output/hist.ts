@@ -22,7 +22,7 @@ export function histIndex(v: bigint, full64 = false): number {
 
 /** lhist() bucket: 0 below min, n+1 at or above max (n = (max-min)/step), else 1 + (v-min)/step. */
 export function lhistIndex(v: bigint, min: bigint, max: bigint, step: bigint): number {
-  if (v < min) return 0;
+  if (v < min || step <= 0n) return 0;
   if (v >= max) return Number((max - min) / step) + 1;
   return Number((v - min) / step) + 1;
 }

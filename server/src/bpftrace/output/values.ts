@@ -81,6 +81,8 @@ export interface OutputOptions {
   tzOffsetMinutes?: number;
   /** Boot time (ns since the epoch) that strftime() adds to its nsecs argument; 0 by default. */
   bootNs?: bigint;
+  /** bpftrace -q: no `Attaching N probes...` banner. */
+  quiet?: boolean;
 }
 
 export function isAgg(v: AggValue | BtValue): v is AggValue {
