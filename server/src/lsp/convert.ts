@@ -6,6 +6,7 @@
 import {
   CompletionItem, CompletionItemKind, Diagnostic, DiagnosticSeverity, Hover, MarkupKind, Position, Range,
 } from 'vscode-languageserver/node';
+import type { VerifierDiagnostic } from '../ide/asm-verify';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { IdeCompletion, IdeCompletionKind, IdeDiagnostic, IdeHover, SourceRange } from '../ide/types';
 
@@ -21,6 +22,13 @@ const SEVERITY: Record<IdeDiagnostic['severity'], DiagnosticSeverity> = {
 
 export function toDiagnostic(d: IdeDiagnostic): Diagnostic {
   return { range: toRange(d.range), severity: SEVERITY[d.severity], message: d.message, source: d.source };
+}
+
+/** A verifier diagnostic: the failing path's branch decisions become related information in the same document. */
+export function toVerifierDiagnostic(d: VerifierDiagnostic, uri: string): Diagnostic {
+  const out = toDiagnostic(d);
+  if (d.related.length) out.relatedInformation = d.related.map((r) => ({ location: { uri, range: toRange(r.range) }, message: r.message }));
+  return out;
 }
 
 export function toHover(h: IdeHover): Hover {

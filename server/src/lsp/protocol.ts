@@ -3,7 +3,7 @@
  * once and imported by both sides. Values that can exceed 2^53 travel as
  * strings. Non-goal: anything the standard LSP already covers.
  */
-import { RequestType } from 'vscode-jsonrpc';
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
 
 export interface DocumentParams {
   /** The document's URI, as in textDocument/didOpen. */
@@ -39,3 +39,16 @@ export const AssembleRequest = new RequestType<DocumentParams, AssembleResult, v
 
 /** Run the document on the interpreter to completion. */
 export const RunRequest = new RequestType<RunParams, RunResult, void>('bpfstudio/run');
+
+export interface VerifierStatusParams extends DocumentParams {
+  version: number;
+  /** running: started off the request path; done: diagnostics published; cancelled: a newer edit (or close) stopped it; skipped: the document does not assemble or the verifier is off. */
+  state: 'running' | 'done' | 'cancelled' | 'skipped';
+  verdict?: 'accept' | 'reject';
+  /** Instructions the verifier processed. */
+  processed?: number;
+  ms?: number;
+}
+
+/** Server to client: progress of the embedded verifier on a bpf-asm document. */
+export const VerifierStatusNotification = new NotificationType<VerifierStatusParams>('bpfstudio/verifierStatus');

@@ -8,10 +8,12 @@ import {
   InitializeParams, InitializeResult, ProposedFeatures, TextDocuments, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { AsmResult } from '../asm';
 import { assembleDocument, runDocument } from '../ide/run';
 import { formatReg } from '../ide/vm-format';
 import { toCompletionItem, toDiagnostic, toHover, toOffset } from './convert';
 import { AssembleRequest, AssembleResult, DocumentParams, RunParams, RunRequest, RunResult } from './protocol';
+import { DocumentVerifier } from './verification';
 import { Workspace } from './workspace';
 
 /** Starts the server on stdio (or IPC/socket when the client passed `--node-ipc`/`--socket=`) and runs until the client exits. */
@@ -20,6 +22,8 @@ export function startServer(): void {
   const connection = ipc ? createConnection(ProposedFeatures.all) : createConnection(ProposedFeatures.all, process.stdin, process.stdout);
   const documents = new TextDocuments(TextDocument);
   const ws = new Workspace(connection);
+  // The embedded verifier on bpf-asm documents, in worker threads (never on the request path).
+  const verifier = new DocumentVerifier(connection, (uri) => documents.get(uri));
   let dynamicConfiguration = false;
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
@@ -46,7 +50,10 @@ export function startServer(): void {
     const current = documents.get(doc.uri);
     if (!current || current.version !== doc.version) return; // stale: a newer version is (or will be) validated
     const diagnostics = !a ? [] : a.crash ? [toDiagnostic(a.crash)] : a.mode.diagnostics(a.parsed).map(toDiagnostic);
-    await connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+    await connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [...diagnostics, ...verifier.diagnosticsFor(doc)] });
+    if (a && !a.crash && a.mode.languageId === 'bpf-asm') {
+      verifier.schedule(doc, a.parsed as AsmResult, a.settings, (extra) => connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [...diagnostics, ...extra] }));
+    }
   }
   const revalidate = (doc: TextDocument): void => {
     validate(doc).catch((e: unknown) => connection.console.error(`validating ${doc.uri}: ${e instanceof Error ? e.stack : String(e)}`));
@@ -54,11 +61,13 @@ export function startServer(): void {
 
   documents.onDidChangeContent((e) => revalidate(e.document));
   documents.onDidClose((e) => {
+    verifier.closed(e.document.uri);
     ws.closed(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
   connection.onDidChangeConfiguration(() => {
     ws.settingsChanged();
+    verifier.reset();
     for (const d of documents.all()) revalidate(d);
   });
 
@@ -68,7 +77,9 @@ export function startServer(): void {
     const a = await ws.analyze(doc);
     if (!a || a.crash || token.isCancellationRequested) return null;
     const h = a.mode.hover(a.parsed, doc.getText(), toOffset(doc, p.position));
-    return h ? toHover(h) : null;
+    // The verifier's abstract state at the instruction, once this version is verified (never waited for).
+    const state = h && a.mode.languageId === 'bpf-asm' ? verifier.hover(doc, a.parsed as AsmResult, p.position.line) : undefined;
+    return h ? toHover(state ? { ...h, markdown: `${h.markdown}\n\n---\n\n${state}` } : h) : null;
   });
 
   connection.onCompletion(async (p: CompletionParams, token: CancellationToken): Promise<CompletionItem[]> => {
@@ -93,6 +104,8 @@ export function startServer(): void {
     const r = runDocument(doc.getText(), { syntax: s.asmSyntax, budget: p.budget ?? s.vmBudget, ...(p.mem ? { mem: p.mem } : {}) });
     return { errors: r.errors, steps: r.steps, output: r.output, ...(r.r0 !== undefined ? { r0: formatReg(r.r0) } : {}), ...(r.fault ? { fault: r.fault } : {}) };
   });
+
+  connection.onShutdown(() => verifier.dispose());
 
   documents.listen(connection);
   connection.listen();

@@ -12,19 +12,32 @@ import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
 export interface DocSettings extends ModeSettings {
   /** Instruction budget for `bpfstudio/run`. */
   vmBudget: number;
+  /** Run the embedded verifier on bpf-asm documents (off the request path). */
+  verifierEnabled: boolean;
+  /** Program type (or libbpf section name) for documents without a `.section`. */
+  verifierProgramType: string;
+  /** Verify as root or as a process with CAP_BPF only. */
+  verifierPrivileged: 'root' | 'cap_bpf';
 }
 
-const DEFAULTS: DocSettings = { ...DEFAULT_SETTINGS, vmBudget: 1_000_000 };
+const DEFAULTS: DocSettings = { ...DEFAULT_SETTINGS, vmBudget: 1_000_000, verifierEnabled: true, verifierProgramType: 'socket_filter', verifierPrivileged: 'root' };
 
-interface RawSettings { asm?: { syntax?: unknown }; vm?: { budget?: unknown }; bpftrace?: { targetVersion?: unknown } }
+interface RawSettings {
+  asm?: { syntax?: unknown }; vm?: { budget?: unknown }; bpftrace?: { targetVersion?: unknown };
+  verifier?: { enabled?: unknown; programType?: unknown; privileges?: unknown };
+}
 
 /** Settings from the client's `bpfstudio` section; the bpftrace target and kernel data are resolved on the host (cached). */
 function fromRaw(raw: RawSettings | null | undefined): DocSettings {
   const syntax = raw?.asm?.syntax;
   const budget = raw?.vm?.budget;
   const target = raw?.bpftrace?.targetVersion;
+  const v = raw?.verifier;
   const kernel = kernelInfo();
   return {
+    verifierEnabled: typeof v?.enabled === 'boolean' ? v.enabled : DEFAULTS.verifierEnabled,
+    verifierProgramType: typeof v?.programType === 'string' && v.programType.trim() !== '' ? v.programType.trim() : DEFAULTS.verifierProgramType,
+    verifierPrivileged: v?.privileges === 'cap_bpf' ? 'cap_bpf' : 'root',
     asmSyntax: syntax === 'llvm' || syntax === 'conformance' ? syntax : 'auto',
     vmBudget: typeof budget === 'number' && budget > 0 ? Math.floor(budget) : DEFAULTS.vmBudget,
     bpftraceTarget: resolveTargetVersion(typeof target === 'string' && /^\d+\.\d+/.test(target) ? target : 'auto'),
