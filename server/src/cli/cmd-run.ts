@@ -1,5 +1,18 @@
-/** `bpfstudio run`: executes a program on the embedded VM (interpreter or JIT) and prints r0. */
+/**
+ * `bpfstudio run`: executes a program on the embedded VM (interpreter or JIT)
+ * and prints r0; for a bpftrace script (.bt, or --bpftrace) replays a recorded
+ * trace through it and prints what bpftrace would have printed. The trace is
+ * read in chunks, never whole.
+ */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { Insn } from '../isa';
+import { compileForReplay, replay, type ReplayStats } from '../bpftrace/replay';
+import { LineIndex, parseVersion } from '../bpftrace';
+import { LineSplitter, TraceReader, formatDiagnostic, type TraceEvent } from '../trace';
+import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
+import { loadTargetBtf } from './target-btf';
+import type { Btf } from '../btf';
 import { runInterp, RunArgs, RunResult, VmOptions } from '../vm';
 import { runJit } from '../vm/jit';
 import { EXIT, int, Io, parse, str, UsageError } from './args';
@@ -7,12 +20,28 @@ import { parseMemArg, readInput } from './input';
 import { loadProgram } from './load';
 
 export const RUN_HELP = `usage: bpfstudio run FILE [--mem HEX] [--interp|--jit] [--budget N] [--syntax S]
+       bpfstudio run SCRIPT.bt --trace T.jsonl [-f text|json] [--target-version V] [--btf FILE]
+                 [--budget N] [--cpus N] [--strlen N] [--stats] [--bpftrace]
 
 Runs a program (assembly, hex or raw bytes) on the embedded BPF VM. As in the
 conformance suite, r1 points to the --mem bytes, r2 holds their length and r10
 is the top of a 512-byte stack. Prints what the program printed (trace_printk),
 then r0 in hex. A fault (bad memory access, runaway loop past --budget
-instructions, default 10,000,000) is printed with its instruction and exits 1.`;
+instructions, default 10,000,000) is printed with its instruction and exits 1.
+
+A bpftrace script (FILE ending in .bt, or any FILE with --bpftrace) is
+compiled and replayed over the recorded trace (format v1, see 'bpfstudio trace'):
+BEGIN first, each event to every probe whose attach point matches it,
+interval/profile probes at the trace's timestamps, END, then the maps, printed
+exactly as bpftrace (--target-version, default the installed one, else 0.26)
+prints them; -f json prints bpftrace's -f json lines. Tracepoint records are
+laid out from the kernel's tracepoint formats, kprobe registers from --btf
+(default the running kernel's BTF). --budget limits each probe run, --cpus the
+CPUs of per-CPU maps (default 64), --strlen str()'s size (default 64); --stats
+prints event and instruction counts to stderr. Script errors are printed as
+FILE:LINE:COL: error: MESSAGE; bad trace lines, events a probe cannot read and
+program faults as TRACE:LINE: …; replay goes on past them and exits 1.
+Exit code: 0 on success, 1 when anything was reported, 2 on bad usage.`;
 
 export type Engine = 'interp' | 'jit';
 
@@ -34,9 +63,15 @@ export function cmdRun(argv: string[], io: Io): number {
   const { values, positionals } = parse(argv, {
     mem: { type: 'string' }, interp: { type: 'boolean' }, jit: { type: 'boolean' },
     budget: { type: 'string' }, syntax: { type: 'string' },
+    trace: { type: 'string' }, format: { type: 'string', short: 'f' }, 'target-version': { type: 'string' },
+    btf: { type: 'string' }, cpus: { type: 'string' }, strlen: { type: 'string' }, stats: { type: 'boolean' }, bpftrace: { type: 'boolean' },
   });
   if (values.help) { io.out(RUN_HELP); return EXIT.OK; }
   if (positionals.length !== 1) throw new UsageError('run takes one FILE (see bpfstudio run --help)');
+  if (values.bpftrace || positionals[0].endsWith('.bt')) return runBpftrace(positionals[0], values, io);
+  for (const k of ['trace', 'format', 'target-version', 'btf', 'cpus', 'strlen', 'stats']) {
+    if (values[k] !== undefined) throw new UsageError(`--${k} is for bpftrace scripts (FILE.bt or --bpftrace)`);
+  }
   const engine = engineOf(values);
   const mem = values.mem !== undefined ? parseMemArg(String(values.mem)) : undefined;
   const budget = int(values.budget, 'budget');
@@ -59,4 +94,99 @@ export function cmdRun(argv: string[], io: Io): number {
 function insnLine(insns: readonly Insn[], lines: readonly number[], pc: number): number | undefined {
   const k = insns.findIndex((i) => i.pc === pc);
   return k >= 0 ? lines[k] : undefined;
+}
+
+/** Trace events of a file, read in 64 KiB chunks; bad lines go to `onBad` and are skipped. */
+function* traceEvents(path: string, fd: number, onBad: (line: number, message: string) => void, at: { line: number }): Generator<TraceEvent> {
+  const reader = new TraceReader();
+  const split = new LineSplitter();
+  const dec = new StringDecoder('utf8');
+  const buf = Buffer.alloc(1 << 16);
+  const pending: { text: string; line: number; eof: boolean }[] = [];
+  const sink = (text: string, line: number, eof = false): void => { pending.push({ text, line, eof }); };
+  for (let done = false; !done;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      onBad(at.line, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return;
+    }
+    if (n === 0) { split.push(dec.end(), sink); split.end(sink); done = true; } else split.push(dec.write(buf.subarray(0, n)), sink);
+    for (const l of pending.splice(0)) {
+      const r = reader.pushLine(l.text, l.line, l.eof);
+      if (r.kind === 'diagnostic') onBad(r.diagnostic.line, formatDiagnostic(r.diagnostic).replace(/^line \d+: /, ''));
+      else if (r.kind === 'event') { at.line = l.line; yield r.event; }
+    }
+  }
+  for (const d of reader.finish()) onBad(d.line, d.message);
+}
+
+function runBpftrace(file: string, values: Record<string, unknown>, io: Io): number {
+  const tracePath = str(values.trace);
+  if (!tracePath) throw new UsageError('a bpftrace script needs --trace T.jsonl (a recorded trace to replay; see bpfstudio trace --help)');
+  const format = str(values.format) ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`-f must be text or json, got '${format}'`);
+  const flag = str(values['target-version']);
+  if (flag !== undefined && parseVersion(flag) === undefined) throw new UsageError(`--target-version expects a version like 0.17 or 0.26, got '${flag}'`);
+  const target = resolveTargetVersion(flag);
+  const budget = int(values.budget, 'budget');
+  const cpus = int(values.cpus, 'cpus');
+  if (cpus !== undefined && (cpus < 1 || cpus > 4096)) throw new UsageError('--cpus must be between 1 and 4096');
+  const strlen = int(values.strlen, 'strlen');
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let fd: number;
+  try {
+    fd = openSync(tracePath, 'r');
+  } catch (e) {
+    throw new UsageError(`${tracePath}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    let btf: Btf | undefined;
+    const btfFlag = str(values.btf);
+    if (btfFlag !== undefined) btf = loadTargetBtf(btfFlag, io).btf;
+    else {
+      try { btf = loadTargetBtf(undefined, { out: () => {}, err: () => {} }).btf; } catch { btf = undefined; }
+    }
+    const tp = kernelInfo();
+    const kernel = { ...(btf ? { btf } : {}), tracepoint: (c: string, e: string) => tp?.format(c, e), tracepointFields: (c: string, e: string) => tp?.tracepointFields(c, e) };
+    const c = compileForReplay(text, kernel, { target, ...(strlen !== undefined ? { strlen } : {}) });
+    const lines = new LineIndex(text);
+    for (const d of c.diagnostics) {
+      const p = lines.position(d.range.start);
+      io.err(`${file}:${p.line + 1}:${p.col + 1}: ${d.severity}: ${d.message}`);
+    }
+    if (!c.script) return EXIT.FAILED;
+    let problems = 0;
+    const at = { line: 0 };
+    const bad = (line: number, message: string): void => { problems++; io.err(`${tracePath}:${line}: ${message}`); };
+    const events = traceEvents(tracePath, fd, bad, at);
+    let out = '';
+    const gen = replay(c.script, events, {
+      format, version: target, kernel, program: c.program, source: text, nrCpus: cpus ?? 64,
+      ...(budget !== undefined ? { budget } : {}),
+      onDiagnostic: (d) => {
+        if (d.event > 0) bad(at.line, `${d.probe}: ${d.message}`);
+        else { problems++; io.err(`${file}: ${d.probe ? d.probe + ': ' : ''}${d.message}`); }
+      },
+    });
+    let r = gen.next();
+    while (!r.done) {
+      out += r.value;
+      const nl = out.lastIndexOf('\n');
+      if (nl >= 0) { io.out(out.slice(0, nl + 1)); out = out.slice(nl + 1); }
+      r = gen.next();
+    }
+    if (out) io.out(out);
+    const stats: ReplayStats = r.value;
+    if (values.stats) io.err(`replayed ${stats.events} events (${stats.unmatched} matched no probe), ${stats.runs} probe runs, ${stats.steps} instructions${stats.exited ? ', stopped by exit()' : ''}`);
+    return problems ? EXIT.FAILED : EXIT.OK;
+  } finally {
+    closeSync(fd);
+  }
 }
