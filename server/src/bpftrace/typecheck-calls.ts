@@ -13,7 +13,14 @@ import { argsType } from './typecheck-probe';
 import { readable } from './typecheck-expr';
 import { AggFn, NONE, S64, sizeOf, SpecialKind, SType, U32, U64 } from './types';
 
-const special = (kind: SpecialKind, size: number): SType => ({ k: 'special', kind, size });
+const SPECIALS = new Map<SpecialKind, SType>();
+/** Shared special-value types (nobody mutates STypes). */
+const special = (kind: SpecialKind, size: number): SType => {
+  let t = SPECIALS.get(kind);
+  if (!t) SPECIALS.set(kind, (t = { k: 'special', kind, size }));
+  return t;
+};
+const COMM: SType = { k: 'string', size: 16 };
 
 /** Storage sizes of special values (what codegen writes): addresses, ids, stack ids. */
 export const SPECIAL_SIZES: Record<SpecialKind, number> = {
@@ -37,7 +44,7 @@ export function builtinType(cx: Checker, b: A.Builtin): SType {
     case 'usermode':
       return U8;
     case 'comm':
-      return { k: 'string', size: 16 };
+      return COMM;
     case 'kstack':
       return special('kstack', SPECIAL_SIZES.kstack);
     case 'ustack':

@@ -15,6 +15,8 @@ import { NONE, S64, SType, U64 } from './types';
 import { Range } from './source';
 
 const utf8 = new TextEncoder();
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** bpftrace's spelling of an operator in messages. */
 function opstr(op: string): string {
@@ -44,7 +46,7 @@ export function exprType(cx: Checker, e: A.Expr): SType {
     case 'Int':
       return e.value === undefined ? NONE : literalType(e.value, cx.typed);
     case 'Str': {
-      const size = utf8.encode(e.value).length + 1;
+      const size = (ASCII.test(e.value) ? e.value.length : utf8.encode(e.value).length) + 1;
       const fmt = (cx.callName === 'printf' || cx.callName === 'system' || cx.callName === 'cat' || cx.callName === 'debugf' || cx.callName === 'errorf' || cx.callName === 'warnf') && cx.callArg === 0;
       if (!fmt && cx.old && size > cx.strlen) cx.err(e.range, `String is too long (over ${cx.strlen} bytes): ${e.value}`);
       return { k: 'string', size };
@@ -207,7 +209,7 @@ function unary(cx: Checker, e: A.Unary): SType {
     }
     if (o.kind !== 'Var') {
       const map = o.kind === 'Map' ? o : o.map;
-      if (cx.mapValue(map.name).k === 'none') cx.mapStore(map, cx.typed ? S64 : S64, map.range);
+      if (cx.mapKnown(map.name).k === 'none') cx.mapStore(map, S64, map.range);
     }
     const t = cx.expr(o);
     if (t.k === 'agg') return NONE; // semantic.ts reports it

@@ -8,21 +8,30 @@
  */
 import { IntBits, SType } from './types';
 
-/** Literal types whose sign may follow the other operand (non-negative literals, 0.25+). Identity-based. */
-const FLEX = new WeakSet<SType>();
+/**
+ * Literal types whose sign may follow the other operand (non-negative
+ * literals, 0.25+): one shared object per size, recognised by identity (a
+ * copy is an ordinary, fixed type). Nobody mutates STypes.
+ */
+const FLEX: Record<IntBits, SType> = {
+  8: { k: 'int', bits: 8, signed: true },
+  16: { k: 'int', bits: 16, signed: true },
+  32: { k: 'int', bits: 32, signed: true },
+  64: { k: 'int', bits: 64, signed: true },
+};
 
 export function isFlexible(t: SType): boolean {
-  return FLEX.has(t);
+  return t.k === 'int' && FLEX[t.bits] === t;
 }
 
-export function flexible(t: SType): SType {
-  FLEX.add(t);
-  return t;
+/** The flexible literal type of a size. */
+export function flexible(bits: IntBits): SType {
+  return FLEX[bits];
 }
 
 /** A copy of `t` without the flexible mark. */
 export function fixed(t: SType): SType {
-  return FLEX.has(t) ? { ...t } : t;
+  return isFlexible(t) ? { ...t } : t;
 }
 
 const I64_MAX = (1n << 63n) - 1n;
@@ -32,7 +41,7 @@ export function literalType(v: bigint, typed: boolean): SType {
   if (!typed) return v > I64_MAX ? { k: 'int', bits: 64, signed: false } : { k: 'int', bits: 64, signed: true };
   if (v > I64_MAX) return { k: 'int', bits: 64, signed: false };
   const bits: IntBits = v <= 127n ? 8 : v <= 32767n ? 16 : v <= 2147483647n ? 32 : 64;
-  return flexible({ k: 'int', bits, signed: true });
+  return flexible(bits);
 }
 
 /** The smallest signed type holding a (negative) value, 0.25+. */
@@ -76,7 +85,7 @@ export function promoteInt(cur: SType & { k: 'int' }, nw: SType & { k: 'int' }):
   const cf = isFlexible(cur);
   const nf = isFlexible(nw);
   const bothFlex = cf && nf;
-  const mark = (t: SType): SType => (bothFlex ? flexible(t) : t);
+  const mark = (t: SType & { k: 'int' }): SType => (bothFlex && t.signed ? flexible(t.bits) : t);
   if (cur.signed !== nw.signed) {
     if (cf || nf) {
       const signed = (!cf && cur.signed) || (!nf && nw.signed);

@@ -105,6 +105,9 @@ export class Checker {
   private scopes: Map<string, VarSlot>[] = [];
   private readonly mapSlots = new Map<string, MapSlot>();
   private readonly seen = new Set<string>();
+  private readonly mapDiags = new Set<Diagnostic>();
+  /** Set when a map was read before any value type was known for it (pass 2 then retypes with the final map types). */
+  readEarly = false;
 
   constructor(
     readonly kernel: KernelTypes,
@@ -125,14 +128,18 @@ export class Checker {
     return typeName(t);
   }
 
-  /** Reports in pass 2 (or pass 1 when `mapPass`); identical diagnostics once. */
+  /**
+   * Records a diagnostic once. Map diagnostics (`mapPass`) come from pass 1
+   * only; others from the last pass (pass 2 drops pass 1's and reports again).
+   */
   diag(range: Range, message: string, severity: 'error' | 'warning' = 'error', hint?: string, mapPass = false): void {
-    if ((this.pass === 2) === mapPass) return;
+    if (this.pass === 2 && mapPass) return;
     const key = `${range.start}:${range.end}:${message}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     const d: Diagnostic = { range, severity, message, source: 'type' };
     if (hint !== undefined) d.hint = hint;
+    if (mapPass) this.mapDiags.add(d);
     this.info.diagnostics.push(d);
   }
 
@@ -150,16 +157,27 @@ export class Checker {
       else if (item.kind === 'Macro') this.fns.set(item.name, NONE);
     }
     for (const item of p.items) if (item.kind === 'Fn') this.fns.set(item.name, this.annType(item.ret));
-    this.info.diagnostics.length = 0;
-    this.seen.clear();
-    for (const pass of [1, 2] as const) {
-      this.pass = pass;
-      for (const item of p.items) {
-        if (item.kind === 'Probe') this.probeItem(item);
-        else if (item.kind === 'Fn') this.fnItem(item);
-      }
+    this.pass = 1;
+    this.items(p);
+    if (this.readEarly) {
+      // Maps read (in source order) before they are written: type everything again with the final map types.
+      this.pass = 2;
+      this.info.diagnostics = this.info.diagnostics.filter((d) => this.mapDiags.has(d));
+      this.seen.clear();
+      for (const d of this.info.diagnostics) this.seen.add(`${d.range.start}:${d.range.end}:${d.message}`);
+      this.info.exprs.clear();
+      this.info.vars.clear();
+      this.info.fields.clear();
+      this.items(p);
     }
     for (const [name, m] of this.mapSlots) this.info.maps.set(name, { key: (m.key ?? []).map(fixed), value: fixed(m.value) });
+  }
+
+  private items(p: A.Program): void {
+    for (const item of p.items) {
+      if (item.kind === 'Probe') this.probeItem(item);
+      else if (item.kind === 'Fn') this.fnItem(item);
+    }
   }
 
   private probeItem(p: A.Probe): void {
@@ -235,7 +253,7 @@ export class Checker {
       f();
     } finally {
       const s = this.scopes.pop();
-      if (s && this.pass === 2) for (const slot of s.values()) for (const n of slot.nodes) this.info.vars.set(n, fixed(slot.type));
+      if (s) for (const slot of s.values()) for (const n of slot.nodes) this.info.vars.set(n, fixed(slot.type));
     }
   }
 
@@ -317,9 +335,19 @@ export class Checker {
     this.diag(at, `Argument mismatch for ${map.name}: trying to access with arguments: ${list(ks)} when map expects arguments: ${list(m.key)}`, 'error', undefined, true);
   }
 
+  /** The map's value type so far, without counting as a read. */
+  mapKnown(name: string): SType {
+    return this.mapSlots.get(name)?.value ?? NONE;
+  }
+
   /** The map's value type as read (NONE until known). */
   mapValue(name: string): SType {
-    return this.mapSlots.get(name)?.value ?? NONE;
+    const v = this.mapSlots.get(name)?.value;
+    if (v === undefined || v.k === 'none') {
+      if (this.pass === 1) this.readEarly = true;
+      return NONE;
+    }
+    return v;
   }
 
   /** Stores a value of type `t` into a map (an aggregation's { k: 'agg' } included). */
@@ -469,7 +497,7 @@ export class Checker {
 
   private compoundValue(s: A.Assign, value: SType): SType {
     const map = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
-    const cur = map ? this.mapValue(map.name) : NONE;
+    const cur = map ? this.mapKnown(map.name) : NONE;
     if (cur.k === 'agg') {
       this.err(s.range, `The ${s.op.slice(0, -1)}= operator can not be used on expressions of type '${this.tname(cur)}'`);
       return NONE;
