@@ -81,6 +81,14 @@ function cannotLoad(): string | undefined {
 }
 const unavailable = cannotLoad();
 
+/** True (after printing SKIP) when this machine cannot load programs. */
+function cannotLoadHere(t: { skip(msg: string): void }): boolean {
+  if (!unavailable) return false;
+  console.log(`SKIP: kernel loading not possible here: ${unavailable}`);
+  t.skip(unavailable);
+  return true;
+}
+
 function noPinsLeft(): void {
   let left: string[] = [];
   try { left = readdirSync('/sys/fs/bpf').filter((n) => n.startsWith(`bpfstudio_`)); } catch { /* no bpffs */ }
@@ -88,7 +96,7 @@ function noPinsLeft(): void {
 }
 
 test('accepted by both: the kernel answer and the agreement are reported', (t) => {
-  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  if (cannotLoadHere(t)) return;
   const txt = bpfstudio(['verify', ACCEPTED, '--kernel', '--log-level', '0']);
   assert.equal(txt.code, 0, txt.out + txt.err);
   assert.match(txt.out, /: accepted \(\d+ insns processed\)/);
@@ -104,7 +112,7 @@ test('accepted by both: the kernel answer and the agreement are reported', (t) =
 });
 
 test('rejected by both: same message and instruction', (t) => {
-  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  if (cannotLoadHere(t)) return;
   const txt = bpfstudio(['verify', REJECTED, '--kernel', '--log-level', '0']);
   assert.equal(txt.code, 1, txt.out + txt.err);
   assert.match(txt.out, /rejected at insn 7: R0 invalid mem access 'map_value_or_null'/);
@@ -119,7 +127,7 @@ test('rejected by both: same message and instruction', (t) => {
 });
 
 test('a disagreement is spelled out (a stand-in bpftool rejects what ours accepts)', (t) => {
-  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  if (cannotLoadHere(t)) return;
   // Prints what libbpf prints for a refused program, with a message our verifier never gives.
   const fake = file('fake-bpftool', [
     '#!/bin/sh',
@@ -148,7 +156,7 @@ test('a disagreement is spelled out (a stand-in bpftool rejects what ours accept
 });
 
 test('an object with two programs: the kernel answer is split per program', (t) => {
-  if (unavailable) { console.log(`SKIP: kernel loading not possible here: ${unavailable}`); t.skip(unavailable); return; }
+  if (cannotLoadHere(t)) return;
   const c = file('two.bpf.c', [
     '#define SEC(n) __attribute__((section(n), used))',
     'SEC("socket") int good(void *ctx) { return 0; }',

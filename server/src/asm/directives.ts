@@ -20,8 +20,8 @@ import { matchSection } from '../elf/sections';
 import { nearestName } from '../util/suggest';
 import type { Tok } from './lexer';
 
-/** A map declared with `.map`. */
-export interface AsmMap {
+/** A map definition as assembly files and command lines give it (`.map`, `--map`). */
+export interface MapDecl {
   name: string;
   /** BPF_MAP_TYPE_* number. */
   type: number;
@@ -31,6 +31,10 @@ export interface AsmMap {
   valueSize: number;
   maxEntries: number;
   flags: number;
+}
+
+/** A map declared with `.map`. */
+export interface AsmMap extends MapDecl {
   /** 0-based line of the declaration and the columns of its name. */
   line: number;
   s: number;

@@ -8,6 +8,7 @@
  */
 export type { Syntax, SourceRange, AsmDiagnostic, AsmResult, AsmOptions, FormatOptions, DisasmOptions, AsmMap, AsmSection } from './types';
 export { mapTypeNumber } from './directives';
+export type { MapDecl } from './directives';
 export { assemble } from './assemble';
 export { formatInsn } from './format';
 export { disassemble } from './disassemble';

@@ -77,7 +77,7 @@ export function cmdAsm(argv: string[], io: Io): number {
   const out = str(values.out);
   if (out?.endsWith('.o')) {
     // Maps declared in the file (`.map`) come first, then the --map ones; `.section` is the default section.
-    const declared = (p.asm?.maps ?? []).map((m) => ({ name: m.name, type: m.type, typeName: m.typeName, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags }));
+    const declared = p.asm?.maps ?? [];
     const section = str(values.section) ?? p.asm?.section?.name ?? 'socket';
     return writeObject(out, input.path, input.text ?? '', p.insns, p.lines ?? [], [...declared, ...maps], section, str(values.license) ?? 'GPL', io);
   }

@@ -177,7 +177,7 @@ export async function cmdVerify(argv: string[], io: Io): Promise<number> {
   const sec = st ?? fromFile;
   const progType = sec?.progType ?? 'socket_filter';
   if (!isProgType(progType)) throw new UsageError(`--type: unknown program type`);
-  const maps: NamedMap[] = [...(prog.asm?.maps ?? []).map((m) => ({ name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags })), ...argMaps];
+  const maps: NamedMap[] = [...(prog.asm?.maps ?? []), ...argMaps];
   const attachT = str(values['attach-type']) ?? sec?.attachType;
   const attachN = str(values['attach-to']) ?? sec?.target;
   const inp: VerifyInput = {

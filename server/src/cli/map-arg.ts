@@ -6,18 +6,12 @@
  * `--map` is the map that `lddw` with pseudo source map-fd/map-idx and imm = i
  * refers to.
  */
+import { mapTypeNumber, type MapDecl } from '../asm';
 import { MAP_TYPES } from '../elf/maps';
 import { UsageError } from './args';
 
-export interface MapArg {
-  name: string;
-  type: number;
-  typeName: string;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-}
+/** The same definition a `.map` directive gives (asm/directives.ts). */
+export type MapArg = MapDecl;
 
 function num(s: string, what: string, spec: string): number {
   const n = /^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^\d+$/.test(s) ? parseInt(s, 10) : NaN;
@@ -30,10 +24,8 @@ export function parseMapArg(spec: string, index: number): MapArg {
   if (parts.length < 3 || parts.length > 5) {
     throw new UsageError(`--map ${spec}: expected TYPE:KEY_SIZE:VALUE_SIZE[:MAX_ENTRIES[:FLAGS]]`);
   }
-  const t = parts[0].toUpperCase().replace(/^BPF_MAP_TYPE_/, '');
-  let type = MAP_TYPES.indexOf(t);
-  if (type < 0 && /^\d+$/.test(t)) type = Number(t);
-  if (type <= 0 || type >= MAP_TYPES.length) {
+  const type = mapTypeNumber(parts[0]);
+  if (type < 0) {
     throw new UsageError(`--map ${spec}: unknown map type '${parts[0]}' (one of ${MAP_TYPES.slice(1).map((x) => x.toLowerCase()).join(', ')})`);
   }
   const typeName = MAP_TYPES[type];
