@@ -126,3 +126,27 @@ test('nothing throws on odd input', () => {
     formatMap({ name: '@h', keyed: false, entries: [{ key: [], value: { fn: 'hist', buckets: new Map([[rnd(70) - 2, BigInt(rnd(100))]]) } }] }, o);
   }
 });
+
+test('0.26: stats as a record, single-value buckets, JSON shapes (from the 0.26 sources)', () => {
+  const NJ: OutputOptions = { format: 'json', version: '0.26' };
+  const st: MapSnapshot = { name: '@s', keyed: true, entries: [{ key: [u(1), s('a b')], value: { fn: 'stats', count: 2n, total: 7n, signed: true } }] };
+  assert.equal(formatMap(st, N), '@s[1, a b]: { .count = 2, .average = 3, .total = 7 }\n');
+  assert.equal(formatMap(st, NJ), '{"type": "stats", "data": {"@s": {"1,ab": {"count": 2, "average": 3, "total": 7}}}}\n');
+  const h: MapSnapshot = { name: '@h', keyed: false, entries: [{ key: [], value: { fn: 'hist', buckets: new Map([[0, 1n], [1, 1n], [2, 2n], [3, 4n]]) } }] };
+  assert.equal(
+    formatMap(h, N),
+    '@h:\n(..., 0)               1 |@@@@@@@@@@@@@                                       |\n' +
+      '[0]                    1 |@@@@@@@@@@@@@                                       |\n' +
+      '[1]                    2 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n' +
+      '[2, 4)                 4 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n',
+  );
+  assert.equal(formatMap(h, NJ), '{"type": "hist", "data": {"@h": [{"max": -1, "count": 1},{"min": 0, "max": 0, "count": 1},{"min": 1, "max": 1, "count": 2},{"min": 2, "max": 3, "count": 4}]}}\n');
+  const big: MapSnapshot = { name: '@b', keyed: false, entries: [{ key: [], value: u((1n << 60n) + 1n) }] };
+  assert.equal(formatMap(big, NJ), '{"type": "map", "data": {"@b": "1152921504606846977"}}\n');
+  const keys: MapSnapshot = { name: '@k', keyed: true, entries: [{ key: [{ t: 'int', v: -1n, signed: true }], value: s('neg') }, { key: [u(1)], value: s('pos') }] };
+  assert.equal(formatMap(keys, N), '@k[-1]: neg\n@k[1]: pos\n');
+  assert.equal(formatMap(keys, T), '@k[1]: pos\n@k[-1]: neg\n');
+  assert.equal(formatMapsAtExit([], NJ), '');
+  assert.equal(formatMapsAtExit([], J), '\n\n');
+  assert.equal(formatEvent({ kind: 'attached', probes: 2 }, NJ), '{"type": "attached_probes", "count": 2, "data": {"probes": 2}}\n');
+});

@@ -10,6 +10,7 @@ import { AggValue, BtValue, isAgg, MapEntry, MapSnapshot, OutputOptions } from '
 import { formatHist, formatLhist, histJson, lhistJson } from './hist';
 import { cdiv, intOf, jsonEscape, keyElemText, valueText, ValueCtx } from './text';
 import { isOld } from './version';
+import { formatMap26, orderEntries26 } from './modern';
 
 export function valueCtx(o: OutputOptions): ValueCtx {
   return { json: o.format === 'json', old: isOld(o.version), indent: 8, tzOffsetMinutes: o.tzOffsetMinutes ?? 0, bootNs: o.bootNs ?? 0n };
@@ -145,7 +146,7 @@ function aggText(v: AggValue, ctx: ValueCtx, div: bigint): string {
 function keyText(m: MapSnapshot, key: BtValue[], ctx: ValueCtx): string {
   if (!m.keyed || key.length === 0) return '';
   const els = key.map((k) => keyElemText(k, ctx));
-  if (ctx.json) return '"' + jsonEscape(els.join(','), ctx.old) + '"';
+  if (ctx.json) return '"' + jsonEscape(els.join(',')) + '"';
   return '[' + els.join(', ') + ']';
 }
 
@@ -153,12 +154,13 @@ function keyText(m: MapSnapshot, key: BtValue[], ctx: ValueCtx): string {
 export function formatMap(m: MapSnapshot, o: OutputOptions, top = 0, div = 0): string {
   const ctx = valueCtx(o);
   const kind = kindOf(m);
-  let entries = orderEntries(m);
+  let entries = ctx.old ? orderEntries(m) : orderEntries26(m, kind);
   const d = BigInt(div || 1);
   const trims = kind !== 'stats';
   if (top > 0 && trims && entries.length > top) entries = entries.slice(entries.length - top);
   const isHist = kind === 'hist' || kind === 'lhist';
   const isStats = kind === 'avg' || kind === 'stats';
+  if (!ctx.old) return formatMap26(m, entries, kind, ctx, d);
   const val = (v: AggValue | BtValue): string => (isAgg(v) ? aggText(v, ctx, d) : valueText(v, ctx, d));
   if (ctx.json) {
     if (entries.length === 0) return '';
@@ -168,31 +170,21 @@ export function formatMap(m: MapSnapshot, o: OutputOptions, top = 0, div = 0): s
       return k ? `${k}: ${val(e.value)}` : val(e.value);
     });
     const body = m.keyed ? '{' + els.join(', ') + '}' : els.join(', ');
-    return `{"type": "${type}", "data": {"${jsonEscape(m.name, ctx.old)}": ${body}}}\n`;
+    return `{"type": "${type}", "data": {"${jsonEscape(m.name)}": ${body}}}\n`;
   }
-  if (!ctx.old) return formatMapNew(m, entries, kind, val, ctx);
   const els = entries.map((e) => m.name + keyText(m, e.key, ctx) + ': ' + (isHist ? '\n' : '') + val(e.value));
   const body = els.join(selfDelimited(m) ? '' : '\n');
   return body + (isStats ? '\n\n' : '\n');
 }
 
-/** 0.26's text layout: `@h:` then the histogram, tuple keys without parentheses, one line per entry. */
-function formatMapNew(m: MapSnapshot, entries: MapEntry[], kind: AggFn | 'value', val: (v: AggValue | BtValue) => string, ctx: ValueCtx): string {
-  const isHist = kind === 'hist' || kind === 'lhist';
-  let out = '';
-  for (const e of entries) {
-    const k = m.keyed && e.key.length ? '[' + e.key.map((x) => keyElemText(x, ctx)).join(', ') + ']' : '';
-    out += isHist ? `${m.name}${k}:\n${val(e.value)}\n` : `${m.name}${k}: ${val(e.value)}\n`;
-  }
-  return out;
-}
-
 const byName = (a: MapSnapshot, b: MapSnapshot): number => cmpBytes([...new TextEncoder().encode(a.name)], [...new TextEncoder().encode(b.name)]);
 
 /**
- * The end-of-run output: the two newlines bpftrace always prints after the
- * probes detach (also with -f json), then every map in name order.
+ * The end-of-run output: the two newlines bpftrace prints after the probes
+ * detach (0.17 also with -f json, 0.26 only in text mode), then every map in
+ * name order.
  */
 export function formatMapsAtExit(maps: MapSnapshot[], o: OutputOptions): string {
-  return '\n\n' + [...maps].sort(byName).map((m) => formatMap(m, o)).join('');
+  const lead = o.format === 'json' && !isOld(o.version) ? '' : '\n\n';
+  return lead + [...maps].sort(byName).map((m) => formatMap(m, o)).join('');
 }

@@ -33,7 +33,7 @@ export function hexFormatBuffer(b: Uint8Array, keepAscii = true, escapeHex = tru
 }
 
 /** bpftrace's json_escape over the UTF-8 bytes of `s`. */
-export function jsonEscape(s: string, old = true): string {
+export function jsonEscape(s: string): string {
   const b = enc.encode(s);
   let out = '';
   let run = -1;
@@ -50,8 +50,8 @@ export function jsonEscape(s: string, old = true): string {
     else if (c === 0x0d) e = '\\r';
     else if (c === 0x09) e = '\\t';
     else if (c <= 0x1f) e = '\\u' + c.toString(16).padStart(4, '0');
-    // 0.17 tests `char c <= '\x1f'` with a signed char: bytes >= 0x80 print as sign-extended hex.
-    else if (c >= 0x80 && old) e = '\\u' + ((0xffffff00 | c) >>> 0).toString(16);
+    // bpftrace tests `char c <= '\x1f'` with a signed char: bytes >= 0x80 print as sign-extended hex (0.17 and 0.26).
+    else if (c >= 0x80) e = '\\u' + ((0xffffff00 | c) >>> 0).toString(16);
     if (e === undefined) {
       if (run < 0) run = i;
     } else {
@@ -63,8 +63,8 @@ export function jsonEscape(s: string, old = true): string {
   return out;
 }
 
-export function quote(s: string, old = true): string {
-  return '"' + jsonEscape(s, old) + '"';
+export function quote(s: string): string {
+  return '"' + jsonEscape(s) + '"';
 }
 
 /** The number an integer value denotes after bpftrace reinterprets it at its width and sign. */
@@ -87,11 +87,11 @@ export function valueText(v: BtValue, ctx: ValueCtx, div = 1n): string {
       return cdiv(intOf(v), div).toString();
     case 'str': {
       const s = bytesText(v.v);
-      return ctx.json ? quote(s, ctx.old) : s;
+      return ctx.json ? quote(s) : s;
     }
     case 'buf': {
       const s = hexFormatBuffer(v.v);
-      return ctx.json ? quote(s, ctx.old) : s;
+      return ctx.json ? quote(s) : s;
     }
     case 'tuple': {
       const els = v.elems.map((e) => valueText(e, ctx, div));
@@ -105,7 +105,7 @@ export function valueText(v: BtValue, ctx: ValueCtx, div = 1n): string {
     }
     case 'special': {
       const s = specialText(v, { ...ctx, indent: 8 });
-      return ctx.json && QUOTED_SPECIAL.has(v.kind) ? quote(s, ctx.old) : s;
+      return ctx.json && QUOTED_SPECIAL.has(v.kind) ? quote(s) : s;
     }
     case 'bool':
       return v.v ? 'true' : 'false';
