@@ -18,8 +18,8 @@ interface HoverReply { contents: { kind: string; value: string } }
 class VerifierClient extends LspTestClient {
   readonly statuses: Status[] = [];
   private statusWaiters: Array<() => void> = [];
-  constructor(settings: (uri: string | undefined) => unknown = () => ({})) {
-    super(process.execPath, [distFile('server.js'), '--stdio'], settings);
+  constructor(settings: (uri: string | undefined) => unknown = () => ({}), args = [distFile('server.js'), '--stdio']) {
+    super(process.execPath, args, settings);
     this.conn.onNotification('bpfstudio/verifierStatus', (s: Status) => {
       this.statuses.push(s);
       for (const w of this.statusWaiters) w();
@@ -109,6 +109,21 @@ test('verifier diagnostics appear for a rejected program, carry the path, and cl
     assert.equal(st2.state, 'done');
     assert.equal(st2.verdict, 'accept');
     assert.deepEqual(await client.lastDiagnostics(uri, 2), [], 'the fix clears the verifier diagnostic');
+  } finally {
+    await client.shutdown();
+  }
+});
+
+test('the same through dist/cli.js lsp --stdio (its worker threads run the server bundle)', async () => {
+  const uri = 'file:///tmp/bpfstudio-test/verifier-cli.bpf.s';
+  const client = new VerifierClient(() => ({}), [distFile('cli.js'), 'lsp', '--stdio']);
+  try {
+    await client.initialize();
+    await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'bpf-asm', version: 1, text: REJECTED } });
+    const st = await client.status((s) => s.uri === uri && s.version === 1 && s.state !== 'running');
+    assert.equal(st.verdict, 'reject', JSON.stringify(client.statuses));
+    const diags = await client.lastDiagnostics(uri, 1);
+    assert.ok(diags.some((d) => d.source === 'verifier' && /map_value_or_null/.test(d.message)), JSON.stringify(diags));
   } finally {
     await client.shutdown();
   }

@@ -136,7 +136,9 @@ export function stateEntries(state: string): [string, string][] {
 export function stateHover(v: AsmVerification, pc: number): string | undefined {
   const states = v.states[pc];
   if (!states || states.length === 0) {
-    return v.verdict === 'skipped' ? undefined : `**Verifier** (${v.progType}): slot ${pc} was not reached on any explored path`;
+    if (v.verdict === 'skipped') return undefined;
+    const why = v.verdict === 'reject' ? 'not reached before the verifier stopped at the error' : 'not reached on any explored path (dead code), or past the recording limit';
+    return `**Verifier** (${v.progType}): no state at slot ${pc}: ${why}`;
   }
   const head = `**Verifier state** after slot ${pc} (${v.progType}${states.length > 1 ? `, ${states.length} states (paths)` : ''})`;
   const blocks = states.map((s) => {
