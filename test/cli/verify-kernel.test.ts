@@ -126,6 +126,35 @@ test('rejected by both: same message and instruction', (t) => {
   noPinsLeft();
 });
 
+test('--cap-bpf-only loads with CAP_BPF alone (capsh): a pointer leak root may do is refused by both', (t) => {
+  if (cannotLoadHere(t)) return;
+  const leak = file('leak.s', [
+    '.map m, array, key=4, value=8, max_entries=1',
+    '  r1 = 0',
+    '  *(u32 *)(r10 - 4) = r1',
+    '  r2 = r10',
+    '  r2 += -4',
+    '  r1 = map[m]',
+    '  call bpf_map_lookup_elem',
+    '  if r0 == 0 goto out',
+    '  *(u64 *)(r0 + 0) = r10',
+    'out:',
+    '  r0 = 0',
+    '  exit',
+    '',
+  ].join('\n'));
+  const [root] = json(bpfstudio(['verify', leak, '--kernel', '--json', '--log-level', '0']).out);
+  assert.equal(root.verdict, 'accept');
+  assert.equal(root.kernel?.verdict, 'accept');
+  const [capBpf] = json(bpfstudio(['verify', leak, '--kernel', '--json', '--log-level', '0', '--cap-bpf-only']).out);
+  if (capBpf.kernel?.status === 'unavailable') { const why = capBpf.kernel.reason ?? ''; console.log(`SKIP: ${why}`); t.skip(why); return; }
+  assert.equal(capBpf.verdict, 'reject');
+  assert.equal(capBpf.kernel?.verdict, 'reject');
+  assert.equal(capBpf.kernel?.message, 'R10 leaks addr into map');
+  assert.equal(capBpf.kernel?.agree, true);
+  noPinsLeft();
+});
+
 test('a disagreement is spelled out (a stand-in bpftool rejects what ours accepts)', (t) => {
   if (cannotLoadHere(t)) return;
   // Prints what libbpf prints for a refused program, with a message our verifier never gives.
