@@ -49,6 +49,12 @@ test('declared maps are numbered in order and referred to by name', () => {
   assert.equal(text.split('\n')[m.line].slice(m.s, m.e), 'counts');
 });
 
+test('the conformance syntax refers to declared maps the same way', () => {
+  const r = assemble('.map m, array, key=4, value=4\n.map n, hash, key=8, value=8\nlddw %r1, map[n]\nmov %r0, 0\nexit\n', { syntax: 'conformance' });
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual([r.insns[0].src, r.insns[0].imm], [PSEUDO.MAP_FD, 1]);
+});
+
 test('a map may be used before its declaration', () => {
   const r = assemble('  r1 = map[later]\n  r0 = 0\n  exit\n.map later, array, key=4, value=4\n');
   assert.deepEqual(r.diagnostics, []);
