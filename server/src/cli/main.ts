@@ -7,6 +7,7 @@
 import { ASM_HELP, cmdAsm, cmdDisasm, DISASM_HELP } from './cmd-asm';
 import { BTF_HELP, cmdBtf } from './cmd-btf';
 import { CHECK_HELP, cmdCheck } from './cmd-check';
+import { cmdCompile, COMPILE_HELP } from './cmd-compile';
 import { cmdConformance, CONFORMANCE_HELP } from './cmd-conformance';
 import { cmdDemo, DEMO_HELP } from './cmd-demo';
 import { cmdCore, cmdObj, CORE_HELP, OBJ_HELP } from './cmd-obj';
@@ -50,6 +51,7 @@ const COMMANDS: Record<string, Command> = {
   core: { summary: 'resolve CO-RE relocations against a kernel BTF', help: CORE_HELP, run: cmdCore },
   btf: { summary: 'print kernel types from BTF (vmlinux.h, struct layouts)', help: BTF_HELP, run: cmdBtf },
   check: { summary: 'check a bpftrace script (syntax, version, semantics, kernel tracepoints)', help: CHECK_HELP, run: cmdCheck },
+  compile: { summary: 'compile a bpftrace script to BPF programs and an ELF object', help: COMPILE_HELP, run: cmdCompile },
   conformance: { summary: 'run the bpf_conformance suite', help: CONFORMANCE_HELP, run: cmdConformance },
   trace: { summary: 'check recorded event traces; convert bpftrace -f json output to them', help: TRACE_HELP, run: cmdTrace },
   verify: { summary: 'verify a program with the embedded verifier (kernel-style log)', help: VERIFY_HELP, run: cmdVerify },

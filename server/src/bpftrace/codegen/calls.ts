@@ -11,7 +11,7 @@ import { type SType, sizeOf, U64 } from '../types';
 import { Gen, type Loc, R_ACC, R_CTX, at, isScalar } from './gen';
 import { mem, scalar, storeExpr, probeRead } from './expr';
 import { genAgg, genDelete } from './maps';
-import { genStack, ptRegsOffset } from './ctxargs';
+import { genStack, ptRegsOffset, stackValue } from './ctxargs';
 import type { OutputFormat } from './model';
 
 const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
@@ -354,6 +354,8 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
       g.store(8, at(l, 8), R_ACC);
       return l;
     }
+    case 'kstack': case 'ustack':
+      return stackValue(g, e.name === 'ustack' ? 'u' : 'k', t);
     default: {
       if (isScalar(t)) {
         genCallValue(g, e, t);

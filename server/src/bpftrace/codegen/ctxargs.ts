@@ -9,7 +9,7 @@
 import type * as A from '../ast';
 import { type SType, sizeOf } from '../types';
 import { Gen, type Loc, R_ACC, R_CTX, at, isScalar } from './gen';
-import { probeRead, scalar } from './expr';
+import { mem as memOf, probeRead, scalar } from './expr';
 
 /** x86-64 struct pt_regs offsets. */
 const PT_REGS: Record<string, number> = {
@@ -90,18 +90,32 @@ export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
 }
 
 /** r7 = bpf_get_stackid(ctx, stack map, flags); ustack packs the pid in the upper half (bpftrace 0.17). */
-export function genStack(g: Gen, which: 'k' | 'u'): void {
+export function genStack(g: Gen, which: 'k' | 'u', pack = true): void {
   const idx = g.script.stackMap(which);
   g.e.mov(1, R_CTX);
   g.ldMap(2, idx);
   g.e.movi(3, which === 'u' ? 256 : 0);
   g.e.call('get_stackid');
   g.e.mov(R_ACC, 0);
-  if (which === 'u') {
+  if (which === 'u' && pack) {
     g.e.call('get_current_pid_tgid');
     g.e.alu('lsh', 0, { k: 32 });
     g.e.alu('or', R_ACC, { r: 0 });
   }
+}
+
+/** A stack value in memory: the stack id, then (16-byte stacks) the pid — user stacks are per process. */
+export function stackValue(g: Gen, which: 'k' | 'u', t: SType): Loc {
+  const l = g.alloc(sizeOf(t));
+  g.zero(l, sizeOf(t));
+  genStack(g, which, false);
+  g.store(8, l, R_ACC);
+  if (sizeOf(t) >= 16) {
+    g.e.call('get_current_pid_tgid');
+    g.e.alu('rsh', 0, { k: 32 });
+    g.store(8, at(l, 8), 0);
+  }
+  return l;
 }
 
 /** Copies `size` bytes of the context at `off` to l with aligned direct loads. */
@@ -116,15 +130,34 @@ function copyFromCtx(g: Gen, l: Loc, off: number, size: number): void {
   }
 }
 
+type CtxArg = { type: SType; offset: number; size: number; dynamic?: 'data_loc' | 'rel_loc' };
+
 /** A probe argument (tracepoint field, fentry arg) by name, from the type checker's ProbeCtx. */
-function ctxArg(g: Gen, name: string): { type: SType; offset: number; size: number } | undefined {
-  return g.ctx?.args?.find((a) => a.name === name);
+function ctxArg(g: Gen, e: A.Field): CtxArg | undefined {
+  return g.typer.info.fields?.get(e)?.arg ?? g.ctx?.args?.find((a) => a.name === e.field);
+}
+
+/** r7 = address of a __data_loc / __rel_loc field's data (inside the context). */
+function dynamicAddr(g: Gen, a: CtxArg): void {
+  g.e.ldx(4, R_ACC, R_CTX, a.offset);
+  g.e.alu('and', R_ACC, { k: 0xffff });
+  if (a.dynamic === 'rel_loc') g.e.alu('add', R_ACC, { k: a.offset + 4 });
+  g.e.alu('add', R_ACC, { r: R_CTX });
+}
+
+/** Extracts a bitfield from the value loaded in r7. */
+function bitfield(g: Gen, bitOffset: number, bitSize: number): void {
+  if (bitOffset) g.e.alu('rsh', R_ACC, { k: bitOffset });
+  if (bitSize < 64) {
+    g.e.movi(1, (1n << BigInt(bitSize)) - 1n);
+    g.e.alu('and', R_ACC, { r: 1 });
+  }
 }
 
 /** Member offset (bytes) of `field` in the struct pointed to / held by type t, from BTF. */
 function memberOffset(g: Gen, t: SType, field: string, range: A.Expr['range']): number {
   const st = t.k === 'ptr' ? t.to : t;
-  if (st.k !== 'cstruct') g.error(range, `cannot access field ${field} of a ${st.k}`);
+  if (st.k !== 'cstruct') return g.error(range, `cannot access field ${field} of a ${st.k}`);
   const btf = g.opts.btf;
   if (!btf) g.error(range, `field ${field}: no kernel BTF to find struct ${st.name}`);
   const id = st.btfId ?? btf.find(st.name.replace(/^(struct|union)\s+/, ''));
@@ -143,7 +176,8 @@ function fieldAddr(g: Gen, e: A.Expr): boolean {
     } else {
       fieldAddr(g, e.object);
     }
-    g.e.alu('add', R_ACC, { k: memberOffset(g, ot, e.field, e.range) });
+    const fr = g.typer.info.fields?.get(e);
+    g.e.alu('add', R_ACC, { k: fr?.via === 'struct' ? fr.offset : memberOffset(g, ot, e.field, e.range) });
     return ot.k === 'ptr' && ot.user === true;
   }
   if (e.kind === 'Unary' && e.op === '*') {
@@ -160,9 +194,23 @@ function fieldAddr(g: Gen, e: A.Expr): boolean {
  */
 export function genField(g: Gen, e: A.Field | A.Builtin, t: SType, wantMem = false): Loc | undefined {
   if (e.kind === 'Builtin') return builtinMem(g, e, t);
-  if (e.object.kind === 'Builtin' && e.object.name === 'args') {
-    const a = ctxArg(g, e.field);
-    if (!a) g.error(e.range, `no argument ${e.field} in this probe's context`);
+  const fr = g.typer.info.fields?.get(e);
+  if (fr?.via === 'record') {
+    const base = memOf(g, e.object);
+    if (!wantMem && isScalar(t)) { g.loadScalar(R_ACC, at(base, fr.offset), t); return undefined; }
+    return at(base, fr.offset);
+  }
+  if (fr?.via === 'args' || (e.object.kind === 'Builtin' && e.object.name === 'args')) {
+    const a = ctxArg(g, e);
+    if (!a) return g.error(e.range, `no argument ${e.field} in this probe's context`);
+    if (a.dynamic) {
+      dynamicAddr(g, a);
+      if (!wantMem && isScalar(t)) return undefined;
+      const l = g.alloc(sizeOf(t));
+      g.zero(l, sizeOf(t));
+      probeRead(g, l, sizeOf(t), false, true);
+      return l;
+    }
     if (!wantMem && isScalar(t)) {
       const s = a.size >= 8 ? 8 : a.size >= 4 ? 4 : a.size >= 2 ? 2 : 1;
       g.e.ldx(s, R_ACC, R_CTX, a.offset);
@@ -182,8 +230,11 @@ export function genField(g: Gen, e: A.Field | A.Builtin, t: SType, wantMem = fal
     const m = g.mark();
     const l = g.allocStack(8);
     g.storeImm(8, l, 0);
-    probeRead(g, l, Math.min(8, size), user, false);
-    g.loadScalar(R_ACC, l, t);
+    probeRead(g, l, fr?.bitSize ? 8 : Math.min(8, size), user, false);
+    if (fr?.bitSize) {
+      g.load(8, R_ACC, l);
+      bitfield(g, fr.bitOffset ?? 0, fr.bitSize);
+    } else g.loadScalar(R_ACC, l, t);
     g.release(m);
     return undefined;
   }
@@ -212,6 +263,7 @@ function builtinMem(g: Gen, e: A.Builtin, t: SType): Loc {
     g.store(8, at(l, 8), 0);
     return l;
   }
+  if (e.name === 'ustack' || e.name === 'kstack') return stackValue(g, e.name === 'ustack' ? 'u' : 'k', t);
   if (isScalar(t)) {
     genBuiltin(g, e, t);
     const l = g.allocStack(8);

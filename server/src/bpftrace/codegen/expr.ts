@@ -8,6 +8,7 @@
 import type * as A from '../ast';
 import { type SType, sizeOf, layoutOf, U64 } from '../types';
 import type { JmpOp } from '../../isa/opcodes';
+import { compareVersions, parseVersion } from '../versions';
 import { Gen, type Loc, R_ACC, R_TMP, at, isScalar } from './gen';
 import { genBuiltin, genField } from './ctxargs';
 import { genCallValue, genCallMem } from './calls';
@@ -162,20 +163,23 @@ export function twoOperands(g: Gen, left: A.Expr, right: A.Expr): void {
   g.release(m);
 }
 
-/** r7 = r7 op r8 for an arithmetic operator; `signed` selects sdiv/smod/arsh. */
-export function arith(g: Gen, op: string, signed: boolean): void {
+/**
+ * r7 = r7 op r8 for an arithmetic operator. bpftrace (0.17 and still 0.26) divides, takes
+ * remainders and shifts right unsigned whatever the operand types.
+ */
+export function arith(g: Gen, op: string): void {
   const o = { r: R_TMP };
   switch (op) {
     case '+': g.e.alu('add', R_ACC, o); break;
     case '-': g.e.alu('sub', R_ACC, o); break;
     case '*': g.e.alu('mul', R_ACC, o); break;
-    case '/': g.e.alu(signed ? 'sdiv' : 'div', R_ACC, o); break;
-    case '%': g.e.alu(signed ? 'smod' : 'mod', R_ACC, o); break;
+    case '/': g.e.alu('div', R_ACC, o); break;
+    case '%': g.e.alu('mod', R_ACC, o); break;
     case '&': g.e.alu('and', R_ACC, o); break;
     case '|': g.e.alu('or', R_ACC, o); break;
     case '^': g.e.alu('xor', R_ACC, o); break;
     case '<<': g.e.alu('lsh', R_ACC, o); break;
-    case '>>': g.e.alu(signed ? 'arsh' : 'rsh', R_ACC, o); break;
+    case '>>': g.e.alu('rsh', R_ACC, o); break;
     default: break;
   }
 }
@@ -206,7 +210,11 @@ function genBinary(g: Gen, e: A.Binary, t: SType): void {
     g.error(e.range, `cannot compare ${lt.k} with ${rt.k}`);
   }
   twoOperands(g, e.left, e.right);
-  const signed = signedInt(lt) || signedInt(rt);
+  // Signed comparisons: bpftrace 0.17 when both sides are signed, later releases when either is.
+  const v = parseVersion(g.opts.target ?? '0.17');
+  const signed = v !== undefined && compareVersions(v, [0, 18, 0]) >= 0
+    ? signedInt(lt) || signedInt(rt)
+    : signedInt(lt) && signedInt(rt);
   if (cmp) {
     const yes = g.e.newLabel();
     const end = g.e.newLabel();
@@ -218,7 +226,7 @@ function genBinary(g: Gen, e: A.Binary, t: SType): void {
     g.e.bind(end);
     return;
   }
-  arith(g, e.op, e.op === '>>' ? signedInt(lt) : signed);
+  arith(g, e.op);
   g.normalize(t);
 }
 

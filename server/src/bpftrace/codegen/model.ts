@@ -12,12 +12,24 @@ import type { SType } from '../types';
 /** What code generation needs from the type checker (structurally the contract's TypeInfo). */
 export interface ProbeCtxInfo {
   provider: string;
-  args?: { name: string; type: SType; offset: number; size: number }[];
+  args?: { name: string; type: SType; offset: number; size: number; dynamic?: 'data_loc' | 'rel_loc' }[];
   retval?: SType;
+}
+
+/** How a field access reads its value (typecheck's FieldRef). */
+export interface FieldRefLike {
+  type: SType;
+  offset: number;
+  bitOffset?: number;
+  bitSize?: number;
+  via: 'args' | 'struct' | 'record';
+  arg?: { name: string; type: SType; offset: number; size: number; dynamic?: 'data_loc' | 'rel_loc' };
 }
 
 export interface TypeInfoLike {
   exprs: Map<A.Expr, SType>;
+  /** Field accesses -> offsets (optional: without it codegen looks members up in BTF). */
+  fields?: Map<A.Field, FieldRefLike>;
   vars: Map<A.Var, SType>;
   maps: Map<string, { key: SType[]; value: SType }>;
   probes: Map<A.Probe, ProbeCtxInfo>;
@@ -89,6 +101,8 @@ export interface CompileOptions {
   btf?: import('../../btf').Btf;
   /** Default max_entries of script maps (bpftrace 0.17: 4096). */
   mapKeysMax?: number;
+  /** bpftrace version imitated where code differs ('0.17' by default). */
+  target?: string;
   /** Positional parameters ($1...). */
   params?: string[];
 }

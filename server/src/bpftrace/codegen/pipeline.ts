@@ -1,0 +1,42 @@
+/**
+ * Text to compiled script in one call (parse, version rules, semantic and
+ * type checks through checkScript, then code generation), for the CLI, replay
+ * and editors. Pure: kernel data comes in as an argument. Non-goal: deciding
+ * whether to run a script with errors (callers look at the diagnostics).
+ */
+import { checkScript } from '../check';
+import type { KernelInfo } from '../semantic';
+import type { Program } from '../ast';
+import type { Diagnostic } from '../source';
+import type { Btf } from '../../btf';
+import { compile } from './compile';
+import type { CompiledScript } from './model';
+
+export interface CompileTextOptions {
+  /** bpftrace version to imitate (default 0.17). */
+  target?: string;
+  output?: 'perf' | 'ringbuf';
+  params?: string[];
+  strlen?: number;
+}
+
+export interface CompileTextResult {
+  program: Program;
+  /** Undefined when the script does not parse. */
+  script?: CompiledScript;
+  /** Check and code generation diagnostics, by position. */
+  diagnostics: Diagnostic[];
+}
+
+export function compileText(text: string, kernel: (KernelInfo & { btf?: Btf }) | undefined, opts: CompileTextOptions = {}): CompileTextResult {
+  const r = checkScript(text, opts.target ?? '0.17', kernel, opts.strlen !== undefined ? { strlen: opts.strlen } : {});
+  if (!r.types) return { program: r.program, diagnostics: r.diagnostics };
+  const script = compile(r.program, r.types, {
+    target: opts.target ?? '0.17',
+    ...(opts.output ? { output: opts.output } : {}),
+    ...(opts.params ? { params: opts.params } : {}),
+    ...(kernel?.btf ? { btf: kernel.btf } : {}),
+  });
+  const diagnostics = [...r.diagnostics, ...script.diagnostics].sort((a, b) => a.range.start - b.range.start);
+  return { program: r.program, script, diagnostics };
+}
