@@ -17,6 +17,17 @@ import { compile, loadGroups, pool, readExpected, ROOT } from '../fixtures/verif
 
 const hasClang = !spawnSync('clang', ['--version']).error;
 
+/** nr_cpu_ids of this machine: the highest possible CPU + 1 (/sys/devices/system/cpu/possible, e.g. `0-1`). */
+function possibleCpus(): number | undefined {
+  try {
+    const m = /(\d+)\s*$/.exec(readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim());
+    return m ? Number(m[1]) + 1 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const nrCpus = possibleCpus();
+
 export interface DiffRow { key: string; verdictOk: boolean; messageOk: boolean; insnOk: boolean; why: string }
 
 test('verifier differential: agreement with the kernel on the corpus', async (t) => {
@@ -46,7 +57,11 @@ test('verifier differential: agreement with the kernel on the corpus', async (t)
           const key = `${g.file} ${p.name} [${priv}]`;
           const prog = obj?.programs.find((x) => x.name === p.name && !x.subprog);
           if (!obj || !prog) { rows.push({ key, verdictOk: false, messageOk: false, insnOk: false, why: 'not compiled / not found' }); continue; }
-          const inp = fromObject(obj, prog, { privileged: priv === 'cap_bpf' ? 'cap_bpf' : 'root', logLevel: 0, btf, collectStates: false });
+          // Raw programs reach the kernel without BTF (no func_info); nr_cpu_ids bounds bpf_get_smp_processor_id().
+          const inp = fromObject(obj, prog, {
+            privileged: priv === 'cap_bpf' ? 'cap_bpf' : 'root', logLevel: 0, btf, collectStates: false,
+            ...(p.raw ? { funcInfo: false } : {}), ...(nrCpus ? { nrCpus } : {}),
+          });
           const r = verify(inp);
           const verdict = r.verdict;
           const message = verdict === 'accept' ? null : r.errors[0]?.message ?? null;

@@ -9,7 +9,7 @@ import type { Env } from './env';
 import { CTX_TABLE } from './ctx/table';
 import type { CtxLayout, CtxRegType, CtxSizes } from './ctx/types';
 import { F, T } from './reg';
-import { KIND } from '../btf';
+import { KIND, type Btf } from '../btf';
 
 export interface CtxResult { ok: boolean; type: T; flags?: number; btfName?: string }
 
@@ -38,6 +38,8 @@ export function ctxAccess(env: Env, off: number, size: number, write: boolean): 
   const no: CtxResult = { ok: false, type: T.SCALAR };
   const l = env.ctx;
   if (!l) return no;
+  // tp_prog_is_valid_access compares `off < sizeof(void *)` unsigned: negative aligned reads pass.
+  if (off < 0 && env.progType === 'tracepoint' && !write && off % size === 0 && [1, 2, 4, 8].includes(size)) return { ok: true, type: T.SCALAR };
   if (off < 0 || off % size !== 0) return no;
   if (l.btfArgs) return btfArg(env, l, off, size, write);
   for (const f of l.fields) {
@@ -53,6 +55,20 @@ export function ctxAccess(env: Env, off: number, size: number, write: boolean): 
   const sizes = write ? w.write : w.read;
   if (off < w.lo || off + size > w.hi || !(sizes as readonly number[]).includes(size)) return no;
   return { ok: true, type: T.SCALAR };
+}
+
+/**
+ * libbpf's attach-target lookup for BTF-typed programs, made before the load: tp_btf targets are
+ * `btf_trace_<name>` typedefs, fentry/fexit/fmod_ret targets functions, lsm targets `bpf_lsm_<name>`.
+ */
+export function attachTargetError(progType: string, attachType: string | undefined, target: string | undefined, btf: Btf | undefined): string | undefined {
+  if (!btf || !target || (progType !== 'tracing' && progType !== 'lsm')) return undefined;
+  let found: number | undefined;
+  if (attachType === 'trace_raw_tp') found = btf.find('btf_trace_' + target, KIND.TYPEDEF);
+  else if (progType === 'lsm') found = btf.find('bpf_lsm_' + target, KIND.FUNC);
+  else if (attachType === 'trace_fentry' || attachType === 'trace_fexit' || attachType === 'modify_return') found = btf.find(target, KIND.FUNC);
+  else return undefined;
+  return found === undefined ? `failed to find kernel BTF type ID of '${target}': -3` : undefined;
 }
 
 /** btf_ctx_access: argument slots of the attach target's prototype. */

@@ -31,6 +31,8 @@ export class Env {
   readonly printCtx: Omit<PrintCtx, 'frameno'>;
   processed = 0;
   funcInfo: boolean | undefined;
+  /** nr_cpu_ids of the target machine, when known (bounds of bpf_get_smp_processor_id). */
+  nrCpus: number | undefined;
   /** Per-instruction Spectre v1 masking state (CAP_BPF only): differing paths are refused. */
   readonly aluAux = new Map<number, string>();
   maxStack = 0;

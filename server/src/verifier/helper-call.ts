@@ -10,7 +10,7 @@ import { HELPER_NAMES, helperName } from '../isa';
 import type { Env } from './env';
 import { HELPER_PROTOS, PROG_TYPE_SETS } from './protos/table';
 import { ArgSpec, HelperProto, parseArg } from './protos/types';
-import { F, Reg, T, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
+import { F, Reg, T, boundsSync, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
 import { BPF_MAX_VAR_OFF, checkPtrOffReg, checkMemAccess, helperMemAccess, isPointerValue, regTypeStr } from './mem';
 import { tisConst, tstr } from './tnum';
 import { MAP_TYPE_NAMES, mapTypeName } from './prepass';
@@ -135,6 +135,11 @@ function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: Ar
     meta.refObjId = r.refObjId;
   }
   const writeMem = a.flags.has('MEM_WRITE') || a.flags.has('MEM_UNINIT');
+  if (r.type === T.BTF_ID && !a.flags.has('MEM_RDONLY') &&
+    (a.base === 'ARG_PTR_TO_MAP_KEY' || a.base === 'ARG_PTR_TO_MAP_VALUE' || a.base === 'ARG_PTR_TO_MEM')) {
+    // Kernel (BTF) memory is read-only to helpers; an argument not marked MEM_RDONLY might be written.
+    env.fail(`bpf_${p.name}() may write into memory pointed by R${regno} type=${typeStr(r.type, r.flags)}`);
+  }
   switch (a.base) {
     case 'ARG_CONST_MAP_PTR':
       meta.map = r.map;
@@ -271,6 +276,13 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
   if (p.name === 'get_stack' || p.name === 'probe_read_str' || p.name === 'probe_read_kernel_str' || p.name === 'probe_read_user_str' || p.name === 'get_task_stack') {
     r0.smax = meta.msizeMax < (1n << 63n) ? meta.msizeMax : r0.smax;
     r0.s32max = meta.msizeMax < (1n << 31n) ? meta.msizeMax : r0.s32max;
+  }
+  if (p.name === 'get_smp_processor_id' && env.nrCpus) {
+    // do_refine_retval_range: [0, nr_cpu_ids - 1].
+    const top = BigInt(env.nrCpus - 1);
+    r0.umin = r0.smin = r0.u32min = r0.s32min = 0n;
+    r0.umax = r0.smax = r0.u32max = r0.s32max = top;
+    boundsSync(r0);
   }
   if (meta.map >= 0) mapCompat(env, meta.map, p.name, id);
   if (p.changesPktData) clearPktPointers(env);

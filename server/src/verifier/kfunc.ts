@@ -162,11 +162,23 @@ function firstMemberIs(btf: Btf, outer: string, inner: string): boolean {
   return false;
 }
 
+const ZERO_CALLS = new WeakSet<Env>();
+
+/** fixup_kfunc_call: a reachable kfunc call with imm 0 survived verification. */
+export function kfuncFixupError(env: Env): string | undefined {
+  return ZERO_CALLS.has(env) ? 'invalid kernel function call not eliminated in verifier pass' : undefined;
+}
+
 /** check_kfunc_call for `call` with src_reg 2 and imm = the kernel BTF id of the kfunc. */
 export function checkKfuncCall(env: Env, btfId: number, pc: number): KfuncOutcome {
   const btf = env.btf;
   const regs = env.regs;
   const out: KfuncOutcome = {};
+  if (btfId === 0) {
+    // check_kfunc_call skips imm 0 (registers untouched); fixup_kfunc_call rejects the program later.
+    ZERO_CALLS.add(env);
+    return out;
+  }
   if (!btf || btf.kind(btfId) !== KIND.FUNC) {
     // Without BTF nothing is known about the kfunc (the pre-pass rejects unknown ids when BTF is given).
     for (let i = 0; i <= 5; i++) { markNotInit(regs[i]); env.scratch.reg(i); }

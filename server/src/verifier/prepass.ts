@@ -62,6 +62,8 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
       if (t < 0 || t >= n) return fail('call to invalid destination', null);
       starts.add(t);
     } else if (isKfuncCall(s)) {
+      // add_kfunc_call: imm 0 (offset 0) waits for dead-code elimination; the fixup pass rejects it if still there.
+      if (s.imm === 0 && s.off === 0) continue;
       if (!btf || s.imm <= 0 || s.imm >= btf.count || btf.kind(s.imm) !== KIND.FUNC) return fail(`kernel btf_id ${s.imm >>> 0} is not a function`, null);
     }
     if (isLdImm64(s)) i++;

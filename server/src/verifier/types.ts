@@ -53,6 +53,8 @@ export interface VerifyInput {
   funcStarts?: number[];
   /** The program carries BTF func_info (needed for callbacks); default true. */
   funcInfo?: boolean;
+  /** nr_cpu_ids of the target (possible CPUs): bpf_get_smp_processor_id() returns [0, nrCpus - 1]; unbounded when not given. */
+  nrCpus?: number;
   /** License is GPL-compatible (gpl_only helpers); default true. */
   gpl?: boolean;
   /** 'root': CAP_SYS_ADMIN (+CAP_BPF, CAP_PERFMON); 'cap_bpf': CAP_BPF only. Default 'root'. */

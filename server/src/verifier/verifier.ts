@@ -8,7 +8,7 @@
 import { Insn, OpSpec, encode } from '../isa';
 import { analyse, RegSets } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
-import { ctxLayout } from './ctx-access';
+import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env, Reject } from './env';
 import { clearPktPointers, checkHelperCall } from './helper-call';
 import { printInsn } from './insn-print';
@@ -21,7 +21,7 @@ import { Frame, VState, stateStr } from './state';
 import { tisConst, tsubreg } from './tnum';
 import type { PathStep, VerifyInput, VerifyResult, VerifierLine } from './types';
 import { explain } from './explain';
-import { checkKfuncCall } from './kfunc';
+import { checkKfuncCall, kfuncFixupError } from './kfunc';
 import { IterRef, iterActiveAtR1, iterNextSplit, iterSlot, ITER_ACTIVE, widenImprecise } from './kfunc-iter';
 
 interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpoint | null; hit: number; miss: number }
@@ -86,6 +86,13 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const limit = input.limits?.insns ?? 1_000_000;
   const jmpLimit = input.limits?.jmpSeq ?? 8192;
   const pre = prepass(slots, maps, input.btf, input.funcStarts);
+  const targetErr = attachTargetError(input.progType, input.expectedAttachType, input.attachTo, input.btf);
+  if (targetErr) {
+    return {
+      verdict: 'reject', errors: [{ pc: 0, logInsn: null, message: targetErr, detail: [], path: [], ...explain(targetErr) }],
+      states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: '',
+    };
+  }
   if (!root && PERFMON_TYPES.has(input.progType)) {
     // bpf_prog_load refuses these program types without CAP_PERFMON before the verifier runs.
     const msg = 'BPF program load failed: Operation not permitted';
@@ -116,10 +123,11 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const d = new Driver(env, pre, sets, limit, jmpLimit, states);
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
+  env.nrCpus = input.nrCpus;
   const err = d.run();
   const stats = { processed: env.processed, totalStates: d.totalStates, peakStates: d.peakStates, maxStatesPerInsn: d.maxPerInsn, maxStackDepth: env.maxStack };
   if (!err) {
-    const stackErr = checkMaxStack(env, d);
+    const stackErr = checkMaxStack(env, d) ?? kfuncFixupError(env);
     if (stackErr) {
       env.verbose(stackErr);
       env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
@@ -235,6 +243,7 @@ class Driver {
           env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400) }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
         }
         const r = this.step(cur);
+        cur.prev = pc;
         this.noteDepth(cur.st.cur);
         if (this.collect && this.recorded < 100000) this.record(pc, cur.st);
         if (r === 'exit') {
@@ -244,14 +253,18 @@ class Driver {
       } catch (e) {
         if (!(e instanceof Reject)) throw e;
         const p = cur as Path;
-        if (p.st.speculative) {
+        // Only the instruction checks' errors end a speculative path (error_recoverable_with_nospec);
+        // loop detection, the jump-sequence and the instruction limits stop the verifier.
+        const fatal = /^(infinite loop detected|The sequence of|BPF program is too large)/.test(e.message);
+        if (p.st.speculative && !fatal) {
           env.truncateLog(logMark);
           cur = this.endPath(p);
           doPrint = true;
           continue;
         }
         const detail: string[] = [];
-        const logInsn = e.message.startsWith('BPF program is too large') ? p.prev : pc;
+        // Found before the instruction is printed: the log's last instruction is the previous one.
+        const logInsn = /^(BPF program is too large|infinite loop detected)/.test(e.message) ? p.prev : pc;
         return { pc, logInsn, message: e.message, detail, path: stepsOf(p.steps) };
       }
     }
@@ -323,7 +336,9 @@ class Driver {
         return true;
       }
       sl.miss++;
-      if (sl.miss > sl.hit * 3 + 3) { list.splice(k, 1); k--; this.curStates--; }
+      // Checkpoints on the current path at forced checkpoints (iterator next) get more misses before eviction.
+      const n = this.pre.prune[pc] === 3 && sl.branches > 0 ? 64 : 3;
+      if (sl.miss > sl.hit * n + n) { list.splice(k, 1); k--; this.curStates--; }
     }
     if (!addNew) return false;
     const cp: Checkpoint = { st: cur.st.clone(), pc, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
