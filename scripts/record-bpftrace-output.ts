@@ -44,6 +44,8 @@ export interface Case {
   name: string;
   note?: string;
   steps: Step[];
+  /** Steps of an END probe (runs after BEGIN's exit(); its output comes before the map dump). */
+  end?: Step[];
   /** Host facts some values print with: boot time (ns since the epoch, from /proc/stat) and UTC offset. */
   env?: { bootNs: string; tzOffsetMinutes: number };
 }
@@ -116,6 +118,8 @@ export const CASES: Case[] = [
   { name: 'ksym-values', note: 'ksym-valued maps join entries without newlines', steps: [set('@k', { ksym: 1 }, [1]), set('@k', { ksym: 2 }, [2]), set('@s', { ksym: 16 })] },
   { name: 'strftime', note: 'date formats only: bpftrace adds the boot time, known here to the second', steps: [pf('%s|%s|%s\n', { strftime: ['%Y-%m-%d %H:%M', '0'] }, { strftime: ['%%|%Y %j %a %b', '86400000000000'] }, { strftime: ['%y%m%d', '31536000000000000'] }), set('@t', { strftime: ['%Y', '0'] }), set('@k', 1, [{ strftime: ['%d', '0'] }])] },
   { name: 'cat-system', note: 'cat() and system() print what the file or command gave, no newline added', steps: [{ op: 'cat', path: '/proc/sys/kernel/ostype' }, { op: 'system', cmd: 'echo hi' }, pf('|\n'), { op: 'system', cmd: 'printf x' }, pf('|\n')] },
+  { name: 'begin-end', note: 'two probes; END output follows the events handled before exit()', steps: [pf('b\n'), set('@x', 1), { op: 'exit' }, pf('never\n')], end: [pf('end %d\n', 5), set('@y', 2), { op: 'print', map: '@x' }, { op: 'clear', map: '@x' }] },
+  { name: 'end-aggregates', steps: [n('@c', 'count', undefined, ['a'], 2)], end: [n('@c', 'count', undefined, ['b'], 3), n('@h', 'hist', 10), { op: 'print', map: '@c', top: 1 }, pf('done\n')] },
   { name: 'empty-run', note: 'no maps at all: just the two newlines', steps: [] },
 ];
 
@@ -195,7 +199,9 @@ function stmt(s: Step): string[] {
 export function script(c: Case): string {
   const body = c.steps.flatMap(stmt);
   if (!c.steps.some((s) => s.op === 'exit')) body.push('exit();');
-  return `// ${c.name}${c.note ? ': ' + c.note : ''}\nBEGIN {\n${body.map((l) => '  ' + l).join('\n')}\n}\n`;
+  const block = (lines: string[]): string => lines.map((l) => '  ' + l).join('\n');
+  const end = c.end ? `END {\n${block(c.end.flatMap(stmt))}\n}\n` : '';
+  return `// ${c.name}${c.note ? ': ' + c.note : ''}\nBEGIN {\n${block(body)}\n}\n${end}`;
 }
 
 function run(file: string, json: boolean, unsafe: boolean): string {
@@ -230,7 +236,7 @@ function main(): void {
       s.op === 'cat' ? { ...s, text: readFileSync(s.path, 'latin1') } : s.op === 'system' ? { ...s, text: execFileSync('sh', ['-c', s.cmd], { encoding: 'latin1' }) } : s,
     );
     const unsafe = steps.some((s) => s.op === 'system');
-    writeFileSync(join(out, `${c.name}.case.json`), JSON.stringify({ name: c.name, note: c.note, bpftrace: version, env: hostEnv(), steps }, null, 1) + '\n');
+    writeFileSync(join(out, `${c.name}.case.json`), JSON.stringify({ name: c.name, note: c.note, bpftrace: version, env: hostEnv(), steps, end: c.end }, null, 1) + '\n');
     for (const json of [false, true]) {
       try {
         writeFileSync(join(out, `${c.name}${json ? '.json' : ''}.txt`), Buffer.from(run(bt, json, unsafe), 'latin1'));

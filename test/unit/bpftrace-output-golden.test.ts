@@ -127,77 +127,88 @@ function snapshot(m: SimMap): MapSnapshot {
 }
 
 /** Everything bpftrace prints on stdout for a case, computed by the formatter. */
-function simulate(steps: Step[], o: OutputOptions): string {
+function simulate(c: Case, o: OutputOptions): string {
   const maps = new Map<string, SimMap>();
   const mapOf = (name: string, keyed: boolean, agg: AggFn | 'value'): SimMap => {
     let m = maps.get(name);
     if (!m) maps.set(name, (m = { name, keyed, agg, signed: false, entries: new Map() }));
     return m;
   };
-  // The BEGIN probe: map updates happen now, output actions are queued; exit() returns from the probe.
-  const queued: Step[] = [];
-  let running = true;
-  for (const s of steps) {
-    if (s.op === 'agg' || s.op === 'set') {
-      const m = mapOf(s.map, !!s.key?.length, s.op === 'agg' ? s.fn : 'value');
-      if (!running) continue;
-      const key = (s.key ?? []).map(valueOf);
-      const id = keyId(key);
-      if (s.op === 'set') {
-        const value = valueOf(s.value);
-        if (value.t === 'int' && value.v < 0n) m.signed = true;
-        m.entries.set(id, { key, value });
-        continue;
+  // One probe run: map updates happen now, output actions are queued; exit() returns from the probe.
+  const probe = (steps: Step[]): Step[] => {
+    const queued: Step[] = [];
+    let running = true;
+    for (const s of steps) {
+      if (s.op === 'agg' || s.op === 'set') {
+        const m = mapOf(s.map, !!s.key?.length, s.op === 'agg' ? s.fn : 'value');
+        if (!running) continue;
+        const key = (s.key ?? []).map(valueOf);
+        const id = keyId(key);
+        if (s.op === 'set') {
+          const value = valueOf(s.value);
+          if (value.t === 'int' && value.v < 0n) m.signed = true;
+          m.entries.set(id, { key, value });
+          continue;
+        }
+        const arg = num(s.arg);
+        for (let i = 0; i < (s.times ?? 1); i++) {
+          const cur = m.entries.get(id);
+          const a = cur && 'fn' in cur.value ? cur.value : fresh(s.fn, arg, s.lh);
+          update(a, arg);
+          m.entries.set(id, { key, value: a });
+        }
+      } else if (s.op === 'delete') {
+        if (running) maps.get(s.map)?.entries.delete(keyId(s.key.map(valueOf)));
+      } else if (running) {
+        queued.push(s);
+        if (s.op === 'exit') running = false;
       }
-      const arg = num(s.arg);
-      for (let i = 0; i < (s.times ?? 1); i++) {
-        const cur = m.entries.get(id);
-        const a = cur && 'fn' in cur.value ? cur.value : fresh(s.fn, arg, s.lh);
-        update(a, arg);
-        m.entries.set(id, { key, value: a });
-      }
-    } else if (s.op === 'delete') {
-      if (running) maps.get(s.map)?.entries.delete(keyId(s.key.map(valueOf)));
-    } else if (running) {
-      queued.push(s);
-      if (s.op === 'exit') running = false;
     }
-  }
-  if (running) queued.push({ op: 'exit' });
-  let out = attachedLine(1, o).stdout;
-  for (const s of queued) {
-    let e: OutputEvent;
-    switch (s.op) {
-      case 'printf':
-        e = { kind: 'printf', fmt: s.fmt, args: (s.args ?? []).map(valueOf) };
-        break;
-      case 'print':
-        e = { kind: 'print', map: snapshot(maps.get(s.map) as SimMap), top: s.top, div: s.div };
-        break;
-      case 'printValue':
-        e = { kind: 'printValue', value: valueOf(s.value) };
-        break;
-      case 'time':
-        e = { kind: 'time', fmt: s.fmt, ns: 0n };
-        break;
-      case 'cat':
-      case 'system':
-        e = { kind: s.op, text: s.text ?? '' };
-        break;
-      case 'clear':
-      case 'zero': {
-        const m = maps.get(s.map) as SimMap;
-        if (s.op === 'clear') m.entries.clear();
-        else for (const en of m.entries.values()) en.value = zeroed(en.value);
-        e = { kind: s.op, map: s.map };
-        break;
+    return queued;
+  };
+  // The events of one probe, handled in order; after exit() the rest are dropped.
+  const handle = (queued: Step[]): string => {
+    let out = '';
+    for (const s of queued) {
+      let e: OutputEvent;
+      switch (s.op) {
+        case 'printf':
+          e = { kind: 'printf', fmt: s.fmt, args: (s.args ?? []).map(valueOf) };
+          break;
+        case 'print':
+          e = { kind: 'print', map: snapshot(maps.get(s.map) as SimMap), top: s.top, div: s.div };
+          break;
+        case 'printValue':
+          e = { kind: 'printValue', value: valueOf(s.value) };
+          break;
+        case 'time':
+          e = { kind: 'time', fmt: s.fmt, ns: 0n };
+          break;
+        case 'cat':
+        case 'system':
+          e = { kind: s.op, text: s.text ?? '' };
+          break;
+        case 'clear':
+        case 'zero': {
+          const m = maps.get(s.map) as SimMap;
+          if (s.op === 'clear') m.entries.clear();
+          else for (const en of m.entries.values()) en.value = zeroed(en.value);
+          e = { kind: s.op, map: s.map };
+          break;
+        }
+        default:
+          e = { kind: 'exit' };
       }
-      default:
-        e = { kind: 'exit' };
+      out += formatEvent(e, o);
+      if (e.kind === 'exit') break;
     }
-    out += formatEvent(e, o);
-    if (e.kind === 'exit') break;
-  }
+    return out;
+  };
+  let out = attachedLine(c.end ? 2 : 1, o).stdout;
+  const begin = probe(c.steps);
+  if (!begin.some((s) => s.op === 'exit')) begin.push({ op: 'exit' });
+  out += handle(begin);
+  if (c.end) out += handle(probe(c.end));
   return out + formatMapsAtExit([...maps.values()].map(snapshot), o);
 }
 
@@ -219,7 +230,7 @@ for (const file of cases) {
       }
       const want = readFileSync(golden, 'utf8');
       const env = { bootNs: BigInt(c.env?.bootNs ?? 0), tzOffsetMinutes: c.env?.tzOffsetMinutes ?? 0 };
-      assert.equal(simulate(c.steps, { format, version: '0.17', ...env }), want);
+      assert.equal(simulate(c, { format, version: '0.17', ...env }), want);
     });
   }
 }
