@@ -12,7 +12,8 @@ import { arch, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseTracepointFormat, type TpFormat } from '../server/src/btf/tracepoint';
 import { convertBpftraceJson } from '../server/src/trace/bpftrace-json';
-import { CASES, WORKLOAD_COMM, type RealCase } from '../test/fixtures/bpftrace-real/cases';
+import { dirname } from 'node:path';
+import { CASES, WORKLOAD_BIN, WORKLOAD_COMM, type RealCase } from '../test/fixtures/bpftrace-real/cases';
 
 const ROOT = resolve(__dirname, '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'bpftrace-real');
@@ -64,8 +65,10 @@ export function formatLookup(dir = SHARED_EVENTS): (cat: string, ev: string) => 
   };
 }
 
-function buildWorkload(dir: string): string {
-  const bin = join(dir, WORKLOAD_COMM);
+/** Builds the workload at WORKLOAD_BIN (a fixed path: uprobe scripts name it). */
+function buildWorkload(): string {
+  const bin = WORKLOAD_BIN;
+  mkdirSync(dirname(bin), { recursive: true });
   const r = spawnSync('clang', ['-O1', '-o', bin, join(FIXTURES, 'btwork.c')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the workload failed: ${r.stderr}`);
   return bin;
@@ -105,26 +108,27 @@ export interface Recorded { stdout: string; trace: string; diagnostics: string[]
 
 /** Runs one case: real script and recorder side by side over one workload run. */
 export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
-  const bin = existsSync(join(work, WORKLOAD_COMM)) ? join(work, WORKLOAD_COMM) : buildWorkload(work);
+  const bin = buildWorkload();
   writeFileSync(join(work, `${c.name}.bt`), c.script);
   writeFileSync(join(work, `${c.name}.rec.bt`), recorderScript(c));
   const real = start(withTracefs(['bpftrace', join(work, `${c.name}.bt`)]));
-  const rec = start(withTracefs(['bpftrace', '-f', 'json', join(work, `${c.name}.rec.bt`)]));
+  const recording = Object.keys(c.record).length > 0;
+  const rec = recording ? start(withTracefs(['bpftrace', '-f', 'json', join(work, `${c.name}.rec.bt`)])) : undefined;
   const diagnostics: string[] = [];
   try {
-    const ok = (await waitFor(real, /Attaching \d+ probes?/, 30000)) && (await waitFor(rec, /attached_probes/, 30000));
-    if (!ok) throw new Error(`bpftrace did not attach: ${real.err.join('')}${rec.err.join('')}`);
+    const ok = (await waitFor(real, /Attaching \d+ probes?/, 30000)) && (!rec || (await waitFor(rec, /attached_probes/, 30000)));
+    if (!ok) throw new Error(`bpftrace did not attach: ${real.err.join('')}${rec?.err.join('') ?? ''}`);
     await sleep(300);
     const w = spawnSync('taskset', ['-c', '0', bin, '/tmp/btwork.out'], { encoding: 'utf8' });
     if (w.status !== 0) diagnostics.push(`workload exited ${w.status}: ${w.stderr}`);
     await sleep(700);
   } finally {
     await stop(real, 10000);
-    await stop(rec, 10000);
+    if (rec) await stop(rec, 10000);
   }
   const fields = fieldLists(c);
   const perProbe = new Map(fields.map((l) => [l[0], l.slice(1)]));
-  const json = rec.out.join('').split('\n');
+  const json = rec ? rec.out.join('').split('\n') : [];
   const conv = convertBpftraceJson(json, {
     perProbe, kernel: release(), arch: arch() === 'x64' ? 'x86_64' : arch(),
     recordedWith: `${bpftraceVersion()} (print tuples, scripts/record-bpftrace-real.ts)`, tracepoint: formatLookup(),
@@ -151,7 +155,6 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bt-real-'));
   const cases = names.length ? CASES.filter((c) => names.includes(c.name)) : CASES;
   try {
-    buildWorkload(work);
     for (const c of cases) {
       let r = await recordCase(c, work);
       // Rarely bpftrace dies at SIGINT before printing anything past its banner: record again.

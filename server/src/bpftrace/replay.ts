@@ -18,6 +18,7 @@ import { formatEvent, formatMapsAtExit } from './output';
 import { buildInputs, parseProbeName, type CtxInfo, type CtxKernel } from './ctx';
 import { attachMatcher, matchesAttach, timerPeriodNs, type AttachMatcher } from './replay-match';
 import { ReplayVm } from './replay-vm';
+import { SymbolTable, stackAddrs, type Resolver } from './replay-symbols';
 import type { TraceEvent } from '../trace/v1';
 import type { VmEnv } from '../vm/types';
 import type { BpfMap } from '../vm/maps/types';
@@ -72,6 +73,14 @@ interface ProbeSlot {
   ctx?: CtxInfo;
   period?: bigint;
   nextFire?: bigint;
+  /** The event probe name this slot last ran for (what `probe` prints for a wildcard attach point). */
+  firedAs?: string;
+}
+
+/** bpftrace's name of an attach point: the full provider name, then the parts (BEGIN and END as such). */
+export function probeText(m: AttachMatcher): string {
+  if (m.provider === 'begin' || m.provider === 'end') return m.provider.toUpperCase();
+  return [m.provider, ...m.parts].join(':');
 }
 
 const SPECIAL = new Set(['begin', 'end']);
@@ -105,6 +114,20 @@ export class Replayer {
   /** exit() was called: the current phase (events, or END) stops. */
   private halted = false;
   private readonly lines: LineIndex | undefined;
+  /** Symbols of the stack frames recorded so far. */
+  readonly symbols = new SymbolTable();
+  private readonly stacks: Resolver = {
+    stack: (which, id) => {
+      const i = this.mapIndex(`stack_${which}`);
+      const m = i >= 0 ? this.rvm.maps()[i] : undefined;
+      const e = m?.entries().find((x) => x.key.length === 4 && new DataView(x.key.buffer, x.key.byteOffset).getUint32(0, true) === id);
+      return e ? stackAddrs(e.value) : undefined;
+    },
+    probe: (index) => {
+      const s = this.slots[index];
+      return s ? s.firedAs ?? probeText(s.matchers[0]) : undefined;
+    },
+  };
 
   constructor(readonly script: CompiledScript, private readonly codec: ReplayCodec, private readonly o: ReplayOptions) {
     this.kernel = o.kernel ?? {};
@@ -149,7 +172,7 @@ export class Replayer {
         const snap = this.snapshot(e.map.name);
         if (snap) e.map = snap;
       }
-      yield this.codec.formatEvent(e, this.o);
+      yield this.codec.formatEvent(this.symbols.resolveEvent(e, this.stacks), this.o);
     }
   }
 
@@ -160,7 +183,7 @@ export class Replayer {
   private snapshot(name: string): MapSnapshot | undefined {
     const i = this.mapIndex(name);
     const m = this.rvm.maps()[i];
-    return m ? this.codec.decodeMap(this.script, this.script.maps[i], mapEntries(m)) : undefined;
+    return m ? this.symbols.resolveSnapshot(this.codec.decodeMap(this.script, this.script.maps[i], mapEntries(m)), this.stacks) : undefined;
   }
 
   /** clear(): delete every key; zero(): set every value (every CPU's copy) to zeros. */
@@ -225,6 +248,7 @@ export class Replayer {
     this.eventNo++;
     if (this.halted) return;
     this.stats.events++;
+    if (ev.kstack || ev.ustack) this.symbols.add(ev);
     const ts = typeof ev.ts === 'bigint' ? ev.ts : BigInt(ev.ts);
     this.lastTs = ts;
     yield* this.timers(ts);
@@ -235,6 +259,7 @@ export class Replayer {
       if (this.halted) return;
       const r = buildInputs(s.provider, s.ctx, ev, this.kernel);
       if ('error' in r) { this.diag(this.eventNo, ev.probe, r.error); continue; }
+      s.firedAs = ev.probe;
       yield* this.run(s, r.ctx, r.env);
     }
   }
@@ -248,7 +273,7 @@ export class Replayer {
     this.script.maps.forEach((d, i) => {
       if (!d.name.startsWith('@')) return;
       const m = this.rvm.maps()[i];
-      if (m) snaps.push(this.codec.decodeMap(this.script, d, mapEntries(m)));
+      if (m) snaps.push(this.symbols.resolveSnapshot(this.codec.decodeMap(this.script, d, mapEntries(m)), this.stacks));
     });
     const text = this.codec.formatMapsAtExit(snaps, this.o);
     if (text) yield text;
