@@ -97,9 +97,9 @@ test('casts to kernel structs: unknown names with did-you-mean, struct values, -
   const { info, ok } = run(t, src, '0.17');
   if (!ok) return;
   assert.deepEqual(diags(info, src), [
-    ['error', "Unknown struct/union: 'struct task_strct'", 'struct task_strct *', "did you mean 'struct task_struct'?"],
-    ['error', 'Cannot cast to struct type "struct task_struct"', '(struct task_struct)arg0'],
-    ['error', "Can not access field 'pid' on type 'struct task_struct *'. Try dereferencing it first, or using '->'", 'curtask.pid'],
+    ['error', "Unknown struct/union: 'struct task_strct'", '(struct task_strct *)', "did you mean 'struct task_struct'?"],
+    ['error', 'Cannot cast to struct type "struct task_struct"', '(struct task_struct)'],
+    ['error', "Can not access field 'pid' on type 'struct task_struct *'. Try dereferencing it first, or using '->'", 'curtask.'],
   ]);
   const s2 = 'kprobe:f { $t = curtask.pid; }';
   assert.deepEqual(diags(run(t, s2).info, s2), []);
@@ -136,7 +136,7 @@ test('checkScript reports type errors with the first pass, without repeating its
   assert.deepEqual(r.diagnostics.map((d) => d.message), [
     "Struct/union of type 'struct _tracepoint_syscalls_sys_enter_openat' does not contain a field named 'filenme'",
     "Struct/union of type 'struct task_struct' does not contain a field named 'pidd'",
-    "Type mismatch for @x: trying to assign value of type 'string[2]' when map already has a type 'int64'",
+    "Type mismatch for @x: trying to assign value of type 'string[2]' when map already has a type 'int8'",
   ]);
   assert.ok(r.types);
 });

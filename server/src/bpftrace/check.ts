@@ -47,10 +47,10 @@ export function checkScript(text: string, target = '0.26', kernel?: KernelInfo, 
   let maps = new Map<string, MapInfo>();
   let types: TypeInfo | undefined;
   if (r.diagnostics.every((d) => d.severity !== 'error')) {
-    const s = analyze(r.program, target, kernel);
+    const s = analyze(r.program, target, kernel, { types: true });
     diagnostics.push(...s.diagnostics);
     maps = s.maps;
-    types = typecheck(r.program, kernel ?? {}, { target, ...opts });
+    types = typecheck(r.program, kernel ?? {}, { target, source: text, ...opts });
     diagnostics.push(...merge(s.diagnostics, types.diagnostics));
   }
   diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);

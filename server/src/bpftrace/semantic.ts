@@ -72,6 +72,8 @@ class Analyzer {
   constructor(
     target: string,
     private readonly kernel?: KernelInfo,
+    /** The type checker runs after this pass: value-type mismatches are left to it. */
+    private readonly leaveTypes = false,
   ) {
     this.v = parseVersion(target) ?? [0, 26, 0];
     this.blockScopes = compareVersions(this.v, [0, 22, 0]) >= 0;
@@ -291,7 +293,7 @@ class Analyzer {
         if (v.cls === undefined) {
           v.cls = cls;
           v.clsExpr = s.value;
-        } else if (v.cls !== cls) {
+        } else if (v.cls !== cls && !this.leaveTypes) {
           const now = typeName(cls, this.old, s.value);
           const before = typeName(v.cls, this.old, v.clsExpr);
           this.err(t.range, this.old
@@ -337,7 +339,7 @@ class Analyzer {
       m.valueExpr = value;
       return;
     }
-    if (m.value === cls) return;
+    if (m.value === cls || this.leaveTypes) return;
     const name = (c: string, r: A.Expr | undefined): string => typeName(c, this.old, r);
     // bpftrace 0.17 prints this message without the closing quote.
     const message = this.old
@@ -496,10 +498,12 @@ function typeName(cls: string, old: boolean, e: A.Expr | undefined): string {
 
 /**
  * Runs the first semantic pass; `target` is a bpftrace version ('0.17',
- * '0.26', ...); `kernel`, when given, checks tracepoint targets and `args` fields.
+ * '0.26', ...); `kernel`, when given, checks tracepoint targets and `args` fields;
+ * `opts.types`: the type checker runs next, so variable and map value-type
+ * mismatches are left to it.
  */
-export function analyze(program: A.Program, target = '0.26', kernel?: KernelInfo): SemanticResult {
-  const a = new Analyzer(target, kernel);
+export function analyze(program: A.Program, target = '0.26', kernel?: KernelInfo, opts: { types?: boolean } = {}): SemanticResult {
+  const a = new Analyzer(target, kernel, opts.types === true);
   a.run(program);
   return { diagnostics: a.diagnostics, maps: a.maps };
 }

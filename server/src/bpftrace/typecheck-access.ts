@@ -14,6 +14,7 @@ import { closest } from './suggest';
 import { IntBits, NONE, sizeOf, SType } from './types';
 import { readable } from './typecheck-expr';
 import { KIND } from '../btf/format';
+import type { Range } from './source';
 
 const INT_NAMES: Record<string, [IntBits, boolean]> = {
   int8: [8, true], int16: [16, true], int32: [32, true], int64: [64, true],
@@ -26,7 +27,7 @@ const INT_ALIASES: Record<string, [IntBits, boolean]> = {
 };
 
 /** The base of a written type (before suffixes), or undefined with an error reported. */
-function baseType(cx: Checker, t: A.TypeRef): SType | undefined {
+function baseType(cx: Checker, t: A.TypeRef, at: Range): SType | undefined {
   const name = t.name.replace(/\s+/g, ' ').trim();
   const int = INT_NAMES[name] ?? (cx.old ? undefined : INT_ALIASES[name]);
   if (int) return { k: 'int', bits: int[0], signed: int[1] };
@@ -44,7 +45,7 @@ function baseType(cx: Checker, t: A.TypeRef): SType | undefined {
     const id = findBtfStruct(btf, name);
     if (id !== undefined) return btfToSType(btf, id, cx.typed);
     const near = suggestStruct(btf, name);
-    cx.err(t.range, `Unknown struct/union: '${name}'`, near ? `did you mean '${near}'?` : undefined);
+    cx.err(at, `Unknown struct/union: '${name}'`, near ? `did you mean '${near}'?` : undefined);
     return undefined;
   }
   // A typedef or other named C type (0.26 resolves these through BTF).
@@ -53,13 +54,13 @@ function baseType(cx: Checker, t: A.TypeRef): SType | undefined {
     if (id !== undefined) return btfToSType(btf, id, cx.typed);
   }
   if (!btf) return NONE;
-  cx.err(t.range, cx.old ? `Unknown struct/union: '${name}'` : `Cannot resolve unknown type "${name}"`);
+  cx.err(at, cx.old ? `Unknown struct/union: '${name}'` : `Cannot resolve unknown type "${name}"`);
   return undefined;
 }
 
 /** A written type with its suffixes; `fromSize` sizes `[]` arrays from the cast value. Undefined after an error. */
-export function resolveTypeRef(cx: Checker, t: A.TypeRef, fromSize?: number): SType | undefined {
-  let cur = baseType(cx, t);
+export function resolveTypeRef(cx: Checker, t: A.TypeRef, fromSize?: number, at: Range = t.range): SType | undefined {
+  let cur = baseType(cx, t, at);
   if (cur === undefined) return undefined;
   for (const s of t.suffixes) {
     if (s === '*') cur = { k: 'ptr', to: cur };
@@ -75,7 +76,9 @@ export function resolveTypeRef(cx: Checker, t: A.TypeRef, fromSize?: number): ST
 export function castType(cx: Checker, e: A.Cast): SType {
   const src = readable(cx.expr(e.expr));
   const ref = e.type.kind === 'TypeRef' ? e.type : undefined;
-  const to = ref ? resolveTypeRef(cx, ref, sizeOf(src)) : cx.annType(e.type);
+  // bpftrace places cast errors on the parenthesized type.
+  const typeAt = cx.opRange({ start: e.range.start, end: e.range.start }, e.expr.range);
+  const to = ref ? resolveTypeRef(cx, ref, sizeOf(src), typeAt) : cx.annType(e.type);
   if (to === undefined) return NONE;
   if (src.k === 'cstruct') {
     cx.err(e.range, cx.old ? `Cannot cast from struct type "${src.name}"` : `Cannot cast from C type "${src.name}"`);
@@ -83,12 +86,12 @@ export function castType(cx: Checker, e: A.Cast): SType {
   }
   if (src.k === 'none') return to;
   if (to.k === 'cstruct') {
-    cx.err(e.range, `Cannot cast to struct type "${to.name}"`);
+    cx.err(typeAt, `Cannot cast to struct type "${to.name}"`);
     return NONE;
   }
   if (to.k === 'int' || to.k === 'bool') {
     if (src.k !== 'int' && src.k !== 'ptr' && src.k !== 'bool' && !(src.k === 'array' && !cx.old && sizeOf(src) === sizeOf(to))) {
-      cx.err(e.range, cx.old ? `Casts are not supported for type: "${cx.tname(src)}"` : `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
+      cx.err(cx.old ? typeAt : e.range, cx.old ? `Casts are not supported for type: "${cx.tname(src)}"` : `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
       return NONE;
     }
     return to;
@@ -140,7 +143,8 @@ export function fieldType(cx: Checker, e: A.Field): SType {
     } else if (t.k === 'int' && cx.old) t = { k: 'int', bits: 64, signed: false };
   } else if (t.k === 'ptr') {
     if (cx.old) {
-      cx.err(e.range, `Can not access field '${e.field}' on type '${cx.tname(t)}'. Try dereferencing it first, or using '->'`);
+      // bpftrace 0.17 places this error on the object and the dot.
+      cx.err({ start: e.range.start, end: Math.max(e.object.range.end + 1, e.range.end - e.field.length) }, `Can not access field '${e.field}' on type '${cx.tname(t)}'. Try dereferencing it first, or using '->'`);
       return NONE;
     }
     while (t.k === 'ptr') t = t.to;

@@ -36,9 +36,9 @@ function nonNegLiteral(e: A.Expr): boolean {
   return e.kind === 'Int' && e.value !== undefined && e.value >= 0n;
 }
 
-/** The range between two operands: where the operator is written. */
-function between(l: A.Expr, r: A.Expr): Range {
-  return { start: l.range.end, end: Math.max(l.range.end, r.range.start) };
+/** Where a prefix operator is written. */
+function prefixRange(e: A.Unary): Range {
+  return { start: e.range.start, end: e.range.start + e.op.length };
 }
 
 export function exprType(cx: Checker, e: A.Expr): SType {
@@ -133,7 +133,7 @@ function binary(cx: Checker, e: A.Binary): SType {
   const compare = COMPARISONS.has(op);
   const logical = op === '&&' || op === '||';
   const bad = (): SType => {
-    cx.err(between(e.left, e.right), `The ${opstr(op)} operator can not be used on expressions of types ${cx.tname(l)}, ${cx.tname(r)}`);
+    cx.err(cx.opRange(e.left.range, e.right.range), `The ${opstr(op)} operator can not be used on expressions of types ${cx.tname(l)}, ${cx.tname(r)}`);
     return NONE;
   };
   if (l.k === 'ptr' || r.k === 'ptr') return pointerBinop(cx, e, l, r, compare, logical, bad);
@@ -226,15 +226,15 @@ function unary(cx: Checker, e: A.Unary): SType {
     if (t.k === 'ptr') return t.to;
     if (t.k === 'int') return U64;
     if (t.k === 'cstruct') cx.err(e.range, `Can not dereference struct/union of type '${t.name}'. It is not a pointer.`);
-    else cx.err(e.range, `The * operator can not be used on expressions of type '${cx.tname(t)}'`);
+    else cx.err(prefixRange(e), `The dereference operator can not be used on expressions of type '${cx.tname(t)}'`);
     return NONE;
   }
   if (t.k !== 'int' && t.k !== 'bool' && !(e.op === '!' && t.k === 'ptr' && !cx.old)) {
-    cx.err(e.range, `The ${e.op} operator can not be used on expressions of type '${cx.tname(t)}'`);
+    cx.err(cx.old ? prefixRange(e) : e.range, `The ${e.op} operator can not be used on expressions of type '${cx.tname(t)}'`);
     return NONE;
   }
   if (e.op === '!') return cx.typed ? { k: 'bool' } : { k: 'int', bits: t.k === 'int' ? t.bits : 8, signed: false };
-  if (e.op === '-') return S64;
+  if (e.op === '-') return cx.typed ? S64 : { k: 'int', bits: 64, signed: t.k === 'int' && t.signed };
   return cx.typed && t.k === 'int' ? fixed(t) : { k: 'int', bits: 64, signed: t.k === 'int' && t.signed };
 }
 

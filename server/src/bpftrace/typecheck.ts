@@ -65,6 +65,8 @@ export interface TypecheckOptions {
   target: string;
   /** str() size (BPFTRACE_STRLEN / config strlen); 64 by default. */
   strlen?: number;
+  /** The script text: operator ranges are then exact (without it they include surrounding blanks). */
+  source?: string;
 }
 
 interface VarSlot {
@@ -89,6 +91,7 @@ export class Checker {
   readonly typed: boolean;
   readonly blockScopes: boolean;
   readonly strlen: number;
+  readonly source: string | undefined;
   /** 1: collect map types (map errors reported); 2: final types, all other errors. */
   pass: 1 | 2 = 1;
   probe: A.Probe | undefined;
@@ -118,6 +121,19 @@ export class Checker {
     this.typed = compareVersions(this.v, [0, 25, 0]) >= 0;
     this.blockScopes = compareVersions(this.v, [0, 22, 0]) >= 0;
     this.strlen = opts.strlen ?? 64;
+    this.source = opts.source;
+  }
+
+  /** Where an operator is written between two nodes: the span between them, blanks trimmed when the text is known. */
+  opRange(left: Range, right: Range): Range {
+    let start = left.end;
+    let end = Math.max(start, right.start);
+    const t = this.source;
+    if (t !== undefined) {
+      while (start < end && /\s/.test(t[start])) start++;
+      while (end > start && /\s/.test(t[end - 1])) end--;
+    }
+    return { start, end };
   }
 
   /** bpftrace's spelling of a type in messages (0.17: 'unsigned int64', 'count'). */
@@ -477,7 +493,7 @@ export class Checker {
       this.aggTarget = prevAgg;
     }
     if (t.kind === 'Var') {
-      if (s.op === '=') this.varAssign(t, value, t.range);
+      if (s.op === '=') this.varAssign(t, value, this.opRange(t.range, s.value.range));
       else {
         const cur = this.varRead(t);
         this.info.vars.set(t, cur);

@@ -1,0 +1,119 @@
+// Differential tests against Debian's bpftrace 0.17 (where it runs as root):
+// the types `bpftrace -d` prints for variables must equal ours for target
+// 0.17 with the shared 6.18 kernel data (the host runs a 6.18 kernel), and
+// type errors must carry bpftrace's message and columns.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bpftraceDryRun, skipWithout017 } from '../fixtures/bpftrace/real-bpftrace';
+import { kernel618 } from '../fixtures/bpftrace/types/kernel';
+import { parse } from '../../server/src/bpftrace/parser';
+import { typecheck } from '../../server/src/bpftrace/typecheck';
+import { typeName } from '../../server/src/bpftrace/types';
+
+/** Expressions typed in a kprobe:vfs_read probe. */
+const KPROBE = [
+  'comm', 'kstack', 'ustack', 'curtask', 'func', 'probe', 'username', 'pid', 'tid', 'uid', 'nsecs', 'cgroup', 'cpu', 'arg0',
+  '(1, "a")', 'str(arg0)', 'buf(arg0, 8)', 'ksym(arg0)', 'usym(arg0)', 'ntop(arg0)', 'curtask->comm', '(int8)1 + (int16)2',
+  '-(uint8)1', '-(int8)1', '!(uint16)1', '~(int32)3', '(int32)1 << 2', '(uint32)1 ? 2 : 3', 'strftime("%H", nsecs)',
+  'reg("ip")', '(int16 *)arg0', '*(int16 *)arg0', 'curtask->real_parent->pid', 'curtask->mm', 'arg0 < 2',
+  'curtask->se.load.weight', 'curtask->thread_pid', '(uint8)1 == (int8)2', 'cgroup_path(1)', 'strerror(1)',
+  'macaddr(arg0)', 'curtask->cpus_mask.bits', '1 + pid', 'pid * 2', '(int32)arg0 / 2', 'sizeof(int32)', 'kaddr("jiffies")',
+  'cgroupid("/sys/fs/cgroup")', 'strncmp(comm, "a", 1)', '(uint8)arg0', '(int16)-1', 'curtask->pid > 0 ? "a" : "b"',
+  '((struct task_struct *)arg0)->flags', '((struct file *)arg0)->f_path.dentry->d_name.name', 'bswap((uint16)1)',
+  'curtask->__state', '((struct sk_buff *)arg0)->len', '((struct sk_buff *)arg0)->cb', 'curtask->stack',
+];
+
+/** 0.17's spelling of types in `-d` output, as typeName() spells them. */
+function normalize(t: string): string {
+  return t.replace(/unsigned int(\d+)/g, 'uint$1').replace(/^mac_address$/, 'mac').replace(/^buffer\[(\d+)\]$/, (_, n: string) => `buffer[${Number(n) - 1}]`);
+}
+
+/** Variable types bpftrace 0.17 prints after its semantic pass. */
+function theirTypes(out: string): Map<string, string> {
+  const m = new Map<string, string>();
+  const start = out.lastIndexOf('AST after: Semantic');
+  const end = out.indexOf('AST after:', start + 5);
+  const section = start < 0 ? '' : out.slice(start, end < 0 ? undefined : end);
+  for (const line of section.split('\n')) {
+    const r = /variable: (\$v\d+) :: type\[(.*?), ctx: /.exec(line);
+    if (r && !m.has(r[1])) m.set(r[1], normalize(r[2]));
+  }
+  return m;
+}
+
+test('variable types agree with bpftrace 0.17 -d', (t) => {
+  if (skipWithout017(t)) return;
+  const k = kernel618();
+  if (!k.kernel) {
+    console.log(`SKIP: ${k.reason}`);
+    t.skip(k.reason);
+    return;
+  }
+  const prog = `kprobe:vfs_read { ${KPROBE.map((e, i) => `$v${i} = ${e};`).join(' ')} }`;
+  const theirs = theirTypes(bpftraceDryRun(prog));
+  assert.ok(theirs.size > KPROBE.length / 2, 'bpftrace printed the typed AST');
+  const r = parse(prog);
+  const info = typecheck(r.program, k.kernel, { target: '0.17' });
+  const ours = new Map<string, string>();
+  for (const [v, ty] of info.vars) if (!ours.has(v.name)) ours.set(v.name, typeName(ty));
+  const diffs: string[] = [];
+  KPROBE.forEach((e, i) => {
+    const a = ours.get(`$v${i}`);
+    const b = theirs.get(`$v${i}`);
+    if (a !== b) diffs.push(`${e}: ours ${a}, bpftrace 0.17 ${b}`);
+  });
+  assert.deepEqual(diffs, []);
+  assert.deepEqual(info.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+});
+
+/** Scripts bpftrace 0.17 rejects with a type error (first ERROR line compared: message and columns). */
+const ERRORS = [
+  'BEGIN { @x = pid; @x = "a"; }',
+  'BEGIN { $x = pid; $x = "a"; }',
+  'BEGIN { @x[1] = 1; @x["a"] = 1; }',
+  'BEGIN { @x[1,comm] = 1; @x["a", 2] = 1; }',
+  'BEGIN { $x = 1 ? "a" : 2; }',
+  'BEGIN { $x = "a" + 1; }',
+  'BEGIN { $x = "a" + "b"; }',
+  'BEGIN { $x = count(); }',
+  'BEGIN { $x = curtask->pidd; }',
+  'BEGIN { $x = (struct foo *)0; }',
+  'BEGIN { $x = (1,2); $y = $x.3; }',
+  'BEGIN { $x = comm[1]; }',
+  'BEGIN { $x = (struct task_struct)curtask; }', // 0.17 ends this range one column after the ')'
+  'BEGIN { $x = curtask.pid; }',
+  'BEGIN { @ = hist("a"); }',
+  'BEGIN { $x = "a" ? 1 : 2; }',
+  'BEGIN { $x = (uint32)comm; }',
+  'BEGIN { @x = count(); @x = 1; }',
+  'BEGIN { $x = kaddr(1); }',
+  'kprobe:f { $r = reg("xx"); }',
+  'kprobe:f { @ = lhist(arg0, 0, 100, 0); }',
+  'kprobe:f { @ = lhist(arg0, 10, 1, 1); }',
+  'kprobe:f { $b = buf(arg0); }',
+  'kprobe:f { $x = str(comm); }',
+  'kprobe:f { $x = *comm; }',
+  'kprobe:f { $x = curtask->mm->mmap_bas; }',
+];
+
+test('type errors read like bpftrace 0.17 (message and columns)', (t) => {
+  if (skipWithout017(t)) return;
+  const k = kernel618();
+  if (!k.kernel) {
+    console.log(`SKIP: ${k.reason}`);
+    t.skip(k.reason);
+    return;
+  }
+  const diffs: string[] = [];
+  for (const src of ERRORS) {
+    const out = bpftraceDryRun(src);
+    const m = /stdin:1:(\d+)-(\d+): ERROR: (.*)/.exec(out);
+    const theirs = m ? `${m[1]}-${m[2]}: ${m[3]}` : 'none';
+    const r = parse(src);
+    const errs = typecheck(r.program, k.kernel, { target: '0.17', source: src }).diagnostics.filter((d) => d.severity === 'error');
+    const quirk = src.includes('(struct task_struct)curtask') ? 1 : 0;
+    const ours = errs.length > 0 ? `${errs[0].range.start + 1}-${errs[0].range.end + 1 + quirk}: ${errs[0].message}` : 'none';
+    if (ours !== theirs) diffs.push(`${src}\n  ours:  ${ours}\n  0.17:  ${theirs}`);
+  }
+  assert.equal(diffs.join('\n'), '');
+});
