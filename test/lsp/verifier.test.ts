@@ -104,6 +104,12 @@ test('verifier diagnostics appear for a rejected program, carry the path, and cl
     assert.match(h.contents.value, /^R6 +scalar\(/m, 'skb->len is a scalar');
     assert.match(h.contents.value, /^R10 +fp0$/m);
 
+    // Hover on a declared map's name where it is used.
+    const at = positionOf(REJECTED, 'counts]');
+    const mh = await client.conn.sendRequest<HoverReply | null>('textDocument/hover', { textDocument: { uri }, position: { line: at.line, character: at.character + 2 } });
+    assert.match(mh?.contents.value ?? '', /^map \*\*counts\*\* — hash .*key 4 B · value 8 B · max_entries 16/);
+    assert.match(mh?.contents.value ?? '', /declared on line 3/);
+
     await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: FIXED }] });
     const st2 = await client.status((s) => s.uri === uri && s.version === 2 && s.state !== 'running');
     assert.equal(st2.state, 'done');

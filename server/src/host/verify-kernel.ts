@@ -140,6 +140,16 @@ export type KernelOutcome =
  */
 export async function loadObjectInKernel(obj: { path: string } | { bytes: Uint8Array }, programs: string[],
   opts: { privilege?: Privilege; logLevel?: 1 | 2; tracing?: boolean } = {}): Promise<KernelOutcome> {
+  try {
+    return await loadObject(obj, programs, opts);
+  } catch (e) {
+    // Temporary files, spawning: the host's trouble, reported like any other reason not to load.
+    return { status: 'unavailable', reason: `could not run the load: ${e instanceof Error ? e.message : String(e)}`, needs: 'a writable temporary directory and a working bpftool' };
+  }
+}
+
+async function loadObject(obj: { path: string } | { bytes: Uint8Array }, programs: string[],
+  opts: { privilege?: Privilege; logLevel?: 1 | 2; tracing?: boolean }): Promise<KernelOutcome> {
   const bpftool = bpftoolPath();
   const pre = kernelPreflight({ privilege: opts.privilege, tracing: opts.tracing, bpftool });
   if (pre) return { status: 'unavailable', ...pre };

@@ -9,6 +9,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AsmResult } from '../asm';
+import { asmMapHover } from '../ide/asm-maps';
 import { assembleDocument, runDocument } from '../ide/run';
 import { formatReg } from '../ide/vm-format';
 import { toCompletionItem, toDiagnostic, toHover, toOffset } from './convert';
@@ -76,10 +77,16 @@ export function startServer(): void {
     if (!doc) return null;
     const a = await ws.analyze(doc);
     if (!a || a.crash || token.isCancellationRequested) return null;
-    const h = a.mode.hover(a.parsed, doc.getText(), toOffset(doc, p.position));
-    // The verifier's abstract state at the instruction, once this version is verified (never waited for).
-    const state = h && a.mode.languageId === 'bpf-asm' ? verifier.hover(doc, a.parsed as AsmResult, p.position.line) : undefined;
-    return h ? toHover(state ? { ...h, markdown: `${h.markdown}\n\n---\n\n${state}` } : h) : null;
+    const offset = toOffset(doc, p.position);
+    let h = a.mode.hover(a.parsed, doc.getText(), offset);
+    if (a.mode.languageId === 'bpf-asm') {
+      // A declared map's definition on its name; the verifier's abstract state at the instruction, once this version is verified (never waited for).
+      const m = asmMapHover(a.parsed as AsmResult, doc.getText(), offset);
+      if (m) h = h ? { range: m.range, markdown: `${m.markdown}\n\n---\n\n${h.markdown}` } : m;
+      const state = h ? verifier.hover(doc, a.parsed as AsmResult, p.position.line) : undefined;
+      if (h && state) h = { ...h, markdown: `${h.markdown}\n\n---\n\n${state}` };
+    }
+    return h ? toHover(h) : null;
   });
 
   connection.onCompletion(async (p: CompletionParams, token: CancellationToken): Promise<CompletionItem[]> => {

@@ -1,0 +1,31 @@
+/**
+ * Hover for maps declared with `.map` in BPF assembly: on a map's name (in
+ * `map[NAME]`, `NAME ll` or the declaration itself), its type, sizes, flags,
+ * index and declaration line. Plain data; the directive parsing is asm's.
+ */
+import type { AsmResult } from '../asm';
+import { rangeOf, type IdeHover } from './types';
+
+/** The identifier around `offset`. */
+function identAt(text: string, offset: number): { start: number; end: number; word: string } | undefined {
+  const isWord = (c: string | undefined): boolean => c !== undefined && /[\w$]/.test(c);
+  let start = offset;
+  let end = offset;
+  while (start > 0 && isWord(text[start - 1])) start--;
+  while (end < text.length && isWord(text[end])) end++;
+  return start < end ? { start, end, word: text.slice(start, end) } : undefined;
+}
+
+export function asmMapHover(asm: AsmResult, text: string, offset: number): IdeHover | undefined {
+  const w = identAt(text, offset);
+  if (!w) return undefined;
+  const i = asm.maps.findIndex((m) => m.name === w.word);
+  if (i < 0) return undefined;
+  const m = asm.maps[i];
+  const flags = m.flags ? ` · flags 0x${m.flags.toString(16)}` : '';
+  return {
+    range: rangeOf(text, w.start, w.end),
+    markdown: `map **${m.name}** — ${m.typeName.toLowerCase()} (BPF_MAP_TYPE_${m.typeName} = ${m.type}) · key ${m.keySize} B · value ${m.valueSize} B · max_entries ${m.maxEntries}${flags}\n\n`
+      + `declared on line ${m.line + 1}; \`map[${m.name}]\` loads it as \`map[fd:${i}]\``,
+  };
+}
