@@ -33,6 +33,8 @@ export class Env {
   funcInfo: boolean | undefined;
   /** nr_cpu_ids of the target machine, when known (bounds of bpf_get_smp_processor_id). */
   nrCpus: number | undefined;
+  /** Poisoned instruction pc -> libbpf's message (failed CO-RE relocations). */
+  poisoned: Map<number, string> | undefined;
   /** Per-instruction Spectre v1 masking state (CAP_BPF only): differing paths are refused. */
   readonly aluAux = new Map<number, string>();
   maxStack = 0;

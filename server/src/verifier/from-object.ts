@@ -2,14 +2,54 @@
  * Turns one program of a parsed BPF object (server/src/elf) into verifier
  * input, the way libbpf prepares a load: the program's raw bytes, the .text
  * subprograms it calls appended after it, map and global-data references
- * rewritten to map indexes, line info, license. Pure. Non-goal: CO-RE
- * relocation (instructions are used as compiled), kfunc/ksym resolution.
+ * rewritten to map indexes, kfunc/ksym references resolved in the kernel BTF,
+ * CO-RE relocations applied against the kernel BTF when one is given (failed
+ * ones poisoned as libbpf does, with libbpf's message), line info, license.
+ * Pure. Non-goal: module BTF, CO-RE relocations in ld_imm64 of subprograms'
+ * poisoned second halves.
  */
-import type { BpfObject, BpfProgram } from '../elf';
+import { resolveCore, type BpfObject, type BpfProgram, type CoreResolution } from '../elf';
 import { isProgType, type ProgType } from './progtypes';
 import type { VerifierLine, VerifierMap, VerifyInput } from './types';
 
 export interface ObjectProgramInput extends VerifyInput { bytes: Uint8Array; name: string; section: string; problems: string[] }
+
+/** libbpf's poison: a call to helper 0xbad2310 ("bad relo") in place of an instruction whose relocation failed. */
+export const CORE_POISON = 0xbad2310;
+
+/** libbpf's core_relo_kind_str. */
+const LIBBPF_KIND = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 'rshift_u64', 'local_type_id',
+  'target_type_id', 'type_exists', 'type_size', 'enumval_exists', 'enumval_value', 'type_matches'];
+
+/** libbpf's bpf_core_format_spec for the local side: `<byte_off> [27] struct s.f (0:1 @ offset 4)`. */
+function coreSpecText(r: CoreResolution): string {
+  const base = `<${LIBBPF_KIND[r.kind] ?? r.kind}> [${r.localTypeId}] ${r.local}`;
+  if (r.kind >= 6) return base;
+  return `${base} (${r.access} @ offset ${r.kind === 0 ? r.insnValue ?? 0 : 0})`;
+}
+
+/** bpf_core_patch_insn: writes the target value into the instruction (imm, off or imm64), or poisons it. */
+function applyCore(dv: DataView, r: CoreResolution, poisoned: { pc: number; message: string }[], at: number): void {
+  const o = r.pc * 8;
+  if (o + 8 > dv.byteLength) return;
+  const code = dv.getUint8(o);
+  const cls = code & 7;
+  if (r.status === 'failed' || r.targetValue === undefined) {
+    dv.setUint8(o, 0x85); dv.setUint8(o + 1, 0); dv.setInt16(o + 2, 0, true); dv.setInt32(o + 4, CORE_POISON, true);
+    poisoned.push({ pc: at + r.pc, message: `failed to resolve CO-RE relocation ${coreSpecText(r)}` });
+    return;
+  }
+  const v = r.targetValue;
+  if (code === 0x18) {
+    if (o + 16 > dv.byteLength) return;
+    dv.setInt32(o + 4, v | 0, true);
+    dv.setInt32(o + 12, Math.floor(v / 0x100000000) | 0, true);
+  } else if (cls === 4 || cls === 7) {
+    dv.setInt32(o + 4, v | 0, true);
+  } else if (cls === 1 || cls === 2 || cls === 3) {
+    dv.setInt16(o + 2, v, true);
+  }
+}
 
 function progBytes(obj: BpfObject, p: BpfProgram): Uint8Array {
   const sec = obj.elf.sections[p.sectionIndex];
@@ -30,11 +70,14 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
   const lines: VerifierLine[] = [];
   const funcStarts: number[] = [];
   const chunks: Uint8Array[] = [];
+  const core = opts.btf && obj.btf && obj.programs.some((q) => q.coreRelos.length) ? resolveCore(obj, opts.btf) : [];
+  const poisoned: { pc: number; message: string }[] = [];
   for (let k = 0; k < parts.length; k++) {
     const p = parts[k];
     const at = base.get(p) ?? 0;
     const bytes = progBytes(obj, p);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const r of core) if (r.program === p.name && r.kind !== 6) applyCore(dv, r, poisoned, at);
     for (const l of p.lines) lines.push({ pc: at + l.pc, text: l.line, file: l.fileName, line: l.lineNum, col: l.col });
     const relocAt = new Map<number, (typeof p.relocations)[number]>();
     for (const r of p.relocations) if (r.pc !== undefined) relocAt.set(r.pc, r);
@@ -117,7 +160,7 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     insns: [], bytes: out, name: prog.name, section: prog.section, problems, progType,
     ...(at ? { expectedAttachType: at } : {}),
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
-    maps, lineInfo: lines, funcStarts, gpl,
+    maps, lineInfo: lines, funcStarts, gpl, ...(poisoned.length ? { poisoned } : {}),
     funcInfo: (obj.btfExt?.funcInfo ?? []).some((f) => f.section === prog.section && f.records.some((r) => r.insnOff >= prog.offset && r.insnOff < prog.offset + prog.size)),
     ...opts,
   };

@@ -210,6 +210,9 @@ export function clearPktPointers(env: Env): void {
 
 /** check_helper_call for `call id`. */
 export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
+  // libbpf rewrites the kernel's complaint about a poisoned instruction into the CO-RE failure.
+  const poison = env.poisoned?.get(pc);
+  if (poison) env.fail(poison);
   if (id < 0 || id >= HELPER_NAMES.length) env.fail(`invalid func ${funcIdName(id)}#${id}`);
   const p = helperProto(env, id);
   if (!p) env.fail(`program of this type cannot use helper ${funcIdName(id)}#${id}`);

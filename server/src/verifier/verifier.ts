@@ -124,6 +124,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
+  if (input.poisoned) env.poisoned = new Map(input.poisoned.map((x) => [x.pc, x.message]));
   const err = d.run();
   const stats = { processed: env.processed, totalStates: d.totalStates, peakStates: d.peakStates, maxStatesPerInsn: d.maxPerInsn, maxStackDepth: env.maxStack };
   if (!err) {
