@@ -150,3 +150,15 @@ test('0.26: stats as a record, single-value buckets, JSON shapes (from the 0.26 
   assert.equal(formatMapsAtExit([], J), '\n\n');
   assert.equal(formatEvent({ kind: 'attached', probes: 2 }, NJ), '{"type": "attached_probes", "count": 2, "data": {"probes": 2}}\n');
 });
+
+test('0.17 hist quirks: counts pass through a C int, JSON bounds past 2^31 wrap', () => {
+  // A bucket count >= 2^31 is negative as an int: bpftrace 0.17 skips it when trimming (and prints nothing if it is alone).
+  assert.equal(formatHist(new Map([[5, 3_000_000_000n]])), '');
+  assert.equal(
+    formatHist(new Map([[5, 3_000_000_000n], [6, 1n]])),
+    '[16, 32)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n',
+  );
+  const h: MapSnapshot = { name: '@h', keyed: false, entries: [{ key: [], value: { fn: 'hist', buckets: new Map([[33, 1n], [34, 1n]]) } }] };
+  assert.equal(formatMap(h, J), '{"type": "hist", "data": {"@h": [{"min": -2147483648, "max": 0, "count": 1}, {"min": 1, "max": 1, "count": 1}]}}\n');
+  assert.match(formatMap(h, T), /^\[2G, 4G\) {2}.*\n\[4G, 8G\) {2}/m);
+});
