@@ -67,7 +67,7 @@ function kernelJson(k: KernelOutcome | undefined, c: Checked): unknown {
   const cmp = compareWithKernel(oursOf(c.result), a);
   return {
     status: 'loaded', verdict: a.verdict, message: a.message, errorLines: a.errorLines, insn: a.insn, processed: a.processed,
-    errno: a.errno, agree: cmp.agree, comparison: cmp, log: a.log,
+    errno: a.errno, kernelLog: a.kernelLog, agree: cmp.agree, comparison: cmp, log: a.log,
   };
 }
 
@@ -93,7 +93,8 @@ function kernelText(k: KernelOutcome, c: Checked, level: number): string[] {
   if (level > 1 && a.log) out.push('kernel log:', a.log.replace(/\n$/, ''));
   out.push(a.verdict === 'accept'
     ? `kernel: accepted${a.processed !== null ? ` (${a.processed} insns processed)` : ''}`
-    : `kernel: rejected${a.insn !== null ? ` at insn ${a.insn}` : ''}: ${a.message ?? '(no message)'}${a.errno !== null ? ` (errno ${a.errno})` : ''}`);
+    : `kernel: rejected${a.insn !== null ? ` at insn ${a.insn}` : ''}: ${a.message ?? '(no message)'}${a.errno !== null ? ` (errno ${a.errno})` : ''}`
+      + (a.kernelLog ? '' : ' [no verifier log: refused before verification, by libbpf or the kernel]'));
   const cmp = compareWithKernel(oursOf(c.result), a);
   const agree: string[] = [];
   const differ: string[] = [];
@@ -185,7 +186,8 @@ export async function cmdVerify(argv: string[], io: Io): Promise<number> {
     ...(attachT ? { expectedAttachType: attachT } : {}), ...(attachN ? { attachTo: attachN } : {}),
     ...(prog.lines ? { lineInfo: prog.insns.map((i, k) => ({ pc: i.pc, text: (input.text ?? '').split('\n')[prog.lines?.[k] ?? 0]?.trim() ?? '', line: (prog.lines?.[k] ?? 0) + 1, file: input.path })) } : {}),
   };
-  const name = basename(input.path).replace(/\..*$/, '').replace(/[^A-Za-z0-9_]/g, '_') || 'prog';
+  // The program's name in the object: a C identifier (BTF refuses others).
+  const name = basename(input.path).replace(/\..*$/, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)|^$/, 'prog_').replace(/_$/, '');
   const c: Checked = { name: input.path, program: name, result: verify(inp) };
   let k: KernelOutcome | undefined;
   if (withKernel) {
