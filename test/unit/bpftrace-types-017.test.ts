@@ -94,6 +94,13 @@ const ERRORS = [
   'kprobe:f { $x = str(comm); }',
   'kprobe:f { $x = *comm; }',
   'kprobe:f { $x = curtask->mm->mmap_bas; }',
+  'BEGIN { printf("%d\\n", comm); }',
+  'BEGIN { printf("%s %d\\n", 1, 2); }',
+  'BEGIN { printf("%s %-5d %lx\\n", ksym(0), (uint8 *)0, "x"); }',
+  'BEGIN { $x = 1; $x = comm; }',
+  'BEGIN { $x = (uint8)1; $y = $x->a; }',
+  'BEGIN { $x = (1, 2); $y = $x + 1; }',
+  'BEGIN { @x[pid] = 1; @x[comm] = 2; }',
 ];
 
 test('type errors read like bpftrace 0.17 (message and columns)', (t) => {

@@ -123,6 +123,11 @@ export function callType(cx: Checker, c: A.Call): SType {
   if (AGGS.has(c.name)) return aggregation(cx, c, args, onlyInt, wantLiteral);
   if (VOID.has(c.name)) {
     if (FORMAT.has(c.name) && c.args.length > 0 && c.args[0].kind !== 'Str' && args[0].k !== 'none' && !(c.args[0].kind === 'Int' && cx.old)) wantLiteral(0, 'string');
+    const fmt = c.args[0];
+    if (FORMAT.has(c.name) && fmt?.kind === 'Str' && cx.old) {
+      const m = formatTypes(c.name, fmt.value, args.slice(1));
+      if (m) err(m);
+    }
     if (c.name === 'join' && args[0] && args[0].k !== 'none' && args[0].k !== 'int' && args[0].k !== 'ptr') {
       err(`${cx.old ? '' : 'join'}() only supports int or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
     }
@@ -228,6 +233,23 @@ export function callType(cx: Checker, c: A.Call): SType {
     default:
       return NONE;
   }
+}
+
+/** What a printf conversion takes in bpftrace 0.17: its class and its text after flags and width. */
+const SPEC = /%-?[0-9.]*((?:hh|h|ll|l|j|z|t)?[duoxXp]|c|s|rx|rh|r)/g;
+
+/** bpftrace 0.17's check of argument classes against conversions (counts are checked in semantic.ts). */
+function formatTypes(func: string, fmt: string, args: SType[]): string | undefined {
+  let i = 0;
+  for (const m of fmt.matchAll(SPEC)) {
+    const t = args[i++];
+    if (t === undefined) return undefined;
+    if (t.k === 'none') continue;
+    const want = m[1] === 's' ? 'string' : m[1].startsWith('r') ? 'buffer' : 'integer';
+    const have = t.k === 'special' || t.k === 'string' ? 'string' : t.k === 'ptr' || t.k === 'bool' ? 'integer' : coarse(t);
+    if (want !== have) return `${func}: %${m[1]} specifier expects a value of type ${want} (${have} supplied)`;
+  }
+  return undefined;
 }
 
 function mapArg(cx: Checker, m: A.MapRef): SType {

@@ -3,9 +3,10 @@
  * C type, offset, size) from the kernel data; on a provider, its description;
  * on a builtin or a function, its type or arity from the front end's tables
  * with a line of documentation; on `args` and `args.f` in a tracepoint probe,
- * the record or the field. Plain data only.
+ * the record or the field; on a variable, map, field or call, its type from
+ * the type checker. Plain data only.
  */
-import { builtinInfo, FUNCTIONS, PROVIDERS, canonicalProvider, type AttachPoint } from '../bpftrace';
+import { builtinInfo, FUNCTIONS, PROVIDERS, canonicalProvider, typeName, type AttachPoint, type Expr } from '../bpftrace';
 import type { TpFormat } from '../btf/tracepoint';
 import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
 import { BUILTIN_DOCS, FUNCTION_DOCS, PROVIDER_DOCS } from './bpftrace-docs';
@@ -78,10 +79,40 @@ function attachPointHover(doc: BpftraceDoc, ap: AttachPoint, offset: number): Id
   return md ? { range, markdown: md } : undefined;
 }
 
+const TYPED = new Set(['Var', 'Map', 'MapAccess', 'Field', 'Call', 'Builtin', 'TupleIndex', 'Index', 'Cast', 'Param']);
+
+/** The innermost typed expression at `offset` with its type's spelling (from the type checker). */
+export function typeAt(doc: BpftraceDoc, offset: number): { expr: Expr; type: string } | undefined {
+  const types = doc.check.types;
+  if (!types) return undefined;
+  let best: { expr: Expr; type: string } | undefined;
+  const consider = (e: Expr, t: Parameters<typeof typeName>[0]): void => {
+    if (!TYPED.has(e.kind) || t.k === 'none' || e.range.start > offset || offset >= e.range.end) return;
+    if (!best || e.range.end - e.range.start < best.expr.range.end - best.expr.range.start) best = { expr: e, type: typeName(t) };
+  };
+  for (const [e, t] of types.exprs) consider(e, t);
+  for (const [v, t] of types.vars) consider(v, t);
+  return best;
+}
+
+/** Hover text (or undefined) plus the expression type at `offset`, when the type checker knows it. */
+function withType(doc: BpftraceDoc, offset: number, h: IdeHover | undefined): IdeHover | undefined {
+  const t = typeAt(doc, offset);
+  if (!t) return h;
+  const line = `\`${doc.text.slice(t.expr.range.start, t.expr.range.end).slice(0, 60)}\`: \`${t.type}\``;
+  if (h) return { range: h.range, markdown: `${h.markdown}${RULE}${line}` };
+  return { range: rangeOf(doc.text, t.expr.range.start, t.expr.range.end), markdown: line };
+}
+
 export function bpftraceHover(doc: BpftraceDoc, text: string, offset: number): IdeHover | undefined {
   const probe = probeAt(doc, offset);
   const ap = probe?.attachPoints.find((a) => a.range.start <= offset && offset < a.range.end);
   if (ap) return attachPointHover(doc, ap, offset);
+  return withType(doc, offset, tokenHover(doc, text, offset));
+}
+
+function tokenHover(doc: BpftraceDoc, text: string, offset: number): IdeHover | undefined {
+  const probe = probeAt(doc, offset);
 
   const toks = doc.tokens;
   const i = toks.findIndex((t) => t.start <= offset && offset < t.end && t.kind !== 'eof');
