@@ -118,6 +118,13 @@ test('rejected by both: same message and instruction', (t) => {
   assert.match(txt.out, /rejected at insn 7: R0 invalid mem access 'map_value_or_null'/);
   assert.match(txt.out, /^kernel: rejected at insn 7: R0 invalid mem access 'map_value_or_null' \(errno -13\)$/m);
   assert.match(txt.out, /^ {2}agree: verdict \(reject\), message, insn \(7\)$/m);
+  // The same program as hex bytes with --map: wrapped in an object with its map just the same.
+  const hex = join(tmp, 'nonull.hex');
+  const asm = bpfstudio(['asm', REJECTED, '--hex']);
+  writeFileSync(hex, asm.out);
+  chmodSync(hex, 0o644);
+  const fromHex = bpfstudio(['verify', hex, '--kernel', '--log-level', '0', '--map', 'hash:4:8:16']);
+  assert.match(fromHex.out, /^ {2}agree: verdict \(reject\), message, insn \(7\)$/m, fromHex.out + fromHex.err);
   const [j] = json(bpfstudio(['verify', REJECTED, '--kernel', '--json']).out);
   assert.equal(j.kernel?.verdict, 'reject');
   assert.equal(j.kernel?.message, j.errors[0].message);

@@ -140,7 +140,8 @@ test('program type from the setting when the file has no .section; bad setting i
   // Returning 2 (XDP_PASS) is fine for xdp; the read of xdp_md->data_end is xdp-only.
   const text = '  r2 = *(u32 *)(r1 + 4)\n  r0 = 2\n  exit\n';
   let programType = 'xdp';
-  const client = new VerifierClient(() => ({ verifier: { programType } }));
+  let enabled = true;
+  const client = new VerifierClient(() => ({ verifier: { programType, enabled } }));
   try {
     await client.initialize();
     await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'bpf-asm', version: 1, text } });
@@ -149,8 +150,15 @@ test('program type from the setting when the file has no .section; bad setting i
     assert.match(h?.contents.value ?? '', /\(xdp\)/);
     assert.match(h?.contents.value ?? '', /^R2 +pkt_end\(/m);
 
+    enabled = false;
+    let seen = client.statuses.length;
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    await client.status((s) => s.uri === uri && s.state === 'skipped' && client.statuses.indexOf(s) >= seen);
+    assert.ok(!client.statuses.slice(seen).some((s) => s.state === 'running'), 'bpfstudio.verifier.enabled=false: nothing runs');
+
+    enabled = true;
     programType = 'frobnicate';
-    const seen = client.statuses.length;
+    seen = client.statuses.length;
     await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
     await client.status((s) => s.uri === uri && s.state === 'done' && client.statuses.indexOf(s) >= seen);
     const diags = await client.lastDiagnostics(uri, 1);
