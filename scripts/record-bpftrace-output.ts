@@ -16,6 +16,8 @@ export type V =
   | number
   | string
   | { int: string }
+  /** `(type)int`: a C cast of an integer literal. */
+  | { cast: 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'; int: string }
   | { tuple: V[] }
   | { buf: string; len: number }
   | { ksym: number }
@@ -120,6 +122,7 @@ export const CASES: Case[] = [
   { name: 'cat-system', note: 'cat() and system() print what the file or command gave, no newline added', steps: [{ op: 'cat', path: '/proc/sys/kernel/ostype' }, { op: 'system', cmd: 'echo hi' }, pf('|\n'), { op: 'system', cmd: 'printf x' }, pf('|\n')] },
   { name: 'begin-end', note: 'two probes; END output follows the events handled before exit()', steps: [pf('b\n'), set('@x', 1), { op: 'exit' }, pf('never\n')], end: [pf('end %d\n', 5), set('@y', 2), { op: 'print', map: '@x' }, { op: 'clear', map: '@x' }] },
   { name: 'end-aggregates', steps: [n('@c', 'count', undefined, ['a'], 2)], end: [n('@c', 'count', undefined, ['b'], 3), n('@h', 'hist', 10), { op: 'print', map: '@c', top: 1 }, pf('done\n')] },
+  { name: 'casts', note: 'narrow integers: printf narrows again per conversion; keys and values are stored widened', steps: [pf('%d %u %x %d\n', { cast: 'uint8', int: '300' }, { cast: 'int8', int: '-1' }, { cast: 'int16', int: '-1' }, { cast: 'uint32', int: '4294967295' }), set('@k', 1, [{ cast: 'uint32', int: '4294967295' }]), set('@k', 2, [{ cast: 'uint32', int: '5' }]), set('@v', { cast: 'int8', int: '-1' }), set('@w', { cast: 'uint8', int: '255' }), set('@x', { cast: 'int16', int: '40000' }), set('@y', { cast: 'uint32', int: '4294967295' }, [{ cast: 'int8', int: '-2' }])] },
   { name: 'empty-run', note: 'no maps at all: just the two newlines', steps: [] },
 ];
 
@@ -152,6 +155,7 @@ function escapeBytes(s: string): string {
 export function expr(v: V): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return escapeStr(v);
+  if ('cast' in v) return `(${v.cast})${v.int}`;
   if ('int' in v) return v.int;
   if ('tuple' in v) return '(' + v.tuple.map(expr).join(', ') + ')';
   if ('buf' in v) return `buf(${escapeBytes(v.buf)}, ${v.len})`;

@@ -24,6 +24,11 @@ function int(v: bigint): BtValue {
 function valueOf(v: V): BtValue {
   if (typeof v === 'number') return int(BigInt(v));
   if (typeof v === 'string') return { t: 'str', v: new TextEncoder().encode(v) };
+  if ('cast' in v) {
+    const bits = Number(/\d+/.exec(v.cast)?.[0] ?? 64);
+    const signed = !v.cast.startsWith('u');
+    return { t: 'int', v: signed ? BigInt.asIntN(bits, BigInt(v.int)) : BigInt.asUintN(bits, BigInt(v.int)), signed };
+  }
   if ('int' in v) return int(BigInt(v.int));
   if ('tuple' in v) return { t: 'tuple', elems: v.tuple.map(valueOf) };
   if ('buf' in v) return { t: 'buf', v: Uint8Array.from([...v.buf.slice(0, v.len)].map((c) => c.charCodeAt(0))) };
