@@ -140,3 +140,16 @@ test('checkScript reports type errors with the first pass, without repeating its
   ]);
   assert.ok(r.types);
 });
+
+test('several attach points: each context is kept; a field missing in one is an error', (t) => {
+  const src = 'fentry:vfs_read, fentry:vfs_write { $n = args.count; $b = args.buf; } fentry:vfs_read, fentry:vfs_open { $x = args.count; }';
+  const { info, ok } = run(t, src);
+  if (!ok) return;
+  const [both, mixed] = [...info.probes.values()];
+  // The kernel builds with -funsigned-char: BTF's `char` is unsigned.
+  assert.deepEqual(both.attach?.map((c) => c.args?.find((a) => a.name === 'buf')?.type), [
+    { k: 'ptr', to: { k: 'int', bits: 8, signed: false } }, { k: 'ptr', to: { k: 'int', bits: 8, signed: false } },
+  ]);
+  assert.equal(mixed.attach?.length, 2);
+  assert.deepEqual(diags(info, src).map((d) => d.slice(0, 3)), [['error', "Can't find function parameter count", 'args.count']]);
+});

@@ -225,4 +225,9 @@ test('casts, indexes and pointers', () => {
   assert.deepEqual(diags('kprobe:f { $p = (int16 *)arg0; $q = 1 - $p; }'), [['error', 'The - operator can not be used on expressions of types int8, int16 *', '-']]);
   assert.deepEqual(diags('kprobe:f { $a = (uint8[4])arg0; }'), [['error', 'Cannot cast from "uint64" to "uint8[4]"', '(uint8[4])arg0']]);
   assert.deepEqual(diags('kprobe:f { $a = (uint8[8])arg0; $b = $a[9]; }'), [['error', 'the index 9 is out of bounds for array of size 8', '$a[9]']]);
+  // 0.26 indexes strings (NUL included) as int8.
+  assert.equal(typeOf('kprobe:f { $x = "foo"; $c = $x[3]; }', '$c'), 'int8');
+  assert.deepEqual(diags('kprobe:f { $x = "foo"; $c = $x[4]; }'), [['error', 'the index 4 is out of bounds for array of size 4', '$x[4]']]);
+  assert.deepEqual(diags('kprobe:f { $x = (uint64)10 / 2; $y = (uint64)10 % 2; }'), []);
+  assert.deepEqual(diags('kprobe:f { @x = (uint64)1; @y = -1 / @x; }').map((d) => d[1]), ["signed operands for '/' can lead to undefined behavior (cast to unsigned to silence warning)"]);
 });

@@ -115,18 +115,20 @@ function argsField(cx: Checker, e: A.Field): SType {
   cx.info.exprs.set(e.object, argsType(cx));
   const c = cx.ctx;
   if (!c || c.args === undefined) return NONE; // unknown target (semantic.ts warns) or no args in this probe
-  const a = probeArg(cx, e.field);
-  if (a === undefined) {
-    const names = c.args.filter((x) => !x.name.startsWith('common_')).map((x) => x.name);
-    const near = closest(e.field, names);
+  // Every attach point of the probe must have the field (each has its own record or prototype).
+  for (const ctx of c.attach ?? [c]) {
+    if (ctx.args === undefined || ctx.args.some((x) => x.name === e.field)) continue;
+    const near = closest(e.field, ctx.args.filter((x) => !x.name.startsWith('common_')).map((x) => x.name));
     const hint = near !== undefined ? `did you mean '${near}'?` : undefined;
-    if (c.provider === 'tracepoint') {
-      cx.err(e.range, `Struct/union of type '${c.argsStruct}' does not contain a field named '${e.field}'`, hint);
+    if (ctx.provider === 'tracepoint') {
+      cx.err(e.range, `Struct/union of type '${ctx.argsStruct}' does not contain a field named '${e.field}'`, hint);
     } else {
       cx.err(e.range, `Can't find function parameter ${e.field}`, hint);
     }
     return NONE;
   }
+  const a = probeArg(cx, e.field);
+  if (a === undefined) return NONE;
   note(cx, e, { via: 'args', arg: a, type: a.type, offset: a.offset });
   return a.type;
 }

@@ -268,7 +268,11 @@ function indexType(cx: Checker, e: A.Index): SType {
   const it = cx.expr(e.index);
   if (t.k === 'none') return NONE;
   const literal = e.index.kind === 'Int' ? e.index.value : undefined;
-  if (t.k === 'string' && !cx.old) return { k: 'int', bits: 8, signed: true };
+  if (t.k === 'string' && !cx.old) {
+    // 0.26 indexes strings as int8 arrays, the NUL included.
+    if (literal !== undefined && literal >= BigInt(t.size)) cx.err(e.range, `the index ${literal} is out of bounds for array of size ${t.size}`);
+    return { k: 'int', bits: 8, signed: true };
+  }
   if (t.k !== 'array' && t.k !== 'ptr') {
     cx.err(e.range, `The array index operator [] can only be used on arrays and pointers, found ${cx.old ? coarse(t) : cx.tname(t)}.`);
     return NONE;

@@ -19,7 +19,7 @@ function exact(ap: A.AttachPoint): boolean {
 export function probeContext(cx: Checker, p: A.Probe): ProbeCtx {
   const ctxs = p.attachPoints.map((ap) => attachContext(cx, ap));
   const first = ctxs.find((c) => c.args !== undefined) ?? ctxs[0] ?? { provider: '' };
-  return first;
+  return ctxs.length > 1 ? { ...first, attach: ctxs } : first;
 }
 
 function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {

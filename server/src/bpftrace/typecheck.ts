@@ -31,6 +31,8 @@ export interface ProbeCtx {
   retval?: SType;
   /** The name bpftrace gives the args struct ('struct _tracepoint_syscalls_sys_enter_openat'). */
   argsStruct?: string;
+  /** With several attach points: each one's context, in order (fields may sit at other offsets in each). */
+  attach?: ProbeCtx[];
 }
 
 /** How a field access reads its value (for codegen). */
