@@ -39,39 +39,29 @@ function json(out: string): VerifyJson[] {
   return out.split(/\n(?=\{)/).filter((s) => s.trim()).map((s) => JSON.parse(s) as VerifyJson);
 }
 
-const ACCEPTED = file('ok.s', [
-  '; a lookup in a declared map, then return 0',
-  '.section socket',
-  '.map counts, array, key=4, value=8, max_entries=4',
-  '  r1 = 0',
-  '  *(u32 *)(r10 - 4) = r1',
-  '  r2 = r10',
-  '  r2 += -4',
-  '  r1 = map[counts]',
-  '  call bpf_map_lookup_elem',
-  '  if r0 == 0 goto out',
-  '  r1 = *(u64 *)(r0 + 0)',
-  'out:',
-  '  r0 = 0',
-  '  exit',
-  '',
-].join('\n'));
+/** A program that declares one map, looks up key 0 in it (r0: the value or NULL), then runs `rest`. */
+function lookup(name: string, head: string[], rest: string[]): string {
+  return file(name, [
+    ...head,
+    '  r1 = 0',
+    '  *(u32 *)(r10 - 4) = r1',
+    '  r2 = r10',
+    '  r2 += -4',
+    '  r1 = map[m]',
+    '  call bpf_map_lookup_elem',
+    ...rest,
+    '  r0 = 0',
+    '  exit',
+    '',
+  ].join('\n'));
+}
+
+// A NULL-checked read of the value: fine everywhere.
+const ACCEPTED = lookup('ok.s', ['.section socket', '.map m, array, key=4, value=8, max_entries=4'],
+  ['  if r0 == 0 goto out', '  r1 = *(u64 *)(r0 + 0)', 'out:']);
 
 // The map value pointer is used without the NULL check.
-const REJECTED = file('nonull.s', [
-  '.section socket',
-  '.map counts, hash, key=4, value=8, max_entries=16',
-  '  r1 = 0',
-  '  *(u32 *)(r10 - 4) = r1',
-  '  r2 = r10',
-  '  r2 += -4',
-  '  r1 = map[counts]',
-  '  call bpf_map_lookup_elem',
-  '  r1 = *(u64 *)(r0 + 0)',
-  '  r0 = 0',
-  '  exit',
-  '',
-].join('\n'));
+const REJECTED = lookup('nonull.s', ['.section socket', '.map m, hash, key=4, value=8, max_entries=16'], ['  r1 = *(u64 *)(r0 + 0)']);
 
 /** Why this machine cannot load BPF programs (as the CLI itself reports it), or undefined. */
 function cannotLoad(): string | undefined {
@@ -135,21 +125,8 @@ test('rejected by both: same message and instruction', (t) => {
 
 test('--cap-bpf-only loads with CAP_BPF alone (capsh): a pointer leak root may do is refused by both', (t) => {
   if (cannotLoadHere(t)) return;
-  const leak = file('leak.s', [
-    '.map m, array, key=4, value=8, max_entries=1',
-    '  r1 = 0',
-    '  *(u32 *)(r10 - 4) = r1',
-    '  r2 = r10',
-    '  r2 += -4',
-    '  r1 = map[m]',
-    '  call bpf_map_lookup_elem',
-    '  if r0 == 0 goto out',
-    '  *(u64 *)(r0 + 0) = r10',
-    'out:',
-    '  r0 = 0',
-    '  exit',
-    '',
-  ].join('\n'));
+  // Stores the frame pointer into the map value.
+  const leak = lookup('leak.s', ['.map m, array, key=4, value=8, max_entries=1'], ['  if r0 == 0 goto out', '  *(u64 *)(r0 + 0) = r10', 'out:']);
   const [root] = json(bpfstudio(['verify', leak, '--kernel', '--json', '--log-level', '0']).out);
   assert.equal(root.verdict, 'accept');
   assert.equal(root.kernel?.verdict, 'accept');
