@@ -336,7 +336,8 @@ class Driver {
         sl.hit++;
         return true;
       }
-      sl.miss++;
+      // Misses count only when a new state is going to be added (so loop iterations do not evict earlier ones).
+      if (addNew) sl.miss++;
       // Checkpoints on the current path at forced checkpoints (iterator next) get more misses before eviction.
       const n = this.pre.prune[pc] === 3 && sl.branches > 0 ? 64 : 3;
       if (sl.miss > sl.hit * n + n) { list.splice(k, 1); k--; this.curStates--; }
