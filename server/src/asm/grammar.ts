@@ -47,6 +47,14 @@ export function buildGrammar(): Record<string, unknown> {
         { name: `comment.line.banner.${S}`, match: '^(?:Disassembly of section .*|\\S.*:\\s+file format .*)$' },
       ],
     },
+    directives: {
+      patterns: [
+        // `.map NAME, TYPE, key=K, ...` and `.section NAME` (directives.ts); other directives (clang -S) as directives too.
+        { match: '^\\s*(\\.map)\\s+([A-Za-z_$][\\w$]*)', captures: { 1: { name: `keyword.other.directive.${S}` }, 2: { name: `entity.name.map.${S}` } } },
+        { match: '^\\s*(\\.[A-Za-z_][\\w.]*)\\b(?!:)', captures: { 1: { name: `keyword.other.directive.${S}` } } },
+        { name: `variable.parameter.map-attribute.${S}`, match: '\\b(?:key|value|max_entries|flags|key_size|value_size|map_flags)(?=\\s*=)' },
+      ],
+    },
     labels: {
       patterns: [
         { match: '^\\s*([A-Za-z_.$][\\w.$]*)(:)', captures: { 1: { name: `entity.name.label.${S}` }, 2: { name: `punctuation.separator.${S}` } } },
@@ -80,7 +88,7 @@ export function buildGrammar(): Record<string, unknown> {
     },
     operators: { patterns: [{ name: `keyword.operator.${S}`, match: 's?(?:>>=|<<=|[-+*/%|&^]=|==|!=|>=|<=|>|<)|s[/%]=|=|&' }] },
   };
-  const order = ['comments', 'prefixes', 'labels', 'keywords', 'mnemonics', 'registers', 'types', 'pseudo', 'numbers', 'operators'];
+  const order = ['comments', 'prefixes', 'directives', 'labels', 'keywords', 'mnemonics', 'registers', 'types', 'pseudo', 'numbers', 'operators'];
   return {
     $schema: 'https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json',
     name: 'BPF Assembly',
