@@ -162,3 +162,16 @@ test('0.17 hist quirks: counts pass through a C int, JSON bounds past 2^31 wrap'
   assert.equal(formatMap(h, J), '{"type": "hist", "data": {"@h": [{"min": -2147483648, "max": 0, "count": 1}, {"min": 1, "max": 1, "count": 1}]}}\n');
   assert.match(formatMap(h, T), /^\[2G, 4G\) {2}.*\n\[4G, 8G\) {2}/m);
 });
+
+test('out-of-range buckets, fractional top/div and a zero step do not throw or run away', () => {
+  for (const o of [T, J, N, { format: 'json', version: '0.26' } as OutputOptions]) {
+    const m: MapSnapshot = {
+      name: '@h', keyed: true, entries: [
+        { key: [u(1)], value: { fn: 'hist', buckets: new Map([[1e9, 1n], [-5, 2n], [1.5, 1n], [3, 1n]]) } },
+        { key: [u(2)], value: { fn: 'lhist', min: 0n, max: 10n, step: 0n, buckets: new Map([[1e9, 1n], [1, 1n]]) } },
+      ],
+    };
+    assert.equal(typeof formatEvent({ kind: 'print', map: m, top: 1.5, div: 0.5 }, o), 'string');
+  }
+  assert.equal(lhistIndex(5n, 0n, 10n, 0n), 0);
+});

@@ -155,8 +155,9 @@ export function formatMap(m: MapSnapshot, o: OutputOptions, top = 0, div = 0): s
   const ctx = valueCtx(o);
   const kind = kindOf(m);
   let entries = ctx.old ? orderEntries(m) : orderEntries26(m, kind);
-  const d = BigInt(div || 1);
+  const d = BigInt(Number.isSafeInteger(div) && div > 0 ? div : 1);
   const trims = kind !== 'stats';
+  top = Number.isSafeInteger(top) ? top : 0;
   if (top > 0 && trims && entries.length > top) entries = entries.slice(entries.length - top);
   const isHist = kind === 'hist' || kind === 'lhist';
   const isStats = kind === 'avg' || kind === 'stats';

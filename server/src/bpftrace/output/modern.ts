@@ -67,13 +67,14 @@ const num = (n: bigint): Label => ({ n, text: n.toString(), plain: true });
 
 function powLabel(index: number): Label {
   const power = index - 1;
-  const decade = Math.floor(power / 10);
+  const decade = Math.min(6, Math.floor(power / 10));
   return { n: 1n << BigInt(power), text: String(1n << BigInt(power - 10 * decade)) + ['', 'K', 'M', 'G', 'T', 'P', 'E'][decade], plain: false };
 }
 
-function range(buckets: Map<number, bigint>): [number, number] {
+/** First and last non-empty bucket among the valid indexes (0..limit-1). */
+function range(buckets: Map<number, bigint>, limit: number): [number, number] {
   let lo = -1, hi = -1;
-  for (const [i, c] of [...buckets].sort((a, b) => a[0] - b[0])) {
+  for (const [i, c] of [...buckets].filter(([i]) => Number.isInteger(i) && i >= 0 && i < limit).sort((a, b) => a[0] - b[0])) {
     if (Number(BigInt.asIntN(32, c)) > 0) {
       if (lo < 0) lo = i;
       hi = i;
@@ -84,7 +85,7 @@ function range(buckets: Map<number, bigint>): [number, number] {
 
 function hist26(buckets: Map<number, bigint>, div: bigint): Hist26 {
   const h: Hist26 = { counts: [], labels: [] };
-  const [lo, hi] = range(buckets);
+  const [lo, hi] = range(buckets, 66);
   if (lo < 0) return h;
   if (lo !== 0) h.lower = lo - 1 <= 2 ? num(BigInt(lo - 1)) : powLabel(lo - 1);
   for (let i = lo; i <= hi; i++) {
@@ -103,7 +104,7 @@ function lhistLabel26(n: bigint, step: bigint): Label {
 
 function lhist26(v: Extract<AggValue, { fn: 'lhist' }>): Hist26 {
   const h: Hist26 = { counts: [], labels: [] };
-  const [lo, hi] = range(v.buckets);
+  const [lo, hi] = range(v.buckets, 1002);
   if (lo < 0) return h;
   if (lo !== 0) h.lower = lhistLabel26(v.min + BigInt(lo - 1) * v.step, v.step);
   for (let i = lo; i <= hi; i++) {
