@@ -321,7 +321,7 @@ test('replay: maps persist across events and probes; ctx, env and recorded strin
     '@[11]: 1',
     '',
   ].join('\n'));
-  assert.deepEqual(stats, { events: 4, runs: 6, unmatched: 1, steps: (stats as { steps: number }).steps, exited: false });
+  assert.deepEqual(stats, { events: 4, runs: 6, unmatched: 1, steps: (stats as { steps: number }).steps, exited: false, rebuilds: 0 });
 });
 
 test('replay: BEGIN first, END last, exit() stops event processing, intervals fire from timestamps', (t) => {
@@ -366,4 +366,78 @@ test('replay: a faulting program and a bad event are reported, replay goes on', 
   assert.equal(diags[0].event, 1);
   assert.match(diags[2].message, /args\.nope/);
   assert.equal(diags[2].event, 2);
+});
+
+/** @[kstack-id] in a percpu hash: get_stackid into map 2, then count per stack id on the event's CPU. */
+const COUNT_BY_STACK = `
+  r6 = r1
+  r1 = r6
+  r2 = map[fd:2]
+  r3 = 0
+  call 27
+  *(u64 *)(r10 - 8) = r0
+  r1 = map[fd:0]
+  r2 = r10
+  r2 += -8
+  call 1
+  if r0 == 0 goto insert
+  r1 = 1
+  lock *(u64 *)(r0 + 0) += r1
+  goto out
+insert:
+  r1 = 1
+  *(u64 *)(r10 - 16) = r1
+  r1 = map[fd:0]
+  r2 = r10
+  r2 += -8
+  r3 = r10
+  r3 += -16
+  r4 = 0
+  call 2
+out:
+  r0 = 0
+  exit
+`;
+
+test('replay: thousands of events with recorded memory rebuild the VM; maps (per-CPU, stack traces) carry over', (t) => {
+  if (!need(t, EVENTS)) return;
+  const s = script([
+    { ap: ['tracepoint:syscalls:sys_enter_openat'], text: COUNT_BY_STACK },
+    { ap: ['tracepoint:syscalls:sys_enter_openat'], text: OPENAT_PRINTF },
+  ]);
+  s.maps = [
+    { ...MAPS[0], mapType: 'percpu_hash' },
+    MAPS[1],
+    { name: 'stack_k', mapType: 'stack_trace', keySize: 4, valueSize: 8 * 8, maxEntries: 1024, key: [], value: { k: 'none' } },
+  ];
+  const stacks = [[0xffffffff81000010n, 0xffffffff81000020n], [0xffffffff81000030n]];
+  const N = 5000;
+  const events = Array.from({ length: N }, (_, i) => openat(10, i + 1, `/f${i}`, {
+    cpu: i % 3, mem: { [`0x${(0x7f0000000000 + i * 64).toString(16)}`]: Buffer.from(`/f${i}\0`).toString('hex') },
+    args: { __syscall_nr: 257, dfd: 4294967196, filename: `0x${(0x7f0000000000 + i * 64).toString(16)}` as never, flags: 0, mode: 0 },
+    kstack: stacks[i % 2].map((addr) => ({ addr, sym: `f${addr.toString(16)}` })),
+  }));
+  const totals = new Map<string, bigint>();
+  const c2: ReplayCodec = {
+    ...codec,
+    decodeMap(_s, map, entries) {
+      for (const e of entries) {
+        if (map.name === '@') totals.set(`${u64(e.key, 0)}`, e.values.reduce((n, v) => n + u64(v, 0), 0n) * 1000n + BigInt(e.values.length));
+      }
+      return { name: map.name, keyed: true, entries: [] };
+    },
+    formatMapsAtExit: () => '',
+  };
+  const diags: ReplayDiagnostic[] = [];
+  const g = replayWith(s, events, c2, { format: 'text', kernel, onDiagnostic: (d) => diags.push(d), nrCpus: 3 });
+  let lines = 0;
+  let r = g.next();
+  let last = '';
+  while (!r.done) { lines++; last = r.value; r = g.next(); }
+  assert.deepEqual(diags, []);
+  assert.equal(lines, 1 + N);
+  assert.equal(last, `dfd=-100 ret=${String(N - 1).length + 3} /f${N - 1}\n`);
+  assert.ok(r.value.rebuilds >= 1, `rebuilds: ${r.value.rebuilds}`);
+  // Two stack ids, each counted N/2 times across 3 CPUs' copies.
+  assert.deepEqual([...totals.values()].sort(), [BigInt(N / 2) * 1000n + 3n, BigInt(N / 2) * 1000n + 3n]);
 });

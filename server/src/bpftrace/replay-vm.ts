@@ -3,15 +3,18 @@
  * maps for a whole replay, so map contents carry over from event to event as
  * they do in the kernel. A four-instruction dispatcher tail-calls the probe
  * that should run; each run gets the event's context, environment and
- * recorded memory (mapped read-only for that run only). Non-goals: choosing
- * which probes run (replay.ts) and decoding output (codegen's decoder).
+ * recorded memory (mapped read-only for that run only). The VM never forgets
+ * a freed region, so after many events the machine is rebuilt with the maps'
+ * contents copied over. Non-goals: choosing which probes run (replay.ts) and
+ * decoding output (codegen's decoder).
  */
 import { mkInsn, type Insn } from '../isa/insn';
 import { specFor } from '../isa/opcodes';
 import { helperId } from '../isa/helpers';
 import { Vm } from '../vm/interp';
 import type { Region } from '../vm/memory';
-import type { MapDef, MapType } from '../vm/maps/types';
+import { StackTraceMap } from '../vm/maps/events';
+import type { BpfMap, MapDef, MapType } from '../vm/maps/types';
 import { DEFAULT_ENV, type VmEnv, type VmFault, type VmOutput } from '../vm/types';
 
 export interface ReplayMapDef {
@@ -55,11 +58,20 @@ function dispatcher(progArray: number): Insn[] {
   return out;
 }
 
+/** Freed trace regions after which the machine is rebuilt (lookups walk past dead regions). */
+const REBUILD_AFTER = 4096;
+
 export class ReplayVm {
-  readonly vm: Vm;
+  private current: Vm;
   /** Problems found while setting up (unknown map types, oversized maps). */
   readonly problems: string[] = [];
   private readonly progArrayIndex: number;
+  private readonly defs: MapDef[];
+  private readonly programs: readonly (readonly Insn[])[];
+  private readonly opts: { budget?: number; nrCpus?: number };
+  private dead = 0;
+  /** Times the machine was rebuilt (for tests and statistics). */
+  rebuilds = 0;
 
   constructor(programs: readonly (readonly Insn[])[], maps: readonly ReplayMapDef[], opts: { budget?: number; nrCpus?: number } = {}) {
     const defs: MapDef[] = maps.map((m) => {
@@ -76,10 +88,34 @@ export class ReplayVm {
       return { key, value };
     });
     defs.push({ type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: Math.max(1, programs.length), name: '__replay_probes', initial });
-    this.vm = new Vm(dispatcher(this.progArrayIndex), {
-      maps: defs, programs, budget: opts.budget, env: { nrCpus: opts.nrCpus ?? DEFAULT_ENV.nrCpus },
+    this.defs = defs;
+    this.programs = programs;
+    this.opts = opts;
+    this.current = this.fresh();
+    this.problems.push(...this.current.problems);
+  }
+
+  get vm(): Vm {
+    return this.current;
+  }
+
+  private fresh(): Vm {
+    return new Vm(dispatcher(this.progArrayIndex), {
+      maps: this.defs, programs: this.programs, budget: this.opts.budget, env: { nrCpus: this.opts.nrCpus ?? DEFAULT_ENV.nrCpus },
     });
-    this.problems.push(...this.vm.problems);
+  }
+
+  /** A new machine with the same map contents (every CPU's copy, stack traces under the same ids). */
+  rebuild(): void {
+    const old = this.current;
+    const vm = this.fresh();
+    const env = vm.m as { env: Readonly<VmEnv> };
+    const base = env.env;
+    for (let i = 0; i < this.progArrayIndex; i++) copyMap(old.maps[i], vm.maps[i], (cpu) => { env.env = { ...base, cpu }; });
+    env.env = base;
+    this.current = vm;
+    this.dead = 0;
+    this.rebuilds++;
   }
 
   /** Maps of the script, in CompiledScript order (the dispatcher's prog_array is not included). */
@@ -92,19 +128,42 @@ export class ReplayVm {
    * kept; the event's recorded memory is mapped for this run and unmapped after.
    */
   run(k: number, ctx: Uint8Array, env: Partial<VmEnv>): RunOutcome {
-    const m = this.vm.m;
+    if (this.dead >= REBUILD_AFTER) this.rebuild();
+    const m = this.current.m;
     const full: VmEnv = { ...DEFAULT_ENV, ...env, nrCpus: m.env.nrCpus, memory: [] };
     // The machine reads its environment on every helper call; it is replaced per event (the VM keeps
     // one environment per machine, and a replay needs one machine for the maps to persist).
     (m as { env: Readonly<VmEnv> }).env = full;
     const regions: Region[] = (env.memory ?? []).map((r, i) =>
       m.memory.add('trace', `recorded memory #${i} at 0x${r.addr.toString(16)}`, r.bytes, { base: r.addr, writable: false }));
-    this.vm.reset({ ctx, regs: { 2: BigInt(k) } }, true);
-    this.vm.run();
+    const vm = this.current;
+    vm.reset({ ctx, regs: { 2: BigInt(k) } }, true);
+    vm.run();
     for (const r of regions) m.memory.free(r);
-    const out: RunOutcome = { output: this.vm.output.slice(), steps: this.vm.steps };
-    if (this.vm.fault) out.fault = this.vm.fault;
-    else if (this.vm.result !== undefined) out.r0 = this.vm.result;
+    this.dead += regions.length;
+    const out: RunOutcome = { output: vm.output.slice(), steps: vm.steps };
+    if (vm.fault) out.fault = vm.fault;
+    else if (vm.result !== undefined) out.r0 = vm.result;
     return out;
   }
+}
+
+/** Copies a map's contents into a fresh map of the same definition; `onCpu` selects the CPU of per-CPU copies. */
+function copyMap(from: BpfMap, to: BpfMap, onCpu: (cpu: number) => void): void {
+  if (from instanceof StackTraceMap && to instanceof StackTraceMap) {
+    for (const e of from.entries()) {
+      const dv = new DataView(e.value.buffer, e.value.byteOffset, e.value.byteLength);
+      const ips: bigint[] = [];
+      for (let o = 0; o + 8 <= e.value.length; o += 8) ips.push(dv.getBigUint64(o, true));
+      while (ips.length && ips[ips.length - 1] === 0n) ips.pop();
+      to.stackId(ips, 0n);
+    }
+    return;
+  }
+  if (to.def.type === 'prog_array') return;
+  for (const e of from.entries()) {
+    onCpu(e.cpu ?? 0);
+    to.update(e.key, e.value, 0);
+  }
+  onCpu(0);
 }

@@ -63,6 +63,8 @@ export interface ReplayStats {
   unmatched: number;
   steps: number;
   exited: boolean;
+  /** Times the VM was rebuilt to drop freed trace memory (maps carried over). */
+  rebuilds: number;
 }
 
 interface ProbeSlot {
@@ -104,7 +106,7 @@ export function attachedCount(script: CompiledScript): number {
 }
 
 export class Replayer {
-  readonly stats: ReplayStats = { events: 0, runs: 0, unmatched: 0, steps: 0, exited: false };
+  readonly stats: ReplayStats = { events: 0, runs: 0, unmatched: 0, steps: 0, exited: false, rebuilds: 0 };
   private readonly rvm: ReplayVm;
   private readonly slots: ProbeSlot[];
   private readonly byProbe = new Map<string, ProbeSlot[]>();
@@ -153,6 +155,7 @@ export class Replayer {
   /** Runs one probe; returns the text it printed. */
   private *run(slot: ProbeSlot, ctx: Uint8Array, env: Partial<VmEnv>): Generator<string> {
     const r = this.rvm.run(slot.index, ctx, env);
+    this.stats.rebuilds = this.rvm.rebuilds;
     this.stats.runs++;
     this.stats.steps += r.steps;
     if (r.fault) {
