@@ -70,7 +70,7 @@ test('tracepoint args: unknown fields with did-you-mean; __data_loc fields', (t)
 });
 
 test('curtask and struct chains through pointers, anonymous members and arrays', (t) => {
-  const src = 'kprobe:f { $a = curtask->mm->mmap_base; $b = curtask->comm; $c = curtask->pidd; $d = curtask->real_parent->tgid; $e = curtask->__state; }';
+  const src = 'kprobe:vfs_read { $a = curtask->mm->mmap_base; $b = curtask->comm; $c = curtask->pidd; $d = curtask->real_parent->tgid; $e = curtask->__state; }';
   const { info, ok } = run(t, src, '0.17');
   if (!ok) return;
   assert.equal(typeOf(info, src, 'curtask->mm'), 'struct mm_struct *');
@@ -85,7 +85,7 @@ test('curtask and struct chains through pointers, anonymous members and arrays',
   assert.equal(tgid?.via, 'struct');
   assert.ok(tgid !== undefined && tgid.offset > 0);
   // An anonymous union member: struct sk_buff's `len` is reached through nested anonymous members.
-  const s2 = 'kprobe:f { $s = (struct sk_buff *)arg0; $l = $s->len; $d = $s->dev->name; }';
+  const s2 = 'kprobe:vfs_read { $s = (struct sk_buff *)arg0; $l = $s->len; $d = $s->dev->name; }';
   const r2 = run(t, s2);
   assert.equal(typeOf(r2.info, s2, '$l'), 'uint32');
   assert.equal(typeOf(r2.info, s2, '$d'), 'string[16]');
@@ -93,7 +93,7 @@ test('curtask and struct chains through pointers, anonymous members and arrays',
 });
 
 test('casts to kernel structs: unknown names with did-you-mean, struct values, -> and . per era', (t) => {
-  const src = 'kprobe:f { $r = (struct task_strct *)arg0; $s = (struct task_struct)arg0; $t = curtask.pid; }';
+  const src = 'kprobe:vfs_read { $r = (struct task_strct *)arg0; $s = (struct task_struct)arg0; $t = curtask.pid; }';
   const { info, ok } = run(t, src, '0.17');
   if (!ok) return;
   assert.deepEqual(diags(info, src), [
@@ -101,7 +101,7 @@ test('casts to kernel structs: unknown names with did-you-mean, struct values, -
     ['error', 'Cannot cast to struct type "struct task_struct"', '(struct task_struct)'],
     ['error', "Can not access field 'pid' on type 'struct task_struct *'. Try dereferencing it first, or using '->'", 'curtask.'],
   ]);
-  const s2 = 'kprobe:f { $t = curtask.pid; }';
+  const s2 = 'kprobe:vfs_read { $t = curtask.pid; }';
   assert.deepEqual(diags(run(t, s2).info, s2), []);
 });
 
@@ -152,4 +152,15 @@ test('several attach points: each context is kept; a field missing in one is an 
   ]);
   assert.equal(mixed.attach?.length, 2);
   assert.deepEqual(diags(info, src).map((d) => d.slice(0, 3)), [['error', "Can't find function parameter count", 'args.count']]);
+});
+
+test('probe targets missing from BTF are warnings with did-you-mean', (t) => {
+  const src = 'kprobe:vfs_red { } kretprobe:vfs_read { } kprobe:vfs_read+4 { } fentry:vfs_wrte { } rawtracepoint:sched_swtch { }';
+  const { info, ok } = run(t, src);
+  if (!ok) return;
+  assert.deepEqual(diags(info, src), [
+    ['warning', "kprobe target not found in the kernel's BTF: vfs_red", 'kprobe:vfs_red', "did you mean 'vfs_read'?"],
+    ['warning', 'No BTF found for vfs_wrte', 'fentry:vfs_wrte', "did you mean 'vfs_write'?"],
+    ['warning', 'No BTF found for rawtracepoint sched_swtch', 'rawtracepoint:sched_swtch', "did you mean 'sched_switch'?"],
+  ]);
 });

@@ -9,6 +9,9 @@ import * as A from './ast';
 import type { Checker, ProbeCtx } from './typecheck';
 import { funcArgs, ProbeArg, rawTracepointArgs, tpArgs, tpStructName } from './typecheck-kernel';
 import { SType, U64 } from './types';
+import { KIND } from '../btf/format';
+import type { Btf } from '../btf/types';
+import { closest } from './suggest';
 
 /** An attach point naming exactly one target (no wildcards or parameters). */
 function exact(ap: A.AttachPoint): boolean {
@@ -43,7 +46,7 @@ function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
       if (fn === undefined || !exact(ap) || !k.btf) break;
       const r = funcArgs(k.btf, fn, cx.typed);
       if (r === undefined) {
-        cx.warn(ap.range, cx.old ? `No BTF found for ${fn}` : `No BTF found for ${ap.parts.join(':')}`);
+        cx.warn(ap.range, cx.old ? `No BTF found for ${fn}` : `No BTF found for ${ap.parts.join(':')}`, nearFunc(k.btf, fn));
         break;
       }
       ctx.args = r.args;
@@ -56,19 +59,37 @@ function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
       if (name === undefined || !exact(ap) || !k.btf) break;
       const args = rawTracepointArgs(k.btf, name, cx.typed);
       if (args === undefined) {
-        cx.warn(ap.range, `No BTF found for rawtracepoint ${name}`);
+        cx.warn(ap.range, `No BTF found for rawtracepoint ${name}`, hintFor(closest(name, k.btf.search(`btf_trace_${name.slice(0, 2)}`, KIND.TYPEDEF, 50000).flatMap((c) => (c.name.startsWith('btf_trace_') ? [c.name.slice(10)] : [])))));
         break;
       }
       ctx.args = args;
       ctx.argsStruct = `struct ${name}_args`;
       break;
     }
-    case 'kretprobe':
+    case 'kprobe':
+    case 'kretprobe': {
+      if (provider === 'kretprobe') ctx.retval = U64;
+      const fn = (ap.parts[ap.parts.length - 1] ?? '').replace(/\+.*$/, '');
+      if (fn === '' || !exact(ap) || !k.btf || /^\d|\./.test(fn)) break;
+      if (k.btf.lookup(fn, KIND.FUNC).length === 0) {
+        cx.warn(ap.range, `kprobe target not found in the kernel's BTF: ${fn}`, nearFunc(k.btf, fn));
+      }
+      break;
+    }
     case 'uretprobe':
       ctx.retval = U64;
       break;
   }
   return ctx;
+}
+
+function hintFor(near: string | undefined): string | undefined {
+  return near === undefined ? undefined : `did you mean '${near}'?`;
+}
+
+/** "did you mean" for a kernel function name (candidates share its first two letters). */
+function nearFunc(btf: Btf, fn: string): string | undefined {
+  return hintFor(closest(fn, btf.search(fn.slice(0, 2), KIND.FUNC, 50000).map((c) => c.name)));
 }
 
 /** A probe argument by name in the current probe's context. */

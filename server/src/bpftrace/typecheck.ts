@@ -165,8 +165,8 @@ export class Checker {
     this.diag(range, message, 'error', hint);
   }
 
-  warn(range: Range, message: string): void {
-    this.diag(range, message, 'warning');
+  warn(range: Range, message: string, hint?: string): void {
+    this.diag(range, message, 'warning', hint);
   }
 
   run(p: A.Program): void {
