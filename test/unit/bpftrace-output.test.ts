@@ -27,6 +27,15 @@ test('kstack: frames indented by 8 as values, by 4 in map keys (as bpftrace 0.17
   assert.equal(valueText(us, ctx), '\n        0x7ffc9a7c9fd8\n');
 });
 
+test('kstack(perf)/ustack(perf): tab, hex address, frame (as bpftrace 0.17 printed them)', () => {
+  const k: BtValue = { t: 'special', kind: 'kstack', stackMode: 'perf', v: [0xffffffffc0026cc7n, 0xffffffff81f081aan], frames: ['bpf_dispatcher_xdp+4231', '__bpf_prog_test_run_raw_tp+106'] };
+  const keyed: MapSnapshot = { name: '@k', keyed: true, entries: [{ key: [k], value: { fn: 'count', v: 1n, signed: false } }] };
+  assert.equal(formatMap(keyed, T), '@k[\n\tffffffffc0026cc7 bpf_dispatcher_xdp+4231\n\tffffffff81f081aa __bpf_prog_test_run_raw_tp+106\n]: 1\n');
+  const u: BtValue = { t: 'special', kind: 'ustack', stackMode: 'perf', v: [0x7fbeb3b1f829n, 0x7ffd438b6518n], frames: ['syscall+25 (/usr/lib/x86_64-linux-gnu/libc.so.6)'] };
+  const val: MapSnapshot = { name: '@u', keyed: false, entries: [{ key: [], value: u }] };
+  assert.equal(formatMap(val, T), '@u: \n\t7fbeb3b1f829 syscall+25 (/usr/lib/x86_64-linux-gnu/libc.so.6)\n\t7ffd438b6518 0x7ffd438b6518 ([unknown])\n\n');
+});
+
 test('inet_ntop for IPv6 compresses the longest zero run and embeds IPv4', () => {
   const b = (...w: number[]): Uint8Array => Uint8Array.from(w.flatMap((x) => [x >> 8, x & 0xff]));
   assert.equal(inet6(b(0, 0, 0, 0, 0, 0, 0, 1)), '::1');

@@ -84,11 +84,26 @@ export function strerror(n: bigint): string {
   return ERRNO[k] ?? `Unknown error ${k}`;
 }
 
-/** A stack: "\n" then one line per frame, `indent` spaces before each. */
+/**
+ * A stack: "\n" then one line per frame, `indent` spaces before each; in perf
+ * mode a tab, the address in hex and the frame (unresolved user frames add
+ * " ([unknown])", as bpftrace does without a module).
+ */
 export function stackText(s: Special, indent: number): string {
   if (s.text !== undefined) return s.text;
+  const addrs = Array.isArray(s.v) ? s.v.filter((a) => a !== 0n) : [];
+  if (s.stackMode === 'perf') {
+    const n = Math.max(addrs.length, s.frames?.length ?? 0);
+    let out = '\n';
+    for (let i = 0; i < n; i++) {
+      const a = addrs[i] ?? 0n;
+      const f = s.frames?.[i] ?? voidPtr(a) + (s.kind === 'ustack' ? ' ([unknown])' : '');
+      out += `\t${BigInt.asUintN(64, a).toString(16)} ${f}\n`;
+    }
+    return out;
+  }
   const pad = ' '.repeat(indent);
-  const frames = s.frames ?? (Array.isArray(s.v) ? s.v.filter((a) => a !== 0n).map(voidPtr) : []);
+  const frames = s.frames ?? addrs.map(voidPtr);
   return '\n' + frames.map((f) => pad + f + '\n').join('');
 }
 

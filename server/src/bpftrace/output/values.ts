@@ -24,9 +24,10 @@ export type BtValue =
    * names from the trace) and wins over `v` when present. Stacks may instead
    * carry their resolved frames (`sym+off`) in `frames`; 'timestamp'
    * (strftime) carries its format in `fmt` and nsecs since boot in `v`;
-   * 'inet' carries the 4 or 16 address bytes in `v`.
+   * 'inet' carries the 4 or 16 address bytes in `v`. kstack(perf)/ustack(perf)
+   * set `stackMode: 'perf'` (lines are a tab, the hex address, the frame).
    */
-  | { t: 'special'; kind: SpecialKind; v: bigint | Uint8Array | bigint[]; text?: string; frames?: string[]; fmt?: string }
+  | { t: 'special'; kind: SpecialKind; v: bigint | Uint8Array | bigint[]; text?: string; frames?: string[]; fmt?: string; stackMode?: 'bpftrace' | 'perf' }
   | { t: 'bool'; v: boolean }
   | { t: 'none' };
 
