@@ -2,10 +2,13 @@
  * BTF benchmark (`npm run bench -- btf [path/to/vmlinux.btf] [--bundle]`):
  * parse + index time (median of 7) and the heap it adds, the C dump
  * (vmlinux.h) time against `bpftool btf dump file X format c` when bpftool is
- * installed, and with --bundle the size of the compressed default-kernel
- * bundle (BTF + tracepoint layouts). Prints plain lines; writes no files.
+ * installed (in-process and warm, then the CLI as a fresh process each run,
+ * node startup included; wall and CPU time, ratios to bpftool), and with
+ * --bundle the size of the compressed default-kernel bundle (BTF +
+ * tracepoint layouts). Prints plain lines; writes no files.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseBtf, Btf } from '../server/src/btf';
 import { dumpC } from '../server/src/btf/cprint';
@@ -124,19 +127,57 @@ function benchParseAndDump(path: string): void {
   const bt: number[] = [];
   const btCpu: number[] = [];
   for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    // bash's `times` reports the child's user and system time on its second line.
-    const r = spawnSync('bash', ['-c', 'bpftool btf dump file "$1" format c >/dev/null || exit 1; times', '_', path], { encoding: 'utf8' });
-    bt.push(performance.now() - t0);
-    if (r.status !== 0) {
-      console.log(`bpftool failed (status ${r.status}): no ratio`);
+    const r = timedProcess(['bpftool', 'btf', 'dump', 'file', path, 'format', 'c']);
+    if (r === undefined) {
+      console.log('bpftool failed: no ratio');
       return;
     }
-    const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stdout.trim());
-    if (m) btCpu.push((Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000);
+    bt.push(r.wall);
+    btCpu.push(r.cpu);
   }
   const theirs = median(bt);
-  const theirsCpu = btCpu.length > 0 ? median(btCpu) : NaN;
+  const theirsCpu = median(btCpu);
   console.log(`bpftool btf dump format c: median ${theirs.toFixed(1)} ms wall (process, via bash, output to /dev/null), ${theirsCpu.toFixed(1)} ms CPU of 7`);
-  console.log(`ratio ours/bpftool: ${(ours / theirs).toFixed(2)} wall, ${(oursCpu / theirsCpu).toFixed(2)} CPU`);
+  console.log(`ratio ours/bpftool (in-process dump, warm): ${(ours / theirs).toFixed(2)} wall, ${(oursCpu / theirsCpu).toFixed(2)} CPU; target <= 0.8 on both`);
+  benchColdCli(path, bt[0], btCpu[0], theirs, theirsCpu);
+}
+
+/**
+ * The CLI as a user types it (`node dist/cli.js btf dump FILE --format c`):
+ * each run is a fresh process, so node's startup, loading the bundle and the
+ * JIT's warm-up are all included. Its first run and the median of 5 are
+ * printed beside bpftool's.
+ */
+function benchColdCli(path: string, btFirst: number, btFirstCpu: number, bt: number, btCpu: number): void {
+  const cli = join(__dirname, '..', 'dist', 'cli.js');
+  if (!existsSync(cli)) {
+    console.log(`cold CLI: ${cli} missing (npm run build): not measured`);
+    return;
+  }
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = timedProcess([process.execPath, cli, 'btf', 'dump', path, '--format', 'c']);
+    if (r === undefined) {
+      console.log('cold CLI: bpfstudio btf dump failed: not measured');
+      return;
+    }
+    walls.push(r.wall);
+    cpus.push(r.cpu);
+  }
+  const w = median(walls.slice(1));
+  const c = median(cpus.slice(1));
+  console.log(`cold CLI (node dist/cli.js btf dump FILE --format c, a fresh process each run): first run ${walls[0].toFixed(0)} ms wall, ${cpus[0].toFixed(0)} ms CPU; median of 5 more ${w.toFixed(0)} ms wall, ${c.toFixed(0)} ms CPU`);
+  console.log(`cold bpftool (same, first of its 7 runs above): ${btFirst.toFixed(0)} ms wall, ${btFirstCpu.toFixed(0)} ms CPU; ratio of medians ${(w / bt).toFixed(2)} wall, ${(c / btCpu).toFixed(2)} CPU`);
+}
+
+/** Runs a command with output to /dev/null; wall time, and user+system CPU time from bash's `times`. */
+function timedProcess(argv: string[]): { wall: number; cpu: number } | undefined {
+  const t0 = performance.now();
+  // bash's `times` reports the children's user and system time on its second line.
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null || exit 1; times', '_', ...argv], { encoding: 'utf8' });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) return undefined;
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stdout.trim());
+  return { wall, cpu: m ? (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000 : NaN };
 }

@@ -6,17 +6,13 @@
  * nothing about ordering (cprint.ts does).
  */
 import { KIND as KINDS } from './format';
-import { type Btf, IdCache as IdCacheImp } from './types';
+import type { Btf } from './types';
+import { COut } from './cout';
+import { NameCounter, strSpan as strSpanImp, type StrSpan } from './cnames';
 
 // Local copies: under tsx every use of an imported binding is a getter call.
 const KIND = KINDS;
-const IdCache = IdCacheImp;
-
-const TABS: string[] = [''];
-function tabs(n: number): string {
-  while (TABS.length <= n) TABS.push(TABS[TABS.length - 1] + '\t');
-  return TABS[n];
-}
+const strSpan = strSpanImp;
 
 /** Unnamed bitfield types used to spell padding, widest first. */
 const PADS: readonly [string, number][] = [['long', 64], ['int', 32], ['short', 16], ['char', 8]];
@@ -28,121 +24,184 @@ function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
 
+/**
+ * Declarations are written into a `COut` (the dump's buffer, or a private
+ * one when the text is wanted as a string: the string-returning methods are
+ * thin wrappers over the `write*` ones).
+ */
+/**
+ * A declarator's name, as a number so no string is made for it: 0 none, > 0
+ * a BTF string offset (member and parameter names), < 0 the deduplicated
+ * identifier of typedef `-fname`, EXT_NAME the caller's string.
+ */
+type FName = number;
+const EXT_NAME = -0x80000000;
+
+const VA_LIST = new TextEncoder().encode('__builtin_va_list');
+
 export class CDecl {
-  /** Resolved (deduplicated) names per id; undefined until first printed. */
-  private readonly names: IdCacheImp<string> | Map<number, string>;
-  private readonly tagCount = new Map<string, number>();
-  private readonly identCount = new Map<string, number>();
+  /** Per id: 0 until its name is first printed, then its number among equal names (1: printed as is, N: `name___N`). */
+  private readonly dups: Int32Array | Map<number, number>;
+  private readonly tagCount: NameCounter;
+  private readonly identCount: NameCounter;
   private declDepth = 0;
-  /** Declarator chains being printed (see declTextAt) and the read position in them. */
+  /** Declarator chains being printed (see writeDeclAt) and the read position in them. */
   private stack = new Int32Array(1024);
   private sp = 0;
   private pos = 0;
+  private readonly o: COut;
+  /** Scratch span for names written from the string section. */
+  private readonly span: StrSpan = { bytes: new Uint8Array(0), start: 0, end: 0 };
+  private extName = '';
 
   /**
    * `shortAnon`: print anonymous records as `struct {...}` (for one-line type
-   * text). `dense`: keep names in an array sized by the type count (a whole
-   * dump); else in a map (a few declarations).
+   * text). `dense`: keep name numbers in an array sized by the type count (a
+   * whole dump); else in a map (a few declarations). `out`: where `write*`
+   * methods append (default: a private buffer).
    */
-  constructor(private readonly btf: Btf, private readonly exactLayout: boolean, private readonly shortAnon = false, dense = true) {
-    this.names = dense ? new IdCache<string>(btf.count) : new Map<number, string>();
+  constructor(private readonly btf: Btf, private readonly exactLayout: boolean, private readonly shortAnon = false, dense = true, out?: COut) {
+    this.dups = dense ? new Int32Array(Math.max(0, btf.count)) : new Map<number, number>();
+    this.o = out ?? new COut();
+    this.tagCount = new NameCounter(btf.raw);
+    this.identCount = new NameCounter(btf.raw);
   }
 
-  private uniq(id: number, counts: Map<string, number>): string {
-    const known = this.names.get(id);
-    if (known !== undefined) return known;
-    const orig = this.btf.name(id);
-    let s = orig;
-    if (orig !== '') {
-      const n = (counts.get(orig) ?? 0) + 1;
-      counts.set(orig, n);
-      if (n > 1) s = `${orig}___${n}`;
+  private dupOf(id: number): number {
+    const d = this.dups;
+    if (d instanceof Int32Array) return id >= 0 && id < d.length ? d[id] : 0;
+    return d.get(id) ?? 0;
+  }
+
+  /** The number of `id`'s name among equal names in its namespace, counted on first use. */
+  private uniq(id: number, counts: NameCounter): number {
+    let n = this.dupOf(id);
+    if (n !== 0) return n;
+    const off = this.btf.nameOff(id);
+    n = off === 0 || !this.nonEmpty(off) ? 1 : counts.next(off);
+    const d = this.dups;
+    if (d instanceof Int32Array) {
+      if (id >= 0 && id < d.length) d[id] = n;
+    } else d.set(id, n);
+    return n;
+  }
+
+  private nonEmpty(off: number): boolean {
+    const sp = this.span;
+    return strSpan(this.btf.raw, off, sp) && sp.start < sp.end && sp.bytes[sp.start] !== 0;
+  }
+
+  /** Write the name of `id` deduplicated in `counts`' namespace (nothing for an empty name). */
+  private writeUniq(id: number, counts: NameCounter): void {
+    const n = this.uniq(id, counts);
+    if (strSpan(this.btf.raw, this.btf.nameOff(id), this.span)) this.o.raw(this.span);
+    if (n > 1) {
+      this.o.s('___');
+      this.o.num(n);
     }
-    this.names.set(id, s);
-    return s;
   }
 
+  /** The name a type was printed under (`foo___2` for the second `foo`), if printed. */
   printedName(id: number): string | undefined {
-    return this.names.get(id);
-  }
-
-  /** Name of a struct/union/enum/fwd (tag namespace). */
-  tagName(id: number): string {
-    return this.uniq(id, this.tagCount);
-  }
-
-  /** Name of a typedef (ordinary identifiers, shared with enumerators). */
-  identName(id: number): string {
-    return this.uniq(id, this.identCount);
+    const n = this.dupOf(id);
+    if (n === 0) return undefined;
+    const name = this.btf.name(id);
+    return n > 1 ? `${name}___${n}` : name;
   }
 
   /** `__builtin_va_list` is the compiler's own: never redefined. */
   skipTypedef(id: number): boolean {
-    return this.btf.name(id) === '__builtin_va_list';
+    const sp = this.span;
+    if (!strSpan(this.btf.raw, this.btf.nameOff(id), sp) || sp.start + VA_LIST.length >= sp.end) return false;
+    for (let i = 0; i < VA_LIST.length; i++) if (sp.bytes[sp.start + i] !== VA_LIST[i]) return false;
+    return sp.bytes[sp.start + VA_LIST.length] === 0;
   }
 
-  structRef(id: number): string {
-    const kw = this.btf.kind(id) === KIND.UNION ? 'union' : 'struct';
-    const n = this.tagName(id);
-    return n === '' ? kw : `${kw} ${n}`;
+  /** Write the plain (not deduplicated) name of `id`. */
+  private writeTypeName(id: number): void {
+    if (strSpan(this.btf.raw, this.btf.nameOff(id), this.span)) this.o.raw(this.span);
   }
 
-  fwdRef(id: number): string {
-    return `${this.btf.kflag(id) ? 'union' : 'struct'} ${this.tagName(id)}`;
+  writeStructRef(id: number): void {
+    const o = this.o;
+    o.s(this.btf.kind(id) === KIND.UNION ? 'union' : 'struct');
+    if (this.btf.named(id) && this.nonEmpty(this.btf.nameOff(id))) {
+      o.c(32);
+      this.writeUniq(id, this.tagCount);
+    } else this.uniq(id, this.tagCount);
   }
 
-  enumRef(id: number): string {
-    const n = this.tagName(id);
-    return n === '' ? 'enum' : `enum ${n}`;
+  writeFwdRef(id: number): void {
+    this.o.s(this.btf.kflag(id) ? 'union ' : 'struct ');
+    this.writeUniq(id, this.tagCount);
   }
 
-  typedefDef(id: number, lvl: number): string {
-    return 'typedef ' + this.declText(this.btf.sizeOrType(id), this.identName(id), lvl);
+  private writeEnumRef(id: number): void {
+    if (this.btf.named(id) && this.nonEmpty(this.btf.nameOff(id))) {
+      this.o.s('enum ');
+      this.writeUniq(id, this.tagCount);
+    } else {
+      this.uniq(id, this.tagCount);
+      this.o.s('enum');
+    }
   }
 
-  enumDef(id: number, lvl: number): string {
+  writeTypedefDef(id: number, lvl: number): void {
+    this.o.s('typedef ');
+    // Counted before the declarator, whose inline enums may use the same namespace.
+    this.uniq(id, this.identCount);
+    this.writeDecl(this.btf.sizeOrType(id), -id, lvl);
+  }
+
+  writeEnumDef(id: number, lvl: number): void {
     const b = this.btf;
+    const o = this.o;
     const k = b.kind(id);
-    let s = this.enumRef(id);
+    this.writeEnumRef(id);
     const n = b.vlen(id);
-    if ((k !== KIND.ENUM && k !== KIND.ENUM64) || n === 0) return s;
-    s += ' {';
-    const pfx = '\n' + tabs(lvl + 1);
+    if ((k !== KIND.ENUM && k !== KIND.ENUM64) || n === 0) return;
+    o.s(' {');
     const wide = k === KIND.ENUM64;
     const signed = b.kflag(id);
     const suffix = wide ? (signed ? 'LL' : 'ULL') : '';
     let fits32 = true;
     for (let i = 0; i < n; i++) {
-      const vname = b.str(b.item(id, i, 0));
-      const dup = (this.identCount.get(vname) ?? 0) + 1;
-      this.identCount.set(vname, dup);
-      const name = dup > 1 ? `${vname}___${dup}` : vname;
+      const voff = b.item(id, i, 0);
+      // Empty enumerator names are counted too (only crafted BTF has them).
+      const dup = this.identCount.next(voff);
+      o.nl(lvl + 1);
+      if (strSpan(b.raw, voff, this.span)) o.raw(this.span);
+      if (dup > 1) {
+        o.s('___');
+        o.num(dup);
+      }
+      o.s(' = ');
       const lo = b.item(id, i, 1);
-      let value: string;
       if (!wide) {
-        value = String(signed ? lo | 0 : lo);
+        o.num(signed ? lo | 0 : lo);
       } else {
         const hi = b.item(id, i, 2);
-        if (hi === 0 && (!signed || lo < 0x80000000)) value = String(lo);
-        else if (signed && hi === 0xffffffff && lo >= 0x80000000) value = String((lo | 0));
+        if (hi === 0 && (!signed || lo < 0x80000000)) o.num(lo);
+        else if (signed && hi === 0xffffffff && lo >= 0x80000000) o.num(lo | 0);
         else {
           fits32 = false;
           const v = (BigInt(hi) << 32n) | BigInt(lo);
-          value = String(signed ? BigInt.asIntN(64, v) : v);
+          o.s(String(signed ? BigInt.asIntN(64, v) : v));
         }
         if (!signed && hi !== 0) fits32 = false;
       }
-      s += `${pfx}${name} = ${value}${suffix},`;
+      o.s(suffix);
+      o.c(44);
     }
-    s += '\n' + tabs(lvl) + '}';
+    o.nl(lvl);
+    o.c(125);
     if (this.exactLayout) {
       // A C enum is int-sized unless its values need more; BTF keeps the real size.
       const size = b.sizeOrType(id);
-      if (size === 1) s += ' __attribute__((mode(byte)))';
-      else if (size === 2) s += ' __attribute__((mode(HI)))';
-      else if (size === 8 && fits32) s += ' __attribute__((mode(word)))';
+      if (size === 1) o.s(' __attribute__((mode(byte)))');
+      else if (size === 2) o.s(' __attribute__((mode(HI)))');
+      else if (size === 8 && fits32) o.s(' __attribute__((mode(word)))');
     }
-    return s;
   }
 
   /**
@@ -161,29 +220,35 @@ export class CDecl {
     return b.sizeOrType(id) % max !== 0;
   }
 
-  structDef(id: number, lvl: number): string {
+  writeStructDef(id: number, lvl: number): void {
     const b = this.btf;
+    const o = this.o;
     const k = b.kind(id);
     // lvl > 64: only crafted BTF nests anonymous records this deep (or in a loop).
-    if ((k !== KIND.STRUCT && k !== KIND.UNION) || lvl > 64) return this.structRef(id);
+    if ((k !== KIND.STRUCT && k !== KIND.UNION) || lvl > 64) {
+      this.writeStructRef(id);
+      return;
+    }
     const isStruct = k === KIND.STRUCT;
     const packed = this.isPacked(id);
     const size = b.sizeOrType(id);
     const n = b.vlen(id);
-    let s = this.structRef(id) + ' {';
+    this.writeStructRef(id);
+    o.s(' {');
     let off = 0;
     let prevBitfield = false;
-    const ind = '\n' + tabs(lvl + 1);
     let maxMember = 0;
     for (let i = 0; i < n; i++) {
       const bits = b.memberBitSize(id, i);
       const mtype = b.memberType(id, i);
       const moff = b.memberBitOffset(id, i);
       const align = packed ? 1 : b.alignof(mtype) ?? 1;
-      s += this.padding(off, moff, align, prevBitfield && bits !== 0, lvl + 1);
-      s += ind + this.declText(mtype, b.memberName(id, i), lvl + 1);
+      this.writePadding(off, moff, align, prevBitfield && bits !== 0, lvl + 1);
+      o.nl(lvl + 1);
+      this.writeDecl(mtype, b.item(id, i, 0), lvl + 1);
       if (bits !== 0) {
-        s += ': ' + bits;
+        o.s(': ');
+        o.num(bits);
         off = moff + bits;
         prevBitfield = true;
       } else {
@@ -191,24 +256,41 @@ export class CDecl {
         prevBitfield = false;
       }
       if (off > maxMember) maxMember = off;
-      s += ';';
+      o.c(59);
     }
-    if (isStruct) s += this.padding(off, size * 8, packed ? 1 : b.alignof(id) ?? 1, false, lvl + 1);
+    if (isStruct) this.writePadding(off, size * 8, packed ? 1 : b.alignof(id) ?? 1, false, lvl + 1);
     // A union larger than its members (declared __aligned(N), or members BTF lost).
     let unionAlign = 0;
     if (this.exactLayout && !isStruct && size * 8 > roundUp(maxMember, 8 * (b.alignof(id) ?? 1))) {
       if (size <= 8) {
         // An unnamed bitfield as wide as the union sets its size without a name.
         const pad = PADS[PADS.length - 1 - Math.ceil(Math.log2(size))];
-        s += `\n${tabs(lvl + 1)}${pad[0]}: ${size * 8};`;
+        o.nl(lvl + 1);
+        o.s(pad[0]);
+        o.s(': ');
+        o.num(size * 8);
+        o.c(59);
       } else {
         unionAlign = size & -size;
       }
     }
-    s += n > 0 || size > 0 ? '\n' + tabs(lvl) + '}' : '}';
-    if (packed) s += ' __attribute__((packed))';
-    else if (unionAlign > 0) s += ` __attribute__((aligned(${unionAlign})))`;
-    return s;
+    if (n > 0 || size > 0) o.nl(lvl);
+    o.c(125);
+    if (packed) o.s(' __attribute__((packed))');
+    else if (unionAlign > 0) {
+      o.s(' __attribute__((aligned(');
+      o.num(unionAlign);
+      o.s(')))');
+    }
+  }
+
+  private padLine(lvl: number, type: string, bits: number): void {
+    const o = this.o;
+    o.nl(lvl);
+    o.s(type);
+    o.s(': ');
+    o.num(bits);
+    o.c(59);
   }
 
   /**
@@ -217,12 +299,14 @@ export class CDecl {
    * alignment covers a hole when the next member would land there anyway,
    * else a `type: 0` marker (or, between bitfields, `type: bits`) forces it.
    */
-  padding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): string {
-    if (cur >= next) return '';
+  private writePadding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
+    if (cur >= next) return;
     // Only crafted BTF has gaps this large; thousands of `long: 64;` lines would help no one.
-    if (next - cur > MAX_PAD_BITS) return `\n${tabs(lvl)}/* ${next - cur} bits of padding not printed */`;
-    let s = '';
-    const ind = '\n' + tabs(lvl);
+    if (next - cur > MAX_PAD_BITS) {
+      this.o.nl(lvl);
+      this.o.s(`/* ${next - cur} bits of padding not printed */`);
+      return;
+    }
     let i = 0;
     let aligned = 0;
     for (; i < PADS.length; i++) {
@@ -233,26 +317,25 @@ export class CDecl {
     let [type, width] = PADS[i];
     if (aligned > cur && aligned <= next) {
       if (inBitfield || (aligned === next && roundUp(cur, nextAlign * 8) !== aligned) || (aligned !== next && next - aligned <= aligned - cur)) {
-        s += `${ind}${type}: ${inBitfield ? aligned - cur : 0};`;
+        this.padLine(lvl, type, inBitfield ? aligned - cur : 0);
       }
       cur = aligned;
     }
     while (cur < next) {
       const bits = Math.min(next - cur, width);
       if (bits === width) {
-        s += `${ind}${type}: ${width};`;
+        this.padLine(lvl, type, width);
         cur += bits;
         continue;
       }
       for (let j = PADS.length - 1; j >= 0; j--) {
         if (PADS[j][1] < bits) continue;
         [type, width] = PADS[j];
-        s += `${ind}${type}: ${bits};`;
+        this.padLine(lvl, type, bits);
         break;
       }
       cur += bits;
     }
-    return s;
   }
 
   /**
@@ -261,12 +344,22 @@ export class CDecl {
    * written inside-out as C requires.
    */
   declText(id: number, fname: string, lvl: number): string {
+    const m = this.o.mark();
+    this.extName = fname;
+    this.writeDecl(id, fname === '' ? 0 : EXT_NAME, lvl);
+    return this.o.take(m);
+  }
+
+  writeDecl(id: number, fname: FName, lvl: number): void {
     // Function prototypes recurse through their parameters; crafted BTF can loop there.
-    if (this.declDepth > 64) return `/* too deeply nested */ void${nameText(fname, false)}`;
+    if (this.declDepth > 64) {
+      this.o.s('/* too deeply nested */ void');
+      this.writeName(fname, false);
+      return;
+    }
     this.declDepth++;
-    const s = this.declTextAt(id, fname, lvl);
+    this.writeDeclAt(id, fname, lvl);
     this.declDepth--;
-    return s;
   }
 
   /**
@@ -274,7 +367,7 @@ export class CDecl {
    * (outermost first) and consumed from the top, innermost first; nested
    * declarations (parameters, inline records) use the stack above it.
    */
-  private declTextAt(id: number, fname: string, lvl: number): string {
+  private writeDeclAt(id: number, fname: FName, lvl: number): void {
     const b = this.btf;
     const lo = this.sp;
     if (lo + 260 > this.stack.length) {
@@ -307,10 +400,9 @@ export class CDecl {
     const savedPos = this.pos;
     this.sp = sp;
     this.pos = sp;
-    const s = this.chainText(lo, fname, lvl);
+    this.writeChain(lo, fname, lvl);
     this.pos = savedPos;
     this.sp = lo;
-    return s;
   }
 
   private isMod(id: number): boolean {
@@ -319,13 +411,11 @@ export class CDecl {
   }
 
   /** Qualifiers just outside the base type, printed before it ("const int"). */
-  private leadingMods(lo: number): string {
-    let s = '';
+  private writeLeadingMods(lo: number): void {
     while (this.pos > lo && this.isMod(this.stack[this.pos - 1])) {
       const k = this.btf.kind(this.stack[--this.pos]);
-      s += k === KIND.CONST ? 'const ' : k === KIND.VOLATILE ? 'volatile ' : 'restrict ';
+      this.o.s(k === KIND.CONST ? 'const ' : k === KIND.VOLATILE ? 'volatile ' : 'restrict ');
     }
-    return s;
   }
 
   /** Qualifiers on an array or function type mean nothing in C: dropped. */
@@ -333,91 +423,147 @@ export class CDecl {
     while (this.pos > lo && this.isMod(this.stack[this.pos - 1])) this.pos--;
   }
 
-  private chainText(lo: number, fname: string, lvl: number): string {
+  private writeArrayLen(id: number): void {
+    this.o.c(91);
+    this.o.num(this.btf.arrayLen(id));
+    this.o.c(93);
+  }
+
+  private writeChain(lo: number, fname: FName, lvl: number): void {
     const b = this.btf;
-    let s = '';
+    const o = this.o;
     let afterPtr = true;
     while (this.pos > lo) {
       const id = this.stack[--this.pos];
       if (id === 0) {
-        s += this.leadingMods(lo) + 'void';
+        this.writeLeadingMods(lo);
+        o.s('void');
         afterPtr = false;
         continue;
       }
       const k = b.kind(id);
       switch (k) {
         case KIND.INT: case KIND.FLOAT:
-          s += this.leadingMods(lo) + b.name(id);
+          this.writeLeadingMods(lo);
+          this.writeTypeName(id);
           break;
         case KIND.STRUCT: case KIND.UNION:
-          s += this.leadingMods(lo) + (b.named(id) ? this.structRef(id) : this.shortAnon ? this.structRef(id) + ' {...}' : this.structDef(id, lvl));
+          this.writeLeadingMods(lo);
+          if (b.named(id)) this.writeStructRef(id);
+          else if (this.shortAnon) {
+            this.writeStructRef(id);
+            o.s(' {...}');
+          } else this.writeStructDef(id, lvl);
           break;
         case KIND.ENUM: case KIND.ENUM64:
-          s += this.leadingMods(lo) + (b.named(id) ? this.enumRef(id) : this.shortAnon ? 'enum {...}' : this.enumDef(id, lvl));
+          this.writeLeadingMods(lo);
+          if (b.named(id)) this.writeEnumRef(id);
+          else if (this.shortAnon) o.s('enum {...}');
+          else this.writeEnumDef(id, lvl);
           break;
         case KIND.FWD:
-          s += this.leadingMods(lo) + this.fwdRef(id);
+          this.writeLeadingMods(lo);
+          this.writeFwdRef(id);
           break;
         case KIND.TYPEDEF:
-          s += this.leadingMods(lo) + this.identName(id);
+          this.writeLeadingMods(lo);
+          this.writeUniq(id, this.identCount);
           break;
         case KIND.PTR:
-          s += afterPtr ? '*' : ' *';
+          o.s(afterPtr ? '*' : ' *');
           break;
         case KIND.VOLATILE:
-          s += ' volatile';
+          o.s(' volatile');
           break;
         case KIND.CONST:
-          s += ' const';
+          o.s(' const');
           break;
         case KIND.RESTRICT:
-          s += ' restrict';
+          o.s(' restrict');
           break;
         case KIND.TYPE_TAG:
-          s += this.leadingMods(lo) + ` __attribute__((btf_type_tag("${b.name(id)}")))`;
+          this.writeLeadingMods(lo);
+          o.s(' __attribute__((btf_type_tag("');
+          this.writeTypeName(id);
+          o.s('")))');
           break;
         case KIND.ARRAY: {
-          const n = b.arrayLen(id);
           this.dropMods(lo);
-          if (this.pos === lo) return s + nameText(fname, afterPtr) + `[${n}]`;
+          if (this.pos === lo) {
+            this.writeName(fname, afterPtr);
+            this.writeArrayLen(id);
+            return;
+          }
           const multidim = b.kind(this.stack[this.pos - 1]) === KIND.ARRAY;
-          if (fname !== '' && !afterPtr) s += ' ';
-          if (!multidim) s += '(';
-          s += this.chainText(lo, fname, lvl);
-          if (!multidim) s += ')';
-          return s + `[${n}]`;
+          if (!this.emptyName(fname) && !afterPtr) o.c(32);
+          if (!multidim) o.c(40);
+          this.writeChain(lo, fname, lvl);
+          if (!multidim) o.c(41);
+          this.writeArrayLen(id);
+          return;
         }
         case KIND.FUNC_PROTO: {
           this.dropMods(lo);
-          if (this.pos > lo) s += ' (' + this.chainText(lo, fname, lvl) + ')';
-          else s += nameText(fname, afterPtr);
+          if (this.pos > lo) {
+            o.s(' (');
+            this.writeChain(lo, fname, lvl);
+            o.c(41);
+          } else this.writeName(fname, afterPtr);
           const np = b.vlen(id);
-          if (np === 0 || (np === 1 && b.item(id, 0, 1) === 0)) return s + '(void)';
-          s += '(';
+          if (np === 0 || (np === 1 && b.item(id, 0, 1) === 0)) {
+            o.s('(void)');
+            return;
+          }
+          o.c(40);
           for (let i = 0; i < np; i++) {
-            if (i > 0) s += ', ';
+            if (i > 0) o.s(', ');
             const pt = b.item(id, i, 1);
             if (i === np - 1 && pt === 0) {
-              s += '...';
+              o.s('...');
               break;
             }
-            s += this.declText(pt, b.str(b.item(id, i, 0)), lvl);
+            this.writeDecl(pt, b.item(id, i, 0), lvl);
           }
-          return s + ')';
+          o.c(41);
+          return;
         }
         default:
-          s += `/* unexpected ${b.kindName(id)} [${id}] */ void`;
+          o.s(`/* unexpected ${b.kindName(id)} [${id}] */ void`);
           break;
       }
       afterPtr = k === KIND.PTR;
     }
-    return s + nameText(fname, afterPtr);
+    this.writeName(fname, afterPtr);
   }
-}
 
-function nameText(fname: string, afterPtr: boolean): string {
-  if (fname === '') return '';
-  return afterPtr ? fname : ' ' + fname;
+  private emptyName(fname: FName): boolean {
+    if (fname === 0) return true;
+    if (fname === EXT_NAME) return this.extName === '';
+    if (fname < 0) return !this.nonEmpty(this.btf.nameOff(-fname));
+    return !this.nonEmpty(fname);
+  }
+
+  private writeName(fname: FName, afterPtr: boolean): void {
+    if (fname === 0) return;
+    const o = this.o;
+    if (fname === EXT_NAME) {
+      if (this.extName === '') return;
+      if (!afterPtr) o.c(32);
+      o.s(this.extName);
+    } else if (fname < 0) {
+      // A typedef's name is counted even when empty, as it always was.
+      if (this.nonEmpty(this.btf.nameOff(-fname))) {
+        if (!afterPtr) o.c(32);
+        this.writeUniq(-fname, this.identCount);
+      } else this.uniq(-fname, this.identCount);
+    } else {
+      const sp = this.span;
+      if (!strSpan(this.btf.raw, fname, sp) || sp.start >= sp.end || sp.bytes[sp.start] === 0) return;
+      if (!afterPtr) o.c(32);
+      o.raw(sp);
+    }
+  }
+
 }
 
 /**

@@ -9,6 +9,7 @@
 import { KIND as KINDS } from './format';
 import type { Btf } from './types';
 import { CDecl } from './cdecl';
+import { COut } from './cout';
 
 // Local copy: under tsx every use of an imported binding is a getter call.
 const KIND = KINDS;
@@ -56,17 +57,17 @@ class Dumper {
   private queue = new Int32Array(64);
   private qn = 0;
   private depth = 0;
-  private readonly out: StrOut;
+  private readonly out: COut;
   private readonly decl: CDecl;
 
   constructor(private readonly btf: Btf, exactLayout: boolean, sink?: (chunk: string) => void) {
-    this.out = new StrOut(sink);
+    this.out = new COut(sink);
     const n = btf.count;
     this.order = new Uint8Array(n);
     this.emit = new Uint8Array(n);
     this.fwdDone = new Uint8Array(n);
     this.referenced = new Uint8Array(n);
-    this.decl = new CDecl(btf, exactLayout);
+    this.decl = new CDecl(btf, exactLayout, false, true, this.out);
     this.markReferenced();
   }
 
@@ -226,10 +227,14 @@ class Dumper {
       if (this.fwdDone[id]) return;
       if (k === KIND.STRUCT || k === KIND.UNION) {
         if (id === cont || !b.named(id)) return;
-        out.push(this.decl.structRef(id), ';\n\n');
+        this.decl.writeStructRef(id);
+        out.s(';\n\n');
         this.fwdDone[id] = 1;
       } else if (k === KIND.TYPEDEF) {
-        if (!this.decl.skipTypedef(id)) out.push(this.decl.typedefDef(id, 0), ';\n\n');
+        if (!this.decl.skipTypedef(id)) {
+          this.decl.writeTypedefDef(id, 0);
+          out.s(';\n\n');
+        }
         this.fwdDone[id] = 1;
       }
       return;
@@ -239,7 +244,10 @@ class Dumper {
         this.emit[id] = EMITTED;
         break;
       case KIND.ENUM: case KIND.ENUM64:
-        if (cont === 0) out.push(this.decl.enumDef(id, 0), ';\n\n');
+        if (cont === 0) {
+          this.decl.writeEnumDef(id, 0);
+          out.s(';\n\n');
+        }
         this.emit[id] = EMITTED;
         break;
       case KIND.PTR: case KIND.VOLATILE: case KIND.CONST: case KIND.RESTRICT: case KIND.TYPE_TAG:
@@ -249,13 +257,17 @@ class Dumper {
         this.emitType(b.arrayType(id), cont);
         break;
       case KIND.FWD:
-        out.push(this.decl.fwdRef(id), ';\n\n');
+        this.decl.writeFwdRef(id);
+        out.s(';\n\n');
         this.emit[id] = EMITTED;
         break;
       case KIND.TYPEDEF:
         this.emit[id] = EMITTING;
         this.emitType(b.sizeOrType(id), id);
-        if (!this.fwdDone[id] && !this.decl.skipTypedef(id)) out.push(this.decl.typedefDef(id, 0), ';\n\n');
+        if (!this.fwdDone[id] && !this.decl.skipTypedef(id)) {
+          this.decl.writeTypedefDef(id, 0);
+          out.s(';\n\n');
+        }
         this.emit[id] = EMITTED;
         break;
       case KIND.STRUCT: case KIND.UNION: {
@@ -265,11 +277,13 @@ class Dumper {
           const inner = anon ? cont : id;
           for (let i = 0, v = b.vlen(id); i < v; i++) this.emitType(b.memberType(id, i), inner);
         } else if (!this.fwdDone[id] && id !== cont) {
-          out.push(this.decl.structRef(id), ';\n\n');
+          this.decl.writeStructRef(id);
+          out.s(';\n\n');
           this.fwdDone[id] = 1;
         }
         if (cont === 0) {
-          out.push(this.decl.structDef(id, 0), ';\n\n');
+          this.decl.writeStructDef(id, 0);
+          out.s(';\n\n');
           this.emit[id] = EMITTED;
         } else {
           this.emit[id] = NOT_EMITTED;
@@ -288,10 +302,11 @@ class Dumper {
   dumpType(id: number): void {
     this.qn = 0;
     if (this.orderType(id, false) < 0) {
-      this.out.push(`/* type [${id}]: unsatisfiable type cycle, not printed */\n\n`);
+      this.out.s(`/* type [${id}]: unsatisfiable type cycle, not printed */\n\n`);
       return;
     }
     for (let i = 0; i < this.qn; i++) this.emitType(this.queue[i], 0);
+    this.out.flushIfFull();
   }
 
   text(): string {
@@ -308,39 +323,7 @@ class Dumper {
   }
 
   push(s: string): void {
-    this.out.push(s);
-  }
-}
-
-/**
- * The output: small strings appended to one accumulator that is cut into
- * flat 64 KB chunks, so the dump's many small strings die young instead of
- * being kept (and copied by every scavenge) until a final join.
- */
-class StrOut {
-  private chunks: string[] = [];
-  private acc = '';
-
-  /** With a sink, each 64 KB chunk is handed over instead of kept. */
-  constructor(private readonly sink?: (chunk: string) => void) {}
-
-  push(s: string, t?: string): void {
-    this.acc += s;
-    if (t !== undefined) this.acc += t;
-    if (this.acc.length > 65536) this.flush();
-  }
-
-  flush(): void {
-    if (this.acc === '') return;
-    // charCodeAt flattens the rope, so the chunk is one flat string.
-    this.acc.charCodeAt(0);
-    if (this.sink !== undefined) this.sink(this.acc);
-    else this.chunks.push(this.acc);
-    this.acc = '';
-  }
-
-  text(): string {
-    return this.chunks.join('') + this.acc;
+    this.out.s(s);
   }
 }
 

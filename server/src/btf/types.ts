@@ -185,6 +185,11 @@ export class Btf {
     return s;
   }
 
+  /** The type's name_off (a string offset; 0 for none). */
+  nameOff(id: number): number {
+    return this.w(id, 0);
+  }
+
   /** True when the type has a name (name_off is not 0); no string is decoded. */
   named(id: number): boolean {
     return this.w(id, 0) !== 0;
