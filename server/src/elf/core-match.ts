@@ -1,7 +1,7 @@
 /**
  * The matching rules of CO-RE as libbpf applies them: essential names
  * (`___flavor` dropped), kind compatibility, field and type compatibility, a
- * stricter shape check for TYPE_MATCHES, the target's essential-name index,
+ * TYPE_MATCHES (libbpf's stricter shape check), the target's essential-name index,
  * and name suggestions for failure messages. Pure functions over two BTFs.
  */
 import { KIND } from '../btf/format';
@@ -100,34 +100,121 @@ export function findField(btf: Btf, id: number, name: string, seen = new Set<num
 }
 
 /**
- * A stricter shape check for TYPE_MATCHES: compatible types whose structs and
- * unions have, for every local member, a target member of the same name with
- * a compatible type, and whose enums share at least one enumerator name.
+ * TYPE_MATCHES, libbpf's bpf_core_types_match: typedefs and qualifiers are
+ * skipped at every level and the names that remain must match (essential
+ * names; an anonymous target type only matches an anonymous local one).
+ * Kinds must be equal, except that enum matches enum64 and, behind a
+ * pointer, a struct or union matches a forward declaration of the same
+ * flavour. Ints: same bit width and signedness. Enums: same size, every
+ * local enumerator name present in the target (values may differ). Structs
+ * and unions: every local member has a target member of the same name (no
+ * search through anonymous members) whose type matches; behind a pointer the
+ * names and kinds are enough. Pointers and arrays (same length): the
+ * element types match. Function prototypes: same arity, parameters and
+ * return type match. Anything else (floats, functions, variables) does not
+ * match. Depth is bounded as in libbpf (32 levels).
  */
-export function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boolean {
-  if (depth > 8) return true;
-  lid = lb.resolve(lid);
-  tid = tb.resolve(tid);
-  if (!kindsCompat(lb, lid, tb, tid)) return false;
-  if (isComposite(lb, lid)) {
-    if (lb.kind(lid) !== tb.kind(tid)) return false;
-    for (const m of lb.members(lid)) {
-      if (m.name === '') continue;
-      const f = findField(tb, tid, m.name);
-      if (f === undefined || !fieldsCompat(lb, m.type, tb, f.type)) return false;
-      if ((m.bitSize > 0) !== (f.bitSize > 0)) return false;
-    }
-    return true;
-  }
-  if (isEnum(lb, lid)) {
-    const le = lb.type(lid) as { values: { name: string }[] };
-    const te = tb.type(tid) as { values: { name: string }[] };
-    return le.values.length === 0 || le.values.some((v) => te.values.some((w) => w.name === v.name));
-  }
-  if (lb.kind(lid) === KIND.INT) return lb.sizeOrType(lid) === tb.sizeOrType(tid);
-  return typesCompat(lb, lid, tb, tid, depth);
+export function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
+  return matchTypes(lb, lid, tb, tid, false, 32, { steps: 1 << 16 }) === 1;
 }
 
+/** Names as bpf_core_names_match compares them. */
+function coreNamesMatch(local: string, target: string): boolean {
+  if (target === '') return local === '';
+  return essentialName(local) === essentialName(target);
+}
+
+/** 1 match, 0 no match, -1 too deep (libbpf's -EINVAL, which fails the relocation the same way). */
+function matchTypes(lb: Btf, lid: number, tb: Btf, tid: number, behindPtr: boolean, level: number, budget: { steps: number }): number {
+  if (level <= 0) return -1;
+  for (let depth = 32; depth > 0; depth--) {
+    if (--budget.steps < 0) return -1;
+    lid = lb.resolve(lid);
+    tid = tb.resolve(tid);
+    if (!coreNamesMatch(lb.name(lid), tb.name(tid))) return 0;
+    const lk = lb.kind(lid);
+    const tk = tb.kind(tid);
+    switch (lk) {
+      case KIND.UNKN:
+        return tk === KIND.UNKN ? 1 : 0;
+      case KIND.FWD: {
+        const union = lb.kflag(lid);
+        if (tk === KIND.FWD) return union === tb.kflag(tid) ? 1 : 0;
+        return behindPtr && tk === (union ? KIND.UNION : KIND.STRUCT) ? 1 : 0;
+      }
+      case KIND.ENUM: case KIND.ENUM64:
+        return isEnum(tb, tid) && enumsMatch(lb, lid, tb, tid) ? 1 : 0;
+      case KIND.STRUCT: case KIND.UNION:
+        if (behindPtr) {
+          if (tk === lk) return 1;
+          return tk === KIND.FWD && tb.kflag(tid) === (lk === KIND.UNION) ? 1 : 0;
+        }
+        return tk === lk && membersMatch(lb, lid, tb, tid, level, budget) ? 1 : 0;
+      case KIND.INT: {
+        if (tk !== KIND.INT) return 0;
+        const li = lb.typeAs(lid, KIND.INT)!;
+        const ti = tb.typeAs(tid, KIND.INT)!;
+        return li.bits === ti.bits && li.signed === ti.signed ? 1 : 0;
+      }
+      case KIND.PTR:
+        if (tk !== KIND.PTR) return 0;
+        behindPtr = true;
+        lid = lb.sizeOrType(lid);
+        tid = tb.sizeOrType(tid);
+        continue;
+      case KIND.ARRAY: {
+        if (tk !== KIND.ARRAY || lb.arrayLen(lid) !== tb.arrayLen(tid)) return 0;
+        lid = lb.arrayType(lid);
+        tid = tb.arrayType(tid);
+        continue;
+      }
+      case KIND.FUNC_PROTO: {
+        const n = lb.vlen(lid);
+        if (tk !== KIND.FUNC_PROTO || tb.vlen(tid) !== n) return 0;
+        for (let i = 0; i < n; i++) {
+          const r = matchTypes(lb, lb.item(lid, i, 1), tb, tb.item(tid, i, 1), behindPtr, level - 1, budget);
+          if (r <= 0) return r;
+        }
+        lid = lb.sizeOrType(lid);
+        tid = tb.sizeOrType(tid);
+        continue;
+      }
+      default:
+        return 0;
+    }
+  }
+  return -1;
+}
+
+function enumsMatch(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
+  const n = lb.vlen(lid);
+  const m = tb.vlen(tid);
+  if (lb.sizeOrType(lid) !== tb.sizeOrType(tid) || n > m) return false;
+  const targetNames: string[] = [];
+  for (let j = 0; j < m; j++) targetNames.push(tb.str(tb.item(tid, j, 0)));
+  for (let i = 0; i < n; i++) {
+    const name = lb.str(lb.item(lid, i, 0));
+    if (!targetNames.some((t) => coreNamesMatch(name, t))) return false;
+  }
+  return true;
+}
+
+function membersMatch(lb: Btf, lid: number, tb: Btf, tid: number, level: number, budget: { steps: number }): boolean {
+  const n = lb.vlen(lid);
+  const m = tb.vlen(tid);
+  if (n > m) return false;
+  for (let i = 0; i < n; i++) {
+    const name = lb.memberName(lid, i);
+    const type = lb.memberType(lid, i);
+    let found = false;
+    for (let j = 0; j < m && !found; j++) {
+      if (!coreNamesMatch(name, tb.memberName(tid, j))) continue;
+      found = matchTypes(lb, type, tb, tb.memberType(tid, j), false, level - 1, budget) === 1;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
 
 const essentialIndex = new WeakMap<Btf, Map<string, number[]>>();
 
