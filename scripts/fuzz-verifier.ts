@@ -39,6 +39,8 @@ interface Batch {
   origins: Record<string, number>;
   problems: Problem[];
   slowest: { seed: number; ms: number; desc: string };
+  /** The case after which the RSS had grown most (a runaway-memory suspect). */
+  fattest: { seed: number; mb: number; desc: string };
   totalMs: number;
 }
 
@@ -82,14 +84,16 @@ async function loadSeeds(log: (s: string) => void): Promise<FuzzSeed[]> {
 
 /** Worker side: runs cases [from, to) and posts a Batch every BATCH cases. */
 function workerMain(): void {
-  const { from, to, seeds, progress } = workerData as { from: number; to: number; seeds: FuzzSeed[]; progress: SharedArrayBuffer };
+  const { from, to, seeds, progress, skip } = workerData as { from: number; to: number; seeds: FuzzSeed[]; progress: SharedArrayBuffer; skip: number[] };
   const cur = new Int32Array(progress);
   const raw = existsSync(BTF_PATH) ? parseBtf(new Uint8Array(readFileSync(BTF_PATH))).btf : undefined;
   const btf = raw ? new Btf(raw) : undefined;
   let b = newBatch(from);
   for (let seed = from; seed < to; seed++) {
     Atomics.store(cur, 0, seed);
+    if (skip.includes(seed)) continue;
     const c = fuzzCase(seed, seeds);
+    const rss0 = process.memoryUsage.rss();
     if (btf && (c.input.progType === 'tracing' || c.input.progType === 'lsm')) c.input.btf = btf;
     b.origins[c.origin] = (b.origins[c.origin] ?? 0) + 1;
     const t0 = performance.now();
@@ -111,8 +115,10 @@ function workerMain(): void {
     b.verdicts[verdict] = (b.verdicts[verdict] ?? 0) + 1;
     b.totalMs += ms;
     if (ms > b.slowest.ms) b.slowest = { seed, ms, desc: c.desc };
+    const grew = (process.memoryUsage.rss() - rss0) / 1e6;
+    if (grew > b.fattest.mb) b.fattest = { seed, mb: grew, desc: c.desc };
     if (ms > SLOW_MS) b.problems.push({ seed, kind: 'slow', ms, what: c.desc });
-    if (seed + 1 - b.from >= BATCH || seed + 1 === to) {
+    if (seed + 1 - b.from >= BATCH || seed + 1 === to || skip.includes(seed + 1)) {
       b.to = seed + 1;
       parentPort!.postMessage(b);
       b = newBatch(seed + 1);
@@ -121,7 +127,7 @@ function workerMain(): void {
 }
 
 function newBatch(from: number): Batch {
-  return { from, to: from, verdicts: {}, origins: {}, problems: [], slowest: { seed: -1, ms: 0, desc: '' }, totalMs: 0 };
+  return { from, to: from, verdicts: {}, origins: {}, problems: [], slowest: { seed: -1, ms: 0, desc: '' }, fattest: { seed: -1, mb: 0, desc: '' }, totalMs: 0 };
 }
 
 function add(into: Record<string, number>, from: Record<string, number>): void {
@@ -136,15 +142,16 @@ export async function fuzzVerifier(count: number, first: number): Promise<number
   let done = first;
   const end = first + count;
   let lastReport = Date.now();
+  const skip: number[] = [];
   while (done < end) {
     const progress = new SharedArrayBuffer(4);
     const cur = new Int32Array(progress);
     Atomics.store(cur, 0, done);
     // An eval'd CommonJS bootstrap registers tsx's require hook, so the worker can load this .ts file.
     const boot = `require('tsx/cjs'); require(${JSON.stringify(__filename)});`;
-    const w = new Worker(boot, { eval: true, workerData: { from: done, to: end, seeds, progress } });
+    const w = new Worker(boot, { eval: true, workerData: { from: done, to: end, seeds, progress, skip } });
     const hung = await new Promise<{ at: number; died: boolean } | undefined>((resolve) => {
-      let seen = done;
+      let seen = -1;
       let since = Date.now();
       const timer = setInterval(() => {
         const now = Atomics.load(cur, 0);
@@ -158,6 +165,7 @@ export async function fuzzVerifier(count: number, first: number): Promise<number
         add(total.origins, b.origins);
         total.problems.push(...b.problems);
         if (b.slowest.ms > total.slowest.ms) total.slowest = b.slowest;
+        if (b.fattest.mb > total.fattest.mb) total.fattest = b.fattest;
         if (Date.now() - lastReport > 60_000) {
           lastReport = Date.now();
           console.log(`  ... ${done - first} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
@@ -174,8 +182,9 @@ export async function fuzzVerifier(count: number, first: number): Promise<number
     // A worker that dies (out of memory, or it could not start) is not restarted: that is a bug to fix first.
     if (hung.died) break;
     total.problems.push({ seed: hung.at, kind: 'hang', ms: HANG_MS, what: fuzzCase(hung.at, seeds).desc });
-    // Cases of the unreported batch before the hung one are run again; the hung one is skipped.
-    done = hung.at + 1;
+    // The new worker runs the unreported cases before the hung one again and skips the hung one.
+    skip.push(hung.at);
+    total.verdicts.hang = (total.verdicts.hang ?? 0) + 1;
   }
   const n = Object.values(total.verdicts).reduce((s, v) => s + v, 0);
   const secs = (Date.now() - t0) / 1000;
@@ -187,7 +196,7 @@ export async function fuzzVerifier(count: number, first: number): Promise<number
   console.log(`  verdicts: ${kinds(total.verdicts)}`);
   console.log(`  mean ${(total.totalMs / Math.max(n, 1)).toFixed(2)} ms per case; slowest: seed ${total.slowest.seed}, ${total.slowest.ms.toFixed(0)} ms (${total.slowest.desc})`);
   console.log(`  over ${SLOW_MS} ms: ${slow.length}; throws/internal errors/budget overruns/hangs: ${bad.length}`);
-  console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (whole process: worker, seeds, kernel BTF); largest growth over one case ${total.fattest.mb.toFixed(0)} MB: seed ${total.fattest.seed} (${total.fattest.desc})`);
   for (const p of [...bad, ...slow].slice(0, 20)) console.log(`  ${p.kind.toUpperCase()} seed ${p.seed} (${p.ms.toFixed(0)} ms): ${p.what.split('\n').slice(0, 4).join(' | ')}`);
   return bad.length === 0 ? 0 : 1;
 }
