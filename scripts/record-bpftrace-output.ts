@@ -66,6 +66,7 @@ export const CASES: Case[] = [
   { name: 'printf-strings', steps: [pf('[%s][%10s][%-10s][%.2s][%8.3s]\n', 'abc', 'right', 'left', 'xyz', 'truncate'), pf('tab\there "quoted" back\\slash\n'), pf('%s|%s\n', 'a\tb', 'q"\\')] },
   { name: 'printf-percent', note: '0.17 hands %% to snprintf only before the last specifier', steps: [pf('100%% %d%%\n', 5), pf('no args 50%%\n'), pf('%s 100%%\n', 'x')] },
   { name: 'printf-buf', steps: [pf('%r|%rx|%rh|\n', { buf: 'ab\x01\xff', len: 4 }, { buf: 'ab\n', len: 3 }, { buf: 'AB', len: 2 })] },
+  { name: 'printf-edge', note: '%c of 0 ends the C string of its fragment; glibc reads %5% as a literal %', steps: [pf('a%cb|%c|%5c|\n', 0, 0, 0), pf('[%5.1s][%-6.3d][%x][%5%d]\n', 'hello', 7, 0, 3), pf('[%3d][%-3d][%03u][%.0d][%.0x]\n', 12345, -12345, 7, 0, 0)] },
   { name: 'printf-pieces', note: 'several printf calls without newlines run together', steps: [pf('a'), pf('b%d', 1), pf('c\n'), pf('%d-%d-%d\n', 1, 2, 3)] },
   { name: 'printf-special', steps: [pf('%s %s [%s] %s %s\n', { ksym: 0 }, { ksym: 1 }, { ntop: 0x0100007f }, { strerror: 2 }, { probe: true }), pf('[%-12s][%12s]\n', { ntop: 0x0a0a000a }, { ksym: 255 })] },
   { name: 'printf-utf8', steps: [pf('%s|héllo\n', 'wörld ü')] },

@@ -60,7 +60,10 @@ function format017(fmt: string, args: BtValue[], ctx: ValueCtx): string {
       arg = bufArg(args[i], r[1], ctx);
       part = part.replace(/%r[x|h]?/g, '%s');
     } else arg = toCArg(args[i], ctx);
-    out += formatFragment(part, arg);
+    // bpftrace streams the snprintf buffer as a C string: a NUL (from %c of 0) ends the fragment.
+    const text = formatFragment(part, arg);
+    const nul = text.indexOf('\0');
+    out += nul < 0 ? text : text.slice(0, nul);
   }
   if (i < parts.length) out += parts[i];
   return out;
