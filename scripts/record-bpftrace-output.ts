@@ -124,6 +124,12 @@ export const CASES: Case[] = [
   { name: 'begin-end', note: 'two probes; END output follows the events handled before exit()', steps: [pf('b\n'), set('@x', 1), { op: 'exit' }, pf('never\n')], end: [pf('end %d\n', 5), set('@y', 2), { op: 'print', map: '@x' }, { op: 'clear', map: '@x' }] },
   { name: 'end-aggregates', steps: [n('@c', 'count', undefined, ['a'], 2)], end: [n('@c', 'count', undefined, ['b'], 3), n('@h', 'hist', 10), { op: 'print', map: '@c', top: 1 }, pf('done\n')] },
   { name: 'casts', note: 'narrow integers: printf narrows again per conversion; keys and values are stored widened', steps: [pf('%d %u %x %d\n', { cast: 'uint8', int: '300' }, { cast: 'int8', int: '-1' }, { cast: 'int16', int: '-1' }, { cast: 'uint32', int: '4294967295' }), set('@k', 1, [{ cast: 'uint32', int: '4294967295' }]), set('@k', 2, [{ cast: 'uint32', int: '5' }]), set('@v', { cast: 'int8', int: '-1' }), set('@w', { cast: 'uint8', int: '255' }), set('@x', { cast: 'int16', int: '40000' }), set('@y', { cast: 'uint32', int: '4294967295' }, [{ cast: 'int8', int: '-2' }])] },
+  { name: 'control-chars', note: 'control characters print raw in text, as \\u00XX in JSON', steps: [set('@c', 'a\x01b\x1fc\rd'), set('@k', 1, ['x\x02y']), pf('%s|\n', 'p\x03q')] },
+  { name: 'many-entries', note: 'more than 16 entries (std::sort is no longer an insertion sort): distinct values only', steps: [
+    ...Array.from({ length: 24 }, (_, i) => n('@s', 'sum', ((i * 7) % 24) * 3 - 20, [i])),
+    ...Array.from({ length: 20 }, (_, i) => set('@v', `v${i}`, [`k${(i * 13) % 20}`])),
+    ...Array.from({ length: 18 }, (_, i) => n('@h', 'hist', 1 << i, [(i * 5) % 18], i + 1)),
+  ] },
   { name: 'empty-run', note: 'no maps at all: just the two newlines', steps: [] },
 ];
 
