@@ -184,3 +184,11 @@ test('out-of-range buckets, fractional top/div and a zero step do not throw or r
   }
   assert.equal(lhistIndex(5n, 0n, 10n, 0n), 0);
 });
+
+test('0.18+: a string that filled its storage gets the ".." trailer; 0.17 prints it as is', () => {
+  const full: BtValue = { t: 'str', v: new TextEncoder().encode('abcdefgh'), truncated: true };
+  assert.equal(formatPrintf('%s|', [full], { version: '0.26' }), 'abcdefgh..|');
+  assert.equal(formatPrintf('%s|', [full]), 'abcdefgh|');
+  assert.equal(formatEvent({ kind: 'printValue', value: full }, N), 'abcdefgh..\n');
+  assert.equal(formatEvent({ kind: 'printValue', value: full }, T), 'abcdefgh\n');
+});

@@ -18,6 +18,11 @@ function jsonNum(n: bigint): string {
   return BigInt(Number(n)) === n ? s : `"${s}"`;
 }
 
+/** A string with 0.18+'s ".." trailer when it filled its storage. */
+export function strText26(v: Extract<BtValue, { t: 'str' }>): string {
+  return bytesText(v.v) + (v.truncated ? '..' : '');
+}
+
 /** TextEmitter/JsonEmitter of a 0.26 primitive value. */
 export function valueText26(v: BtValue, ctx: ValueCtx, div = 1n): string {
   const j = ctx.json;
@@ -26,8 +31,10 @@ export function valueText26(v: BtValue, ctx: ValueCtx, div = 1n): string {
       const n = cdiv(intOf(v), div);
       return j ? jsonNum(n) : n.toString();
     }
-    case 'str':
-      return j ? quote(bytesText(v.v)) : bytesText(v.v);
+    case 'str': {
+      const t = strText26(v);
+      return j ? quote(t) : t;
+    }
     case 'buf':
       return j ? '[' + [...v.v].map((b) => String(b >= 128 ? b - 256 : b)).join(',') + ']' : hexFormatBuffer(v.v);
     case 'tuple': {
@@ -173,7 +180,7 @@ function aggText26(v: AggValue, ctx: ValueCtx, div: bigint): string {
 
 /** Key element text; tuples lose their parentheses on the map line (and, in JSON, their spaces). */
 function keyText26(key: BtValue[], ctx: ValueCtx): string {
-  const s = key.map((k) => (k.t === 'int' ? intOf(k).toString() : keyElemText(k, ctx))).join(', ');
+  const s = key.map((k) => (k.t === 'int' ? intOf(k).toString() : k.t === 'str' ? strText26(k) : keyElemText(k, ctx))).join(', ');
   return ctx.json ? quote(s.replace(/ /g, '')) : s;
 }
 

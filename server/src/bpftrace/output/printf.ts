@@ -10,7 +10,7 @@ import type { BtValue } from './values';
 import { CArg, formatConversion, formatFragment } from './cprintf';
 import { bytesText, hexFormatBuffer, intOf, valueText, ValueCtx } from './text';
 import { isOld } from './version';
-import { valueText26 } from './modern';
+import { strText26, valueText26 } from './modern';
 
 const TYPES_017 = ['s', 'rx', 'rh', 'r', 'c', 'd', 'u', 'o', 'x', 'X', 'p'];
 for (const l of ['hh', 'h', 'll', 'l', 'j', 'z', 't']) for (const s of ['d', 'u', 'o', 'x', 'X', 'p']) TYPES_017.push(l + s);
@@ -77,7 +77,7 @@ function spec026(m: RegExpMatchArray, v: BtValue, ctx: ValueCtx): string {
     const a = bufArg(v, conv, ctx);
     body = a.kind === 'str' ? a.v : a.v.toString();
   } else if (conv === 's' || !['d', 'i', 'u', 'o', 'x', 'X', 'c', 'p'].includes(conv)) {
-    body = v.t === 'str' ? bytesText(v.v) : valueText26(v, { ...ctx, json: false });
+    body = v.t === 'str' ? strText26(v) : valueText26(v, { ...ctx, json: false });
   } else {
     const a = toCArg(v, ctx);
     const n = a.kind === 'int' ? a.v : 0n;

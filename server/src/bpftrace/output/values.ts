@@ -11,8 +11,11 @@ export type { SpecialKind };
 export type BtValue =
   /** `bits` (8/16/32/64, default 64) matters where bpftrace reinterprets the stored width (map keys print as signed of that width). */
   | { t: 'int'; v: bigint; signed: boolean; bits?: number }
-  /** Raw bytes up to (not including) the first NUL. */
-  | { t: 'str'; v: Uint8Array }
+  /**
+   * Raw bytes up to (not including) the first NUL; `truncated` when the
+   * storage held no NUL (0.18+ print a ".." trailer then).
+   */
+  | { t: 'str'; v: Uint8Array; truncated?: boolean }
   | { t: 'buf'; v: Uint8Array }
   | { t: 'tuple'; elems: BtValue[] }
   /** A fixed-size C array (prints `[1,2,3]`). */
