@@ -10,7 +10,7 @@ import type * as A from '../ast';
 import { type SType, sizeOf, U64 } from '../types';
 import { Gen, type Loc, R_ACC, R_CTX, at, isScalar } from './gen';
 import { mem, scalar, storeExpr, probeRead } from './expr';
-import { genAgg, genDelete } from './maps';
+import { genAgg, genDelete, genHasKey } from './maps';
 import { genStack, ptRegsOffset, stackValue } from './ctxargs';
 import type { OutputFormat } from './model';
 
@@ -219,6 +219,24 @@ export function genCallValue(g: Gen, e: A.Call, t: SType): void {
     case 'ksym': case 'kptr': case 'uptr':
       scalar(g, e.args[0] ?? g.error(e.range, `${e.name}() needs an argument`));
       return;
+    case 'has_key': case 'delete': {
+      const a = e.args[0];
+      if (a?.kind !== 'Map' && a?.kind !== 'MapAccess') return g.error(e.range, `${e.name}() expects a map`);
+      const target: A.MapRef | A.MapAccess = e.args.length > 1 && a.kind === 'Map' ? { kind: 'MapAccess', range: e.range, map: a, keys: e.args.slice(1) } : a;
+      if (e.name === 'has_key') genHasKey(g, target);
+      else genDelete(g, target);
+      return;
+    }
+    case 'kaddr': case 'uaddr': case 'cgroupid': {
+      // Resolved by userspace when bpftrace compiles: a symbol table (or cgroup fs) the host passes in.
+      const name = strLit(g, e.args[0], `${e.name}() argument`, e.range);
+      const v = g.opts.resolve?.(e.name, name);
+      if (v === undefined) {
+        g.diags.push({ range: e.range, severity: 'warning', message: `${e.name}("${name}"): not resolvable without the target's ${e.name === 'cgroupid' ? 'cgroup file system' : 'symbol table'}; 0 is used`, source: 'codegen' });
+      }
+      g.e.movi(R_ACC, v ?? 0n);
+      return;
+    }
     case 'reg': {
       const name = strLit(g, e.args[0], 'reg() name', e.range);
       const off = ptRegsOffset(name);

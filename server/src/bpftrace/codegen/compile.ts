@@ -8,7 +8,9 @@ import * as A from '../ast';
 import type { Diagnostic } from '../source';
 import { type SType, U64, sizeOf } from '../types';
 import { Gen, R_ACC, R_CTX, R_SC, Unsupported, isScalar } from './gen';
-import type { CompileOptions, CompiledProbe, CompiledScript, TypeInfoLike } from './model';
+import type { CompileOptions, CompiledProbe, CompiledScript, ProbeCtxInfo, TypeInfoLike } from './model';
+import { tpArgs } from '../typecheck-kernel';
+import { compareVersions, parseVersion } from '../versions';
 import { ScriptLayout } from './script';
 import { Typer } from './tyof';
 import { genStmt } from './stmt';
@@ -58,17 +60,55 @@ function prescan(prog: A.Program, typer: Typer): void {
 function probeVars(p: A.Probe, typer: Typer): Map<string, SType> {
   const out = new Map<string, SType>();
   A.walk(p, (n) => {
-    if (n.kind === 'Var' && !out.has(n.name)) {
-      const t = typer.info.vars.get(n) ?? typer.varTypes.get(n.name);
-      if (t && t.k !== 'none') out.set(n.name, t);
-    }
+    if (n.kind !== 'Var') return;
+    const t = typer.info.vars.get(n);
+    const have = out.get(n.name);
+    if (t && t.k !== 'none' && (!have || have.k === 'none')) out.set(n.name, t);
+    else if (!have) out.set(n.name, typer.varTypes.get(n.name) ?? U64);
   });
   for (const [name, t] of out) if (t.k === 'none') out.set(name, U64);
   return out;
 }
 
-function genProbe(script: ScriptLayout, typer: Typer, p: A.Probe, ap: A.AttachPoint, opts: CompileOptions, diags: Diagnostic[], probeIndex: number, withScratch: boolean, dryRun: boolean): Gen {
-  const ctx = typer.info.probes.get(p);
+/** Glob match of bpftrace attach point parts (`*`, `?`). */
+function glob(pattern: string, s: string): boolean {
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return re.test(s);
+}
+
+/** One attach point with its context: wildcard tracepoints expand to every matching event of the kernel. */
+interface Target { ap: A.AttachPoint; raw: string; section: string; progType: string; ctx: ProbeCtxInfo | undefined }
+
+function targets(p: A.Probe, typer: Typer, opts: CompileOptions, diags: Diagnostic[]): Target[] {
+  const info = typer.info.probes.get(p) as (ProbeCtxInfo & { attach?: ProbeCtxInfo[] }) | undefined;
+  const out: Target[] = [];
+  p.attachPoints.forEach((ap, i) => {
+    const sec = sectionOf(ap);
+    if ('error' in sec) {
+      diags.push({ range: ap.range, severity: 'error', message: sec.error, source: 'codegen' });
+      return;
+    }
+    const ctx = info?.attach?.[i] ?? info;
+    const tp = opts.tracepoints;
+    if (ap.canonical === 'tracepoint' && ap.parts.length === 2 && /[*?]/.test(ap.parts.join(':')) && tp) {
+      const v = parseVersion(opts.target ?? '0.17') ?? [0, 17, 0];
+      const tpOpts = { boolType: compareVersions(v, [0, 25, 0]) >= 0, dataLocPtr: compareVersions(v, [0, 24, 0]) >= 0 };
+      for (const sys of tp.systems().filter((x) => glob(ap.parts[0], x))) {
+        for (const ev of tp.events(sys).filter((x) => glob(ap.parts[1], x))) {
+          const f = tp.format(sys, ev);
+          out.push({ ap, raw: `tracepoint:${sys}:${ev}`, section: `tracepoint/${sys}/${ev}`, progType: 'tracepoint', ctx: f ? { provider: 'tracepoint', args: tpArgs(f, opts.btf, tpOpts) } : undefined });
+        }
+      }
+      return;
+    }
+    out.push({ ap, raw: ap.raw, section: sec.section, progType: sec.progType, ctx });
+  });
+  return out;
+}
+
+function genProbe(script: ScriptLayout, typer: Typer, p: A.Probe, tg: Target, opts: CompileOptions, diags: Diagnostic[], probeIndex: number, withScratch: boolean, dryRun: boolean): Gen {
+  const ap = tg.ap;
+  const ctx = tg.ctx;
   const g = new Gen(script, typer, p, ctx, ap.canonical, opts, diags, probeIndex);
   g.stmt = (s) => genStmt(g, s);
   const e = g.e;
@@ -120,26 +160,21 @@ export function compile(prog: A.Program, types: TypeInfoLike, opts: CompileOptio
   let probeIndex = 0;
   prog.items.forEach((item, itemIndex) => {
     if (item.kind !== 'Probe') return;
-    for (const ap of item.attachPoints) {
-      const sec = sectionOf(ap);
-      if ('error' in sec) {
-        diagnostics.push({ range: ap.range, severity: 'error', message: sec.error, source: 'codegen' });
-        continue;
-      }
+    for (const tg of targets(item, typer, opts, diagnostics)) {
       const idx = probeIndex++;
       try {
         // Pass 1 finds out whether the probe needs the scratch area; pass 2 emits the final code.
         const cp = script.checkpoint();
-        const first = genProbe(script, typer, item, ap, opts, [], idx, true, true);
+        const first = genProbe(script, typer, item, tg, opts, [], idx, true, true);
         script.restore(cp);
-        const g = genProbe(script, typer, item, ap, opts, diagnostics, idx, first.usedScratch, false);
+        const g = genProbe(script, typer, item, tg, opts, diagnostics, idx, first.usedScratch, false);
         if (g.usedScratch) script.scratch(g.scMax);
         const err = g.e.finish();
         if (err) {
           diagnostics.push({ range: item.range, severity: 'error', message: err, source: 'codegen' });
           continue;
         }
-        probes.push({ name: sec.section, attachPoints: [ap.raw], progType: sec.progType, insns: g.e.insns, lines: g.e.lines, item: itemIndex });
+        probes.push({ name: tg.section, attachPoints: [tg.raw], progType: tg.progType, insns: g.e.insns, lines: g.e.lines, item: itemIndex });
       } catch (err) {
         if (err instanceof Unsupported) {
           if (!diagnostics.some((d) => d.message === err.message)) {

@@ -8,7 +8,7 @@
  */
 import type * as A from '../ast';
 import { type SType, sizeOf } from '../types';
-import { Gen, type Loc, R_ACC, R_CTX, at, isScalar } from './gen';
+import { Gen, type Loc, R_ACC, R_CTX, R_TMP, at, chunks, isScalar } from './gen';
 import { mem as memOf, probeRead, scalar } from './expr';
 
 /** x86-64 struct pt_regs offsets. */
@@ -66,6 +66,35 @@ export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
     case 'numaid': g.e.call('get_numa_node_id'); g.e.mov(R_ACC, 0); return;
     case 'jiffies': g.e.call('jiffies64'); g.e.mov(R_ACC, 0); return;
     case 'probe': g.e.movi(R_ACC, g.probeIndex); return;
+    case 'ppid': {
+      const m = g.mark();
+      parentField(g, 'tgid', e.range);
+      const l = g.allocStack(8);
+      g.storeImm(8, l, 0);
+      probeRead(g, l, 4, false, false);
+      g.load(4, R_ACC, l);
+      g.release(m);
+      return;
+    }
+    case 'elapsed': {
+      // nsecs minus the start time userspace put in the `elapsed` array (0 when absent).
+      const m = g.mark();
+      const key = g.allocStack(8);
+      g.storeImm(8, key, 0);
+      g.ldMap(1, g.script.elapsedMap());
+      g.addr(key, 2);
+      g.e.call('map_lookup_elem');
+      g.e.movi(R_TMP, 0);
+      const miss = g.e.newLabel();
+      g.e.jmp('jeq', 0, { k: 0 }, miss);
+      g.e.ldx(8, R_TMP, 0, 0);
+      g.e.bind(miss);
+      g.e.call('ktime_get_boot_ns');
+      g.e.mov(R_ACC, 0);
+      g.e.alu('sub', R_ACC, { r: R_TMP });
+      g.release(m);
+      return;
+    }
     case 'ctx': case 'args': g.e.mov(R_ACC, R_CTX); return;
     case 'retval':
       if (g.provider === 'kretprobe' || g.provider === 'uretprobe') { g.e.ldx(8, R_ACC, R_CTX, PT_REGS.ax); g.normalize(t); return; }
@@ -104,6 +133,23 @@ export function genStack(g: Gen, which: 'k' | 'u', pack = true): void {
   }
 }
 
+/** r7 = address of `field` in curtask->real_parent (BTF offsets). */
+function parentField(g: Gen, field: string, range: A.Expr['range']): void {
+  const task: SType = { k: 'cstruct', name: 'task_struct', union: false, size: 0 };
+  const parentOff = memberOffset(g, task, 'real_parent', range);
+  const off = memberOffset(g, task, field, range);
+  g.e.call('get_current_task');
+  g.e.mov(R_ACC, 0);
+  g.e.alu('add', R_ACC, { k: parentOff });
+  const m = g.mark();
+  const l = g.allocStack(8);
+  g.storeImm(8, l, 0);
+  probeRead(g, l, 8, false, false);
+  g.load(8, R_ACC, l);
+  g.e.alu('add', R_ACC, { k: off });
+  g.release(m);
+}
+
 /** A stack value in memory: the stack id, then (16-byte stacks) the pid — user stacks are per process. */
 export function stackValue(g: Gen, which: 'k' | 'u', t: SType): Loc {
   const l = g.alloc(sizeOf(t));
@@ -120,13 +166,9 @@ export function stackValue(g: Gen, which: 'k' | 'u', t: SType): Loc {
 
 /** Copies `size` bytes of the context at `off` to l with aligned direct loads. */
 function copyFromCtx(g: Gen, l: Loc, off: number, size: number): void {
-  let o = 0;
-  while (o < size) {
-    let s: 1 | 2 | 4 | 8 = 8;
-    while (s > 1 && (size - o < s || (off + o) % s !== 0)) s = (s / 2) as 1 | 2 | 4;
+  for (const { o, s } of chunks(size, [off, l.off])) {
     g.e.ldx(s, 0, R_CTX, off + o);
     g.store(s, at(l, o), 0);
-    o += s;
   }
 }
 
@@ -134,7 +176,8 @@ type CtxArg = { type: SType; offset: number; size: number; dynamic?: 'data_loc' 
 
 /** A probe argument (tracepoint field, fentry arg) by name, from the type checker's ProbeCtx. */
 function ctxArg(g: Gen, e: A.Field): CtxArg | undefined {
-  return g.typer.info.fields?.get(e)?.arg ?? g.ctx?.args?.find((a) => a.name === e.field);
+  // This attach point's own context first: attach points of one probe can lay out their args differently.
+  return g.ctx?.args?.find((a) => a.name === e.field) ?? g.typer.info.fields?.get(e)?.arg;
 }
 
 /** r7 = address of a __data_loc / __rel_loc field's data (inside the context). */
@@ -252,6 +295,13 @@ function builtinMem(g: Gen, e: A.Builtin, t: SType): Loc {
     g.addr(l, 1);
     g.e.movi(2, 16);
     g.e.call('get_current_comm');
+    return l;
+  }
+  if (e.name === 'pcomm') {
+    const l = g.alloc(16);
+    g.zero(l, 16);
+    parentField(g, 'comm', e.range);
+    probeRead(g, l, 16, false, true);
     return l;
   }
   if (e.name === 'func' && t.k === 'special' && t.kind === 'usym') {

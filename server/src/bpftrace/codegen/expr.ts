@@ -9,7 +9,8 @@ import type * as A from '../ast';
 import { type SType, sizeOf, layoutOf, U64 } from '../types';
 import type { JmpOp } from '../../isa/opcodes';
 import { compareVersions, parseVersion } from '../versions';
-import { Gen, type Loc, R_ACC, R_TMP, at, isScalar } from './gen';
+import { identValue } from './consts';
+import { Gen, type Loc, R_ACC, R_TMP, at, chunks, isScalar } from './gen';
 import { genBuiltin, genField } from './ctxargs';
 import { genCallValue, genCallMem } from './calls';
 import { genMapRead, genMapReadMem, incDec } from './maps';
@@ -60,6 +61,15 @@ function scalarInner(g: Gen, e: A.Expr): void {
     case 'Builtin':
       genBuiltin(g, e, t);
       return;
+    case 'Ident': {
+      // Newer builtins the parser reads as identifiers.
+      if (e.name === 'ppid') { genBuiltin(g, { kind: 'Builtin', range: e.range, name: 'ppid' }, t); return; }
+      if (e.name === 'pcomm') { g.load(8, R_ACC, genField(g, { kind: 'Builtin', range: e.range, name: 'pcomm' }, { k: 'string', size: 16 }, true) as Loc); return; }
+      const v = identValue(e.name, g.opts.btf);
+      if (v === undefined) g.error(e.range, `unknown identifier ${e.name}`);
+      g.e.movi(R_ACC, v);
+      return;
+    }
     case 'Var': {
       const v = g.vars.get(e.name);
       if (!v) g.error(e.range, `unknown variable ${e.name}`);
@@ -360,6 +370,9 @@ function memInner(g: Gen, e: A.Expr): Loc {
     case 'Builtin':
     case 'Field':
       return genField(g, e, t, true) as Loc;
+    case 'Ident':
+      if (e.name === 'pcomm') return genField(g, { kind: 'Builtin', range: e.range, name: 'pcomm' }, { k: 'string', size: 16 }, true) as Loc;
+      return g.error(e.range, `unknown identifier ${e.name}`);
     case 'Ternary': {
       const size = sizeOf(t);
       const l = g.alloc(size);
@@ -388,9 +401,14 @@ function memInner(g: Gen, e: A.Expr): Loc {
 
 export function writeBytes(g: Gen, l: Loc, bytes: Uint8Array): void {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let o = 0;
-  while (bytes.length - o >= 4) { g.storeImm(4, at(l, o), dv.getInt32(o, true)); o += 4; }
-  while (o < bytes.length) { g.storeImm(1, at(l, o), dv.getInt8(o)); o++; }
+  for (const c of chunks(bytes.length, [l.off])) {
+    // `st` takes a 32-bit immediate: 8-byte chunks are written as two words.
+    const parts = c.s === 8 ? [{ o: c.o, s: 4 as const }, { o: c.o + 4, s: 4 as const }] : [c];
+    for (const { o, s } of parts) {
+      const v = s === 4 ? dv.getInt32(o, true) : s === 2 ? dv.getInt16(o, true) : dv.getInt8(o);
+      g.storeImm(s, at(l, o), v);
+    }
+  }
 }
 
 /** Evaluates e and stores it at l as type `t` (the storage type: ints at t's width, strings zero-padded to t's size). */

@@ -26,6 +26,22 @@ export interface Loc {
   off: number;
 }
 
+/**
+ * Splits `size` bytes into the widest accesses aligned at every given base offset
+ * (the stack and the tracepoint context only take naturally aligned accesses).
+ */
+export function chunks(size: number, bases: number[]): { o: number; s: Size }[] {
+  const out: { o: number; s: Size }[] = [];
+  let o = 0;
+  while (o < size) {
+    let s: Size = 8;
+    while (s > 1 && (size - o < s || bases.some((b) => (((b + o) % s) + s) % s !== 0))) s = (s / 2) as Size;
+    out.push({ o, s });
+    o += s;
+  }
+  return out;
+}
+
 export function at(l: Loc, d: number): Loc {
   return { base: l.base, off: l.off + d };
 }
@@ -82,6 +98,7 @@ export class Gen {
   // ---- memory -------------------------------------------------------------
 
   allocStack(size: number): Loc {
+    if (!Number.isFinite(size)) this.error(this.probe.range, 'value of unknown size');
     const n = Math.ceil(Math.max(size, 1) / 8) * 8;
     this.stackTop -= n;
     if (this.stackTop < this.stackMin) this.stackMin = this.stackTop;
@@ -90,6 +107,7 @@ export class Gen {
   }
 
   allocScratch(size: number): Loc {
+    if (!Number.isFinite(size)) this.error(this.probe.range, 'value of unknown size');
     const n = Math.ceil(Math.max(size, 1) / 8) * 8;
     const l: Loc = { base: 'sc', off: this.scTop };
     this.scTop += n;
@@ -137,21 +155,14 @@ export class Gen {
 
   /** Zeroes `size` bytes at l. */
   zero(l: Loc, size: number): void {
-    let o = 0;
-    for (const s of [8, 4, 2, 1] as Size[]) {
-      while (size - o >= s) { this.storeImm(s, at(l, o), 0); o += s; }
-    }
+    for (const { o, s } of chunks(size, [l.off])) this.storeImm(s, at(l, o), 0);
   }
 
   /** Copies `size` bytes (through r0). */
   copy(dst: Loc, src: Loc, size: number): void {
-    let o = 0;
-    for (const s of [8, 4, 2, 1] as Size[]) {
-      while (size - o >= s) {
-        this.load(s, 0, at(src, o));
-        this.store(s, at(dst, o), 0);
-        o += s;
-      }
+    for (const { o, s } of chunks(size, [dst.off, src.off])) {
+      this.load(s, 0, at(src, o));
+      this.store(s, at(dst, o), 0);
     }
   }
 

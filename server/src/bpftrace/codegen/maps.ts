@@ -6,9 +6,9 @@
  * bucket index appended to the key). Non-goal: printing (userspace).
  */
 import type * as A from '../ast';
-import { type SType, sizeOf } from '../types';
-import { Gen, type Loc, R_ACC, at } from './gen';
-import { scalar, storeExpr } from './expr';
+import { type SType, layoutOf, sizeOf } from '../types';
+import { Gen, type Loc, R_ACC, at, chunks, isScalar } from './gen';
+import { mem, scalar, storeExpr } from './expr';
 import type { ScriptMap } from './script';
 
 type MapTarget = A.MapRef | A.MapAccess;
@@ -30,14 +30,33 @@ export function scriptMap(g: Gen, t: MapTarget): ScriptMap {
 /** Builds the key of `sm` for `keys` (plus a trailing u64 copied from `extra`). */
 export function genKey(g: Gen, sm: ScriptMap, keys: A.Expr[], range: A.Expr['range'], extra?: Loc): Loc {
   const size = sm.def.keySize;
-  const l = g.alloc(size);
+  // Packed keys may put a value at an unaligned offset: the stack takes only aligned accesses.
+  const aligned = sm.keyTypes.every((t, i) => sm.keyOffsets[i] % Math.min(8, Math.max(1, sizeOf(t))) === 0 || !isScalar(t));
+  const l = aligned && (size - 8) % 8 === 0 ? g.alloc(size) : aligned && !extra ? g.alloc(size) : g.allocScratch(size);
   if (sm.arrayKey) g.storeImm(4, l, 0);
   else if (keys.length === 0 || sm.keyTypes.length === 0) g.storeImm(8, l, 0);
   else {
     let ks = keys;
     if (ks.length === 1 && sm.keyTypes.length > 1 && ks[0].kind === 'Tuple') ks = ks[0].elems;
-    if (ks.length !== sm.keyTypes.length) g.error(range, `map ${sm.def.name} used with ${ks.length} keys, declared with ${sm.keyTypes.length}`);
-    ks.forEach((k, i) => storeExpr(g, k, sm.keyTypes[i], at(l, sm.keyOffsets[i])));
+    const t0 = ks.length === 1 ? g.ty(ks[0]) : undefined;
+    if (t0?.k === 'tuple' && sm.keyTypes.length > 1 && t0.elems.length === sm.keyTypes.length) {
+      // A tuple value used as a multi-part key: element by element into the packed key.
+      const m = g.mark();
+      const src = mem(g, ks[0]);
+      const lay = layoutOf(t0.elems);
+      t0.elems.forEach((et, i) => {
+        const kt = sm.keyTypes[i];
+        const dst = at(l, sm.keyOffsets[i]);
+        if (isScalar(et)) { g.loadScalar(R_ACC, at(src, lay.offsets[i]), et); g.storeScalar(dst, kt, R_ACC); return; }
+        const n = Math.min(sizeOf(et), sizeOf(kt));
+        g.copy(dst, at(src, lay.offsets[i]), n);
+        if (sizeOf(kt) > n) g.zero(at(dst, n), sizeOf(kt) - n);
+      });
+      g.release(m);
+    } else {
+      if (ks.length !== sm.keyTypes.length) g.error(range, `map ${sm.def.name} used with ${ks.length} keys, declared with ${sm.keyTypes.length}`);
+      ks.forEach((k, i) => storeExpr(g, k, sm.keyTypes[i], at(l, sm.keyOffsets[i])));
+    }
   }
   if (extra) {
     g.load(8, 0, extra);
@@ -84,13 +103,9 @@ export function genMapRead(g: Gen, t: MapTarget): void {
 
 /** Copies `size` bytes from the pointer in register `src` to l (through r2); src must not be r2. */
 export function copyFromReg(g: Gen, l: Loc, src: number, size: number): void {
-  let o = 0;
-  for (const s of [8, 4, 2, 1] as const) {
-    while (size - o >= s) {
-      g.e.ldx(s, 2, src, o);
-      g.store(s, at(l, o), 2);
-      o += s;
-    }
+  for (const { o, s } of chunks(size, [l.off])) {
+    g.e.ldx(s, 2, src, o);
+    g.store(s, at(l, o), 2);
   }
 }
 
@@ -140,7 +155,21 @@ export function genMapWrite(g: Gen, t: MapTarget, value: A.Expr): void {
   g.release(m);
 }
 
-/** `delete(@m[k])`. */
+/** r7 = whether the map has an entry for the key (`has_key(@m, k)`). */
+export function genHasKey(g: Gen, t: MapTarget): void {
+  const sm = scriptMap(g, t);
+  const m = g.mark();
+  const key = genKey(g, sm, mapKeys(t), t.range);
+  lookup(g, sm.index, key);
+  g.e.movi(R_ACC, 0);
+  const end = g.e.newLabel();
+  g.e.jmp('jeq', 0, { k: 0 }, end);
+  g.e.movi(R_ACC, 1);
+  g.e.bind(end);
+  g.release(m);
+}
+
+/** `delete(@m[k])`; r7 = 1 when an entry was deleted. */
 export function genDelete(g: Gen, t: MapTarget): void {
   const sm = scriptMap(g, t);
   const m = g.mark();
@@ -148,6 +177,11 @@ export function genDelete(g: Gen, t: MapTarget): void {
   g.ldMap(1, sm.index);
   g.addr(key, 2);
   g.e.call('map_delete_elem');
+  g.e.movi(R_ACC, 0);
+  const end = g.e.newLabel();
+  g.e.jmp('jne', 0, { k: 0 }, end);
+  g.e.movi(R_ACC, 1);
+  g.e.bind(end);
   g.release(m);
 }
 

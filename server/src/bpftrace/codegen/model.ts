@@ -103,6 +103,10 @@ export interface CompileOptions {
   mapKeysMax?: number;
   /** bpftrace version imitated where code differs ('0.17' by default). */
   target?: string;
+  /** The kernel's tracepoints, to expand wildcard tracepoint attach points (one program per event). */
+  tracepoints?: { systems(): string[]; events(system: string): string[]; format(system: string, event: string): import('../../btf/tracepoint').TpFormat | undefined };
+  /** Values userspace resolves at compile time: kaddr/uaddr symbols, cgroupid paths. */
+  resolve?: (fn: 'kaddr' | 'uaddr' | 'cgroupid', arg: string) => bigint | undefined;
   /** Positional parameters ($1...). */
   params?: string[];
 }

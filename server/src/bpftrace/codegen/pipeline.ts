@@ -9,6 +9,7 @@ import type { KernelInfo } from '../semantic';
 import type { Program } from '../ast';
 import type { Diagnostic } from '../source';
 import type { Btf } from '../../btf';
+import type { TpFormat } from '../../btf/tracepoint';
 import { compile } from './compile';
 import type { CompiledScript } from './model';
 
@@ -28,7 +29,9 @@ export interface CompileTextResult {
   diagnostics: Diagnostic[];
 }
 
-export function compileText(text: string, kernel: (KernelInfo & { btf?: Btf }) | undefined, opts: CompileTextOptions = {}): CompileTextResult {
+type Kernel = KernelInfo & { btf?: Btf; systems?(): string[]; events?(system: string): string[]; format?(system: string, event: string): TpFormat | undefined };
+
+export function compileText(text: string, kernel: Kernel | undefined, opts: CompileTextOptions = {}): CompileTextResult {
   const r = checkScript(text, opts.target ?? '0.17', kernel, opts.strlen !== undefined ? { strlen: opts.strlen } : {});
   if (!r.types) return { program: r.program, diagnostics: r.diagnostics };
   const script = compile(r.program, r.types, {
@@ -36,6 +39,9 @@ export function compileText(text: string, kernel: (KernelInfo & { btf?: Btf }) |
     ...(opts.output ? { output: opts.output } : {}),
     ...(opts.params ? { params: opts.params } : {}),
     ...(kernel?.btf ? { btf: kernel.btf } : {}),
+    ...(kernel?.systems && kernel.events && kernel.format
+      ? { tracepoints: { systems: kernel.systems.bind(kernel), events: kernel.events.bind(kernel), format: kernel.format.bind(kernel) } }
+      : {}),
   });
   const diagnostics = [...r.diagnostics, ...script.diagnostics].sort((a, b) => a.range.start - b.range.start);
   return { program: r.program, script, diagnostics };

@@ -121,6 +121,16 @@ export class ScriptLayout {
     return this.scratchIdx;
   }
 
+  /** Index of the `elapsed` array: userspace stores the start time (boot ns) at key 0 when tracing starts. */
+  elapsedMap(): number {
+    let i = this.stackIdx.get('elapsed');
+    if (i === undefined) {
+      i = this.add({ name: 'elapsed', mapType: 'array', keySize: 4, valueSize: 8, maxEntries: 1, key: [], value: U64 });
+      this.stackIdx.set('elapsed', i);
+    }
+    return i;
+  }
+
   /** Index of the stack-trace map for kernel ('k') or user ('u') stacks. */
   stackMap(which: 'k' | 'u', frames = 127): number {
     const name = `stack_${which}`;

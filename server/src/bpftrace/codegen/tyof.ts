@@ -32,7 +32,7 @@ export class Typer {
 
   of(e: A.Expr): SType {
     const t = this.info.exprs.get(e);
-    if (t && t.k !== 'none') return t;
+    if (t && typeof t.k === 'string' && t.k !== 'none') return t;
     return this.fallback(e);
   }
 
