@@ -65,7 +65,9 @@ export type OutputEvent =
   | { kind: 'printf'; fmt: string; args: BtValue[] }
   | { kind: 'print'; map: MapSnapshot; top?: number; div?: number }
   | { kind: 'printValue'; value: BtValue }
+  /** time(fmt): `ns` is the wall-clock time (ns since the epoch) when bpftrace handled the event. */
   | { kind: 'time'; fmt: string; ns: bigint }
+  /** cat()/system(): `text` is the file's content / the command's stdout (the host reads or runs them). */
   | { kind: 'cat' | 'system'; text: string }
   | { kind: 'exit' }
   | { kind: 'clear' | 'zero'; map: string }
