@@ -12,7 +12,7 @@ import type { ProgType } from './progtypes';
 import type { Prepass } from './prepass';
 import { PrintCtx, Reg } from './reg';
 import { Scratch, VState, stateStr } from './state';
-import type { VerifierLine, VerifierMap } from './types';
+import type { GlobalFunc, VerifierLine, VerifierMap } from './types';
 
 export class Reject {
   constructor(readonly message: string) {}
@@ -33,6 +33,8 @@ export class Env {
   funcInfo: boolean | undefined;
   /** nr_cpu_ids of the target machine, when known (bounds of bpf_get_smp_processor_id). */
   nrCpus: number | undefined;
+  /** Global subprograms by entry pc. */
+  globals: Map<number, GlobalFunc> | undefined;
   /** Poisoned instruction pc -> libbpf's message (failed CO-RE relocations). */
   poisoned: Map<number, string> | undefined;
   /** Per-instruction Spectre v1 masking state (CAP_BPF only): differing paths are refused. */

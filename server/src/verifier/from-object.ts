@@ -10,7 +10,9 @@
  */
 import { resolveCore, type BpfObject, type BpfProgram, type CoreResolution } from '../elf';
 import { isProgType, type ProgType } from './progtypes';
-import type { VerifierLine, VerifierMap, VerifyInput } from './types';
+import type { GlobalArg, GlobalFunc, VerifierLine, VerifierMap, VerifyInput } from './types';
+import { KIND, KIND_NAMES, type Btf } from '../btf';
+import { ctxLayout } from './ctx-access';
 
 export interface ObjectProgramInput extends VerifyInput { bytes: Uint8Array; name: string; section: string; problems: string[] }
 
@@ -149,6 +151,18 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     }
     chunks[k] = bytes;
   }
+  const tn0 = (prog.progTypeName ?? '').toLowerCase();
+  const ctxStruct = ctxLayout(isProgType(tn0) ? tn0 : 'socket_filter', prog.attachTypeName?.toLowerCase())?.struct ?? '';
+  const globalFuncs: GlobalFunc[] = [];
+  // Without func_info for the main program (or when the kernel refuses the object's BTF and libbpf
+  // loads without it) every subprogram is static.
+  const funcInfo = btfAccepted(obj.btf) && (obj.btfExt?.funcInfo ?? []).some((f) => f.section === prog.section && f.records.some((r) => r.insnOff >= prog.offset && r.insnOff < prog.offset + prog.size));
+  if (obj.btf && funcInfo) {
+    for (const p of parts.slice(1)) {
+      const g = globalFunc(obj.btf, p, ctxStruct);
+      if (g) globalFuncs.push({ ...g, pc: base.get(p) ?? 0 });
+    }
+  }
   const out = new Uint8Array(total * 8);
   parts.forEach((p, k) => out.set(chunks[k], (base.get(p) ?? 0) * 8));
   const tn = (prog.progTypeName ?? '').toLowerCase();
@@ -160,10 +174,46 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     insns: [], bytes: out, name: prog.name, section: prog.section, problems, progType,
     ...(at ? { expectedAttachType: at } : {}),
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
-    maps, lineInfo: lines, funcStarts, gpl, ...(poisoned.length ? { poisoned } : {}),
-    funcInfo: (obj.btfExt?.funcInfo ?? []).some((f) => f.section === prog.section && f.records.some((r) => r.insnOff >= prog.offset && r.insnOff < prog.offset + prog.size)),
+    maps, lineInfo: lines, funcStarts, gpl, ...(poisoned.length ? { poisoned } : {}), ...(globalFuncs.length ? { globalFuncs } : {}),
+    funcInfo,
     ...opts,
   };
+}
+
+/**
+ * btf_func_check: the kernel refuses BTF in which a function prototype has an unnamed, non-void
+ * parameter (clang emits those for naked functions); libbpf then loads the program without BTF.
+ */
+function btfAccepted(btf: Btf | undefined): boolean {
+  if (!btf) return false;
+  for (let id = 1; id < btf.count; id++) {
+    if (btf.kind(id) !== KIND.FUNC) continue;
+    const proto = btf.type(btf.sizeOrType(id));
+    if (proto.kind === KIND.FUNC_PROTO && proto.params.some((x) => x.name === '' && x.type !== 0)) return false;
+  }
+  return true;
+}
+
+/** A subprogram with global linkage in its func_info FUNC, its arguments typed like btf_prepare_func_args. */
+function globalFunc(btf: Btf, p: BpfProgram, ctxStruct: string): Omit<GlobalFunc, 'pc'> | undefined {
+  const id = p.funcTypeId;
+  if (id === undefined || btf.kind(id) !== KIND.FUNC) return undefined;
+  const fn = btf.type(id);
+  if (fn.kind !== KIND.FUNC || fn.linkage !== 1) return undefined;
+  const proto = btf.type(fn.type);
+  if (proto.kind !== KIND.FUNC_PROTO) return undefined;
+  const args: GlobalArg[] = proto.params.map((prm, i): GlobalArg => {
+    const t = btf.resolve(prm.type);
+    const k = btf.kind(t);
+    if (k === KIND.INT || k === KIND.ENUM || k === KIND.ENUM64) return { kind: 'scalar' };
+    if (k !== KIND.PTR) return { kind: 'unsupported', message: `Arg#${i} type ${KIND_NAMES[k]} in ${p.name}() is not supported yet.` };
+    const target = btf.resolve(btf.sizeOrType(t));
+    if (ctxStruct && btf.kind(target) === KIND.STRUCT && btf.name(target) === ctxStruct) return { kind: 'ctx' };
+    const size = btf.sizeof(target);
+    if (!size) return { kind: 'unsupported', message: `arg#${i} reference type('${KIND_NAMES[btf.kind(target)]} ${btf.name(target)}') size cannot be determined: -22` };
+    return { kind: 'mem', size };
+  });
+  return { name: p.name, args };
 }
 
 /** libbpf names global-data maps `<obj>.rodata`; the kernel keeps the first 15 characters. */

@@ -16,7 +16,9 @@
  * table in kfunc-table.ts, argument checks, acquire/release, RCU read
  * sections, BTF-typed returns) and open-coded iterators (stack iterator
  * state, loop convergence at next() with widening of differing scalars);
- * bpf-to-bpf calls (8 frames, combined stack); bpf_loop callbacks; return
+ * bpf-to-bpf calls (8 frames, combined stack); global (BTF_FUNC_GLOBAL)
+ * subprograms checked at calls against their BTF prototype and verified
+ * alone afterwards; bpf_loop callbacks; return
  * ranges; path exploration with pruning (static liveness, approximate
  * precision), infinite-loop detection and the 1M-instruction limit; root vs
  * CAP_BPF-only (pointer leaks/comparisons, uninitialised stack, Spectre v1
@@ -26,11 +28,10 @@
  * (list/rbtree), bpf_obj_new/drop, dynptr and callback kfuncs; iterator
  * widening ignores precision (every differing scalar is widened); BTF type
  * walking for PTR_TO_BTF_ID loads beyond pointer members (other reads give
- * scalars), dynptrs, spin locks, timers, kptrs, arena, global (BTF-typed)
- * subprogram verification (all subprograms are verified inline as static
- * ones), precise precision backtracking (a static approximation is used, so
- * state counts differ from the kernel's), may_goto, and the `P` precision
- * marks in the log.
+ * scalars), dynptrs, spin locks, timers, kptrs, arena, argument decl tags
+ * of global subprograms (__arg_ctx, __arg_nonnull ...), precise precision
+ * backtracking (a static approximation is used, so state counts differ from
+ * the kernel's), may_goto, and the `P` precision marks in the log.
  */
 export type * from './types';
 export { verify } from './verifier';

@@ -39,6 +39,17 @@ export interface VerifyLimits {
   jmpSeq?: number;
 }
 
+/** How a global function's argument is typed (from its BTF prototype). */
+export type GlobalArg =
+  | { kind: 'scalar' }
+  | { kind: 'ctx' }
+  /** A pointer to a sized type: possibly-NULL memory of that size. */
+  | { kind: 'mem'; size: number }
+  | { kind: 'unsupported'; message: string };
+
+/** A global (BTF_FUNC_GLOBAL) subprogram: verified alone, calls checked against its prototype. */
+export interface GlobalFunc { pc: number; name: string; args: GlobalArg[] }
+
 export interface VerifyInput {
   insns: Insn[];
   progType: ProgType;
@@ -57,6 +68,8 @@ export interface VerifyInput {
   poisoned?: { pc: number; message: string }[];
   /** nr_cpu_ids of the target (possible CPUs): bpf_get_smp_processor_id() returns [0, nrCpus - 1]; unbounded when not given. */
   nrCpus?: number;
+  /** Global subprograms (from func_info linkage); others are verified inline as static functions. */
+  globalFuncs?: GlobalFunc[];
   /** License is GPL-compatible (gpl_only helpers); default true. */
   gpl?: boolean;
   /** 'root': CAP_SYS_ADMIN (+CAP_BPF, CAP_PERFMON); 'cap_bpf': CAP_BPF only. Default 'root'. */

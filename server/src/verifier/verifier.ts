@@ -19,9 +19,10 @@ import { F, Reg, S32_MIN, T, isPktAny, markConst, markKnownZero, markNotInit, ma
 import { AT_PKT_END, BEYOND_PKT_END, FLIP, branchTaken, immReg, setMinMax } from './scalar';
 import { Frame, VState, stateStr } from './state';
 import { tisConst, tsubreg } from './tnum';
-import type { PathStep, VerifyInput, VerifyResult, VerifierLine } from './types';
+import type { GlobalFunc, PathStep, VerifyInput, VerifyResult, VerifierLine } from './types';
 import { explain } from './explain';
 import { checkKfuncCall, kfuncFixupError } from './kfunc';
+import { checkGlobalCall, checkGlobalExit, globalEntryFrame } from './global-func';
 import { IterRef, iterActiveAtR1, iterNextSplit, iterSlot, ITER_ACTIVE, widenImprecise } from './kfunc-iter';
 
 interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpoint | null; hit: number; miss: number }
@@ -124,8 +125,21 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
+  if (input.globalFuncs?.length) env.globals = new Map(input.globalFuncs.map((g) => [g.pc, g]));
   if (input.poisoned) env.poisoned = new Map(input.poisoned.map((x) => [x.pc, x.message]));
-  const err = d.run();
+  let err = d.run();
+  // do_check_subprogs: each called global function alone, until no new one is called.
+  const verified = new Set<number>();
+  while (!err && env.globals) {
+    const next = [...d.calledGlobals].filter((x) => !verified.has(x)).sort((a, b) => a - b)[0];
+    if (next === undefined) break;
+    verified.add(next);
+    const g = env.globals.get(next) as GlobalFunc;
+    const idx = pre.subprogs.indexOf(next);
+    env.verbose(`Validating ${g.name}() func#${idx}...`);
+    err = d.run(g);
+    if (!err) env.verbose(`Func#${idx} ('${g.name}') is safe for any args that match its prototype`);
+  }
   const stats = { processed: env.processed, totalStates: d.totalStates, peakStates: d.peakStates, maxStatesPerInsn: d.maxPerInsn, maxStackDepth: env.maxStack };
   if (!err) {
     const stackErr = checkMaxStack(env, d) ?? kfuncFixupError(env);
@@ -201,16 +215,30 @@ class Driver {
     return s;
   }
 
-  run(): { pc: number; logInsn: number | null; message: string; detail: string[]; path: PathStep[] } | undefined {
+  /** Global functions called so far (verified after the main program). */
+  readonly calledGlobals = new Set<number>();
+  /** Verifying a global function alone (its exit returns a scalar, no program return checks). */
+  private global: GlobalFunc | undefined;
+
+  run(entry?: GlobalFunc): { pc: number; logInsn: number | null; message: string; detail: string[]; path: PathStep[] } | undefined {
     const env: Env = this.env;
-    const f = new Frame(0);
-    const r1 = f.regs[1];
-    markKnownZero(r1);
-    r1.type = T.CTX;
-    let cur: Path | undefined = { st: new VState([f]), insn: 0, prev: -1, parent: null, steps: null };
+    this.global = entry;
+    this.explored.clear();
+    this.stack.length = 0;
+    this.curStates = 0;
+    let f: Frame;
+    if (entry) f = globalEntryFrame(env, entry);
+    else {
+      f = new Frame(0);
+      const r1 = f.regs[1];
+      markKnownZero(r1);
+      r1.type = T.CTX;
+    }
+    const start = entry?.pc ?? 0;
+    let cur: Path | undefined = { st: new VState([f]), insn: start, prev: -1, parent: null, steps: null };
     env.state = cur.st;
-    env.scratch.reg(1); env.scratch.reg(10);
-    if (env.logLevel) env.raw(`0:${stateStr(cur.st, env.printCtx, true)}\n`);
+    for (let i = 1; i <= 10; i++) if (f.regs[i].type !== T.NOT_INIT) env.scratch.reg(i);
+    if (env.logLevel) env.raw(`${start}:${stateStr(cur.st, env.printCtx, true)}\n`);
     env.scratch.clear();
     let doPrint = false;
     while (cur) {
@@ -560,6 +588,15 @@ class Driver {
     const env: Env = this.env;
     const st = cur.st;
     const target = cur.insn + sl.imm + 1;
+    const g = env.globals?.get(target);
+    if (g) {
+      checkGlobalCall(env, g, this.pre.subprogs.indexOf(target));
+      this.calledGlobals.add(target);
+      const from = this.subOf(cur.insn);
+      this.calls.set(from, (this.calls.get(from) ?? new Set<number>()).add(target));
+      cur.insn++;
+      return 'next';
+    }
     if (st.curframe + 1 >= 8) env.fail(`the call stack of ${st.curframe + 2} frames is too deep`);
     const caller = st.cur;
     const callee = new Frame(st.curframe + 1);
@@ -624,7 +661,8 @@ class Driver {
       for (const r of st.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
       if (st.refs.length) env.fail('BPF_EXIT instruction in main prog would lead to reference leak');
       if (st.rcuLock) env.fail('BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region');
-      this.checkReturn();
+      if (this.global) checkGlobalExit(env);
+      else this.checkReturn();
       return 'exit';
     }
     const callee = st.cur;

@@ -1,0 +1,73 @@
+/**
+ * Global (BTF_FUNC_GLOBAL) subprograms, verified the kernel's way: a call
+ * checks the caller's registers against the function's BTF argument types
+ * (btf_check_subprog_call), clobbers R0-R5 and returns an unknown scalar; each
+ * called global function is then verified alone from its entry with registers
+ * typed from its prototype (ctx, scalar, possibly-NULL memory of the pointee's
+ * size). Non-goal: argument decl tags (__arg_ctx, __arg_nonnull, __arg_trusted ...).
+ */
+import type { Env } from './env';
+import { checkPtrOffReg, helperMemAccess, regTypeStr } from './mem';
+import { F, T, markKnownZero, markNotInit, markUnknown } from './reg';
+import { Frame } from './state';
+import type { GlobalArg, GlobalFunc } from './types';
+
+/** The call: `Func#N ('name') is global and assumed valid.`, argument checks, R0 an unknown scalar. */
+export function checkGlobalCall(env: Env, g: GlobalFunc, idx: number): void {
+  const regs = env.regs;
+  env.verbose(`Func#${idx} ('${g.name}') is global and assumed valid.`);
+  const bad = (why: string): never => {
+    env.verbose(why);
+    return env.fail(`Caller passes invalid args into func#${idx} ('${g.name}')`);
+  };
+  g.args.forEach((a, i) => {
+    const regno = i + 1;
+    const r = regs[regno];
+    switch (a.kind) {
+      case 'scalar':
+        if (r.type !== T.SCALAR) bad(`R${regno} is not a scalar`);
+        break;
+      case 'ctx':
+        checkPtrOffReg(env, r, regno, false);
+        if (r.type !== T.CTX) bad(`arg#${i} expects pointer to ctx`);
+        break;
+      case 'mem': {
+        // check_mem_reg: NULL is fine for a nullable argument; else the memory must be accessible.
+        if (r.type === T.SCALAR && r.var.mask === 0n && r.var.value === 0n) break;
+        const saved = r.flags;
+        r.flags &= ~F.MAYBE_NULL;
+        try {
+          helperMemAccess(env, regno, a.size, false, true, false);
+          helperMemAccess(env, regno, a.size, true, true, false);
+        } finally {
+          r.flags = saved;
+        }
+        break;
+      }
+      case 'unsupported':
+        bad(a.message);
+    }
+  });
+  for (let i = 0; i <= 5; i++) { markNotInit(regs[i]); env.scratch.reg(i); }
+  markUnknown(regs[0]);
+}
+
+/** The entry frame of a global function verified alone. */
+export function globalEntryFrame(env: Env, g: GlobalFunc): Frame {
+  const f = new Frame(0);
+  f.subprog = g.pc;
+  g.args.forEach((a: GlobalArg, i) => {
+    const r = f.regs[i + 1];
+    if (a.kind === 'ctx') { markKnownZero(r); r.type = T.CTX; }
+    else if (a.kind === 'mem') { markKnownZero(r); r.type = T.MEM; r.flags = F.MAYBE_NULL; r.memSize = a.size; r.id = env.newId(); }
+    else markUnknown(r);
+  });
+  return f;
+}
+
+/** check_return_code for a global function: any scalar. */
+export function checkGlobalExit(env: Env): void {
+  const r0 = env.regs[0];
+  if (r0.type === T.NOT_INIT) env.fail('R0 !read_ok');
+  if (r0.type !== T.SCALAR) env.fail(`At subprogram exit the register R0 is not a scalar value (${regTypeStr(r0)})`);
+}
