@@ -8,6 +8,7 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { BpftraceConverter, formatDiagnostic, parseFieldList, type FieldList } from '../trace';
 import { readTraceFile, streamLines } from '../host/trace-file';
+import { kernelInfo } from '../host/kernel-info';
 import { EXIT, Io, parse, str, UsageError } from './args';
 
 export const TRACE_HELP = `usage: bpfstudio trace check FILE.jsonl
@@ -18,11 +19,15 @@ check    reads a recorded trace (format v1: a header line, then one JSON event
          FILE:LINE: field "F": message. Exit 1 if any line is bad.
 convert  turns bpftrace -f json output of print((probe, nsecs, …)) tuples into
          format v1. LIST names each tuple position: probe, ts, cpu, pid, tid,
-         uid, gid, comm, retval, cgroup, args.NAME, or - to drop it, e.g.
+         uid, gid, comm, retval, cgroup, kstack, ustack (kstack(perf) and
+         ustack(perf) strings), args.NAME, or - to drop it, e.g.
            probe,ts,cpu,pid,tid,uid,comm,args.__syscall_nr,args.dfd,args.filename,args.flags,args.mode
          Give PROBE=LIST once per probe when probes print different tuples.
-         args.NAME:s32 (s8, s16, s64) reads a zero-extended value as signed
-         (bpftrace prints int dfd = -100 as 4294967196).
+         Tracepoint arguments are truncated to the field's size and read with
+         its signedness from the tracepoint's format (running kernel, else the
+         bundled 6.18 data), and must be fields of the record. args.NAME:s32
+         (s8, s16, s64) reads a value as signed anyway (syscall formats say
+         signed:0 for int dfd, so bpftrace prints -100 as 4294967196).
          String arguments (str() of a pointer) get a synthetic address in args
          and their bytes in mem. --kernel (default: this machine's release) and
          --arch (default: this machine's) go in the header, and with --btf FILE
@@ -62,7 +67,7 @@ async function convert(file: string, values: Record<string, unknown>, io: Io): P
   const btf = str(values.btf);
   if (btf && !existsSync(btf)) throw new UsageError(`--btf ${btf}: no such file`);
   const btfSha256 = btf ? await sha256File(btf) : undefined;
-  const conv = new BpftraceConverter({ fields, perProbe, kernel: str(values.kernel) ?? release(), arch: str(values.arch) ?? machine(), btfSha256, recordedWith: 'bpftrace -f json (converted by bpfstudio trace convert)' });
+  const conv = new BpftraceConverter({ fields, perProbe, kernel: str(values.kernel) ?? release(), arch: str(values.arch) ?? machine(), btfSha256, recordedWith: 'bpftrace -f json (converted by bpfstudio trace convert)', tracepoint: (c, e) => kernelInfo()?.format(c, e) });
   const w = createWriteStream(out);
   let writeError: string | undefined;
   w.on('error', (e) => { writeError = e.message; });
