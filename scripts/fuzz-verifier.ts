@@ -4,7 +4,7 @@
  * compiled with clang, and the conformance programs) to the verifier in a
  * worker thread. Every case must return a verdict, never an internal error,
  * within its instruction budget; a case running longer than 1 s is reported as
- * slow, one running longer than the hang limit kills the worker and counts as
+ * slow, one using more than 30 s of CPU time kills the worker and counts as
  * a hang. Prints cases, verdict counts, the slowest case and peak RSS; exits 1
  * on any throw, budget overrun or hang.
  */
@@ -25,8 +25,14 @@ const CONFORMANCE_DIR = join(__dirname, '..', '..', 'shared', 'conformance', 'te
 const BTF_PATH = join(__dirname, '..', '..', 'shared', 'kernel', '6.18', 'vmlinux.btf');
 /** A case slower than this is listed (it still counts as passed). */
 const SLOW_MS = 1000;
-/** A case still running after this is a hang: the worker is killed and restarted after it. */
+/**
+ * A case that has used this much CPU time (the process's, which is the
+ * worker's while the main thread waits) is a hang: the worker is killed and
+ * restarted after it. CPU time, not wall time, so a loaded machine does not
+ * turn slow cases into hangs; HANG_WALL_MS bounds the wall time as well.
+ */
 const HANG_MS = 30_000;
+const HANG_WALL_MS = 300_000;
 /** Cases per progress report from the worker. */
 const BATCH = 250;
 
@@ -153,10 +159,16 @@ export async function fuzzVerifier(count: number, first: number): Promise<number
     const hung = await new Promise<{ at: number; died: boolean } | undefined>((resolve) => {
       let seen = -1;
       let since = Date.now();
+      let cpuSince = process.cpuUsage();
       const timer = setInterval(() => {
         const now = Atomics.load(cur, 0);
-        if (now !== seen) { seen = now; since = Date.now(); return; }
-        if (Date.now() - since > HANG_MS) { clearInterval(timer); void w.terminate(); resolve({ at: now, died: false }); }
+        if (now !== seen) { seen = now; since = Date.now(); cpuSince = process.cpuUsage(); return; }
+        const c = process.cpuUsage(cpuSince);
+        if ((c.user + c.system) / 1000 > HANG_MS || Date.now() - since > HANG_WALL_MS) {
+          clearInterval(timer);
+          void w.terminate();
+          resolve({ at: now, died: false });
+        }
       }, 500);
       w.on('message', (b: Batch) => {
         done = b.to;
@@ -196,7 +208,7 @@ export async function fuzzVerifier(count: number, first: number): Promise<number
   console.log(`  verdicts: ${kinds(total.verdicts)}`);
   console.log(`  mean ${(total.totalMs / Math.max(n, 1)).toFixed(2)} ms per case; slowest: seed ${total.slowest.seed}, ${total.slowest.ms.toFixed(0)} ms (${total.slowest.desc})`);
   console.log(`  over ${SLOW_MS} ms: ${slow.length}; throws/internal errors/budget overruns/hangs: ${bad.length}`);
-  console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (whole process: worker, seeds, kernel BTF); largest growth over one case ${total.fattest.mb.toFixed(0)} MB: seed ${total.fattest.seed} (${total.fattest.desc})`);
+  console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (whole process: worker, seeds, kernel BTF); largest growth over one case ${total.fattest.seed < 0 ? 'none' : `${total.fattest.mb.toFixed(0)} MB: seed ${total.fattest.seed} (${total.fattest.desc})`}`);
   for (const p of [...bad, ...slow].slice(0, 20)) console.log(`  ${p.kind.toUpperCase()} seed ${p.seed} (${p.ms.toFixed(0)} ms): ${p.what.split('\n').slice(0, 4).join(' | ')}`);
   return bad.length === 0 ? 0 : 1;
 }

@@ -155,10 +155,9 @@ test('verifier never throws on random and mutated programs (fuzz sample)', () =>
   assert.ok(verdicts.accept > 0 && verdicts.reject > 0, JSON.stringify(verdicts));
 });
 
-// Known bug: 'BPF program is too large' raised on a speculative path (cap_bpf) is dropped with that
-// path (verifier.ts, the speculative catch), so the program goes on past its limit and can be
-// accepted; the kernel returns -E2BIG there. Case 920 is one (a loop with a duplicated back edge).
-test('verifier stops at its instruction budget (fuzz sample)', { todo: 'too large on a speculative path is swallowed' }, () => {
+// The fuzz found 'BPF program is too large' raised on a speculative path (cap_bpf) being dropped
+// with that path, so programs ran past their limit (case 920: a loop with a duplicated back edge).
+test('verifier stops at its instruction budget (fuzz sample)', () => {
   for (const { k, desc, r } of fuzzSample()) {
     assert.ok(r.stats.processed <= FUZZ_BUDGET + 1, `case ${k} (${desc}): processed ${r.stats.processed}, ${r.verdict}`);
   }
