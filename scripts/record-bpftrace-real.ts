@@ -74,7 +74,7 @@ function buildWorkload(): string {
   return bin;
 }
 
-interface Running { proc: ChildProcess; out: string[]; err: string[]; done: Promise<number | null> }
+interface Running { proc: ChildProcess; out: string[]; err: string[]; done: Promise<string> }
 
 function start(cmd: string[]): Running {
   const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BPFTRACE_STRLEN: '64' } });
@@ -82,7 +82,7 @@ function start(cmd: string[]): Running {
   const err: string[] = [];
   proc.stdout?.setEncoding('utf8').on('data', (d: string) => out.push(d));
   proc.stderr?.setEncoding('utf8').on('data', (d: string) => err.push(d));
-  const done = new Promise<number | null>((res) => proc.on('close', (code) => res(code)));
+  const done = new Promise<string>((res) => proc.on('close', (code, signal) => res(signal ? `killed by ${signal}` : `exit ${code}`)));
   return { proc, out, err, done };
 }
 
@@ -97,11 +97,13 @@ async function waitFor(r: Running, re: RegExp, ms: number): Promise<boolean> {
   return false;
 }
 
-async function stop(r: Running, ms: number): Promise<void> {
+/** SIGINT (bpftrace then runs END and prints its maps), SIGKILL after `ms`; how it ended. */
+async function stop(r: Running, ms: number): Promise<string> {
   if (r.proc.exitCode === null) r.proc.kill('SIGINT');
   const t = setTimeout(() => r.proc.kill('SIGKILL'), ms);
-  await r.done;
+  const how = await r.done;
   clearTimeout(t);
+  return how;
 }
 
 export interface Recorded { stdout: string; trace: string; diagnostics: string[] }
@@ -111,20 +113,24 @@ export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
   const bin = buildWorkload();
   writeFileSync(join(work, `${c.name}.bt`), c.script);
   writeFileSync(join(work, `${c.name}.rec.bt`), recorderScript(c));
-  const real = start(withTracefs(['bpftrace', join(work, `${c.name}.bt`)]));
+  const real = start(withTracefs(['bpftrace', ...(c.format === 'json' ? ['-f', 'json'] : []), join(work, `${c.name}.bt`)]));
   const recording = Object.keys(c.record).length > 0;
   const rec = recording ? start(withTracefs(['bpftrace', '-f', 'json', join(work, `${c.name}.rec.bt`)])) : undefined;
   const diagnostics: string[] = [];
   try {
-    const ok = (await waitFor(real, /Attaching \d+ probes?/, 30000)) && (!rec || (await waitFor(rec, /attached_probes/, 30000)));
+    const ok = (await waitFor(real, /Attaching \d+ probes?|attached_probes/, 30000)) && (!rec || (await waitFor(rec, /attached_probes/, 30000)));
     if (!ok) throw new Error(`bpftrace did not attach: ${real.err.join('')}${rec?.err.join('') ?? ''}`);
     await sleep(300);
     const w = spawnSync('taskset', ['-c', '0', bin, '/tmp/btwork.out'], { encoding: 'utf8' });
     if (w.status !== 0) diagnostics.push(`workload exited ${w.status}: ${w.stderr}`);
     await sleep(700);
   } finally {
-    await stop(real, 10000);
-    if (rec) await stop(rec, 10000);
+    const how = await stop(real, 10000);
+    if (how !== 'exit 0') diagnostics.push(`bpftrace ${how}: ${real.err.join('').replace(/^ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK.*\n/m, '').trim()}`);
+    if (rec) {
+      const h = await stop(rec, 10000);
+      if (h !== 'exit 0') diagnostics.push(`recorder ${h}`);
+    }
   }
   const fields = fieldLists(c);
   const perProbe = new Map(fields.map((l) => [l[0], l.slice(1)]));
@@ -156,9 +162,19 @@ async function main(): Promise<void> {
   const cases = names.length ? CASES.filter((c) => names.includes(c.name)) : CASES;
   try {
     for (const c of cases) {
-      let r = await recordCase(c, work);
-      // Rarely bpftrace dies at SIGINT before printing anything past its banner: record again.
-      for (let k = 0; k < 2 && r.stdout.split('\n').length <= 2; k++) r = await recordCase(c, work);
+      let r: Recorded;
+      try {
+        r = await recordCase(c, work);
+      } catch (e) {
+        console.log(`${c.name}: FAILED: ${e instanceof Error ? e.message : String(e)}`);
+        process.exitCode = 1;
+        continue;
+      }
+      // Rarely bpftrace's output stops short at SIGINT (its END and map dump missing): record again.
+      for (let k = 0; k < 2 && (r.diagnostics.length > 0 || r.stdout.split('\n').length <= 2); k++) {
+        console.log(`${c.name}: again (${r.diagnostics.join('; ') || 'no output past the banner'})`);
+        r = await recordCase(c, work);
+      }
       writeFileSync(join(out, `${c.name}.bt`), c.script);
       writeFileSync(join(out, `${c.name}.stdout`), r.stdout);
       writeFileSync(join(out, `${c.name}.trace.jsonl`), r.trace);

@@ -37,7 +37,7 @@ test('live: a fresh bpftrace 0.17 run and its replay print the same', async (t) 
     }
     assert.deepEqual(rec.diagnostics, []);
     assert.match(rec.stdout, /^Attaching 1 probe\.\.\.\n/);
-    const r = replayText(c.script, rec.trace);
+    const r = replayText(c.script, rec.trace, undefined, c.format);
     assert.deepEqual(r.problems, []);
     assert.notEqual(verdict(r.text, rec.stdout), 'mismatch', `replay:\n${r.text}\nbpftrace:\n${rec.stdout}`);
     console.log(`live: ${c.name}: ${rec.trace.split('\n').length - 2} events recorded, replay ${verdict(r.text, rec.stdout)} match with bpftrace's ${rec.stdout.split('\n').length - 1} lines`);
