@@ -237,7 +237,13 @@ function main(): void {
     out = argv[oi + 1];
     argv.splice(oi, 2);
   }
-  const version = execFileSync('bpftrace', ['--version'], { encoding: 'utf8' }).trim();
+  let version: string;
+  try {
+    version = execFileSync('bpftrace', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    console.error('bpftrace is not installed (apt-get install -y bpftrace); nothing recorded');
+    process.exit(2);
+  }
   mkdirSync(out, { recursive: true });
   const cases = argv.length ? CASES.filter((c) => argv.includes(c.name)) : CASES;
   for (const c of cases) {
