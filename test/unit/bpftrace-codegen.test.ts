@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileOk, kernel618, runProbe, runs } from './bpftrace-codegen-support';
 import type { AggValue, BtValue, MapSnapshot } from '../../server/src/bpftrace/output/values';
-import { compile, decodeRecord, verifyProbe } from '../../server/src/bpftrace/codegen';
+import { compile, decodeMap, decodeRecord, verifyProbe } from '../../server/src/bpftrace/codegen';
 import { parse } from '../../server/src/bpftrace/parser';
 
 function need(t: { skip(m: string): void }): boolean {
@@ -237,4 +237,41 @@ test('without type information codegen still compiles simple scripts; bad input 
   assert.equal(bad.diagnostics.length, 2, bad.diagnostics.map((d) => d.message).join('; '));
   assert.ok('error' in decodeRecord(ok, new Uint8Array(4)));
   assert.ok('error' in decodeRecord(ok, new Uint8Array(16).fill(0xff)));
+});
+
+test('decodeMap combines per-CPU copies: counts add, max/min reduce, hist buckets merge', () => {
+  const empty = { exprs: new Map(), vars: new Map(), maps: new Map(), probes: new Map(), diagnostics: [] };
+  const s = compile(parse('BEGIN { @c[1] = count(); @mx = max(1); @mn = min(1); @h = hist(1); }').program, empty);
+  const u64 = (...vs: bigint[]): Uint8Array => {
+    const b = new Uint8Array(8 * vs.length);
+    vs.forEach((v, i) => new DataView(b.buffer).setBigUint64(8 * i, BigInt.asUintN(64, v), true));
+    return b;
+  };
+  const def = (n: string) => s.maps.find((m) => m.name === n)!;
+  const c = decodeMap(s, def('@c'), [{ key: u64(1n), values: [u64(2n), u64(5n), u64(0n)] }]);
+  assert.equal((agg(c) as { v: bigint }).v, 7n);
+  const mx = decodeMap(s, def('@mx'), [{ key: u64(0n), values: [u64(3n), u64(9n)] }]);
+  assert.equal((agg(mx) as { v: bigint }).v, 9n);
+  const mn = decodeMap(s, def('@mn'), [{ key: u64(0n), values: [u64(0xffffffffn - 4n), u64(0xffffffffn - 2n)] }]);
+  assert.equal((agg(mn) as { v: bigint }).v, 2n, 'the largest inverted value is the minimum');
+  const h = decodeMap(s, def('@h'), [{ key: u64(0n, 11n), values: [u64(1n), u64(2n)] }, { key: u64(0n, 3n), values: [u64(4n), u64(0n)] }]);
+  const hv = agg(h);
+  assert.ok(hv.fn === 'hist');
+  assert.deepEqual([...hv.buckets], [[3, 4n], [11, 3n]]);
+  assert.equal(h.keyed, false);
+});
+
+test('ringbuf output and declared LRU maps (0.26)', (t) => {
+  if (!need(t)) return;
+  const empty = { exprs: new Map(), vars: new Map(), maps: new Map(), probes: new Map(), diagnostics: [] };
+  const rb = compile(parse('BEGIN { printf("%d\\n", 5); }').program, empty, { output: 'ringbuf' });
+  assert.equal(rb.maps[rb.output.map].mapType, 'ringbuf');
+  const r = runProbe(rb, 0, runs(1));
+  const e = r.events[0];
+  assert.ok('kind' in e && e.kind === 'printf' && int(e.args[0]) === 5n);
+  assert.equal(verifyProbe(rb, rb.probes[0]).verdict, 'accept');
+  const lru = compileOk('let @x = lruhash(100);\nBEGIN { @x[1] = 2; }', '0.26');
+  const d = lru.maps.find((m) => m.name === '@x');
+  assert.equal(d?.mapType, 'lru_hash');
+  assert.equal(d?.maxEntries, 100);
 });

@@ -9,9 +9,9 @@
 import type * as A from '../ast';
 import { type SType, sizeOf, U64 } from '../types';
 import { Gen, type Loc, R_ACC, R_CTX, at, isScalar } from './gen';
-import { mem, scalar, storeExpr, probeRead } from './expr';
+import { mem, scalar, storeExpr, probeRead, stringCompare } from './expr';
 import { genAgg, genDelete, genHasKey } from './maps';
-import { genStack, ptRegsOffset, stackValue } from './ctxargs';
+import { genBuiltin, genStack, ptRegsOffset, stackValue } from './ctxargs';
 import type { OutputFormat } from './model';
 
 const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
@@ -247,12 +247,8 @@ export function genCallValue(g: Gen, e: A.Call, t: SType): void {
     case 'kstack': case 'ustack':
       genStack(g, e.name === 'kstack' ? 'k' : 'u');
       return;
-    case 'nsecs': g.e.call('ktime_get_boot_ns'); g.e.mov(R_ACC, 0); return;
-    case 'pid': case 'tid':
-      g.e.call('get_current_pid_tgid');
-      g.e.mov(R_ACC, 0);
-      if (e.name === 'pid') g.e.alu('rsh', R_ACC, { k: 32 });
-      else g.e.alu('mov', R_ACC, { r: R_ACC }, false);
+    case 'nsecs': case 'pid': case 'tid':
+      genBuiltin(g, { kind: 'Builtin', range: e.range, name: e.name }, t);
       return;
     case 'bswap': {
       const a = e.args[0] ?? g.error(e.range, 'bswap() needs an argument');
@@ -265,7 +261,8 @@ export function genCallValue(g: Gen, e: A.Call, t: SType): void {
     case 'strncmp': {
       const n = intLit(e.args[2]);
       if (n === undefined || !e.args[0] || !e.args[1]) g.error(e.range, 'strncmp() needs two strings and a literal length');
-      strncmp(g, e.args[0], e.args[1], n);
+      // bpftrace: 0 when the first n bytes match.
+      stringCompare(g, e.args[0], e.args[1], n, 0);
       return;
     }
     default:
@@ -277,30 +274,6 @@ export function genCallValue(g: Gen, e: A.Call, t: SType): void {
       }
       g.error(e.range, `code generation does not support ${e.name}()`);
   }
-}
-
-/** r7 = strncmp(a, b, n) != 0 (bpftrace: 0 when the first n bytes match). */
-function strncmp(g: Gen, a: A.Expr, b: A.Expr, n: number): void {
-  const m = g.mark();
-  const la = mem(g, a);
-  const lb = mem(g, b);
-  const lim = Math.min(n, sizeOf(g.ty(a)), sizeOf(g.ty(b)));
-  const ne = g.e.newLabel();
-  const eq = g.e.newLabel();
-  const end = g.e.newLabel();
-  for (let i = 0; i < lim; i++) {
-    g.load(1, 1, at(la, i));
-    g.load(1, 2, at(lb, i));
-    g.e.jmp('jne', 1, { r: 2 }, ne);
-    g.e.jmp('jeq', 1, { k: 0 }, eq);
-  }
-  g.e.bind(eq);
-  g.e.movi(R_ACC, 0);
-  g.e.ja(end);
-  g.e.bind(ne);
-  g.e.movi(R_ACC, 1);
-  g.e.bind(end);
-  g.release(m);
 }
 
 /** Calls with results in memory. */

@@ -214,7 +214,7 @@ function genBinary(g: Gen, e: A.Binary, t: SType): void {
   const cmp = CMP[e.op];
   if (cmp && (!isScalar(lt) || !isScalar(rt))) {
     if ((e.op === '==' || e.op === '!=') && lt.k === 'string' && rt.k === 'string') {
-      stringEquals(g, e.left, e.right, e.op === '!=');
+      stringCompare(g, e.left, e.right, undefined, e.op === '!=' ? 0 : 1);
       return;
     }
     g.error(e.range, `cannot compare ${lt.k} with ${rt.k}`);
@@ -240,12 +240,17 @@ function genBinary(g: Gen, e: A.Binary, t: SType): void {
   g.normalize(t);
 }
 
-/** r7 = (a == b) as strings (bytes up to the first NUL), or its negation. */
-function stringEquals(g: Gen, a: A.Expr, b: A.Expr, negate: boolean): void {
+/**
+ * Compares two strings byte by byte up to the first NUL (or `limit` bytes, strncmp): r7 =
+ * `equal` when they match, 1 - `equal` otherwise.
+ */
+export function stringCompare(g: Gen, a: A.Expr, b: A.Expr, limit: number | undefined, equal: 0 | 1): void {
   const m = g.mark();
   const la = mem(g, a);
   const lb = mem(g, b);
-  const n = Math.min(sizeOf(g.ty(a)), sizeOf(g.ty(b)));
+  const sa = sizeOf(g.ty(a));
+  const sb = sizeOf(g.ty(b));
+  const n = Math.min(limit ?? Infinity, sa, sb);
   const ne = g.e.newLabel();
   const eq = g.e.newLabel();
   const end = g.e.newLabel();
@@ -255,17 +260,16 @@ function stringEquals(g: Gen, a: A.Expr, b: A.Expr, negate: boolean): void {
     g.e.jmp('jne', 1, { r: 2 }, ne);
     g.e.jmp('jeq', 1, { k: 0 }, eq);
   }
-  // All n bytes equal: equal only if both strings end here (n = the shorter size).
-  if (sizeOf(g.ty(a)) !== sizeOf(g.ty(b))) {
-    const longer = sizeOf(g.ty(a)) > n ? la : lb;
-    g.load(1, 1, at(longer, n));
+  // All n bytes equal: without a limit, equal only if both strings end here (n = the shorter size).
+  if (limit === undefined && sa !== sb) {
+    g.load(1, 1, at(sa > n ? la : lb, n));
     g.e.jmp('jne', 1, { k: 0 }, ne);
   }
   g.e.bind(eq);
-  g.e.movi(R_ACC, negate ? 0 : 1);
+  g.e.movi(R_ACC, equal);
   g.e.ja(end);
   g.e.bind(ne);
-  g.e.movi(R_ACC, negate ? 1 : 0);
+  g.e.movi(R_ACC, 1 - equal);
   g.e.bind(end);
   g.release(m);
 }
