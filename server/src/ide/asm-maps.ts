@@ -5,19 +5,10 @@
  */
 import type { AsmResult } from '../asm';
 import { rangeOf, type IdeHover } from './types';
-
-/** The identifier around `offset`. */
-function identAt(text: string, offset: number): { start: number; end: number; word: string } | undefined {
-  const isWord = (c: string | undefined): boolean => c !== undefined && /[\w$]/.test(c);
-  let start = offset;
-  let end = offset;
-  while (start > 0 && isWord(text[start - 1])) start--;
-  while (end < text.length && isWord(text[end])) end++;
-  return start < end ? { start, end, word: text.slice(start, end) } : undefined;
-}
+import { wordAt } from './hover';
 
 export function asmMapHover(asm: AsmResult, text: string, offset: number): IdeHover | undefined {
-  const w = identAt(text, offset);
+  const w = wordAt(text, offset, /[\w$]/);
   if (!w) return undefined;
   const i = asm.maps.findIndex((m) => m.name === w.word);
   if (i < 0) return undefined;

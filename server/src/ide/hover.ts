@@ -28,8 +28,9 @@ function insnMarkdown(insn: Insn): string {
 }
 
 /** The identifier-like word around `offset` (registers, labels, mnemonics). */
-function wordAt(text: string, offset: number): { start: number; end: number; word: string } | undefined {
-  const isWord = (c: string | undefined): boolean => c !== undefined && /[\w.$]/.test(c);
+/** The run of `word` characters around `offset` (default: identifiers, `$` and `.`). */
+export function wordAt(text: string, offset: number, word = /[\w.$]/): { start: number; end: number; word: string } | undefined {
+  const isWord = (c: string | undefined): boolean => c !== undefined && word.test(c);
   let start = offset;
   let end = offset;
   while (start > 0 && isWord(text[start - 1])) start--;
