@@ -101,6 +101,13 @@ const ERRORS = [
   'BEGIN { $x = (uint8)1; $y = $x->a; }',
   'BEGIN { $x = (1, 2); $y = $x + 1; }',
   'BEGIN { @x[pid] = 1; @x[comm] = 2; }',
+  'BEGIN { $x = printf("a"); }',
+  'BEGIN { @x = exit(); }',
+  'BEGIN { @a = 1; $x = clear(@a); }',
+  'BEGIN { $x = time(); }',
+  'BEGIN { print(1, 2); }',
+  'BEGIN { @x = count(); $y = @x + 1; }',
+  'BEGIN { $x = (int8)1; $x++; $y = "a"; $y++; }',
 ];
 
 test('type errors read like bpftrace 0.17 (message and columns)', (t) => {

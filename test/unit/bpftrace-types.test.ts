@@ -231,3 +231,23 @@ test('casts, indexes and pointers', () => {
   assert.deepEqual(diags('kprobe:f { $x = (uint64)10 / 2; $y = (uint64)10 % 2; }'), []);
   assert.deepEqual(diags('kprobe:f { @x = (uint64)1; @y = -1 / @x; }').map((d) => d[1]), ["signed operands for '/' can lead to undefined behavior (cast to unsigned to silence warning)"]);
 });
+
+test('assignments: void calls, aggregations copied between maps (0.26), signals, non-map print', () => {
+  assert.deepEqual(diags('BEGIN { $x = printf("a"); }', '0.17'), [['error', 'printf() should not be used in an assignment or as a map key', 'printf("a")']]);
+  assert.deepEqual(diags('BEGIN { $x = printf("a"); @y = exit(); }'), [
+    ['error', "Value 'void' cannot be assigned to a scratch variable.", '$x = printf("a")'],
+    ['error', "Value 'void' cannot be assigned to a map.", '@y = exit()'],
+  ]);
+  assert.deepEqual(diags('BEGIN { @a[1] = count(); @b = @a[1]; }'), [[
+    'error', "Map value 'count_t' cannot be assigned from one map to another. The function that returns this type must be called directly e.g. `@b = count();`.", '@b = @a[1]',
+  ]]);
+  const hint = check('BEGIN { @a[1] = count(); @b = @a[1]; }').info.diagnostics[0].hint;
+  assert.equal(hint, 'Add a cast to integer if you want the value of the aggregate, e.g. `@b = (int64)@a;`.');
+  assert.deepEqual(diags('BEGIN { @h = hist(1); $d = @h; }'), [['error', "Value 'hist_t' cannot be assigned to a scratch variable.", '$d = @h']]);
+  assert.deepEqual(diags('BEGIN { @c = count(); $d = @c; }'), []);
+  assert.deepEqual(diags('BEGIN { @x = count(); $y = @x + 1; }', '0.17'), [['error', "Type mismatch for '+': comparing 'count' with 'int64'", '@x + 1']]);
+  assert.deepEqual(diags('BEGIN { @x = count(); $y = @x + 1; }'), []);
+  assert.deepEqual(diags('kprobe:f { signal("SIGFOO"); signal(100); signal("KILL"); signal(9); }').map((d) => d[1]),
+    ['SIGFOO is not a valid signal', '100 is not a valid signal, allowed range: [1,64]']);
+  assert.deepEqual(diags('BEGIN { print(1, 2); @x = 1; print(@x, 2); }'), [['error', 'Non-map print() only takes 1 argument, 2 found', 'print(1, 2)']]);
+});

@@ -74,7 +74,7 @@ export function resolveTypeRef(cx: Checker, t: A.TypeRef, fromSize?: number, at:
 }
 
 export function castType(cx: Checker, e: A.Cast): SType {
-  const src = readable(cx.expr(e.expr));
+  const src = readable(cx, cx.expr(e.expr));
   const ref = e.type.kind === 'TypeRef' ? e.type : undefined;
   // bpftrace places cast errors on the parenthesized type.
   const typeAt = cx.opRange({ start: e.range.start, end: e.range.start }, e.expr.range);
@@ -135,7 +135,7 @@ function argsField(cx: Checker, e: A.Field): SType {
 
 export function fieldType(cx: Checker, e: A.Field): SType {
   if (e.object.kind === 'Builtin' && e.object.name === 'args') return argsField(cx, e);
-  let t = readable(cx.expr(e.object));
+  let t = readable(cx, cx.expr(e.object));
   if (t.k === 'none') return NONE;
   if (e.arrow) {
     if (t.k === 'ptr') t = t.to;
@@ -181,7 +181,7 @@ export function fieldType(cx: Checker, e: A.Field): SType {
 }
 
 export function tupleIndexType(cx: Checker, e: A.TupleIndex): SType {
-  const t = readable(cx.expr(e.object));
+  const t = readable(cx, cx.expr(e.object));
   if (t.k === 'none') return NONE;
   if (t.k !== 'tuple') {
     cx.err(e.range, cx.old ? `Can not access index ${e.index} on expression of type '${cx.tname(t)}'` : `Can not access index '${e.index}' on expression of type '${cx.tname(t)}'`);

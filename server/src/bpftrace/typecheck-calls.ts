@@ -69,10 +69,40 @@ export function builtinType(cx: Checker, b: A.Builtin): SType {
   }
 }
 
-const VOID = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf', 'exit', 'print', 'clear', 'zero', 'delete', 'time',
-  'join', 'unwatch', 'signal', 'override', 'fail', 'assert', 'assert_str', 'static_assert']);
+/** Functions without a value (0.26's list; 0.17 adds delete, signal, override). */
+const VOID_026 = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf', 'exit', 'print', 'clear', 'zero', 'time',
+  'join', 'unwatch', 'fail']);
+const VOID_017 = new Set([...VOID_026, 'delete', 'signal', 'override']);
+
+/** Whether a builtin function has no value for the era. */
+export function voidCall(name: string, old: boolean): boolean {
+  return (old ? VOID_017 : VOID_026).has(name);
+}
 const FORMAT = new Set(['printf', 'system', 'cat', 'debugf', 'errorf', 'warnf']);
 const AGGS = new Set<string>(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist', 'tseries']);
+
+/** What bpftrace suggests calling instead of copying an aggregation between maps. */
+export const AGG_HINTS: Record<string, string> = {
+  count: 'count()', sum: 'sum(retval)', min: 'min(retval)', max: 'max(retval)', avg: 'avg(retval)', hist: 'hist(retval)',
+  lhist: 'lhist(rand %10, 0, 10, 1)', tseries: 'tseries(rand %10, 10s, 1)', stats: 'stats(arg2)',
+};
+
+const SIGNALS = new Set(['HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV', 'USR2', 'PIPE', 'ALRM',
+  'TERM', 'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL', 'PWR', 'SYS']);
+
+/** signal(): a known signal name (with or without SIG) or a number in 1..64. */
+function signalArg(c: A.Call, args: SType[], err: (m: string) => void): void {
+  const a = c.args[0];
+  if (!a) return;
+  if (a.kind === 'Str') {
+    if (!SIGNALS.has(a.value.replace(/^SIG/, ''))) err(`${a.value} is not a valid signal`);
+  } else if (literal(a) !== undefined) {
+    const n = literal(a) ?? 0n;
+    if (n < 1n || n > 64n) err(`${n} is not a valid signal, allowed range: [1,64]`);
+  } else if (args[0].k !== 'none' && !isInt(args[0])) {
+    err(`signal() only supports string or integer arguments (${coarse(args[0])} provided)`);
+  }
+}
 
 /** x86-64 pt_regs names reg() accepts. */
 const REGS = new Set(['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss']);
@@ -99,7 +129,7 @@ export function callType(cx: Checker, c: A.Call): SType {
       cx.callArg = i;
       const a = c.args[i];
       // A bare map argument (print(@m), clear(@m), len(@m)) names the map.
-      args.push(a.kind === 'Map' && !AGGS.has(c.name) && c.name !== 'str' ? mapArg(cx, a) : readable(cx.expr(a)));
+      args.push(a.kind === 'Map' && !AGGS.has(c.name) && c.name !== 'str' ? mapArg(cx, a) : readable(cx, cx.expr(a)));
     }
   } finally {
     cx.callName = prevName;
@@ -121,7 +151,7 @@ export function callType(cx: Checker, c: A.Call): SType {
     return ok;
   };
   if (AGGS.has(c.name)) return aggregation(cx, c, args, onlyInt, wantLiteral);
-  if (VOID.has(c.name)) {
+  if (voidCall(c.name, cx.old) || c.name === 'signal' || c.name === 'override') {
     if (FORMAT.has(c.name) && c.args.length > 0 && c.args[0].kind !== 'Str' && args[0].k !== 'none' && !(c.args[0].kind === 'Int' && cx.old)) wantLiteral(0, 'string');
     const fmt = c.args[0];
     if (FORMAT.has(c.name) && fmt?.kind === 'Str' && cx.old) {
@@ -131,8 +161,9 @@ export function callType(cx: Checker, c: A.Call): SType {
     if (c.name === 'join' && args[0] && args[0].k !== 'none' && args[0].k !== 'int' && args[0].k !== 'ptr') {
       err(`${cx.old ? '' : 'join'}() only supports int or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
     }
-    if (c.name === 'signal' && c.args[0] && c.args[0].kind !== 'Str' && !isInt(args[0]) && args[0].k !== 'none') {
-      err(`signal() only supports string or integer arguments (${coarse(args[0])} provided)`);
+    if (c.name === 'signal') signalArg(c, args, err);
+    if (c.name === 'print' && c.args.length > 1 && c.args[0].kind !== 'Map' && args[0].k !== 'none') {
+      err(`Non-map print() only takes 1 argument, ${c.args.length} found`);
     }
     return NONE;
   }
@@ -196,6 +227,7 @@ export function callType(cx: Checker, c: A.Call): SType {
     case 'strncmp':
       wantLiteral(2, 'integer');
       return cx.typed ? { k: 'bool' } : U64;
+    case 'delete':
     case 'strcontains':
     case 'has_key':
       return cx.typed ? { k: 'bool' } : U64;

@@ -23,9 +23,9 @@ function opstr(op: string): string {
   return op;
 }
 
-/** A map value as read in an expression: count/sum/min/max/avg maps read as integers. */
-export function readable(t: SType): SType {
-  if (t.k !== 'agg') return t;
+/** A map value as read in an expression: from 0.25, count/sum/min/max/avg maps read as integers (0.17 keeps the aggregation). */
+export function readable(cx: Checker, t: SType): SType {
+  if (t.k !== 'agg' || !cx.typed) return t;
   if (t.fn === 'count') return U64;
   if (t.fn === 'sum' || t.fn === 'min' || t.fn === 'max' || t.fn === 'avg') return t.signed ? S64 : U64;
   return t;
@@ -60,13 +60,13 @@ export function exprType(cx: Checker, e: A.Expr): SType {
     case 'Var':
       return cx.varRead(e);
     case 'Map':
-      return readable(cx.mapValue(e.name));
+      return readable(cx, cx.mapValue(e.name));
     case 'MapAccess': {
       const keys = e.keys.map((k) => cx.expr(k));
       cx.mapKeys(e.map, keys, e.range);
       const v = cx.mapValue(e.map.name);
       cx.info.exprs.set(e.map, v);
-      return readable(v);
+      return readable(cx, v);
     }
     case 'Param':
       return cx.callName === 'str' ? { k: 'string', size: cx.strlen } : S64;
@@ -86,11 +86,11 @@ export function exprType(cx: Checker, e: A.Expr): SType {
     case 'Cast':
       return castType(cx, e);
     case 'Tuple': {
-      const elems = e.elems.map((x) => fixed(readable(cx.expr(x))));
+      const elems = e.elems.map((x) => fixed(readable(cx, cx.expr(x))));
       return elems.some((x) => x.k === 'none') ? NONE : { k: 'tuple', elems };
     }
     case 'Record': {
-      const fields = e.fields.map((f) => ({ name: f.name, type: fixed(readable(cx.expr(f.value))) }));
+      const fields = e.fields.map((f) => ({ name: f.name, type: fixed(readable(cx, cx.expr(f.value))) }));
       return fields.some((f) => f.type.k === 'none') ? NONE : { k: 'record', fields };
     }
     case 'Field':
@@ -126,8 +126,8 @@ function identType(cx: Checker, e: A.Ident): SType {
 }
 
 function binary(cx: Checker, e: A.Binary): SType {
-  const l = readable(cx.expr(e.left));
-  const r = readable(cx.expr(e.right));
+  const l = readable(cx, cx.expr(e.left));
+  const r = readable(cx, cx.expr(e.right));
   if (l.k === 'none' || r.k === 'none') return NONE;
   const op = e.op;
   const compare = COMPARISONS.has(op);
@@ -220,7 +220,7 @@ function unary(cx: Checker, e: A.Unary): SType {
     cx.expr(o);
     return signedLiteralType(-o.value);
   }
-  const t = readable(cx.expr(o));
+  const t = readable(cx, cx.expr(o));
   if (t.k === 'none') return NONE;
   if (e.op === '*') {
     if (t.k === 'ptr') return t.to;
@@ -239,10 +239,10 @@ function unary(cx: Checker, e: A.Unary): SType {
 }
 
 function ternary(cx: Checker, e: A.Ternary): SType {
-  const c = readable(cx.expr(e.cond));
+  const c = readable(cx, cx.expr(e.cond));
   cx.condition(c, e.range, 'ternary');
-  const a = e.then ? readable(cx.expr(e.then)) : c;
-  const b = readable(cx.expr(e.else));
+  const a = e.then ? readable(cx, cx.expr(e.then)) : c;
+  const b = readable(cx, cx.expr(e.else));
   if (a.k === 'none' || b.k === 'none') return NONE;
   if (cx.old) {
     if (coarse(a) !== coarse(b)) {
@@ -264,7 +264,7 @@ function ternary(cx: Checker, e: A.Ternary): SType {
 }
 
 function indexType(cx: Checker, e: A.Index): SType {
-  const t = readable(cx.expr(e.object));
+  const t = readable(cx, cx.expr(e.object));
   const it = cx.expr(e.index);
   if (t.k === 'none') return NONE;
   const literal = e.index.kind === 'Int' ? e.index.value : undefined;

@@ -13,6 +13,7 @@ import { NONE, SType, typeName } from './types';
 import { compareVersions, parseVersion, Version } from './versions';
 import { fixed, promote } from './typecheck-int';
 import { exprType } from './typecheck-expr';
+import { AGG_HINTS, voidCall } from './typecheck-calls';
 import { probeContext } from './typecheck-probe';
 import { resolveTypeRef } from './typecheck-access';
 import { btfToSType, findBtfStruct, type KernelTypes, type MemberInfo, type ProbeArg } from './typecheck-kernel';
@@ -494,6 +495,7 @@ export class Checker {
     } finally {
       this.aggTarget = prevAgg;
     }
+    if (s.op === '=' && !this.assignable(s, value)) return;
     if (t.kind === 'Var') {
       if (s.op === '=') this.varAssign(t, value, this.opRange(t.range, s.value.range));
       else {
@@ -511,6 +513,31 @@ export class Checker {
     const final = this.mapValue(map.name);
     this.info.exprs.set(map, final);
     if (t.kind === 'MapAccess') this.info.exprs.set(t, final);
+  }
+
+  /** bpftrace's rules on what may be assigned: no void calls; aggregations only from their function (0.25+). */
+  private assignable(s: A.Assign, value: SType): boolean {
+    const v = s.value;
+    const toVar = s.target.kind === 'Var';
+    if (v.kind === 'Call' && voidCall(v.name, this.old) && this.userFn(v.name) === undefined) {
+      if (this.old) this.err(v.range, `${v.name}() should not be used in an assignment or as a map key`);
+      else this.err(s.range, toVar ? "Value 'void' cannot be assigned to a scratch variable." : "Value 'void' cannot be assigned to a map.");
+      return false;
+    }
+    if (this.old || (v.kind !== 'Map' && v.kind !== 'MapAccess')) return true;
+    const src = this.mapKnown(v.kind === 'Map' ? v.name : v.map.name);
+    if (src.k !== 'agg') return true;
+    const castable = value.k !== 'agg';
+    if (toVar) {
+      if (castable) return true;
+      this.err(s.range, `Value '${this.tname(src)}' cannot be assigned to a scratch variable.`);
+      return false;
+    }
+    const target = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
+    const name = target?.name ?? '@';
+    const hint = castable && v.kind === 'MapAccess' ? `Add a cast to integer if you want the value of the aggregate, e.g. \`${name} = (int64)${v.map.name};\`.` : undefined;
+    this.err(s.range, `Map value '${this.tname(src)}' cannot be assigned from one map to another. The function that returns this type must be called directly e.g. \`${name} = ${AGG_HINTS[src.fn]};\`.`, hint);
+    return false;
   }
 
   private compoundValue(s: A.Assign, value: SType): SType {
