@@ -275,3 +275,27 @@ test('ringbuf output and declared LRU maps (0.26)', (t) => {
   assert.equal(d?.mapType, 'lru_hash');
   assert.equal(d?.maxEntries, 100);
 });
+
+test('str() and pointer indexing read the recorded memory behind tracepoint pointers', (t) => {
+  if (!need(t)) return;
+  const fmt = kernel618()!.format('syscalls', 'sys_enter_execve')!;
+  const off = (n: string): number => fmt.fields.find((f) => f.name === n)!.offset;
+  const s = compileOk('tracepoint:syscalls:sys_enter_execve { printf("%s %s\\n", str(args->filename), str(args->argv[1])); }');
+  const ctx = new Uint8Array(fmt.size + 8);
+  const dv = new DataView(ctx.buffer);
+  dv.setBigUint64(off('filename'), 0x7f0000001000n, true);
+  dv.setBigUint64(off('argv'), 0x7f0000002000n, true);
+  const argv = new Uint8Array(16);
+  new DataView(argv.buffer).setBigUint64(0, 0x7f0000001000n, true);
+  new DataView(argv.buffer).setBigUint64(8, 0x7f0000003000n, true);
+  const memory = [
+    { addr: 0x7f0000001000n, bytes: new TextEncoder().encode('/bin/ls\0') },
+    { addr: 0x7f0000002000n, bytes: argv },
+    { addr: 0x7f0000003000n, bytes: new TextEncoder().encode('-la\0') },
+  ];
+  const r = runProbe(s, 0, [ctx], { memory });
+  assert.deepEqual(r.faults, []);
+  const e = r.events[0];
+  assert.ok('kind' in e && e.kind === 'printf');
+  assert.deepEqual(e.args.map((a) => (a.t === 'str' ? new TextDecoder().decode(a.v) : a.t)), ['/bin/ls', '-la']);
+});

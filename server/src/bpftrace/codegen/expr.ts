@@ -123,6 +123,22 @@ function scalarInner(g: Gen, e: A.Expr): void {
       g.loadScalar(R_ACC, l, t);
       return;
     }
+    case 'Index': {
+      const ot = g.ty(e.object);
+      if (ot.k === 'ptr') {
+        // p[i]: read sizeof(*p) bytes at p + i * sizeof(*p).
+        indexAddr(g, e, ot.to);
+        const m = g.mark();
+        const l = g.allocStack(8);
+        g.storeImm(8, l, 0);
+        probeRead(g, l, Math.min(8, Math.max(1, sizeOf(t))), ot.user === true || userProvider(g), false);
+        g.loadScalar(R_ACC, l, t);
+        g.release(m);
+        return;
+      }
+      g.loadScalar(R_ACC, mem(g, e), t);
+      return;
+    }
     case 'Call':
       genCallValue(g, e, t);
       return;
@@ -318,6 +334,17 @@ function genUnary(g: Gen, e: A.Unary, t: SType): void {
   }
 }
 
+function userProvider(g: Gen): boolean {
+  return g.provider === 'uprobe' || g.provider === 'uretprobe' || g.provider === 'usdt';
+}
+
+/** r7 = address of p[i] (p a pointer to `elem`). */
+function indexAddr(g: Gen, e: A.Index, elem: SType): void {
+  twoOperands(g, e.object, e.index);
+  g.e.alu('mul', R_TMP, { k: Math.max(1, sizeOf(elem)) });
+  g.e.alu('add', R_ACC, { r: R_TMP });
+}
+
 /** bpf_probe_read_{kernel,user}[_str](dst, size, r7). Leaves the result in r0. */
 export function probeRead(g: Gen, dst: Loc, size: number, user: boolean, str: boolean): void {
   g.e.mov(3, R_ACC);
@@ -366,6 +393,29 @@ function memInner(g: Gen, e: A.Expr): Loc {
       const base = mem(g, e.object);
       if (ot.k !== 'tuple') g.error(e.range, 'not a tuple');
       return at(base, layoutOf(ot.elems).offsets[e.index]);
+    }
+    case 'Record': {
+      const rt = t.k === 'record' ? t : g.error(e.range, 'not a record');
+      const lay = layoutOf(rt.fields.map((f) => f.type));
+      const l = g.alloc(lay.size);
+      g.zero(l, lay.size);
+      e.fields.forEach((f, i) => storeExpr(g, f.value, rt.fields[i]?.type ?? U64, at(l, lay.offsets[i])));
+      return l;
+    }
+    case 'Index': {
+      const ot = g.ty(e.object);
+      if (ot.k === 'ptr') {
+        const size = sizeOf(ot.to);
+        indexAddr(g, e, ot.to);
+        const l = g.alloc(size);
+        g.zero(l, size);
+        probeRead(g, l, size, ot.user === true || userProvider(g), false);
+        return l;
+      }
+      if (ot.k !== 'array') g.error(e.range, `cannot index a ${ot.k}`);
+      const i = e.index.kind === 'Int' ? e.index.value : undefined;
+      if (i === undefined || i < 0n || i >= BigInt(ot.len)) g.error(e.index.range, `array index must be a literal between 0 and ${ot.len - 1}`);
+      return at(mem(g, e.object), Number(i) * sizeOf(ot.elem));
     }
     case 'Map': case 'MapAccess':
       return genMapReadMem(g, e, t);
