@@ -3,6 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { cmdCheck } from '../../server/src/cli/cmd-check';
+import type { Io } from '../../server/src/cli/args';
 import { analyzeBpftrace, bpftraceDiagnostics } from '../../server/src/ide/bpftrace-check';
 import { bpftraceHover } from '../../server/src/ide/bpftrace-hover';
 import { tracepointCatalog } from '../../server/src/ide/bpftrace-kernel';
@@ -55,4 +59,17 @@ test('host kernel info: the shared tree gives tracepoints and the BTF beside the
   assert.ok(info?.btf, 'BTF loaded with the shared tracepoints');
   assert.ok(info?.tracepoint?.('syscalls', 'sys_enter_openat'));
   assert.ok(info?.btf?.find('task_struct'));
+});
+
+test('bpfstudio check prints type errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bt-types-'));
+  const file = join(dir, 'x.bt');
+  writeFileSync(file, 'BEGIN {\n  @x = pid;\n  @x = comm;\n  $y = "a" + 1;\n}\n');
+  const out: string[] = [];
+  const rc = cmdCheck([file, '--target-version', '0.26'], { out: (s: string) => out.push(s), err: () => undefined } as unknown as Io);
+  assert.equal(rc, 1);
+  assert.deepEqual(out.filter((l) => l.includes(': error: ')).map((l) => l.slice(file.length)), [
+    ":3:3: error: Type mismatch for @x: trying to assign value of type 'string[16]' when map already has a type 'uint32'",
+    ":4:8: error: Type mismatch for '+': comparing string[2] with int8",
+  ]);
 });
