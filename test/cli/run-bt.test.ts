@@ -81,3 +81,20 @@ test('run .bt: script errors as FILE:LINE:COL, exit 1; usage errors', () => {
   assert.ok(RUN_HELP.includes('--trace T.jsonl') && RUN_HELP.includes('-f text|json'));
   assert.ok(existsSync(FIX));
 });
+
+test('run .bt: cat() prints the file (read by the host), wildcard probes fire for each matching event and name it', () => {
+  const file = join(tmp, 'motd.txt');
+  writeFileSync(file, 'hello from cat\n');
+  const script = join(tmp, 'wild.bt');
+  writeFileSync(script, `BEGIN { cat("${file}"); }\ntracepoint:syscalls:sys_enter_open* { @[probe] = count(); }\n`);
+  const trace = join(tmp, 'wild.jsonl');
+  writeFileSync(trace, [HEADER, openat(1, '/a'), openat(2, '/b'),
+    JSON.stringify({ probe: 'tracepoint:syscalls:sys_enter_open_by_handle_at', ts: 3, cpu: 0, pid: 7, tid: 7, uid: 0, gid: 0, comm: 'x', args: {} }),
+    JSON.stringify({ probe: 'tracepoint:syscalls:sys_enter_close', ts: 4, cpu: 0, pid: 7, tid: 7, uid: 0, gid: 0, comm: 'x', args: {} })].join('\n') + '\n');
+  const r = run([script, '--trace', trace, '--target-version', '0.17', '--stats']);
+  assert.equal(r.code, 0, r.err);
+  const [attaching, ...rest] = r.out.split('\n');
+  assert.match(attaching, /^Attaching \d+ probes\.\.\.$/);
+  assert.equal(rest.join('\n'), 'hello from cat\n\n\n@[tracepoint:syscalls:sys_enter_open_by_handle_at]: 1\n@[tracepoint:syscalls:sys_enter_openat]: 2\n');
+  assert.match(r.err, /^replayed 4 events \(1 matched no probe\)/);
+});

@@ -11,9 +11,9 @@ import type * as A from './ast';
 import type { BtMapDef, CompiledScript } from './codegen/model';
 import type { MapSnapshot, OutputEvent, OutputOptions } from './output/values';
 import { LineIndex, type Diagnostic } from './source';
-import { checkScript } from './check';
-import type { KernelInfo } from './semantic';
-import { compile, decodeMap, decodeRecord } from './codegen';
+import { decodeMap, decodeRecord } from './codegen';
+import { compileText } from './codegen/pipeline';
+import type { TpFormat } from '../btf/tracepoint';
 import { formatEvent, formatMapsAtExit } from './output';
 import { buildInputs, parseProbeName, type CtxInfo, type CtxKernel } from './ctx';
 import { attachMatcher, matchesAttach, timerPeriodNs, type AttachMatcher } from './replay-match';
@@ -52,6 +52,10 @@ export interface ReplayOptions extends OutputOptions {
   attachedLine?: boolean;
   /** Environment of BEGIN/END (bpftrace's own process); default pid 1, comm "bpftrace". */
   selfEnv?: Partial<VmEnv>;
+  /** cat(PATH): the file's content (the host reads it; the core does no I/O). Without it cat() prints nothing and is reported. */
+  cat?(path: string): string | undefined;
+  /** system(CMD): the command's output (the host runs it, bpftrace's --unsafe). Without it system() prints nothing and is reported. */
+  system?(command: string): string | undefined;
   /** Called for each problem (bad event, program fault, undecodable record); replay goes on. */
   onDiagnostic?(d: ReplayDiagnostic): void;
 }
@@ -77,6 +81,13 @@ interface ProbeSlot {
   nextFire?: bigint;
   /** The event probe name this slot last ran for (what `probe` prints for a wildcard attach point). */
   firedAs?: string;
+}
+
+/** The context of the attach point a compiled probe serves (ProbeCtx.attach[i] when the probe has several). */
+function attachCtx(ctx: (CtxInfo & { attach?: CtxInfo[] }) | undefined, item: A.Probe, compiled: string): CtxInfo | undefined {
+  if (!ctx?.attach || item.attachPoints.length < 2) return ctx;
+  const i = item.attachPoints.findIndex((ap) => ap.raw === compiled || matchesAttach(attachMatcher(ap.raw), compiled));
+  return (i >= 0 ? ctx.attach[i] : undefined) ?? ctx;
 }
 
 /** bpftrace's name of an attach point: the full provider name, then the parts (BEGIN and END as such). */
@@ -139,7 +150,7 @@ export class Replayer {
     this.slots = script.probes.map((p, index) => {
       const first = parseProbeName(p.attachPoints[0] ?? '');
       const item = o.program?.items[p.item];
-      const ctx = item && item.kind === 'Probe' ? script.types.probes.get(item) : undefined;
+      const ctx = item && item.kind === 'Probe' ? attachCtx(script.types.probes.get(item), item, p.attachPoints[0] ?? '') : undefined;
       const slot: ProbeSlot = { index, name: p.attachPoints.join(','), provider: first.provider, matchers: p.attachPoints.map(attachMatcher) };
       if (ctx) slot.ctx = ctx;
       const period = p.attachPoints.map(timerPeriodNs).find((x) => x !== undefined);
@@ -171,6 +182,12 @@ export class Replayer {
       if ('error' in e) { this.diag(this.eventNo, slot.name, `output record: ${e.error}`); continue; }
       if (e.kind === 'exit') { this.stats.exited = true; this.halted = true; return; }
       if (e.kind === 'clear' || e.kind === 'zero') { this.clearMap(e.map, e.kind === 'zero'); continue; }
+      if (e.kind === 'cat' || e.kind === 'system') {
+        const text = this.o[e.kind]?.(e.text);
+        if (text === undefined) { this.diag(this.eventNo, slot.name, `${e.kind}(${JSON.stringify(e.text)}): not ${e.kind === 'cat' ? 'read' : 'run'} during replay`); continue; }
+        yield this.codec.formatEvent({ kind: e.kind, text }, this.o);
+        continue;
+      }
       if (e.kind === 'print') {
         const snap = this.snapshot(e.map.name);
         if (snap) e.map = snap;
@@ -212,11 +229,21 @@ export class Replayer {
   /** "Attaching N probes..." and BEGIN; `firstTs` is the first event's time. */
   *begin(firstTs: bigint): Generator<string> {
     this.lastTs = firstTs;
+    this.setElapsedStart(firstTs);
     if (this.o.attachedLine !== false) yield this.codec.formatEvent({ kind: 'attached', probes: attachedCount(this.script) }, this.o);
     for (const s of this.slots) {
       if (s.period !== undefined) s.nextFire = firstTs + s.period;
       if (s.provider === 'begin' && !this.halted) yield* this.run(s, this.emptyCtx(), this.selfEnv(firstTs));
     }
+  }
+
+  /** `elapsed` counts from the start time codegen reads from the 'elapsed' map (key u32 0). */
+  private setElapsedStart(ts: bigint): void {
+    const m = this.rvm.maps()[this.mapIndex('elapsed')];
+    if (!m) return;
+    const v = new Uint8Array(Math.max(8, m.def.valueSize));
+    new DataView(v.buffer).setBigUint64(0, BigInt.asUintN(64, ts), true);
+    m.update(new Uint8Array(4), v, 0);
   }
 
   private emptyCtx(): Uint8Array {
@@ -313,16 +340,22 @@ export interface Compiled {
   diagnostics: Diagnostic[];
 }
 
-/** Parse, check and compile a script for replay; `script` is absent when any stage reported an error. */
-export function compileForReplay(text: string, kernel: CtxKernel & { tracepointFields?(c: string, e: string): string[] | undefined }, opts: { target?: string; strlen?: number; params?: string[] } = {}): Compiled {
-  const k: KernelInfo & CtxKernel = {
+/** What compiling for replay reads about the kernel: formats (typecheck/replay), a tracepoint catalog (wildcards), BTF. */
+export type ReplayKernel = CtxKernel & {
+  tracepointFields?(c: string, e: string): string[] | undefined;
+  systems?(): string[];
+  events?(system: string): string[];
+  format?(system: string, event: string): TpFormat | undefined;
+};
+
+/** Parse, check and compile a script for replay (codegen's compileText); `script` is absent when any stage reported an error. */
+export function compileForReplay(text: string, kernel: ReplayKernel, opts: { target?: string; strlen?: number; params?: string[] } = {}): Compiled {
+  const k = {
     ...kernel,
-    tracepointFields: kernel.tracepointFields ?? ((c, e) => kernel.tracepoint?.(c, e)?.fields.map((f) => f.name)),
+    tracepointFields: kernel.tracepointFields ?? ((c: string, e: string) => kernel.tracepoint?.(c, e)?.fields.map((f) => f.name)),
+    ...(kernel.format || !kernel.tracepoint ? {} : { format: (c: string, e: string) => kernel.tracepoint?.(c, e) }),
   };
-  const c = checkScript(text, opts.target ?? '0.17', k, opts.strlen !== undefined ? { strlen: opts.strlen } : {});
-  const errors = (d: Diagnostic[]): boolean => d.some((x) => x.severity === 'error');
-  if (!c.types || errors(c.diagnostics)) return { program: c.program, diagnostics: c.diagnostics };
-  const script = compile(c.program, c.types, { output: 'perf', ...(kernel.btf ? { btf: kernel.btf } : {}), ...(opts.params ? { params: opts.params } : {}) });
-  const diagnostics = [...c.diagnostics, ...script.diagnostics].sort((a, b) => a.range.start - b.range.start);
-  return errors(script.diagnostics) ? { program: c.program, diagnostics } : { program: c.program, script, diagnostics };
+  const r = compileText(text, k, { target: opts.target ?? '0.17', output: 'perf', ...(opts.strlen !== undefined ? { strlen: opts.strlen } : {}), ...(opts.params ? { params: opts.params } : {}) });
+  if (!r.script || r.diagnostics.some((x) => x.severity === 'error')) return { program: r.program, diagnostics: r.diagnostics };
+  return { program: r.program, script: r.script, diagnostics: r.diagnostics };
 }

@@ -4,6 +4,7 @@
  * trace through it and prints what bpftrace would have printed. The trace is
  * read in chunks, never whole.
  */
+import { execSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Insn } from '../isa';
@@ -21,7 +22,7 @@ import { loadProgram } from './load';
 
 export const RUN_HELP = `usage: bpfstudio run FILE [--mem HEX] [--interp|--jit] [--budget N] [--syntax S]
        bpfstudio run SCRIPT.bt --trace T.jsonl [-f text|json] [--target-version V] [--btf FILE]
-                 [--budget N] [--cpus N] [--strlen N] [--stats] [--bpftrace]
+                 [--budget N] [--cpus N] [--strlen N] [--stats] [--unsafe] [--bpftrace]
 
 Runs a program (assembly, hex or raw bytes) on the embedded BPF VM. As in the
 conformance suite, r1 points to the --mem bytes, r2 holds their length and r10
@@ -38,7 +39,9 @@ prints them; -f json prints bpftrace's -f json lines. Tracepoint records are
 laid out from the kernel's tracepoint formats, kprobe registers from --btf
 (default the running kernel's BTF). --budget limits each probe run, --cpus the
 CPUs of per-CPU maps (default 64), --strlen str()'s size (default 64); --stats
-prints event and instruction counts to stderr. Script errors are printed as
+prints event and instruction counts to stderr. cat() prints the file as it is
+now; system() runs its command only with --unsafe (as bpftrace requires).
+Script errors are printed as
 FILE:LINE:COL: error: MESSAGE; bad trace lines, events a probe cannot read and
 program faults as TRACE:LINE: …; replay goes on past them and exits 1.
 Exit code: 0 on success, 1 when anything was reported, 2 on bad usage.`;
@@ -65,11 +68,12 @@ export function cmdRun(argv: string[], io: Io): number {
     budget: { type: 'string' }, syntax: { type: 'string' },
     trace: { type: 'string' }, format: { type: 'string', short: 'f' }, 'target-version': { type: 'string' },
     btf: { type: 'string' }, cpus: { type: 'string' }, strlen: { type: 'string' }, stats: { type: 'boolean' }, bpftrace: { type: 'boolean' },
+    unsafe: { type: 'boolean' },
   });
   if (values.help) { io.out(RUN_HELP); return EXIT.OK; }
   if (positionals.length !== 1) throw new UsageError('run takes one FILE (see bpfstudio run --help)');
   if (values.bpftrace || positionals[0].endsWith('.bt')) return runBpftrace(positionals[0], values, io);
-  for (const k of ['trace', 'format', 'target-version', 'btf', 'cpus', 'strlen', 'stats']) {
+  for (const k of ['trace', 'format', 'target-version', 'btf', 'cpus', 'strlen', 'stats', 'unsafe']) {
     if (values[k] !== undefined) throw new UsageError(`--${k} is for bpftrace scripts (FILE.bt or --bpftrace)`);
   }
   const engine = engineOf(values);
@@ -154,7 +158,12 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
       try { btf = loadTargetBtf(undefined, { out: () => {}, err: () => {} }).btf; } catch { btf = undefined; }
     }
     const tp = kernelInfo();
-    const kernel = { ...(btf ? { btf } : {}), tracepoint: (c: string, e: string) => tp?.format(c, e), tracepointFields: (c: string, e: string) => tp?.tracepointFields(c, e) };
+    const kernel = {
+      ...(btf ? { btf } : {}),
+      tracepoint: (c: string, e: string) => tp?.format(c, e),
+      tracepointFields: (c: string, e: string) => tp?.tracepointFields(c, e),
+      ...(tp ? { systems: () => tp.systems(), events: (s: string) => tp.events(s), format: (c: string, e: string) => tp.format(c, e) } : {}),
+    };
     const c = compileForReplay(text, kernel, { target, ...(strlen !== undefined ? { strlen } : {}) });
     const lines = new LineIndex(text);
     for (const d of c.diagnostics) {
@@ -170,6 +179,8 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
     const gen = replay(c.script, events, {
       format, version: target, kernel, program: c.program, source: text, nrCpus: cpus ?? 64,
       ...(budget !== undefined ? { budget } : {}),
+      cat: (path) => { try { return readFileSync(path, 'utf8'); } catch { return undefined; } },
+      ...(values.unsafe ? { system: (cmd: string) => { try { return execSync(cmd, { encoding: 'utf8', shell: '/bin/sh', stdio: ['ignore', 'pipe', 'inherit'] }); } catch { return undefined; } } } : {}),
       onDiagnostic: (d) => {
         if (d.event > 0) bad(at.line, `${d.probe}: ${d.message}`);
         else { problems++; io.err(`${file}: ${d.probe ? d.probe + ': ' : ''}${d.message}`); }
