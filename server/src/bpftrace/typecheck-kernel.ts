@@ -271,3 +271,22 @@ export function rawTracepointArgs(btf: Btf, name: string, boolType = true): Prob
     name: p.name === '' ? `arg${i}` : p.name, type: btfToSType(btf, p.type, boolType), offset: 8 * i, size: 8,
   }));
 }
+
+// ---- Enumerators ---------------------------------------------------------
+
+const ENUMS = new WeakMap<Btf, Map<string, bigint>>();
+
+/** Enumerator values of a BTF by name, indexed once per BTF. */
+export function enumValues(btf: Btf): Map<string, bigint> {
+  let m = ENUMS.get(btf);
+  if (m) return m;
+  m = new Map();
+  for (let id = 1; id < btf.count; id++) {
+    const k = btf.kind(id);
+    if (k !== KIND.ENUM && k !== KIND.ENUM64) continue;
+    const t = btf.type(id);
+    if (t.kind === KIND.ENUM || t.kind === KIND.ENUM64) for (const v of t.values) if (!m.has(v.name)) m.set(v.name, BigInt(v.value));
+  }
+  ENUMS.set(btf, m);
+  return m;
+}

@@ -13,12 +13,10 @@ import { NONE, SType, typeName } from './types';
 import { compareVersions, parseVersion, Version } from './versions';
 import { fixed, promote } from './typecheck-int';
 import { exprType } from './typecheck-expr';
-import { AGG_HINTS, voidCall } from './typecheck-calls';
+import { blockType, ifType } from './typecheck-stmt';
 import { probeContext } from './typecheck-probe';
 import { resolveTypeRef } from './typecheck-access';
-import { btfToSType, findBtfStruct, type KernelTypes, type MemberInfo, type ProbeArg } from './typecheck-kernel';
-import { KIND } from '../btf/format';
-import type { Btf } from '../btf/types';
+import { btfToSType, enumValues, findBtfStruct, type KernelTypes, type MemberInfo, type ProbeArg } from './typecheck-kernel';
 
 export type { KernelTypes, ProbeArg, MemberInfo } from './typecheck-kernel';
 
@@ -107,7 +105,7 @@ export class Checker {
   readonly cStructs = new Set<string>();
   private readonly fns = new Map<string, SType>();
   /** The aggregation call being assigned to a map right now. */
-  private aggTarget: A.Call | undefined;
+  aggTarget: A.Call | undefined;
   private scopes: Map<string, VarSlot>[] = [];
   private readonly mapSlots = new Map<string, MapSlot>();
   private readonly seen = new Set<string>();
@@ -253,7 +251,7 @@ export class Checker {
   /** The value of an enum constant in BTF, or undefined. */
   enumValue(name: string): bigint | undefined {
     const btf = this.kernel.btf;
-    return btf ? enumIndex(btf).get(name) : undefined;
+    return btf ? enumValues(btf).get(name) : undefined;
   }
 
   condition(t: SType, range: Range, what: 'if' | 'ternary' | 'predicate' | 'while'): void {
@@ -392,166 +390,25 @@ export class Checker {
       : `Type mismatch for ${map.name}: trying to assign value of type '${this.tname(t)}' when map already has a type '${this.tname(cur)}'`, 'error', undefined, true);
   }
 
-  // ---- statements ------------------------------------------------------
+  // ---- statements (typecheck-stmt.ts) ----------------------------------
 
   block(b: A.Block, newScope = true): SType {
-    let value: SType = NONE;
-    const body = (): void => {
-      for (const s of b.stmts) this.stmt(s);
-      if (b.value) value = this.expr(b.value);
-    };
-    if (newScope && this.blockScopes) this.withScope(body);
-    else body();
-    return value;
-  }
-
-  stmt(s: A.Stmt): void {
-    switch (s.kind) {
-      case 'ExprStmt':
-      case 'Discard':
-        this.expr(s.expr);
-        break;
-      case 'Assign':
-        this.assign(s);
-        break;
-      case 'VarDecl': {
-        const ann = s.type ? this.annType(s.type) : NONE;
-        const init = s.init ? this.expr(s.init) : NONE;
-        const slot = this.define(s.var, ann.k !== 'none' ? ann : init);
-        if (ann.k !== 'none' && init.k !== 'none' && promote(ann, init, this.typed) === undefined) {
-          this.err(s.range, `Type mismatch for ${s.var.name}: trying to assign value of type '${this.tname(init)}' when variable already has a type '${this.tname(slot.type)}'`);
-        }
-        break;
-      }
-      case 'If':
-        this.ifNode(s);
-        break;
-      case 'While':
-        this.condition(this.expr(s.cond), s.cond.range, 'while');
-        this.loop(() => this.block(s.body));
-        break;
-      case 'Unroll':
-        this.expr(s.count);
-        this.block(s.body);
-        break;
-      case 'For':
-        this.forLoop(s);
-        break;
-      case 'Jump':
-        if (s.value) this.expr(s.value);
-        break;
-      case 'Block':
-        this.block(s);
-        break;
-      case 'Import':
-      case 'Error':
-        break;
-    }
-  }
-
-  private loop(f: () => void): void {
-    this.loopDepth++;
-    try {
-      f();
-    } finally {
-      this.loopDepth--;
-    }
-  }
-
-  private forLoop(s: A.For): void {
-    let elem: SType = NONE;
-    if (s.iterable.kind === 'Map') {
-      const m = this.mapSlots.get(s.iterable.name);
-      this.info.exprs.set(s.iterable, m?.value ?? NONE);
-      if (m) {
-        const key: SType = m.key === undefined || m.key.length === 0 ? NONE : m.key.length === 1 ? m.key[0] : { k: 'tuple', elems: m.key };
-        elem = { k: 'tuple', elems: [key, m.value] };
-      }
-    } else {
-      const a = this.expr(s.iterable.from);
-      const b = this.expr(s.iterable.to);
-      elem = a.k === 'int' && b.k === 'int' ? (promote(a, b, true) ?? a) : a;
-    }
-    this.withScope(() => {
-      this.define(s.var, fixed(elem));
-      this.loop(() => this.block(s.body));
-    });
+    return blockType(this, b, newScope);
   }
 
   ifNode(n: A.If): SType {
-    this.condition(this.expr(n.cond), n.cond.range, 'if');
-    const a = this.block(n.then);
-    const b = n.else?.kind === 'If' ? this.ifNode(n.else) : n.else ? this.block(n.else) : NONE;
-    return n.else ? (promote(a, b, this.typed) ?? a) : NONE;
+    return ifType(this, n);
   }
 
-  private assign(s: A.Assign): void {
-    const t = s.target;
-    const prevAgg = this.aggTarget;
-    if (t.kind !== 'Var' && s.op === '=' && s.value.kind === 'Call') this.aggTarget = s.value;
-    let value: SType;
-    try {
-      value = this.expr(s.value);
-    } finally {
-      this.aggTarget = prevAgg;
-    }
-    if (s.op === '=' && !this.assignable(s, value)) return;
-    if (t.kind === 'Var') {
-      if (s.op === '=') this.varAssign(t, value, this.opRange(t.range, s.value.range));
-      else {
-        const cur = this.varRead(t);
-        this.info.vars.set(t, cur);
-        if (cur.k !== 'none' && cur.k !== 'int' && cur.k !== 'bool') this.err(s.range, `The ${s.op.slice(0, -1)} operator can not be used on expressions of types ${this.tname(cur)}, ${this.tname(value)}`);
-      }
-      return;
-    }
-    const map = t.kind === 'Map' ? t : t.map;
-    if (t.kind === 'MapAccess') this.mapKeys(map, t.keys.map((k) => this.expr(k)), t.range);
-    else if (this.mapSlots.get(map.name)?.key === undefined) this.mapSlot(map.name).key = [];
-    const stored = s.op === '=' ? value : this.compoundValue(s, value);
-    this.mapStore(map, stored, map.range);
-    const final = this.mapValue(map.name);
-    this.info.exprs.set(map, final);
-    if (t.kind === 'MapAccess') this.info.exprs.set(t, final);
+  /** A map's key types so far (undefined until first used). */
+  mapKeyTypes(name: string): SType[] | undefined {
+    return this.mapSlots.get(name)?.key;
   }
 
-  /** bpftrace's rules on what may be assigned: no void calls; aggregations only from their function (0.25+). */
-  private assignable(s: A.Assign, value: SType): boolean {
-    const v = s.value;
-    const toVar = s.target.kind === 'Var';
-    if (v.kind === 'Call' && voidCall(v.name, this.old) && this.userFn(v.name) === undefined) {
-      if (this.old) this.err(v.range, `${v.name}() should not be used in an assignment or as a map key`);
-      else this.err(s.range, toVar ? "Value 'void' cannot be assigned to a scratch variable." : "Value 'void' cannot be assigned to a map.");
-      return false;
-    }
-    if (this.old || (v.kind !== 'Map' && v.kind !== 'MapAccess')) return true;
-    const src = this.mapKnown(v.kind === 'Map' ? v.name : v.map.name);
-    if (src.k !== 'agg') return true;
-    const castable = value.k !== 'agg';
-    if (toVar) {
-      if (castable) return true;
-      this.err(s.range, `Value '${this.tname(src)}' cannot be assigned to a scratch variable.`);
-      return false;
-    }
-    const target = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
-    const name = target?.name ?? '@';
-    const hint = castable && v.kind === 'MapAccess' ? `Add a cast to integer if you want the value of the aggregate, e.g. \`${name} = (int64)${v.map.name};\`.` : undefined;
-    this.err(s.range, `Map value '${this.tname(src)}' cannot be assigned from one map to another. The function that returns this type must be called directly e.g. \`${name} = ${AGG_HINTS[src.fn]};\`.`, hint);
-    return false;
-  }
-
-  private compoundValue(s: A.Assign, value: SType): SType {
-    const map = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
-    const cur = map ? this.mapKnown(map.name) : NONE;
-    if (cur.k === 'agg') {
-      this.err(s.range, `The ${s.op.slice(0, -1)}= operator can not be used on expressions of type '${this.tname(cur)}'`);
-      return NONE;
-    }
-    if (value.k !== 'int' && value.k !== 'none' && value.k !== 'bool') {
-      this.err(s.value.range, `The ${s.op} operator can not be used with a value of type '${this.tname(value)}'`);
-      return NONE;
-    }
-    return cur.k === 'none' ? (this.typed ? { k: 'int', bits: 64, signed: true } : value) : cur;
+  /** Marks a map as used without keys (when it has no keys yet). */
+  scalarMap(name: string): void {
+    const m = this.mapSlot(name);
+    if (m.key === undefined) m.key = [];
   }
 
   expr(e: A.Expr): SType {
@@ -578,23 +435,6 @@ export function coarse(t: SType): string {
     default:
       return t.k;
   }
-}
-
-const ENUMS = new WeakMap<Btf, Map<string, bigint>>();
-
-/** Enumerator names of a BTF, indexed once per BTF. */
-function enumIndex(btf: Btf): Map<string, bigint> {
-  let m = ENUMS.get(btf);
-  if (m) return m;
-  m = new Map();
-  for (let id = 1; id < btf.count; id++) {
-    const k = btf.kind(id);
-    if (k !== KIND.ENUM && k !== KIND.ENUM64) continue;
-    const t = btf.type(id);
-    if (t.kind === KIND.ENUM || t.kind === KIND.ENUM64) for (const v of t.values) if (!m.has(v.name)) m.set(v.name, BigInt(v.value));
-  }
-  ENUMS.set(btf, m);
-  return m;
 }
 
 /**

@@ -1,0 +1,172 @@
+/**
+ * Statements for the bpftrace type checker: blocks and scopes, `let`
+ * declarations, assignments to variables and maps (with bpftrace's rules on
+ * what may be assigned), compound assignments, conditions and loops.
+ * Non-goals: expressions (typecheck-expr.ts), the checker's state (typecheck.ts).
+ */
+import * as A from './ast';
+import type { Checker } from './typecheck';
+import { fixed, promote } from './typecheck-int';
+import { AGG_HINTS, voidCall } from './typecheck-calls';
+import { NONE, SType } from './types';
+
+export function blockType(cx: Checker, b: A.Block, newScope = true): SType {
+  let value: SType = NONE;
+  const body = (): void => {
+    for (const s of b.stmts) stmt(cx, s);
+    if (b.value) value = cx.expr(b.value);
+  };
+  if (newScope && cx.blockScopes) cx.withScope(body);
+  else body();
+  return value;
+}
+
+export function stmt(cx: Checker, s: A.Stmt): void {
+  switch (s.kind) {
+    case 'ExprStmt':
+    case 'Discard':
+      cx.expr(s.expr);
+      break;
+    case 'Assign':
+      assign(cx, s);
+      break;
+    case 'VarDecl': {
+      const ann = s.type ? cx.annType(s.type) : NONE;
+      const init = s.init ? cx.expr(s.init) : NONE;
+      const slot = cx.define(s.var, ann.k !== 'none' ? ann : init);
+      if (ann.k !== 'none' && init.k !== 'none' && promote(ann, init, cx.typed) === undefined) {
+        cx.err(s.range, `Type mismatch for ${s.var.name}: trying to assign value of type '${cx.tname(init)}' when variable already has a type '${cx.tname(slot.type)}'`);
+      }
+      break;
+    }
+    case 'If':
+      cx.ifNode(s);
+      break;
+    case 'While':
+      cx.condition(cx.expr(s.cond), s.cond.range, 'while');
+      loop(cx, () => cx.block(s.body));
+      break;
+    case 'Unroll':
+      cx.expr(s.count);
+      cx.block(s.body);
+      break;
+    case 'For':
+      forLoop(cx, s);
+      break;
+    case 'Jump':
+      if (s.value) cx.expr(s.value);
+      break;
+    case 'Block':
+      cx.block(s);
+      break;
+    case 'Import':
+    case 'Error':
+      break;
+  }
+}
+
+function loop(cx: Checker, f: () => void): void {
+  cx.loopDepth++;
+  try {
+    f();
+  } finally {
+    cx.loopDepth--;
+  }
+}
+
+function forLoop(cx: Checker, s: A.For): void {
+  let elem: SType = NONE;
+  if (s.iterable.kind === 'Map') {
+    const value = cx.mapKnown(s.iterable.name);
+    const keys = cx.mapKeyTypes(s.iterable.name);
+    cx.info.exprs.set(s.iterable, value);
+    if (keys !== undefined) {
+      const key: SType = keys.length === 0 ? NONE : keys.length === 1 ? keys[0] : { k: 'tuple', elems: keys };
+      elem = { k: 'tuple', elems: [key, value] };
+    }
+  } else {
+    const a = cx.expr(s.iterable.from);
+    const b = cx.expr(s.iterable.to);
+    elem = a.k === 'int' && b.k === 'int' ? (promote(a, b, true) ?? a) : a;
+  }
+  cx.withScope(() => {
+    cx.define(s.var, fixed(elem));
+    loop(cx, () => cx.block(s.body));
+  });
+}
+
+export function ifType(cx: Checker, n: A.If): SType {
+  cx.condition(cx.expr(n.cond), n.cond.range, 'if');
+  const a = cx.block(n.then);
+  const b = n.else?.kind === 'If' ? cx.ifNode(n.else) : n.else ? cx.block(n.else) : NONE;
+  return n.else ? (promote(a, b, cx.typed) ?? a) : NONE;
+}
+
+function assign(cx: Checker, s: A.Assign): void {
+  const t = s.target;
+  const prevAgg = cx.aggTarget;
+  if (t.kind !== 'Var' && s.op === '=' && s.value.kind === 'Call') cx.aggTarget = s.value;
+  let value: SType;
+  try {
+    value = cx.expr(s.value);
+  } finally {
+    cx.aggTarget = prevAgg;
+  }
+  if (s.op === '=' && !assignable(cx, s, value)) return;
+  if (t.kind === 'Var') {
+    if (s.op === '=') cx.varAssign(t, value, cx.opRange(t.range, s.value.range));
+    else {
+      const cur = cx.varRead(t);
+      cx.info.vars.set(t, cur);
+      if (cur.k !== 'none' && cur.k !== 'int' && cur.k !== 'bool') cx.err(s.range, `The ${s.op.slice(0, -1)} operator can not be used on expressions of types ${cx.tname(cur)}, ${cx.tname(value)}`);
+    }
+    return;
+  }
+  const map = t.kind === 'Map' ? t : t.map;
+  if (t.kind === 'MapAccess') cx.mapKeys(map, t.keys.map((k) => cx.expr(k)), t.range);
+  else cx.scalarMap(map.name);
+  const stored = s.op === '=' ? value : compoundValue(cx, s, value);
+  cx.mapStore(map, stored, map.range);
+  const final = cx.mapValue(map.name);
+  cx.info.exprs.set(map, final);
+  if (t.kind === 'MapAccess') cx.info.exprs.set(t, final);
+}
+
+/** bpftrace's rules on what may be assigned: no void calls; aggregations only from their function (0.25+). */
+function assignable(cx: Checker, s: A.Assign, value: SType): boolean {
+  const v = s.value;
+  const toVar = s.target.kind === 'Var';
+  if (v.kind === 'Call' && voidCall(v.name, cx.old) && cx.userFn(v.name) === undefined) {
+    if (cx.old) cx.err(v.range, `${v.name}() should not be used in an assignment or as a map key`);
+    else cx.err(s.range, toVar ? "Value 'void' cannot be assigned to a scratch variable." : "Value 'void' cannot be assigned to a map.");
+    return false;
+  }
+  if (cx.old || (v.kind !== 'Map' && v.kind !== 'MapAccess')) return true;
+  const src = cx.mapKnown(v.kind === 'Map' ? v.name : v.map.name);
+  if (src.k !== 'agg') return true;
+  const castable = value.k !== 'agg';
+  if (toVar) {
+    if (castable) return true;
+    cx.err(s.range, `Value '${cx.tname(src)}' cannot be assigned to a scratch variable.`);
+    return false;
+  }
+  const target = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
+  const name = target?.name ?? '@';
+  const hint = castable && v.kind === 'MapAccess' ? `Add a cast to integer if you want the value of the aggregate, e.g. \`${name} = (int64)${v.map.name};\`.` : undefined;
+  cx.err(s.range, `Map value '${cx.tname(src)}' cannot be assigned from one map to another. The function that returns this type must be called directly e.g. \`${name} = ${AGG_HINTS[src.fn]};\`.`, hint);
+  return false;
+}
+
+function compoundValue(cx: Checker, s: A.Assign, value: SType): SType {
+  const map = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
+  const cur = map ? cx.mapKnown(map.name) : NONE;
+  if (cur.k === 'agg') {
+    cx.err(s.range, `The ${s.op.slice(0, -1)}= operator can not be used on expressions of type '${cx.tname(cur)}'`);
+    return NONE;
+  }
+  if (value.k !== 'int' && value.k !== 'none' && value.k !== 'bool') {
+    cx.err(s.value.range, `The ${s.op} operator can not be used with a value of type '${cx.tname(value)}'`);
+    return NONE;
+  }
+  return cur.k === 'none' ? (cx.typed ? { k: 'int', bits: 64, signed: true } : value) : cur;
+}
