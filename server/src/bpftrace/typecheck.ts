@@ -2,9 +2,10 @@
  * The typed semantic pass for bpftrace: every expression, variable and map
  * gets an SType (types.ts), each probe its context (tracepoint record fields,
  * fentry/rawtracepoint arguments, retval), with bpftrace's messages for type
- * errors of the target version. Statements, variables and maps live here;
- * expressions in typecheck-expr.ts, calls in typecheck-calls.ts, kernel types
- * in typecheck-kernel.ts. Non-goals: the checks of the first pass
+ * errors of the target version. The checker's state (variables, maps,
+ * passes) and the API live here; statements in typecheck-stmt.ts,
+ * expressions in typecheck-expr.ts and typecheck-access.ts, calls in
+ * typecheck-calls.ts, kernel types in typecheck-kernel.ts. Non-goals: the checks of the first pass
  * (semantic.ts: scopes, arities, providers), code generation.
  */
 import * as A from './ast';
