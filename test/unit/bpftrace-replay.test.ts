@@ -14,7 +14,7 @@ import { parseTracepointFormat, type TpFormat } from '../../server/src/btf/trace
 import { Btf, parseBtf } from '../../server/src/btf';
 import { buildInputs, ptRegsLayout, tracepointRecord, type CtxKernel } from '../../server/src/bpftrace/ctx';
 import { attachMatcher, globMatch, matchesAttach, timerPeriodNs } from '../../server/src/bpftrace/replay-match';
-import { replayWith, type ReplayCodec, type ReplayDiagnostic } from '../../server/src/bpftrace/replay';
+import { replayWith, type ReplayCodec, type ReplayDiagnostic, type ReplayOptions } from '../../server/src/bpftrace/replay';
 import type { CompiledScript, BtMapDef } from '../../server/src/bpftrace/codegen/model';
 import type { OutputEvent } from '../../server/src/bpftrace/output/values';
 import type { TraceEvent } from '../../server/src/trace/v1';
@@ -289,10 +289,10 @@ const openat = (pid: number, ts: number, filename: string, extra: Partial<TraceE
   ev('tracepoint:syscalls:sys_enter_openat', { __syscall_nr: 257, dfd: 4294967196, filename: FILE_A as never, flags: 0, mode: 0 },
     { pid, tid: pid, ts, mem: { [FILE_A]: Buffer.from(filename + '\0').toString('hex') }, ...extra });
 
-function run(s: CompiledScript, events: TraceEvent[]): { text: string; diags: ReplayDiagnostic[]; stats: unknown } {
+function run(s: CompiledScript, events: TraceEvent[], extra: Partial<ReplayOptions> = {}): { text: string; diags: ReplayDiagnostic[]; stats: unknown } {
   const diags: ReplayDiagnostic[] = [];
   const chunks: string[] = [];
-  const g = replayWith(s, events, codec, { format: 'text', kernel, onDiagnostic: (d) => diags.push(d) });
+  const g = replayWith(s, events, codec, { format: 'text', kernel, onDiagnostic: (d) => diags.push(d), ...extra });
   let r = g.next();
   while (!r.done) { chunks.push(r.value); r = g.next(); }
   return { text: chunks.join(''), diags, stats: r.value };
@@ -307,7 +307,8 @@ test('replay: maps persist across events and probes; ctx, env and recorded strin
   const events = [
     openat(10, 100, '/etc/passwd'),
     openat(11, 200, '/etc/hosts'),
-    { ...openat(10, 300, ''), mem: {} }, // filename not recorded: the helper returns -EFAULT, no fault
+    { ...openat(12, 300, ''), mem: {} }, // never recorded for pid 12: the helper returns -EFAULT, no fault
+    { ...openat(10, 400, ''), mem: {} }, // pid 10 recorded it before: its memory is still readable
     ev('tracepoint:syscalls:sys_exit_openat', { ret: 3 }),
   ];
   const { text, diags, stats } = run(s, events);
@@ -317,11 +318,15 @@ test('replay: maps persist across events and probes; ctx, env and recorded strin
     'dfd=-100 ret=12 /etc/passwd',
     'dfd=-100 ret=11 /etc/hosts',
     'dfd=-100 ret=-14 ',
+    'dfd=-100 ret=12 /etc/passwd',
     '@[10]: 2',
     '@[11]: 1',
+    '@[12]: 1',
     '',
   ].join('\n'));
-  assert.deepEqual(stats, { events: 4, runs: 6, unmatched: 1, steps: (stats as { steps: number }).steps, exited: false, rebuilds: 0 });
+  assert.deepEqual(stats, { events: 5, runs: 8, unmatched: 1, steps: (stats as { steps: number }).steps, exited: false, rebuilds: 0 });
+  const only = run(s, events, { eventMemoryOnly: true });
+  assert.match(only.text, /ret=-14 \n.*ret=-14 \n@\[10\]/s, 'eventMemoryOnly: only the event\'s own memory');
 });
 
 test('replay: BEGIN first, END last, exit() stops event processing, intervals fire from timestamps', (t) => {

@@ -15,10 +15,11 @@ import { decodeMap, decodeRecord } from './codegen';
 import { compileText } from './codegen/pipeline';
 import type { TpFormat } from '../btf/tracepoint';
 import { formatEvent, formatMapsAtExit } from './output';
-import { buildInputs, parseProbeName, type CtxInfo, type CtxKernel } from './ctx';
+import { buildInputs, parseProbeName, type CtxInfo, type CtxKernel, type EventInputs } from './ctx';
 import { attachMatcher, matchesAttach, timerPeriodNs, type AttachMatcher } from './replay-match';
 import { ReplayVm } from './replay-vm';
 import { SymbolTable, stackAddrs, type Resolver } from './replay-symbols';
+import { MemoryHistory } from './replay-memory';
 import type { TraceEvent } from '../trace/v1';
 import type { VmEnv } from '../vm/types';
 import type { BpfMap } from '../vm/maps/types';
@@ -56,6 +57,8 @@ export interface ReplayOptions extends OutputOptions {
   cat?(path: string): string | undefined;
   /** system(CMD): the command's output (the host runs it, bpftrace's --unsafe). Without it system() prints nothing and is reported. */
   system?(command: string): string | undefined;
+  /** Only the event's own recorded memory is readable (default: also what its process recorded before). */
+  eventMemoryOnly?: boolean;
   /** Called for each problem (bad event, program fault, undecodable record); replay goes on. */
   onDiagnostic?(d: ReplayDiagnostic): void;
 }
@@ -127,6 +130,7 @@ export class Replayer {
   /** exit() was called: the current phase (events, or END) stops. */
   private halted = false;
   private readonly lines: LineIndex | undefined;
+  private readonly memory = new MemoryHistory();
   /** Symbols of the stack frames recorded so far. */
   readonly symbols = new SymbolTable();
   private readonly stacks: Resolver = {
@@ -285,13 +289,17 @@ export class Replayer {
     const slots = this.matching(ev.probe);
     if (slots.length === 0) { this.stats.unmatched++; return; }
     if (Number(ev.cpu) >= (this.o.nrCpus ?? 64)) { this.diag(this.eventNo, ev.probe, `field "cpu": ${ev.cpu} is beyond the ${this.o.nrCpus ?? 64} CPUs replayed (raise nrCpus)`); return; }
+    let own: EventInputs['env']['memory'];
     for (const s of slots) {
       if (this.halted) return;
       const r = buildInputs(s.provider, s.ctx, ev, this.kernel);
       if ('error' in r) { this.diag(this.eventNo, ev.probe, r.error); continue; }
       s.firedAs = ev.probe;
+      own ??= r.env.memory ?? [];
+      if (!this.o.eventMemoryOnly) r.env.memory = this.memory.view(r.env.tgid ?? 0, own);
       yield* this.run(s, r.ctx, r.env);
     }
+    if (own && own.length && !this.o.eventMemoryOnly) this.memory.remember(Number(BigInt(ev.pid) & 0xffffffffn), own);
   }
 
   /** END probes, then every script map (`@…`) as bpftrace prints them at exit. */
