@@ -82,11 +82,19 @@ export function fuzzCase(seed: number, seeds: readonly FuzzSeed[]): FuzzCase {
   return { input, origin, desc: `${desc} [${progType}, ${input.privileged}, budget ${input.limits!.insns}]` };
 }
 
-/** Random programs call made-up helper ids; most calls get a real helper id instead. */
+/**
+ * Random programs call made-up helper ids, and `callx`, which the kernel
+ * rejects as an unknown opcode: most calls get a real helper id instead.
+ */
 function realHelpers(bytes: Uint8Array, r: Rng): Uint8Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i + 8 <= bytes.length; i += 8) {
-    if (bytes[i] === 0x85 && (bytes[i + 1] >> 4) === 0 && r.chance(0.8)) dv.setInt32(i + 4, r.range(1, 211), true);
+    const helper = bytes[i] === 0x85 && (bytes[i + 1] >> 4) === 0;
+    if ((helper || bytes[i] === 0x8d) && r.chance(0.8)) {
+      bytes[i] = 0x85;
+      bytes[i + 1] = 0;
+      dv.setInt32(i + 4, r.range(1, 211), true);
+    }
   }
   return bytes;
 }
@@ -106,6 +114,8 @@ function randomBytes(r: Rng): Uint8Array {
   }
   return bytes;
 }
+
+const EXIT = new Uint8Array([0x95, 0, 0, 0, 0, 0, 0, 0]);
 
 const MUTATIONS = ['flip', 'swap', 'drop', 'dup', 'imm', 'off', 'regs', 'lddw', 'insert', 'truncate'] as const;
 
@@ -175,6 +185,8 @@ export function mutate(src: Uint8Array, r: Rng): { bytes: Uint8Array; ops: strin
       }
       case 'truncate':
         if (n > 1) b = b.slice(0, r.range(1, n - 1) * 8);
+        // Usually still ending in an exit, so the cut program gets past "last insn is not an exit".
+        if (r.chance(0.7)) b = concat(b, EXIT);
         break;
     }
   }
