@@ -164,3 +164,25 @@ test('probe targets missing from BTF are warnings with did-you-mean', (t) => {
     ['warning', 'No BTF found for rawtracepoint sched_swtch', 'rawtracepoint:sched_swtch', "did you mean 'sched_switch'?"],
   ]);
 });
+
+test('sizeof and offsetof: values from BTF in consts, unknown members with did-you-mean', (t) => {
+  const src = 'BEGIN { $a = sizeof(struct task_struct); $b = offsetof(struct task_struct, pid); $c = offsetof(struct task_struct, pidd); $f = sizeof(uint32); $g = offsetof(struct task_struct, se.load); $h = sizeof(comm); }';
+  const { info, ok } = run(t, src);
+  if (!ok) return;
+  const btf = kernel618().kernel!.btf;
+  const task = btf.find('task_struct')!;
+  const value = (text: string): bigint | undefined => {
+    for (const [e, v] of info.consts) if (src.slice(e.range.start, e.range.end) === text) return v;
+    return undefined;
+  };
+  assert.equal(value('sizeof(struct task_struct)'), BigInt(btf.sizeof(task)!));
+  assert.equal(value('offsetof(struct task_struct, pid)'), BigInt(btf.findMember(task, 'pid')!.bitOffset / 8));
+  const se = btf.findMember(task, 'se')!;
+  assert.equal(value('offsetof(struct task_struct, se.load)'), BigInt((se.bitOffset + btf.findMember(se.type, 'load')!.bitOffset) / 8));
+  assert.equal(value('sizeof(uint32)'), 4n);
+  assert.equal(value('sizeof(comm)'), 16n);
+  assert.equal(typeOf(info, src, '$a'), 'uint64');
+  assert.deepEqual(diags(info, src), [
+    ['error', "'struct task_struct' has no field named 'pidd'", 'offsetof(struct task_struct, pidd)', "did you mean 'pid'?"],
+  ]);
+});

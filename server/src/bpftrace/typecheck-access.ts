@@ -11,8 +11,10 @@ import type { Checker, FieldRef } from './typecheck';
 import { argsType, probeArg } from './typecheck-probe';
 import { btfMember, btfMemberNames, btfToSType, findBtfStruct, suggestStruct } from './typecheck-kernel';
 import { closest } from './suggest';
-import { IntBits, NONE, sizeOf, SType } from './types';
+import { IntBits, layoutOf, NONE, sizeOf, SType, U64 } from './types';
 import { readable } from './typecheck-expr';
+import { builtinType } from './typecheck-calls';
+import { builtinInfo } from './builtins';
 import { KIND } from '../btf/format';
 import type { Range } from './source';
 
@@ -192,4 +194,49 @@ export function tupleIndexType(cx: Checker, e: A.TupleIndex): SType {
     return NONE;
   }
   return t.elems[e.index];
+}
+
+/** `sizeof(TYPE)` / `sizeof(expr)`: uint64, its value recorded in `consts` when known. */
+export function sizeofType(cx: Checker, e: A.Sizeof): SType {
+  const a = e.arg;
+  // A bare name is a builtin (`sizeof(comm)`) or a type (`sizeof(pid_t)`).
+  const ref: A.TypeRef | undefined = a.kind === 'TypeRef' ? a : a.kind === 'Ident' && !builtinInfo(a.name) ? { kind: 'TypeRef', range: a.range, name: a.name, suffixes: [] } : undefined;
+  const t = ref ? resolveTypeRef(cx, ref, undefined, e.range) : a.kind === 'Ident' ? builtinType(cx, { kind: 'Builtin', range: a.range, name: a.name }) : cx.expr(a as A.Expr);
+  if (t !== undefined && t.k !== 'none' && !(t.k === 'cstruct' && t.size === 0)) cx.info.consts.set(e, BigInt(sizeOf(t)));
+  return U64;
+}
+
+/** `offsetof(TYPE, a.b)`: each member must exist (BTF structs); the offset is recorded in `consts`. */
+export function offsetofType(cx: Checker, e: A.Offsetof): SType {
+  let t = e.arg.kind === 'TypeRef' ? resolveTypeRef(cx, e.arg, undefined, e.range) : cx.expr(e.arg);
+  const btf = cx.kernel.btf;
+  let offset = 0;
+  for (const f of e.fields) {
+    if (t === undefined || t.k === 'none') return U64;
+    if (t.k === 'record') {
+      const i = t.fields.findIndex((x) => x.name === f);
+      if (i < 0) {
+        cx.err(e.range, `'${cx.tname(t)}' has no field named '${f}'`);
+        return U64;
+      }
+      offset += layoutOf(t.fields.map((x) => x.type)).offsets[i];
+      t = t.fields[i].type;
+      continue;
+    }
+    if (t.k !== 'cstruct') {
+      cx.err(e.range, `'${cx.tname(t)}' is not a C type.`);
+      return U64;
+    }
+    if (t.btfId === undefined || !btf) return U64;
+    const m = btfMember(btf, t.btfId, f, cx.typed);
+    if (m === undefined) {
+      const near = closest(f, btfMemberNames(btf, t.btfId));
+      cx.err(e.range, `'${t.name}' has no field named '${f}'`, near ? `did you mean '${near}'?` : undefined);
+      return U64;
+    }
+    offset += m.offset;
+    t = m.type;
+  }
+  cx.info.consts.set(e, BigInt(offset));
+  return U64;
 }

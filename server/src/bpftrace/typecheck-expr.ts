@@ -9,7 +9,7 @@ import * as A from './ast';
 import type { Checker } from './typecheck';
 import { coarse } from './typecheck';
 import { COMPARISONS, fixed, intBinop, literalType, mixedSigns, promote, signedLiteralType } from './typecheck-int';
-import { castType, fieldType, tupleIndexType } from './typecheck-access';
+import { castType, fieldType, offsetofType, sizeofType, tupleIndexType } from './typecheck-access';
 import { builtinType, callType } from './typecheck-calls';
 import { NONE, S64, SType, U64 } from './types';
 import { Range } from './source';
@@ -102,9 +102,9 @@ export function exprType(cx: Checker, e: A.Expr): SType {
     case 'Call':
       return callType(cx, e);
     case 'Sizeof':
+      return sizeofType(cx, e);
     case 'Offsetof':
-      if (e.arg.kind !== 'TypeRef') cx.expr(e.arg);
-      return U64;
+      return offsetofType(cx, e);
     case 'Typeof':
     case 'Typeinfo':
       if (e.arg.kind !== 'TypeRef') cx.expr(e.arg);

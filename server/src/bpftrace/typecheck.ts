@@ -59,6 +59,8 @@ export interface TypeInfo {
   probes: Map<A.Probe, ProbeCtx>;
   /** Field accesses (`a.b`, `a->b`, `args.x`) -> offset, bitfield and source. */
   fields: Map<A.Field, FieldRef>;
+  /** Compile-time values: sizeof() and offsetof() expressions. */
+  consts: Map<A.Expr, bigint>;
   diagnostics: Diagnostic[];
 }
 
@@ -85,7 +87,7 @@ interface MapSlot {
 
 /** The checker's state, shared with typecheck-expr.ts and typecheck-calls.ts. */
 export class Checker {
-  readonly info: TypeInfo = { exprs: new Map(), vars: new Map(), maps: new Map(), probes: new Map(), fields: new Map(), diagnostics: [] };
+  readonly info: TypeInfo = { exprs: new Map(), vars: new Map(), maps: new Map(), probes: new Map(), fields: new Map(), consts: new Map(), diagnostics: [] };
   readonly v: Version;
   /** Before 0.24: 0.17 wording. */
   readonly old: boolean;
