@@ -216,7 +216,7 @@ export function genAggAssign(g: Gen, target: A.MapRef | A.MapAccess, call: A.Cal
 /** Calls with scalar results into r7. */
 export function genCallValue(g: Gen, e: A.Call, t: SType): void {
   switch (e.name) {
-    case 'ksym': case 'kptr': case 'uptr':
+    case 'ksym': case 'kptr': case 'uptr': case 'strerror':
       scalar(g, e.args[0] ?? g.error(e.range, `${e.name}() needs an argument`));
       return;
     case 'has_key': case 'delete': {
@@ -285,10 +285,11 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
       const l = g.alloc(size);
       g.zero(l, size);
       const user = isUserPtr(g, a);
-      const n = e.args[1] ? intLit(e.args[1]) : size;
+      // bpftrace reads len + 1 bytes (the NUL), at most the string size.
+      const n = e.args[1] ? intLit(e.args[1]) : size - 1;
       if (e.args[1] && n === undefined) {
-        // Runtime length: clamp to the buffer (the verifier needs the bound).
         scalar(g, e.args[1]);
+        g.e.alu('add', R_ACC, { k: 1 });
         const lim = g.e.newLabel();
         g.e.jmp('jle', R_ACC, { k: size }, lim);
         g.e.movi(R_ACC, size);
@@ -302,7 +303,7 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
         return l;
       }
       scalar(g, a);
-      probeRead(g, l, Math.min(n ?? size, size), user, true);
+      probeRead(g, l, Math.min((n ?? size - 1) + 1, size), user, true);
       return l;
     }
     case 'buf': {
@@ -311,6 +312,14 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
       const l = g.alloc(size + 1);
       g.zero(l, size + 1);
       g.storeImm(1, l, size);
+      const at0 = g.ty(a);
+      if (!isScalar(at0)) {
+        // A string or array value: its bytes, not memory behind a pointer.
+        const m = g.mark();
+        g.copy(at(l, 1), mem(g, a), Math.min(size, sizeOf(at0)));
+        g.release(m);
+        return l;
+      }
       scalar(g, a);
       probeRead(g, at(l, 1), size, isUserPtr(g, a), false);
       return l;

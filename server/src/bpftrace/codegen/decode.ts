@@ -5,9 +5,9 @@
  * sums added, min/max reduced, hist/lhist/avg/stats slots regrouped by key).
  * Non-goal: text (the formatter), reading maps (the caller passes entries).
  */
-import { type SType, layoutOf, sizeOf } from '../types';
+import { type AggFn, type SType, layoutOf, sizeOf } from '../types';
 import type { AggValue, BtValue, MapSnapshot, OutputEvent } from '../output/values';
-import type { BtMapDef, CompiledScript } from './model';
+import type { BtMapDef, CompiledScript, OutputFormat } from './model';
 import { ASYNC } from './script';
 
 function u64(b: Uint8Array, off: number): bigint {
@@ -26,8 +26,8 @@ function cstr(b: Uint8Array, off: number, size: number): Uint8Array {
   return z < 0 ? s.slice() : s.slice(0, z);
 }
 
-/** Decodes one stored value of type t at off. */
-export function decodeValue(t: SType, b: Uint8Array, off = 0): BtValue {
+/** Decodes one stored value of type t at off (`formats`: the script's table, for strftime values). */
+export function decodeValue(t: SType, b: Uint8Array, off = 0, formats?: readonly OutputFormat[]): BtValue {
   switch (t.k) {
     case 'int': return { t: 'int', v: readInt(b, off, t.bits / 8, t.signed), signed: t.signed };
     case 'bool': return { t: 'bool', v: (b[off] ?? 0) !== 0 };
@@ -39,16 +39,16 @@ export function decodeValue(t: SType, b: Uint8Array, off = 0): BtValue {
     }
     case 'tuple': {
       const l = layoutOf(t.elems);
-      return { t: 'tuple', elems: t.elems.map((e, i) => decodeValue(e, b, off + l.offsets[i])) };
+      return { t: 'tuple', elems: t.elems.map((e, i) => decodeValue(e, b, off + l.offsets[i], formats)) };
     }
     case 'record': {
       const l = layoutOf(t.fields.map((f) => f.type));
-      return { t: 'record', fields: t.fields.map((f, i) => ({ name: f.name, v: decodeValue(f.type, b, off + l.offsets[i]) })) };
+      return { t: 'record', fields: t.fields.map((f, i) => ({ name: f.name, v: decodeValue(f.type, b, off + l.offsets[i], formats) })) };
     }
     case 'array': {
       const es = sizeOf(t.elem);
       if (t.elem.k === 'int' && t.elem.bits === 8) return { t: 'buf', v: b.slice(off, off + t.len) };
-      return { t: 'tuple', elems: Array.from({ length: t.len }, (_, i) => decodeValue(t.elem, b, off + i * es)) };
+      return { t: 'tuple', elems: Array.from({ length: t.len }, (_, i) => decodeValue(t.elem, b, off + i * es, formats)) };
     }
     case 'special': {
       if (t.kind === 'inet') {
@@ -56,7 +56,10 @@ export function decodeValue(t: SType, b: Uint8Array, off = 0): BtValue {
         return { t: 'special', kind: 'inet', v: b.slice(off + 8, off + 8 + (af === 10n ? 16 : 4)) };
       }
       if (t.kind === 'mac') return { t: 'special', kind: 'mac', v: b.slice(off, off + 6) };
-      if (t.kind === 'timestamp') return { t: 'special', kind: 'timestamp', v: readInt(b, off + 8, 8, false) };
+      if (t.kind === 'timestamp') {
+        const fmt = formats?.[Number(readInt(b, off, 8, false))]?.fmt;
+        return { t: 'special', kind: 'timestamp', v: readInt(b, off + 8, 8, false), ...(fmt !== undefined ? { fmt } : {}) };
+      }
       return { t: 'special', kind: t.kind, v: readInt(b, off, Math.min(8, t.size), false) };
     }
     case 'cstruct': return { t: 'buf', v: b.slice(off, off + t.size) };
@@ -77,7 +80,7 @@ export function decodeRecord(script: CompiledScript, bytes: Uint8Array, readMap?
     : bytes.length >= 16 ? script.formats[Number(u64(bytes, 8))] : undefined;
   if (!f) return { error: `output record with unknown id ${id}` };
   if (bytes.length < f.layout.size) return { error: `output record ${id} has ${bytes.length} bytes, expected ${f.layout.size}` };
-  const args = f.args.map((t, i) => decodeValue(t, bytes, f.layout.offsets[i]));
+  const args = f.args.map((t, i) => decodeValue(t, bytes, f.layout.offsets[i], script.formats));
   switch (f.action) {
     case 'printf': return { kind: 'printf', fmt: f.fmt ?? '', args };
     case 'system': case 'cat': return { kind: f.action, text: substitute(f.fmt ?? '', args) };
@@ -85,7 +88,7 @@ export function decodeRecord(script: CompiledScript, bytes: Uint8Array, readMap?
     case 'clear': case 'zero': return { kind: f.action, map: f.map ?? '' };
     case 'print': {
       const def = script.maps.find((m) => m.name === f.map);
-      const snap = def && readMap ? readMap(def) : { name: f.map ?? '', keyed: def ? isKeyed(def) : false, entries: [] };
+      const snap = def && readMap ? readMap(def) : { name: f.map ?? '', keyed: def ? isKeyed(def) : false, ...(def ? { agg: aggKind(def) } : {}), entries: [] };
       return { kind: 'print', map: snap, ...(f.top !== undefined ? { top: f.top } : {}), ...(f.div !== undefined ? { div: f.div } : {}) };
     }
     case 'printValue': return { kind: 'printValue', value: args[1] ?? { t: 'none' } };
@@ -114,17 +117,22 @@ function substitute(fmt: string, args: BtValue[]): string {
   });
 }
 
+/** What a map holds, for the formatter (an empty avg/stats map prints differently). */
+function aggKind(def: BtMapDef): AggFn | 'value' {
+  return def.value.k === 'agg' ? def.value.fn : 'value';
+}
+
 function isKeyed(def: BtMapDef): boolean {
   if (def.keyed !== undefined) return def.keyed;
   const extra = def.value.k === 'agg' && ['avg', 'stats', 'hist', 'lhist'].includes(def.value.fn) ? 1 : 0;
   return def.key.length > extra;
 }
 
-function decodeKey(def: BtMapDef, key: Uint8Array, parts: SType[]): BtValue[] {
+function decodeKey(def: BtMapDef, key: Uint8Array, parts: SType[], formats: readonly OutputFormat[]): BtValue[] {
   const out: BtValue[] = [];
   let off = 0;
   for (const t of parts) {
-    out.push(decodeValue(t, key, off));
+    out.push(decodeValue(t, key, off, formats));
     off += sizeOf(t);
   }
   void def;
@@ -133,13 +141,12 @@ function decodeKey(def: BtMapDef, key: Uint8Array, parts: SType[]): BtValue[] {
 
 /** Decodes one map's entries (per-CPU values separate) into a snapshot. */
 export function decodeMap(script: CompiledScript, map: BtMapDef, entries: Iterable<{ key: Uint8Array; values: Uint8Array[] }>): MapSnapshot {
-  void script;
   const keyed = isKeyed(map);
   const v = map.value;
-  const snap: MapSnapshot = { name: map.name, keyed, entries: [] };
+  const snap: MapSnapshot = { name: map.name, keyed, agg: aggKind(map), entries: [] };
   if (v.k !== 'agg') {
     for (const e of entries) {
-      snap.entries.push({ key: keyed ? decodeKey(map, e.key, map.key) : [], value: decodeValue(v, e.values[0] ?? new Uint8Array(sizeOf(v))) });
+      snap.entries.push({ key: keyed ? decodeKey(map, e.key, map.key, script.formats) : [], value: decodeValue(v, e.values[0] ?? new Uint8Array(sizeOf(v)), 0, script.formats) });
     }
     return snap;
   }
@@ -151,7 +158,7 @@ export function decodeMap(script: CompiledScript, map: BtMapDef, entries: Iterab
     const id = Array.from(prefix).join(',');
     let gr = groups.get(id);
     if (!gr) {
-      gr = { key: keyed ? decodeKey(map, prefix, keyParts) : [], slots: new Map() };
+      gr = { key: keyed ? decodeKey(map, prefix, keyParts, script.formats) : [], slots: new Map() };
       groups.set(id, gr);
     }
     const slot = slotted ? Number(u64(e.key, e.key.length - 8)) : 0;

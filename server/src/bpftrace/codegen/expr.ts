@@ -371,7 +371,7 @@ function memInner(g: Gen, e: A.Expr): Loc {
       const size = t.k === 'string' ? t.size : e.value.length + 1;
       const l = g.alloc(size);
       const bytes = new Uint8Array(size);
-      bytes.set(new TextEncoder().encode(e.value).subarray(0, size - 1));
+      bytes.set(literalBytes(e.value, g.opts.source?.slice(e.range.start, e.range.end)).subarray(0, size - 1));
       writeBytes(g, l, bytes);
       return l;
     }
@@ -451,6 +451,21 @@ function memInner(g: Gen, e: A.Expr): Loc {
       g.error(e.range, `code generation does not support ${e.kind} values here`);
     }
   }
+}
+
+/**
+ * Bytes of a string literal: UTF-8, except that a literal written with escapes (\xNN, octal:
+ * chars below 256) takes those chars as single bytes. `raw` is the literal's source text.
+ */
+export function literalBytes(s: string, raw?: string): Uint8Array {
+  if (raw === undefined || !raw.includes('\\')) return new TextEncoder().encode(s);
+  const out: number[] = [];
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 256) out.push(c);
+    else out.push(...new TextEncoder().encode(ch));
+  }
+  return Uint8Array.from(out);
 }
 
 export function writeBytes(g: Gen, l: Loc, bytes: Uint8Array): void {

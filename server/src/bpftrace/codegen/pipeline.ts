@@ -36,6 +36,7 @@ export function compileText(text: string, kernel: Kernel | undefined, opts: Comp
   if (!r.types) return { program: r.program, diagnostics: r.diagnostics };
   const script = compile(r.program, r.types, {
     target: opts.target ?? '0.17',
+    source: text,
     ...(opts.output ? { output: opts.output } : {}),
     ...(opts.params ? { params: opts.params } : {}),
     ...(kernel?.btf ? { btf: kernel.btf } : {}),

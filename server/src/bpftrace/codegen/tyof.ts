@@ -8,6 +8,7 @@ import type * as A from '../ast';
 import { BUILTINS } from '../builtins';
 import { S64, U64, U32, type SType, intType } from '../types';
 import type { TypeInfoLike } from './model';
+import { literalBytes } from './expr';
 
 const STRLEN = 64;
 
@@ -44,7 +45,7 @@ export class Typer {
     switch (e.kind) {
       case 'Int': return S64;
       case 'Bool': return { k: 'bool' };
-      case 'Str': return { k: 'string', size: Math.min(new TextEncoder().encode(e.value).length + 1, 200) };
+      case 'Str': return { k: 'string', size: Math.min(literalBytes(e.value).length + 1, 200) };
       case 'Builtin': {
         if (/^arg\d+$/.test(e.name) || e.name === 'retval' || e.name === 'ctx' || e.name === 'args') return U64;
         if (e.name === 'curtask') return U64;
