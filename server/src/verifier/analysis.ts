@@ -15,7 +15,12 @@ const ALL = 0x7ff;
 const ARGS = 0b111110;
 const bit = (r: number): number => (r >= 0 && r <= 10 ? 1 << r : 0);
 
-export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean): RegSets {
+/**
+ * `jcondPrecise: false` leaves out comparisons as a source of precision (the kernel marks compared
+ * registers precise only when the branch was decided): used to decide which scalars an iterator
+ * loop may widen.
+ */
+export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean, jcondPrecise = true): RegSets {
   const n = slots.length;
   const use = new Uint16Array(n);
   const def = new Uint16Array(n);
@@ -49,7 +54,7 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
       case 'lddw': def[i] = d; a = i + 2; break;
       case 'ldabs': case 'ldind': use[i] = bit(6) | (s.kind === 'ldind' ? sr : 0); def[i] = ARGS | 1; needUse[i] = s.kind === 'ldind' ? sr : 0; break;
       case 'jcond':
-        use[i] = d | (s.srcReg ? sr : 0); needUse[i] = use[i];
+        use[i] = d | (s.srcReg ? sr : 0); needUse[i] = jcondPrecise ? use[i] : 0;
         b = i + 1 + sl.off;
         break;
       case 'ja': a = i + 1 + (s.is64 ? sl.off : sl.imm); break;

@@ -6,7 +6,7 @@
  * typed from its prototype (ctx, scalar, possibly-NULL memory of the pointee's
  * size). Non-goal: argument decl tags (__arg_ctx, __arg_nonnull, __arg_trusted ...).
  */
-import type { Env } from './env';
+import { Reject, type Env } from './env';
 import { checkPtrOffReg, helperMemAccess, regTypeStr } from './mem';
 import { F, T, markKnownZero, markNotInit, markUnknown } from './reg';
 import { Frame } from './state';
@@ -16,40 +16,49 @@ import type { GlobalArg, GlobalFunc } from './types';
 export function checkGlobalCall(env: Env, g: GlobalFunc, idx: number): void {
   const regs = env.regs;
   env.verbose(`Func#${idx} ('${g.name}') is global and assumed valid.`);
+  const summary = `Caller passes invalid args into func#${idx} ('${g.name}')`;
   const bad = (why: string): never => {
-    env.verbose(why);
-    return env.fail(`Caller passes invalid args into func#${idx} ('${g.name}')`);
+    if (why !== env.last) env.verbose(why);
+    return env.fail(summary);
   };
-  g.args.forEach((a, i) => {
-    const regno = i + 1;
-    const r = regs[regno];
-    switch (a.kind) {
-      case 'scalar':
-        if (r.type !== T.SCALAR) bad(`R${regno} is not a scalar`);
-        break;
-      case 'ctx':
-        checkPtrOffReg(env, r, regno, false);
-        if (r.type !== T.CTX) bad(`arg#${i} expects pointer to ctx`);
-        break;
-      case 'mem': {
-        // check_mem_reg: NULL is fine for a nullable argument; else the memory must be accessible.
-        if (r.type === T.SCALAR && r.var.mask === 0n && r.var.value === 0n) break;
-        const saved = r.flags;
-        r.flags &= ~F.MAYBE_NULL;
-        try {
-          helperMemAccess(env, regno, a.size, false, true, false);
-          helperMemAccess(env, regno, a.size, true, true, false);
-        } finally {
-          r.flags = saved;
-        }
-        break;
-      }
-      case 'unsupported':
-        bad(a.message);
-    }
-  });
+  // Any complaint about an argument (logged as it is) ends with the kernel's summary line.
+  try {
+    g.args.forEach((a, i) => checkArg(env, a, i, bad));
+  } catch (e) {
+    if (e instanceof Reject && !e.message.startsWith('Caller passes')) bad(e.message);
+    throw e;
+  }
   for (let i = 0; i <= 5; i++) { markNotInit(regs[i]); env.scratch.reg(i); }
   markUnknown(regs[0]);
+}
+
+function checkArg(env: Env, a: GlobalArg, i: number, bad: (why: string) => never): void {
+  const regno = i + 1;
+  const r = env.regs[regno];
+  switch (a.kind) {
+    case 'scalar':
+      if (r.type !== T.SCALAR) bad(`R${regno} is not a scalar`);
+      break;
+    case 'ctx':
+      checkPtrOffReg(env, r, regno, false);
+      if (r.type !== T.CTX) bad(`arg#${i} expects pointer to ctx`);
+      break;
+    case 'mem': {
+      // check_mem_reg: NULL is fine for a nullable argument; else the memory must be accessible.
+      if (r.type === T.SCALAR && r.var.mask === 0n && r.var.value === 0n) break;
+      const saved = r.flags;
+      r.flags &= ~F.MAYBE_NULL;
+      try {
+        helperMemAccess(env, regno, a.size, false, true, false);
+        helperMemAccess(env, regno, a.size, true, true, false);
+      } finally {
+        r.flags = saved;
+      }
+      break;
+    }
+    case 'unsupported':
+      bad(a.message);
+  }
 }
 
 /** The entry frame of a global function verified alone. */

@@ -26,7 +26,9 @@
  *
  * Left out: kfuncs outside kfunc-table.ts are checked with no flags; graph
  * (list/rbtree), bpf_obj_new/drop, dynptr and callback kfuncs; iterator
- * widening ignores precision (every differing scalar is widened); BTF type
+ * widening takes precision from a static analysis (value uses, not
+ * comparisons) and widens every scalar past loop depth 64, so a precise
+ * counter the kernel unrolls to the 1M limit converges here; BTF type
  * walking for PTR_TO_BTF_ID loads beyond pointer members (other reads give
  * scalars), dynptrs, spin locks, timers, kptrs, arena, argument decl tags
  * of global subprograms (__arg_ctx, __arg_nonnull ...), precise precision

@@ -29,6 +29,9 @@ interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpo
 
 const SIZES = [4, 2, 1, 8];
 
+/** Iterator loop depth after which every differing scalar is widened (see iterNext). */
+const WIDEN_ALL_DEPTH = 64;
+
 interface Step { pc: number; taken: boolean; prev: Step | null }
 
 interface Path {
@@ -639,6 +642,13 @@ class Driver {
     this.push(cur, subprog, saved, true);
   }
 
+  private widenSets: RegSets | undefined;
+  /** Precision for widen_imprecise_scalars: value uses (pointer arithmetic, sizes, checked returns), not comparisons. */
+  private widenNeed(): RegSets {
+    this.widenSets ??= analyse(this.pre.slots, this.pre.specs, EXIT_CHECKED.has(this.env.progType), false);
+    return this.widenSets;
+  }
+
   /** process_iter_next_call: an active iterator forks into a queued state (active, one deeper, R0 not NULL) and the current one (drained, R0 = 0). */
   private iterNext(cur: Path, it: IterRef): void {
     const st = cur.st;
@@ -647,7 +657,10 @@ class Driver {
       let prev = cur.parent?.parent ?? null;
       while (prev && (prev.pc !== cur.insn || prev.branches <= 0 || !sameCallsites(prev.st, st))) prev = prev.parent;
       iterNextSplit(st, queued, it);
-      if (prev) widenImprecise(prev.st, queued, 0);
+      // Precision is static here (it over-approximates the kernel's); past a depth the kernel's
+      // imprecise scalars would have let the loop converge long ago, so everything is widened.
+      const deep = (iterSlot(queued, it)?.range ?? 0) > WIDEN_ALL_DEPTH;
+      if (prev) widenImprecise(prev.st, queued, deep ? 0 : this.widenNeed().need[cur.insn + 1] ?? 0);
       this.push(cur, cur.insn + 1, queued, true);
       return;
     }
