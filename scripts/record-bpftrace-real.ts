@@ -7,17 +7,16 @@
 //
 //   node --import tsx scripts/record-bpftrace-real.ts [--out DIR] [NAME...]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseTracepointFormat, type TpFormat } from '../server/src/btf/tracepoint';
 import { convertBpftraceJson } from '../server/src/trace/bpftrace-json';
 import { dirname } from 'node:path';
+import { sharedFormats } from '../test/fixtures/bpftrace-real/replay-fixture';
 import { CASES, WORKLOAD_BIN, WORKLOAD_COMM, type RealCase } from '../test/fixtures/bpftrace-real/cases';
 
 const ROOT = resolve(__dirname, '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'bpftrace-real');
-const SHARED_EVENTS = resolve(ROOT, '..', 'shared', 'kernel', '6.18', 'tracefs', 'events');
 const IDENTITY = ['probe', 'nsecs', 'cpu', 'pid', 'tid', 'uid', 'gid', 'comm'];
 const IDENTITY_FIELDS = ['probe', 'ts', 'cpu', 'pid', 'tid', 'uid', 'gid', 'comm'];
 
@@ -50,19 +49,6 @@ export function recorderScript(c: RealCase): string {
 
 export function fieldLists(c: RealCase): string[][] {
   return Object.entries(c.record).map(([probe, fields]) => [probe, ...IDENTITY_FIELDS, ...fields.map((f) => f.field)]);
-}
-
-/** Tracepoint formats of the recording kernel: live tracefs is not visible outside the namespace, so the shared copy of this kernel's. */
-export function formatLookup(dir = SHARED_EVENTS): (cat: string, ev: string) => TpFormat | undefined {
-  const cache = new Map<string, TpFormat | undefined>();
-  return (cat, ev) => {
-    const k = `${cat}/${ev}`;
-    if (!cache.has(k)) {
-      const f = join(dir, cat, ev, 'format');
-      cache.set(k, existsSync(f) ? parseTracepointFormat(readFileSync(f, 'utf8')).format : undefined);
-    }
-    return cache.get(k);
-  };
 }
 
 /** Builds the workload at WORKLOAD_BIN (a fixed path: uprobe scripts name it). */
@@ -137,7 +123,7 @@ export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
   const json = rec ? rec.out.join('').split('\n') : [];
   const conv = convertBpftraceJson(json, {
     perProbe, kernel: release(), arch: arch() === 'x64' ? 'x86_64' : arch(),
-    recordedWith: `${bpftraceVersion()} (print tuples, scripts/record-bpftrace-real.ts)`, tracepoint: formatLookup(),
+    recordedWith: `${bpftraceVersion()} (print tuples, scripts/record-bpftrace-real.ts)`, tracepoint: sharedFormats(),
   });
   for (const d of conv.diagnostics) diagnostics.push(`recorder output line ${d.line}: ${d.message}`);
   // Per-CPU perf buffers may hand events over out of order: sort by time (stable).

@@ -156,9 +156,8 @@ function asm(text: string): ReturnType<typeof assemble>['insns'] {
 }
 
 /** @[pid] = count(): lookup, then atomic add or insert 1. Map 0 is the hash, map 1 the perf output. */
-const COUNT_BY_PID = `
-  call 14
-  r0 >>= 32
+/** The common part: the key (r0) at r10-8, lookup, then atomic add or insert 1 into map 0. */
+const COUNT_R0 = `
   *(u64 *)(r10 - 8) = r0
   r1 = map[fd:0]
   r2 = r10
@@ -182,6 +181,11 @@ out:
   r0 = 0
   exit
 `;
+
+const COUNT_BY_PID = `
+  call 14
+  r0 >>= 32
+` + COUNT_R0;
 
 /** printf-like record: [u64 id 0][u64 dfd][s64 probe_read_user_str ret][64-byte str(filename)]. */
 const OPENAT_PRINTF = `
@@ -380,29 +384,7 @@ const COUNT_BY_STACK = `
   r2 = map[fd:2]
   r3 = 0
   call 27
-  *(u64 *)(r10 - 8) = r0
-  r1 = map[fd:0]
-  r2 = r10
-  r2 += -8
-  call 1
-  if r0 == 0 goto insert
-  r1 = 1
-  lock *(u64 *)(r0 + 0) += r1
-  goto out
-insert:
-  r1 = 1
-  *(u64 *)(r10 - 16) = r1
-  r1 = map[fd:0]
-  r2 = r10
-  r2 += -8
-  r3 = r10
-  r3 += -16
-  r4 = 0
-  call 2
-out:
-  r0 = 0
-  exit
-`;
+` + COUNT_R0;
 
 test('replay: thousands of events with recorded memory rebuild the VM; maps (per-CPU, stack traces) carry over', (t) => {
   if (!need(t, EVENTS)) return;
