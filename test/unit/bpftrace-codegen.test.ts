@@ -299,3 +299,21 @@ test('str() and pointer indexing read the recorded memory behind tracepoint poin
   assert.ok('kind' in e && e.kind === 'printf');
   assert.deepEqual(e.args.map((a) => (a.t === 'str' ? new TextDecoder().decode(a.v) : a.t)), ['/bin/ls', '-la']);
 });
+
+test('decoders never throw on arbitrary bytes', () => {
+  const empty = { exprs: new Map(), vars: new Map(), maps: new Map(), probes: new Map(), diagnostics: [] };
+  const s = compile(parse('BEGIN { printf("%s %d\\n", "ab", 1); print(@h); @h = hist(2); @t[(1, "x")] = 1; @a = avg(3); exit(); }').program, empty);
+  let seed = 12345;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => rnd(256));
+  for (let i = 0; i < 2000; i++) {
+    const b = bytes(rnd(80));
+    if (i % 3 === 0 && b.length >= 8) { b[0] = rnd(3); b.fill(0, 1, 8); }
+    if (i % 3 === 1 && b.length >= 16) { b.set([0x30, 0x75, 0, 0, 0, 0, 0, 0]); b[8] = rnd(s.formats.length + 2); b.fill(0, 9, 16); }
+    const r = decodeRecord(s, b);
+    assert.ok('kind' in r || typeof r.error === 'string');
+    const m = s.maps[rnd(s.maps.length)];
+    const snap = decodeMap(s, m, [{ key: bytes(rnd(24)), values: [bytes(rnd(12)), bytes(rnd(12))] }]);
+    assert.equal(snap.name, m.name);
+  }
+});

@@ -11,12 +11,12 @@ import type { BtMapDef, CompiledScript, OutputFormat } from './model';
 import { ASYNC } from './script';
 
 function u64(b: Uint8Array, off: number): bigint {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(off, true);
+  return readInt(b, off, 8, false);
 }
 
 function readInt(b: Uint8Array, off: number, bytes: number, signed: boolean): bigint {
   let v = 0n;
-  for (let i = bytes - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[off + i] ?? 0);
+  for (let i = bytes - 1; i >= 0; i--) v = (v << 8n) | BigInt(off + i >= 0 ? b[off + i] ?? 0 : 0);
   return signed ? BigInt.asIntN(bytes * 8, v) : v;
 }
 
