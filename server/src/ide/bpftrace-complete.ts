@@ -1,13 +1,17 @@
 /**
  * Completion for bpftrace, decided from the text before the cursor: tracepoint
  * subsystems after `tracepoint:`/`t:` and their events after the next colon,
- * `args.`/`args->` fields of the enclosing tracepoint probe, probe providers
- * at the top level, builtins and functions inside a probe. Plain data only;
- * non-goals: kprobe function names and BTF struct fields (need BTF).
+ * kernel function and raw tracepoint names after kprobe:/fentry:/... (BTF),
+ * `struct `/`union ` type names, `args.`/`args->` fields of the enclosing
+ * tracepoint probe, members after `->`/`.` of any struct-typed expression
+ * (bpftrace-members.ts), probe providers at the top level, builtins and
+ * functions inside a probe. Plain data only; non-goals: uprobe/usdt targets.
  */
 import { BUILTINS, FUNCTIONS, PROVIDERS, tokenize } from '../bpftrace';
 import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
 import { builtinMarkdown, functionMarkdown, providerMarkdown } from './bpftrace-hover';
+import { itemStart, memberCompletions, receiverAt } from './bpftrace-members';
+import { probeTargetCompletions, typeNameCompletions } from './bpftrace-names';
 import { IdeCompletion, rangeOf, SourceRange } from './types';
 
 /** `tracepoint:SYS:EVENT` spelled anywhere (fallback when the probe does not parse yet). */
@@ -18,8 +22,8 @@ function argsFields(doc: BpftraceDoc, offset: number, replace: SourceRange): Ide
   if (!kernel) return [];
   let targets = tracepointTargets(probeAt(doc, offset)?.attachPoints ?? []).map((t) => [t.system, t.event]);
   if (targets.length === 0) {
-    // The nearest tracepoint named before the cursor.
-    const last = [...doc.text.slice(0, offset).matchAll(TP_TEXT)].pop();
+    // The nearest tracepoint named before the cursor in the same probe.
+    const last = [...doc.text.slice(itemStart(doc.text.slice(0, offset)), offset).matchAll(TP_TEXT)].pop();
     if (last) targets = [[last[1], last[2]]];
   }
   const seen = new Set<string>();
@@ -51,8 +55,9 @@ export function bpftraceCompletion(doc: BpftraceDoc, text: string, offset: numbe
   const word = /\w*$/.exec(before)![0];
   const replace = rangeOf(text, offset - word.length, offset);
 
+  const atTop = braceDepth(text.slice(0, offset)) === 0;
   const tp = /(?:^|[\s,])(?:tracepoint|t):(?:(\w+):)?\w*$/.exec(before);
-  if (tp && braceDepth(text.slice(0, offset)) === 0) {
+  if (tp && atTop) {
     const kernel = doc.kernel;
     if (!kernel) return [];
     if (tp[1] === undefined) {
@@ -60,10 +65,22 @@ export function bpftraceCompletion(doc: BpftraceDoc, text: string, offset: numbe
     }
     return kernel.events(tp[1]).map((e) => ({ label: e, kind: 'event', detail: `tracepoint:${tp[1]}:${e}`, replace }));
   }
-  if (/\bargs(?:\.|->)\w*$/.test(before)) return argsFields(doc, offset, replace);
-  if (/(?:\.|->|[$@:])\w*$/.test(before)) return []; // struct fields, variables, maps, other attach points
+  const target = /(?:^|[\s,])(\w+):\w*$/.exec(before);
+  if (target && atTop) return probeTargetCompletions(doc.kernel?.btf, target[1], word, replace) ?? [];
+  const typeKw = /\b(struct|union)\s+\w*$/.exec(before);
+  if (typeKw) return typeNameCompletions(doc.kernel?.btf, typeKw[1] as 'struct' | 'union', word, replace);
+  if (/\bargs(?:\.|->)\w*$/.test(before)) {
+    const fields = argsFields(doc, offset, replace);
+    if (fields.length > 0) return fields;
+  }
+  const member = /(->|\.)\s*\w*$/.exec(before);
+  if (member) {
+    const r = receiverAt(doc, offset, word, lineStart + member.index);
+    return r ? memberCompletions(doc, r, replace) : [];
+  }
+  if (/[$@:]\w*$/.test(before)) return []; // variables, maps, other attach points
   if (before.endsWith('>')) return []; // a comparison or shift typed (`>` triggers completion for `->`)
-  if (braceDepth(text.slice(0, offset)) === 0) {
+  if (atTop) {
     return PROVIDERS.map((p) => ({
       label: p.name, kind: 'module', detail: p.aliases.length ? `alias ${p.aliases.join(', ')}` : 'probe', markdown: providerMarkdown(p.name), replace,
     }));

@@ -4,9 +4,11 @@
  * on a builtin or a function, its type or arity from the front end's tables
  * with a line of documentation; on `args` and `args.f` in a tracepoint probe,
  * the record or the field; on a variable, map, field or call, its type from
- * the type checker. Plain data only.
+ * the type checker, and a struct's pahole-like layout when the type is one
+ * (or points to one). Plain data only.
  */
-import { builtinInfo, FUNCTIONS, PROVIDERS, canonicalProvider, typeName, type AttachPoint, type Expr } from '../bpftrace';
+import { builtinInfo, FUNCTIONS, PROVIDERS, canonicalProvider, typeName, type AttachPoint, type Expr, type SType } from '../bpftrace';
+import { layoutMarkdown } from './bpftrace-members';
 import type { TpFormat } from '../btf/tracepoint';
 import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
 import { BUILTIN_DOCS, FUNCTION_DOCS, PROVIDER_DOCS } from './bpftrace-docs';
@@ -82,13 +84,13 @@ function attachPointHover(doc: BpftraceDoc, ap: AttachPoint, offset: number): Id
 const TYPED = new Set(['Var', 'Map', 'MapAccess', 'Field', 'Call', 'Builtin', 'TupleIndex', 'Index', 'Cast', 'Param']);
 
 /** The innermost typed expression at `offset` with its type's spelling (from the type checker). */
-export function typeAt(doc: BpftraceDoc, offset: number): { expr: Expr; type: string } | undefined {
+export function typeAt(doc: BpftraceDoc, offset: number): { expr: Expr; type: string; t: SType } | undefined {
   const types = doc.check.types;
   if (!types) return undefined;
-  let best: { expr: Expr; type: string } | undefined;
-  const consider = (e: Expr, t: Parameters<typeof typeName>[0]): void => {
+  let best: { expr: Expr; type: string; t: SType } | undefined;
+  const consider = (e: Expr, t: SType): void => {
     if (!TYPED.has(e.kind) || t.k === 'none' || e.range.start > offset || offset >= e.range.end) return;
-    if (!best || e.range.end - e.range.start < best.expr.range.end - best.expr.range.start) best = { expr: e, type: typeName(t) };
+    if (!best || e.range.end - e.range.start < best.expr.range.end - best.expr.range.start) best = { expr: e, type: typeName(t), t };
   };
   for (const [e, t] of types.exprs) consider(e, t);
   for (const [v, t] of types.vars) consider(v, t);
@@ -99,7 +101,9 @@ export function typeAt(doc: BpftraceDoc, offset: number): { expr: Expr; type: st
 function withType(doc: BpftraceDoc, offset: number, h: IdeHover | undefined): IdeHover | undefined {
   const t = typeAt(doc, offset);
   if (!t) return h;
-  const line = `\`${doc.text.slice(t.expr.range.start, t.expr.range.end).slice(0, 60)}\`: \`${t.type}\``;
+  // A struct (or pointer to one) also shows its layout, as pahole prints it.
+  const layout = layoutMarkdown(doc.kernel?.btf, t.t);
+  const line = `\`${doc.text.slice(t.expr.range.start, t.expr.range.end).slice(0, 60)}\`: \`${t.type}\`${layout ? `\n\n${layout}` : ''}`;
   if (h) return { range: h.range, markdown: `${h.markdown}${RULE}${line}` };
   return { range: rangeOf(doc.text, t.expr.range.start, t.expr.range.end), markdown: line };
 }
