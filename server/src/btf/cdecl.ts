@@ -212,10 +212,13 @@ export class CDecl {
   isPacked(id: number): boolean {
     const b = this.btf;
     let max = 1;
+    const kflag = b.kflag(id);
     for (let i = 0, n = b.vlen(id); i < n; i++) {
-      const a = b.alignof(b.memberType(id, i)) ?? 1;
+      const a = b.alignof(b.item(id, i, 1)) ?? 1;
       if (a > max) max = a;
-      if (b.memberBitSize(id, i) === 0 && b.memberBitOffset(id, i) % (8 * a) !== 0) return true;
+      // Word 2 of a member: with kind_flag, bitfield size << 24 | bit offset, else the bit offset.
+      const w2 = b.item(id, i, 2);
+      if ((!kflag || w2 >>> 24 === 0) && (kflag ? w2 & 0xffffff : w2) % (8 * a) !== 0) return true;
     }
     return b.sizeOrType(id) % max !== 0;
   }
@@ -230,6 +233,7 @@ export class CDecl {
       return;
     }
     const isStruct = k === KIND.STRUCT;
+    const kflag = b.kflag(id);
     const packed = this.isPacked(id);
     const size = b.sizeOrType(id);
     const n = b.vlen(id);
@@ -239,11 +243,11 @@ export class CDecl {
     let prevBitfield = false;
     let maxMember = 0;
     for (let i = 0; i < n; i++) {
-      const bits = b.memberBitSize(id, i);
-      const mtype = b.memberType(id, i);
-      const moff = b.memberBitOffset(id, i);
-      const align = packed ? 1 : b.alignof(mtype) ?? 1;
-      this.writePadding(off, moff, align, prevBitfield && bits !== 0, lvl + 1);
+      const w2 = b.item(id, i, 2);
+      const bits = kflag ? w2 >>> 24 : 0;
+      const moff = kflag ? w2 & 0xffffff : w2;
+      const mtype = b.item(id, i, 1);
+      if (off < moff) this.writePadding(off, moff, packed ? 1 : b.alignof(mtype) ?? 1, prevBitfield && bits !== 0, lvl + 1);
       o.nl(lvl + 1);
       this.writeDecl(mtype, b.item(id, i, 0), lvl + 1);
       if (bits !== 0) {
