@@ -344,6 +344,14 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
       if (isScalar(at2)) { scalar(g, addr); g.store(4, at(l, 8), R_ACC); } else g.copy(at(l, 8), mem(g, addr), Math.min(16, size));
       return l;
     }
+    case 'cgroup_path': {
+      // The cgroup id; userspace turns it into a path (the optional filter is not applied here).
+      const l = g.alloc(Math.max(16, sizeOf(t)));
+      g.zero(l, Math.max(16, sizeOf(t)));
+      scalar(g, e.args[0] ?? g.error(e.range, 'cgroup_path() needs an argument'));
+      g.store(8, l, R_ACC);
+      return l;
+    }
     case 'strftime': {
       const fmt = strLit(g, e.args[0], 'strftime() format', e.range);
       const f = g.script.format('strftime', [], { fmt });

@@ -45,7 +45,7 @@ export class ScriptLayout {
   private ids = { printf: 0, system: 0, cat: 0 };
   readonly outIndex: number;
   private scratchIdx: number | undefined;
-  private stackIdx = new Map<string, number>();
+  private internal = new Map<string, number>();
 
   constructor(readonly typer: Typer, readonly decls: Map<string, A.MapDecl>, readonly output: 'perf' | 'ringbuf', readonly keysMax: number) {
     this.outIndex = this.add(output === 'ringbuf'
@@ -123,10 +123,10 @@ export class ScriptLayout {
 
   /** Index of the `elapsed` array: userspace stores the start time (boot ns) at key 0 when tracing starts. */
   elapsedMap(): number {
-    let i = this.stackIdx.get('elapsed');
+    let i = this.internal.get('elapsed');
     if (i === undefined) {
       i = this.add({ name: 'elapsed', mapType: 'array', keySize: 4, valueSize: 8, maxEntries: 1, key: [], value: U64 });
-      this.stackIdx.set('elapsed', i);
+      this.internal.set('elapsed', i);
     }
     return i;
   }
@@ -134,10 +134,10 @@ export class ScriptLayout {
   /** Index of the stack-trace map for kernel ('k') or user ('u') stacks. */
   stackMap(which: 'k' | 'u', frames = 127): number {
     const name = `stack_${which}`;
-    let i = this.stackIdx.get(name);
+    let i = this.internal.get(name);
     if (i === undefined) {
       i = this.add({ name, mapType: 'stack_trace', keySize: 4, valueSize: 8 * frames, maxEntries: 4096, key: [], value: { k: 'none' } });
-      this.stackIdx.set(name, i);
+      this.internal.set(name, i);
     }
     return i;
   }
