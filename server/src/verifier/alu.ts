@@ -13,7 +13,7 @@ import {
   typeStr, zext32,
 } from './reg';
 import { immReg, scalarAlu } from './scalar';
-import { U64, tadd, tisConst, tstr, tsub } from './tnum';
+import { Tnum, U64, tadd, tisConst, tstr, tsub } from './tnum';
 import { BPF_MAX_VAR_OFF, checkMemRegion, isPointerValue, regTypeStr } from './mem';
 
 const OPSTR: Record<string, string> = {
@@ -185,8 +185,9 @@ export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
       writeReg(env, sl.dst, false);
       scalarAlu('neg', r, r.clone(), cls64);
     } else {
+      const before = r.var;
       writeReg(env, sl.dst, true);
-      if (op === 0xd0 && s) endianOp(r, sl.imm, s.endian ?? 'le');
+      if (op === 0xd0 && s) endianOp(r, before, sl.imm, s.endian ?? 'le');
     }
     return;
   }
@@ -257,11 +258,22 @@ export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
   adjustRegMinMax(env, s, sl, cls64, isX);
 }
 
-function endianOp(r: Reg, bits: number, kind: string): void {
-  // The kernel marks the result unknown except when it can keep the value (le on little-endian hosts).
-  void kind;
+/** The low `bits` bits of x with their bytes reversed. */
+function bswap(x: bigint, bits: number): bigint {
+  let out = 0n;
+  for (let i = 0; i < bits; i += 8) out = (out << 8n) | ((x >> BigInt(i)) & 0xffn);
+  return out;
+}
+
+function endianOp(r: Reg, before: Tnum, bits: number, kind: string): void {
+  // The kernel's tnum byte swap (be and bswap on a little-endian host) or truncation (le), then
+  // bounds derived from the tnum alone.
+  const m = (1n << BigInt(bits)) - 1n;
+  let value = before.value & m; let mask = before.mask & m;
+  if (kind !== 'le') { value = bswap(value, bits); mask = bswap(mask, bits); }
   markUnknown(r);
-  if (bits < 64) { r.var = { value: 0n, mask: (1n << BigInt(bits)) - 1n }; boundsSync(r); }
+  r.var = { value, mask };
+  boundsSync(r);
 }
 
 /** Constant operands of ALU K instructions (never mutated by the transfer functions), cached by value. */
