@@ -10,6 +10,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AsmResult } from '../asm';
 import { asmMapHover } from '../ide/asm-maps';
+import type { BpftraceDoc } from '../ide/bpftrace-check';
 import { assembleDocument, runDocument } from '../ide/run';
 import { formatReg } from '../ide/vm-format';
 import { toCompletionItem, toDiagnostic, toHover, toOffset } from './convert';
@@ -23,7 +24,7 @@ export function startServer(): void {
   const connection = ipc ? createConnection(ProposedFeatures.all) : createConnection(ProposedFeatures.all, process.stdin, process.stdout);
   const documents = new TextDocuments(TextDocument);
   const ws = new Workspace(connection);
-  // The embedded verifier on bpf-asm documents, in worker threads (never on the request path).
+  // The embedded verifier on bpf-asm and bpftrace documents, in worker threads (never on the request path).
   const verifier = new DocumentVerifier(connection, (uri) => documents.get(uri));
   let dynamicConfiguration = false;
 
@@ -35,7 +36,8 @@ export function startServer(): void {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         hoverProvider: true,
-        // bpftrace: probes, builtins, functions; tracepoint names after ':' and record fields after 'args.' / 'args->'.
+        // bpftrace: probes, builtins, functions; tracepoint, kernel function and raw tracepoint names after ':',
+        // record fields after 'args.' / 'args->', struct members after '->' / '.', struct names after 'struct '.
         completionProvider: { triggerCharacters: [':', '.', '>'] },
       },
       serverInfo: { name: 'bpfstudio', version: '0.1.0' },
@@ -52,8 +54,11 @@ export function startServer(): void {
     if (!current || current.version !== doc.version) return; // stale: a newer version is (or will be) validated
     const diagnostics = !a ? [] : a.crash ? [toDiagnostic(a.crash)] : a.mode.diagnostics(a.parsed).map(toDiagnostic);
     await connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [...diagnostics, ...verifier.diagnosticsFor(doc)] });
-    if (a && !a.crash && a.mode.languageId === 'bpf-asm') {
-      verifier.schedule(doc, a.parsed as AsmResult, a.settings, (extra) => connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [...diagnostics, ...extra] }));
+    if (a && !a.crash && (a.mode.languageId === 'bpf-asm' || a.mode.languageId === 'bpftrace')) {
+      const broken = a.mode.languageId === 'bpf-asm'
+        ? (a.parsed as AsmResult).diagnostics.some((d) => d.severity === 'error')
+        : (a.parsed as BpftraceDoc).check.diagnostics.some((d) => d.severity === 'error');
+      verifier.schedule(doc, broken, a.settings, (extra) => connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [...diagnostics, ...extra] }));
     }
   }
   const revalidate = (doc: TextDocument): void => {

@@ -1,7 +1,7 @@
 /**
  * Per-document verification state of the language server: starts the
- * verifier for each new version of a bpf-asm document (after a short pause in
- * typing), keeps the latest result for hovers, republishes the document's
+ * verifier for each new version of a bpf-asm or bpftrace document (after a
+ * short pause in typing), keeps the latest result for hovers, republishes the document's
  * diagnostics with the verifier's added, and tells the client what happened
  * (bpfstudio/verifierStatus). Stale results are dropped: a result is used only
  * while its document version is current. Non-goal: any analysis of its own.
@@ -13,6 +13,7 @@ import type { AsmResult } from '../asm';
 import { toVerifierDiagnostic } from './convert';
 import { VerifierStatusNotification } from './protocol';
 import { VerifierHost } from './verifier-host';
+import type { VerifyRequest } from './verifier-worker';
 import type { DocSettings } from './workspace';
 
 /** Quiet time after an edit before verification starts (a newer edit restarts it). */
@@ -50,13 +51,14 @@ export class DocumentVerifier {
 
   /**
    * Schedules verification of `doc` (cancelling the document's running one). `publish` sends the
-   * document's own diagnostics plus the given verifier ones.
+   * document's own diagnostics plus the given verifier ones. `broken`: the document has errors of
+   * its own (nothing to verify).
    */
-  schedule(doc: TextDocument, asm: AsmResult, settings: DocSettings, publish: (extra: Diagnostic[]) => Promise<void>): void {
+  schedule(doc: TextDocument, broken: boolean, settings: DocSettings, publish: (extra: Diagnostic[]) => Promise<void>): void {
     const { uri, version } = doc;
     if (this.resultFor(uri, version)) return; // this version is verified already
     this.stop(uri);
-    if (!settings.verifierEnabled || asm.diagnostics.some((d) => d.severity === 'error')) {
+    if (!settings.verifierEnabled || broken) {
       void this.status({ uri, version, state: 'skipped' });
       return;
     }
@@ -69,7 +71,10 @@ export class DocumentVerifier {
 
   private async run(doc: TextDocument, settings: DocSettings, publish: (extra: Diagnostic[]) => Promise<void>): Promise<void> {
     const { uri, version } = doc;
-    const job = this.host.verify(uri, doc.getText(), { programType: settings.verifierProgramType, privileged: settings.verifierPrivileged, syntax: settings.asmSyntax });
+    const request: VerifyRequest = doc.languageId === 'bpftrace'
+      ? { text: doc.getText(), bpftrace: { target: settings.bpftraceTarget } }
+      : { text: doc.getText(), opts: { programType: settings.verifierProgramType, privileged: settings.verifierPrivileged, syntax: settings.asmSyntax } };
+    const job = this.host.verify(uri, request);
     await this.status({ uri, version, state: 'running' });
     const o = await job;
     if (this.pending.get(uri) === version) this.pending.delete(uri);

@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { AsmVerification, AsmVerifyOptions } from '../ide/asm-verify';
-import { VERIFIER_WORKER, type VerifyJob, type VerifyReply } from './verifier-worker';
+import type { AsmVerification } from '../ide/asm-verify';
+import { VERIFIER_WORKER, type VerifyJob, type VerifyReply, type VerifyRequest } from './verifier-worker';
 
 export type VerifyOutcome = { status: 'done'; result: AsmVerification } | { status: 'cancelled' } | { status: 'failed'; error: string };
 
@@ -49,8 +49,8 @@ export class VerifierHost {
     if (!this.spare) this.spare = this.spawn();
   }
 
-  /** Verifies `text` for `uri`; a running verification of the same document is cancelled first. */
-  verify(uri: string, text: string, opts: AsmVerifyOptions): Promise<VerifyOutcome> {
+  /** Verifies a document for `uri`; a running verification of the same document is cancelled first. */
+  verify(uri: string, request: VerifyRequest): Promise<VerifyOutcome> {
     this.cancel(uri);
     const worker = this.take();
     const id = this.nextId++;
@@ -78,7 +78,7 @@ export class VerifierHost {
       worker.on('error', onError);
       worker.on('exit', onExit);
       this.running.set(uri, { worker, id, finish });
-      const job: VerifyJob = { id, text, opts };
+      const job: VerifyJob = { ...request, id };
       worker.postMessage(job);
     });
   }
