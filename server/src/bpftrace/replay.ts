@@ -1,8 +1,9 @@
 /**
  * Replays a recorded trace through a compiled bpftrace script the way
  * bpftrace runs it: "Attaching N probes...", BEGIN, then every event to each
- * probe whose attach points match it (interval/profile probes fire from the
- * trace's timestamps), END, and the maps printed at exit; exit() stops early.
+ * probe whose attach points match it (interval/profile probes fire every
+ * period from the first event's time, on CPU 0, unless the trace has their
+ * events), END, and the maps printed at exit; exit() stops early.
  * Output records go through the decoder and the formatter given in a codec.
  * Pure and streaming; never throws. Non-goals: reading files (cli/), the
  * decoding and formatting themselves (codegen/, output/).
@@ -295,6 +296,8 @@ export class Replayer {
       const r = buildInputs(s.provider, s.ctx, ev, this.kernel);
       if ('error' in r) { this.diag(this.eventNo, ev.probe, r.error); continue; }
       s.firedAs = ev.probe;
+      // A timed probe the trace recorded (profile events with their stacks) runs from its events only.
+      s.nextFire = undefined;
       own ??= r.env.memory ?? [];
       if (!this.o.eventMemoryOnly) r.env.memory = this.memory.view(r.env.tgid ?? 0, own);
       yield* this.run(s, r.ctx, r.env);
