@@ -286,8 +286,8 @@ class Driver {
         if (!(e instanceof Reject)) throw e;
         const p = cur as Path;
         // Only the instruction checks' errors end a speculative path (error_recoverable_with_nospec);
-        // loop detection, the jump-sequence and the instruction limits stop the verifier.
-        const fatal = /^(infinite loop detected|The sequence of|BPF program is too large)/.test(e.message);
+        // loop detection, the jump-sequence, call-depth and instruction limits (-E2BIG) stop the verifier.
+        const fatal = /^(infinite loop detected|The sequence of|BPF program is too large|the call stack of)/.test(e.message);
         if (p.st.speculative && !fatal) {
           env.truncateLog(logMark);
           cur = this.endPath(p);
