@@ -91,16 +91,16 @@ const SIGNALS = new Set(['HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'IOT', 'BU
   'TERM', 'STKFLT', 'CHLD', 'CONT', 'STOP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'POLL', 'PWR', 'SYS']);
 
 /** signal(): a known signal name (with or without SIG) or a number in 1..64. */
-function signalArg(c: A.Call, args: SType[], err: (m: string) => void): void {
-  const a = c.args[0];
+function signalArg(k: CallCtx): void {
+  const a = k.c.args[0];
   if (!a) return;
   if (a.kind === 'Str') {
-    if (!SIGNALS.has(a.value.replace(/^SIG/, ''))) err(`${a.value} is not a valid signal`);
+    if (!SIGNALS.has(a.value.replace(/^SIG/, ''))) fail(k, `${a.value} is not a valid signal`);
   } else if (literal(a) !== undefined) {
     const n = literal(a) ?? 0n;
-    if (n < 1n || n > 64n) err(`${n} is not a valid signal, allowed range: [1,64]`);
-  } else if (args[0].k !== 'none' && !isInt(args[0])) {
-    err(`signal() only supports string or integer arguments (${coarse(args[0])} provided)`);
+    if (n < 1n || n > 64n) fail(k, `${n} is not a valid signal, allowed range: [1,64]`);
+  } else if (k.args[0].k !== 'none' && !isInt(k.args[0])) {
+    fail(k, `signal() only supports string or integer arguments (${coarse(k.args[0])} provided)`);
   }
 }
 
@@ -117,6 +117,35 @@ function literal(e: A.Expr | undefined): bigint | undefined {
   if (e.kind === 'Int') return e.value;
   if (e.kind === 'Unary' && e.op === '-' && e.operand.kind === 'Int' && e.operand.value !== undefined) return -e.operand.value;
   return undefined;
+}
+
+/** A call being checked: the checker, the node and its argument types. */
+interface CallCtx {
+  cx: Checker;
+  c: A.Call;
+  args: SType[];
+}
+
+function fail(k: CallCtx, m: string): void {
+  k.cx.err(k.c.range, m);
+}
+
+/** Argument `i` must be an integer (bpftrace's "only supports integer arguments"). */
+function onlyInt(k: CallCtx, i: number): boolean {
+  const t = k.args[i];
+  if (t === undefined || t.k === 'none' || isInt(t)) return true;
+  fail(k, `${k.c.name}() only supports integer arguments (${k.cx.old ? coarse(t) : k.cx.tname(t)} provided)`);
+  return false;
+}
+
+/** Argument `i` must be a literal of the kind. */
+function wantLiteral(k: CallCtx, i: number, what: 'integer' | 'string'): boolean {
+  const a = k.c.args[i];
+  if (a === undefined) return true;
+  const ok = what === 'integer' ? literal(a) !== undefined : a.kind === 'Str';
+  const t = k.args[i];
+  if (!ok) fail(k, `${k.c.name}() expects a${what === 'integer' ? 'n' : ''} ${what} literal (${t.k === 'none' ? 'none' : k.cx.old ? coarse(t) : k.cx.tname(t)} provided)`);
+  return ok;
 }
 
 export function callType(cx: Checker, c: A.Call): SType {
@@ -136,34 +165,21 @@ export function callType(cx: Checker, c: A.Call): SType {
     cx.callArg = prevArg;
   }
   if (cx.userFn(c.name) !== undefined) return cx.userFn(c.name) ?? NONE;
-  const err = (m: string): void => cx.err(c.range, m);
-  const onlyInt = (i: number): boolean => {
-    const t = args[i];
-    if (t === undefined || t.k === 'none' || isInt(t)) return true;
-    err(`${c.name}() only supports integer arguments (${cx.old ? coarse(t) : cx.tname(t)} provided)`);
-    return false;
-  };
-  const wantLiteral = (i: number, what: 'integer' | 'string'): boolean => {
-    const a = c.args[i];
-    if (a === undefined) return true;
-    const ok = what === 'integer' ? literal(a) !== undefined : a.kind === 'Str';
-    if (!ok) err(`${c.name}() expects a${what === 'integer' ? 'n' : ''} ${what} literal (${args[i].k === 'none' ? 'none' : cx.old ? coarse(args[i]) : cx.tname(args[i])} provided)`);
-    return ok;
-  };
-  if (AGGS.has(c.name)) return aggregation(cx, c, args, onlyInt, wantLiteral);
+  const k: CallCtx = { cx, c, args };
+  if (AGGS.has(c.name)) return aggregation(k);
   if (voidCall(c.name, cx.old) || c.name === 'signal' || c.name === 'override') {
-    if (FORMAT.has(c.name) && c.args.length > 0 && c.args[0].kind !== 'Str' && args[0].k !== 'none' && !(c.args[0].kind === 'Int' && cx.old)) wantLiteral(0, 'string');
+    if (FORMAT.has(c.name) && c.args.length > 0 && c.args[0].kind !== 'Str' && args[0].k !== 'none' && !(c.args[0].kind === 'Int' && cx.old)) wantLiteral(k, 0, 'string');
     const fmt = c.args[0];
     if (FORMAT.has(c.name) && fmt?.kind === 'Str' && cx.old) {
       const m = formatTypes(c.name, fmt.value, args.slice(1));
-      if (m) err(m);
+      if (m) fail(k, m);
     }
     if (c.name === 'join' && args[0] && args[0].k !== 'none' && args[0].k !== 'int' && args[0].k !== 'ptr') {
-      err(`${cx.old ? '' : 'join'}() only supports int or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
+      fail(k, `${cx.old ? '' : 'join'}() only supports int or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
     }
-    if (c.name === 'signal') signalArg(c, args, err);
+    if (c.name === 'signal') signalArg(k);
     if (c.name === 'print' && c.args.length > 1 && c.args[0].kind !== 'Map' && args[0].k !== 'none') {
-      err(`Non-map print() only takes 1 argument, ${c.args.length} found`);
+      fail(k, `Non-map print() only takes 1 argument, ${c.args.length} found`);
     }
     return NONE;
   }
@@ -171,61 +187,61 @@ export function callType(cx: Checker, c: A.Call): SType {
     case 'str': {
       const t = args[0];
       if (t && t.k !== 'none' && !isInt(t) && t.k !== 'ptr' && !(t.k === 'string' && !cx.old) && !(t.k === 'array' && !cx.old)) {
-        err(cx.old
+        fail(k, cx.old
           ? `str() expects an integer or a pointer type as first argument (${cx.tname(t)} provided)`
           : `str() expects a string, integer or a pointer type as first argument (${cx.tname(t)} provided)`);
       }
       const n = literal(c.args[1]);
-      if (n !== undefined && n < 0n) err(`str() cannot use negative length (${n})`);
-      if (c.args[1]) onlyInt(1);
+      if (n !== undefined && n < 0n) fail(k, `str() cannot use negative length (${n})`);
+      if (c.args[1]) onlyInt(k, 1);
       const lit = c.args[0]?.kind === 'Param' || (t?.k === 'string' && !cx.old);
       return { k: 'string', size: lit && t?.k === 'string' ? Math.min(t.size, cx.strlen) : cx.strlen };
     }
     case 'buf':
-      return bufType(cx, c, args, err, onlyInt);
+      return bufType(k);
     case 'ksym':
       return special('ksym', SPECIAL_SIZES.ksym);
     case 'usym':
       return special('usym', SPECIAL_SIZES.usym);
     case 'kaddr':
-      wantLiteral(0, 'string');
+      wantLiteral(k, 0, 'string');
       return U64;
     case 'uaddr':
-      wantLiteral(0, 'string');
+      wantLiteral(k, 0, 'string');
       return { k: 'ptr', to: U64, user: true };
     case 'reg': {
-      if (wantLiteral(0, 'string') && c.args[0]?.kind === 'Str' && !REGS.has(c.args[0].value)) {
-        err(`'${c.args[0].value}' is not a valid register on this architecture (x86_64)`);
+      if (wantLiteral(k, 0, 'string') && c.args[0]?.kind === 'Str' && !REGS.has(c.args[0].value)) {
+        fail(k, `'${c.args[0].value}' is not a valid register on this architecture (x86_64)`);
       }
       return U64;
     }
     case 'ntop': {
       const t = args[args.length - 1];
       if (t && t.k !== 'none' && !isInt(t) && t.k !== 'array' && t.k !== 'ptr') {
-        err(`ntop() expects an integer or array argument, got ${cx.tname(t)}`);
+        fail(k, `ntop() expects an integer or array argument, got ${cx.tname(t)}`);
       }
       return special('inet', SPECIAL_SIZES.inet);
     }
     case 'pton':
       return { k: 'array', elem: U8, len: c.args[0]?.kind === 'Str' && c.args[0].value.includes(':') ? 16 : 4 };
     case 'strftime':
-      wantLiteral(0, 'string');
-      onlyInt(1);
+      wantLiteral(k, 0, 'string');
+      onlyInt(k, 1);
       return special('timestamp', SPECIAL_SIZES.timestamp);
     case 'cgroupid':
-      wantLiteral(0, 'string');
+      wantLiteral(k, 0, 'string');
       return U64;
     case 'cgroup_path':
       return special('cgroup_path', SPECIAL_SIZES.cgroup_path);
     case 'path':
       return { k: 'string', size: cx.strlen };
     case 'strerror':
-      onlyInt(0);
+      onlyInt(k, 0);
       return special('strerror', SPECIAL_SIZES.strerror);
     case 'macaddr':
       return special('mac', SPECIAL_SIZES.mac);
     case 'strncmp':
-      wantLiteral(2, 'integer');
+      wantLiteral(k, 2, 'integer');
       return cx.typed ? { k: 'bool' } : U64;
     case 'delete':
     case 'strcontains':
@@ -236,7 +252,7 @@ export function callType(cx: Checker, c: A.Call): SType {
       return args[0] ?? NONE;
     case 'bswap': {
       const t = args[0];
-      if (onlyInt(0) && t && t.k === 'int') return { k: 'int', bits: t.bits, signed: false };
+      if (onlyInt(k, 0) && t && t.k === 'int') return { k: 'int', bits: t.bits, signed: false };
       return NONE;
     }
     case 'skboutput':
@@ -290,23 +306,24 @@ function mapArg(cx: Checker, m: A.MapRef): SType {
   return v;
 }
 
-function bufType(cx: Checker, c: A.Call, args: SType[], err: (m: string) => void, onlyInt: (i: number) => boolean): SType {
+function bufType(k: CallCtx): SType {
+  const { cx, c, args } = k;
   const t = args[0];
   if (!t || t.k === 'none') return NONE;
   if (!(t.k === 'int' || t.k === 'string' || t.k === 'ptr' || t.k === 'array')) {
-    err(`buf() expects an integer, string, or array argument but saw ${cx.old ? coarse(t) : cx.tname(t)}`);
+    fail(k, `buf() expects an integer, string, or array argument but saw ${cx.old ? coarse(t) : cx.tname(t)}`);
     return NONE;
   }
   let size = cx.strlen;
   if (c.args.length === 1) {
     if (t.k === 'array') size = sizeOf(t);
     else {
-      err(`buf() expects a length argument for non-array type ${cx.old ? coarse(t) : cx.tname(t)}`);
+      fail(k, `buf() expects a length argument for non-array type ${cx.old ? coarse(t) : cx.tname(t)}`);
       return NONE;
     }
-  } else if (onlyInt(1)) {
+  } else if (onlyInt(k, 1)) {
     const n = literal(c.args[1]);
-    if (n !== undefined && n < 0n) err(`buf cannot use negative length (${n})`);
+    if (n !== undefined && n < 0n) fail(k, `buf cannot use negative length (${n})`);
     else if (n !== undefined) size = Number(n);
   }
   if (size > cx.strlen) {
@@ -316,7 +333,8 @@ function bufType(cx: Checker, c: A.Call, args: SType[], err: (m: string) => void
   return { k: 'buffer', size };
 }
 
-function aggregation(cx: Checker, c: A.Call, args: SType[], onlyInt: (i: number) => boolean, wantLiteral: (i: number, w: 'integer') => boolean): SType {
+function aggregation(k: CallCtx): SType {
+  const { cx, c, args } = k;
   if (!cx.aggregationAllowed(c)) {
     cx.err(c.range, cx.old ? `${c.name}() should be directly assigned to a map` : `${c.name}() must be assigned directly to a map`);
   }
@@ -331,18 +349,18 @@ function aggregation(cx: Checker, c: A.Call, args: SType[], onlyInt: (i: number)
     case 'sum':
     case 'min':
     case 'max':
-      onlyInt(0);
+      onlyInt(k, 0);
       return { k: 'agg', fn, signed: signed(0) };
     case 'avg':
     case 'stats':
-      onlyInt(0);
+      onlyInt(k, 0);
       return { k: 'agg', fn, signed: cx.old ? true : signed(0) };
     case 'hist':
-      onlyInt(0);
-      if (c.args.length > 1) wantLiteral(1, 'integer');
+      onlyInt(k, 0);
+      if (c.args.length > 1) wantLiteral(k, 1, 'integer');
       return { k: 'agg', fn, signed: false, ...(c.args.length > 1 ? { args: [literal(c.args[1]) ?? 0n] } : {}) };
     case 'lhist': {
-      onlyInt(0);
+      onlyInt(k, 0);
       const lits = [1, 2, 3].map((i) => literal(c.args[i]));
       const names = ['min', 'max', 'step'];
       for (let i = 0; i < 3; i++) {

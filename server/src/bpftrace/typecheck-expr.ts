@@ -132,12 +132,7 @@ function binary(cx: Checker, e: A.Binary): SType {
   const op = e.op;
   const compare = COMPARISONS.has(op);
   const logical = op === '&&' || op === '||';
-  const bad = (): SType => {
-    cx.err(cx.opRange(e.left.range, e.right.range), `The ${opstr(op)} operator can not be used on expressions of types ${cx.tname(l)}, ${cx.tname(r)}`);
-    return NONE;
-  };
-  if (l.k === 'ptr' || r.k === 'ptr') return pointerBinop(cx, e, l, r, compare, logical, bad);
-  const intLike = (t: SType): boolean => t.k === 'int' || t.k === 'bool';
+  if (l.k === 'ptr' || r.k === 'ptr') return pointerBinop(cx, e, l, r, compare, logical);
   if (intLike(l) && intLike(r)) {
     if (cx.old && mixedSigns(l, r, nonNegLiteral(e.left), nonNegLiteral(e.right))) {
       if (compare) cx.warn(e.range, `comparison of integers of different signs: '${cx.tname(l)}' and '${cx.tname(r)}' can lead to undefined behavior`);
@@ -163,7 +158,7 @@ function binary(cx: Checker, e: A.Binary): SType {
       : `Type mismatch for '${op}': comparing ${cx.tname(l)} with ${cx.tname(r)}`);
     return NONE;
   }
-  if (op !== '==' && op !== '!=') return logical && !cx.old ? result : bad();
+  if (op !== '==' && op !== '!=') return logical && !cx.old ? result : badOperands(cx, e, l, r);
   if (l.k === 'string' && (e.left.kind === 'Str') !== (e.right.kind === 'Str')) {
     const lit = e.left.kind === 'Str' ? l : r;
     const other = lit === l ? r : l;
@@ -174,7 +169,18 @@ function binary(cx: Checker, e: A.Binary): SType {
   return result;
 }
 
-function pointerBinop(cx: Checker, e: A.Binary, l: SType, r: SType, compare: boolean, logical: boolean, bad: () => SType): SType {
+function intLike(t: SType): boolean {
+  return t.k === 'int' || t.k === 'bool';
+}
+
+/** bpftrace's "operator can not be used on expressions of types" (placed on the operator). */
+function badOperands(cx: Checker, e: A.Binary, l: SType, r: SType): SType {
+  cx.err(cx.opRange(e.left.range, e.right.range), `The ${opstr(e.op)} operator can not be used on expressions of types ${cx.tname(l)}, ${cx.tname(r)}`);
+  return NONE;
+}
+
+function pointerBinop(cx: Checker, e: A.Binary, l: SType, r: SType, compare: boolean, logical: boolean): SType {
+  const bad = (): SType => badOperands(cx, e, l, r);
   const leftPtr = l.k === 'ptr';
   const ptr = leftPtr ? l : r;
   const other = leftPtr ? r : l;

@@ -10,6 +10,7 @@ import { KIND } from '../btf/format';
 import type { TpFormat } from '../btf/tracepoint';
 import { IntBits, NONE, SType } from './types';
 import { closest } from './suggest';
+import { typoBudget } from '../util/suggest';
 
 /** What the checker knows about the target kernel (host/ fills it in). */
 export interface KernelTypes {
@@ -119,14 +120,34 @@ export function findBtfStruct(btf: Btf, written: string): number | undefined {
   return want !== undefined ? btf.lookup(name, KIND.FWD)[0] : undefined;
 }
 
-/** Names of all structs (or unions) in BTF, for "did you mean". */
+const NEAR = new WeakMap<Btf, Map<string, string | undefined>>();
+
+/**
+ * "Did you mean" among BTF names of one kind that start like `name` (its
+ * first `prefix` characters, after `namePrefix` such as 'btf_trace_') and are
+ * about as long; cached per BTF, since editors re-check on every keystroke.
+ */
+export function nearBtfName(btf: Btf, name: string, kind: number, namePrefix = '', prefix = 2): string | undefined {
+  const key = `${kind}:${namePrefix}:${name}`;
+  let cache = NEAR.get(btf);
+  if (!cache) NEAR.set(btf, (cache = new Map()));
+  if (cache.has(key)) return cache.get(key);
+  const budget = typoBudget(name);
+  const cands: string[] = [];
+  for (const c of btf.search(namePrefix + name.slice(0, prefix), kind as never, 100000)) {
+    const n = c.name.slice(namePrefix.length);
+    if (Math.abs(n.length - name.length) <= budget) cands.push(n);
+  }
+  const near = closest(name, cands);
+  cache.set(key, near);
+  return near;
+}
+
+/** "Did you mean" for `struct X` / `union X`. */
 export function suggestStruct(btf: Btf, written: string): string | undefined {
   const m = /^(struct|union)\s+(\S+)$/.exec(written.trim());
   if (!m) return undefined;
-  const kind = m[1] === 'union' ? KIND.UNION : KIND.STRUCT;
-  // Candidates sharing the first letter keep the search short.
-  const cands = btf.search(m[2].slice(0, 1), kind, 100000).map((c) => c.name);
-  const near = closest(m[2], cands);
+  const near = nearBtfName(btf, m[2], m[1] === 'union' ? KIND.UNION : KIND.STRUCT, '', 1);
   return near === undefined ? undefined : `${m[1]} ${near}`;
 }
 
@@ -225,7 +246,19 @@ export function tpStructName(category: string, event: string): string {
 }
 
 /** The record fields of a tracepoint (common_* fields included, flagged by offset < 8). */
+const TP_ARGS = new WeakMap<TpFormat, Map<string, ProbeArg[]>>();
+
 export function tpArgs(f: TpFormat, btf: Btf | undefined, opts: { boolType: boolean; dataLocPtr: boolean }): ProbeArg[] {
+  // Cached per format (shared, never mutated): a script's probes and each re-check reuse them.
+  let byOpts = TP_ARGS.get(f);
+  if (!byOpts) TP_ARGS.set(f, (byOpts = new Map()));
+  const key = `${opts.boolType}:${opts.dataLocPtr}:${btf !== undefined}`;
+  let args = byOpts.get(key);
+  if (!args) byOpts.set(key, (args = tpArgsOf(f, btf, opts)));
+  return args;
+}
+
+function tpArgsOf(f: TpFormat, btf: Btf | undefined, opts: { boolType: boolean; dataLocPtr: boolean }): ProbeArg[] {
   return f.fields.map((x) => {
     const a: ProbeArg = { name: x.name, type: tpFieldType(x, btf, opts), offset: x.offset, size: x.size };
     if (x.dynamic !== undefined) a.dynamic = x.dynamic;

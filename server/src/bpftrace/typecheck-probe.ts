@@ -7,11 +7,10 @@
  */
 import * as A from './ast';
 import type { Checker, ProbeCtx } from './typecheck';
-import { funcArgs, ProbeArg, rawTracepointArgs, tpArgs, tpStructName } from './typecheck-kernel';
+import { funcArgs, nearBtfName, ProbeArg, rawTracepointArgs, tpArgs, tpStructName } from './typecheck-kernel';
 import { SType, U64 } from './types';
 import { KIND } from '../btf/format';
 import type { Btf } from '../btf/types';
-import { closest } from './suggest';
 
 /** An attach point naming exactly one target (no wildcards or parameters). */
 function exact(ap: A.AttachPoint): boolean {
@@ -59,7 +58,7 @@ function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
       if (name === undefined || !exact(ap) || !k.btf) break;
       const args = rawTracepointArgs(k.btf, name, cx.typed);
       if (args === undefined) {
-        cx.warn(ap.range, `No BTF found for rawtracepoint ${name}`, hintFor(closest(name, k.btf.search(`btf_trace_${name.slice(0, 2)}`, KIND.TYPEDEF, 50000).flatMap((c) => (c.name.startsWith('btf_trace_') ? [c.name.slice(10)] : [])))));
+        cx.warn(ap.range, `No BTF found for rawtracepoint ${name}`, hintFor(nearBtfName(k.btf, name, KIND.TYPEDEF, 'btf_trace_')));
         break;
       }
       ctx.args = args;
@@ -89,7 +88,7 @@ function hintFor(near: string | undefined): string | undefined {
 
 /** "did you mean" for a kernel function name (candidates share its first two letters). */
 function nearFunc(btf: Btf, fn: string): string | undefined {
-  return hintFor(closest(fn, btf.search(fn.slice(0, 2), KIND.FUNC, 50000).map((c) => c.name)));
+  return hintFor(nearBtfName(btf, fn, KIND.FUNC));
 }
 
 /** A probe argument by name in the current probe's context. */
