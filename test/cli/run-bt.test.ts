@@ -98,3 +98,11 @@ test('run .bt: cat() prints the file (read by the host), wildcard probes fire fo
   assert.equal(rest.join('\n'), 'hello from cat\n\n\n@[tracepoint:syscalls:sys_enter_open_by_handle_at]: 1\n@[tracepoint:syscalls:sys_enter_openat]: 2\n');
   assert.match(r.err, /^replayed 4 events \(1 matched no probe\)/);
 });
+
+test('run .bt --target-version 0.26: the attach banner goes to stderr, as bpftrace 0.26 prints it', () => {
+  const r = run([join(FIX, 'count-by-comm.bt'), '--trace', join(FIX, 'count-by-comm.trace.jsonl'), '--target-version', '0.26']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, 'Attached 1 probe\n');
+  assert.ok(!r.out.includes('Attach'), r.out);
+  assert.match(r.out, /@\[btwork\]: 17\n$/);
+});

@@ -15,7 +15,7 @@ import { LineIndex, type Diagnostic } from './source';
 import { decodeMap, decodeRecord } from './codegen';
 import { compileText } from './codegen/pipeline';
 import type { TpFormat } from '../btf/tracepoint';
-import { formatEvent, formatMapsAtExit } from './output';
+import { attachedLine, formatEvent, formatMapsAtExit } from './output';
 import { buildInputs, parseProbeName, type CtxInfo, type CtxKernel, type EventInputs } from './ctx';
 import { attachMatcher, matchesAttach, timerPeriodNs, type AttachMatcher } from './replay-match';
 import { ReplayVm } from './replay-vm';
@@ -31,6 +31,8 @@ export interface ReplayCodec {
   decodeMap(script: CompiledScript, map: BtMapDef, entries: Iterable<{ key: Uint8Array; values: Uint8Array[] }>): MapSnapshot;
   formatEvent(e: OutputEvent, o: OutputOptions): string;
   formatMapsAtExit(maps: MapSnapshot[], o: OutputOptions): string;
+  /** The attach banner's stdout and stderr parts (0.26 writes it to stderr); formatEvent's 'attached' text when absent. */
+  attachedLine?(probes: number, o: OutputOptions): { stdout: string; stderr: string };
 }
 
 export interface ReplayDiagnostic {
@@ -60,6 +62,8 @@ export interface ReplayOptions extends OutputOptions {
   system?(command: string): string | undefined;
   /** Only the event's own recorded memory is readable (default: also what its process recorded before). */
   eventMemoryOnly?: boolean;
+  /** Text bpftrace writes to stderr (the 0.26 attach banner). */
+  onStderr?(text: string): void;
   /** Called for each problem (bad event, program fault, undecodable record); replay goes on. */
   onDiagnostic?(d: ReplayDiagnostic): void;
 }
@@ -235,7 +239,12 @@ export class Replayer {
   *begin(firstTs: bigint): Generator<string> {
     this.lastTs = firstTs;
     this.setElapsedStart(firstTs);
-    if (this.o.attachedLine !== false) yield this.codec.formatEvent({ kind: 'attached', probes: attachedCount(this.script) }, this.o);
+    if (this.o.attachedLine !== false) {
+      const n = attachedCount(this.script);
+      const banner = this.codec.attachedLine?.(n, this.o) ?? { stdout: this.codec.formatEvent({ kind: 'attached', probes: n }, this.o), stderr: '' };
+      if (banner.stderr) this.o.onStderr?.(banner.stderr);
+      if (banner.stdout) yield banner.stdout;
+    }
     for (const s of this.slots) {
       if (s.period !== undefined) s.nextFire = firstTs + s.period;
       if (s.provider === 'begin' && !this.halted) yield* this.run(s, this.emptyCtx(), this.selfEnv(firstTs));
@@ -337,7 +346,7 @@ export function* replayWith(script: CompiledScript, events: Iterable<TraceEvent>
 }
 
 /** The real decoder (codegen) and formatter (output). */
-export const BPFTRACE_CODEC: ReplayCodec = { decodeRecord, decodeMap, formatEvent, formatMapsAtExit };
+export const BPFTRACE_CODEC: ReplayCodec = { decodeRecord, decodeMap, formatEvent, formatMapsAtExit, attachedLine };
 
 /** Replays with bpftrace's own decoding and formatting. */
 export function replay(script: CompiledScript, events: Iterable<TraceEvent>, o: ReplayOptions): Generator<string, ReplayStats> {

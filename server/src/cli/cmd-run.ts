@@ -181,6 +181,7 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
       ...(budget !== undefined ? { budget } : {}),
       cat: (path) => { try { return readFileSync(path, 'utf8'); } catch { return undefined; } },
       ...(values.unsafe ? { system: (cmd: string) => { try { return execSync(cmd, { encoding: 'utf8', shell: '/bin/sh', stdio: ['ignore', 'pipe', 'inherit'] }); } catch { return undefined; } } } : {}),
+      onStderr: (t) => io.err(t),
       onDiagnostic: (d) => {
         if (d.event > 0) bad(at.line, `${d.probe}: ${d.message}`);
         else { problems++; io.err(`${file}: ${d.probe ? d.probe + ': ' : ''}${d.message}`); }
