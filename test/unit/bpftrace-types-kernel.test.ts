@@ -186,3 +186,20 @@ test('sizeof and offsetof: values from BTF in consts, unknown members with did-y
     ['error', "'struct task_struct' has no field named 'pidd'", 'offsetof(struct task_struct, pidd)', "did you mean 'pid'?"],
   ]);
 });
+
+test('bitfields: byte offset, bit offset and width for codegen', (t) => {
+  const src = 'kprobe:vfs_read { $s = (struct sk_buff *)arg0; $t = $s->pkt_type; $l = $s->len; }';
+  const { info, ok } = run(t, src);
+  if (!ok) return;
+  const btf = kernel618().kernel!.btf;
+  const skb = btf.find('sk_buff')!;
+  const m = btf.findMember(skb, 'pkt_type')!;
+  const ref = [...info.fields].find(([f]) => f.field === 'pkt_type')?.[1];
+  assert.equal(ref?.via, 'struct');
+  assert.ok(m.bitSize > 0, 'pkt_type is a bitfield in 6.18');
+  assert.equal((ref?.offset ?? 0) * 8 + (ref?.bitOffset ?? 0), m.bitOffset);
+  assert.equal(ref?.bitSize, m.bitSize);
+  assert.equal(typeOf(info, src, '$t'), 'uint8');
+  const len = [...info.fields].find(([f]) => f.field === 'len')?.[1];
+  assert.equal(len?.bitSize, undefined);
+});
