@@ -47,6 +47,19 @@ function errorDiagnostic(text: string, probe: CompiledProbe, e: VerifyError, fal
   return { range: r ? rangeOf(text, r.start, r.end) : fallback, severity: 'error', source: 'verifier', message: lines.join('\n'), related };
 }
 
+/**
+ * Where a code generation diagnostic is shown: a whole-probe range narrowed to the call it names
+ * (`does not support path()`), else to the range's first line.
+ */
+function codegenRange(text: string, r: { start: number; end: number }, message: string): SourceRange {
+  const body = text.slice(r.start, r.end);
+  if (!body.includes('\n')) return rangeOf(text, r.start, r.end);
+  const name = /support (\w+)\(\)/.exec(message)?.[1];
+  const at = name ? new RegExp(`\\b${name}\\s*\\(`).exec(body) : null;
+  if (name && at) return rangeOf(text, r.start + at.index, r.start + at.index + name.length);
+  return rangeOf(text, r.start, r.start + body.indexOf('\n'));
+}
+
 /** A key equal for programs with the same instructions and type (verified once). */
 function programKey(p: CompiledProbe): string {
   return `${p.progType}|${p.progType === 'tracing' ? p.name : ''}|${p.insns.map((i) => `${i.spec.name}.${i.dst}.${i.src}.${i.off}.${i.imm}.${i.imm2 ?? ''}`).join(';')}`;
@@ -62,7 +75,7 @@ export function verifyBpftrace(text: string, kernel: TracepointCatalog | undefin
   // The front end's errors are the editor's own diagnostics: nothing to compile then.
   if (!script || r.diagnostics.some((d) => d.severity === 'error' && !codegen.has(d))) return skipped();
   const diagnostics: VerifierDiagnostic[] = script.diagnostics.map((d) => ({
-    range: rangeOf(text, d.range.start, d.range.end), severity: d.severity, source: 'bpftrace-codegen',
+    range: codegenRange(text, d.range, d.message), severity: d.severity, source: 'bpftrace-codegen',
     message: d.hint ? `${d.message}\n${d.hint}` : d.message, related: [],
   }));
   let processed = 0;

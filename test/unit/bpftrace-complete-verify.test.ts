@@ -1,0 +1,56 @@
+// The embedded verifier on bpftrace scripts as plain data (ide/bpftrace-verify.ts),
+// against the shared kernel 6.18 data: a valid script compiles and every program
+// is accepted; a construct code generation does not support becomes a codegen
+// diagnostic; a script with front-end errors is skipped (those are the editor's
+// own diagnostics); a wildcard tracepoint's identical programs are verified once.
+// (The rejected-program case runs through the language server: test/lsp/bpftrace-editor.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadKernelInfo } from '../../server/src/host/kernel-info';
+import { verifyBpftrace } from '../../server/src/ide/bpftrace-verify';
+
+const EVENTS = join(__dirname, '..', '..', '..', 'shared', 'kernel', '6.18', 'tracefs', 'events');
+const kernel = existsSync(EVENTS) ? loadKernelInfo({ tracefs: [], bundles: [], shared: [EVENTS] }) : undefined;
+const MISSING = 'SKIP: shared kernel 6.18 data not found at ' + EVENTS;
+
+test('bpftrace verification: accept, codegen diagnostics, skipped on front-end errors', (t) => {
+  if (!kernel?.btf) { console.log(MISSING); return t.skip(MISSING); }
+  const ok = verifyBpftrace('kprobe:vfs_read\n{\n  @bytes[comm] = sum(arg2);\n  $t = (struct task_struct *)curtask;\n  printf("%d\\n", $t->real_parent->pid);\n}\n', kernel, { target: '0.17' });
+  assert.equal(ok.verdict, 'accept', JSON.stringify(ok.diagnostics));
+  assert.deepEqual(ok.diagnostics, []);
+  assert.ok(ok.processed > 10);
+  assert.equal(ok.progType, 'kprobe');
+
+  const text = 'BEGIN { @n = 0; }\n\nkprobe:vfs_open\n{\n  printf("%s\\n", path(arg0));\n}\n';
+  const cg = verifyBpftrace(text, kernel, { target: '0.17' });
+  assert.equal(cg.verdict, 'reject');
+  assert.equal(cg.diagnostics.length, 1, JSON.stringify(cg.diagnostics));
+  const d = cg.diagnostics[0];
+  assert.equal(d.source, 'bpftrace-codegen');
+  assert.match(d.message, /does not support path\(\)/);
+  // Code generation places it on the whole probe; shown on the call it names.
+  assert.deepEqual([d.range.start, d.range.end], [text.indexOf('path('), text.indexOf('path(') + 4]);
+
+  const broken = verifyBpftrace('kprobe:vfs_read { printf("%d\\n", args.nosuch); }', kernel, { target: '0.17' });
+  assert.equal(broken.verdict, 'skipped');
+  assert.deepEqual(broken.diagnostics, []);
+});
+
+test('bpftrace verification: wildcard tracepoints verify each distinct program once', (t) => {
+  if (!kernel?.btf) { console.log(MISSING); return t.skip(MISSING); }
+  const events = kernel.events('sched').filter((e) => e.startsWith('sched_'));
+  assert.ok(events.length > 5);
+  const one = verifyBpftrace('tracepoint:sched:sched_switch { @[probe] = count(); }', kernel, { target: '0.17' });
+  const all = verifyBpftrace('tracepoint:sched:sched_* { @[probe] = count(); }', kernel, { target: '0.17' });
+  assert.equal(one.verdict, 'accept');
+  assert.equal(all.verdict, 'accept', JSON.stringify(all.diagnostics));
+  // Each event's program differs (its probe name), so each is verified: more work than one.
+  assert.ok(all.processed > one.processed, `${all.processed} > ${one.processed}`);
+  // Without the probe name the programs are identical: verified once.
+  const same1 = verifyBpftrace('tracepoint:sched:sched_switch { @c = count(); }', kernel, { target: '0.17' });
+  const sameAll = verifyBpftrace('tracepoint:sched:sched_* { @c = count(); }', kernel, { target: '0.17' });
+  assert.equal(sameAll.verdict, 'accept');
+  assert.equal(sameAll.processed, same1.processed);
+});
