@@ -51,6 +51,7 @@ test('compile --asm lists sections, source lines and instructions', () => {
   assert.match(r.out, /; tracepoint:syscalls:sys_enter_openat {2}section tracepoint\/syscalls\/sys_enter_openat {2}\(tracepoint, \d+ insns\)/);
   assert.match(r.out, /; @\[comm\] = count\(\); @ good\.bt:3/);
   assert.match(r.out, /call bpf_get_current_comm#16/);
+  assert.match(r.out, /\(18\) r1 = map\[@h\]/);
   assert.match(r.out, /call bpf_perf_event_output#25/);
   assert.match(r.out, /; map\[\d\] @h percpu_hash key=16 value=8 max_entries=4096/);
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileOk, kernel618, runProbe, runs } from './bpftrace-codegen-support';
 import type { AggValue, BtValue, MapSnapshot } from '../../server/src/bpftrace/output/values';
-import { compile, decodeMap, decodeRecord, verifyProbe } from '../../server/src/bpftrace/codegen';
+import { compile, compileText, decodeMap, decodeRecord, verifyProbe } from '../../server/src/bpftrace/codegen';
 import { parse } from '../../server/src/bpftrace/parser';
 
 function need(t: { skip(m: string): void }): boolean {
@@ -316,4 +316,17 @@ test('decoders never throw on arbitrary bytes', () => {
     const snap = decodeMap(s, m, [{ key: bytes(rnd(24)), values: [bytes(rnd(12)), bytes(rnd(12))] }]);
     assert.equal(snap.name, m.name);
   }
+});
+
+test('positional parameters: numbers as ints, text through str()', (t) => {
+  if (!need(t)) return;
+  const r0 = compileText('BEGIN { @n = $1 + 1; @c = $#; printf("%s\\n", str($2)); }', kernel618(), { target: '0.17', params: ['41', 'hello'] });
+  // (The type checker may still flag str($2); bpftrace accepts it for positional parameters.)
+  assert.deepEqual(r0.diagnostics.filter((d) => d.severity === 'error' && d.source === 'codegen'), []);
+  const r = runProbe(r0.script!, 0, runs(1));
+  assert.equal(scalarMap(r.maps, '@n'), 42n);
+  assert.equal(scalarMap(r.maps, '@c'), 2n);
+  const e = r.events[0];
+  assert.ok('kind' in e && e.kind === 'printf' && e.args[0].t === 'str');
+  assert.equal(new TextDecoder().decode(e.args[0].v), 'hello');
 });

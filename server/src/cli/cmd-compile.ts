@@ -9,11 +9,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { LineIndex, parseVersion } from '../bpftrace';
 import { compileText, toEmitSpec, verifyProbe } from '../bpftrace/codegen';
 import { emitObject } from '../elf/emit';
+import { PSEUDO } from '../isa/opcodes';
 import { printInsn } from '../verifier';
 import { kernelInfo } from '../host/kernel-info';
 import { EXIT, Io, parse, str, UsageError } from './args';
 
-export const COMPILE_HELP = `usage: bpfstudio compile SCRIPT.bt [-o OUT.o] [--asm] [--ringbuf] [--target-version VERSION] [--no-verify]
+export const COMPILE_HELP = `usage: bpfstudio compile SCRIPT.bt [ARG...] [-o OUT.o] [--asm] [--ringbuf] [--target-version VERSION] [--no-verify]
 
 Compiles a bpftrace script to BPF programs the way bpftrace VERSION (default
 0.17) lays them out: one program per attach point (libbpf section names),
@@ -22,6 +23,7 @@ scratch array, stack-trace maps, and printf/print/exit... records on a
 perf_event_array (--ringbuf: a ring buffer). Types come from the kernel's
 BTF and tracepoint formats (the running kernel's, else the default 6.18 data).
 Every program is checked with the embedded verifier (--no-verify skips it).
+ARGs are the script's positional parameters ($1, $2, ...; $# counts them).
   -o OUT.o   write an ELF object (maps, BTF, line info) that bpftool prog load accepts
   --asm      print each program's instructions with their source lines
 Exit code: 0 ok, 1 when the script has errors or a program is rejected, 2 on bad usage.`;
@@ -32,7 +34,7 @@ export function cmdCompile(argv: string[], io: Io): number {
     'target-version': { type: 'string' }, 'no-verify': { type: 'boolean' },
   });
   if (values.help) { io.out(COMPILE_HELP); return EXIT.OK; }
-  if (positionals.length !== 1) throw new UsageError('compile takes one SCRIPT.bt');
+  if (positionals.length < 1) throw new UsageError('compile takes one SCRIPT.bt');
   const target = str(values['target-version']) ?? '0.17';
   if (parseVersion(target) === undefined) throw new UsageError(`--target-version expects a version like 0.17 or 0.26, got '${target}'`);
   const file = positionals[0];
@@ -43,7 +45,7 @@ export function cmdCompile(argv: string[], io: Io): number {
     throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const kernel = kernelInfo();
-  const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf' });
+  const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: positionals.slice(1) });
   const lines = new LineIndex(text);
   let failed = false;
   for (const d of r.diagnostics) {
@@ -72,7 +74,10 @@ export function cmdCompile(argv: string[], io: Io): number {
           const ln = lines.position(rg.start).line;
           if (ln !== last) { io.out(`; ${srcLines[ln]?.trim() ?? ''} @ ${file}:${ln + 1}`); last = ln; }
         }
-        io.out(`${String(insn.pc).padStart(5)}: ${printInsn(insn)}`);
+        const text = insn.spec.kind === 'lddw' && insn.src === PSEUDO.MAP_FD
+          ? `(18) r${insn.dst} = map[${script.maps[insn.imm]?.name ?? insn.imm}]`
+          : printInsn(insn);
+        io.out(`${String(insn.pc).padStart(5)}: ${text}`);
       });
     }
   });

@@ -282,6 +282,7 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
     case 'str': {
       const a = e.args[0] ?? g.error(e.range, 'str() needs an argument');
       const size = t.k === 'string' ? t.size : 64;
+      if (a.kind === 'Str' || (a.kind === 'Param' && !/^-?\d+$/.test(g.opts.params?.[a.n - 1] ?? ''))) return mem(g, a);
       const l = g.alloc(size);
       g.zero(l, size);
       const user = isUserPtr(g, a);

@@ -380,6 +380,15 @@ function memInner(g: Gen, e: A.Expr): Loc {
       if (!v) g.error(e.range, `unknown variable ${e.name}`);
       return v.loc;
     }
+    case 'Param': {
+      // A positional parameter used as a string: its text.
+      const size = t.k === 'string' ? t.size : 64;
+      const l = g.alloc(size);
+      const bytes = new Uint8Array(size);
+      bytes.set(new TextEncoder().encode(g.opts.params?.[e.n - 1] ?? '').subarray(0, size - 1));
+      writeBytes(g, l, bytes);
+      return l;
+    }
     case 'Tuple': {
       const tt = t.k === 'tuple' ? t : { k: 'tuple' as const, elems: e.elems.map((x) => g.ty(x)) };
       const lay = layoutOf(tt.elems);
