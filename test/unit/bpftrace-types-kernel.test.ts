@@ -203,3 +203,11 @@ test('bitfields: byte offset, bit offset and width for codegen', (t) => {
   const len = [...info.fields].find(([f]) => f.field === 'len')?.[1];
   assert.equal(len?.bitSize, undefined);
 });
+
+test('`.` through pointers: an error up to 0.24, automatic from 0.25', (t) => {
+  const src = 'kprobe:vfs_read { $t = curtask.pid; }';
+  const { info, ok } = run(t, src, '0.24');
+  if (!ok) return;
+  assert.deepEqual(diags(info, src).map((d) => d[1]), ["Can not access field 'pid' on type 'struct task_struct *'. Try dereferencing it first, or using '->'"]);
+  assert.deepEqual(diags(run(t, src, '0.25').info, src), []);
+});

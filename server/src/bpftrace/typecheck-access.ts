@@ -146,7 +146,8 @@ export function fieldType(cx: Checker, e: A.Field): SType {
       return NONE;
     } else if (t.k === 'int' && cx.old) t = { k: 'int', bits: 64, signed: false };
   } else if (t.k === 'ptr') {
-    if (cx.old) {
+    // `.` dereferences pointers from 0.25 on.
+    if (!cx.typed) {
       // bpftrace 0.17 places this error on the object and the dot.
       cx.err({ start: e.range.start, end: Math.max(e.object.range.end + 1, e.range.end - e.field.length) }, `Can not access field '${e.field}' on type '${cx.tname(t)}'. Try dereferencing it first, or using '->'`);
       return NONE;
