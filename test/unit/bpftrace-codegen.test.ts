@@ -236,6 +236,10 @@ test('without type information codegen still compiles simple scripts; bad input 
   assert.equal(bad.probes.length, 0);
   assert.equal(bad.diagnostics.length, 2, bad.diagnostics.map((d) => d.message).join('; '));
   assert.ok('error' in decodeRecord(ok, new Uint8Array(4)));
+  const text = 'BEGIN { printf("%d\\n", nosuch); }';
+  const id = compile(parse(text).program, empty);
+  assert.equal(id.diagnostics[0]?.message, 'unknown identifier nosuch');
+  assert.equal(id.diagnostics[0]?.range.start, text.indexOf('nosuch'), 'the diagnostic points at the identifier');
   assert.ok('error' in decodeRecord(ok, new Uint8Array(16).fill(0xff)));
 });
 

@@ -162,10 +162,11 @@ export function compile(prog: A.Program, types: TypeInfoLike, opts: CompileOptio
     if (item.kind !== 'Probe') return;
     for (const tg of targets(item, typer, opts, diagnostics)) {
       const idx = probeIndex++;
+      const dry: Diagnostic[] = [];
       try {
         // Pass 1 finds out whether the probe needs the scratch area; pass 2 emits the final code.
         const cp = script.checkpoint();
-        const first = genProbe(script, typer, item, tg, opts, [], idx, true, true);
+        const first = genProbe(script, typer, item, tg, opts, dry, idx, true, true);
         script.restore(cp);
         const g = genProbe(script, typer, item, tg, opts, diagnostics, idx, first.usedScratch, false);
         if (g.usedScratch) script.scratch(g.scMax);
@@ -177,9 +178,9 @@ export function compile(prog: A.Program, types: TypeInfoLike, opts: CompileOptio
         probes.push({ name: tg.section, attachPoints: [tg.raw], progType: tg.progType, insns: g.e.insns, lines: g.e.lines, item: itemIndex });
       } catch (err) {
         if (err instanceof Unsupported) {
-          if (!diagnostics.some((d) => d.message === err.message)) {
-            diagnostics.push({ range: item.range, severity: 'error', message: err.message, source: 'codegen' });
-          }
+          // The dry run stops at the same place: its diagnostic has the precise range.
+          const d = dry.find((x) => x.message === err.message) ?? { range: item.range, severity: 'error' as const, message: err.message, source: 'codegen' };
+          if (!diagnostics.some((x) => x.message === d.message && x.range.start === d.range.start)) diagnostics.push(d);
           continue;
         }
         const msg = err instanceof Error ? err.message : String(err);
