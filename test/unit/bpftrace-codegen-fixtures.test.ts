@@ -1,13 +1,14 @@
 // Every program compiled from test/fixtures/bpftrace/codegen/*.bt must pass
 // the embedded verifier, and — where this machine can load BPF (root,
 // bpftool) — the running kernel, loaded one program per ELF object with all
-// the script's maps. Prints "N/M pass our verifier, K/M pass the kernel".
+// the script's maps; each also runs on the VM without faults. Prints "N/M pass our verifier, K/M pass the kernel".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileText, toEmitSpec, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileText, toEmitSpec, verifyProbe, vmMaps, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { runInterp } from '../../server/src/vm';
 import { emitObject } from '../../server/src/elf/emit';
 import { parseObject } from '../../server/src/elf/object';
 import { kernelLoadUnavailable, loadWithKernelAsync } from '../../server/src/host/bpftool';
@@ -53,6 +54,14 @@ test('codegen fixtures: every program passes our verifier and the kernel', async
       if (v.verdict === 'accept') ours.push(`${c.file} ${p.attachPoints[0]}`);
       else console.log(`  our verifier rejects ${c.file} ${p.attachPoints[0]}: ${v.errors[0]?.message} (insn ${v.errors[0]?.pc})`);
     }
+  }
+  // Every program also runs to completion on the VM (zeroed context, default environment).
+  for (const c of all) {
+    c.script.probes.forEach((p) => {
+      const r = runInterp(p.insns, { ctx: new Uint8Array(512) }, { maps: vmMaps(c.script) });
+      assert.equal(r.fault, undefined, `${c.file} ${p.attachPoints[0]} faults on the VM: ${r.fault?.message}`);
+      assert.equal(r.r0, 0n);
+    });
   }
   // The objects parse back with every program and map.
   const obj = parseObject(objectFor(all[0], 0));
