@@ -115,8 +115,11 @@ test('hover: struct-typed expressions show their layout like pahole', (t) => {
   const pidOff = btf.findMember(id, 'pid')!.bitOffset / 8;
   assert.match(onCurtask.markdown, /```c\nstruct task_struct \{/);
   assert.match(onCurtask.markdown, new RegExp(`pid;\\s+/\\*\\s+${pidOff}\\s+4 \\*/`));
-  const onCast = bpftraceHover(doc, text, text.indexOf('struct sock') + 8)!;
-  assert.match(onCast.markdown, /struct sock \{/);
+  const onCast = bpftraceHover(doc, text, text.indexOf('*)arg0'))!;
+  assert.match(onCast.markdown, /`\(struct sock \*\)arg0`: `struct sock \*`\n\n```c\nstruct sock \{/);
+  const onName = bpftraceHover(doc, text, text.indexOf('struct sock') + 8)!;
+  assert.match(onName.markdown, /^\*\*struct sock\*\* \(kernel BTF\)\n\n```c\nstruct sock \{/);
+  assert.equal(onName.markdown.match(/```c/g)?.length, 1, 'one layout');
   const onEmbedded = bpftraceHover(doc, text, text.indexOf('__sk_common') + 3)!;
   assert.match(onEmbedded.markdown, /struct sock_common \{/);
   // Not a struct: no layout.

@@ -112,7 +112,18 @@ export function bpftraceHover(doc: BpftraceDoc, text: string, offset: number): I
   const probe = probeAt(doc, offset);
   const ap = probe?.attachPoints.find((a) => a.range.start <= offset && offset < a.range.end);
   if (ap) return attachPointHover(doc, ap, offset);
-  return withType(doc, offset, tokenHover(doc, text, offset));
+  return structNameHover(doc, text, offset) ?? withType(doc, offset, tokenHover(doc, text, offset));
+}
+
+/** On the name in `struct NAME` / `union NAME` (casts, sizeof, offsetof): the kernel type's layout. */
+function structNameHover(doc: BpftraceDoc, text: string, offset: number): IdeHover | undefined {
+  const toks = doc.tokens;
+  const i = toks.findIndex((t) => t.start <= offset && offset < t.end && t.kind !== 'eof');
+  const kw = toks[i - 1]?.text;
+  if (i < 0 || (kw !== 'struct' && kw !== 'union')) return undefined;
+  const name = `${kw} ${toks[i].text}`;
+  const layout = layoutMarkdown(doc.kernel?.btf, { k: 'cstruct', name, union: kw === 'union', size: 0 });
+  return layout ? { range: rangeOf(text, toks[i - 1].start, toks[i].end), markdown: `**${name}** (kernel BTF)\n\n${layout}` } : undefined;
 }
 
 function tokenHover(doc: BpftraceDoc, text: string, offset: number): IdeHover | undefined {

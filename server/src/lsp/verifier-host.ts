@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AsmVerification } from '../ide/asm-verify';
-import { VERIFIER_WORKER, type VerifyJob, type VerifyReply, type VerifyRequest } from './verifier-worker';
+import { VERIFIER_WORKER, type VerifyJob, type VerifyReply, type VerifyRequest, type WarmMessage } from './verifier-worker';
 
 export type VerifyOutcome = { status: 'done'; result: AsmVerification } | { status: 'cancelled' } | { status: 'failed'; error: string };
 
@@ -29,12 +29,15 @@ export class VerifierHost {
   private spare: Worker | undefined;
   private nextId = 1;
   private readonly script = workerScript();
+  /** Set once a bpftrace script was verified: new threads load the kernel data before their first job. */
+  private warmBpftrace = false;
 
   constructor(private readonly log: (message: string) => void) {}
 
   private spawn(): Worker {
     const w = new Worker(this.script, { workerData: { role: VERIFIER_WORKER }, execArgv: this.script.endsWith('.ts') ? process.execArgv : [] });
     w.unref();
+    if (this.warmBpftrace) w.postMessage({ warm: 'bpftrace' } satisfies WarmMessage);
     return w;
   }
 
@@ -52,6 +55,10 @@ export class VerifierHost {
   /** Verifies a document for `uri`; a running verification of the same document is cancelled first. */
   verify(uri: string, request: VerifyRequest): Promise<VerifyOutcome> {
     this.cancel(uri);
+    if (request.bpftrace && !this.warmBpftrace) {
+      this.warmBpftrace = true;
+      this.spare?.postMessage({ warm: 'bpftrace' } satisfies WarmMessage);
+    }
     const worker = this.take();
     const id = this.nextId++;
     return new Promise<VerifyOutcome>((resolve) => {

@@ -17,12 +17,18 @@ export const VERIFIER_WORKER = 'bpfstudio-verifier';
 /** What to verify: a bpf-asm document (the default) or a bpftrace script for a target version. */
 export type VerifyRequest = { text: string; opts: AsmVerifyOptions; bpftrace?: undefined } | { text: string; bpftrace: { target: string } };
 export type VerifyJob = VerifyRequest & { id: number };
+/** Sent to a fresh thread expected to verify bpftrace soon: load the kernel data now, while it waits. */
+export interface WarmMessage { warm: 'bpftrace' }
 export type VerifyReply = { id: number; result: AsmVerification } | { id: number; error: string };
 
 export function runVerifierWorker(): void {
   const port = parentPort;
   if (!port) return;
-  port.on('message', (job: VerifyJob) => {
+  port.on('message', (job: VerifyJob | WarmMessage) => {
+    if ('warm' in job) {
+      kernelInfo();
+      return;
+    }
     let reply: VerifyReply;
     try {
       const result = job.bpftrace ? verifyBpftrace(job.text, kernelInfo(), job.bpftrace) : verifyAsm(job.text, job.opts);
