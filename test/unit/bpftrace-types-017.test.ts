@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bpftraceDryRun, skipWithout017 } from '../fixtures/bpftrace/real-bpftrace';
-import { kernel618 } from '../fixtures/bpftrace/types/kernel';
+import { kernelOrSkip } from '../fixtures/bpftrace/types/kernel';
 import { parse } from '../../server/src/bpftrace/parser';
 import { typecheck } from '../../server/src/bpftrace/typecheck';
 import { typeName } from '../../server/src/bpftrace/types';
@@ -43,17 +43,13 @@ function theirTypes(out: string): Map<string, string> {
 
 test('variable types agree with bpftrace 0.17 -d', (t) => {
   if (skipWithout017(t)) return;
-  const k = kernel618();
-  if (!k.kernel) {
-    console.log(`SKIP: ${k.reason}`);
-    t.skip(k.reason);
-    return;
-  }
+  const kernel = kernelOrSkip(t);
+  if (!kernel) return;
   const prog = `kprobe:vfs_read { ${KPROBE.map((e, i) => `$v${i} = ${e};`).join(' ')} }`;
   const theirs = theirTypes(bpftraceDryRun(prog));
   assert.ok(theirs.size > KPROBE.length / 2, 'bpftrace printed the typed AST');
   const r = parse(prog);
-  const info = typecheck(r.program, k.kernel, { target: '0.17' });
+  const info = typecheck(r.program, kernel, { target: '0.17' });
   const ours = new Map<string, string>();
   for (const [v, ty] of info.vars) if (!ours.has(v.name)) ours.set(v.name, typeName(ty));
   const diffs: string[] = [];
@@ -112,19 +108,15 @@ const ERRORS = [
 
 test('type errors read like bpftrace 0.17 (message and columns)', (t) => {
   if (skipWithout017(t)) return;
-  const k = kernel618();
-  if (!k.kernel) {
-    console.log(`SKIP: ${k.reason}`);
-    t.skip(k.reason);
-    return;
-  }
+  const kernel = kernelOrSkip(t);
+  if (!kernel) return;
   const diffs: string[] = [];
   for (const src of ERRORS) {
     const out = bpftraceDryRun(src);
     const m = /stdin:1:(\d+)-(\d+): ERROR: (.*)/.exec(out);
     const theirs = m ? `${m[1]}-${m[2]}: ${m[3]}` : 'none';
     const r = parse(src);
-    const errs = typecheck(r.program, k.kernel, { target: '0.17', source: src }).diagnostics.filter((d) => d.severity === 'error');
+    const errs = typecheck(r.program, kernel, { target: '0.17', source: src }).diagnostics.filter((d) => d.severity === 'error');
     const quirk = src.includes('(struct task_struct)curtask') ? 1 : 0;
     const ours = errs.length > 0 ? `${errs[0].range.start + 1}-${errs[0].range.end + 1 + quirk}: ${errs[0].message}` : 'none';
     if (ours !== theirs) diffs.push(`${src}\n  ours:  ${ours}\n  0.17:  ${theirs}`);

@@ -12,7 +12,7 @@ import { bpftraceHover } from '../../server/src/ide/bpftrace-hover';
 import { tracepointCatalog } from '../../server/src/ide/bpftrace-kernel';
 import { DEFAULT_SETTINGS } from '../../server/src/ide/types';
 import { loadKernelInfo } from '../../server/src/host/kernel-info';
-import { kernel618, KERNEL_DIR } from '../fixtures/bpftrace/types/kernel';
+import { KERNEL_DIR, kernelOrSkip } from '../fixtures/bpftrace/types/kernel';
 
 function hoverAt(text: string, needle: string, delta = 0, kernel = tracepointCatalog('none', [])): string | undefined {
   const doc = analyzeBpftrace(text, { ...DEFAULT_SETTINGS, kernel });
@@ -34,13 +34,9 @@ test('hover shows the type of variables, maps and calls', () => {
 });
 
 test('hover on a BTF field chain shows the member type', (t) => {
-  const k = kernel618();
-  if (!k.kernel) {
-    console.log(`SKIP: ${k.reason}`);
-    t.skip(k.reason);
-    return;
-  }
-  const kernel = { ...tracepointCatalog('6.18', []), btf: k.kernel.btf };
+  const k = kernelOrSkip(t);
+  if (!k) return;
+  const kernel = { ...tracepointCatalog('6.18', []), btf: k.btf };
   const text = 'kprobe:f { $x = curtask->mm->mmap_base; }';
   assert.equal(hoverAt(text, 'mmap_base', 0, kernel), '`curtask->mm->mmap_base`: `uint64`');
   // (A struct's hover may go on with its layout.)
@@ -50,12 +46,8 @@ test('hover on a BTF field chain shows the member type', (t) => {
 });
 
 test('host kernel info: the shared tree gives tracepoints and the BTF beside them', (t) => {
-  const k = kernel618();
-  if (!k.kernel) {
-    console.log(`SKIP: ${k.reason}`);
-    t.skip(k.reason);
-    return;
-  }
+  const kernel = kernelOrSkip(t);
+  if (!kernel) return;
   const info = loadKernelInfo({ tracefs: [], bundles: [], shared: [join(KERNEL_DIR, 'tracefs', 'events')] });
   assert.ok(info?.btf, 'BTF loaded with the shared tracepoints');
   assert.ok(info?.tracepoint?.('syscalls', 'sys_enter_openat'));

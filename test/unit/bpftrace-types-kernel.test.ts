@@ -7,16 +7,7 @@ import { parse } from '../../server/src/bpftrace/parser';
 import { typecheck, TypeInfo } from '../../server/src/bpftrace/typecheck';
 import { typeName } from '../../server/src/bpftrace/types';
 import { checkScript } from '../../server/src/bpftrace/check';
-import { kernel618 } from '../fixtures/bpftrace/types/kernel';
-
-function kernelOrSkip(t: TestContext): ReturnType<typeof kernel618>['kernel'] {
-  const k = kernel618();
-  if (!k.kernel) {
-    console.log(`SKIP: ${k.reason}`);
-    t.skip(k.reason);
-  }
-  return k.kernel;
-}
+import { kernel618, kernelOrSkip } from '../fixtures/bpftrace/types/kernel';
 
 function run(t: TestContext, src: string, target = '0.26'): { info: TypeInfo; ok: boolean } {
   const kernel = kernelOrSkip(t);
