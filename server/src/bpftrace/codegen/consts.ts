@@ -1,11 +1,11 @@
 /**
- * Values of bare identifiers in scripts: enumerators from the kernel's BTF,
- * and the few C macros bpftrace's tools take from #included headers (which
- * bpftrace resolves through clang; BPF Studio has no C preprocessor).
- * Non-goal: general macro expansion.
+ * Values of bare identifiers in scripts: enumerators from the kernel's BTF
+ * (the type checker's index), and the few C macros bpftrace's tools take from
+ * #included headers (which bpftrace resolves through clang; BPF Studio has no
+ * C preprocessor). Non-goal: general macro expansion.
  */
 import type { Btf } from '../../btf';
-import { KIND } from '../../btf/format';
+import { enumValues } from '../typecheck-kernel';
 
 /** Macros from linux/socket.h and linux/sched.h that upstream bpftrace tools use. */
 const MACROS: Record<string, bigint> = {
@@ -14,23 +14,7 @@ const MACROS: Record<string, bigint> = {
   EXIT_DEAD: 16n, EXIT_ZOMBIE: 32n, TASK_DEAD: 128n,
 };
 
-const ENUMS = new WeakMap<Btf, Map<string, bigint>>();
-
-function enumerators(btf: Btf): Map<string, bigint> {
-  let m = ENUMS.get(btf);
-  if (m) return m;
-  m = new Map();
-  for (let id = 1; id < btf.count; id++) {
-    const k = btf.kind(id);
-    if (k !== KIND.ENUM && k !== KIND.ENUM64) continue;
-    const t = btf.type(id);
-    if (t.kind === KIND.ENUM || t.kind === KIND.ENUM64) for (const v of t.values) if (!m.has(v.name)) m.set(v.name, BigInt(v.value));
-  }
-  ENUMS.set(btf, m);
-  return m;
-}
-
 /** The value of an identifier, or undefined when neither BTF nor the macro table knows it. */
 export function identValue(name: string, btf: Btf | undefined): bigint | undefined {
-  return (btf ? enumerators(btf).get(name) : undefined) ?? MACROS[name];
+  return (btf ? enumValues(btf).get(name) : undefined) ?? MACROS[name];
 }

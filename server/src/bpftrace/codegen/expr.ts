@@ -30,13 +30,7 @@ function simple(e: A.Expr): boolean {
 
 /** Evaluates a scalar expression into r7. */
 export function scalar(g: Gen, e: A.Expr): void {
-  const prev = g.e.cur;
-  g.e.cur = e.range;
-  try {
-    scalarInner(g, e);
-  } finally {
-    g.e.cur = prev;
-  }
+  g.within(e.range, () => scalarInner(g, e));
 }
 
 function scalarInner(g: Gen, e: A.Expr): void {
@@ -355,13 +349,7 @@ export function probeRead(g: Gen, dst: Loc, size: number, user: boolean, str: bo
 
 /** Evaluates a non-scalar expression into memory (a temporary, or where it already lives). */
 export function mem(g: Gen, e: A.Expr): Loc {
-  const prev = g.e.cur;
-  g.e.cur = e.range;
-  try {
-    return memInner(g, e);
-  } finally {
-    g.e.cur = prev;
-  }
+  return g.within(e.range, () => memInner(g, e));
 }
 
 function memInner(g: Gen, e: A.Expr): Loc {

@@ -86,6 +86,17 @@ export class Gen {
     this.exitLabel = this.e.newLabel();
   }
 
+  /** Runs f with instructions attributed to `range` (the line table), restoring the previous range. */
+  within<T>(range: Range, f: () => T): T {
+    const prev = this.e.cur;
+    this.e.cur = range;
+    try {
+      return f();
+    } finally {
+      this.e.cur = prev;
+    }
+  }
+
   ty(e: A.Expr): SType {
     return this.typer.of(e);
   }

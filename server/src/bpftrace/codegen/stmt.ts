@@ -16,12 +16,9 @@ function binaryOf(target: A.Expr, op: A.AssignOp, value: A.Expr, range: A.Expr['
 
 export function genStmt(g: Gen, s: A.Stmt): void {
   const m = g.mark();
-  const prev = g.e.cur;
-  g.e.cur = s.range;
   try {
-    stmtInner(g, s);
+    g.within(s.range, () => stmtInner(g, s));
   } finally {
-    g.e.cur = prev;
     g.release(m);
   }
 }
