@@ -6,6 +6,7 @@
  * and return-value checks, and the kernel-format log. Entry point: verify().
  */
 import { Insn, OpSpec, encode } from '../isa';
+import { KIND } from '../btf';
 import { analyse, RegSets } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
 import { attachTargetError, ctxLayout } from './ctx-access';
@@ -244,6 +245,8 @@ class Driver {
     if (env.logLevel) env.raw(`${start}:${stateStr(cur.st, env.printCtx, true)}\n`);
     env.scratch.clear();
     let doPrint = false;
+    const btf = env.btf;
+    const kfuncName = (i: Insn): string | undefined => (btf && i.imm > 0 && i.imm < btf.count && btf.kind(i.imm) === KIND.FUNC ? btf.name(i.imm) : undefined);
     while (cur) {
       env.state = cur.st;
       env.insnIdx = cur.insn;
@@ -272,7 +275,7 @@ class Driver {
           if (env.scratch.any) env.printInsnState();
           this.linfo(pc);
           const insn = env.insns[pc];
-          env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400) }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
+          env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
         }
         const r = this.step(cur);
         cur.prev = pc;
@@ -652,6 +655,7 @@ class Driver {
   /** process_iter_next_call: an active iterator forks into a queued state (active, one deeper, R0 not NULL) and the current one (drained, R0 = 0). */
   private iterNext(cur: Path, it: IterRef): void {
     const st = cur.st;
+    if (it.frameno === st.curframe) this.env.scratch.slot(it.spi);
     if (iterSlot(st, it)?.memSize === ITER_ACTIVE) {
       const queued = st.clone();
       let prev = cur.parent?.parent ?? null;
