@@ -105,6 +105,19 @@ test('kernel function, raw tracepoint and struct names (prefix search, capped)',
   assert.deepEqual(complete('uprobe:|'), []);
 });
 
+test('$variables of the probe and @maps of the script, with types', () => {
+  const text = 'BEGIN { $gone = 1; }\nkprobe:vfs_read { @bytes[comm] = sum(arg2); $t = curtask; $len = arg2; @x = $|; }\nEND { @later = 1; }';
+  const vars = complete(text);
+  assert.deepEqual(vars.map((i) => i.label), ['$len', '$t']);
+  assert.equal(vars.find((i) => i.label === '$t')?.detail, 'struct task_struct *');
+  assert.deepEqual([vars[0].replace.end - vars[0].replace.start], [1], 'replaces the `$` typed');
+  const maps = complete(text.replace('@x = $|', '@x = @|'));
+  assert.deepEqual(maps.map((i) => i.label), ['@bytes', '@later', '@x']);
+  assert.match(maps.find((i) => i.label === '@bytes')?.detail ?? '', /^@bytes\[string\[16\]\]: sum/);
+  // Mid-typing (no parse): names from the tokens.
+  assert.deepEqual(complete('kprobe:vfs_read { $abc = 1; @m[1] = 2; if ($|').map((i) => i.label), ['$abc']);
+});
+
 test('hover: struct-typed expressions show their layout like pahole', (t) => {
   if (!btf) { console.log(MISSING); return t.skip(MISSING); }
   const text = 'kprobe:tcp_connect {\n  $s = (struct sock *)arg0;\n  printf("%d %d\\n", curtask->pid, $s->__sk_common.skc_family);\n}\n';

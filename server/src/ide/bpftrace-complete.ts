@@ -4,10 +4,11 @@
  * kernel function and raw tracepoint names after kprobe:/fentry:/... (BTF),
  * `struct `/`union ` type names, `args.`/`args->` fields of the enclosing
  * tracepoint probe, members after `->`/`.` of any struct-typed expression
- * (bpftrace-members.ts), probe providers at the top level, builtins and
- * functions inside a probe. Plain data only; non-goals: uprobe/usdt targets.
+ * (bpftrace-members.ts), `$variables` of the probe and `@maps` of the script,
+ * probe providers at the top level, builtins and functions inside a probe.
+ * Plain data only; non-goals: uprobe/usdt targets.
  */
-import { BUILTINS, FUNCTIONS, PROVIDERS, tokenize } from '../bpftrace';
+import { BUILTINS, checkScript, FUNCTIONS, PROVIDERS, tokenize, typeName } from '../bpftrace';
 import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
 import { builtinMarkdown, functionMarkdown, providerMarkdown } from './bpftrace-hover';
 import { itemStart, memberCompletions, receiverAt } from './bpftrace-members';
@@ -36,6 +37,29 @@ function argsFields(doc: BpftraceDoc, offset: number, replace: SourceRange): Ide
     }
   }
   return out;
+}
+
+/**
+ * `$variables` of the probe before the cursor or `@maps` of the script, from the tokens (so also
+ * while the text does not parse), with their types when the type checker has them.
+ */
+function scriptNames(doc: BpftraceDoc, offset: number, sigil: '$' | '@', replace: SourceRange): IdeCompletion[] {
+  const from = sigil === '$' ? itemStart(doc.text.slice(0, offset)) : 0;
+  const types = new Map<string, string>();
+  // The text rarely parses with a bare `$`/`@` in it: check it with a number there instead.
+  const t = doc.check.types ?? checkScript(doc.text.slice(0, replace.start) + '0' + doc.text.slice(offset), doc.target, doc.kernel).types;
+  if (sigil === '@') {
+    for (const [name, m] of t?.maps ?? []) types.set(name, m.key.length ? `${name}[${m.key.map(typeName).join(', ')}]: ${typeName(m.value)}` : typeName(m.value));
+  } else {
+    for (const [v, vt] of t?.vars ?? []) if (v.range.start >= from && v.range.start < offset) types.set(v.name, typeName(vt));
+  }
+  const names = new Set<string>();
+  for (const tok of doc.tokens) {
+    if (tok.kind !== (sigil === '$' ? 'var' : 'map') || tok.text.length < 2 || tok.start < from || (sigil === '$' && tok.start >= offset)) continue;
+    if (tok.end === offset) continue; // the name being typed
+    names.add(tok.text);
+  }
+  return [...names].sort().map((name) => ({ label: name, kind: 'variable', detail: types.get(name) ?? (sigil === '$' ? 'variable' : 'map'), replace }));
 }
 
 /** Curly-brace depth at the end of `prefix` (strings and comments skipped by the lexer). */
@@ -78,7 +102,9 @@ export function bpftraceCompletion(doc: BpftraceDoc, text: string, offset: numbe
     const r = receiverAt(doc, offset, word, lineStart + member.index);
     return r ? memberCompletions(doc, r, replace) : [];
   }
-  if (/[$@:]\w*$/.test(before)) return []; // variables, maps, other attach points
+  const sigil = /([$@])\w*$/.exec(before);
+  if (sigil) return scriptNames(doc, offset, sigil[1] as '$' | '@', rangeOf(text, lineStart + sigil.index, offset));
+  if (/:\w*$/.test(before)) return []; // other attach points
   if (before.endsWith('>')) return []; // a comparison or shift typed (`>` triggers completion for `->`)
   if (atTop) {
     return PROVIDERS.map((p) => ({
