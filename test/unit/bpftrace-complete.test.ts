@@ -51,6 +51,7 @@ test('members after curtask-> (parsed text, partial word and text that does not 
     'kprobe:vfs_read { printf("%d\\n", curtask->|\n}\n',
     'kprobe:vfs_read { printf("%d\\n", curtask->|); }',
     'BEGIN { @a = 1; }\nkprobe:vfs_read\n{\n  if (pid > 1) {\n    @x[curtask->|',
+    'BEGIN { @y = (1 + ); }\nkprobe:vfs_read { $x = curtask->|',
   ]) {
     const items = complete(src);
     expectMembers(items, 'task_struct', ['pid', 'tgid', 'comm', 'mm', 'real_parent']);
