@@ -12,7 +12,7 @@ import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
 export interface DocSettings extends ModeSettings {
   /** Instruction budget for `bpfstudio/run`. */
   vmBudget: number;
-  /** Run the embedded verifier on bpf-asm documents (off the request path). */
+  /** Run the embedded verifier on bpf-asm and bpftrace documents (off the request path). */
   verifierEnabled: boolean;
   /** Program type (or libbpf section name) for documents without a `.section`. */
   verifierProgramType: string;
