@@ -12,7 +12,8 @@ import { verify } from '../../server/src/verifier';
 import { mkInsn, specFor, type Insn } from '../../server/src/isa';
 
 const BTF_PATH = '/work/shared/kernel/6.18/vmlinux.btf';
-const btf = existsSync(BTF_PATH) ? new Btf(parseBtf(new Uint8Array(readFileSync(BTF_PATH))).btf) : undefined;
+const rawBtf = existsSync(BTF_PATH) ? parseBtf(new Uint8Array(readFileSync(BTF_PATH))).btf : undefined;
+const btf = rawBtf ? new Btf(rawBtf) : undefined;
 
 const NAMES = [
   'bpf_task_acquire', 'bpf_task_release', 'bpf_task_from_pid', 'bpf_cgroup_acquire', 'bpf_cgroup_release', 'bpf_rcu_read_lock',
