@@ -110,6 +110,10 @@ test('language server: bpftrace member completion (with latency) and verifier di
     assert.match(vd[0].message, /^The sequence of 8193 jumps is too complex\./);
     assert.equal(vd[0].range.start.line, 3, `on the if line: ${JSON.stringify(vd[0].range)}`);
     assert.equal(vd[0].severity, 1);
+    // The failing path's branches (the loop condition, the if), each script range once.
+    const rel = (vd[0] as Diag & { relatedInformation?: { location: { uri: string; range: { start: { line: number } } } }[] }).relatedInformation ?? [];
+    assert.ok(rel.length >= 1 && rel.length <= 4, JSON.stringify(rel));
+    assert.ok(rel.every((r) => r.location.uri === bad && [2, 3].includes(r.location.range.start.line)), JSON.stringify(rel));
 
     // Code generation does not support path(): a codegen diagnostic, verification of the rest goes on.
     const unsupported = `${DIR}path.bt`;

@@ -39,10 +39,16 @@ function errorDiagnostic(text: string, probe: CompiledProbe, e: VerifyError, fal
   const lines = [`${e.message} (${probe.attachPoints[0] ?? probe.name}, slot ${e.pc})`, ...e.detail.filter((d) => d !== e.message)];
   if (e.explanation) lines.push(e.explanation);
   if (e.suggestion) lines.push(`Fix: ${e.suggestion}`);
+  // The failing path's branch decisions, once per script range and direction (a loop repeats them).
   const related: RelatedLocation[] = [];
-  for (const s of e.path.slice(-MAX_RELATED)) {
+  const seen = new Set<string>();
+  for (const s of [...e.path].reverse()) {
     const sr = pcRange(probe, s.pc);
-    if (sr) related.push({ range: rangeOf(text, sr.start, sr.end), message: s.taken ? `on the failing path this branch is taken (slot ${s.pc})` : `on the failing path this branch falls through (slot ${s.pc})` });
+    const key = sr ? `${sr.start}:${sr.end}:${s.taken}` : '';
+    if (!sr || seen.has(key)) continue;
+    seen.add(key);
+    related.unshift({ range: rangeOf(text, sr.start, sr.end), message: s.taken ? `on the failing path this branch is taken (slot ${s.pc})` : `on the failing path this branch falls through (slot ${s.pc})` });
+    if (related.length >= MAX_RELATED) break;
   }
   return { range: r ? rangeOf(text, r.start, r.end) : fallback, severity: 'error', source: 'verifier', message: lines.join('\n'), related };
 }
