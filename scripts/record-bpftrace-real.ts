@@ -1,5 +1,6 @@
 // Re-records test/fixtures/bpftrace-real/: for each case of cases.ts, runs the real bpftrace script and a
-// recording bpftrace script (-f json print() tuples of the event fields the script uses) at the same time,
+// recording bpftrace script (-f json print() tuples of the event fields the script uses, written by
+// server/src/bpftrace/replay-recorder.ts) at the same time,
 // runs the deterministic workload (btwork.c, pinned to one CPU) once, stops both with SIGINT, and stores
 // NAME.bt, NAME.stdout (what bpftrace printed) and NAME.trace.jsonl (the tuples converted to trace v1 with
 // the tracepoint formats). Needs root, bpftrace, clang and tracefs (mounted in a private mount namespace
@@ -13,12 +14,12 @@ import { join, resolve } from 'node:path';
 import { convertBpftraceJson } from '../server/src/trace/bpftrace-json';
 import { dirname } from 'node:path';
 import { sharedFormats } from '../test/fixtures/bpftrace-real/replay-fixture';
+import { parse } from '../server/src/bpftrace/parser';
+import { recorderFor, type Recorder } from '../server/src/bpftrace/replay-recorder';
 import { CASES, WORKLOAD_BIN, WORKLOAD_COMM, type RealCase } from '../test/fixtures/bpftrace-real/cases';
 
 const ROOT = resolve(__dirname, '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'bpftrace-real');
-const IDENTITY = ['probe', 'nsecs', 'cpu', 'pid', 'tid', 'uid', 'gid', 'comm'];
-const IDENTITY_FIELDS = ['probe', 'ts', 'cpu', 'pid', 'tid', 'uid', 'gid', 'comm'];
 
 /** Why real bpftrace cannot run here, or undefined when it can. */
 export function unavailable(): string | undefined {
@@ -41,14 +42,9 @@ function withTracefs(cmd: string[]): string[] {
   return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount -t tracefs nodev /sys/kernel/tracing && exec "$@"', 'sh', ...cmd];
 }
 
-/** The recording script: one print() tuple per event of each recorded probe, filtered on the workload's comm. */
-export function recorderScript(c: RealCase): string {
-  return Object.entries(c.record).map(([probe, fields]) =>
-    `${probe} /comm == "${WORKLOAD_COMM}"/ { print((${[...IDENTITY, ...fields.map((f) => f.expr)].join(', ')})); }\n`).join('');
-}
-
-export function fieldLists(c: RealCase): string[][] {
-  return Object.entries(c.record).map(([probe, fields]) => [probe, ...IDENTITY_FIELDS, ...fields.map((f) => f.field)]);
+/** The recording script, written by bpfstudio's recorder generator from the case's script (filtered on the workload's comm). */
+export function caseRecorder(c: RealCase): Recorder {
+  return recorderFor(parse(c.script).program, { tracepoint: sharedFormats() }, { filter: `comm == "${WORKLOAD_COMM}"` });
 }
 
 /** Builds the workload at WORKLOAD_BIN (a fixed path: uprobe scripts name it). */
@@ -98,9 +94,10 @@ export interface Recorded { stdout: string; trace: string; diagnostics: string[]
 export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
   const bin = buildWorkload();
   writeFileSync(join(work, `${c.name}.bt`), c.script);
-  writeFileSync(join(work, `${c.name}.rec.bt`), recorderScript(c));
+  const recorder = caseRecorder(c);
+  writeFileSync(join(work, `${c.name}.rec.bt`), recorder.script);
   const real = start(withTracefs(['bpftrace', ...(c.format === 'json' ? ['-f', 'json'] : []), join(work, `${c.name}.bt`)]));
-  const recording = Object.keys(c.record).length > 0;
+  const recording = recorder.clauses.length > 0;
   const rec = recording ? start(withTracefs(['bpftrace', '-f', 'json', join(work, `${c.name}.rec.bt`)])) : undefined;
   const diagnostics: string[] = [];
   try {
@@ -118,8 +115,10 @@ export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
       if (h !== 'exit 0') diagnostics.push(`recorder ${h}`);
     }
   }
-  const fields = fieldLists(c);
-  const perProbe = new Map(fields.map((l) => [l[0], l.slice(1)]));
+  const perProbe = new Map(recorder.fieldSpecs.map((spec) => {
+    const k = spec.lastIndexOf('=');
+    return [spec.slice(0, k), spec.slice(k + 1).split(',')];
+  }));
   const json = rec ? rec.out.join('').split('\n') : [];
   const conv = convertBpftraceJson(json, {
     perProbe, kernel: release(), arch: arch() === 'x64' ? 'x86_64' : arch(),

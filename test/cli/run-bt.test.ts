@@ -106,3 +106,14 @@ test('run .bt --target-version 0.26: the attach banner goes to stderr, as bpftra
   assert.ok(!r.out.includes('Attach'), r.out);
   assert.match(r.out, /@\[btwork\]: 17\n$/);
 });
+
+test('run .bt --recorder: the recording script on stdout, the convert command and warnings on stderr', () => {
+  const script = join(tmp, 'rec.bt');
+  writeFileSync(script, 'tracepoint:syscalls:sys_enter_openat { @[str(args->filename)] = count(); @p[curtask->pid] = 1; }\nEND { print(@); }\n');
+  const r = run([script, '--recorder', '--filter', 'comm == "cat"']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { print((probe, nsecs, cpu, pid, tid, uid, gid, comm, str(args->filename))); }\n');
+  assert.match(r.err, /^warning: curtask points into kernel memory/m);
+  assert.match(r.err, /--fields 'tracepoint:syscalls:sys_enter_openat=probe,ts,cpu,pid,tid,uid,gid,comm,args\.filename'/);
+  assert.throws(() => run([join(tmp, 'x.s'), '--recorder']), UsageError);
+});

@@ -4,13 +4,15 @@
  * scripts/record-bpftrace-real.ts) is compiled, its recorded trace replayed
  * on the VM and the text compared with bpftrace's stdout of the same run:
  * exactly, or up to the order of tied map entries (a random per-map hash seed
- * in the kernel decides that order). Prints how many match exactly.
+ * in the kernel decides that order). Prints how many match exactly. Also
+ * checks the generated recorder against the fields each case lists.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CASES } from '../fixtures/bpftrace-real/cases';
+import { caseRecorder } from '../../scripts/record-bpftrace-real';
 import { FIXTURE_DIR, SHARED_EVENTS, replayFixture, verdict, type Verdict } from '../fixtures/bpftrace-real/replay-fixture';
 
 test('bpftrace-real fixtures: replay prints what bpftrace 0.17 printed', (t) => {
@@ -25,10 +27,18 @@ test('bpftrace-real fixtures: replay prints what bpftrace 0.17 printed', (t) => 
   const present = CASES.filter((c) => existsSync(join(FIXTURE_DIR, `${c.name}.stdout`)));
   assert.ok(present.length >= 12, `expected at least 12 recorded cases, found ${present.length}`);
   for (const c of present) {
-    // Every args->FIELD the script reads must be recorded by some probe of the case.
-    const recorded = new Set(Object.values(c.record).flat().map((f) => f.field));
+    // The generated recorder (what the fixture was recorded with) captures every args->FIELD the script
+    // reads, and at least the fields the case lists, with the same expressions.
+    const rec = caseRecorder(c);
+    const recorded = new Set(rec.clauses.flatMap((x) => x.fields.map((f) => f.field)));
     for (const m of c.script.matchAll(/args->([A-Za-z_]\w*)/g)) {
-      if (!recorded.has(`args.${m[1]}`)) failures.push(`${c.name}: the script reads args->${m[1]}, which the case does not record`);
+      if (!recorded.has(`args.${m[1]}`)) failures.push(`${c.name}: the script reads args->${m[1]}, which the recorder does not record`);
+    }
+    for (const [probe, fields] of Object.entries(c.record)) {
+      const got = rec.clauses.find((x) => x.probe === probe);
+      for (const f of fields) {
+        if (!got?.fields.some((g) => g.field === f.field && g.expr === f.expr)) failures.push(`${c.name}: the recorder does not print ${f.expr} as ${f.field} for ${probe}`);
+      }
     }
     const r = replayFixture(c.name, c.format);
     const v = verdict(r.text, r.want);

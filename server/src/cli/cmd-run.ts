@@ -9,7 +9,8 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Insn } from '../isa';
 import { compileForReplay, replay, type ReplayStats } from '../bpftrace/replay';
-import { LineIndex, parseVersion } from '../bpftrace';
+import { LineIndex, parse as parseScript, parseVersion } from '../bpftrace';
+import { recorderFor } from '../bpftrace/replay-recorder';
 import { LineSplitter, TraceReader, formatDiagnostic, type TraceEvent } from '../trace';
 import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
 import { loadTargetBtf } from './target-btf';
@@ -23,6 +24,7 @@ import { loadProgram } from './load';
 export const RUN_HELP = `usage: bpfstudio run FILE [--mem HEX] [--interp|--jit] [--budget N] [--syntax S]
        bpfstudio run SCRIPT.bt --trace T.jsonl [-f text|json] [--target-version V] [--btf FILE]
                  [--budget N] [--cpus N] [--strlen N] [--stats] [--unsafe] [--bpftrace]
+       bpfstudio run SCRIPT.bt --recorder [--filter PREDICATE]
 
 Runs a program (assembly, hex or raw bytes) on the embedded BPF VM. As in the
 conformance suite, r1 points to the --mem bytes, r2 holds their length and r10
@@ -44,6 +46,9 @@ now; system() runs its command only with --unsafe (as bpftrace requires).
 Script errors are printed as
 FILE:LINE:COL: error: MESSAGE; bad trace lines, events a probe cannot read and
 program faults as TRACE:LINE: …; replay goes on past them and exits 1.
+--recorder prints the bpftrace script that records such a trace for SCRIPT
+(print() tuples of exactly the event fields it reads, --filter as predicate)
+and, on stderr, the 'bpfstudio trace convert' command for its -f json output.
 Exit code: 0 on success, 1 when anything was reported, 2 on bad usage.`;
 
 export type Engine = 'interp' | 'jit';
@@ -68,12 +73,12 @@ export function cmdRun(argv: string[], io: Io): number {
     budget: { type: 'string' }, syntax: { type: 'string' },
     trace: { type: 'string' }, format: { type: 'string', short: 'f' }, 'target-version': { type: 'string' },
     btf: { type: 'string' }, cpus: { type: 'string' }, strlen: { type: 'string' }, stats: { type: 'boolean' }, bpftrace: { type: 'boolean' },
-    unsafe: { type: 'boolean' },
+    unsafe: { type: 'boolean' }, recorder: { type: 'boolean' }, filter: { type: 'string' },
   });
   if (values.help) { io.out(RUN_HELP); return EXIT.OK; }
   if (positionals.length !== 1) throw new UsageError('run takes one FILE (see bpfstudio run --help)');
   if (values.bpftrace || positionals[0].endsWith('.bt')) return runBpftrace(positionals[0], values, io);
-  for (const k of ['trace', 'format', 'target-version', 'btf', 'cpus', 'strlen', 'stats', 'unsafe']) {
+  for (const k of ['trace', 'format', 'target-version', 'btf', 'cpus', 'strlen', 'stats', 'unsafe', 'recorder', 'filter']) {
     if (values[k] !== undefined) throw new UsageError(`--${k} is for bpftrace scripts (FILE.bt or --bpftrace)`);
   }
   const engine = engineOf(values);
@@ -126,7 +131,36 @@ function* traceEvents(path: string, fd: number, onBad: (line: number, message: s
   for (const d of reader.finish()) onBad(d.line, d.message);
 }
 
+/** --recorder: the recording script for `text` and how to convert what it prints. */
+function printRecorder(file: string, text: string, values: Record<string, unknown>, io: Io): number {
+  const tp = kernelInfo();
+  const p = parseScript(text);
+  const lines = new LineIndex(text);
+  for (const d of p.diagnostics) {
+    const at = lines.position(d.range.start);
+    io.err(`${file}:${at.line + 1}:${at.col + 1}: ${d.severity}: ${d.message}`);
+  }
+  if (p.diagnostics.some((d) => d.severity === 'error')) return EXIT.FAILED;
+  const kernel = tp ? { tracepoint: (c: string, e: string) => tp.format(c, e), systems: () => tp.systems(), events: (s: string) => tp.events(s) } : {};
+  const r = recorderFor(p.program, kernel, { filter: str(values.filter) });
+  if (r.clauses.length === 0) { io.err(`${file}: no probe of this script needs recorded events (BEGIN/END/interval only)`); return EXIT.OK; }
+  io.out(r.script);
+  for (const w of r.warnings) io.err(`warning: ${w}`);
+  io.err(`# run:     bpftrace -f json RECORDER.bt > OUT.json   (BPFTRACE_STRLEN as for the script)`);
+  io.err(`# convert: bpfstudio trace convert OUT.json ${r.fieldSpecs.map((f) => `--fields '${f}'`).join(' ')} -o TRACE.jsonl`);
+  return EXIT.OK;
+}
+
 function runBpftrace(file: string, values: Record<string, unknown>, io: Io): number {
+  if (values.recorder) {
+    let text: string;
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return printRecorder(file, text, values, io);
+  }
   const tracePath = str(values.trace);
   if (!tracePath) throw new UsageError('a bpftrace script needs --trace T.jsonl (a recorded trace to replay; see bpfstudio trace --help)');
   const format = str(values.format) ?? 'text';

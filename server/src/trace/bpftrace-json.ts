@@ -136,6 +136,13 @@ export function signExtend(v: TraceInt, bits: number): TraceInt {
   return typeof v === 'number' && Number.isSafeInteger(Number(r)) ? Number(r) : r;
 }
 
+const wildcards = new Map<string, RegExp>();
+function wildcard(p: string): RegExp {
+  let r = wildcards.get(p);
+  if (!r) wildcards.set(p, (r = new RegExp('^' + p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')));
+  return r;
+}
+
 export class BpftraceConverter {
   private nextAddr = SYNTHETIC_BASE;
   events = 0;
@@ -212,9 +219,13 @@ export class BpftraceConverter {
     return { out: `{${parts.join(',')}}` };
   }
 
-  /** When per-probe lists exist, the tuple's probe is at the position each list names. */
+  /** When per-probe lists exist, the tuple's probe is at the position each list names; a PROBE with `*` matches as a wildcard. */
   private firstProbeMatch(data: unknown[]): FieldList | undefined {
     for (const [p, l] of this.opts.perProbe ?? []) if (data[l.indexOf('probe')] === p) return l;
+    for (const [p, l] of this.opts.perProbe ?? []) {
+      const v = data[l.indexOf('probe')];
+      if (p.includes('*') && typeof v === 'string' && wildcard(p).test(v)) return l;
+    }
     return undefined;
   }
 
