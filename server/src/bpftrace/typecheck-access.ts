@@ -135,6 +135,11 @@ function argsField(cx: Checker, e: A.Field): SType {
   return a.type;
 }
 
+/** bpftrace 0.17 places field errors on the object and the dot. */
+function objectDot(e: A.Field): Range {
+  return { start: e.range.start, end: Math.max(e.object.range.end + 1, e.range.end - e.field.length) };
+}
+
 export function fieldType(cx: Checker, e: A.Field): SType {
   if (e.object.kind === 'Builtin' && e.object.name === 'args') return argsField(cx, e);
   let t = readable(cx, cx.expr(e.object));
@@ -148,8 +153,7 @@ export function fieldType(cx: Checker, e: A.Field): SType {
   } else if (t.k === 'ptr') {
     // `.` dereferences pointers from 0.25 on.
     if (!cx.typed) {
-      // bpftrace 0.17 places this error on the object and the dot.
-      cx.err({ start: e.range.start, end: Math.max(e.object.range.end + 1, e.range.end - e.field.length) }, `Can not access field '${e.field}' on type '${cx.tname(t)}'. Try dereferencing it first, or using '->'`);
+      cx.err(objectDot(e), `Can not access field '${e.field}' on type '${cx.tname(t)}'. Try dereferencing it first, or using '->'`);
       return NONE;
     }
     while (t.k === 'ptr') t = t.to;
@@ -164,7 +168,7 @@ export function fieldType(cx: Checker, e: A.Field): SType {
     return f.type;
   }
   if (t.k !== 'cstruct') {
-    cx.err(e.range, `Can not access field '${e.field}' on expression of type '${cx.tname(t)}'`);
+    cx.err(cx.old && !e.arrow ? objectDot(e) : e.range, `Can not access field '${e.field}' on expression of type '${cx.tname(t)}'`);
     return NONE;
   }
   const btf = cx.kernel.btf;

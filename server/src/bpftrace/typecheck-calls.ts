@@ -144,7 +144,7 @@ function wantLiteral(k: CallCtx, i: number, what: 'integer' | 'string'): boolean
   if (a === undefined) return true;
   const ok = what === 'integer' ? literal(a) !== undefined : a.kind === 'Str';
   const t = k.args[i];
-  if (!ok) fail(k, `${k.c.name}() expects a${what === 'integer' ? 'n' : ''} ${what} literal (${t.k === 'none' ? 'none' : k.cx.old ? coarse(t) : k.cx.tname(t)} provided)`);
+  if (!ok) fail(k, `${k.c.name}() expects a ${what} literal (${t.k === 'none' ? 'none' : k.cx.old ? coarse(t) : k.cx.tname(t)} provided)`);
   return ok;
 }
 
@@ -192,7 +192,8 @@ export function callType(cx: Checker, c: A.Call): SType {
           : `str() expects a string, integer or a pointer type as first argument (${cx.tname(t)} provided)`);
       }
       const n = literal(c.args[1]);
-      if (n !== undefined && n < 0n) fail(k, `str() cannot use negative length (${n})`);
+      // (0.17 writes this message without "() ".)
+      if (n !== undefined && n < 0n) fail(k, `${cx.old ? 'str' : 'str() '}cannot use negative length (${n})`);
       if (c.args[1]) onlyInt(k, 1);
       const lit = c.args[0]?.kind === 'Param' || (t?.k === 'string' && !cx.old);
       return { k: 'string', size: lit && t?.k === 'string' ? Math.min(t.size, cx.strlen) : cx.strlen };
@@ -200,9 +201,11 @@ export function callType(cx: Checker, c: A.Call): SType {
     case 'buf':
       return bufType(k);
     case 'ksym':
-      return special('ksym', SPECIAL_SIZES.ksym);
-    case 'usym':
-      return special('usym', SPECIAL_SIZES.usym);
+    case 'usym': {
+      const t = args[0];
+      if (t && t.k !== 'none' && !isInt(t) && t.k !== 'ptr') fail(k, `${c.name}() expects an integer or pointer argument`);
+      return special(c.name, SPECIAL_SIZES[c.name]);
+    }
     case 'kaddr':
       wantLiteral(k, 0, 'string');
       return U64;
@@ -217,7 +220,7 @@ export function callType(cx: Checker, c: A.Call): SType {
     }
     case 'ntop': {
       const t = args[args.length - 1];
-      if (t && t.k !== 'none' && !isInt(t) && t.k !== 'array' && t.k !== 'ptr') {
+      if (!cx.old && t && t.k !== 'none' && !isInt(t) && t.k !== 'array' && t.k !== 'ptr') {
         fail(k, `ntop() expects an integer or array argument, got ${cx.tname(t)}`);
       }
       return special('inet', SPECIAL_SIZES.inet);

@@ -60,6 +60,7 @@ export function exprType(cx: Checker, e: A.Expr): SType {
     case 'Var':
       return cx.varRead(e);
     case 'Map':
+      if (cx.old) cx.scalarMap(e);
       return readable(cx, cx.mapValue(e.name));
     case 'MapAccess': {
       const keys = e.keys.map((k) => cx.expr(k));

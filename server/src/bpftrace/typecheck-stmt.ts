@@ -9,6 +9,7 @@ import type { Checker } from './typecheck';
 import { fixed, promote } from './typecheck-int';
 import { AGG_HINTS, voidCall } from './typecheck-calls';
 import { NONE, SType } from './types';
+import { exprType } from './typecheck-expr';
 
 export function blockType(cx: Checker, b: A.Block, newScope = true): SType {
   let value: SType = NONE;
@@ -115,18 +116,14 @@ function assign(cx: Checker, s: A.Assign): void {
   if (s.op === '=' && !assignable(cx, s, value)) return;
   if (t.kind === 'Var') {
     if (s.op === '=') cx.varAssign(t, value, cx.opRange(t.range, s.value.range));
-    else {
-      const cur = cx.varRead(t);
-      cx.info.vars.set(t, cur);
-      if (cur.k !== 'none' && cur.k !== 'int' && cur.k !== 'bool') cx.err(s.range, `The ${s.op.slice(0, -1)} operator can not be used on expressions of types ${cx.tname(cur)}, ${cx.tname(value)}`);
-    }
+    else compound(cx, s);
     return;
   }
   const map = t.kind === 'Map' ? t : t.map;
   if (t.kind === 'MapAccess') cx.mapKeys(map, t.keys.map((k) => cx.expr(k)), t.range);
-  else cx.scalarMap(map.name);
+  else cx.scalarMap(map);
   const stored = s.op === '=' ? value : compoundValue(cx, s, value);
-  cx.mapStore(map, stored, map.range);
+  cx.mapStore(map, stored, map.range, cx.opRange(t.range, s.value.range));
   const final = cx.mapValue(map.name);
   cx.info.exprs.set(map, final);
   if (t.kind === 'MapAccess') cx.info.exprs.set(t, final);
@@ -164,9 +161,12 @@ function compoundValue(cx: Checker, s: A.Assign, value: SType): SType {
     cx.err(s.range, `The ${s.op.slice(0, -1)}= operator can not be used on expressions of type '${cx.tname(cur)}'`);
     return NONE;
   }
-  if (value.k !== 'int' && value.k !== 'none' && value.k !== 'bool') {
-    cx.err(s.value.range, `The ${s.op} operator can not be used with a value of type '${cx.tname(value)}'`);
-    return NONE;
-  }
+  if (compound(cx, s).k === 'none') return NONE;
   return cur.k === 'none' ? (cx.typed ? { k: 'int', bits: 64, signed: true } : value) : cur;
+}
+
+/** `a op= b` is typed as `a = a op b` (bpftrace's rewrite): operator errors cover the statement. */
+function compound(cx: Checker, s: A.Assign): SType {
+  const op = s.op.slice(0, -1) as A.BinaryOp;
+  return exprType(cx, { kind: 'Binary', range: s.range, op, left: s.target, right: s.value });
 }

@@ -140,6 +140,15 @@ export class Checker {
     return { start, end };
   }
 
+  /** A predicate's range with its slashes, as bpftrace 0.17 reports it (when the text is known). */
+  private predicateRange(r: Range): Range {
+    const t = this.source;
+    if (!this.old || t === undefined) return r;
+    const start = t.lastIndexOf('/', r.start - 1);
+    const end = t.indexOf('/', r.end);
+    return { start: start >= 0 ? start : r.start, end: end >= 0 ? end + 1 : r.end };
+  }
+
   /** bpftrace's spelling of a type in messages (0.17: 'unsigned int64', 'count'). */
   tname(t: SType): string {
     if (this.old && t.k === 'int') return `${t.signed ? '' : 'unsigned '}int${t.bits}`;
@@ -207,7 +216,7 @@ export class Checker {
     this.withScope(() => {
       if (p.predicate) {
         const t = this.expr(p.predicate);
-        this.condition(t, p.predicate.range, 'predicate');
+        this.condition(t, this.predicateRange(p.predicate.range), 'predicate');
       }
       this.block(p.body, false);
     });
@@ -258,7 +267,7 @@ export class Checker {
   }
 
   condition(t: SType, range: Range, what: 'if' | 'ternary' | 'predicate' | 'while'): void {
-    if (t.k === 'int' || t.k === 'bool' || t.k === 'none' || t.k === 'ptr') return;
+    if (t.k === 'int' || t.k === 'bool' || t.k === 'none' || (t.k === 'ptr' && (!this.old || what === 'predicate'))) return;
     const name = this.old ? coarse(t) : this.tname(t);
     if (what === 'predicate') this.err(range, this.old ? `Invalid type for predicate: ${name}` : `Invalid type for predicate: ${name}`);
     else if (what === 'ternary') this.err(range, this.old ? `Invalid condition in ternary: ${name}` : `Invalid condition: ${name}`);
@@ -312,6 +321,10 @@ export class Checker {
       return;
     }
     const p = promote(slot.type, t, this.typed);
+    if (p === undefined && this.old && slot.type.k === 'tuple' && t.k === 'tuple') {
+      this.err(at, `Tuple type mismatch: ${this.tname(slot.type)} != ${this.tname(t)}.`);
+      return;
+    }
     if (p === undefined) {
       this.err(at, this.old
         ? `Type mismatch for ${v.name}: trying to assign value of type '${this.tname(t)}' when variable already contains a value of type '${this.tname(slot.type)}'`
@@ -371,7 +384,7 @@ export class Checker {
   }
 
   /** Stores a value of type `t` into a map (an aggregation's { k: 'agg' } included). */
-  mapStore(map: A.MapRef, t: SType, at: Range): void {
+  mapStore(map: A.MapRef, t: SType, at: Range, assignAt: Range = at): void {
     if (t.k === 'none') return;
     const m = this.mapSlot(map.name);
     const stored = this.old && t.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: t.signed } : t;
@@ -385,6 +398,10 @@ export class Checker {
     const p = (cur.k === 'agg') !== (stored.k === 'agg') ? undefined : promote(cur, stored, this.typed);
     if (p !== undefined) {
       m.value = p;
+      return;
+    }
+    if (this.old && cur.k === 'tuple' && stored.k === 'tuple') {
+      this.diag(assignAt, `Tuple type mismatch: ${this.tname(cur)} != ${this.tname(stored)}.`, 'error', undefined, true);
       return;
     }
     // bpftrace 0.17 prints this message without the closing quote.
@@ -408,10 +425,11 @@ export class Checker {
     return this.mapSlots.get(name)?.key;
   }
 
-  /** Marks a map as used without keys (when it has no keys yet). */
-  scalarMap(name: string): void {
-    const m = this.mapSlot(name);
+  /** A map used without keys: 0.17 checks that like any key list; later versions in the first pass. */
+  scalarMap(map: A.MapRef): void {
+    const m = this.mapSlot(map.name);
     if (m.key === undefined) m.key = [];
+    else if (this.old) this.mapKeys(map, [], map.range);
   }
 
   expr(e: A.Expr): SType {
