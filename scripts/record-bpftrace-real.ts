@@ -108,10 +108,10 @@ export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
     if (w.status !== 0) diagnostics.push(`workload exited ${w.status}: ${w.stderr}`);
     await sleep(700);
   } finally {
-    const how = await stop(real, 10000);
+    const how = await stop(real, 20000);
     if (how !== 'exit 0') diagnostics.push(`bpftrace ${how}: ${real.err.join('').replace(/^ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK.*\n/m, '').trim()}`);
     if (rec) {
-      const h = await stop(rec, 10000);
+      const h = await stop(rec, 20000);
       if (h !== 'exit 0') diagnostics.push(`recorder ${h}`);
     }
   }

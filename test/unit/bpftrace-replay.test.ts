@@ -428,3 +428,29 @@ test('replay: thousands of events with recorded memory rebuild the VM; maps (per
   // Two stack ids, each counted N/2 times across 3 CPUs' copies.
   assert.deepEqual([...totals.values()].sort(), [BigInt(N / 2) * 1000n + 3n, BigInt(N / 2) * 1000n + 3n]);
 });
+
+test('replay never throws on odd but well-formed events (seeded mutations of a recorded trace)', (t) => {
+  if (!need(t, EVENTS)) return;
+  const s = script([
+    { ap: ['tracepoint:syscalls:sys_enter_openat'], text: COUNT_BY_PID },
+    { ap: ['t:syscalls:sys_enter_open*'], text: OPENAT_PRINTF },
+    { ap: ['kprobe:do_sys_*'], text: OPENAT_PRINTF },
+    { ap: ['profile:hz:99'], text: COUNT_BY_PID },
+    { ap: ['END'], text: COUNT_BY_PID },
+  ]);
+  let seed = 12345;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  const probes = ['tracepoint:syscalls:sys_enter_openat', 'tracepoint:syscalls:sys_enter_openat2', 'kprobe:do_sys_open', 'profile:hz:99', 'tracepoint:', 'x', 'tracepoint:nosuch:event', 'uprobe:/bin/sh:main'];
+  const ints: (number | bigint)[] = [0, 1, -1, 2 ** 31, -(2 ** 31), 2 ** 53 - 1, 0xffffffffffffffffn, -(2n ** 63n), 0x7f0000000000, 257];
+  const events: TraceEvent[] = [];
+  for (let i = 0; i < 400; i++) {
+    const args: TraceEvent['args'] = {};
+    for (const k of ['dfd', 'filename', 'flags', 'mode', 'arg0', 'arg1', 'di', 'ip', 'nosuch', '__syscall_nr'].filter(() => rnd(3) === 0)) args[k] = ints[rnd(ints.length)];
+    const mem: Record<string, string> = {};
+    if (rnd(2)) mem[`0x${(0x7f0000000000 + rnd(4) * 8).toString(16)}`] = 'ff'.repeat(rnd(40));
+    events.push({ probe: probes[rnd(probes.length)], ts: rnd(2) ? i * 1000 : 0xffffffffffffffffn, cpu: rnd(5) ? rnd(4) : 1n << 40n, pid: rnd(3), tid: rnd(3), uid: 0, gid: 0, comm: rnd(2) ? 'x' : 'a'.repeat(40), args, mem, ...(rnd(4) === 0 ? { retval: ints[rnd(ints.length)], kstack: [{ addr: 0xffffffff81000000n + BigInt(rnd(3)) }] } : {}) });
+  }
+  const r = run(s, events);
+  assert.ok(r.text.startsWith('Attaching 5 probes...\n'));
+  assert.ok(r.diags.length > 0);
+});
