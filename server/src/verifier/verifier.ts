@@ -91,20 +91,18 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const limit = input.limits?.insns ?? 1_000_000;
   const jmpLimit = input.limits?.jmpSeq ?? 8192;
   const pre = prepass(slots, maps, input.btf, input.funcStarts);
+  // Refusals before the verifier runs (libbpf's attach-target lookup, bpf_prog_load's capability check): no log.
+  const refused = (message: string, help: { explanation: string; suggestion: string }): VerifyResult => ({
+    verdict: 'reject', errors: [{ pc: 0, logInsn: null, message, detail: [], path: [], ...help }],
+    states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: '',
+  });
   const targetErr = attachTargetError(input.progType, input.expectedAttachType, input.attachTo, input.btf);
-  if (targetErr) {
-    return {
-      verdict: 'reject', errors: [{ pc: 0, logInsn: null, message: targetErr, detail: [], path: [], ...explain(targetErr) }],
-      states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: '',
-    };
-  }
+  if (targetErr) return refused(targetErr, explain(targetErr));
   if (!root && PERFMON_TYPES.has(input.progType)) {
-    // bpf_prog_load refuses these program types without CAP_PERFMON before the verifier runs.
-    const msg = 'BPF program load failed: Operation not permitted';
-    return {
-      verdict: 'reject', errors: [{ pc: 0, logInsn: null, message: msg, detail: [], path: [], explanation: 'Loading tracing program types (kprobe, tracepoint, perf_event, raw_tracepoint, tracing, lsm) needs CAP_PERFMON as well as CAP_BPF.', suggestion: 'Grant CAP_PERFMON (or load as root).' }],
-      states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: '',
-    };
+    return refused('BPF program load failed: Operation not permitted', {
+      explanation: 'Loading tracing program types (kprobe, tracepoint, perf_event, raw_tracepoint, tracing, lsm) needs CAP_PERFMON as well as CAP_BPF.',
+      suggestion: 'Grant CAP_PERFMON (or load as root).',
+    });
   }
   const lines = new Map<number, VerifierLine>();
   for (const l of input.lineInfo ?? []) lines.set(l.pc, l);
