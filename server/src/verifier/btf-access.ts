@@ -1,0 +1,80 @@
+/**
+ * Loads through BTF pointers (the kernel's check_ptr_to_btf_access for reads):
+ * bounds from the struct's BTF size, pointer fields to structs loaded as BTF
+ * pointers with the kernel's trust flags (allowlisted trusted and RCU fields,
+ * `__rcu` tags, untrusted staying untrusted), other fields as scalars.
+ * Non-goal: writes, nested struct/array member typing, sleepable programs.
+ */
+import type { Env } from './env';
+import { KIND, type Btf } from '../btf';
+import { F, Reg, T, markKnownZero, markUnknown } from './reg';
+import { tisConst, tstr } from './tnum';
+
+/** Pointer fields the kernel trusts when walked (BTF_TYPE_SAFE_TRUSTED / _RCU / _RCU_OR_NULL / _TRUSTED_OR_NULL, 6.18). */
+const SAFE: Record<string, Record<string, 'trusted' | 'trusted_or_null' | 'rcu' | 'rcu_or_null'>> = {
+  task_struct: { cpus_ptr: 'rcu', cgroups: 'rcu', real_parent: 'rcu', group_leader: 'rcu' },
+  cgroup: { kn: 'rcu' }, css_set: { dfl_cgrp: 'rcu' }, cgroup_subsys_state: { cgroup: 'rcu' },
+  mm_struct: { exe_file: 'rcu_or_null' }, sk_buff: { sk: 'rcu_or_null' }, request_sock: { sk: 'rcu_or_null' },
+  bpf_iter_meta: { seq: 'trusted' }, bpf_iter__task: { task: 'trusted' }, linux_binprm: { file: 'trusted' },
+  file: { f_inode: 'trusted' }, dentry: { d_inode: 'trusted' },
+  socket: { sk: 'trusted_or_null' }, vm_area_struct: { vm_mm: 'trusted_or_null', vm_file: 'trusted_or_null' },
+};
+
+/**
+ * The flags of a pointer loaded from a BTF struct field (check_ptr_to_btf_access): untrusted stays
+ * untrusted; from a trusted or RCU pointer, allowlisted fields are trusted or RCU, other `__rcu`
+ * fields RCU and maybe NULL, the rest plain (non-sleepable programs are always in an RCU section).
+ */
+function walkedFlags(btf: Btf, base: Pick<Reg, 'flags' | 'refObjId' | 'btfName'>, field: string, pointee: number): number {
+  if (base.flags & F.UNTRUSTED) return F.UNTRUSTED;
+  const trusted = base.refObjId !== 0 || (base.flags & (F.TRUSTED | F.RCU)) !== 0;
+  if (!trusted) return 0;
+  const safe = SAFE[base.btfName]?.[field];
+  if (safe === 'trusted') return F.TRUSTED;
+  if (safe === 'trusted_or_null') return F.TRUSTED | F.MAYBE_NULL;
+  if (base.flags & F.MAYBE_NULL) return 0;
+  if (safe === 'rcu') return F.RCU;
+  let rcuTag = false;
+  for (let t = pointee, n = 0; n < 16 && t; n++) {
+    const k = btf.kind(t);
+    if (k === KIND.TYPE_TAG && btf.name(t) === 'rcu') rcuTag = true;
+    if (k !== KIND.TYPE_TAG && k !== KIND.CONST && k !== KIND.VOLATILE && k !== KIND.RESTRICT && k !== KIND.TYPEDEF) break;
+    t = btf.sizeOrType(t);
+  }
+  if (safe === 'rcu_or_null' || rcuTag) return F.RCU | F.MAYBE_NULL;
+  return 0;
+}
+
+/** check_ptr_to_btf_access for reads: bounds from the struct's BTF size; pointer members to structs stay BTF pointers. */
+export function btfAccess(env: Env, regno: number, r: Reg, off: number, size: number, vr: number): void {
+  if (!tisConst(r.var)) env.fail(`R${regno} is ptr_${r.btfName} invalid variable offset: off=${off}, var_off=${tstr(r.var)}`);
+  if (off < 0) env.fail(`R${regno} is ptr_${r.btfName} invalid negative access: off=${off}`);
+  const btf = env.btf;
+  const sid = btf && r.btfName ? btf.find(r.btfName, KIND.STRUCT) : undefined;
+  if (btf && sid !== undefined) {
+    const total = btf.sizeof(sid) ?? 0;
+    if (off + size > total) env.fail(`access beyond struct ${r.btfName} at off ${off} size ${size}`);
+    if (vr >= 0) {
+      // The destination may be the base register itself: keep what the walk depends on.
+      const base = { flags: r.flags, refObjId: r.refObjId, btfName: r.btfName };
+      markUnknown(env.regs[vr]);
+      if (size !== 8) return;
+      for (const m of btf.members(sid)) {
+        if (m.bitOffset / 8 !== off || m.bitSize) continue;
+        const t = btf.resolve(m.type);
+        if (btf.kind(t) !== KIND.PTR) break;
+        const pt = btf.resolve(btf.sizeOrType(t));
+        if (btf.kind(pt) !== KIND.STRUCT) break;
+        const d = env.regs[vr];
+        markKnownZero(d);
+        d.type = T.BTF_ID;
+        d.btfName = btf.name(pt);
+        d.flags = walkedFlags(btf, base, m.name, btf.sizeOrType(t));
+        if (d.flags & F.MAYBE_NULL) d.id = env.newId();
+        break;
+      }
+    }
+    return;
+  }
+  if (vr >= 0) markUnknown(env.regs[vr]);
+}
