@@ -136,7 +136,15 @@ function scalarInner(g: Gen, e: A.Expr): void {
     case 'Call':
       genCallValue(g, e, t);
       return;
+    case 'Offsetof': {
+      const v = g.typer.info.consts?.get(e);
+      if (v === undefined) g.error(e.range, 'offsetof() of an unknown type or field');
+      g.e.movi(R_ACC, v);
+      return;
+    }
     case 'Sizeof': {
+      const known = g.typer.info.consts?.get(e);
+      if (known !== undefined) { g.e.movi(R_ACC, known); return; }
       const at2 = e.arg.kind === 'TypeRef' ? undefined : g.ty(e.arg);
       const n = at2 ? sizeOf(at2) : sizeofTypeRef(g, e.arg as A.TypeRef);
       g.e.movi(R_ACC, n);
@@ -339,6 +347,31 @@ function indexAddr(g: Gen, e: A.Index, elem: SType): void {
   g.e.alu('add', R_ACC, { r: R_TMP });
 }
 
+/**
+ * arr[i] with a run-time index: the element is copied to a temporary from the array's
+ * memory (stack or scratch, where the verifier tracks variable offsets) after bounds checks
+ * on i (unsigned, so negative indexes fail too); out of bounds reads as zero.
+ */
+function dynamicIndex(g: Gen, e: A.Index, elem: SType, len: number): Loc {
+  const size = Math.max(1, sizeOf(elem));
+  const base = mem(g, e.object);
+  const out = g.alloc(size);
+  g.zero(out, size);
+  scalar(g, e.index);
+  const skip = g.e.newLabel();
+  g.e.jmp('jge', R_ACC, { k: len }, skip);
+  g.e.alu('mul', R_ACC, { k: size });
+  g.addr(base, R_TMP);
+  g.e.alu('add', R_TMP, { r: R_ACC });
+  const od = g.baseReg(out);
+  for (const { o, s } of chunks(size, [out.off, base.off, size])) {
+    g.e.ldx(s, 0, R_TMP, o);
+    g.e.stx(s, od, out.off + o, 0);
+  }
+  g.e.bind(skip);
+  return out;
+}
+
 /** bpf_probe_read_{kernel,user}[_str](dst, size, r7). Leaves the result in r0. */
 export function probeRead(g: Gen, dst: Loc, size: number, user: boolean, str: boolean): void {
   g.e.mov(3, R_ACC);
@@ -409,10 +442,15 @@ function memInner(g: Gen, e: A.Expr): Loc {
         probeRead(g, l, size, ot.user === true || userProvider(g), false);
         return l;
       }
+      if (ot.k === 'string' && e.index.kind !== 'Int') return dynamicIndex(g, e, t, ot.size);
+      if (ot.k === 'string') return at(mem(g, e.object), Math.min(Number(e.index.value ?? 0n), ot.size - 1));
       if (ot.k !== 'array') g.error(e.range, `cannot index a ${ot.k}`);
       const i = e.index.kind === 'Int' ? e.index.value : undefined;
-      if (i === undefined || i < 0n || i >= BigInt(ot.len)) g.error(e.index.range, `array index must be a literal between 0 and ${ot.len - 1}`);
-      return at(mem(g, e.object), Number(i) * sizeOf(ot.elem));
+      if (i !== undefined) {
+        if (i < 0n || i >= BigInt(ot.len)) g.error(e.index.range, `array index ${i} out of bounds [0, ${ot.len - 1}]`);
+        return at(mem(g, e.object), Number(i) * sizeOf(ot.elem));
+      }
+      return dynamicIndex(g, e, ot.elem, ot.len);
     }
     case 'Map': case 'MapAccess':
       return genMapReadMem(g, e, t);

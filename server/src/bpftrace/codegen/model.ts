@@ -33,6 +33,8 @@ export interface TypeInfoLike {
   vars: Map<A.Var, SType>;
   maps: Map<string, { key: SType[]; value: SType }>;
   probes: Map<A.Probe, ProbeCtxInfo>;
+  /** Compile-time values (sizeof/offsetof) from the type checker. */
+  consts?: Map<A.Expr, bigint>;
   diagnostics: Diagnostic[];
 }
 
