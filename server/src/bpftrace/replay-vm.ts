@@ -105,14 +105,33 @@ export class ReplayVm {
     });
   }
 
+  /**
+   * Runs `f` with the machine's environment replaced by `env`. The machine reads
+   * its environment on every helper and per-CPU map access and keeps one per
+   * machine; a replay needs one machine for all events (the maps persist), so
+   * the environment is swapped here, the one place that does it.
+   */
+  withEnv<T>(env: Readonly<VmEnv>, f: () => T, vm: Vm = this.current): T {
+    const m = vm.m as { env: Readonly<VmEnv> };
+    const saved = m.env;
+    m.env = env;
+    try {
+      return f();
+    } finally {
+      m.env = saved;
+    }
+  }
+
+  /** `f` with CPU `cpu` current (which per-CPU map copy updates write). */
+  onCpu<T>(cpu: number, f: () => T, vm: Vm = this.current): T {
+    return this.withEnv({ ...vm.m.env, cpu }, f, vm);
+  }
+
   /** A new machine with the same map contents (every CPU's copy, stack traces under the same ids). */
   rebuild(): void {
     const old = this.current;
     const vm = this.fresh();
-    const env = vm.m as { env: Readonly<VmEnv> };
-    const base = env.env;
-    for (let i = 0; i < this.progArrayIndex; i++) copyMap(old.maps[i], vm.maps[i], (cpu) => { env.env = { ...base, cpu }; });
-    env.env = base;
+    for (let i = 0; i < this.progArrayIndex; i++) copyMap(old.maps[i], vm.maps[i], (cpu, f) => this.onCpu(cpu, f, vm));
     this.current = vm;
     this.dead = 0;
     this.rebuilds++;
@@ -129,16 +148,15 @@ export class ReplayVm {
    */
   run(k: number, ctx: Uint8Array, env: Partial<VmEnv>): RunOutcome {
     if (this.dead >= REBUILD_AFTER) this.rebuild();
-    const m = this.current.m;
+    const vm = this.current;
+    const m = vm.m;
     const full: VmEnv = { ...DEFAULT_ENV, ...env, nrCpus: m.env.nrCpus, memory: [] };
-    // The machine reads its environment on every helper call; it is replaced per event (the VM keeps
-    // one environment per machine, and a replay needs one machine for the maps to persist).
-    (m as { env: Readonly<VmEnv> }).env = full;
     const regions: Region[] = (env.memory ?? []).map((r, i) =>
       m.memory.add('trace', `recorded memory #${i} at 0x${r.addr.toString(16)}`, r.bytes, { base: r.addr, writable: false }));
-    const vm = this.current;
-    vm.reset({ ctx, regs: { 2: BigInt(k) } }, true);
-    vm.run();
+    this.withEnv(full, () => {
+      vm.reset({ ctx, regs: { 2: BigInt(k) } }, true);
+      vm.run();
+    });
     for (const r of regions) m.memory.free(r);
     this.dead += regions.length;
     const out: RunOutcome = { output: vm.output.slice(), steps: vm.steps };
@@ -148,8 +166,8 @@ export class ReplayVm {
   }
 }
 
-/** Copies a map's contents into a fresh map of the same definition; `onCpu` selects the CPU of per-CPU copies. */
-function copyMap(from: BpfMap, to: BpfMap, onCpu: (cpu: number) => void): void {
+/** Copies a map's contents into a fresh map of the same definition; `onCpu` runs an update with that CPU current. */
+function copyMap(from: BpfMap, to: BpfMap, onCpu: (cpu: number, f: () => void) => void): void {
   if (from instanceof StackTraceMap && to instanceof StackTraceMap) {
     for (const e of from.entries()) {
       const dv = new DataView(e.value.buffer, e.value.byteOffset, e.value.byteLength);
@@ -161,9 +179,5 @@ function copyMap(from: BpfMap, to: BpfMap, onCpu: (cpu: number) => void): void {
     return;
   }
   if (to.def.type === 'prog_array') return;
-  for (const e of from.entries()) {
-    onCpu(e.cpu ?? 0);
-    to.update(e.key, e.value, 0);
-  }
-  onCpu(0);
+  for (const e of from.entries()) onCpu(e.cpu ?? 0, () => { to.update(e.key, e.value, 0); });
 }

@@ -219,16 +219,10 @@ export class Replayer {
   private clearMap(name: string, zero: boolean): void {
     const m = this.rvm.maps()[this.mapIndex(name)];
     if (!m) return;
-    const machine = this.rvm.vm.m;
-    const saved = machine.env;
     for (const e of mapEntries(m)) {
       if (!zero) { m.delete(e.key); continue; }
-      for (let cpu = 0; cpu < e.values.length; cpu++) {
-        (machine as { env: Readonly<VmEnv> }).env = { ...saved, cpu };
-        m.update(e.key, new Uint8Array(m.def.valueSize), 0);
-      }
+      for (let cpu = 0; cpu < e.values.length; cpu++) this.rvm.onCpu(cpu, () => m.update(e.key, new Uint8Array(m.def.valueSize), 0));
     }
-    (machine as { env: Readonly<VmEnv> }).env = saved;
   }
 
   private selfEnv(ts: bigint): Partial<VmEnv> {
