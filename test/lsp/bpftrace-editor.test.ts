@@ -7,7 +7,7 @@
 // ("The sequence of 8193 jumps is too complex", as bpftrace 0.17 on Linux 6.18
 // reports for this script) gets a verifier diagnostic on the `if` line, a
 // construct code generation does not support gets a codegen diagnostic, a valid
-// script gets none, an edit cancels a running verification, and
+// script gets none and its hovers show the verifier's states, an edit cancels a running verification, and
 // bpfstudio.verifier.enabled=false turns it off.
 // Ordering is asserted through bpfstudio/verifierStatus, never through timing.
 import { test } from 'node:test';
@@ -94,6 +94,9 @@ test('language server: bpftrace member completion (with latency) and verifier di
     console.log(`first bpftrace verification (2 probes, kernel data loaded by the thread): ${(performance.now() - tVerify).toFixed(0)} ms from didOpen to the verifier's status`);
     assert.equal(ok.verdict, 'accept', JSON.stringify(ok));
     assert.deepEqual(lastPublished(client, good, 1), []);
+    // Once verified, a hover inside a statement adds the verifier's states after its code.
+    const hover = await client.conn.sendRequest<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri: good }, position: { line: 3, character: 4 } });
+    assert.match(hover?.contents.value ?? '', /\*\*Verifier state\*\* after slot \d+ \(kprobe:vfs_read\b[\s\S]*R10\s+fp0/);
 
     // A loop whose unknown branch the kernel's verifier gives up on.
     const jumps = 'kprobe:vfs_read {\n  $i = 0; $n = 0;\n  while ($i < 20000) {\n    if (arg2 > $i) { $n++; }\n    $i++;\n  }\n  @n = $n;\n}\n';

@@ -2,14 +2,15 @@
 // against the shared kernel 6.18 data: a valid script compiles and every program
 // is accepted; a construct code generation does not support becomes a codegen
 // diagnostic; a script with front-end errors is skipped (those are the editor's
-// own diagnostics); a wildcard tracepoint's identical programs are verified once.
+// own diagnostics); a wildcard tracepoint's identical programs are verified once;
+// hovers show the verifier's states after a statement's code.
 // (The rejected-program case runs through the language server: test/lsp/bpftrace-editor.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKernelInfo } from '../../server/src/host/kernel-info';
-import { verifyBpftrace } from '../../server/src/ide/bpftrace-verify';
+import { bpftraceStateHover, verifyBpftrace } from '../../server/src/ide/bpftrace-verify';
 
 const EVENTS = join(__dirname, '..', '..', '..', 'shared', 'kernel', '6.18', 'tracefs', 'events');
 const kernel = existsSync(EVENTS) ? loadKernelInfo({ tracefs: [], bundles: [], shared: [EVENTS] }) : undefined;
@@ -22,6 +23,12 @@ test('bpftrace verification: accept, codegen diagnostics, skipped on front-end e
   assert.deepEqual(ok.diagnostics, []);
   assert.ok(ok.processed > 10);
   assert.equal(ok.progType, 'kprobe');
+  // The states after the printf's code: the stack pointer is always there; after the map update R0 holds its result.
+  const okText = 'kprobe:vfs_read\n{\n  @bytes[comm] = sum(arg2);\n  $t = (struct task_struct *)curtask;\n  printf("%d\\n", $t->real_parent->pid);\n}\n';
+  const hover = bpftraceStateHover(ok, okText.indexOf('printf') + 2);
+  assert.match(hover ?? '', /^\*\*Verifier state\*\* after slot \d+ \(kprobe:vfs_read/);
+  assert.match(hover ?? '', /R10\s+fp0/);
+  assert.notEqual(bpftraceStateHover(ok, okText.indexOf('@bytes') + 2), hover, 'another statement, other states');
 
   const text = 'BEGIN { @n = 0; }\n\nkprobe:vfs_open\n{\n  printf("%s\\n", path(arg0));\n}\n';
   const cg = verifyBpftrace(text, kernel, { target: '0.17' });

@@ -3,15 +3,22 @@
  * script is compiled (codegen's compileText) and each generated program is
  * run through our verifier; code generation errors and verifier errors become
  * diagnostics on the script range the failing instruction came from (the
- * probe's line table), with the kernel's message and the plain explanation.
+ * probe's line table), with the kernel's message and the plain explanation;
+ * the abstract states after each script range's last instruction feed hovers.
  * Pure and synchronous; the language server runs it in a worker.
  * Non-goals: the front end's own diagnostics (bpftrace-check.ts shows those).
  */
 import { compileText, verifyProbe, type CompiledProbe, type CompiledScript } from '../bpftrace/codegen';
 import type { VerifyError } from '../verifier';
-import type { AsmVerification, RelatedLocation, VerifierDiagnostic } from './asm-verify';
+import { stateHover, type AsmVerification, type RelatedLocation, type VerifierDiagnostic } from './asm-verify';
 import type { TracepointCatalog } from './bpftrace-kernel';
 import { rangeOf, SourceRange } from './types';
+
+/** The verifier's states after the last instruction generated for one script range. */
+export interface StateSpot { start: number; end: number; probe: string; pc: number; states: string[] }
+
+/** A verification of a bpftrace document: the asm shape (states unused) plus states by script range. */
+export interface BpftraceVerification extends AsmVerification { spots: StateSpot[] }
 
 export interface BpftraceVerifyOptions {
   /** bpftrace version the script is compiled for. */
@@ -72,12 +79,12 @@ function programKey(p: CompiledProbe): string {
 }
 
 /** Compiles and verifies a bpftrace document (the worker's whole job). Never throws on user input. */
-export function verifyBpftrace(text: string, kernel: TracepointCatalog | undefined, opts: BpftraceVerifyOptions): AsmVerification {
+export function verifyBpftrace(text: string, kernel: TracepointCatalog | undefined, opts: BpftraceVerifyOptions): BpftraceVerification {
   const t0 = Date.now();
   const r = compileText(text, kernel, { target: opts.target });
   const script: CompiledScript | undefined = r.script;
   const codegen = new Set(script?.diagnostics ?? []);
-  const skipped = (): AsmVerification => ({ verdict: 'skipped', diagnostics: [], states: [], processed: 0, progType: '', ms: Date.now() - t0 });
+  const skipped = (): BpftraceVerification => ({ verdict: 'skipped', diagnostics: [], states: [], spots: [], processed: 0, progType: '', ms: Date.now() - t0 });
   // The front end's errors are the editor's own diagnostics: nothing to compile then.
   if (!script || r.diagnostics.some((d) => d.severity === 'error' && !codegen.has(d))) return skipped();
   const diagnostics: VerifierDiagnostic[] = script.diagnostics.map((d) => ({
@@ -89,13 +96,15 @@ export function verifyBpftrace(text: string, kernel: TracepointCatalog | undefin
   const seen = new Set<string>();
   const messages = new Set<string>();
   const types = new Set<string>();
+  const spots: StateSpot[] = [];
   for (const probe of script.probes) {
     const key = programKey(probe);
     if (seen.has(key)) continue;
     if (seen.size >= MAX_PROGRAMS) break;
     seen.add(key);
     types.add(probe.progType);
-    const v = verifyProbe(script, probe, kernel?.btf ? { btf: kernel.btf } : {});
+    const v = verifyProbe(script, probe, { collectStates: true, ...(kernel?.btf ? { btf: kernel.btf } : {}) });
+    addSpots(spots, probe, v.states);
     processed += v.stats.processed;
     if (v.verdict === 'reject') reject = true;
     const item = r.program.items[probe.item];
@@ -108,5 +117,32 @@ export function verifyBpftrace(text: string, kernel: TracepointCatalog | undefin
       diagnostics.push(d);
     }
   }
-  return { verdict: reject ? 'reject' : 'accept', diagnostics, states: [], processed, progType: [...types].join(', '), ms: Date.now() - t0 };
+  return { verdict: reject ? 'reject' : 'accept', diagnostics, states: [], spots, processed, progType: [...types].join(', '), ms: Date.now() - t0 };
+}
+
+/** States after the last reached instruction of each script range of a probe (ranges another program covered already are kept). */
+function addSpots(spots: StateSpot[], probe: CompiledProbe, states: (string[] | undefined)[]): void {
+  const known = new Set(spots.map((s) => `${s.start}:${s.end}`));
+  const last = new Map<string, StateSpot>();
+  probe.insns.forEach((insn, k) => {
+    const r = probe.lines[k];
+    const st = states[insn.pc];
+    const key = r ? `${r.start}:${r.end}` : '';
+    if (!r || !st || st.length === 0 || known.has(key)) return;
+    last.set(key, { start: r.start, end: r.end, probe: probe.attachPoints[0] ?? probe.name, pc: insn.pc, states: st });
+  });
+  spots.push(...last.values());
+}
+
+/** Hover markdown: the verifier's states after the innermost script range around `offset` that it reached. */
+export function bpftraceStateHover(v: BpftraceVerification, offset: number): string | undefined {
+  let best: StateSpot | undefined;
+  for (const s of v.spots) {
+    if (s.start <= offset && offset < s.end && (!best || s.end - s.start < best.end - best.start)) best = s;
+  }
+  if (!best) return undefined;
+  // asm-verify's formatting, over a program whose only recorded slot is this one.
+  const states: (string[] | undefined)[] = [];
+  states[best.pc] = best.states;
+  return stateHover({ ...v, states, progType: best.probe }, best.pc);
 }

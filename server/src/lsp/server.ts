@@ -90,6 +90,9 @@ export function startServer(): void {
       if (m) h = h ? { range: m.range, markdown: `${m.markdown}\n\n---\n\n${h.markdown}` } : m;
       const state = h ? verifier.hover(doc, a.parsed as AsmResult, p.position.line) : undefined;
       if (h && state) h = { ...h, markdown: `${h.markdown}\n\n---\n\n${state}` };
+    } else if (a.mode.languageId === 'bpftrace' && h) {
+      const state = verifier.bpftraceHover(doc, offset);
+      if (state) h = { ...h, markdown: `${h.markdown}\n\n---\n\n${state}` };
     }
     return h ? toHover(h) : null;
   });

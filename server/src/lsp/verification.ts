@@ -9,6 +9,7 @@
 import type { Connection, Diagnostic } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { stateHover, type AsmVerification } from '../ide/asm-verify';
+import { bpftraceStateHover, type BpftraceVerification } from '../ide/bpftrace-verify';
 import type { AsmResult } from '../asm';
 import { toVerifierDiagnostic } from './convert';
 import { VerifierStatusNotification } from './protocol';
@@ -47,6 +48,12 @@ export class DocumentVerifier {
     const r = this.resultFor(doc.uri, doc.version);
     const k = asm.lines.indexOf(line);
     return r && k >= 0 ? stateHover(r, asm.insns[k].pc) : undefined;
+  }
+
+  /** Hover text for a bpftrace document at `offset`: the states after the script range there, from this version's verification. */
+  bpftraceHover(doc: TextDocument, offset: number): string | undefined {
+    const r = this.resultFor(doc.uri, doc.version) as Partial<BpftraceVerification> | undefined;
+    return r?.spots ? bpftraceStateHover(r as BpftraceVerification, offset) : undefined;
   }
 
   /**
