@@ -174,6 +174,7 @@ export function callType(cx: Checker, c: A.Call): SType {
       const m = formatTypes(c.name, fmt.value, args.slice(1));
       if (m) fail(k, m);
     }
+    if (c.name === 'join' && c.args.length > 1) wantLiteral(k, 1, 'string');
     if (c.name === 'join' && args[0] && args[0].k !== 'none' && args[0].k !== 'int' && args[0].k !== 'ptr') {
       fail(k, `${cx.old ? '' : 'join'}() only supports int or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
     }
@@ -295,7 +296,7 @@ function formatTypes(func: string, fmt: string, args: SType[]): string | undefin
   for (const m of fmt.matchAll(SPEC)) {
     const t = args[i++];
     if (t === undefined) return undefined;
-    if (t.k === 'none') continue;
+    if (t.k === 'none' || t.k === 'agg') continue; // (an aggregation here is already an error)
     const want = m[1] === 's' ? 'string' : m[1].startsWith('r') ? 'buffer' : 'integer';
     const have = t.k === 'special' || t.k === 'string' ? 'string' : t.k === 'ptr' || t.k === 'bool' ? 'integer' : coarse(t);
     if (want !== have) return `${func}: %${m[1]} specifier expects a value of type ${want} (${have} supplied)`;

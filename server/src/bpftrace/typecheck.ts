@@ -152,6 +152,8 @@ export class Checker {
   /** bpftrace's spelling of a type in messages (0.17: 'unsigned int64', 'count'). */
   tname(t: SType): string {
     if (this.old && t.k === 'int') return `${t.signed ? '' : 'unsigned '}int${t.bits}`;
+    if (this.old && t.k === 'array') return `${this.tname(t.elem)}[${t.len}]`;
+    if (this.old && t.k === 'ptr') return `${this.tname(t.to)} *`;
     if (this.old && t.k === 'agg') return t.fn;
     if (t.k === 'tuple') return `(${t.elems.map((e) => this.tname(e)).join(',')})`;
     return typeName(t);
@@ -349,6 +351,10 @@ export class Checker {
     const ks = flat.map((k) => (this.old && k.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: false } : k));
     const m = this.mapSlot(map.name);
     if (ks.some((k) => k.k === 'none')) return;
+    if (this.old && ks.some((k) => k.k === 'tuple')) {
+      this.err(at, 'tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.');
+      return;
+    }
     if (m.key === undefined) {
       m.key = ks;
       return;
