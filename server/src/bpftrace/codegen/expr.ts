@@ -442,8 +442,10 @@ function memInner(g: Gen, e: A.Expr): Loc {
         probeRead(g, l, size, ot.user === true || userProvider(g), false);
         return l;
       }
-      if (ot.k === 'string' && e.index.kind !== 'Int') return dynamicIndex(g, e, t, ot.size);
-      if (ot.k === 'string') return at(mem(g, e.object), Math.min(Number(e.index.value ?? 0n), ot.size - 1));
+      if (ot.k === 'string') {
+        if (e.index.kind !== 'Int') return dynamicIndex(g, e, t, ot.size);
+        return at(mem(g, e.object), Math.min(Number(e.index.value ?? 0n), ot.size - 1));
+      }
       if (ot.k !== 'array') g.error(e.range, `cannot index a ${ot.k}`);
       const i = e.index.kind === 'Int' ? e.index.value : undefined;
       if (i !== undefined) {
