@@ -51,7 +51,7 @@ export function caseRecorder(c: RealCase): Recorder {
 function buildWorkload(): string {
   const bin = WORKLOAD_BIN;
   mkdirSync(dirname(bin), { recursive: true });
-  const r = spawnSync('clang', ['-O1', '-o', bin, join(FIXTURES, 'btwork.c')], { encoding: 'utf8' });
+  const r = spawnSync('clang', ['-O1', '-pthread', '-o', bin, join(FIXTURES, 'btwork.c')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the workload failed: ${r.stderr}`);
   return bin;
 }
@@ -104,7 +104,7 @@ export async function recordCase(c: RealCase, work: string): Promise<Recorded> {
     const ok = (await waitFor(real, /Attaching \d+ probes?|attached_probes/, 30000)) && (!rec || (await waitFor(rec, /attached_probes/, 30000)));
     if (!ok) throw new Error(`bpftrace did not attach: ${real.err.join('')}${rec?.err.join('') ?? ''}`);
     await sleep(300);
-    const w = spawnSync('taskset', ['-c', '0', bin, '/tmp/btwork.out'], { encoding: 'utf8' });
+    const w = c.threads ? spawnSync(bin, ['/tmp/btwork.out', 'threads'], { encoding: 'utf8' }) : spawnSync('taskset', ['-c', '0', bin, '/tmp/btwork.out'], { encoding: 'utf8' });
     if (w.status !== 0) diagnostics.push(`workload exited ${w.status}: ${w.stderr}`);
     await sleep(700);
   } finally {
