@@ -22,11 +22,42 @@ const KPROBE = [
   'cgroupid("/sys/fs/cgroup")', 'strncmp(comm, "a", 1)', '(uint8)arg0', '(int16)-1', 'curtask->pid > 0 ? "a" : "b"',
   '((struct task_struct *)arg0)->flags', '((struct file *)arg0)->f_path.dentry->d_name.name', 'bswap((uint16)1)',
   'curtask->__state', '((struct sk_buff *)arg0)->len', '((struct sk_buff *)arg0)->cb', 'curtask->stack',
+  // Maps set up by MAPS below.
+  '@c',
+  '@s',
+  '@m[1]',
+  '@i',
+  '(uint32)1 + (uint32)2',
+  '(int8)1 * (int8)2',
+  '(uint8)1 - 2',
+  '1 - (uint8)2',
+  '(uint16)3 >> 1',
+  '(int16)3 >> (uint8)1',
+  'arg0 & 0xff',
+  'arg0 ^ (int32)1',
+  '(int32)arg0 % 3',
+  '@m[1] == "x"',
+  'curtask->mm == 0',
+  'curtask->real_parent',
+  '(uint8 *)curtask->comm',
+  '*(uint32 *)arg0',
+  '((uint32 *)arg0)[2]',
+  'curtask->cpus_mask.bits[1]',
+  'curtask->cpus_mask',
+  'curtask->se',
+  'sizeof(curtask)',
+  'strncmp(comm, "a", 2)',
+  '1 ? comm : "b"',
+  '(int8)1 ? (uint8)1 : (int8)2',
+  'nsecs - elapsed',
 ];
+
+/** Maps the expressions above read. */
+const MAPS = '@c = count(); @s = sum(arg0); @m[1] = comm; @i = (int8)1;';
 
 /** 0.17's spelling of types in `-d` output, as typeName() spells them. */
 function normalize(t: string): string {
-  return t.replace(/unsigned int(\d+)/g, 'uint$1').replace(/^mac_address$/, 'mac').replace(/^buffer\[(\d+)\]$/, (_, n: string) => `buffer[${Number(n) - 1}]`);
+  return t.replace(/^(count|sum|min|max|avg|stats|hist|lhist)$/, '$1_t').replace(/unsigned int(\d+)/g, 'uint$1').replace(/^mac_address$/, 'mac').replace(/^buffer\[(\d+)\]$/, (_, n: string) => `buffer[${Number(n) - 1}]`);
 }
 
 /** Variable types bpftrace 0.17 prints after its semantic pass. */
@@ -46,7 +77,7 @@ test('variable types agree with bpftrace 0.17 -d', (t) => {
   if (skipWithout017(t)) return;
   const kernel = kernelOrSkip(t);
   if (!kernel) return;
-  const prog = `kprobe:vfs_read { ${KPROBE.map((e, i) => `$v${i} = ${e};`).join(' ')} }`;
+  const prog = `kprobe:vfs_read { ${MAPS} ${KPROBE.map((e, i) => `$v${i} = ${e};`).join(' ')} }`;
   const theirs = theirTypes(bpftraceDryRun(prog));
   assert.ok(theirs.size > KPROBE.length / 2, 'bpftrace printed the typed AST');
   const r = parse(prog);
