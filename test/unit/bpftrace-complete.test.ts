@@ -99,6 +99,9 @@ test('kernel function, raw tracepoint and struct names (prefix search, capped)',
   const raw = complete('rawtracepoint:sched_sw|');
   assert.ok(raw.some((i) => i.label === 'sched_switch'), raw.map((i) => i.label).join(', '));
   assert.ok(raw.every((i) => i.label.startsWith('sched_sw')));
+  const iters = complete('iter:ta|', '0.26').map((i) => i.label);
+  assert.ok(iters.includes('task') && iters.includes('task_file') && iters.includes('task_vma'), iters.join(', '));
+  assert.ok(!iters.includes('task_new') && !iters.includes('task_next'), 'open-coded iterator kfuncs are not targets');
   const structs = complete('kprobe:vfs_read { $t = (struct task_st|');
   assert.ok(structs.some((i) => i.label === 'task_struct' && /\(\d+ bytes\)/.test(i.detail ?? '')));
   assert.ok(complete('kprobe:vfs_read { $u = (union bpf_at|').some((i) => i.label === 'bpf_attr'));
