@@ -187,6 +187,19 @@ const COUNT_BY_PID = `
   r0 >>= 32
 ` + COUNT_R0;
 
+/** bpf_perf_event_output(ctx, map 1, BPF_F_CURRENT_CPU, the top `n` bytes of the stack), then exit 0 (ctx in r6). */
+const emitStack = (n: number): string => `
+  r1 = r6
+  r2 = map[fd:1]
+  r3 = 0xffffffff ll
+  r4 = r10
+  r4 += -${n}
+  r5 = ${n}
+  call 25
+  r0 = 0
+  exit
+`;
+
 /** printf-like record: [u64 id 0][u64 dfd][s64 probe_read_user_str ret][64-byte str(filename)]. */
 const OPENAT_PRINTF = `
   r6 = r1
@@ -200,32 +213,14 @@ const OPENAT_PRINTF = `
   r3 = *(u64 *)(r6 + 24)
   call 114
   *(u64 *)(r10 - 72) = r0
-  r1 = r6
-  r2 = map[fd:1]
-  r3 = 0xffffffff ll
-  r4 = r10
-  r4 += -88
-  r5 = 88
-  call 25
-  r0 = 0
-  exit
-`;
+` + emitStack(88);
 
 /** Sends record id 1 (exit). */
 const EXIT_PROG = `
   r6 = r1
   r1 = 1
   *(u64 *)(r10 - 8) = r1
-  r1 = r6
-  r2 = map[fd:1]
-  r3 = 0xffffffff ll
-  r4 = r10
-  r4 += -8
-  r5 = 8
-  call 25
-  r0 = 0
-  exit
-`;
+` + emitStack(8);
 
 /** Sends record id 2 with ktime (for BEGIN/END/interval markers). */
 const MARK = `
@@ -234,16 +229,7 @@ const MARK = `
   *(u64 *)(r10 - 16) = r1
   call 5
   *(u64 *)(r10 - 8) = r0
-  r1 = r6
-  r2 = map[fd:1]
-  r3 = 0xffffffff ll
-  r4 = r10
-  r4 += -16
-  r5 = 16
-  call 25
-  r0 = 0
-  exit
-`;
+` + emitStack(16);
 
 const MAPS: BtMapDef[] = [
   { name: '@', mapType: 'hash', keySize: 8, valueSize: 8, maxEntries: 64, key: [{ k: 'int', bits: 64, signed: false }], value: { k: 'agg', fn: 'count', signed: false } },
