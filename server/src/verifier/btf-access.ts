@@ -3,7 +3,7 @@
  * bounds from the struct's BTF size, pointer fields to structs loaded as BTF
  * pointers with the kernel's trust flags (allowlisted trusted and RCU fields,
  * `__rcu` tags, untrusted staying untrusted), other fields as scalars.
- * Non-goal: writes, nested struct/array member typing, sleepable programs.
+ * Non-goal: writes, nested struct/array member typing.
  */
 import type { Env } from './env';
 import { KIND, type Btf } from '../btf';
@@ -23,16 +23,17 @@ const SAFE: Record<string, Record<string, 'trusted' | 'trusted_or_null' | 'rcu' 
 /**
  * The flags of a pointer loaded from a BTF struct field (check_ptr_to_btf_access): untrusted stays
  * untrusted; from a trusted or RCU pointer, allowlisted fields are trusted or RCU, other `__rcu`
- * fields RCU and maybe NULL, the rest plain (non-sleepable programs are always in an RCU section).
+ * fields RCU and maybe NULL, the rest plain.
  */
-function walkedFlags(btf: Btf, base: Pick<Reg, 'flags' | 'refObjId' | 'btfName'>, field: string, pointee: number): number {
+function walkedFlags(env: Env, btf: Btf, base: Pick<Reg, 'flags' | 'refObjId' | 'btfName'>, field: string, pointee: number): number {
   if (base.flags & F.UNTRUSTED) return F.UNTRUSTED;
   const trusted = base.refObjId !== 0 || (base.flags & (F.TRUSTED | F.RCU)) !== 0;
   if (!trusted) return 0;
   const safe = SAFE[base.btfName]?.[field];
   if (safe === 'trusted') return F.TRUSTED;
   if (safe === 'trusted_or_null') return F.TRUSTED | F.MAYBE_NULL;
-  if (base.flags & F.MAYBE_NULL) return 0;
+  // in_rcu_cs: non-sleepable programs always, sleepable ones inside bpf_rcu_read_lock().
+  if ((base.flags & F.MAYBE_NULL) || (env.sleepable && !env.state.rcuLock)) return 0;
   if (safe === 'rcu') return F.RCU;
   let rcuTag = false;
   for (let t = pointee, n = 0; n < 16 && t; n++) {
@@ -69,7 +70,7 @@ export function btfAccess(env: Env, regno: number, r: Reg, off: number, size: nu
         markKnownZero(d);
         d.type = T.BTF_ID;
         d.btfName = btf.name(pt);
-        d.flags = walkedFlags(btf, base, m.name, btf.sizeOrType(t));
+        d.flags = walkedFlags(env, btf, base, m.name, btf.sizeOrType(t));
         if (d.flags & F.MAYBE_NULL) d.id = env.newId();
         break;
       }

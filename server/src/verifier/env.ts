@@ -33,6 +33,7 @@ export class Env {
   funcInfo: boolean | undefined;
   /** nr_cpu_ids of the target machine, when known (bounds of bpf_get_smp_processor_id). */
   nrCpus: number | undefined;
+  sleepable = false;
   /** Global subprograms by entry pc. */
   globals: Map<number, GlobalFunc> | undefined;
   /** Poisoned instruction pc -> libbpf's message (failed CO-RE relocations). */

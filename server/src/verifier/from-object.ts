@@ -174,7 +174,7 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     insns: [], bytes: out, name: prog.name, section: prog.section, problems, progType,
     ...(at ? { expectedAttachType: at } : {}),
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
-    maps, lineInfo: lines, funcStarts, gpl, ...(poisoned.length ? { poisoned } : {}), ...(globalFuncs.length ? { globalFuncs } : {}),
+    maps, lineInfo: lines, funcStarts, gpl, ...(prog.sleepable ? { sleepable: true } : {}), ...(poisoned.length ? { poisoned } : {}), ...(globalFuncs.length ? { globalFuncs } : {}),
     funcInfo,
     ...opts,
   };

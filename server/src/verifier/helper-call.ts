@@ -8,7 +8,7 @@
  */
 import { HELPER_NAMES, helperName } from '../isa';
 import type { Env } from './env';
-import { HELPER_PROTOS, PROG_TYPE_SETS } from './protos/table';
+import { HELPER_PROTOS, MIGHT_SLEEP, PROG_TYPE_SETS } from './protos/table';
 import { ArgSpec, HelperProto, parseArg } from './protos/types';
 import { F, Reg, T, boundsSync, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
 import { BPF_MAX_VAR_OFF, checkPtrOffReg, checkMemAccess, helperMemAccess, isPointerValue, regTypeStr } from './mem';
@@ -217,6 +217,10 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
   const p = helperProto(env, id);
   if (!p) env.fail(`program of this type cannot use helper ${funcIdName(id)}#${id}`);
   if (!env.gpl && p.gplOnly) env.fail('cannot call GPL-restricted function from non-GPL compatible program');
+  if (MIGHT_SLEEP.has(p.name)) {
+    if (!env.sleepable) env.fail('helper call might sleep in a non-sleepable prog');
+    if (env.state.rcuLock) env.fail(`sleepable helper ${funcIdName(id)}#${id} in rcu_read_lock region`);
+  }
   const specs = args(p);
   const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n };
   for (let i = 0; i < 5; i++) checkFuncArg(env, p, i, meta, specs);

@@ -16,6 +16,7 @@
  * table in kfunc-table.ts, argument checks, acquire/release, RCU read
  * sections, BTF-typed returns) and open-coded iterators (stack iterator
  * state, loop convergence at next() with widening of differing scalars);
+ * sleepable programs (helpers and kfuncs that might sleep, RCU sections);
  * bpf-to-bpf calls (8 frames, combined stack); global (BTF_FUNC_GLOBAL)
  * subprograms checked at calls against their BTF prototype and verified
  * alone afterwards; bpf_loop callbacks; return

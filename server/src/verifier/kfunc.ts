@@ -9,7 +9,7 @@
  * kfuncs, bpf_obj_new/drop, callbacks, sleepable-program tracking.
  */
 import { KIND, KIND_NAMES, type Btf } from '../btf';
-import type { Env } from './env';
+import { Reject, type Env } from './env';
 import { KF, kfuncAllowed, kfuncInfo } from './kfunc-table';
 import { IterRef, processIterArg } from './kfunc-iter';
 import { releaseReference } from './helper-call';
@@ -129,7 +129,14 @@ function checkArg(env: Env, btf: Btf, meta: Meta, params: Param[], i: number, pc
     if (sz.type !== T.SCALAR) env.fail(`R${regno + 1} is not a scalar`);
     if (sz.smin < 0n) env.fail(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
     if (sz.umax >= 1n << 29n) env.fail(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-    if (!(isNull(r) && sz.umax === 0n)) checkMemArg(env, regno, Number(sz.umax));
+    if (!(isNull(r) && sz.umax === 0n)) {
+      try {
+        checkMemArg(env, regno, Number(sz.umax));
+      } catch (e) {
+        if (e instanceof Reject) env.fail(`arg#${i} arg#${i + 1} memory, len pair leads to invalid memory access`);
+        throw e;
+      }
+    }
     return;
   }
   const size = btf.sizeof(ref);
@@ -189,6 +196,7 @@ export function checkKfuncCall(env: Env, btfId: number, pc: number): KfuncOutcom
   const proto = btf.sizeOrType(btfId);
   const info = kfuncInfo(name);
   if (!kfuncAllowed(info, env.progType)) env.fail(`calling kernel function ${name} is not allowed`);
+  if ((info.flags & KF.SLEEPABLE) && !env.sleepable) env.fail(`program must be sleepable to call sleepable kfunc ${name}`);
   const pt = btf.type(proto);
   const params: Param[] = pt.kind === KIND.FUNC_PROTO ? pt.params : [];
   const meta: Meta = { name, flags: info.flags, refObjId: 0, releaseRegno: 0 };

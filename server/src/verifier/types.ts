@@ -68,6 +68,8 @@ export interface VerifyInput {
   poisoned?: { pc: number; message: string }[];
   /** nr_cpu_ids of the target (possible CPUs): bpf_get_smp_processor_id() returns [0, nrCpus - 1]; unbounded when not given. */
   nrCpus?: number;
+  /** A sleepable program (`.s` sections): may call helpers and kfuncs that sleep; RCU only inside bpf_rcu_read_lock(). */
+  sleepable?: boolean;
   /** Global subprograms (from func_info linkage); others are verified inline as static functions. */
   globalFuncs?: GlobalFunc[];
   /** License is GPL-compatible (gpl_only helpers); default true. */

@@ -127,6 +127,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
+  env.sleepable = input.sleepable ?? false;
   if (input.globalFuncs?.length) env.globals = new Map(input.globalFuncs.map((g) => [g.pc, g]));
   if (input.poisoned) env.poisoned = new Map(input.poisoned.map((x) => [x.pc, x.message]));
   let err = d.run();
