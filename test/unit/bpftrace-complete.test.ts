@@ -82,6 +82,19 @@ test('members after casts, variables, chains, `.` on embedded structs and fentry
   assert.deepEqual(complete('kprobe:vfs_read { $x = pid->|'), []);
 });
 
+test("the script's own struct definitions win over the kernel's (completion and hover)", () => {
+  const def = 'struct file { int a; char name[16]; struct { int x; } inner; unsigned long long *p; };';
+  const items = complete(`${def}\nkprobe:vfs_read { $p = (struct file *)arg0; $x = $p->|`);
+  assert.deepEqual(items.map((i) => i.label), ['a', 'name', 'inner', 'p']);
+  assert.equal(items[1].detail, 'char name[16]');
+  const text = `${def}\nkprobe:vfs_read { $p = (struct file *)arg0; $x = $p->a; }`;
+  const doc = analyzeBpftrace(text, { asmSyntax: 'auto', bpftraceTarget: '0.17', kernel });
+  const h = bpftraceHover(doc, text, text.indexOf('$p->') + 1)?.markdown ?? '';
+  assert.ok(h.includes(def.slice(0, -1)), h.slice(0, 200));
+  assert.doesNotMatch(h, /f_mode/);
+  assert.match(bpftraceHover(doc, text, text.indexOf('struct file *') + 8)?.markdown ?? '', /^\*\*struct file\*\* \(defined in the script\)/);
+});
+
 test('kernel function, raw tracepoint and struct names (prefix search, capped)', (t) => {
   if (!btf) { console.log(MISSING); return t.skip(MISSING); }
   for (const p of ['kprobe', 'kretprobe', 'kr', 'fentry', 'fexit', 'kfunc']) {

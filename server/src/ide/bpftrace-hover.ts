@@ -8,7 +8,7 @@
  * (or points to one). Plain data only.
  */
 import { builtinInfo, FUNCTIONS, PROVIDERS, canonicalProvider, typeName, type AttachPoint, type Expr, type SType } from '../bpftrace';
-import { layoutMarkdown } from './bpftrace-members';
+import { layoutMarkdown, scriptStruct } from './bpftrace-members';
 import type { TpFormat } from '../btf/tracepoint';
 import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
 import { BUILTIN_DOCS, FUNCTION_DOCS, PROVIDER_DOCS } from './bpftrace-docs';
@@ -102,7 +102,7 @@ function withType(doc: BpftraceDoc, offset: number, h: IdeHover | undefined): Id
   const t = typeAt(doc, offset);
   if (!t) return h;
   // A struct (or pointer to one) also shows its layout, as pahole prints it.
-  const layout = layoutMarkdown(doc.kernel?.btf, t.t);
+  const layout = layoutMarkdown(doc.kernel?.btf, t.t, doc.check);
   const line = `\`${doc.text.slice(t.expr.range.start, t.expr.range.end).slice(0, 60)}\`: \`${t.type}\`${layout ? `\n\n${layout}` : ''}`;
   if (h) return { range: h.range, markdown: `${h.markdown}${RULE}${line}` };
   return { range: rangeOf(doc.text, t.expr.range.start, t.expr.range.end), markdown: line };
@@ -122,8 +122,9 @@ function structNameHover(doc: BpftraceDoc, text: string, offset: number): IdeHov
   const kw = toks[i - 1]?.text;
   if (i < 0 || (kw !== 'struct' && kw !== 'union')) return undefined;
   const name = `${kw} ${toks[i].text}`;
-  const layout = layoutMarkdown(doc.kernel?.btf, { k: 'cstruct', name, union: kw === 'union', size: 0 });
-  return layout ? { range: rangeOf(text, toks[i - 1].start, toks[i].end), markdown: `**${name}** (kernel BTF)\n\n${layout}` } : undefined;
+  const layout = layoutMarkdown(doc.kernel?.btf, { k: 'cstruct', name, union: kw === 'union', size: 0 }, doc.check);
+  const from = scriptStruct(doc.check, name) ? 'defined in the script' : 'kernel BTF';
+  return layout ? { range: rangeOf(text, toks[i - 1].start, toks[i].end), markdown: `**${name}** (${from})\n\n${layout}` } : undefined;
 }
 
 function tokenHover(doc: BpftraceDoc, text: string, offset: number): IdeHover | undefined {

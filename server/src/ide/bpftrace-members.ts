@@ -3,11 +3,12 @@
  * expression (from the type checker on the document, or, while the user is
  * mid-typing and the text does not parse, on a copy completed with a
  * placeholder member) and the members of that type as completion items (BTF
- * struct/union members with C type and offset, fentry/rawtracepoint
- * arguments, record fields); plus a struct's pahole-like layout for hovers.
+ * struct/union members with C type and offset, members of the script's own
+ * struct definitions, fentry/rawtracepoint arguments, record fields); plus a
+ * struct's pahole-like layout for hovers.
  * Non-goals: tracepoint `args` records (bpftrace-complete.ts uses the formats).
  */
-import { checkScript, tokenize, type Expr, type Field, type Probe, type CheckResult } from '../bpftrace';
+import { checkScript, tokenize, type CDefinition, type CheckResult, type Expr, type Field, type Probe } from '../bpftrace';
 import type { SType } from '../bpftrace/types';
 import { typeName } from '../bpftrace/types';
 import { KIND } from '../btf/format';
@@ -141,6 +142,8 @@ export function memberCompletions(doc: BpftraceDoc, r: Receiver, replace: Source
   if (t.k === 'record') return t.fields.map((f) => ({ label: f.name, kind: 'field', detail: typeName(f.type), replace }));
   const s = structOf(t);
   if (!s) return [];
+  const def = s.btfId === undefined ? scriptStruct(r.check, s.name) : undefined;
+  if (def) return definedMembers(def).map((m) => ({ label: m.name, kind: 'field', detail: m.decl, markdown: `\`${m.decl};\` in the script's \`${s.name}\``, replace }));
   const btf = doc.kernel?.btf;
   const id = btfStructId(btf, s);
   if (btf && id !== undefined) return structMembers(btf, id).map((m) => memberItem(s.name, m, replace));
@@ -153,12 +156,37 @@ export function memberCompletions(doc: BpftraceDoc, r: Receiver, replace: Source
   return [];
 }
 
+/** The script's own definition of `struct NAME` / `union NAME`, if it has one (it wins over the kernel's). */
+export function scriptStruct(check: CheckResult, name: string): CDefinition | undefined {
+  return check.program.items.find((i): i is CDefinition => i.kind === 'CDefinition' && `${i.keyword} ${i.name}` === name);
+}
+
+/** Member names and declarations of a script struct definition (`int a; char name[16]; struct x *p;`), nested bodies skipped. */
+function definedMembers(def: CDefinition): { name: string; decl: string }[] {
+  const open = def.text.indexOf('{');
+  const close = def.text.lastIndexOf('}');
+  if (open < 0 || close < open) return [];
+  let body = def.text.slice(open + 1, close);
+  // Drop nested bodies (`struct { ... } u;` keeps `struct u;`) and comments.
+  body = body.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  for (let prev = ''; prev !== body;) { prev = body; body = body.replace(/\{[^{}]*\}/g, ' '); }
+  const out: { name: string; decl: string }[] = [];
+  for (const part of body.split(';')) {
+    const decl = part.trim().replace(/\s+/g, ' ');
+    const m = /(\w+)\s*(?:\[[^\]]*\]\s*)*(?::\s*\d+)?$/.exec(decl);
+    if (m && decl !== m[1]) out.push({ name: m[1], decl });
+  }
+  return out;
+}
+
 /** Layout rows shown at most in a hover. */
 const MAX_LAYOUT_LINES = 400;
 
-/** Markdown with the pahole-like layout of the struct a type refers to, or undefined. */
-export function layoutMarkdown(btf: Btf | undefined, t: SType | undefined): string | undefined {
+/** Markdown with the pahole-like layout of the struct a type refers to (the script's own definition as written when it has one), or undefined. */
+export function layoutMarkdown(btf: Btf | undefined, t: SType | undefined, check?: CheckResult): string | undefined {
   const s = structOf(t);
+  const def = s && s.btfId === undefined && check ? scriptStruct(check, s.name) : undefined;
+  if (def) return '```c\n' + def.text.trim() + '\n```';
   if (!s || !btf) return undefined;
   const id = btfStructId(btf, s);
   const l = id !== undefined ? structLayout(btf, id) : undefined;
