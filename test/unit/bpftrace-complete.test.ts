@@ -77,6 +77,9 @@ test('members after casts, variables, chains, `.` on embedded structs and fentry
   assert.deepEqual(args.map((i) => i.label), ['sk', 'msg', 'size']);
   assert.equal(args[0].detail, 'struct sock *');
   expectMembers(complete('fentry:tcp_sendmsg { $x = args->sk->|', '0.26'), 'sock', ['sk_type', '__sk_common']);
+  // offsetof(struct X, member): members of the named struct.
+  expectMembers(complete('BEGIN { printf("%d\\n", offsetof(struct task_struct, |', '0.26'), 'task_struct', ['pid', 'comm']);
+  expectMembers(complete('BEGIN { $o = offsetof(struct  sock, sk_ty|); }', '0.26'), 'sock', ['sk_type']);
   // Tracepoint args keep the record fields; a non-struct receiver offers nothing.
   assert.ok(complete('tracepoint:syscalls:sys_enter_openat { $x = args->|').some((i) => i.label === 'filename'));
   assert.deepEqual(complete('kprobe:vfs_read { $x = pid->|'), []);

@@ -2,16 +2,17 @@
  * Completion for bpftrace, decided from the text before the cursor: tracepoint
  * subsystems after `tracepoint:`/`t:` and their events after the next colon,
  * kernel function and raw tracepoint names after kprobe:/fentry:/... (BTF),
- * `struct `/`union ` type names, `args.`/`args->` fields of the enclosing
- * tracepoint probe, members after `->`/`.` of any struct-typed expression
- * (bpftrace-members.ts), `$variables` of the probe and `@maps` of the script,
- * probe providers at the top level, builtins and functions inside a probe.
+ * `struct `/`union ` type names and their members in `offsetof(struct X, `,
+ * `args.`/`args->` fields of the enclosing tracepoint probe, members after
+ * `->`/`.` of any struct-typed expression (bpftrace-members.ts), `$variables`
+ * of the probe and `@maps` of the script, probe providers at the top level,
+ * builtins and functions inside a probe.
  * Plain data only; non-goals: uprobe/usdt targets.
  */
 import { BUILTINS, checkScript, FUNCTIONS, PROVIDERS, tokenize, typeName } from '../bpftrace';
 import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
 import { builtinMarkdown, functionMarkdown, providerMarkdown } from './bpftrace-hover';
-import { itemStart, memberCompletions, receiverAt } from './bpftrace-members';
+import { itemStart, memberCompletions, namedStructMembers, receiverAt } from './bpftrace-members';
 import { probeTargetCompletions, typeNameCompletions } from './bpftrace-names';
 import { IdeCompletion, rangeOf, SourceRange } from './types';
 
@@ -91,6 +92,8 @@ export function bpftraceCompletion(doc: BpftraceDoc, text: string, offset: numbe
   }
   const target = /(?:^|[\s,])(\w+):\w*$/.exec(before);
   if (target && atTop) return probeTargetCompletions(doc.kernel?.btf, target[1], word, replace) ?? [];
+  const offsetOf = /\boffsetof\s*\(\s*((?:struct|union)\s+\w+)\s*,\s*\w*$/.exec(before);
+  if (offsetOf) return namedStructMembers(doc, offsetOf[1].replace(/\s+/, ' '), replace);
   const typeKw = /\b(struct|union)\s+\w*$/.exec(before);
   if (typeKw) return typeNameCompletions(doc.kernel?.btf, typeKw[1] as 'struct' | 'union', word, replace);
   if (/\bargs(?:\.|->)\w*$/.test(before)) {

@@ -136,6 +136,12 @@ export function receiverAt(doc: BpftraceDoc, offset: number, word: string, opSta
   return undefined;
 }
 
+/** Members of `struct NAME` / `union NAME` named in the text (`offsetof(struct sock, |`): the script's definition, else the kernel's. */
+export function namedStructMembers(doc: BpftraceDoc, name: string, replace: SourceRange): IdeCompletion[] {
+  const union = name.startsWith('union ');
+  return memberCompletions(doc, { type: { k: 'cstruct', name, union, size: 0 }, isArgs: false, check: doc.check }, replace);
+}
+
 /** Completion items for the members of the receiver's type. */
 export function memberCompletions(doc: BpftraceDoc, r: Receiver, replace: SourceRange): IdeCompletion[] {
   const t = r.type;
