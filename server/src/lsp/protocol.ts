@@ -42,7 +42,7 @@ export const RunRequest = new RequestType<RunParams, RunResult, void>('bpfstudio
 
 export interface VerifierStatusParams extends DocumentParams {
   version: number;
-  /** running: started off the request path; done: diagnostics published; cancelled: a newer edit (or close) stopped it; skipped: the document does not assemble or the verifier is off. */
+  /** running: started off the request path; done: diagnostics published; cancelled: a newer edit (or close) stopped it; skipped: the document does not assemble (bpf-asm) or has errors of its own (bpftrace), or the verifier is off. */
   state: 'running' | 'done' | 'cancelled' | 'skipped';
   verdict?: 'accept' | 'reject';
   /** Instructions the verifier processed. */
@@ -50,5 +50,5 @@ export interface VerifierStatusParams extends DocumentParams {
   ms?: number;
 }
 
-/** Server to client: progress of the embedded verifier on a bpf-asm document. */
+/** Server to client: progress of the embedded verifier on a bpf-asm or bpftrace document. */
 export const VerifierStatusNotification = new NotificationType<VerifierStatusParams>('bpfstudio/verifierStatus');
