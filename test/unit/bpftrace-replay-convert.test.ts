@@ -73,3 +73,23 @@ test('perf-mode stacks: frames with addresses and names; bad shapes refused', ()
   assert.equal(conv.diagnostics.length, 1);
   assert.match(conv.diagnostics[0].message, /\(kstack\): expected a stack printed in perf mode/);
 });
+
+test('converter: integers beyond 2^53 stay integers (not strings); int arrays go to mem with the format element size', (t) => {
+  if (!need(t, SHARED_EVENTS)) return;
+  const f = parseFieldList('tracepoint:raw_syscalls:sys_enter=probe,ts,args.id,args.args');
+  assert.ok(typeof f !== 'string' && f.probe);
+  const line = '{"type": "value", "data": ["tracepoint:raw_syscalls:sys_enter", 18446744073709551615, 1, [3, 18446744073709551615, 77, 0, 0, 0]]}';
+  const conv = convertBpftraceJson([line], { perProbe: new Map([[f.probe, f.fields]]), kernel: 'k', arch: 'a', tracepoint: sharedFormats() });
+  assert.deepEqual(conv.diagnostics, []);
+  const ev = events(conv.lines)[0];
+  assert.equal(ev.ts, 0xffffffffffffffffn);
+  assert.equal(ev.args.id, 1);
+  const addr = BigInt(ev.args.args);
+  const bytes = Buffer.from(Object.values(ev.mem ?? {})[0], 'hex');
+  assert.equal(addr, BigInt(Object.keys(ev.mem ?? {})[0]));
+  assert.equal(bytes.length, 48);
+  assert.equal(bytes.readBigUInt64LE(8), 0xffffffffffffffffn);
+  assert.equal(bytes.readBigUInt64LE(16), 77n);
+  const big = convertBpftraceJson(['{"type": "value", "data": ["tracepoint:syscalls:sys_enter_openat", 1, 18446744073709551516]}'], { fields: ['probe', 'ts', 'args.dfd'], kernel: 'k', arch: 'a', tracepoint: sharedFormats() });
+  assert.equal(events(big.lines)[0].args.dfd, 18446744073709551516n, 'a 20-digit value is a number, not a string placed in mem');
+});

@@ -52,8 +52,10 @@ BEGIN { printf("hi\\n"); } interval:s:1 { exit(); }
   assert.equal(r.fieldSpecs[0], 'tracepoint:syscalls:sys_enter_openat=probe,ts,cpu,pid,tid,uid,gid,comm,args.filename,args.flags');
 });
 
-test('recorder: warnings for memory behind pointers and unknown fields', (t) => {
+test('recorder: warnings for memory behind pointers and unknown fields; int arrays are recorded whole', (t) => {
   if (!need(t)) return;
+  const arr = recorderFor(parse('tracepoint:raw_syscalls:sys_enter { @[args->args[2]] = count(); }').program, catalog());
+  assert.deepEqual(arr.clauses[0].fields, [{ expr: 'args->args', field: 'args.args' }]);
   const r = recorderFor(parse('tracepoint:syscalls:sys_enter_openat { @[curtask->real_parent->tgid, args->nosuch] = count(); }').program, catalog());
   assert.deepEqual(r.warnings.sort(), ['->tgid reads memory behind a pointer, which the tuple does not record', 'curtask points into kernel memory, which the tuple does not record', 'tracepoint:syscalls:sys_enter_openat has no field nosuch'].sort());
 });

@@ -124,8 +124,7 @@ function clauseFields(probe: string, u: Uses, k: RecorderKernel, warnings: Set<s
       let expr = u.strs.has(name) ? `str(args->${name})` : `args->${name}`;
       // A char * is recorded as its string (saved in a map and read with str() later, as opensnoop does).
       if (f?.dynamic !== undefined || (f && f.arrayLen === undefined && /\bchar\s*\*/.test(f.type))) expr = `str(args->${name})`;
-      else if (f?.arrayLen !== undefined && !/^char\b/.test(f.type)) { warnings.add(`${probe}: args->${name} (${f.decl}) is an array the tuple cannot carry`); continue; }
-      else if (f?.arrayLen !== undefined) expr = `args->${name}`;
+      else if (f?.arrayLen !== undefined) expr = `args->${name}`; // char arrays print as strings, others as JSON arrays
       out.push({ expr, field: `args.${name}` });
     }
   } else if (u.args.size || u.wholeArgs) {

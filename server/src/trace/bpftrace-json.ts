@@ -34,14 +34,33 @@ export interface ConvertOptions {
   tracepoint?(category: string, event: string): TpFormat | undefined;
 }
 
+/** An integer tuple value: a JSON number, or a bigint for one too long for a double. */
+function intOf(x: unknown, signed: boolean): TraceInt | string {
+  if (typeof x === 'bigint') return !signed && x < 0n ? `expected a non-negative integer, got ${x}` : x;
+  return readInt(x, signed);
+}
+
+/** Little-endian bytes of an array of integers, `size` bytes each. */
+function arrayBytes(xs: unknown[], size: number): Uint8Array | string {
+  const out = new Uint8Array(xs.length * size);
+  for (let k = 0; k < xs.length; k++) {
+    const n = intOf(xs[k], true);
+    if (typeof n === 'string') return `element ${k}: ${n}`;
+    let u = BigInt.asUintN(size * 8, BigInt(n));
+    for (let b = 0; b < size; b++) { out[k * size + b] = Number(u & 0xffn); u >>= 8n; }
+  }
+  return out;
+}
+
 /** The field of a tracepoint probe's record, or a message; undefined when no format applies. */
-function tpField(opts: ConvertOptions, probe: string, name: string): { size: number; signed: boolean; int: boolean } | string | undefined {
+function tpField(opts: ConvertOptions, probe: string, name: string): { size: number; signed: boolean; int: boolean; elemSize?: number } | string | undefined {
   const m = /^(?:tracepoint|t):([^:]+):([^:]+)$/.exec(probe);
   const fmt = m && opts.tracepoint?.(m[1], m[2]);
   if (!fmt) return undefined;
   const f = fmt.fields.find((x) => x.name === name);
   if (!f) return `tracepoint ${m[1]}:${m[2]} has no field ${name} (fields: ${fmt.fields.filter((x) => !x.common).map((x) => x.name).join(', ')})`;
-  return { size: f.size, signed: f.signed, int: f.dynamic === undefined && f.arrayLen === undefined && f.size <= 8 };
+  const elemSize = f.arrayLen ? f.size / f.arrayLen : undefined;
+  return { size: f.size, signed: f.signed, int: f.dynamic === undefined && f.arrayLen === undefined && f.size <= 8, ...(elemSize ? { elemSize } : {}) };
 }
 
 /** An integer as a field of `size` bytes reads it. */
@@ -89,6 +108,13 @@ function missingFields(opts: ConvertOptions): string[] {
  * counters) keep every digit and are read as bigints.
  */
 export function quoteBigIntegers(json: string): string {
+  return quoteWith(json, '');
+}
+
+/** Marks quoted big integers so they are told apart from strings after JSON.parse (see BIG_MARK). */
+const BIG_MARK = '\u0001';
+
+function quoteWith(json: string, mark: string): string {
   let out = '';
   let last = 0;
   for (let i = 0; i < json.length; i++) {
@@ -100,7 +126,7 @@ export function quoteBigIntegers(json: string): string {
       while (j < json.length && /[0-9.eE+-]/.test(json[j])) j++;
       const tok = json.slice(i, j);
       if (/^-?[0-9]{16,}$/.test(tok)) {
-        out += json.slice(last, i) + '"' + tok + '"';
+        out += json.slice(last, i) + '"' + (mark ? '\\u0001' : '') + tok + '"';
         last = j;
       }
       i = j - 1;
@@ -163,7 +189,9 @@ export class BpftraceConverter {
     if (t === '') return {};
     const fail = (message: string): { diagnostic: ConvertDiagnostic } => ({ diagnostic: { line: lineNo, message } });
     let v: unknown;
-    try { v = JSON.parse(quoteBigIntegers(t)); } catch (e) { return fail(`not valid JSON: ${(e as Error).message}`); }
+    try {
+      v = JSON.parse(quoteWith(t, BIG_MARK), (_k, x: unknown) => (typeof x === 'string' && x.startsWith(BIG_MARK) ? BigInt(x.slice(1)) : x));
+    } catch (e) { return fail(`not valid JSON: ${(e as Error).message}`); }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail('expected a bpftrace JSON object {"type": …, "data": …}');
     const o = v as Record<string, unknown>;
     if (o.type === 'attached_probes') return {};
@@ -193,16 +221,22 @@ export class BpftraceConverter {
         const tf = typeof probe === 'string' ? tpField(this.opts, probe, name) : undefined;
         if (typeof tf === 'string') return fail(`tuple position ${i} (${f}): ${tf}`);
         if (typeof x === 'string') {
-          const addr = this.place(x, mem);
+          const addr = this.place(new TextEncoder().encode(x + '\0'), mem);
+          args.push(`${JSON.stringify(name)}:"0x${addr.toString(16)}"`);
+        } else if (Array.isArray(x)) {
+          // An array field (unsigned long args[6]): its elements' bytes in mem, the address in args.
+          const bytes = arrayBytes(x, tf?.elemSize ?? 8);
+          if (typeof bytes === 'string') return fail(`tuple position ${i} (${f}): ${bytes}`);
+          const addr = this.place(bytes, mem);
           args.push(`${JSON.stringify(name)}:"0x${addr.toString(16)}"`);
         } else {
-          const n = readInt(x, true);
+          const n = intOf(x, true);
           if (typeof n === 'string') return fail(`tuple position ${i} (${f}): ${n}`);
           const v = sx ? signExtend(n, Number(sx.slice(1))) : tf?.int ? fieldValue(n, tf.size, tf.signed) : n;
           args.push(`${JSON.stringify(name)}:${intJson(v)}`);
         }
       } else {
-        const n = readInt(x, f === 'retval');
+        const n = intOf(x, f === 'retval');
         if (typeof n === 'string') return fail(`tuple position ${i} (${f}): ${n}`);
         ev[f] = intJson(n as TraceInt);
       }
@@ -229,8 +263,7 @@ export class BpftraceConverter {
     return undefined;
   }
 
-  private place(s: string, mem: string[]): bigint {
-    const bytes = new TextEncoder().encode(s + '\0');
+  private place(bytes: Uint8Array, mem: string[]): bigint {
     const addr = this.nextAddr;
     this.nextAddr += (BigInt(bytes.length) + 15n) & ~15n;
     mem.push(`"0x${addr.toString(16)}":"${bytesToHex(bytes)}"`);
