@@ -77,6 +77,13 @@ test('members after casts, variables, chains, `.` on embedded structs and fentry
   assert.deepEqual(args.map((i) => i.label), ['sk', 'msg', 'size']);
   assert.equal(args[0].detail, 'struct sock *');
   expectMembers(complete('fentry:tcp_sendmsg { $x = args->sk->|', '0.26'), 'sock', ['sk_type', '__sk_common']);
+  // fexit retval, rawtracepoint arguments (0.26), kfunc args. (0.17), nested embedded structs.
+  expectMembers(complete('fexit:sock_alloc_file { $x = retval->|', '0.26'), 'file', ['f_mode', 'f_op']);
+  const raw = complete('rawtracepoint:sched_switch { $x = args->|', '0.26').map((i) => i.label);
+  assert.ok(raw.includes('prev') && raw.includes('next'), raw.join(', '));
+  expectMembers(complete('rawtracepoint:sched_switch { $x = args->next->|', '0.26'), 'task_struct', ['pid']);
+  assert.deepEqual(complete('kfunc:tcp_sendmsg { $x = args.|').map((i) => i.label), ['sk', 'msg', 'size']);
+  expectMembers(complete('kprobe:vfs_read { $x = ((struct file *)arg0)->f_path.dentry->|'), 'dentry', ['d_name', 'd_inode']);
   // offsetof(struct X, member): members of the named struct.
   expectMembers(complete('BEGIN { printf("%d\\n", offsetof(struct task_struct, |', '0.26'), 'task_struct', ['pid', 'comm']);
   expectMembers(complete('BEGIN { $o = offsetof(struct  sock, sk_ty|); }', '0.26'), 'sock', ['sk_type']);
