@@ -6,7 +6,9 @@
 // test/fixtures/verifier/known-differences.ts; asserts lower bounds that are met today (raise them
 // as the verifier improves) and that no disagreement lacks a reason. Raw programs are verified
 // without func_info (the kernel got none); bpf_get_smp_processor_id() is bounded by this machine's
-// possible CPUs, as in the kernel. SKIP without clang.
+// possible CPUs, as in the kernel. Also compares the bpftrace section (test/fixtures/verifier/bpftrace:
+// programs our bpftrace compiler generates and compiler-bug variants of them), counted in the same
+// figures and printed on their own line. SKIP without clang.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +18,10 @@ import { join } from 'node:path';
 import { parseObject } from '../../server/src/elf';
 import { fromObject, verify } from '../../server/src/verifier';
 import { Btf, parseBtf } from '../../server/src/btf';
-import { compile, loadGroups, pool, readExpected, ROOT } from '../fixtures/verifier/corpus';
+import { compile, loadGroups, pool, readExpected, ROOT, type RecordedAnswer } from '../fixtures/verifier/corpus';
+import { btKernel, loadBtScripts, readBtExpected } from '../fixtures/verifier/bpftrace/bt-corpus';
+import type { BpfObject, BpfProgram } from '../../server/src/elf';
+import type { Privilege } from '../../server/src/host/bpftool';
 import { KNOWN_DIFFERENCES } from '../fixtures/verifier/known-differences';
 
 const hasClang = !spawnSync('clang', ['--version']).error;
@@ -57,6 +62,26 @@ test('verifier differential: agreement with the kernel on the corpus', async (t)
       const c = await compile(join(ROOT, g.file), o);
       return c.ok ? parseObject(new Uint8Array(readFileSync(o))).object : undefined;
     });
+    /** One row: our verdict, message and error instruction for prog against the recorded answer. */
+    const compare = (key: string, obj: BpfObject, prog: BpfProgram, priv: Privilege, raw: boolean, rec: RecordedAnswer): DiffRow => {
+      // Raw programs reach the kernel without BTF (no func_info); nr_cpu_ids bounds bpf_get_smp_processor_id().
+      const inp = fromObject(obj, prog, {
+        privileged: priv === 'cap_bpf' ? 'cap_bpf' : 'root', logLevel: 0, btf, collectStates: false,
+        ...(raw ? { funcInfo: false } : {}), ...(nrCpus ? { nrCpus } : {}),
+      });
+      const r = verify(inp);
+      const verdict = r.verdict;
+      const message = verdict === 'accept' ? null : r.errors[0]?.message ?? null;
+      const insn = verdict === 'accept' ? null : r.errors[0]?.logInsn ?? null;
+      const verdictOk = verdict === rec.verdict;
+      const messageOk = verdictOk && sameMessage(message, rec.message);
+      const insnOk = verdictOk && insn === rec.insn;
+      let why = '';
+      if (!verdictOk) why = `verdict ${verdict} (${message ?? ''} @${insn}), kernel ${rec.verdict} (${rec.message ?? ''} @${rec.insn})`;
+      else if (!messageOk) why = `message ${JSON.stringify(message)} @${insn}, kernel ${JSON.stringify(rec.message)} @${rec.insn}`;
+      else if (!insnOk) why = `insn ${insn}, kernel ${rec.insn}`;
+      return { key, verdictOk, messageOk, insnOk, why };
+    };
     const rows: DiffRow[] = [];
     const t0 = Date.now();
     groups.forEach((g, gi) => {
@@ -70,26 +95,30 @@ test('verifier differential: agreement with the kernel on the corpus', async (t)
           const key = `${g.file} ${p.name} [${priv}]`;
           const prog = obj?.programs.find((x) => x.name === p.name && !x.subprog);
           if (!obj || !prog) { rows.push({ key, verdictOk: false, messageOk: false, insnOk: false, why: 'not compiled / not found' }); continue; }
-          // Raw programs reach the kernel without BTF (no func_info); nr_cpu_ids bounds bpf_get_smp_processor_id().
-          const inp = fromObject(obj, prog, {
-            privileged: priv === 'cap_bpf' ? 'cap_bpf' : 'root', logLevel: 0, btf, collectStates: false,
-            ...(p.raw ? { funcInfo: false } : {}), ...(nrCpus ? { nrCpus } : {}),
-          });
-          const r = verify(inp);
-          const verdict = r.verdict;
-          const message = verdict === 'accept' ? null : r.errors[0]?.message ?? null;
-          const insn = verdict === 'accept' ? null : r.errors[0]?.logInsn ?? null;
-          const verdictOk = verdict === rec.verdict;
-          const messageOk = verdictOk && sameMessage(message, rec.message);
-          const insnOk = verdictOk && insn === rec.insn;
-          let why = '';
-          if (!verdictOk) why = `verdict ${verdict} (${message ?? ''} @${insn}), kernel ${rec.verdict} (${rec.message ?? ''} @${rec.insn})`;
-          else if (!messageOk) why = `message ${JSON.stringify(message)} @${insn}, kernel ${JSON.stringify(rec.message)} @${rec.insn}`;
-          else if (!insnOk) why = `insn ${insn}, kernel ${rec.insn}`;
-          rows.push({ key, verdictOk, messageOk, insnOk, why });
+          rows.push(compare(key, obj, prog, priv, p.raw, rec));
         }
       }
     });
+    // The bpftrace section: programs our bpftrace compiler generates and their compiler-bug variants,
+    // rebuilt here (deterministic); an object whose digest differs from the recording's is stale.
+    const btRows = rows.length;
+    for (const s of btKernel() ? loadBtScripts() : []) {
+      const exp = readBtExpected(s.file);
+      for (const p of s.programs) {
+        const rec = exp?.programs[p.name]?.root;
+        if (!rec) continue;
+        const key = `${s.file} ${p.name} [root]`;
+        if (exp?.digests[p.name] !== p.digest) { console.log(`  STALE ${key}: the compiler's output changed since the recording (scripts/record-verifier-bpftrace.ts)`); continue; }
+        const obj = parseObject(p.object).object;
+        const prog = obj?.programs.find((x) => !x.subprog);
+        rows.push(obj && prog ? compare(key, obj, prog, 'root', false, rec) : { key, verdictOk: false, messageOk: false, insnOk: false, why: 'object does not parse' });
+      }
+    }
+    if (!btKernel()) console.log('SKIP: (part) bpftrace section: /work/shared/kernel/6.18 data not present');
+    const bt = rows.slice(btRows);
+    const btRec = bt.map((r) => r.key.split(' ')[1]);
+    console.log(`  bpftrace-generated: ${bt.length} runs (${btRec.filter((x) => /^p\d+$/.test(x)).length} generated, ${btRec.filter((x) => !/^p\d+$/.test(x)).length} compiler-bug variants), `
+      + `verdict ${bt.filter((r) => r.verdictOk).length}, message ${bt.filter((r) => r.messageOk).length}, insn ${bt.filter((r) => r.insnOk).length}`);
     const n = rows.length;
     const pct = (k: number): string => (100 * k / Math.max(n, 1)).toFixed(1);
     const v = rows.filter((r) => r.verdictOk).length;
