@@ -117,3 +117,21 @@ test('run .bt --recorder: the recording script on stdout, the convert command an
   assert.match(r.err, /--fields 'tracepoint:syscalls:sys_enter_openat=probe,ts,cpu,pid,tid,uid,gid,comm,args\.filename'/);
   assert.throws(() => run([join(tmp, 'x.s'), '--recorder']), UsageError);
 });
+
+test('run .bt --trace OUT.json: the -f json output of the --recorder script replays directly (converted on the way)', () => {
+  const script = join(tmp, 'direct.bt');
+  writeFileSync(script, 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { printf("%s %d\\n", str(args->filename), args->dfd); @[comm] = count(); }\n');
+  const json = join(tmp, 'direct.json');
+  writeFileSync(json, [
+    '{"type": "attached_probes", "data": {"probes": 1}}',
+    '{"type": "value", "data": ["tracepoint:syscalls:sys_enter_openat",100,0,7,7,0,0,"cat","/etc/hosts",4294967196]}',
+    '{"type": "value", "data": ["tracepoint:syscalls:sys_enter_openat",200,1,8,8,0,0,"ls","/etc/passwd",4294967196]}',
+    '{"type": "value", "data": ["tracepoint:syscalls:sys_enter_openat",300,0,7,7,0,0,"cat"]}',
+    '',
+    '',
+  ].join('\n'));
+  const r = run([script, '--trace', json, '--target-version', '0.17']);
+  assert.equal(r.out, 'Attaching 1 probe...\n/etc/hosts -100\n\n\n@[cat]: 1\n');
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`^${json.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4: tuple has 8 values but the field list`, 'm'));
+});

@@ -11,7 +11,8 @@ import { Insn } from '../isa';
 import { compileForReplay, replay, type ReplayStats } from '../bpftrace/replay';
 import { LineIndex, parse as parseScript, parseVersion } from '../bpftrace';
 import { recorderFor } from '../bpftrace/replay-recorder';
-import { LineSplitter, TraceReader, formatDiagnostic, type TraceEvent } from '../trace';
+import { BpftraceConverter, LineSplitter, TraceReader, formatDiagnostic, type TraceEvent } from '../trace';
+import { machine, release } from 'node:os';
 import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
 import { loadTargetBtf } from './target-btf';
 import type { Btf } from '../btf';
@@ -33,7 +34,8 @@ then r0 in hex. A fault (bad memory access, runaway loop past --budget
 instructions, default 10,000,000) is printed with its instruction and exits 1.
 
 A bpftrace script (FILE ending in .bt, or any FILE with --bpftrace) is
-compiled and replayed over the recorded trace (format v1, see 'bpfstudio trace'):
+compiled and replayed over the recorded trace (format v1, see 'bpfstudio trace',
+or the -f json output of the --recorder script, converted on the way):
 BEGIN first, each event to every probe whose attach point matches it,
 interval/profile probes at the trace's timestamps, END, then the maps, printed
 exactly as bpftrace (--target-version, default the installed one, else 0.26)
@@ -48,7 +50,8 @@ FILE:LINE:COL: error: MESSAGE; bad trace lines, events a probe cannot read and
 program faults as TRACE:LINE: …; replay goes on past them and exits 1.
 --recorder prints the bpftrace script that records such a trace for SCRIPT
 (print() tuples of exactly the event fields it reads, --filter as predicate)
-and, on stderr, the 'bpfstudio trace convert' command for its -f json output.
+and, on stderr, the 'bpfstudio trace convert' command for its -f json output
+(or give that output to --trace as it is).
 Exit code: 0 on success, 1 when anything was reported, 2 on bad usage.`;
 
 export type Engine = 'interp' | 'jit';
@@ -106,8 +109,14 @@ function insnLine(insns: readonly Insn[], lines: readonly number[], pc: number):
 }
 
 /** Trace events of a file, read in 64 KiB chunks; bad lines go to `onBad` and are skipped. */
-function* traceEvents(path: string, fd: number, onBad: (line: number, message: string) => void, at: { line: number }): Generator<TraceEvent> {
+/**
+ * Trace events of a file, read in 64 KiB chunks; bad lines go to `onBad` and are skipped. A file of
+ * bpftrace -f json output (what the --recorder script prints) is converted on the way with `convert`.
+ */
+function* traceEvents(path: string, fd: number, onBad: (line: number, message: string) => void, at: { line: number }, convert: () => BpftraceConverter): Generator<TraceEvent> {
   const reader = new TraceReader();
+  let conv: BpftraceConverter | undefined;
+  let first = true;
   const split = new LineSplitter();
   const dec = new StringDecoder('utf8');
   const buf = Buffer.alloc(1 << 16);
@@ -123,7 +132,21 @@ function* traceEvents(path: string, fd: number, onBad: (line: number, message: s
     }
     if (n === 0) { split.push(dec.end(), sink); split.end(sink); done = true; } else split.push(dec.write(buf.subarray(0, n)), sink);
     for (const l of pending.splice(0)) {
-      const r = reader.pushLine(l.text, l.line, l.eof);
+      if (first && l.text.trim() !== '') {
+        first = false;
+        if (/^\s*\{\s*"type"\s*:/.test(l.text)) {
+          conv = convert();
+          reader.pushLine(conv.headerLine(), 0);
+        }
+      }
+      let text = l.text;
+      if (conv) {
+        const c = conv.pushLine(l.text, l.line);
+        if (c.diagnostic) { onBad(l.line, c.diagnostic.message); continue; }
+        if (!c.out) continue;
+        text = c.out;
+      }
+      const r = reader.pushLine(text, l.line, l.eof);
       if (r.kind === 'diagnostic') onBad(r.diagnostic.line, formatDiagnostic(r.diagnostic).replace(/^line \d+: /, ''));
       else if (r.kind === 'event') { at.line = l.line; yield r.event; }
     }
@@ -147,6 +170,7 @@ function printRecorder(file: string, text: string, values: Record<string, unknow
   io.out(r.script);
   for (const w of r.warnings) io.err(`warning: ${w}`);
   io.err(`# run:     bpftrace -f json RECORDER.bt > OUT.json   (BPFTRACE_STRLEN as for the script)`);
+  io.err(`# replay:  bpfstudio run ${file} --trace OUT.json`);
   io.err(`# convert: bpfstudio trace convert OUT.json ${r.fieldSpecs.map((f) => `--fields '${f}'`).join(' ')} -o TRACE.jsonl`);
   return EXIT.OK;
 }
@@ -208,7 +232,12 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
     let problems = 0;
     const at = { line: 0 };
     const bad = (line: number, message: string): void => { problems++; io.err(`${tracePath}:${line}: ${message}`); };
-    const events = traceEvents(tracePath, fd, bad, at);
+    const convert = (): BpftraceConverter => {
+      const rec = recorderFor(c.program, kernel);
+      const perProbe = new Map(rec.fieldSpecs.map((f) => [f.slice(0, f.lastIndexOf('=')), f.slice(f.lastIndexOf('=') + 1).split(',')]));
+      return new BpftraceConverter({ perProbe, kernel: release(), arch: machine(), tracepoint: kernel.tracepoint, recordedWith: 'bpftrace -f json (the --recorder script)' });
+    };
+    const events = traceEvents(tracePath, fd, bad, at, convert);
     let out = '';
     const gen = replay(c.script, events, {
       format, version: target, kernel, program: c.program, source: text, nrCpus: cpus ?? 64,
