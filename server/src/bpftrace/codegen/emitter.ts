@@ -3,6 +3,9 @@
  * table (isa/), forward labels resolved when the probe is finished, and the
  * per-instruction source range (line table). Non-goal: register allocation
  * or optimisation (callers pick registers; see probe.ts for the conventions).
+ * Code after an unconditional jump or exit is dropped until a label that a
+ * kept jump refers to is bound (as LLVM drops it; the verifier refuses
+ * unreachable instructions).
  */
 import { type Insn, layout, mkInsn, splitImm64 } from '../../isa/insn';
 import { type AluOp, type JmpOp, type OpSpec, PSEUDO, specFor } from '../../isa/opcodes';
@@ -32,21 +35,35 @@ export class Emitter {
   /** Source range attached to the instructions emitted next. */
   cur: Range | undefined;
   private labels: number[] = [];
+  /** Whether a kept jump refers to the label. */
+  private used: boolean[] = [];
   private fixups: { insn: number; label: number }[] = [];
+  /** No path reaches the next instruction: it is dropped. */
+  private dead = false;
 
   private push(i: Insn): Insn {
+    if (this.dead) return i;
     this.insns.push(i);
     this.lines.push(this.cur);
     return i;
   }
 
+  private jumpTo(label: number, i: Insn): void {
+    if (this.dead) return;
+    this.fixups.push({ insn: this.insns.length, label });
+    this.used[label] = true;
+    this.push(i);
+  }
+
   newLabel(): number {
     this.labels.push(-1);
+    this.used.push(false);
     return this.labels.length - 1;
   }
 
   bind(label: number): void {
     this.labels[label] = this.insns.length;
+    if (this.used[label]) this.dead = false;
   }
 
   alu(op: AluOp, dst: Reg, src: Opnd, is64 = true): void {
@@ -95,13 +112,12 @@ export class Emitter {
   jmp(op: JmpOp, dst: Reg, src: Opnd, label: number, is64 = true): void {
     const name = op + (is64 ? '' : '32');
     const i = 'r' in src ? mkInsn(spec(name, true), { dst, src: src.r }) : mkInsn(spec(name, false), { dst, imm: src.k });
-    this.fixups.push({ insn: this.insns.length, label });
-    this.push(i);
+    this.jumpTo(label, i);
   }
 
   ja(label: number): void {
-    this.fixups.push({ insn: this.insns.length, label });
-    this.push(mkInsn(spec('ja')));
+    this.jumpTo(label, mkInsn(spec('ja')));
+    this.dead = true;
   }
 
   call(helper: string): void {
@@ -112,6 +128,7 @@ export class Emitter {
 
   exit(): void {
     this.push(mkInsn(spec('exit')));
+    this.dead = true;
   }
 
   /** Reverses the byte order of the low `bits` of a register (`be` on a little-endian target). */
