@@ -68,12 +68,12 @@ export class ReplayVm {
   private readonly progArrayIndex: number;
   private readonly defs: MapDef[];
   private readonly programs: readonly (readonly Insn[])[];
-  private readonly opts: { budget?: number; nrCpus?: number };
+  private readonly opts: { budget?: number; nrCpus?: number; rebuildAfter?: number };
   private dead = 0;
   /** Times the machine was rebuilt (for tests and statistics). */
   rebuilds = 0;
 
-  constructor(programs: readonly (readonly Insn[])[], maps: readonly ReplayMapDef[], opts: { budget?: number; nrCpus?: number } = {}) {
+  constructor(programs: readonly (readonly Insn[])[], maps: readonly ReplayMapDef[], opts: { budget?: number; nrCpus?: number; rebuildAfter?: number } = {}) {
     const defs: MapDef[] = maps.map((m) => {
       const type = vmMapType(m.mapType);
       if (!type) this.problems.push(`map ${m.name}: map type ${m.mapType} is not supported by the VM (replayed as a hash map)`);
@@ -147,7 +147,7 @@ export class ReplayVm {
    * kept; the event's recorded memory is mapped for this run and unmapped after.
    */
   run(k: number, ctx: Uint8Array, env: Partial<VmEnv>): RunOutcome {
-    if (this.dead >= REBUILD_AFTER) this.rebuild();
+    if (this.dead >= (this.opts.rebuildAfter ?? REBUILD_AFTER)) this.rebuild();
     const vm = this.current;
     const m = vm.m;
     const full: VmEnv = { ...DEFAULT_ENV, ...env, nrCpus: m.env.nrCpus, memory: [] };

@@ -50,6 +50,8 @@ export interface ReplayOptions extends OutputOptions {
   source?: string;
   /** Instruction budget per probe run. */
   budget?: number;
+  /** Freed trace memory regions after which the VM is rebuilt (default 4096; tests use less). */
+  rebuildAfter?: number;
   /** CPUs of per-CPU maps (events on higher CPUs are refused); default 64. */
   nrCpus?: number;
   /** Print "Attaching N probes..." first (bpftrace does); default true. */
@@ -154,7 +156,7 @@ export class Replayer {
   constructor(readonly script: CompiledScript, private readonly codec: ReplayCodec, private readonly o: ReplayOptions) {
     this.kernel = o.kernel ?? {};
     this.lines = o.source !== undefined ? new LineIndex(o.source) : undefined;
-    this.rvm = new ReplayVm(script.probes.map((p) => p.insns), script.maps, { budget: o.budget, nrCpus: o.nrCpus ?? 64 });
+    this.rvm = new ReplayVm(script.probes.map((p) => p.insns), script.maps, { budget: o.budget, nrCpus: o.nrCpus ?? 64, rebuildAfter: o.rebuildAfter });
     for (const p of this.rvm.problems) this.diag(0, '', p);
     this.slots = script.probes.map((p, index) => {
       const first = parseProbeName(p.attachPoints[0] ?? '');
