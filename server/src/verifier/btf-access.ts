@@ -47,9 +47,12 @@ function walkedFlags(env: Env, btf: Btf, base: Pick<Reg, 'flags' | 'refObjId' | 
 }
 
 /** check_ptr_to_btf_access for reads: bounds from the struct's BTF size; pointer members to structs stay BTF pointers. */
-export function btfAccess(env: Env, regno: number, r: Reg, off: number, size: number, vr: number): void {
-  if (!tisConst(r.var)) env.fail(`R${regno} is ptr_${r.btfName} invalid variable offset: off=${off}, var_off=${tstr(r.var)}`);
+export function btfAccess(env: Env, regno: number, r: Reg, off: number, size: number, vr: number, write: boolean): void {
+  if (!env.allowPtrLeaks) env.fail(`'struct ${r.btfName}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
+  if (!env.gpl) env.fail(`Cannot access kernel 'struct ${r.btfName}' from non-GPL compatible program`);
   if (off < 0) env.fail(`R${regno} is ptr_${r.btfName} invalid negative access: off=${off}`);
+  if (!tisConst(r.var) || r.var.value !== 0n) env.fail(`R${regno} is ptr_${r.btfName} invalid variable offset: off=${off}, var_off=${tstr(r.var)}`);
+  if (write) env.fail('only read is supported');
   const btf = env.btf;
   const sid = btf && r.btfName ? btf.find(r.btfName, KIND.STRUCT) : undefined;
   if (btf && sid !== undefined) {

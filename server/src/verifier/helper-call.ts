@@ -14,6 +14,7 @@ import { F, Reg, T, boundsSync, isNull, markKnownZero, markNotInit, markUnknown,
 import { BPF_MAX_VAR_OFF, checkPtrOffReg, checkMemAccess, helperMemAccess, isPointerValue, regTypeStr } from './mem';
 import { tisConst, tstr } from './tnum';
 import { MAP_TYPE_NAMES, mapTypeName } from './prepass';
+import { S } from './state';
 
 const BY_NAME = new Map<string, HelperProto>(HELPER_PROTOS.map((p) => [p.name, p]));
 const PARSED = new Map<HelperProto, ArgSpec[]>();
@@ -54,6 +55,30 @@ interface Meta {
   releaseRegno: number;
   subprog: number;
   msizeMax: bigint;
+  /** get_constant_map_key: the key's value when it is a known constant on the stack, else -1. */
+  constKey: number;
+}
+
+/** Array maps whose lookups with a constant in-range key cannot return NULL (can_elide_value_nullness). */
+const ELIDE_NULL = new Set(['array', 'percpu_array']);
+
+/** get_constant_map_key: a key on the stack made of zero bytes or one spilled constant scalar of the key's size. */
+function constantMapKey(env: Env, key: Reg, keySize: number): number {
+  if (key.type !== T.STACK || !tisConst(key.var)) return -1;
+  const f = env.state.frames[key.frameno];
+  const off = key.off + Number(BigInt.asIntN(64, key.var.value));
+  const slot = -off - 1;
+  if (!f || slot < 0) return -1;
+  const spi = Math.floor(slot / 8); const at = slot % 8;
+  let zero = 0;
+  for (let i = at; i >= 0 && f.stype[spi * 8 + i] === S.ZERO; i--) zero++;
+  if (zero >= keySize) return 0;
+  const sp = f.spilled[spi];
+  if (!f.slotSpilled(spi) || !sp || sp.type !== T.SCALAR) return -1;
+  let spill = 0;
+  for (let i = at; i >= 0 && f.stype[spi * 8 + i] === S.SPILL; i--) spill++;
+  if (spill !== keySize || !tisConst(sp.var)) return -1;
+  return sp.var.value > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(sp.var.value);
 }
 
 const MEM_TYPES: [T, number][] = [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0], [T.MEM, 0], [T.MEM, F.RINGBUF], [T.BUF, 0], [T.BTF_ID, F.TRUSTED]];
@@ -144,9 +169,12 @@ function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: Ar
     case 'ARG_CONST_MAP_PTR':
       meta.map = r.map;
       break;
-    case 'ARG_PTR_TO_MAP_KEY':
-      helperMemAccess(env, regno, env.maps[meta.map]?.keySize ?? 0, false, false, false);
+    case 'ARG_PTR_TO_MAP_KEY': {
+      const m = env.maps[meta.map];
+      if (m && ELIDE_NULL.has(mapTypeName(m))) meta.constKey = constantMapKey(env, r, m.keySize);
+      helperMemAccess(env, regno, m?.keySize ?? 0, false, false, false);
       break;
+    }
     case 'ARG_PTR_TO_MAP_VALUE':
       if (maybeNull && isNull(r)) return;
       helperMemAccess(env, regno, env.maps[meta.map]?.valueSize ?? 0, writeMem, false, false);
@@ -222,7 +250,7 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
     if (env.state.rcuLock) env.fail(`sleepable helper ${funcIdName(id)}#${id} in rcu_read_lock region`);
   }
   const specs = args(p);
-  const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n };
+  const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n, constKey: -1 };
   for (let i = 0; i < 5; i++) checkFuncArg(env, p, i, meta, specs);
   if (meta.map >= 0 && p.name === 'tail_call' && mapTypeName(env.maps[meta.map]) !== 'prog_array') env.fail('expected prog array map for tail call');
   for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, true, { valueRegno: -1 });
@@ -251,7 +279,8 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
     case 'RET_PTR_TO_MAP_VALUE':
     case 'RET_PTR_TO_MAP_VALUE_OR_NULL':
       markKnownZero(r0); r0.type = T.MAP_VALUE; r0.map = meta.map;
-      if (p.ret.endsWith('OR_NULL')) r0.flags = F.MAYBE_NULL;
+      // 6.18: an array lookup with a constant in-range key is never NULL.
+      if (p.ret.endsWith('OR_NULL') && !(meta.constKey >= 0 && meta.constKey < (env.maps[meta.map]?.maxEntries ?? 0))) r0.flags = F.MAYBE_NULL;
       break;
     case 'RET_PTR_TO_SOCKET_OR_NULL': markKnownZero(r0); r0.type = T.SOCKET; r0.flags = F.MAYBE_NULL; break;
     case 'RET_PTR_TO_TCP_SOCK_OR_NULL': markKnownZero(r0); r0.type = T.TCP_SOCK; r0.flags = F.MAYBE_NULL; break;

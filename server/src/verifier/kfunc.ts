@@ -16,6 +16,7 @@ import { releaseReference } from './helper-call';
 import { checkPtrOffReg, helperMemAccess, regTypeStr } from './mem';
 import { F, Reg, T, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
 import { tisConst } from './tnum';
+import type { ProgType } from './progtypes';
 
 export interface KfuncOutcome { iterNext?: IterRef }
 
@@ -32,6 +33,15 @@ interface Meta {
 /** Types of registers the kernel maps to BTF structs (reg2btf_ids). */
 const SOCK_STRUCTS: Partial<Record<T, string>> = {
   [T.SOCKET]: 'sock', [T.SOCK_COMMON]: 'sock_common', [T.TCP_SOCK]: 'tcp_sock', [T.XDP_SOCK]: 'xdp_sock',
+};
+
+/** The kernel-side context struct of each program type (bpf_cast_to_kern_ctx; BPF_PROG_TYPE's kern_ctx_type). */
+const KERN_CTX: Partial<Record<ProgType, string>> = {
+  socket_filter: 'sk_buff', sched_cls: 'sk_buff', sched_act: 'sk_buff', cgroup_skb: 'sk_buff', lwt_in: 'sk_buff',
+  lwt_out: 'sk_buff', lwt_xmit: 'sk_buff', lwt_seg6local: 'sk_buff', sk_skb: 'sk_buff', xdp: 'xdp_buff', cgroup_sock: 'sock',
+  cgroup_sock_addr: 'bpf_sock_addr_kern', sock_ops: 'bpf_sock_ops_kern', cgroup_device: 'bpf_cgroup_dev_ctx', sk_msg: 'sk_msg',
+  flow_dissector: 'bpf_flow_dissector', kprobe: 'pt_regs', perf_event: 'bpf_perf_event_data_kern', cgroup_sysctl: 'bpf_sysctl_kern',
+  cgroup_sockopt: 'bpf_sockopt_kern', sk_reuseport: 'sk_reuseport_kern', sk_lookup: 'bpf_sk_lookup_kern', netfilter: 'bpf_nf_ctx',
 };
 
 const isScalarKind = (k: number): boolean => k === KIND.INT || k === KIND.ENUM || k === KIND.ENUM64;
@@ -84,7 +94,8 @@ function checkArg(env: Env, btf: Btf, meta: Meta, params: Param[], i: number, pc
   const refKind = btf.kind(ref);
   const refName = btf.name(ref);
   // get_kfunc_ptr_arg_type
-  if (refKind === KIND.STRUCT && env.ctx && env.ctx.struct && refName === env.ctx.struct) {
+  const isCtx = (refKind === KIND.STRUCT && !!env.ctx?.struct && refName === env.ctx.struct) || (meta.name === 'bpf_cast_to_kern_ctx' && i === 0);
+  if (isCtx) {
     if (r.type !== T.CTX) env.fail(`arg#${i} expected pointer to ctx, but got ${regTypeStr(r)}`);
     checkPtrOffReg(env, r, regno, false);
     return;
@@ -223,6 +234,8 @@ export function checkKfuncCall(env: Env, btfId: number, pc: number): KfuncOutcom
   if (meta.releaseRegno) {
     if (!releaseReference(env, regs[meta.releaseRegno].refObjId)) env.fail(`kfunc ${name}#${btfId} reference has not been acquired before`);
   }
+  // bpf_rdonly_cast(obj, btf_id__k): the type id argument, read before the arguments are clobbered.
+  const castId = name === 'bpf_rdonly_cast' && tisConst(regs[2].var) ? Number(regs[2].var.value) : -1;
   for (let i = 0; i <= 5; i++) { markNotInit(regs[i]); env.scratch.reg(i); }
   const r0 = regs[0];
   const ret = btf.resolve(btf.sizeOrType(proto));
@@ -235,7 +248,15 @@ export function checkKfuncCall(env: Env, btfId: number, pc: number): KfuncOutcom
   } else if (retKind === KIND.PTR) {
     const target = btf.resolve(btf.sizeOrType(ret));
     const tk = btf.kind(target);
-    if (target === 0 || name === 'bpf_rdonly_cast' || name === 'bpf_cast_to_kern_ctx' || name.startsWith('bpf_dynptr_slice')) {
+    const kern = name === 'bpf_cast_to_kern_ctx' ? KERN_CTX[env.progType] : undefined;
+    const cast = castId > 0 && castId < btf.count && btf.kind(btf.resolve(castId)) === KIND.STRUCT ? btf.name(btf.resolve(castId)) : undefined;
+    if (kern || cast) {
+      // The kernel's context struct, trusted; or an untrusted view of any kernel struct.
+      markKnownZero(r0);
+      r0.type = T.BTF_ID;
+      r0.btfName = kern ?? cast ?? '';
+      r0.flags = kern ? F.TRUSTED : F.UNTRUSTED;
+    } else if (target === 0 || name === 'bpf_rdonly_cast' || name === 'bpf_cast_to_kern_ctx' || name.startsWith('bpf_dynptr_slice')) {
       markUnknown(r0);
     } else if (tk !== KIND.STRUCT) {
       const size = btf.sizeof(target);

@@ -408,8 +408,7 @@ export function checkMemAccess(env: Env, regno: number, off0: number, size: numb
     if (off < 0 || !tisConst(r.var) || off + size > 80) env.fail(`R${regno} invalid ${regTypeStr(r)} access off=${off} size=${size}`);
     if (vr >= 0) markUnknown(regs[vr]);
   } else if (r.type === T.BTF_ID && !(r.flags & F.MAYBE_NULL)) {
-    if (write) env.fail(`only read is supported`);
-    btfAccess(env, regno, r, off, size, vr);
+    btfAccess(env, regno, r, off, size, vr, write);
   } else if (r.type === T.MAP_PTR) {
     if (write) env.fail('write into map forbidden');
     if (vr >= 0) markUnknown(regs[vr]);
