@@ -10,8 +10,10 @@
  * types (ctx, stack, map pointer/value/key, packet/meta/end, memory and ringbuf
  * memory, sockets, BTF pointers, functions) with the pointer-arithmetic rules;
  * NULL checks by id; per-byte stack slot types with spills and fills; map
- * value, packet, ctx (tables), memory accesses; helper calls through the
- * prototype table with per-program-type availability; reference tracking;
+ * value, packet, ctx (tables), memory and BTF-pointer accesses (trusted, RCU
+ * and untrusted walks); helper calls through the prototype table with
+ * per-program-type availability (array lookups with a constant in-range key
+ * are not NULL); reference tracking;
  * kfunc calls through the kernel BTF (availability by kfunc set, the flags
  * table in kfunc-table.ts, argument checks, acquire/release, RCU read
  * sections, BTF-typed returns) and open-coded iterators (stack iterator
