@@ -180,9 +180,10 @@ function recordFromArgs(args: NonNullable<CtxInfo['args']>, ev: TraceEvent): Uin
 /** u64 argument array (fentry/fexit, raw tracepoints): args by name (type checker order), or arg0, arg1, …; fexit's retval after the arguments. */
 function u64Args(info: CtxInfo | undefined, ev: TraceEvent, provider: string): Uint8Array | { error: string } {
   const names = info?.args?.map((a) => a.name) ?? [];
+  const slotOf = new Map(info?.args?.map((a) => [a.name, Math.floor(a.offset / 8)]) ?? []);
   const slots = new Map<number, bigint>();
   for (const [k, v] of Object.entries(ev.args)) {
-    let i = names.indexOf(k);
+    let i = slotOf.get(k) ?? -1;
     if (i < 0) {
       const m = /^arg(\d+)$/.exec(k);
       if (!m || Number(m[1]) > 63) return { error: `field "args.${k}": not an argument of this probe (use ${names.length ? names.join(', ') + ' or ' : ''}arg0, arg1, …)` };
@@ -190,7 +191,7 @@ function u64Args(info: CtxInfo | undefined, ev: TraceEvent, provider: string): U
     }
     slots.set(i, big(v));
   }
-  let n = Math.max(names.length, ...[...slots.keys()].map((i) => i + 1), 0);
+  let n = Math.max(...[...slotOf.values()].map((i) => i + 1), ...[...slots.keys()].map((i) => i + 1), 0);
   if (provider === 'fexit') {
     if (ev.retval !== undefined) slots.set(n, big(ev.retval));
     n++;
