@@ -1,10 +1,11 @@
 // bpftrace constructs added to code generation after its first version, run on
 // the VM and checked by our verifier: sizeof/offsetof values from the type
-// checker, array/string indexes known only at run time.
+// checker, array/string indexes known only at run time, 0.26 macros (expanded
+// before checking) and getopt() options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileOk, kernel618, runProbe, runs } from './bpftrace-codegen-support';
-import { verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileText, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
 import type { BtValue, MapSnapshot } from '../../server/src/bpftrace/output/values';
 
 function need(t: { skip(m: string): void }): boolean {
@@ -63,4 +64,70 @@ test('run-time index into a BTF array read through pointers passes our verifier'
   const s = compileOk('// target: 0.26\nkprobe:vfs_read { $k = arg2 & 15; @auxv[$k] = curtask->mm->saved_auxv[$k]; }');
   verified(s);
   assert.deepEqual(runProbe(s, 0, runs(2)).faults, []);
+});
+
+const MACROS = `// target: 0.26
+macro depth() { getopt("depth", 35, "Maximum depth") }
+macro flag() { getopt("errname", false, "errname") }
+macro add(a, $v, @m) { $tmp = a + 1; $v = $tmp * 2; @m[1] = $v; $tmp }
+macro twice(x, $v) { add(x, $v, @out) + add(x, $v, @out2) }
+BEGIN {
+  $w = 0;
+  $tmp = 100;
+  @r = twice(3, $w);
+  @w = $w;
+  @tmp = $tmp;
+  @d = (int64)depth;
+  if flag { @g = 1; } else { @g = 2; }
+  printf("%s\\n", getopt("name", "dflt"));
+}`;
+
+function compileWith(text: string, options?: Record<string, string>): CompiledScript {
+  const r = compileText(text, kernel618(), { target: '0.26', ...(options ? { options } : {}) });
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(errors.map((d) => d.message), []);
+  assert.ok(r.script);
+  return r.script;
+}
+
+test('macros: nested expansion, $var/@map/expression parameters, hygienic locals, bare parameterless macros', (t) => {
+  if (!need(t)) return;
+  const s = compileWith(MACROS);
+  const r = runProbe(s, 0, runs(1));
+  assert.deepEqual(r.faults, []);
+  assert.equal(val(r.maps, '@r'), 8n, 'twice(3) = add(3) + add(3) = 4 + 4');
+  assert.equal(val(r.maps, '@w'), 8n, 'the $v parameter writes the caller\'s $w');
+  assert.equal(val(r.maps, '@tmp'), 100n, 'the macro\'s $tmp is its own');
+  assert.equal(val(r.maps, '@out', 1n), 8n, '@m renamed to the caller\'s @out');
+  assert.equal(val(r.maps, '@out2', 1n), 8n);
+  assert.equal(val(r.maps, '@d'), 35n, 'getopt default');
+  assert.equal(val(r.maps, '@g'), 2n);
+  const text = r.events[0] && 'kind' in r.events[0] && r.events[0].kind === 'printf' ? r.events[0].args[0] : undefined;
+  assert.deepEqual(text, { t: 'str', v: new TextEncoder().encode('dflt') });
+  verified(s);
+});
+
+test('getopt(): named options given to the compiler replace the defaults', (t) => {
+  if (!need(t)) return;
+  const s = compileWith(MACROS, { depth: '12', errname: '', name: 'xy' });
+  const r = runProbe(s, 0, runs(1));
+  assert.equal(val(r.maps, '@d'), 12n);
+  assert.equal(val(r.maps, '@g'), 1n, 'a flag given without a value is true');
+  const e = r.events[0];
+  assert.ok(e && 'kind' in e && e.kind === 'printf');
+  assert.deepEqual(e.args[0], { t: 'str', v: new TextEncoder().encode('xy') });
+  const bad = compileText(MACROS, kernel618(), { target: '0.26', options: { depth: 'deep' } });
+  assert.ok(bad.diagnostics.some((d) => d.severity === 'error' && /--depth expects an integer/.test(d.message)));
+});
+
+test('macro misuse gives diagnostics, never throws: arity, recursion, a non-map for @m', () => {
+  const cases: [string, RegExp][] = [
+    ['macro m(a) { a }\nBEGIN { @x = m(1, 2); }', /takes 1 argument, 2 provided/],
+    ['macro m(a) { m(a) }\nBEGIN { @x = m(1); }', /expands too deeply/],
+    ['macro m(@q) { @q[1] = 1; }\nBEGIN { m(3); }', /expects a map for @q/],
+  ];
+  for (const [src, re] of cases) {
+    const r = compileText(src, undefined, { target: '0.26' });
+    assert.ok(r.diagnostics.some((d) => re.test(d.message)), `${src}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+  }
 });

@@ -13,6 +13,7 @@ import { mem, scalar, storeExpr, probeRead, stringCompare } from './expr';
 import { genAgg, genDelete, genHasKey } from './maps';
 import { genBuiltin, genStack, ptRegsOffset, stackValue } from './ctxargs';
 import type { OutputFormat } from './model';
+import { genGetopt, genGetoptMem } from './getopt';
 
 const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
 const JOIN_PARTS = 16;
@@ -216,6 +217,9 @@ export function genAggAssign(g: Gen, target: A.MapRef | A.MapAccess, call: A.Cal
 /** Calls with scalar results into r7. */
 export function genCallValue(g: Gen, e: A.Call, t: SType): void {
   switch (e.name) {
+    case 'getopt':
+      genGetopt(g, e);
+      return;
     case 'ksym': case 'kptr': case 'uptr': case 'strerror':
       scalar(g, e.args[0] ?? g.error(e.range, `${e.name}() needs an argument`));
       return;
@@ -279,6 +283,8 @@ export function genCallValue(g: Gen, e: A.Call, t: SType): void {
 /** Calls with results in memory. */
 export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
   switch (e.name) {
+    case 'getopt':
+      return genGetoptMem(g, e, t);
     case 'str': {
       const a = e.args[0] ?? g.error(e.range, 'str() needs an argument');
       const size = t.k === 'string' ? t.size : 64;

@@ -113,4 +113,6 @@ export interface CompileOptions {
   source?: string;
   /** Positional parameters ($1...). */
   params?: string[];
+  /** Named options for getopt() (`--name=value` as { name: 'value' }, `--flag` as { flag: '' }). */
+  options?: Record<string, string>;
 }

@@ -9,6 +9,7 @@ import { BUILTINS } from '../builtins';
 import { S64, U64, U32, type SType, intType } from '../types';
 import type { TypeInfoLike } from './model';
 import { literalBytes } from './expr';
+import { getoptType } from './getopt';
 
 const STRLEN = 64;
 
@@ -83,6 +84,7 @@ export class Typer {
   private callType(e: A.Call): SType {
     switch (e.name) {
       case 'str': return { k: 'string', size: STRLEN };
+      case 'getopt': return getoptType(e);
       case 'ksym': return { k: 'special', kind: 'ksym', size: 8 };
       case 'usym': return { k: 'special', kind: 'usym', size: 16 };
       case 'kstack': return { k: 'special', kind: 'kstack', size: 8 };
