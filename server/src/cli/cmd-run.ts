@@ -12,7 +12,7 @@ import { compileForReplay, replay, type ReplayStats } from '../bpftrace/replay';
 import { LineIndex, parse as parseScript, parseVersion } from '../bpftrace';
 import { recorderFor } from '../bpftrace/replay-recorder';
 import { BpftraceConverter, LineSplitter, TraceReader, formatDiagnostic, type TraceEvent } from '../trace';
-import { machine, release } from 'node:os';
+import { machine, release, uptime } from 'node:os';
 import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
 import { loadTargetBtf } from './target-btf';
 import type { Btf } from '../btf';
@@ -241,6 +241,9 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
     let out = '';
     const gen = replay(c.script, events, {
       format, version: target, kernel, program: c.program, source: text, nrCpus: cpus ?? 64,
+      // time()/strftime(): this host's timezone, and its boot time (right for traces recorded since the last boot).
+      tzOffsetMinutes: -new Date().getTimezoneOffset(),
+      bootNs: BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(uptime() * 1e9)),
       ...(budget !== undefined ? { budget } : {}),
       cat: (path) => { try { return readFileSync(path, 'utf8'); } catch { return undefined; } },
       ...(values.unsafe ? { system: (cmd: string) => { try { return execSync(cmd, { encoding: 'utf8', shell: '/bin/sh', stdio: ['ignore', 'pipe', 'inherit'] }); } catch { return undefined; } } } : {}),
