@@ -246,7 +246,9 @@ class Analyzer {
       case 'For':
         if (s.iterable.kind === 'Map') {
           this.mapRead(s.iterable.name, s.iterable.range);
-          this.mapUse(s.iterable, true);
+          if (this.maps.get(s.iterable.name)?.keyed === false) {
+            this.err(s.iterable.range, `${s.iterable.name} has no explicit keys (scalar map), and cannot be used for iteration`);
+          } else this.mapUse(s.iterable, true);
         }
         else {
           this.expr(s.iterable.from);

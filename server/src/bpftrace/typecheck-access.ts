@@ -47,7 +47,7 @@ function baseType(cx: Checker, t: A.TypeRef, at: Range): SType | undefined {
     const id = findBtfStruct(btf, name);
     if (id !== undefined) return btfToSType(btf, id, cx.typed);
     const near = suggestStruct(btf, name);
-    cx.err(at, `Unknown struct/union: '${name}'`, near ? `did you mean '${near}'?` : undefined);
+    cx.err(at, cx.old ? `Unknown struct/union: '${name}'` : `Cannot resolve unknown type "${name}"`, near ? `did you mean '${near}'?` : undefined);
     return undefined;
   }
   // A typedef or other named C type (0.26 resolves these through BTF).
@@ -91,16 +91,21 @@ export function castType(cx: Checker, e: A.Cast): SType {
     cx.err(typeAt, `Cannot cast to struct type "${to.name}"`);
     return NONE;
   }
+  // 0.25+: strings have a truth value too.
+  if (to.k === 'bool' && !cx.old && (src.k === 'string' || src.k === 'int' || src.k === 'ptr' || src.k === 'bool')) return to;
+  const bad = (): SType => {
+    cx.err(cx.old ? typeAt : e.range, cx.old ? `Casts are not supported for type: "${cx.tname(src)}"` : `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
+    return NONE;
+  };
   if (to.k === 'int' || to.k === 'bool') {
-    if (src.k !== 'int' && src.k !== 'ptr' && src.k !== 'bool' && !(src.k === 'array' && !cx.old && sizeOf(src) === sizeOf(to))) {
-      cx.err(cx.old ? typeAt : e.range, cx.old ? `Casts are not supported for type: "${cx.tname(src)}"` : `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
-      return NONE;
-    }
-    return to;
+    const ok = src.k === 'int' || src.k === 'ptr' || src.k === 'bool' || (src.k === 'array' && !cx.old && sizeOf(src) === sizeOf(to));
+    return ok ? to : bad();
   }
-  if (to.k === 'array' && (src.k === 'int' || src.k === 'array' || src.k === 'string')) {
-    if (sizeOf(to) !== sizeOf(src)) {
-      cx.err(e.range, cx.old ? `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"` : `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
+  if (to.k === 'array' && (to.elem.k === 'int' || to.elem.k === 'bool')) {
+    // An integer may widen into an array of at most 8 bytes; other values need the same size.
+    const size = sizeOf(to);
+    if (src.k === 'int' ? !(size === sizeOf(src) || (size <= 8 && size > sizeOf(src))) : size !== sizeOf(src)) {
+      cx.err(e.range, `Cannot cast from "${cx.tname(src)}" to "${cx.tname(to)}"`);
       return NONE;
     }
   }

@@ -32,6 +32,9 @@ const U8: SType = { k: 'int', bits: 8, signed: false };
 export function builtinType(cx: Checker, b: A.Builtin): SType {
   const name = b.name.startsWith('__builtin_') ? b.name.slice('__builtin_'.length) : b.name;
   const provider = cx.ctx?.provider ?? '';
+  if (cx.forDepth > 0 && !cx.old && (/^s?arg\d+$/.test(name) || name === 'ctx')) {
+    cx.err(b.range, `'${b.name}' builtin is not allowed in a for-loop`);
+  }
   switch (name) {
     case 'pid':
     case 'tid':
@@ -179,6 +182,9 @@ export function callType(cx: Checker, c: A.Call): SType {
       fail(k, `${cx.old ? '' : 'join'}() only supports int or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
     }
     if (c.name === 'signal') signalArg(k);
+    if (c.name === 'print' && c.args[0]?.kind === 'MapAccess' && args[0].k === 'agg' && !cx.old) {
+      fail(k, `Map type ${cx.tname(args[0])} cannot print the value of individual keys. You must print the whole map.`);
+    }
     if (c.name === 'print' && c.args.length > 1 && c.args[0].kind !== 'Map' && args[0].k !== 'none') {
       fail(k, `Non-map print() only takes 1 argument, ${c.args.length} found`);
     }

@@ -31,6 +31,14 @@ export function readable(cx: Checker, t: SType): SType {
   return t;
 }
 
+/** hist/lhist/stats/tseries values cannot be parts of tuples or records (reports it; true when one is). */
+function noAggInside(cx: Checker, ts: SType[], e: A.Expr, what: 'tuple' | 'record'): boolean {
+  const a = ts.find((t) => t.k === 'agg');
+  if (!a || cx.old) return false;
+  cx.err(e.range, `Map type ${cx.tname(a)} cannot exist inside a ${what}.`);
+  return true;
+}
+
 /** True for a non-negative integer literal (bpftrace treats them as unsigned where that helps). */
 function nonNegLiteral(e: A.Expr): boolean {
   return e.kind === 'Int' && e.value !== undefined && e.value >= 0n;
@@ -88,10 +96,12 @@ export function exprType(cx: Checker, e: A.Expr): SType {
       return castType(cx, e);
     case 'Tuple': {
       const elems = e.elems.map((x) => fixed(readable(cx, cx.expr(x))));
+      if (noAggInside(cx, elems, e, 'tuple')) return NONE;
       return elems.some((x) => x.k === 'none') ? NONE : { k: 'tuple', elems };
     }
     case 'Record': {
       const fields = e.fields.map((f) => ({ name: f.name, type: fixed(readable(cx, cx.expr(f.value))) }));
+      if (noAggInside(cx, fields.map((f) => f.type), e, 'record')) return NONE;
       return fields.some((f) => f.type.k === 'none') ? NONE : { k: 'record', fields };
     }
     case 'Field':
@@ -153,6 +163,7 @@ function binary(cx: Checker, e: A.Binary): SType {
     else if (l.elem.k !== 'int' || JSON.stringify(l) !== JSON.stringify(r)) cx.err(e.range, 'Only arrays of same sized integer support comparison operators.');
     return result;
   }
+  if (l.k === 'tuple' && r.k === 'tuple' && !cx.old && (compare || logical)) return result; // 0.25+ compares tuples
   if (l.k !== r.k) {
     cx.err(e.range, cx.old
       ? `Type mismatch for '${op}': comparing '${cx.tname(l)}' with '${cx.tname(r)}'`

@@ -33,7 +33,8 @@ export function stmt(cx: Checker, s: A.Stmt): void {
       break;
     case 'VarDecl': {
       const ann = s.type ? cx.annType(s.type) : NONE;
-      const init = s.init ? cx.expr(s.init) : NONE;
+      let init = s.init ? cx.expr(s.init) : NONE;
+      if (s.init && !valueAssignable(cx, s.init, init, true, s.range)) init = NONE;
       const slot = cx.define(s.var, ann.k !== 'none' ? ann : init);
       if (ann.k !== 'none' && init.k !== 'none' && promote(ann, init, cx.typed) === undefined) {
         cx.err(s.range, `Type mismatch for ${s.var.name}: trying to assign value of type '${cx.tname(init)}' when variable already has a type '${cx.tname(slot.type)}'`);
@@ -55,7 +56,7 @@ export function stmt(cx: Checker, s: A.Stmt): void {
       forLoop(cx, s);
       break;
     case 'Jump':
-      if (s.value) cx.expr(s.value);
+      jump(cx, s);
       break;
     case 'Block':
       cx.block(s);
@@ -79,6 +80,9 @@ function forLoop(cx: Checker, s: A.For): void {
   let elem: SType = NONE;
   if (s.iterable.kind === 'Map') {
     const value = cx.mapKnown(s.iterable.name);
+    if (value.k === 'agg' && !['count', 'sum', 'min', 'max', 'avg'].includes(value.fn)) {
+      cx.err(s.iterable.range, `Loop expression does not support type: ${cx.tname(value)}`);
+    }
     const keys = cx.mapKeyTypes(s.iterable.name);
     cx.info.exprs.set(s.iterable, value);
     if (keys !== undefined) {
@@ -88,11 +92,18 @@ function forLoop(cx: Checker, s: A.For): void {
   } else {
     const a = cx.expr(s.iterable.from);
     const b = cx.expr(s.iterable.to);
+    if (a.k !== 'int' && a.k !== 'none') cx.err(s.iterable.from.range, 'Loop range requires an integer for the start value');
+    if (b.k !== 'int' && b.k !== 'none') cx.err(s.iterable.to.range, 'Loop range requires an integer for the end value');
     elem = a.k === 'int' && b.k === 'int' ? (promote(a, b, true) ?? a) : a;
   }
   cx.withScope(() => {
     cx.define(s.var, fixed(elem));
-    loop(cx, () => cx.block(s.body));
+    cx.forDepth++;
+    try {
+      loop(cx, () => cx.block(s.body));
+    } finally {
+      cx.forDepth--;
+    }
   });
 }
 
@@ -138,15 +149,11 @@ function assignable(cx: Checker, s: A.Assign, value: SType): boolean {
     else cx.err(s.range, toVar ? "Value 'void' cannot be assigned to a scratch variable." : "Value 'void' cannot be assigned to a map.");
     return false;
   }
+  if (toVar) return valueAssignable(cx, v, value, true, s.range);
   if (cx.old || (v.kind !== 'Map' && v.kind !== 'MapAccess')) return true;
   const src = cx.mapKnown(v.kind === 'Map' ? v.name : v.map.name);
   if (src.k !== 'agg') return true;
   const castable = value.k !== 'agg';
-  if (toVar) {
-    if (castable) return true;
-    cx.err(s.range, `Value '${cx.tname(src)}' cannot be assigned to a scratch variable.`);
-    return false;
-  }
   const target = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
   const name = target?.name ?? '@';
   const hint = castable && v.kind === 'MapAccess' ? `Add a cast to integer if you want the value of the aggregate, e.g. \`${name} = (int64)${v.map.name};\`.` : undefined;
@@ -154,11 +161,34 @@ function assignable(cx: Checker, s: A.Assign, value: SType): boolean {
   return false;
 }
 
+/** 0.25+: a variable cannot hold hist/lhist/stats/tseries values (read from their map). */
+function valueAssignable(cx: Checker, v: A.Expr, value: SType, _toVar: boolean, at: A.Assign['range']): boolean {
+  if (cx.old || (v.kind !== 'Map' && v.kind !== 'MapAccess')) return true;
+  if (value.k !== 'agg') return true;
+  cx.err(at, `Value '${cx.tname(value)}' cannot be assigned to a scratch variable.`);
+  return false;
+}
+
+/** `return`: in a function, the value must fit the declared return type (0.25+ wording). */
+function jump(cx: Checker, s: A.Jump): void {
+  const t = s.value ? cx.expr(s.value) : NONE;
+  const fn = cx.fn;
+  if (s.op !== 'return' || !fn) return;
+  const want = fn.ret;
+  const isVoid = want.k === 'none';
+  const fits = isVoid ? s.value === null : s.value !== null && t.k !== 'none' && promote(want, t, cx.typed) !== undefined;
+  if (!fits && !(s.value !== null && t.k === 'none')) {
+    cx.err(s.range, `Function ${fn.name} is of type ${isVoid ? 'void' : fn.text || cx.tname(want)}, cannot return ${s.value === null ? 'void' : cx.tname(t)}`);
+  }
+}
+
 function compoundValue(cx: Checker, s: A.Assign, value: SType): SType {
   const map = s.target.kind === 'Map' ? s.target : s.target.kind === 'MapAccess' ? s.target.map : undefined;
   const cur = map ? cx.mapKnown(map.name) : NONE;
   if (cur.k === 'agg') {
-    cx.err(s.range, `The ${s.op.slice(0, -1)}= operator can not be used on expressions of type '${cx.tname(cur)}'`);
+    cx.err(s.range, cx.old
+      ? `The ${s.op} operator can not be used on expressions of type '${cx.tname(cur)}'`
+      : `Type mismatch for ${map?.name}: trying to assign value of type 'uint64' when map already has a type '${cx.tname(cur)}'`);
     return NONE;
   }
   if (compound(cx, s).k === 'none') return NONE;

@@ -99,11 +99,15 @@ export class Checker {
   /** 1: collect map types (map errors reported); 2: final types, all other errors. */
   pass: 1 | 2 = 1;
   probe: A.Probe | undefined;
+  /** The user function being checked (its name and return type). */
+  fn: { name: string; ret: SType; text: string } | undefined;
   ctx: ProbeCtx | undefined;
   /** Name of the call whose arguments are being typed, and the argument index. */
   callName = '';
   callArg = -1;
   loopDepth = 0;
+  /** Depth of `for` loops (their bodies run as callbacks without the probe context). */
+  forDepth = 0;
   /** `struct X` names defined by C definitions in the script. */
   readonly cStructs = new Set<string>();
   private readonly fns = new Map<string, SType>();
@@ -120,6 +124,7 @@ export class Checker {
     readonly kernel: KernelTypes,
     opts: TypecheckOptions,
   ) {
+    this.fn = undefined;
     this.v = parseVersion(opts.target) ?? [0, 26, 0];
     this.old = compareVersions(this.v, [0, 24, 0]) < 0;
     this.typed = compareVersions(this.v, [0, 25, 0]) >= 0;
@@ -156,6 +161,8 @@ export class Checker {
     if (this.old && t.k === 'ptr') return `${this.tname(t.to)} *`;
     if (this.old && t.k === 'agg') return t.fn;
     if (t.k === 'tuple') return `(${t.elems.map((e) => this.tname(e)).join(',')})`;
+    if (!this.old && t.k === 'record') return `record { ${t.fields.map((f) => `.${f.name} = ${this.tname(f.type)}`).join(', ')} }`;
+    if (!this.old && t.k === 'special' && (t.kind === 'kstack' || t.kind === 'ustack')) return `${t.kind}_bpftrace_127`;
     return typeName(t);
   }
 
@@ -202,6 +209,17 @@ export class Checker {
       this.items(p);
     }
     for (const [name, m] of this.mapSlots) this.info.maps.set(name, { key: (m.key ?? []).map(fixed), value: fixed(m.value) });
+    for (const item of p.items) if (item.kind === 'MapDecl') this.mapDecl(item);
+  }
+
+  /** `let @m = hash(N)`: aggregations need a per-CPU map, other values a plain one (0.25+ message). */
+  private mapDecl(d: A.MapDecl): void {
+    const value = this.mapSlots.get(d.map.name)?.value;
+    if (value === undefined || value.k === 'none' || !d.mapKind.includes('hash')) return;
+    const implied = value.k === 'agg' ? 'percpuhash' : 'hash';
+    if (d.mapKind.startsWith('percpu') !== (value.k === 'agg')) {
+      this.err(d.range, `Incompatible map types. Type from declaration: ${d.mapKind}. Type from value/key type: ${implied}`);
+    }
   }
 
   private items(p: A.Program): void {
@@ -218,7 +236,8 @@ export class Checker {
     this.withScope(() => {
       if (p.predicate) {
         const t = this.expr(p.predicate);
-        this.condition(t, this.predicateRange(p.predicate.range), 'predicate');
+        // (0.25+ folds a literal string predicate to its truth value.)
+        if (this.old || p.predicate.kind !== 'Str') this.condition(t, this.predicateRange(p.predicate.range), 'predicate');
       }
       this.block(p.body, false);
     });
@@ -229,10 +248,16 @@ export class Checker {
   private fnItem(f: A.Fn): void {
     this.probe = undefined;
     this.ctx = undefined;
+    const ret = this.fns.get(f.name) ?? NONE;
+    const isVoid = f.ret.kind === 'TypeRef' && f.ret.name === 'void' && f.ret.suffixes.length === 0;
+    // (A return type written with typeof() of a parameter is not resolved here: returns go unchecked.)
+    const text = f.ret.kind === 'TypeRef' ? `${f.ret.name}${f.ret.suffixes.map((x) => (x === '*' ? ' *' : `[${x ?? ''}]`)).join('')}` : '';
+    this.fn = ret.k === 'none' && !isVoid ? undefined : { name: f.name, ret, text };
     this.withScope(() => {
       for (const prm of f.params) this.define(prm.var, this.annType(prm.type));
       this.block(f.body, false);
     });
+    this.fn = undefined;
   }
 
   /** A written type annotation as an SType (NONE when unknown). */
@@ -269,11 +294,17 @@ export class Checker {
   }
 
   condition(t: SType, range: Range, what: 'if' | 'ternary' | 'predicate' | 'while'): void {
-    if (t.k === 'int' || t.k === 'bool' || t.k === 'none' || (t.k === 'ptr' && (!this.old || what === 'predicate'))) return;
-    const name = this.old ? coarse(t) : this.tname(t);
-    if (what === 'predicate') this.err(range, this.old ? `Invalid type for predicate: ${name}` : `Invalid type for predicate: ${name}`);
-    else if (what === 'ternary') this.err(range, this.old ? `Invalid condition in ternary: ${name}` : `Invalid condition: ${name}`);
-    else this.err(range, this.old ? `Invalid condition in ${what === 'if' ? 'if' : 'while'}(): ${name}` : `Invalid condition: ${name}`);
+    if (t.k === 'int' || t.k === 'bool' || t.k === 'none') return;
+    if (!this.old) {
+      // 0.25+: predicates take any value; conditions integers, booleans and pointers.
+      if (t.k !== 'ptr') this.err(range, `Invalid condition: ${coarse(t)}`);
+      return;
+    }
+    if (t.k === 'ptr' && what === 'predicate') return;
+    const name = coarse(t);
+    if (what === 'predicate') this.err(range, `Invalid type for predicate: ${name}`);
+    else if (what === 'ternary') this.err(range, `Invalid condition in ternary: ${name}`);
+    else this.err(range, `Invalid condition in ${what === 'if' ? 'if' : 'while'}(): ${name}`);
   }
 
   // ---- scopes and variables ------------------------------------------
@@ -351,6 +382,11 @@ export class Checker {
     const ks = flat.map((k) => (this.old && k.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: false } : k));
     const m = this.mapSlot(map.name);
     if (ks.some((k) => k.k === 'none')) return;
+    const agg = ks.find((k) => k.k === 'agg');
+    if (agg && !this.old) {
+      this.err(at, `Value '${this.tname(agg)}' cannot be used as a map key.`);
+      return;
+    }
     if (this.old && ks.some((k) => k.k === 'tuple')) {
       this.err(at, 'tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.');
       return;
