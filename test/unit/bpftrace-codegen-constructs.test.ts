@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { compileOk, kernel618, runProbe, runs } from './bpftrace-codegen-support';
 import { compileText, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
 import type { BtValue, MapSnapshot } from '../../server/src/bpftrace/output/values';
+import { cmdCompile, scriptArgs } from '../../server/src/cli/cmd-compile';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function need(t: { skip(m: string): void }): boolean {
   if (kernel618()) return true;
@@ -129,5 +133,25 @@ test('macro misuse gives diagnostics, never throws: arity, recursion, a non-map 
   for (const [src, re] of cases) {
     const r = compileText(src, undefined, { target: '0.26' });
     assert.ok(r.diagnostics.some((d) => re.test(d.message)), `${src}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+  }
+});
+
+test('bpfstudio compile: words after -- are getopt() options (--name=value, --flag) and positional parameters', (t) => {
+  assert.deepEqual(scriptArgs(['--depth=7', '--errname', 'x', '--s=a=b']), { options: { depth: '7', errname: '', s: 'a=b' }, params: ['x'] });
+  if (!need(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-getopt-'));
+  try {
+    const f = join(dir, 'g.bt');
+    writeFileSync(f, 'BEGIN { printf("%d %d\\n", getopt("depth", 35), getopt("flag")); exit(); }');
+    const asm = (argv: string[]): string => {
+      const out: string[] = [];
+      const rc = cmdCompile([f, '--target-version', '0.26', '--asm', ...argv], { out: (s: string) => out.push(s), err: (s: string) => out.push(s) } as unknown as Parameters<typeof cmdCompile>[1]);
+      assert.equal(rc, 0, out.join('\n'));
+      return out.join('\n');
+    };
+    assert.match(asm(['--', '--depth=7', '--flag']), /r7 = 7\n[^]*r7 = 1\n/);
+    assert.match(asm([]), /r7 = 35\n[^]*r7 = 0\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

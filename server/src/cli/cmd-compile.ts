@@ -14,7 +14,7 @@ import { printInsn } from '../verifier';
 import { kernelInfo } from '../host/kernel-info';
 import { EXIT, Io, parse, str, UsageError } from './args';
 
-export const COMPILE_HELP = `usage: bpfstudio compile SCRIPT.bt [ARG...] [-o OUT.o] [--asm] [--ringbuf] [--target-version VERSION] [--no-verify]
+export const COMPILE_HELP = `usage: bpfstudio compile SCRIPT.bt [ARG...] [-o OUT.o] [--asm] [--ringbuf] [--target-version VERSION] [--no-verify] [-- [--NAME[=VALUE]...] [ARG...]]
 
 Compiles a bpftrace script to BPF programs the way bpftrace VERSION (default
 0.17) lays them out: one program per attach point (libbpf section names),
@@ -24,11 +24,29 @@ perf_event_array (--ringbuf: a ring buffer). Types come from the kernel's
 BTF and tracepoint formats (the running kernel's, else the default 6.18 data).
 Every program is checked with the embedded verifier (--no-verify skips it).
 ARGs are the script's positional parameters ($1, $2, ...; $# counts them).
+After --, --NAME=VALUE and --NAME are the script's named options, read by
+getopt("NAME", default) (bpftrace 0.26; --NAME alone is a true flag); other
+words there are positional parameters too.
   -o OUT.o   write an ELF object (maps, BTF, line info) that bpftool prog load accepts
   --asm      print each program's instructions with their source lines
 Exit code: 0 ok, 1 when the script has errors or a program is rejected, 2 on bad usage.`;
 
+/** Words after `--`: named options (`--name=value`, `--flag`) and positional parameters. */
+export function scriptArgs(words: string[]): { options: Record<string, string>; params: string[] } {
+  const options: Record<string, string> = {};
+  const params: string[] = [];
+  for (const w of words) {
+    const m = /^--([A-Za-z_][\w-]*)(?:=(.*))?$/s.exec(w);
+    if (m) options[m[1]] = m[2] ?? '';
+    else params.push(w);
+  }
+  return { options, params };
+}
+
 export function cmdCompile(argv: string[], io: Io): number {
+  const dash = argv.indexOf('--');
+  const extra = scriptArgs(dash < 0 ? [] : argv.slice(dash + 1));
+  if (dash >= 0) argv = argv.slice(0, dash);
   const { values, positionals } = parse(argv, {
     o: { type: 'string', short: 'o' }, asm: { type: 'boolean' }, ringbuf: { type: 'boolean' },
     'target-version': { type: 'string' }, 'no-verify': { type: 'boolean' },
@@ -45,7 +63,7 @@ export function cmdCompile(argv: string[], io: Io): number {
     throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const kernel = kernelInfo();
-  const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: positionals.slice(1) });
+  const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: [...positionals.slice(1), ...extra.params], options: extra.options });
   const lines = new LineIndex(text);
   let failed = false;
   for (const d of r.diagnostics) {
