@@ -7,7 +7,7 @@
  * size). Non-goal: argument decl tags (__arg_ctx, __arg_nonnull, __arg_trusted ...).
  */
 import { Reject, type Env } from './env';
-import { checkPtrOffReg, helperMemAccess, regTypeStr } from './mem';
+import { checkMemReg, checkPtrOffReg, regTypeStr } from './mem';
 import { F, T, markKnownZero, markNotInit, markUnknown } from './reg';
 import { Frame } from './state';
 import type { GlobalArg, GlobalFunc } from './types';
@@ -46,14 +46,7 @@ function checkArg(env: Env, a: GlobalArg, i: number, bad: (why: string) => never
     case 'mem': {
       // check_mem_reg: NULL is fine for a nullable argument; else the memory must be accessible.
       if (r.type === T.SCALAR && r.var.mask === 0n && r.var.value === 0n) break;
-      const saved = r.flags;
-      r.flags &= ~F.MAYBE_NULL;
-      try {
-        helperMemAccess(env, regno, a.size, false, true, false);
-        helperMemAccess(env, regno, a.size, true, true, false);
-      } finally {
-        r.flags = saved;
-      }
+      checkMemReg(env, regno, a.size);
       break;
     }
     case 'unsupported':

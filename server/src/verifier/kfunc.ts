@@ -13,7 +13,7 @@ import { Reject, type Env } from './env';
 import { KF, kfuncAllowed, kfuncInfo } from './kfunc-table';
 import { IterRef, processIterArg } from './kfunc-iter';
 import { releaseReference } from './helper-call';
-import { checkPtrOffReg, helperMemAccess, regTypeStr } from './mem';
+import { checkMemReg, checkPtrOffReg, regTypeStr } from './mem';
 import { F, Reg, T, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
 import { tisConst } from './tnum';
 import type { ProgType } from './progtypes';
@@ -142,7 +142,7 @@ function checkArg(env: Env, btf: Btf, meta: Meta, params: Param[], i: number, pc
     if (sz.umax >= 1n << 29n) env.fail(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
     if (!(isNull(r) && sz.umax === 0n)) {
       try {
-        checkMemArg(env, regno, Number(sz.umax));
+        checkMemReg(env, regno, Number(sz.umax));
       } catch (e) {
         if (e instanceof Reject) env.fail(`arg#${i} arg#${i + 1} memory, len pair leads to invalid memory access`);
         throw e;
@@ -152,20 +152,7 @@ function checkArg(env: Env, btf: Btf, meta: Meta, params: Param[], i: number, pc
   }
   const size = btf.sizeof(ref);
   if (size === undefined) env.fail(`arg#${i} reference type('${KIND_NAMES[refKind]} ${refName}') size cannot be determined: -22`);
-  checkMemArg(env, regno, size);
-}
-
-/** check_mem_reg: the memory is read and written; a maybe-NULL pointer is checked as if not NULL. */
-function checkMemArg(env: Env, regno: number, size: number): void {
-  const r = env.regs[regno];
-  const saved = r.flags;
-  r.flags &= ~F.MAYBE_NULL;
-  try {
-    helperMemAccess(env, regno, size, false, true, false);
-    helperMemAccess(env, regno, size, true, true, false);
-  } finally {
-    r.flags = saved;
-  }
+  checkMemReg(env, regno, size);
 }
 
 function firstMemberIs(btf: Btf, outer: string, inner: string): boolean {

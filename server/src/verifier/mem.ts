@@ -429,6 +429,19 @@ export function pktWritable(env: Env): boolean {
   }
 }
 
+/** check_mem_reg (kfunc and global-function memory arguments): read and written; maybe-NULL checked as if not NULL. */
+export function checkMemReg(env: Env, regno: number, size: number): void {
+  const r = env.regs[regno];
+  const saved = r.flags;
+  r.flags &= ~F.MAYBE_NULL;
+  try {
+    helperMemAccess(env, regno, size, false, true, false);
+    helperMemAccess(env, regno, size, true, true, false);
+  } finally {
+    r.flags = saved;
+  }
+}
+
 /** check_helper_mem_access: a helper reads or writes `size` bytes at register `regno`. */
 export function helperMemAccess(env: Env, regno: number, size: number, write: boolean, zeroOk: boolean, raw: boolean): { rawSize?: number } {
   const r = env.regs[regno];
