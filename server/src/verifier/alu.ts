@@ -12,8 +12,8 @@ import {
   F, Reg, S64_MAX, S64_MIN, T, boundsSync, coerceToSizeSx, isPtr, mark32Unbounded, markConst, markKnown, markUnknown,
   typeStr, zext32,
 } from './reg';
-import { immReg, scalarAlu } from './scalar';
-import { Tnum, U64, tadd, tisConst, tstr, tsub } from './tnum';
+import { constImm, scalarAlu } from './scalar';
+import { Tnum, U64, fls64, tadd, tisConst, tstr, tsub } from './tnum';
 import { BPF_MAX_VAR_OFF, checkMemRegion, isPointerValue, regTypeStr } from './mem';
 
 const OPSTR: Record<string, string> = {
@@ -46,7 +46,7 @@ function assignScalarId(env: Env, r: Reg): void {
 
 function regWidth(r: Reg): number {
   const v = r.var.value | r.var.mask;
-  return v === 0n ? 0 : v.toString(2).length;
+  return fls64(v);
 }
 
 function checkSaneOffset(env: Env, r: Reg, ptrType: string): void {
@@ -276,18 +276,6 @@ function endianOp(r: Reg, before: Tnum, bits: number, kind: string): void {
   boundsSync(r);
 }
 
-/** Constant operands of ALU K instructions (never mutated by the transfer functions), cached by value. */
-const IMM_CACHE = new Map<number, Reg>();
-function aluImm(imm: number): Reg {
-  let r = IMM_CACHE.get(imm);
-  if (!r) {
-    r = immReg(imm);
-    if (IMM_CACHE.size > 4096) IMM_CACHE.clear();
-    IMM_CACHE.set(imm, r);
-  }
-  return r;
-}
-
 function adjustRegMinMax(env: Env, s: OpSpec | undefined, sl: Slot, is64: boolean, isX: boolean): void {
   const regs = env.regs;
   const d = regs[sl.dst];
@@ -306,7 +294,7 @@ function adjustRegMinMax(env: Env, s: OpSpec | undefined, sl: Slot, is64: boolea
     }
     if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, true, false, sl.src); return; }
   } else {
-    src = aluImm(sl.imm);
+    src = constImm(sl.imm);
     if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, false, false); return; }
   }
   const srcCopy = src === d ? d.clone() : src;

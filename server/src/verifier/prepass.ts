@@ -26,16 +26,25 @@ export interface Prepass {
 }
 
 /** Helpers that call a BPF callback (bpf_loop, for_each_map_elem, timer_set_callback, find_vma, user_ringbuf_drain): forced checkpoints. */
-const CALLBACK_HELPERS = new Set([181, 164, 170, 180, 209]);
+export const CALLBACK_HELPERS: ReadonlySet<number> = new Set([181, 164, 170, 180, 209]);
+
+/** Class numbers read once (hot loops below). */
+const C_JMP = CLASS.JMP;
+const C_JMP32 = CLASS.JMP32;
+const C_LDX = CLASS.LDX;
 
 const INSN_TABLE = new Set<number>(OPCODES.filter((s) => s.kind !== 'callx').map((s) => s.code));
 
 export function slotsFromBytes(bytes: Uint8Array): Slot[] {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.byteLength >> 3;
   const out: Slot[] = [];
-  for (let at = 0; at + 8 <= bytes.byteLength; at += 8) {
-    const regs = dv.getUint8(at + 1);
-    out.push({ code: dv.getUint8(at), dst: regs & 0xf, src: regs >> 4, off: dv.getInt16(at + 2, true), imm: dv.getInt32(at + 4, true) });
+  for (let i = 0, at = 0; i < n; i++, at += 8) {
+    const regs = bytes[at + 1];
+    const off = bytes[at + 2] | (bytes[at + 3] << 8);
+    out.push({
+      code: bytes[at], dst: regs & 0xf, src: regs >> 4, off: (off << 16) >> 16,
+      imm: bytes[at + 4] | (bytes[at + 5] << 8) | (bytes[at + 6] << 16) | (bytes[at + 7] << 24),
+    });
   }
   return out;
 }
@@ -78,7 +87,7 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
     const code = slots[i].code;
     const cls = code & 7;
     const op = code & 0xf0;
-    if ((cls === CLASS.JMP || cls === CLASS.JMP32) && op !== 0x90 && op !== 0x80) {
+    if ((cls === C_JMP || cls === C_JMP32) && op !== 0x90 && op !== 0x80) {
       const off = code === 0x06 ? i + slots[i].imm + 1 : i + slots[i].off + 1;
       if (off < subStart || off >= subEnd) return fail(`jump out of range from insn ${i} to ${off}`, i);
     }
@@ -94,7 +103,7 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
   for (let i = 0; i < n; i++) {
     const s = slots[i];
     const cls = s.code & 7;
-    if (cls === CLASS.LDX && (((s.code & 0xe0) !== 0x60 && (s.code & 0xe0) !== 0x80) || s.imm !== 0)) {
+    if (cls === C_LDX && (((s.code & 0xe0) !== 0x60 && (s.code & 0xe0) !== 0x80) || s.imm !== 0)) {
       return fail('BPF_LDX uses reserved fields', null);
     }
     if (s.code === 0x18) {
@@ -129,42 +138,47 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
   // check_cfg: iterative DFS from insn 0 marking prune points.
   const state = new Uint8Array(n); // 0 unseen, 1 discovered, 2 explored
   const stack: number[] = [0];
-  const edgeIdx = new Int32Array(n);
+  const edgeIdx = new Int8Array(n);
   state[0] = 1;
-  const succ = (t: number): number[] => {
+  // Successors of t (found when t first reaches the top of the stack, which also marks prune points): nsucc[t] of succ0/succ1.
+  const nsucc = new Int8Array(n).fill(-1);
+  const succ0 = new Int32Array(n);
+  const succ1 = new Int32Array(n);
+  const succ = (t: number): void => {
     const s = slots[t];
     const cls = s.code & 7;
     const op = s.code & 0xf0;
     const w = isLdImm64(s) ? 2 : 1;
-    if (cls === CLASS.JMP || cls === CLASS.JMP32) {
-      if (op === 0x90) return [];
-      if (op === 0x80) {
-        if (isPseudoCall(s)) { prune[t] = 1; prune[t + 1] = 1; return [t + 1, t + s.imm + 1]; }
-        if (s.src === 0 && CALLBACK_HELPERS.has(s.imm)) prune[t] = 2;
-        // Open-coded iterator next() calls: forced checkpoints where iterator loops converge.
-        if (s.src === 2 && btf && btf.kind(s.imm) === KIND.FUNC && (kfuncInfo(btf.name(s.imm)).flags & KF.ITER_NEXT)) prune[t] = 3;
-        prune[t + 1] = 1;
-        return [t + 1];
-      }
-      if (op === 0x00) {
+    let k = 1;
+    if (cls === C_JMP || cls === C_JMP32) {
+      if (op === 0x90) k = 0;
+      else if (op === 0x80) {
+        if (isPseudoCall(s)) { prune[t] = 1; prune[t + 1] = 1; succ0[t] = t + 1; succ1[t] = t + s.imm + 1; k = 2; }
+        else {
+          if (s.src === 0 && CALLBACK_HELPERS.has(s.imm)) prune[t] = 2;
+          // Open-coded iterator next() calls: forced checkpoints where iterator loops converge.
+          if (s.src === 2 && btf && btf.kind(s.imm) === KIND.FUNC && (kfuncInfo(btf.name(s.imm)).flags & KF.ITER_NEXT)) prune[t] = 3;
+          prune[t + 1] = 1;
+          succ0[t] = t + 1;
+        }
+      } else if (op === 0x00) {
         const tgt = s.code === 0x06 ? t + s.imm + 1 : t + s.off + 1;
         prune[tgt] = 1;
-        return [tgt];
+        succ0[t] = tgt;
+      } else {
+        prune[t] = 1;
+        prune[t + s.off + 1] = 1;
+        succ0[t] = t + 1; succ1[t] = t + s.off + 1; k = 2;
       }
-      prune[t] = 1;
-      prune[t + s.off + 1] = 1;
-      return [t + 1, t + s.off + 1];
-    }
-    if (isPseudoFunc(s)) { prune[t] = 1; return [t + 2, t + s.imm + 1]; }
-    return [t + w];
+    } else if (isPseudoFunc(s)) { prune[t] = 1; succ0[t] = t + 2; succ1[t] = t + s.imm + 1; k = 2; }
+    else succ0[t] = t + w;
+    nsucc[t] = k;
   };
-  const succs: number[][] = new Array(n);
   while (stack.length) {
     const t = stack[stack.length - 1];
-    if (!succs[t]) succs[t] = succ(t);
-    const list = succs[t];
-    if (edgeIdx[t] < list.length) {
-      const w = list[edgeIdx[t]++];
+    if (nsucc[t] < 0) succ(t);
+    if (edgeIdx[t] < nsucc[t]) {
+      const w = edgeIdx[t]++ === 0 ? succ0[t] : succ1[t];
       if (w < 0 || w >= n) return fail(`jump out of range from insn ${t} to ${w}`, t);
       if (state[w] === 0) { state[w] = 1; stack.push(w); }
       continue;

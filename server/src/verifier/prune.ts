@@ -9,15 +9,22 @@ import { F, Reg, T } from './reg';
 import { Frame, S, VState } from './state';
 import { tin } from './tnum';
 
+/** The kernel's bpf_idmap: old id -> current id pairs of one comparison, searched linearly (there are few); reused. */
 class IdMap {
-  private m = new Map<number, number>();
+  private old: number[] = [];
+  private cur: number[] = [];
+  private n = 0;
+  reset(): void { this.n = 0; }
   check(old: number, cur: number): boolean {
     if (!old) return !cur;
-    const v = this.m.get(old);
-    if (v === undefined) { this.m.set(old, cur); return true; }
-    return v === cur;
+    for (let i = 0; i < this.n; i++) if (this.old[i] === old) return this.cur[i] === cur;
+    this.old[this.n] = old;
+    this.cur[this.n] = cur;
+    this.n++;
+    return true;
   }
 }
+const IDS = new IdMap();
 
 function rangeWithin(o: Reg, c: Reg): boolean {
   return o.umin <= c.umin && o.umax >= c.umax && o.smin <= c.smin && o.smax >= c.smax &&
@@ -55,23 +62,25 @@ function regsafe(o: Reg, c: Reg, precise: boolean, ids: IdMap, exact: boolean): 
 }
 
 function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: boolean): boolean {
+  const ost = o.stypeView; const cst = c.stypeView;
+  const osp = o.spilledView; const csp = c.spilledView;
   for (let i = 0; i < o.allocated; i++) {
-    const ot = o.stype[i];
+    const ot = ost[i];
     const spi = i >> 3;
     if (!exact && ot === S.INVALID) continue;
     if (!exact && allowUninit && ot === S.MISC) continue;
     if (i >= c.allocated) return false;
-    const ct = c.stype[i];
+    const ct = cst[i];
     if (!exact && ot === S.MISC && ct === S.ZERO) continue;
     if (ot !== ct) return false;
     if ((i & 7) !== 7) continue;
     if (ot === S.SPILL) {
-      const a = o.spilled[spi]; const b = c.spilled[spi];
+      const a = osp[spi]; const b = csp[spi];
       if (!a || !b) { if (a !== b) return false; continue; }
       if (!regsafe(a, b, true, ids, exact)) return false;
     } else if (ot === S.ITER) {
       // Iterator slots: same iterator type and state, matching reference; the depth only in exact mode.
-      const a = o.spilled[spi]; const b = c.spilled[spi];
+      const a = osp[spi]; const b = csp[spi];
       if (!a || !b) { if (a !== b) return false; continue; }
       if (a.btfName !== b.btfName || a.memSize !== b.memSize || !ids.check(a.refObjId, b.refObjId)) return false;
       if (exact && a.range !== b.range) return false;
@@ -86,7 +95,8 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
   if (old.speculative && !cur.speculative) return false;
   if (old.refs.length !== cur.refs.length) return false;
   if (old.rcuLock !== cur.rcuLock) return false;
-  const ids = new IdMap();
+  const ids = IDS;
+  ids.reset();
   for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k].id, cur.refs[k].id)) return false;
   const top = old.frames.length - 1;
   for (let fi = top; fi >= 0; fi--) {

@@ -4,6 +4,7 @@
  * (map, packet range, memory size, BTF struct, frame). Bounds are bigints;
  * printing follows the kernel's print_reg_state. Non-goal: dynptrs, kptrs, arena.
  */
+import { boundsSyncSmall } from './bounds-fast';
 import {
   Tnum, TNUM_UNKNOWN, U32, U64, tclearSubreg, tconst, tintersect, tisConst, tisUnknown, tor, trange, tstr, tsubreg,
 } from './tnum';
@@ -89,10 +90,13 @@ export function isPtr(r: Reg): boolean { return r.type !== T.SCALAR && r.type !=
 export function isPktPtr(r: Reg): boolean { return r.type === T.PKT || r.type === T.PKT_META; }
 export function isPktAny(r: Reg): boolean { return r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END; }
 
+/** Constant tnums 0..255, shared (tnums are never modified). */
+const SMALL_CONSTS: Tnum[] = Array.from({ length: 256 }, (_, i) => ({ value: BigInt(i), mask: 0n }));
+
 /** __mark_reg_known: every bound set to the value (64-bit). */
 export function markKnown(r: Reg, v: bigint): void {
   if (v >= 0n && v < 0x80000000n) {
-    r.var = { value: v, mask: 0n };
+    r.var = v < 256n ? SMALL_CONSTS[Number(v)] : { value: v, mask: 0n };
     r.smin = r.smax = r.umin = r.umax = r.s32min = r.s32max = r.u32min = r.u32max = v;
     return;
   }
@@ -245,6 +249,12 @@ function boundOffset(r: Reg): void {
 /** reg_bounds_sync. */
 export function boundsSync(r: Reg): void {
   if (r.var.mask === 0n) { markKnown(r, r.var.value); return; }
+  if (boundsSyncSmall(r)) return;
+  boundsSyncBig(r);
+}
+
+/** reg_bounds_sync on bigints, for any non-constant register (boundsSync's general path; tests compare it with the fast one). */
+export function boundsSyncBig(r: Reg): void {
   updateBounds(r);
   deduceBounds(r);
   deduceBounds(r);

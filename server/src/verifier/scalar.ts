@@ -119,7 +119,7 @@ export function scalarAlu(op: AluOp, d: Reg, s: Reg, is64: boolean): void {
     return;
   }
   // Fast path: both 64-bit constants.
-  if (is64 && tisConst(d.var) && tisConst(s.var) && op !== 'neg') {
+  if (is64 && d.var.mask === 0n && s.var.mask === 0n && op !== 'neg') {
     const a = d.var.value; const b = s.var.value; const sh = b & 63n;
     let v: bigint;
     switch (op) {
@@ -133,7 +133,7 @@ export function scalarAlu(op: AluOp, d: Reg, s: Reg, is64: boolean): void {
       case 'rsh': v = a >> sh; break;
       default: v = BigInt.asIntN(64, a) >> sh; break;
     }
-    markKnown(d, v & U64);
+    markKnown(d, v >= 0n && v <= U64 ? v : v & U64);
     return;
   }
   switch (op) {
@@ -207,6 +207,18 @@ export function immReg(imm: number): Reg {
   const r = new Reg();
   r.type = T.SCALAR;
   markKnown(r, BigInt(imm));
+  return r;
+}
+
+/** Constant operands of K instructions, cached by value: shared, so never mutate one (clone it first). */
+const IMM_CACHE = new Map<number, Reg>();
+export function constImm(imm: number): Reg {
+  let r = IMM_CACHE.get(imm);
+  if (!r) {
+    r = immReg(imm);
+    if (IMM_CACHE.size > 4096) IMM_CACHE.clear();
+    IMM_CACHE.set(imm, r);
+  }
   return r;
 }
 

@@ -11,24 +11,34 @@ export const enum S { INVALID = 0, SPILL = 1, MISC = 2, ZERO = 3, ITER = 4 }
 const SLOT_CHAR = ['?', 'r', 'm', '0', 'i'];
 export const MAX_STACK = 512;
 
+/** The stack of a frame that has never been written: shared, never modified (frames copy it before writing). */
+const BLANK_STACK = new Uint8Array(MAX_STACK);
+
 export class Frame {
   regs: Reg[];
-  /** stype[i]: type of the byte at fp - i - 1. */
-  stype: Uint8Array;
-  /** spilled[spi]: register spilled in the 8-byte slot fp-8*(spi+1). */
-  spilled: (Reg | undefined)[];
+  /**
+   * The stack bytes and spills, copy-on-write: a clone shares them with its
+   * original (both marked `shared`) and whoever reads `stype`/`spilled` first
+   * takes a private copy. Code that only looks uses `stypeView`/`spilledView`.
+   */
+  private st: Uint8Array;
+  private sp: (Reg | undefined)[];
+  private shared: boolean;
   allocated = 0;
   frameno: number;
   callsite = -1;
   subprog = 0;
   inCallback = false;
   callbackDepth = 0;
+  /** The largest `allocated` already reported to the stack-depth bookkeeping (verifier.ts noteDepth). */
+  notedDepth = 0;
 
   constructor(frameno: number, init = true) {
     this.frameno = frameno;
     this.regs = [];
-    this.stype = new Uint8Array(MAX_STACK);
-    this.spilled = [];
+    this.st = BLANK_STACK;
+    this.sp = [];
+    this.shared = true;
     if (init) {
       for (let i = 0; i < 11; i++) { const r = new Reg(); markNotInit(r); this.regs.push(r); }
       const fp = this.regs[10];
@@ -40,21 +50,50 @@ export class Frame {
     }
   }
 
+  /** stype[i]: type of the byte at fp - i - 1 (writable: unshares). */
+  get stype(): Uint8Array { if (this.shared) this.own(); return this.st; }
+  /** spilled[spi]: register spilled in the 8-byte slot fp-8*(spi+1) (writable: unshares). */
+  get spilled(): (Reg | undefined)[] { if (this.shared) this.own(); return this.sp; }
+  /** Read-only views: never modify through these. */
+  get stypeView(): Uint8Array { return this.st; }
+  get spilledView(): readonly (Reg | undefined)[] { return this.sp; }
+
+  private own(): void {
+    const st = new Uint8Array(MAX_STACK);
+    if (this.st !== BLANK_STACK) st.set(this.st);
+    this.st = st;
+    this.sp = this.sp.map((r) => r?.clone());
+    this.shared = false;
+  }
+
+  /** Applies fn to each spilled register matching pred; the stack is unshared only when one matches. */
+  eachSpilled(pred: (r: Reg) => boolean, fn: (r: Reg) => void): void {
+    const view = this.sp;
+    for (let i = 0; i < view.length; i++) {
+      const r = view[i];
+      if (r && pred(r)) fn(this.spilled[i] as Reg);
+    }
+  }
+
   clone(): Frame {
     const f = new Frame(this.frameno, false);
-    f.regs = this.regs.map((r) => r.clone());
-    f.stype.set(this.stype);
-    f.spilled = this.spilled.map((r) => r?.clone());
+    const regs = this.regs;
+    f.regs = [regs[0].clone(), regs[1].clone(), regs[2].clone(), regs[3].clone(), regs[4].clone(), regs[5].clone(),
+      regs[6].clone(), regs[7].clone(), regs[8].clone(), regs[9].clone(), regs[10].clone()];
+    f.st = this.st;
+    f.sp = this.sp;
+    this.shared = true;
     f.allocated = this.allocated;
     f.callsite = this.callsite;
     f.subprog = this.subprog;
     f.inCallback = this.inCallback;
     f.callbackDepth = this.callbackDepth;
+    f.notedDepth = this.notedDepth;
     return f;
   }
 
   /** is_spilled_reg: slot_type[7] (the byte at the slot's lowest address) is a spill. */
-  slotSpilled(spi: number): boolean { return this.stype[spi * 8 + 7] === S.SPILL; }
+  slotSpilled(spi: number): boolean { return this.st[spi * 8 + 7] === S.SPILL; }
   grow(size: number): void {
     const n = Math.ceil(size / 8) * 8;
     if (n > this.allocated) this.allocated = n;
@@ -87,9 +126,14 @@ export class Scratch {
   regs = 0;
   slots = new Uint8Array(64);
   any = false;
+  private anySlot = false;
   reg(r: number): void { this.regs |= 1 << r; this.any = true; }
-  slot(spi: number): void { if (spi >= 0 && spi < 64) { this.slots[spi] = 1; this.any = true; } }
-  clear(): void { this.regs = 0; this.slots.fill(0); this.any = false; }
+  slot(spi: number): void { if (spi >= 0 && spi < 64) { this.slots[spi] = 1; this.any = true; this.anySlot = true; } }
+  clear(): void {
+    this.regs = 0;
+    if (this.anySlot) { this.slots.fill(0); this.anySlot = false; }
+    this.any = false;
+  }
 }
 
 /** print_verifier_state for one frame: the text after `N:` (starts with a space when not empty). */
@@ -107,19 +151,19 @@ export function frameStr(st: VState, fi: number, ctx: Omit<PrintCtx, 'frameno'>,
   for (let spi = 0; spi < f.allocated / 8; spi++) {
     if (!all && !(sc && sc.slots[spi])) continue;
     let valid = false;
-    for (let j = 0; j < 8; j++) if (f.stype[spi * 8 + j] !== S.INVALID) valid = true;
+    for (let j = 0; j < 8; j++) if (f.stypeView[spi * 8 + j] !== S.INVALID) valid = true;
     if (!valid) continue;
     const off = -(spi + 1) * 8;
-    if (f.stype[spi * 8 + 7] === S.ITER) {
+    if (f.stypeView[spi * 8 + 7] === S.ITER) {
       // Iterator slots (kfunc-iter.ts): only the first slot carries the reference.
-      const it = f.spilled[spi];
+      const it = f.spilledView[spi];
       if (it && it.refObjId) out += ` fp${off}=iter_${it.btfName}(ref_id=${it.refObjId},state=${it.memSize === 1 ? 'active' : 'drained'},depth=${it.range})`;
-    } else if (f.slotSpilled(spi) && f.spilled[spi]) {
+    } else if (f.slotSpilled(spi) && f.spilledView[spi]) {
       // Bytes above a narrower spill are printed before the register.
       let k = 0;
-      while (k < 8 && f.stype[spi * 8 + k] !== S.SPILL) k++;
+      while (k < 8 && f.stypeView[spi * 8 + k] !== S.SPILL) k++;
       const prefix = kernelOrder(f, spi).slice(0, k);
-      out += ` fp${off}=${prefix}${regStr(f.spilled[spi] as Reg, pc)}`;
+      out += ` fp${off}=${prefix}${regStr(f.spilledView[spi] as Reg, pc)}`;
     } else {
       out += ` fp${off}=${kernelOrder(f, spi)}`;
     }
@@ -136,7 +180,7 @@ export function frameStr(st: VState, fi: number, ctx: Omit<PrintCtx, 'frameno'>,
  */
 function kernelOrder(f: Frame, spi: number): string {
   let s = '';
-  for (let j = 0; j < 8; j++) s += SLOT_CHAR[f.stype[spi * 8 + j]];
+  for (let j = 0; j < 8; j++) s += SLOT_CHAR[f.stypeView[spi * 8 + j]];
   return s;
 }
 

@@ -18,8 +18,11 @@ export function tconst(v: bigint): Tnum {
 }
 
 /** Position of the highest set bit, 1-based (fls64); 0 for 0. */
-function fls64(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+export function fls64(x: bigint): number {
+  if (x === 0n) return 0;
+  if (x > 0n && x <= U32) return 32 - Math.clz32(Number(x));
+  if (x > U32 && x <= U64) return 64 - Math.clz32(Number(x >> 32n));
+  return x.toString(2).length;
 }
 
 export function trange(min: bigint, max: bigint): Tnum {

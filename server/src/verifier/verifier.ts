@@ -14,10 +14,10 @@ import { Env, Reject } from './env';
 import { clearPktPointers, checkHelperCall } from './helper-call';
 import { printInsn } from './insn-print';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
-import { Prepass, Slot, prepass, slotsFromBytes } from './prepass';
+import { CALLBACK_HELPERS, Prepass, Slot, prepass, slotsFromBytes } from './prepass';
 import { maybeLooping, statesEqual } from './prune';
 import { F, Reg, S32_MIN, T, isPktAny, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
-import { AT_PKT_END, BEYOND_PKT_END, FLIP, branchTaken, immReg, setMinMax } from './scalar';
+import { AT_PKT_END, BEYOND_PKT_END, FLIP, branchTaken, constImm, setMinMax } from './scalar';
 import { Frame, VState, stateStr } from './state';
 import { tisConst, tsubreg } from './tnum';
 import type { GlobalFunc, PathStep, VerifyInput, VerifyResult, VerifierLine } from './types';
@@ -96,7 +96,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     verdict: 'reject', errors: [{ pc: 0, logInsn: null, message, detail: [], path: [], ...help }],
     states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: '',
   });
-  const targetErr = attachTargetError(input.progType, input.expectedAttachType, input.attachTo, input.btf);
+  const targetErr = input.libbpfError ?? attachTargetError(input.progType, input.expectedAttachType, input.attachTo, input.btf);
   if (targetErr) return refused(targetErr, explain(targetErr));
   if (!root && PERFMON_TYPES.has(input.progType)) {
     return refused('BPF program load failed: Operation not permitted', {
@@ -106,7 +106,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   }
   const lines = new Map<number, VerifierLine>();
   for (const l of input.lineInfo ?? []) lines.set(l.pc, l);
-  const env = new Env(insnsFromSlots(slots, pre.specs), pre, maps, input.progType, input.expectedAttachType,
+  const env = new Env(level ? insnsFromSlots(slots, pre.specs) : [], pre, maps, input.progType, input.expectedAttachType,
     ctxLayout(input.progType, input.expectedAttachType), root, level, ((input.progFlags ?? 0) & 1) !== 0, input.gpl ?? true,
     input.btf, input.attachTo, lines);
   const states: (string[] | undefined)[] = new Array(slots.length);
@@ -209,6 +209,8 @@ class Driver {
   }
 
   noteDepth(f: Frame): void {
+    if (f.allocated <= f.notedDepth) return;
+    f.notedDepth = f.allocated;
     if (f.allocated > (this.depthBySub.get(f.subprog) ?? 0)) this.depthBySub.set(f.subprog, f.allocated);
   }
 
@@ -508,9 +510,13 @@ class Driver {
         const out = checkKfuncCall(env, sl.imm, cur.insn);
         if (out.iterNext) this.iterNext(cur, out.iterNext);
       } else {
-        const saved = cur.st.clone();
+        // The state before the call, kept only for helpers that call back (the callback starts from it).
+        const saved = CALLBACK_HELPERS.has(sl.imm) ? cur.st.clone() : undefined;
         const out = checkHelperCall(env, sl.imm, cur.insn);
-        if (out.callback) this.pushCallback(cur, saved, out.callback.subprog);
+        if (out.callback) {
+          if (!saved) throw new Error(`helper ${sl.imm} calls back but is not in CALLBACK_HELPERS`);
+          this.pushCallback(cur, saved, out.callback.subprog);
+        }
       }
       env.scratch.reg(0);
       cur.insn++;
@@ -543,7 +549,7 @@ class Driver {
       if (!(isPktAny(dst) && isPktAny(src)) && isPointerValue(env, src)) env.fail(`R${sl.src} pointer comparison prohibited`);
     } else {
       if (sl.src !== 0) env.fail('BPF_JMP/JMP32 uses reserved fields');
-      src = immReg(sl.imm);
+      src = constImm(sl.imm);
     }
     const target = cur.insn + sl.off + 1;
     const pred = branchTaken(dst, src, jop, is32);
@@ -568,7 +574,7 @@ class Driver {
     if (isX) {
       setMinMax(od, oregs[sl.src], dst, src, jop, is32);
     } else {
-      const fake0 = src; const fake1 = src.clone();
+      const fake0 = src.clone(); const fake1 = src.clone();
       setMinMax(od, fake0, dst, fake1, jop, is32);
     }
     if (isX && src.type === T.SCALAR && src.id) { syncLinked(cur.st, src); syncLinked(otherSt, oregs[sl.src]); }
@@ -776,7 +782,7 @@ function specState(st: VState, sl: Slot): VState {
 function syncLinked(st: VState, known: Reg): void {
   for (const f of st.frames) {
     for (const r of f.regs) if (r !== known && r.type === T.SCALAR && r.id === known.id) copyScalar(r, known);
-    for (const r of f.spilled) if (r && r !== known && r.type === T.SCALAR && r.id === known.id) copyScalar(r, known);
+    f.eachSpilled((r) => r !== known && r.type === T.SCALAR && r.id === known.id, (r) => copyScalar(r, known));
   }
 }
 function copyScalar(r: Reg, k: Reg): void {
@@ -798,7 +804,7 @@ function markPtrOrNull(st: VState, id: number, refObjId: number, isNull: boolean
   };
   for (const f of st.frames) {
     f.regs.forEach(one);
-    f.spilled.forEach((r) => r && one(r));
+    f.eachSpilled((r) => (r.flags & F.MAYBE_NULL) !== 0 && r.id === id, one);
   }
   if (refObjId && refObjId === id && isNull) {
     st.refs = st.refs.filter((r) => r.id !== id);
@@ -812,7 +818,7 @@ function findGoodPkt(st: VState, d: Reg, type: T, rightOpen: boolean): void {
   if (rightOpen) nr++;
   for (const f of st.frames) {
     for (const r of f.regs) if (r.type === type && r.id === d.id && r.range < nr) r.range = Math.max(r.range, nr);
-    for (const r of f.spilled) if (r && r.type === type && r.id === d.id && r.range < nr) r.range = Math.max(r.range, nr);
+    f.eachSpilled((r) => r.type === type && r.id === d.id && r.range < nr, (r) => { r.range = Math.max(r.range, nr); });
   }
 }
 
