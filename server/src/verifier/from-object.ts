@@ -163,6 +163,9 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
       if (g) globalFuncs.push({ ...g, pc: base.get(p) ?? 0 });
     }
   }
+  // bpf_object__resolve_externs: a kfunc/ksym extern needs a BTF declaration in the object (clang
+  // leaves it out when the function is only named in a cleanup attribute, for example).
+  const noBtf = obj.btf ? obj.externs.find((e) => e.kind !== 'kconfig' && !e.weak && obj.btf?.find(e.name, e.kind === 'kfunc' ? KIND.FUNC : undefined) === undefined) : undefined;
   const out = new Uint8Array(total * 8);
   parts.forEach((p, k) => out.set(chunks[k], (base.get(p) ?? 0) * 8));
   const tn = (prog.progTypeName ?? '').toLowerCase();
@@ -174,7 +177,8 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     insns: [], bytes: out, name: prog.name, section: prog.section, problems, progType,
     ...(at ? { expectedAttachType: at } : {}),
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
-    maps, lineInfo: lines, funcStarts, gpl, ...(prog.sleepable ? { sleepable: true } : {}), ...(poisoned.length ? { poisoned } : {}), ...(globalFuncs.length ? { globalFuncs } : {}),
+    maps, lineInfo: lines, funcStarts, gpl, ...(prog.sleepable ? { sleepable: true } : {}),
+    ...(noBtf ? { libbpfError: `failed to find BTF for extern '${noBtf.name}': -2` } : {}), ...(poisoned.length ? { poisoned } : {}), ...(globalFuncs.length ? { globalFuncs } : {}),
     funcInfo,
     ...opts,
   };

@@ -64,6 +64,8 @@ export interface VerifyInput {
   funcStarts?: number[];
   /** The program carries BTF func_info (needed for callbacks); default true. */
   funcInfo?: boolean;
+  /** libbpf refused the object before loading it (e.g. `failed to find BTF for extern 'f': -2`). */
+  libbpfError?: string;
   /** Instructions libbpf poisoned (failed CO-RE relocations, `call 0xbad2310`) and the message libbpf prints for each. */
   poisoned?: { pc: number; message: string }[];
   /** nr_cpu_ids of the target (possible CPUs): bpf_get_smp_processor_id() returns [0, nrCpus - 1]; unbounded when not given. */
