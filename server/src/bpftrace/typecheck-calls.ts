@@ -60,8 +60,11 @@ export function builtinType(cx: Checker, b: A.Builtin): SType {
       return special('username', SPECIAL_SIZES.username);
     case 'curtask':
       return cx.structType('struct task_struct');
-    case 'ctx':
-      return { k: 'ptr', to: provider === 'kprobe' || provider === 'kretprobe' || provider === 'uprobe' || provider === 'uretprobe' ? cx.structType('struct pt_regs') : NONE };
+    case 'ctx': {
+      if (provider === 'iter') return cx.structType(`struct bpf_iter__${cx.probe?.attachPoints[0]?.parts[0] ?? ''}`);
+      if (provider === 'profile' || provider === 'interval' || provider === 'software' || provider === 'hardware') return cx.structType('struct bpf_perf_event_data');
+      return provider === 'kprobe' || provider === 'kretprobe' || provider === 'uprobe' || provider === 'uretprobe' ? cx.structType('struct pt_regs') : { k: 'ptr', to: NONE };
+    }
     case 'retval':
       return cx.ctx?.retval ?? U64;
     case 'args':
@@ -145,7 +148,8 @@ function onlyInt(k: CallCtx, i: number): boolean {
 function wantLiteral(k: CallCtx, i: number, what: 'integer' | 'string'): boolean {
   const a = k.c.args[i];
   if (a === undefined) return true;
-  const ok = what === 'integer' ? literal(a) !== undefined : a.kind === 'Str';
+  // (Positional parameters are literals: their values are fixed when the script starts.)
+  const ok = a.kind === 'Param' || (what === 'integer' ? literal(a) !== undefined : a.kind === 'Str');
   const t = k.args[i];
   if (!ok) fail(k, `${k.c.name}() expects a ${what} literal (${t.k === 'none' ? 'none' : k.cx.old ? coarse(t) : k.cx.tname(t)} provided)`);
   return ok;

@@ -23,9 +23,9 @@ function opstr(op: string): string {
   return op;
 }
 
-/** A map value as read in an expression: from 0.25, count/sum/min/max/avg maps read as integers (0.17 keeps the aggregation). */
+/** A map value as read in an expression: from 0.21, count/sum/min/max/avg maps read as integers (0.17 keeps the aggregation). */
 export function readable(cx: Checker, t: SType): SType {
-  if (t.k !== 'agg' || !cx.typed) return t;
+  if (t.k !== 'agg' || !cx.castMaps) return t;
   if (t.fn === 'count') return U64;
   if (t.fn === 'sum' || t.fn === 'min' || t.fn === 'max' || t.fn === 'avg') return t.signed ? S64 : U64;
   return t;

@@ -94,6 +94,8 @@ export class Checker {
   /** 0.25+: typed integer literals and promotion, bool comparisons. */
   readonly typed: boolean;
   readonly blockScopes: boolean;
+  /** 0.21+: count/sum/min/max/avg map values read as integers. */
+  readonly castMaps: boolean;
   readonly strlen: number;
   readonly source: string | undefined;
   /** 1: collect map types (map errors reported); 2: final types, all other errors. */
@@ -129,6 +131,7 @@ export class Checker {
     this.old = compareVersions(this.v, [0, 24, 0]) < 0;
     this.typed = compareVersions(this.v, [0, 25, 0]) >= 0;
     this.blockScopes = compareVersions(this.v, [0, 22, 0]) >= 0;
+    this.castMaps = compareVersions(this.v, [0, 21, 0]) >= 0;
     this.strlen = opts.strlen ?? 64;
     this.source = opts.source;
   }
@@ -296,8 +299,8 @@ export class Checker {
   condition(t: SType, range: Range, what: 'if' | 'ternary' | 'predicate' | 'while'): void {
     if (t.k === 'int' || t.k === 'bool' || t.k === 'none') return;
     if (!this.old) {
-      // 0.25+: predicates take any value; conditions integers, booleans and pointers.
-      if (t.k !== 'ptr') this.err(range, `Invalid condition: ${coarse(t)}`);
+      // 0.24+: conditions take integers, booleans and pointers (0.24 still names predicates).
+      if (t.k !== 'ptr') this.err(range, what === 'predicate' && !this.typed ? `Invalid type for predicate: ${coarse(t)}` : `Invalid condition: ${coarse(t)}`);
       return;
     }
     if (t.k === 'ptr' && what === 'predicate') return;
@@ -359,7 +362,7 @@ export class Checker {
       return;
     }
     if (p === undefined) {
-      this.err(at, this.old
+      this.err(at, !this.typed
         ? `Type mismatch for ${v.name}: trying to assign value of type '${this.tname(t)}' when variable already contains a value of type '${this.tname(slot.type)}'`
         : `Type mismatch for ${v.name}: trying to assign value of type '${this.tname(t)}' when variable already has a type '${this.tname(slot.type)}'`);
       return;
@@ -446,9 +449,9 @@ export class Checker {
       this.diag(assignAt, `Tuple type mismatch: ${this.tname(cur)} != ${this.tname(stored)}.`, 'error', undefined, true);
       return;
     }
-    // bpftrace 0.17 prints this message without the closing quote.
-    this.diag(at, this.old
-      ? `Type mismatch for ${map.name}: trying to assign value of type '${this.tname(t)}' when map already contains a value of type '${this.tname(cur)}`
+    // Before 0.25 the map "contains a value"; bpftrace 0.17 prints this message without the closing quote.
+    this.diag(at, !this.typed
+      ? `Type mismatch for ${map.name}: trying to assign value of type '${this.tname(t)}' when map already contains a value of type '${this.tname(cur)}${this.old ? '' : "'"}`
       : `Type mismatch for ${map.name}: trying to assign value of type '${this.tname(t)}' when map already has a type '${this.tname(cur)}'`, 'error', undefined, true);
   }
 
