@@ -155,3 +155,14 @@ test('bpfstudio compile: words after -- are getopt() options (--name=value, --fl
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('nothing is generated after exit()/return: the program has no unreachable instructions', (t) => {
+  if (!need(t)) return;
+  const s = compileOk('BEGIN { printf("before\\n"); @x = 1; exit(); printf("after\\n"); @y = 2; }\nkprobe:vfs_read { if (arg2 > 1) { exit(); } else { @a = 1; } @b = 2; }');
+  const r = runProbe(s, 0, runs(1));
+  assert.deepEqual(r.events.map((e) => ('kind' in e ? e.kind : 'error')), ['printf', 'exit']);
+  assert.equal(r.maps.get('@y')?.entries.length ?? 0, 0);
+  verified(s);
+  const k = runProbe(s, 1, [new Uint8Array(512)]);
+  assert.equal(val(k.maps, '@b'), 2n, 'the else branch falls through to the rest');
+});

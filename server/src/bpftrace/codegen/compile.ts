@@ -13,7 +13,7 @@ import { tpArgs } from '../typecheck-kernel';
 import { compareVersions, parseVersion } from '../versions';
 import { ScriptLayout } from './script';
 import { Typer } from './tyof';
-import { genStmt } from './stmt';
+import { genStmt, genStmts } from './stmt';
 import { scalar } from './expr';
 
 /** libbpf section name and program type of an attach point, or an error. */
@@ -139,7 +139,7 @@ function genProbe(script: ScriptLayout, typer: Typer, p: A.Probe, tg: Target, op
     scalar(g, p.predicate);
     e.jmp('jeq', R_ACC, { k: 0 }, g.exitLabel);
   }
-  for (const s of p.body.stmts) genStmt(g, s);
+  genStmts(g, p.body.stmts);
   e.cur = p.body.range;
   e.bind(g.exitLabel);
   e.movi(0, 0);

@@ -14,6 +14,29 @@ function binaryOf(target: A.Expr, op: A.AssignOp, value: A.Expr, range: A.Expr['
   return { kind: 'Binary', range, op: op.slice(0, -1) as A.BinaryOp, left: target, right: value };
 }
 
+/** A statement after which the rest of its block never runs (exit(), return, break, continue). */
+function terminates(s: A.Stmt): boolean {
+  switch (s.kind) {
+    case 'Jump': return true;
+    case 'ExprStmt': return s.expr.kind === 'Call' && s.expr.name === 'exit';
+    case 'Block': return s.stmts.some(terminates);
+    case 'If': return s.else !== null && terminates(s.then) && terminates(s.else);
+    default: return false;
+  }
+}
+
+/**
+ * A block's statements, stopping after one that ends the block: the kernel rejects
+ * unreachable instructions (bpftrace's LLVM drops them).
+ */
+export function genStmts(g: Gen, stmts: A.Stmt[]): boolean {
+  for (const x of stmts) {
+    genStmt(g, x);
+    if (terminates(x)) return true;
+  }
+  return false;
+}
+
 export function genStmt(g: Gen, s: A.Stmt): void {
   const m = g.mark();
   try {
@@ -70,7 +93,7 @@ function stmtInner(g: Gen, s: A.Stmt): void {
       g.e.jmp('jeq', R_ACC, { k: 0 }, els);
       genStmt(g, s.then);
       if (s.else) {
-        g.e.ja(end);
+        if (!terminates(s.then)) g.e.ja(end);
         g.e.bind(els);
         genStmt(g, s.else);
         g.e.bind(end);
@@ -141,7 +164,7 @@ function stmtInner(g: Gen, s: A.Stmt): void {
       return;
     }
     case 'Block':
-      for (const x of s.stmts) genStmt(g, x);
+      if (genStmts(g, s.stmts)) return;
       if (s.value) {
         if (isScalar(g.ty(s.value))) scalar(g, s.value);
         else mem(g, s.value);
