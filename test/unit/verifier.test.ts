@@ -163,25 +163,25 @@ test('verifier stops at its instruction budget (fuzz sample)', () => {
   }
 });
 
-test('bpfstudio verify: exit codes, log, --json', () => {
+test('bpfstudio verify: exit codes, log, --json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-verify-'));
   try {
     const f = join(dir, 'p.s');
     writeFileSync(f, LOOKUP + 'r0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit\n');
     const out: string[] = [];
     const io = { out: (s: string) => { out.push(s); }, err: (s: string) => { out.push(s); } };
-    assert.equal(cmdVerify([f, '--map', 'hash:4:48:16'], io), 1);
+    assert.equal(await cmdVerify([f, '--map', 'hash:4:48:16'], io), 1);
     assert.match(out.join('\n'), /R0 invalid mem access 'map_value_or_null'/);
     out.length = 0;
-    assert.equal(cmdVerify([f, '--map', 'hash:4:48', '--json'], io), 1);
+    assert.equal(await cmdVerify([f, '--map', 'hash:4:48', '--json'], io), 1);
     const j = JSON.parse(out.join('\n')) as { verdict: string; errors: { pc: number }[] };
     assert.equal(j.verdict, 'reject');
     assert.equal(j.errors[0].pc, 7);
     const g = join(dir, 'ok.s');
     writeFileSync(g, 'r0 = 0\nexit\n');
-    assert.equal(cmdVerify([g, '--type', 'xdp'], io), 0);
-    assert.throws(() => cmdVerify([g, '--log-level', '7'], io));
-    assert.throws(() => cmdVerify([g, '--map', 'hash:x:8'], io));
+    assert.equal(await cmdVerify([g, '--type', 'xdp'], io), 0);
+    await assert.rejects(async () => cmdVerify([g, '--log-level', '7'], io));
+    await assert.rejects(async () => cmdVerify([g, '--map', 'hash:x:8'], io));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
