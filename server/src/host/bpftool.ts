@@ -72,7 +72,7 @@ export interface ParsedLog {
 const STATS = [/^verification time \d+ usec$/, /^stack depth [\d+]+$/, /^processed \d+ insns /];
 /** State dumps the kernel prints after some errors (infinite loop: `cur state:` / `old state:`). */
 const AFTER_ERROR = [/^(cur|old) state: /];
-const INSN_LINE = /^(\d+): \([0-9a-f]{2}\)/;
+const INSN_LINE = /^(\d+): (?:\([0-9a-f]{2}\)|<invalid CO-RE relocation>)/;
 
 /**
  * Reads a verifier log (either level): the last line before the trailing statistics is the final
