@@ -30,9 +30,14 @@ function terminates(s: A.Stmt): boolean {
  * unreachable instructions (bpftrace's LLVM drops them).
  */
 export function genStmts(g: Gen, stmts: A.Stmt[]): boolean {
-  for (const x of stmts) {
+  for (const [i, x] of stmts.entries()) {
     genStmt(g, x);
-    if (terminates(x)) return true;
+    if (!terminates(x)) continue;
+    // The rest is still generated (its maps and formats exist, as in bpftrace) and then dropped.
+    const n = g.e.insns.length;
+    for (const y of stmts.slice(i + 1)) genStmt(g, y);
+    g.e.truncate(n);
+    return true;
   }
   return false;
 }
