@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boundsSyncSmall } from '../../server/src/verifier/bounds-fast';
-import { Reg, T, boundsSyncBig, markUnknown } from '../../server/src/verifier/reg';
+import { Reg, T, boundsSyncBig, markNotInit, markUnknown } from '../../server/src/verifier/reg';
 import { fls64 } from '../../server/src/verifier/tnum';
 import { Frame, S } from '../../server/src/verifier/state';
 
@@ -118,4 +118,13 @@ test('stack copy-on-write: clones and originals never see each other\'s writes',
   const fresh = new Frame(1);
   fresh.stype[0] = S.MISC;
   assert.equal(new Frame(2).stypeView[0], S.INVALID, 'the blank stack is never written');
+});
+
+test('a new register is exactly a not-initialised one (Frame relies on it)', () => {
+  const a = new Reg();
+  const b = new Reg();
+  b.type = T.SCALAR; b.id = 3; b.map = 2; b.subprog = 7; b.btfName = 'x'; b.var = { value: 1n, mask: 0n }; b.umax = 5n;
+  markNotInit(b);
+  assert.deepEqual({ ...a }, { ...b });
+  assert.deepEqual(new Frame(0).regs.slice(0, 10).map((r) => ({ ...r })), Array.from({ length: 10 }, () => ({ ...a })));
 });

@@ -4,7 +4,7 @@
  * and printing in the kernel's print_verifier_state format
  * (` R1=ctx() R10=fp0 fp-8=mmmm????`), iterator slots included. Non-goal: dynptr stack slots.
  */
-import { PrintCtx, Reg, T, markNotInit, regStr } from './reg';
+import { PrintCtx, Reg, T, regStr } from './reg';
 
 /** Stack byte types (enum bpf_stack_slot_type subset). */
 export const enum S { INVALID = 0, SPILL = 1, MISC = 2, ZERO = 3, ITER = 4 }
@@ -40,7 +40,8 @@ export class Frame {
     this.sp = [];
     this.shared = true;
     if (init) {
-      for (let i = 0; i < 11; i++) { const r = new Reg(); markNotInit(r); this.regs.push(r); }
+      // A new Reg is already what markNotInit makes (verifier-perf.test.ts checks it).
+      for (let i = 0; i < 11; i++) this.regs.push(new Reg());
       const fp = this.regs[10];
       fp.type = T.STACK;
       fp.var = { value: 0n, mask: 0n };
@@ -139,7 +140,7 @@ export class Scratch {
 /** print_verifier_state for one frame: the text after `N:` (starts with a space when not empty). */
 export function frameStr(st: VState, fi: number, ctx: Omit<PrintCtx, 'frameno'>, all: boolean, sc?: Scratch): string {
   const f = st.frames[fi];
-  const pc: PrintCtx = { ...ctx, frameno: f.frameno };
+  const pc: PrintCtx = { mapName: ctx.mapName, frameno: f.frameno };
   let out = '';
   if (f.frameno) out += ` frame${f.frameno}:`;
   for (let i = 0; i < 11; i++) {
