@@ -80,23 +80,28 @@ export function mixedSigns(l: SType, r: SType, lLiteralNonNeg: boolean, rLiteral
   return true;
 }
 
+/** The flexible literal type of `t`'s size when both promoted types were flexible. */
+function mark(t: SType & { k: 'int' }, bothFlex: boolean): SType {
+  return bothFlex && t.signed ? flexible(t.bits) : t;
+}
+
 /** bpftrace's promotion of two integer types (map values, variables, ternary branches; 0.25+). */
 export function promoteInt(cur: SType & { k: 'int' }, nw: SType & { k: 'int' }): SType {
   const cf = isFlexible(cur);
   const nf = isFlexible(nw);
   const bothFlex = cf && nf;
-  const mark = (t: SType & { k: 'int' }): SType => (bothFlex && t.signed ? flexible(t.bits) : t);
   if (cur.signed !== nw.signed) {
     if (cf || nf) {
       const signed = (!cf && cur.signed) || (!nf && nw.signed);
-      return mark({ k: 'int', bits: Math.max(cur.bits, nw.bits) as IntBits, signed });
+      return mark({ k: 'int', bits: Math.max(cur.bits, nw.bits) as IntBits, signed }, bothFlex);
     }
     if (cur.signed && cur.bits > nw.bits) return { k: 'int', bits: cur.bits, signed: true };
     if (nw.signed && nw.bits > cur.bits) return { k: 'int', bits: nw.bits, signed: true };
     const bits = Math.max(cur.bits, nw.bits) * 2;
     return { k: 'int', bits: bits > 64 ? 64 : (bits as IntBits), signed: true };
   }
-  return mark({ k: 'int', bits: Math.max(cur.bits, nw.bits) as IntBits, signed: cur.signed });
+  if (!cf && cur.bits >= nw.bits) return cur;
+  return mark({ k: 'int', bits: Math.max(cur.bits, nw.bits) as IntBits, signed: cur.signed }, bothFlex);
 }
 
 /**
@@ -106,7 +111,7 @@ export function promoteInt(cur: SType & { k: 'int' }, nw: SType & { k: 'int' }):
  * store ints as 64-bit anyway) and only strings grow.
  */
 export function promote(cur: SType, nw: SType, typed: boolean): SType | undefined {
-  if (cur.k === 'none') return nw;
+  if (cur.k === 'none' || cur === nw) return nw;
   if (nw.k === 'none') return cur;
   if (cur.k === 'int' && nw.k === 'int') {
     if (!typed) return cur;
@@ -155,8 +160,11 @@ export function promote(cur: SType, nw: SType, typed: boolean): SType | undefine
     }
     case 'special':
       return cur.kind === (nw as typeof cur).kind ? cur : undefined;
-    case 'agg':
-      return cur.fn === (nw as typeof cur).fn ? { ...cur, signed: cur.signed || (nw as typeof cur).signed } : undefined;
+    case 'agg': {
+      const n = nw as typeof cur;
+      if (cur.fn !== n.fn) return undefined;
+      return cur.signed || !n.signed ? cur : { ...cur, signed: true };
+    }
     default:
       return cur;
   }

@@ -12,14 +12,18 @@ import { NONE, SType } from './types';
 import { exprType } from './typecheck-expr';
 
 export function blockType(cx: Checker, b: A.Block, newScope = true): SType {
-  let value: SType = NONE;
-  const body = (): void => {
-    for (const s of b.stmts) stmt(cx, s);
-    if (b.value) value = cx.expr(b.value);
-  };
-  if (newScope && cx.blockScopes) cx.withScope(body);
-  else body();
-  return value;
+  if (!newScope || !cx.blockScopes) return blockBody(cx, b);
+  cx.openScope();
+  try {
+    return blockBody(cx, b);
+  } finally {
+    cx.closeScope();
+  }
+}
+
+function blockBody(cx: Checker, b: A.Block): SType {
+  for (const s of b.stmts) stmt(cx, s);
+  return b.value ? cx.expr(b.value) : NONE;
 }
 
 export function stmt(cx: Checker, s: A.Stmt): void {

@@ -313,13 +313,22 @@ export class Checker {
   // ---- scopes and variables ------------------------------------------
 
   withScope(f: () => void): void {
-    this.scopes.push(new Map());
+    this.openScope();
     try {
       f();
     } finally {
-      const s = this.scopes.pop();
-      if (s) for (const slot of s.values()) for (const n of slot.nodes) this.info.vars.set(n, fixed(slot.type));
+      this.closeScope();
     }
+  }
+
+  openScope(): void {
+    this.scopes.push(new Map());
+  }
+
+  /** Leaves a scope; its variables' final types go to `info.vars`. */
+  closeScope(): void {
+    const s = this.scopes.pop();
+    if (s) for (const slot of s.values()) for (const n of slot.nodes) this.info.vars.set(n, fixed(slot.type));
   }
 
   private lookup(name: string): VarSlot | undefined {
