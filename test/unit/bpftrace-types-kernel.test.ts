@@ -202,3 +202,13 @@ test('`.` through pointers: an error up to 0.24, automatic from 0.25', (t) => {
   assert.deepEqual(diags(info, src).map((d) => d[1]), ["Can not access field 'pid' on type 'struct task_struct *'. Try dereferencing it first, or using '->'"]);
   assert.deepEqual(diags(run(t, src, '0.25').info, src), []);
 });
+
+test('ctx: pt_regs for kprobes, the iterator struct for iter, perf-event data for profile', (t) => {
+  const src = 'kprobe:vfs_read { $a = ctx; } iter:task { $b = ctx->task; } profile:hz:99 { $c = ctx; } BEGIN { $d = ctx; }';
+  const { info, ok } = run(t, src);
+  if (!ok) return;
+  assert.equal(typeOf(info, src, '$a'), 'struct pt_regs *');
+  assert.equal(typeOf(info, src, '$b'), 'struct task_struct *');
+  assert.equal(typeOf(info, src, '$c'), 'struct bpf_perf_event_data *');
+  assert.equal(typeOf(info, src, '$d'), 'none *');
+});
