@@ -166,3 +166,19 @@ test('nothing is generated after exit()/return: the program has no unreachable i
   const k = runProbe(s, 1, [new Uint8Array(512)]);
   assert.equal(val(k.maps, '@b'), 2n, 'the else branch falls through to the rest');
 });
+
+test('sargN (0.17): the u64 at sp + 8 * (N + 1) of the probed function\'s stack', (t) => {
+  if (!need(t)) return;
+  const s = compileOk('kprobe:vfs_read { @s0 = sarg0; @s2 = sarg2; }');
+  const ctx = new Uint8Array(512);
+  new DataView(ctx.buffer).setBigUint64(152, 0xffff888000001000n, true); // pt_regs.sp
+  const stack = new Uint8Array(32);
+  const dv = new DataView(stack.buffer);
+  dv.setBigUint64(8, 111n, true);
+  dv.setBigUint64(24, 333n, true);
+  const r = runProbe(s, 0, [ctx], { memory: [{ addr: 0xffff888000001000n, bytes: stack }] });
+  assert.deepEqual(r.faults, []);
+  assert.equal(val(r.maps, '@s0'), 111n);
+  assert.equal(val(r.maps, '@s2'), 333n);
+  verified(s);
+});

@@ -45,6 +45,20 @@ export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
     g.e.ldx(8, R_ACC, R_CTX, PT_REGS[ARG_REGS[i]]);
     return;
   }
+  const sa = /^sarg(\d+)$/.exec(n);
+  if (sa) {
+    // Stack arguments (x86-64): the u64 at sp + 8 * (N + 1), above the return address.
+    if (!['kprobe', 'kretprobe', 'uprobe', 'uretprobe'].includes(g.provider)) g.error(e.range, `${n} is not available in ${g.provider} probes`);
+    const m2 = g.mark();
+    g.e.ldx(8, R_ACC, R_CTX, PT_REGS.sp);
+    g.e.alu('add', R_ACC, { k: 8 * (Number(sa[1]) + 1) });
+    const l = g.allocStack(8);
+    g.storeImm(8, l, 0);
+    probeRead(g, l, 8, isUser(g), false);
+    g.load(8, R_ACC, l);
+    g.release(m2);
+    return;
+  }
   switch (n) {
     case 'pid': case 'tid':
       g.e.call('get_current_pid_tgid');
