@@ -76,8 +76,16 @@ test('bpftrace corpus: verifyProbe (CLI and editor route, no ELF) gives the reco
     const rec = readBtExpected(s.file)?.programs[p.name]?.root;
     const r = verifyProbe(p.script, p.code, btf ? { btf } : {});
     const message = r.verdict === 'accept' ? null : r.errors[0]?.message ?? null;
-    return { key: `${s.file} ${p.name}`, verdictOk: r.verdict === rec?.verdict, messageOk: message === rec?.message, ours: `${r.verdict} ${message ?? ''}`, kernel: `${rec?.verdict} ${rec?.message ?? ''}` };
+    return {
+      key: `${s.file} ${p.name}`, verdictOk: r.verdict === rec?.verdict, messageOk: message === rec?.message,
+      ours: `${r.verdict} ${message ?? ''}`, kernel: `${rec?.verdict} ${rec?.message ?? ''}`, processed: [r.stats.processed, rec?.processed ?? null] as const,
+    };
   }));
+  // Informational: instructions processed (state pruning), ours against the kernel's.
+  const counted = rows.filter((r) => r.processed[1] !== null);
+  const sum = (i: 0 | 1): number => counted.reduce((a, r) => a + (r.processed[i] ?? 0), 0);
+  const worst = [...counted].sort((a, b) => b.processed[0] / (b.processed[1] ?? 1) - a.processed[0] / (a.processed[1] ?? 1)).slice(0, 5);
+  console.log(`bpftrace corpus processed insns: same count ${counted.filter((r) => r.processed[0] === r.processed[1]).length}/${counted.length}, total ours ${sum(0)}, kernel ${sum(1)}; most above the kernel: ${worst.map((r) => `${r.key} ${r.processed[0]}/${r.processed[1]}`).join(', ')}`);
   const bad = rows.filter((r) => !r.verdictOk || !r.messageOk);
   for (const r of bad) console.log(`  ${r.key}: verifyProbe ${r.ours}, kernel ${r.kernel}`);
   console.log(`bpftrace corpus through verifyProbe: verdict ${rows.filter((r) => r.verdictOk).length}/${rows.length}, message ${rows.filter((r) => r.messageOk).length}/${rows.length}`);
