@@ -137,7 +137,9 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
 
   // check_cfg: iterative DFS from insn 0 marking prune points.
   const state = new Uint8Array(n); // 0 unseen, 1 discovered, 2 explored
-  const stack: number[] = [0];
+  // Every insn is pushed at most once (when discovered), so n entries suffice.
+  const stack = new Int32Array(n);
+  let sp = 1;
   const edgeIdx = new Int8Array(n);
   state[0] = 1;
   // Successors of t (found when t first reaches the top of the stack, which also marks prune points): nsucc[t] of succ0/succ1.
@@ -174,17 +176,17 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
     else succ0[t] = t + w;
     nsucc[t] = k;
   };
-  while (stack.length) {
-    const t = stack[stack.length - 1];
+  while (sp > 0) {
+    const t = stack[sp - 1];
     if (nsucc[t] < 0) succ(t);
     if (edgeIdx[t] < nsucc[t]) {
       const w = edgeIdx[t]++ === 0 ? succ0[t] : succ1[t];
       if (w < 0 || w >= n) return fail(`jump out of range from insn ${t} to ${w}`, t);
-      if (state[w] === 0) { state[w] = 1; stack.push(w); }
+      if (state[w] === 0) { state[w] = 1; stack[sp++] = w; }
       continue;
     }
     state[t] = 2;
-    stack.pop();
+    sp--;
   }
   for (let i = 0; i < n; i++) {
     if (state[i] !== 2) return fail(`unreachable insn ${i}`, i);
