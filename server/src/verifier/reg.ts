@@ -42,32 +42,45 @@ export function typeStr(t: T, flags: number): string {
 }
 
 export class Reg {
-  type: T = T.NOT_INIT;
-  flags = 0;
+  // Fields are declared here and assigned in the constructor, in one order, so every register
+  // has one hidden class and is built with plain stores (class field initialisers cost more).
+  declare type: T;
+  declare flags: number;
   /** Fixed offset of a pointer. */
-  off = 0;
-  var: Tnum = TNUM_UNKNOWN;
-  smin = S64_MIN; smax = S64_MAX; umin = 0n; umax = U64;
-  s32min = S32_MIN; s32max = S32_MAX; u32min = 0n; u32max = U32;
-  id = 0;
-  refObjId = 0;
+  declare off: number;
+  declare var: Tnum;
+  declare smin: bigint; declare smax: bigint; declare umin: bigint; declare umax: bigint;
+  declare s32min: bigint; declare s32max: bigint; declare u32min: bigint; declare u32max: bigint;
+  declare id: number;
+  declare refObjId: number;
   /** Map index (map_ptr, map_value, map_key). */
-  map = -1;
+  declare map: number;
   /** Packet range (pkt), bytes known to be inside the packet. */
-  range = 0;
-  memSize = 0;
-  btfName = '';
-  frameno = 0;
-  subprog = -1;
+  declare range: number;
+  declare memSize: number;
+  declare btfName: string;
+  declare frameno: number;
+  declare subprog: number;
+
+  /** A register not initialised (the state markNotInit makes), or a copy of `src`. */
+  constructor(src?: Reg) {
+    if (src) {
+      this.type = src.type; this.flags = src.flags; this.off = src.off; this.var = src.var;
+      this.smin = src.smin; this.smax = src.smax; this.umin = src.umin; this.umax = src.umax;
+      this.s32min = src.s32min; this.s32max = src.s32max; this.u32min = src.u32min; this.u32max = src.u32max;
+      this.id = src.id; this.refObjId = src.refObjId; this.map = src.map; this.range = src.range; this.memSize = src.memSize;
+      this.btfName = src.btfName; this.frameno = src.frameno; this.subprog = src.subprog;
+    } else {
+      this.type = T.NOT_INIT; this.flags = 0; this.off = 0; this.var = TNUM_UNKNOWN;
+      this.smin = S64_MIN; this.smax = S64_MAX; this.umin = 0n; this.umax = U64;
+      this.s32min = S32_MIN; this.s32max = S32_MAX; this.u32min = 0n; this.u32max = U32;
+      this.id = 0; this.refObjId = 0; this.map = -1; this.range = 0; this.memSize = 0;
+      this.btfName = ''; this.frameno = 0; this.subprog = -1;
+    }
+  }
 
   clone(): Reg {
-    const r = new Reg();
-    r.type = this.type; r.flags = this.flags; r.off = this.off; r.var = this.var;
-    r.smin = this.smin; r.smax = this.smax; r.umin = this.umin; r.umax = this.umax;
-    r.s32min = this.s32min; r.s32max = this.s32max; r.u32min = this.u32min; r.u32max = this.u32max;
-    r.id = this.id; r.refObjId = this.refObjId; r.map = this.map; r.range = this.range; r.memSize = this.memSize;
-    r.btfName = this.btfName; r.frameno = this.frameno; r.subprog = this.subprog;
-    return r;
+    return new Reg(this);
   }
 
   copyFrom(o: Reg): void {
