@@ -182,3 +182,11 @@ test('sargN (0.17): the u64 at sp + 8 * (N + 1) of the probed function\'s stack'
   assert.equal(val(r.maps, '@s2'), 333n);
   verified(s);
 });
+
+test('print(@m, top, div) without values known when compiling is refused, never ignored', () => {
+  const bad = compileText('BEGIN { @m[1] = 1; print(@m, @m[1]); }', undefined, { target: '0.17' });
+  assert.ok(bad.diagnostics.some((d) => d.severity === 'error'), 'an error is reported');
+  const ok = compileText('BEGIN { @m[1] = 1; print(@m, 2, 1); }', undefined, { target: '0.17' });
+  assert.deepEqual(ok.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.ok(ok.script?.formats.some((f) => f.action === 'print' && (f as { top?: number }).top === 2));
+});

@@ -13,7 +13,7 @@ import { mem, scalar, storeExpr, probeRead, stringCompare } from './expr';
 import { genAgg, genDelete, genHasKey } from './maps';
 import { genBuiltin, genStack, ptRegsOffset, stackValue } from './ctxargs';
 import type { OutputFormat } from './model';
-import { genGetopt, genGetoptMem } from './getopt';
+import { constInt, genGetopt, genGetoptMem } from './getopt';
 
 const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
 const JOIN_PARTS = 16;
@@ -110,7 +110,12 @@ export function genCallStmt(g: Gen, e: A.Call): void {
     case 'print': {
       const a = e.args[0];
       if (a?.kind === 'Map') {
-        const f = g.script.format('print', [], { map: a.name, top: intLit(e.args[1]), div: intLit(e.args[2]) });
+        const [top, div] = [e.args[1], e.args[2]].map((x) => {
+          const v = constInt(g, x);
+          if (x && v === undefined) g.error(x.range, 'print() top and div must be integers known when compiling');
+          return v === undefined ? undefined : Number(v);
+        });
+        const f = g.script.format('print', [], { map: a.name, top, div });
         record(g, f, () => undefined);
         return;
       }

@@ -43,6 +43,32 @@ function value(g: Gen, e: A.Call): bigint | boolean | string {
   return !['false', '0', 'no', 'off'].includes(given.trim().toLowerCase());
 }
 
+/**
+ * The value of an integer expression known when compiling: literals, getopt() of ints
+ * and flags, parameterless macro expansions of those (blocks with just a value), casts
+ * and + - * of such; undefined otherwise.
+ */
+export function constInt(g: Gen, e: A.Expr | undefined): bigint | undefined {
+  if (!e) return undefined;
+  switch (e.kind) {
+    case 'Int': return e.value;
+    case 'Block': return e.stmts.length === 0 && e.value ? constInt(g, e.value) : undefined;
+    case 'Cast': return constInt(g, e.expr);
+    case 'Call': {
+      if (e.name !== 'getopt' || e.args[1]?.kind === 'Str') return undefined;
+      const v = value(g, e);
+      return typeof v === 'boolean' ? (v ? 1n : 0n) : typeof v === 'bigint' ? v : undefined;
+    }
+    case 'Binary': {
+      const l = constInt(g, e.left);
+      const r = constInt(g, e.right);
+      if (l === undefined || r === undefined) return undefined;
+      return e.op === '+' ? l + r : e.op === '-' ? l - r : e.op === '*' ? l * r : undefined;
+    }
+    default: return undefined;
+  }
+}
+
 /** getopt() as a scalar (int or bool) into r7. */
 export function genGetopt(g: Gen, e: A.Call): void {
   const v = value(g, e);
