@@ -178,7 +178,7 @@ export function callType(cx: Checker, c: A.Call): SType {
     if (FORMAT.has(c.name) && c.args.length > 0 && c.args[0].kind !== 'Str' && args[0].k !== 'none' && !(c.args[0].kind === 'Int' && cx.old)) wantLiteral(k, 0, 'string');
     const fmt = c.args[0];
     if (FORMAT.has(c.name) && fmt?.kind === 'Str' && cx.old) {
-      const m = formatTypes(c.name, fmt.value, args.slice(1));
+      const m = formatTypes(c.name, fmt.value, args.slice(1), c.args.slice(1));
       if (m) fail(k, m);
     }
     if (c.name === 'join' && c.args.length > 1) wantLiteral(k, 1, 'string');
@@ -189,6 +189,8 @@ export function callType(cx: Checker, c: A.Call): SType {
     if (c.name === 'print' && c.args[0]?.kind === 'MapAccess' && args[0].k === 'agg' && !cx.old) {
       fail(k, `Map type ${cx.tname(args[0])} cannot print the value of individual keys. You must print the whole map.`);
     }
+    if (c.name === 'time' && c.args.length > 0) wantLiteral(k, 0, 'string');
+    if (c.name === 'print' && c.args[0]?.kind === 'Map' && cx.old) for (let i = 1; i < c.args.length; i++) if (!wantLiteral(k, i, 'integer')) break;
     if (c.name === 'print' && c.args.length > 1 && c.args[0].kind !== 'Map' && args[0].k !== 'none') {
       fail(k, `Non-map print() only takes 1 argument, ${c.args.length} found`);
     }
@@ -197,7 +199,7 @@ export function callType(cx: Checker, c: A.Call): SType {
   switch (c.name) {
     case 'str': {
       const t = args[0];
-      if (t && t.k !== 'none' && !isInt(t) && t.k !== 'ptr' && !(t.k === 'string' && !cx.old) && !(t.k === 'array' && !cx.old)) {
+      if (t && t.k !== 'none' && c.args[0].kind !== 'Param' && !isInt(t) && t.k !== 'ptr' && !(t.k === 'string' && !cx.old) && !(t.k === 'array' && !cx.old)) {
         fail(k, cx.old
           ? `str() expects an integer or a pointer type as first argument (${cx.tname(t)} provided)`
           : `str() expects a string, integer or a pointer type as first argument (${cx.tname(t)} provided)`);
@@ -237,6 +239,7 @@ export function callType(cx: Checker, c: A.Call): SType {
       return special('inet', SPECIAL_SIZES.inet);
     }
     case 'pton':
+      if (c.args[0] && c.args[0].kind !== 'Str' && args[0].k !== 'none') fail(k, 'pton() expects an string argument of an IPv4/IPv6 address, got ');
       return { k: 'array', elem: U8, len: c.args[0]?.kind === 'Str' && c.args[0].value.includes(':') ? 16 : 4 };
     case 'strftime':
       wantLiteral(k, 0, 'string');
@@ -257,12 +260,22 @@ export function callType(cx: Checker, c: A.Call): SType {
     case 'strncmp':
       wantLiteral(k, 2, 'integer');
       return cx.typed ? { k: 'bool' } : U64;
-    case 'delete':
     case 'strcontains':
+      for (const t of args) {
+        if (t.k !== 'none' && t.k !== 'string') {
+          fail(k, `strcontains() only supports string arguments (${cx.old ? coarse(t) : cx.tname(t)} provided)`);
+          break;
+        }
+      }
+      return cx.typed ? { k: 'bool' } : U64;
+    case 'delete':
     case 'has_key':
       return cx.typed ? { k: 'bool' } : U64;
     case 'kptr':
     case 'uptr':
+      if (args[0] && args[0].k !== 'none' && !isInt(args[0]) && args[0].k !== 'ptr') {
+        fail(k, `${c.name}() only supports integer or pointer arguments (${cx.old ? coarse(args[0]) : cx.tname(args[0])} provided)`);
+      }
       return args[0] ?? NONE;
     case 'bswap': {
       const t = args[0];
@@ -301,12 +314,12 @@ export function callType(cx: Checker, c: A.Call): SType {
 const SPEC = /%-?[0-9.]*((?:hh|h|ll|l|j|z|t)?[duoxXp]|c|s|rx|rh|r)/g;
 
 /** bpftrace 0.17's check of argument classes against conversions (counts are checked in semantic.ts). */
-function formatTypes(func: string, fmt: string, args: SType[]): string | undefined {
+function formatTypes(func: string, fmt: string, args: SType[], nodes: A.Expr[]): string | undefined {
   let i = 0;
   for (const m of fmt.matchAll(SPEC)) {
     const t = args[i++];
     if (t === undefined) return undefined;
-    if (t.k === 'none' || t.k === 'agg') continue; // (an aggregation here is already an error)
+    if (t.k === 'none' || (t.k === 'agg' && nodes[i - 1]?.kind === 'Call')) continue; // (an aggregation call here is already an error)
     const want = m[1] === 's' ? 'string' : m[1].startsWith('r') ? 'buffer' : 'integer';
     const have = t.k === 'special' || t.k === 'string' ? 'string' : t.k === 'ptr' || t.k === 'bool' ? 'integer' : coarse(t);
     if (want !== have) return `${func}: %${m[1]} specifier expects a value of type ${want} (${have} supplied)`;

@@ -263,15 +263,18 @@ function ternary(cx: Checker, e: A.Ternary): SType {
   const b = readable(cx, cx.expr(e.else));
   if (a.k === 'none' || b.k === 'none') return NONE;
   if (cx.old) {
+    // 0.17 reports unsupported branch types before comparing them.
+    if (a.k !== 'string' && a.k !== 'int' && a.k !== 'bool') {
+      cx.err(e.range, `Ternary return type unsupported ${coarse(a)}`);
+      return NONE;
+    }
     if (coarse(a) !== coarse(b)) {
       cx.err(e.range, `Ternary operator must return the same type: have '${coarse(a)}' and '${coarse(b)}'`);
       return NONE;
     }
     if (a.k === 'string') return { k: 'string', size: cx.strlen };
     if (a.k === 'int') return { k: 'int', bits: 64, signed: a.signed };
-    if (a.k === 'bool') return U64;
-    cx.err(e.range, `Ternary return type unsupported ${coarse(a)}`);
-    return NONE;
+    return U64;
   }
   const p = promote(a, b, true);
   if (p === undefined) {

@@ -48,14 +48,21 @@ export function stmt(cx: Checker, s: A.Stmt): void {
     case 'If':
       cx.ifNode(s);
       break;
-    case 'While':
-      cx.condition(cx.expr(s.cond), s.cond.range, 'while');
+    case 'While': {
+      const c = cx.expr(s.cond);
+      if (!cx.old) cx.condition(c, s.cond.range, 'while'); // (0.17 does not check while conditions)
       loop(cx, () => cx.block(s.body));
       break;
-    case 'Unroll':
+    }
+    case 'Unroll': {
       cx.expr(s.count);
+      const n = s.count.kind === 'Int' ? s.count.value : undefined;
+      const at = { start: s.range.start, end: s.count.range.end + (s.parens ? 1 : 0) };
+      if (n !== undefined && n > 100n) cx.err(at, 'unroll maximum value is 100');
+      else if (n !== undefined && n < 1n) cx.err(at, 'unroll minimum value is 1');
       cx.block(s.body);
       break;
+    }
     case 'For':
       forLoop(cx, s);
       break;
