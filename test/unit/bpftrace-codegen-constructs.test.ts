@@ -1,14 +1,14 @@
 // bpftrace constructs added to code generation after its first version, run on
 // the VM and checked by our verifier: sizeof/offsetof values from the type
 // checker, array/string indexes known only at run time, 0.26 macros (expanded
-// before checking) and getopt() options.
+// before checking), getopt() options, unreachable code, sargN and usdt arguments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileOk, kernel618, runProbe, runs } from './bpftrace-codegen-support';
-import { compileText, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileText, parseStapsdtNotes, parseUsdtArgs, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
 import type { BtValue, MapSnapshot } from '../../server/src/bpftrace/output/values';
-import { cmdCompile, scriptArgs } from '../../server/src/cli/cmd-compile';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cmdCompile, scriptArgs, usdtFromFiles } from '../../server/src/cli/cmd-compile';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -189,4 +189,54 @@ test('print(@m, top, div) without values known when compiling is refused, never 
   const ok = compileText('BEGIN { @m[1] = 1; print(@m, 2, 1); }', undefined, { target: '0.17' });
   assert.deepEqual(ok.diagnostics.filter((d) => d.severity === 'error'), []);
   assert.ok(ok.script?.formats.some((f) => f.action === 'print' && (f as { top?: number }).top === 2));
+});
+
+test('usdt argument specs: registers of any width, memory at register + offset, constants', () => {
+  assert.deepEqual(parseUsdtArgs('-4@%edi 8@-80(%rbx) 2@$5 1@(%r12)'), [
+    { size: 4, signed: true, k: 'reg', reg: 'di' },
+    { size: 8, signed: false, k: 'mem', reg: 'bx', off: -80 },
+    { size: 2, signed: false, k: 'imm', v: 5n },
+    { size: 1, signed: false, k: 'mem', reg: 'r12', off: 0 },
+  ]);
+  assert.equal(typeof parseUsdtArgs('8@0(%rax,%rbx,8)'), 'string', 'indexed operands are refused with a message');
+  assert.deepEqual(parseStapsdtNotes(new Uint8Array(10)), [], 'not an ELF: no notes, no throw');
+});
+
+test('usdt arg0..argN: compiled from the spec, read on the VM from pt_regs and user memory', (t) => {
+  if (!need(t)) return;
+  const spec = '-4@%edi 8@-16(%rbx) 4@$7';
+  const r = compileText('usdt:/bin/app:prov:evt { @a = arg0; @b = arg1; @c = arg2; }', kernel618(), {
+    target: '0.17', usdt: (path, provider, name) => (path === '/bin/app' && provider === 'prov' && name === 'evt' ? spec : undefined),
+  });
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  const s = r.script!;
+  const ctx = new Uint8Array(512);
+  const dv = new DataView(ctx.buffer);
+  dv.setBigUint64(112, 0x1_ffff_fffen, true); // pt_regs.di: low 32 bits = -2
+  dv.setBigUint64(40, 0x7f0000001010n, true); // pt_regs.bx
+  const mem = new Uint8Array(8);
+  new DataView(mem.buffer).setBigUint64(0, 4242n, true);
+  const run = runProbe(s, 0, [ctx], { memory: [{ addr: 0x7f0000001000n, bytes: mem }] });
+  assert.deepEqual(run.faults, []);
+  assert.equal(BigInt.asIntN(64, val(run.maps, '@a')), -2n);
+  assert.equal(val(run.maps, '@b'), 4242n);
+  assert.equal(val(run.maps, '@c'), 7n);
+  verified(s);
+  const none = compileText('usdt:/bin/app:prov:evt { @a = arg0; }', kernel618(), { target: '0.17' });
+  assert.ok(none.diagnostics.some((d) => /argument spec of usdt probe/.test(d.message)), 'no spec: an error, not a guess');
+});
+
+test('usdt notes of a real binary (libstdc++) compile into verified programs', (t) => {
+  const lib = '/lib/x86_64-linux-gnu/libstdc++.so.6';
+  if (!need(t)) return;
+  if (!existsSync(lib)) {
+    console.log(`SKIP: ${lib} not present`);
+    t.skip(`${lib} not present`);
+    return;
+  }
+  const notes = parseStapsdtNotes(readFileSync(lib));
+  assert.ok(notes.some((n) => n.provider === 'libstdcxx' && n.name === 'throw'), 'libstdcxx:throw note');
+  const r = compileText(`usdt:${lib}:libstdcxx:throw { @t[arg0, arg1] = count(); }`, kernel618(), { target: '0.17', usdt: usdtFromFiles() });
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  verified(r.script!);
 });

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { LineIndex, parseVersion } from '../bpftrace';
-import { compileText, toEmitSpec, verifyProbe } from '../bpftrace/codegen';
+import { compileText, parseStapsdtNotes, toEmitSpec, verifyProbe, type UsdtNote } from '../bpftrace/codegen';
 import { emitObject } from '../elf/emit';
 import { PSEUDO } from '../isa/opcodes';
 import { printInsn } from '../verifier';
@@ -23,6 +23,7 @@ scratch array, stack-trace maps, and printf/print/exit... records on a
 perf_event_array (--ringbuf: a ring buffer). Types come from the kernel's
 BTF and tracepoint formats (the running kernel's, else the default 6.18 data).
 Every program is checked with the embedded verifier (--no-verify skips it).
+usdt arguments (arg0...) come from the probed binary's SDT notes (.note.stapsdt).
 ARGs are the script's positional parameters ($1, $2, ...; $# counts them).
 After --, --NAME=VALUE and --NAME are the script's named options, read by
 getopt("NAME", default) (bpftrace 0.26; --NAME alone is a true flag); other
@@ -30,6 +31,23 @@ words there are positional parameters too.
   -o OUT.o   write an ELF object (maps, BTF, line info) that bpftool prog load accepts
   --asm      print each program's instructions with their source lines
 Exit code: 0 ok, 1 when the script has errors or a program is rejected, 2 on bad usage.`;
+
+/** USDT argument specs read from the probed binary's .note.stapsdt (each file read once). */
+export function usdtFromFiles(): (path: string, provider: string | undefined, name: string) => string | undefined {
+  const cache = new Map<string, UsdtNote[]>();
+  return (path, provider, name) => {
+    let notes = cache.get(path);
+    if (!notes) {
+      try {
+        notes = parseStapsdtNotes(readFileSync(path));
+      } catch {
+        notes = [];
+      }
+      cache.set(path, notes);
+    }
+    return notes.find((n) => n.name === name && (provider === undefined || n.provider === provider))?.args;
+  };
+}
 
 /** Words after `--`: named options (`--name=value`, `--flag`) and positional parameters. */
 export function scriptArgs(words: string[]): { options: Record<string, string>; params: string[] } {
@@ -63,7 +81,7 @@ export function cmdCompile(argv: string[], io: Io): number {
     throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const kernel = kernelInfo();
-  const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: [...positionals.slice(1), ...extra.params], options: extra.options });
+  const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: [...positionals.slice(1), ...extra.params], options: extra.options, usdt: usdtFromFiles() });
   const lines = new LineIndex(text);
   let failed = false;
   for (const d of r.diagnostics) {

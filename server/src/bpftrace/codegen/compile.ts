@@ -111,6 +111,7 @@ function genProbe(script: ScriptLayout, typer: Typer, p: A.Probe, tg: Target, op
   const ctx = tg.ctx;
   const g = new Gen(script, typer, p, ctx, ap.canonical, opts, diags, probeIndex);
   g.stmt = (s) => genStmt(g, s);
+  g.attach = ap;
   const e = g.e;
   e.cur = ap.range;
   e.mov(R_CTX, 1);

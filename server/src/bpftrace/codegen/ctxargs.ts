@@ -10,6 +10,7 @@ import type * as A from '../ast';
 import { type SType, sizeOf } from '../types';
 import { Gen, type Loc, R_ACC, R_CTX, R_TMP, at, chunks, isScalar } from './gen';
 import { mem as memOf, probeRead, scalar } from './expr';
+import { genUsdtArg, parseUsdtArgs } from './usdt';
 
 /** x86-64 struct pt_regs offsets. */
 const PT_REGS: Record<string, number> = {
@@ -30,6 +31,19 @@ function isUser(g: Gen): boolean {
   return g.provider === 'uprobe' || g.provider === 'uretprobe' || g.provider === 'usdt';
 }
 
+/** argN of a usdt probe, from the binary's SDT note for it. */
+function usdtArg(g: Gen, e: A.Builtin, i: number): void {
+  const parts = g.attach?.parts ?? [];
+  const [path, provider, name] = parts.length >= 3 ? parts : [parts[0], undefined, parts[1]];
+  const spec = path && name ? g.opts.usdt?.(path, provider, name) : undefined;
+  if (spec === undefined) g.error(e.range, `${e.name}: the argument spec of usdt probe ${parts.join(':')} is not known (it comes from the binary's .note.stapsdt)`);
+  const args = parseUsdtArgs(spec);
+  if (typeof args === 'string') g.error(e.range, args);
+  const a = args[i];
+  if (!a) g.error(e.range, `usdt probe ${parts.join(':')} has ${args.length} argument${args.length === 1 ? '' : 's'}, ${e.name} is not one`);
+  genUsdtArg(g, a, PT_REGS);
+}
+
 /** Scalar builtins into r7. */
 export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
   const n = e.name;
@@ -41,6 +55,7 @@ export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
       g.e.ldx(8, R_ACC, R_CTX, 8 * i);
       return;
     }
+    if (g.provider === 'usdt') { usdtArg(g, e, i); return; }
     if (!regProviders(g.provider) || i >= ARG_REGS.length) g.error(e.range, `${n} is not available in ${g.provider} probes`);
     g.e.ldx(8, R_ACC, R_CTX, PT_REGS[ARG_REGS[i]]);
     return;

@@ -72,6 +72,8 @@ export class Gen {
   stmt: (s: A.Stmt) => void = () => undefined;
   /** Set when any scratch memory was allocated (the prologue must load it). */
   usedScratch = false;
+  /** The attach point this program serves (usdt arguments depend on it). */
+  attach: A.AttachPoint | undefined;
 
   constructor(
     readonly script: ScriptLayout,

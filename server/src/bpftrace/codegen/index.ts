@@ -8,3 +8,4 @@ export { decodeRecord, decodeMap, decodeValue } from './decode';
 export { toEmitSpec, verifyProbe, verifierMaps, vmMaps, MAP_TYPE_IDS } from './object';
 export type { BtMapDef, OutputFormat, OutputAction, CompiledProbe, CompiledScript, CompileOptions, TypeInfoLike, ProbeCtxInfo } from './model';
 export { compileText, type CompileTextOptions, type CompileTextResult } from './pipeline';
+export { parseStapsdtNotes, parseUsdtArgs, type UsdtNote, type UsdtArg } from './usdt';

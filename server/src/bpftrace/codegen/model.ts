@@ -113,6 +113,11 @@ export interface CompileOptions {
   source?: string;
   /** Positional parameters ($1...). */
   params?: string[];
+  /**
+   * USDT argument specs (`-4@%edi 8@-8(%rbp)`) of probe provider:name in the binary at
+   * `path` (the host reads its .note.stapsdt; see usdt.ts parseStapsdtNotes).
+   */
+  usdt?: (path: string, provider: string | undefined, name: string) => string | undefined;
   /** Named options for getopt() (`--name=value` as { name: 'value' }, `--flag` as { flag: '' }). */
   options?: Record<string, string>;
 }

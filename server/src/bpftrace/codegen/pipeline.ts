@@ -22,6 +22,8 @@ export interface CompileTextOptions {
   target?: string;
   output?: 'perf' | 'ringbuf';
   params?: string[];
+  /** USDT argument specs by binary path and probe (see CompileOptions.usdt). */
+  usdt?: (path: string, provider: string | undefined, name: string) => string | undefined;
   /** Named script options for getopt(): `--name=value` given as { name: 'value' }, `--flag` as { flag: '' }. */
   options?: Record<string, string>;
   strlen?: number;
@@ -64,6 +66,7 @@ export function compileText(text: string, kernel: Kernel | undefined, opts: Comp
     ...(opts.output ? { output: opts.output } : {}),
     ...(opts.params ? { params: opts.params } : {}),
     ...(opts.options ? { options: opts.options } : {}),
+    ...(opts.usdt ? { usdt: opts.usdt } : {}),
     ...(kernel?.btf ? { btf: kernel.btf } : {}),
     ...(kernel?.systems && kernel.events && kernel.format
       ? { tracepoints: { systems: kernel.systems.bind(kernel), events: kernel.events.bind(kernel), format: kernel.format.bind(kernel) } }
