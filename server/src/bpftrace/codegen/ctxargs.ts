@@ -31,17 +31,26 @@ function isUser(g: Gen): boolean {
   return g.provider === 'uprobe' || g.provider === 'uretprobe' || g.provider === 'usdt';
 }
 
-/** argN of a usdt probe, from the binary's SDT note for it. */
-function usdtArg(g: Gen, e: A.Builtin, i: number): void {
+/**
+ * argN of a usdt probe, from the binary's SDT note for it. Without the note (no binary at
+ * hand: editors, replay) the argument is read from the calling-convention register, with a
+ * warning: replay lays recorded arguments out that way, a real probe site may not.
+ */
+function usdtArg(g: Gen, e: A.Builtin, i: number): boolean {
   const parts = g.attach?.parts ?? [];
   const [path, provider, name] = parts.length >= 3 ? parts : [parts[0], undefined, parts[1]];
   const spec = path && name ? g.opts.usdt?.(path, provider, name) : undefined;
-  if (spec === undefined) g.error(e.range, `${e.name}: the argument spec of usdt probe ${parts.join(':')} is not known (it comes from the binary's .note.stapsdt)`);
+  if (spec === undefined) {
+    const message = `${e.name}: the argument spec of usdt probe ${parts.join(':')} is not known (it comes from the binary's .note.stapsdt); reading the calling-convention register instead`;
+    if (!g.diags.some((d) => d.message === message && d.range.start === e.range.start)) g.diags.push({ range: e.range, severity: 'warning', message, source: 'codegen' });
+    return false;
+  }
   const args = parseUsdtArgs(spec);
   if (typeof args === 'string') g.error(e.range, args);
   const a = args[i];
   if (!a) g.error(e.range, `usdt probe ${parts.join(':')} has ${args.length} argument${args.length === 1 ? '' : 's'}, ${e.name} is not one`);
   genUsdtArg(g, a, PT_REGS);
+  return true;
 }
 
 /** Scalar builtins into r7. */
@@ -55,7 +64,7 @@ export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
       g.e.ldx(8, R_ACC, R_CTX, 8 * i);
       return;
     }
-    if (g.provider === 'usdt') { usdtArg(g, e, i); return; }
+    if (g.provider === 'usdt' && usdtArg(g, e, i)) return;
     if (!regProviders(g.provider) || i >= ARG_REGS.length) g.error(e.range, `${n} is not available in ${g.provider} probes`);
     g.e.ldx(8, R_ACC, R_CTX, PT_REGS[ARG_REGS[i]]);
     return;
