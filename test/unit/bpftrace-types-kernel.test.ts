@@ -212,3 +212,17 @@ test('ctx: pt_regs for kprobes, the iterator struct for iter, perf-event data fo
   assert.equal(typeOf(info, src, '$c'), 'struct bpf_perf_event_data *');
   assert.equal(typeOf(info, src, '$d'), 'none *');
 });
+
+test('wildcard tracepoints: one context per match; a field must exist in each', (t) => {
+  const src = 'tracepoint:syscalls:sys_enter_openat* { $f = str(args.filename); } tracepoint:syscalls:sys_enter_open* { $g = args.filename; }';
+  const { info, ok } = run(t, src);
+  if (!ok) return;
+  const [first, second] = [...info.probes.values()];
+  assert.deepEqual(first.attach?.map((c) => c.target), ['syscalls:sys_enter_openat', 'syscalls:sys_enter_openat2']);
+  assert.equal(first.target, 'syscalls:sys_enter_openat');
+  assert.equal(typeOf(info, src, 'args.filename'), 'int8 *');
+  assert.ok((second.attach?.length ?? 0) >= 3);
+  const errs = diags(info, src).filter((d) => d[0] === 'error');
+  assert.equal(errs.length, 1);
+  assert.match(errs[0][1], /^Struct\/union of type 'struct _tracepoint_syscalls_sys_enter_open_by_handle_at' does not contain a field named 'filename'$/);
+});

@@ -35,6 +35,9 @@ export interface KernelInfo {
   tracepoint?(category: string, event: string): TpFormat | undefined;
   /** Target kernel BTF, for the type checker (kernel structs, fentry and rawtracepoint arguments). */
   btf?: Btf;
+  /** Tracepoint subsystems and events, for the type checker's wildcard expansion. */
+  systems?(): string[];
+  events?(system: string): string[];
 }
 
 export interface SemanticResult {

@@ -19,7 +19,9 @@ export interface ProbeCtx {
   retval?: SType;
   /** The name bpftrace gives the args struct ('struct _tracepoint_syscalls_sys_enter_openat'). */
   argsStruct?: string;
-  /** With several attach points: each one's context, in order (fields may sit at other offsets in each). */
+  /** The tracepoint (`category:event`) this context describes. */
+  target?: string;
+  /** With several attach points (or a wildcard's matches): each one's context, in order (fields may sit at other offsets in each). */
   attach?: ProbeCtx[];
 }
 

@@ -18,6 +18,9 @@ export interface KernelTypes {
   btf?: Btf;
   /** A tracepoint's parsed tracefs format, or undefined when the kernel has no such tracepoint. */
   tracepoint?(category: string, event: string): TpFormat | undefined;
+  /** Tracepoint subsystems and their events (to expand wildcard attach points). */
+  systems?(): string[];
+  events?(system: string): string[];
 }
 
 /** One argument of a probe context: a tracepoint record field or a function argument (8-byte slots). */

@@ -19,7 +19,7 @@ function exact(ap: A.AttachPoint): boolean {
 
 /** Contexts of every attach point of a probe; the probe's ctx is the first one's (bpftrace types args from it too). */
 export function probeContext(cx: Checker, p: A.Probe): ProbeCtx {
-  const ctxs = p.attachPoints.map((ap) => attachContext(cx, ap));
+  const ctxs = p.attachPoints.flatMap((ap) => (ap.canonical === 'tracepoint' && !exact(ap) ? wildcardTracepoints(cx, ap) : [attachContext(cx, ap)]));
   const first = ctxs.find((c) => c.args !== undefined) ?? ctxs[0] ?? { provider: '' };
   return ctxs.length > 1 ? { ...first, attach: ctxs } : first;
 }
@@ -37,6 +37,7 @@ function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
       if (f === undefined) break; // semantic.ts warns about unknown tracepoints
       ctx.args = tpArgs(f, k.btf, opts);
       ctx.argsStruct = tpStructName(cat, event);
+      ctx.target = `${cat}:${event}`;
       break;
     }
     case 'fentry':
@@ -89,6 +90,31 @@ function hintFor(near: string | undefined): string | undefined {
 /** "did you mean" for a kernel function name (candidates share its first two letters). */
 function nearFunc(btf: Btf, fn: string): string | undefined {
   return hintFor(nearBtfName(btf, fn, KIND.FUNC));
+}
+
+/** At most this many tracepoints are typed for one wildcard attach point. */
+const MAX_EXPANSION = 4096;
+
+function globRe(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/** A wildcard tracepoint attach point: one context per matching tracepoint the kernel data lists. */
+function wildcardTracepoints(cx: Checker, ap: A.AttachPoint): ProbeCtx[] {
+  const k = cx.kernel;
+  if (ap.parts.length !== 2 || ap.raw.includes('$') || !k.systems || !k.events || !k.tracepoint) return [{ provider: 'tracepoint' }];
+  const [cg, eg] = ap.parts.map(globRe);
+  const out: ProbeCtx[] = [];
+  for (const system of k.systems()) {
+    if (!cg.test(system)) continue;
+    for (const event of k.events(system)) {
+      if (!eg.test(event) || out.length >= MAX_EXPANSION) continue;
+      const exact: A.AttachPoint = { ...ap, raw: `tracepoint:${system}:${event}`, parts: [system, event] };
+      out.push(attachContext(cx, exact));
+    }
+  }
+  return out.length > 0 ? out : [{ provider: 'tracepoint' }];
 }
 
 /** A probe argument by name in the current probe's context. */
