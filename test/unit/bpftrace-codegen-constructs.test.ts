@@ -127,7 +127,8 @@ test('getopt(): named options given to the compiler replace the defaults', (t) =
 test('macro misuse gives diagnostics, never throws: arity, recursion, a non-map for @m', () => {
   const cases: [string, RegExp][] = [
     ['macro m(a) { a }\nBEGIN { @x = m(1, 2); }', /takes 1 argument, 2 provided/],
-    ['macro m(a) { m(a) }\nBEGIN { @x = m(1); }', /expands too deeply/],
+    ['macro m(a) { m(a) }\nBEGIN { @x = m(1); }', /m\(\) is recursive/],
+    ['macro m(a) { n(a) + n(a) }\nmacro n(b) { m(b) + m(b) }\nBEGIN { @x = m(1); }', /is recursive \(expanded inside m -> n\)/],
     ['macro m(@q) { @q[1] = 1; }\nBEGIN { m(3); }', /expects a map for @q/],
   ];
   for (const [src, re] of cases) {

@@ -11,7 +11,7 @@
 import type * as A from './ast';
 import type { Diagnostic, Range } from './source';
 
-/** Nested expansions deeper than this are reported as recursion. */
+/** Nested expansions deeper than this are refused (with recursion, found first). */
 const MAX_DEPTH = 32;
 
 export interface MacroExpansion {
@@ -26,11 +26,12 @@ interface Scope {
   idents: Map<string, A.Expr>;
   /** Suffix for the macro's own variables (hygiene), '' outside macros. */
   suffix: string;
-  depth: number;
+  /** Macros being expanded around this point (a call of one of them is recursion). */
+  chain: string[];
 }
 
 /** No substitutions: copies (arguments already expanded in the caller's scope). */
-const PLAIN: Scope = { vars: new Map(), maps: new Map(), idents: new Map(), suffix: '', depth: 0 };
+const PLAIN: Scope = { vars: new Map(), maps: new Map(), idents: new Map(), suffix: '', chain: [] };
 
 type AnyNode = { kind: string; range: Range } & Record<string, unknown>;
 
@@ -92,8 +93,8 @@ class Expander {
 
   /** A block from macro m's body for one call with already expanded arguments. */
   private expand(m: A.Macro, args: A.Expr[], range: Range, outer: Scope): A.Expr {
-    if (outer.depth >= MAX_DEPTH) {
-      this.err(range, `macro ${m.name}() expands too deeply (recursive macro?)`);
+    if (outer.chain.includes(m.name) || outer.chain.length >= MAX_DEPTH) {
+      this.err(range, `macro ${m.name}() is recursive (expanded inside ${outer.chain.join(' -> ') || 'itself'})`);
       return { kind: 'Int', range, text: '0', value: 0n };
     }
     if (args.length !== m.params.length) {
@@ -102,7 +103,7 @@ class Expander {
     }
     this.expanded++;
     const suffix = `__${m.name}${++this.serial}`;
-    const sc: Scope = { vars: new Map(), maps: new Map(), idents: new Map(), suffix, depth: outer.depth + 1 };
+    const sc: Scope = { vars: new Map(), maps: new Map(), idents: new Map(), suffix, chain: [...outer.chain, m.name] };
     const prelude: A.Stmt[] = [];
     m.params.forEach((p, i) => {
       const a = args[i];
