@@ -242,3 +242,21 @@ test('usdt notes of a real binary (libstdc++) compile into verified programs', (
   assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
   verified(r.script!);
 });
+
+test('for ranges: a..b is half-open, empty when b <= a, bounds may be variables, break/continue work', (t) => {
+  if (!need(t)) return;
+  const s = compileOk(`// target: 0.26
+BEGIN {
+  $s = 0; for $i : 2..6 { $s += $i; } @sum = $s;
+  $e = 0; for $i : 5..2 { $e++; } @empty = $e;
+  $lo = 1; $hi = 10; $o = 0;
+  for $i : $lo..$hi { if ($i == 3) { continue; } if ($i == 6) { break; } $o += $i; }
+  @odd = $o;
+}`);
+  const r = runProbe(s, 0, runs(1));
+  assert.deepEqual(r.faults, []);
+  assert.equal(val(r.maps, '@sum'), 14n);
+  assert.equal(val(r.maps, '@empty'), 0n);
+  assert.equal(val(r.maps, '@odd'), 1n + 2n + 4n + 5n);
+  verified(s);
+});
