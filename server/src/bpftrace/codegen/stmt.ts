@@ -1,8 +1,9 @@
 /**
  * Statements: variable and map assignment (plain, compound, aggregations),
  * if/else, while (a bounded loop the verifier proves), unroll, for over a
- * range, break/continue/return, and calls. Non-goal: `for` over maps
- * (needs bpf_for_each_map_elem callbacks; reported as unsupported).
+ * range, break/continue/return, and calls; code after exit()/return is
+ * dropped (the kernel refuses unreachable instructions). Non-goal: `for` over
+ * maps (needs bpf_for_each_map_elem callbacks; reported as unsupported).
  */
 import type * as A from '../ast';
 import { Gen, R_ACC, isScalar } from './gen';
