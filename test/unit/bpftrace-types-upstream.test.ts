@@ -47,3 +47,35 @@ test('upstream tools/*.bt type-check for 0.26 against the 6.18 kernel data', (t)
   assert.equal(typed, files.length, 'every tool parses and is typed');
   assert.deepEqual(failing.filter((x) => !x.includes('/old/')), []);
 });
+
+test('mutated upstream tools never make the checker throw', (t) => {
+  const files = existsSync(DIR) ? btFiles(DIR) : [];
+  const k = kernel618();
+  const reason = files.length === 0 ? `no upstream bpftrace tools in ${DIR}` : k.reason;
+  if (reason !== undefined || !k.kernel) {
+    console.log(`SKIP: ${reason}`);
+    t.skip(reason);
+    return;
+  }
+  const texts = files.map((f) => readFileSync(f, 'utf8'));
+  const pool = ['$x', '@m', 'comm', '"s"', '1', 'curtask', 'args', '->', '.', '(', ')', '+', '[0]', 'count()', 'str(', ',', '(uint8)', '(struct task_struct *)', '?', ':', 'kstack', '-1', 'retval', 'ctx', ''];
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const thrown: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const src = texts[rnd(texts.length)];
+    const at = rnd(src.length);
+    const mutated = src.slice(0, at) + pool[rnd(pool.length)] + src.slice(at + rnd(8));
+    for (const target of ['0.17', '0.26']) {
+      try {
+        checkScript(mutated, target, k.kernel);
+      } catch (e) {
+        thrown.push(`${target} @${at}: ${(e as Error).message}`);
+      }
+    }
+  }
+  assert.deepEqual(thrown, []);
+});
