@@ -137,7 +137,7 @@ function assign(cx: Checker, s: A.Assign): void {
   }
   if (s.op === '=' && !assignable(cx, s, value)) return;
   if (t.kind === 'Var') {
-    if (s.op === '=') cx.varAssign(t, value, cx.opRange(t.range, s.value.range));
+    if (s.op === '=') cx.varAssign(t, value, s.value.range);
     else compound(cx, s);
     return;
   }
@@ -145,7 +145,7 @@ function assign(cx: Checker, s: A.Assign): void {
   if (t.kind === 'MapAccess') cx.mapKeys(map, t.keys.map((k) => cx.expr(k)), t.range);
   else cx.scalarMap(map);
   const stored = s.op === '=' ? value : compoundValue(cx, s, value);
-  cx.mapStore(map, stored, map.range, cx.opRange(t.range, s.value.range));
+  cx.mapStore(map, stored, map.range, t.range, s.value.range);
   const final = cx.mapValue(map.name);
   cx.info.exprs.set(map, final);
   if (t.kind === 'MapAccess') cx.info.exprs.set(t, final);

@@ -306,7 +306,8 @@ export class Checker {
   }
 
   /** Assigns a value of type `t` to a variable (defining it when new), with bpftrace's mismatch message. */
-  varAssign(v: A.Var, t: SType, at: Range): void {
+  /** `valueAt`: the assigned expression; errors go on the `=` between it and the variable. */
+  varAssign(v: A.Var, t: SType, valueAt: Range): void {
     const slot = this.lookup(v.name);
     if (!slot) {
       this.define(v, t);
@@ -319,11 +320,11 @@ export class Checker {
     }
     const p = promote(slot.type, t, this.typed);
     if (p === undefined && this.old && slot.type.k === 'tuple' && t.k === 'tuple') {
-      this.err(at, `Tuple type mismatch: ${this.tname(slot.type)} != ${this.tname(t)}.`);
+      this.err(this.opRange(v.range, valueAt), `Tuple type mismatch: ${this.tname(slot.type)} != ${this.tname(t)}.`);
       return;
     }
     if (p === undefined) {
-      this.err(at, !this.typed
+      this.err(this.opRange(v.range, valueAt), !this.typed
         ? `Type mismatch for ${v.name}: trying to assign value of type '${this.tname(t)}' when variable already contains a value of type '${this.tname(slot.type)}'`
         : `Type mismatch for ${v.name}: trying to assign value of type '${this.tname(t)}' when variable already has a type '${this.tname(slot.type)}'`);
       return;
@@ -390,7 +391,8 @@ export class Checker {
   }
 
   /** Stores a value of type `t` into a map (an aggregation's { k: 'agg' } included). */
-  mapStore(map: A.MapRef, t: SType, at: Range, assignAt: Range = at): void {
+  /** `target`/`valueAt` (an assignment's sides) place 0.17's tuple mismatch on the `=`. */
+  mapStore(map: A.MapRef, t: SType, at: Range, target?: Range, valueAt?: Range): void {
     if (t.k === 'none') return;
     const m = this.mapSlot(map.name);
     const stored = this.old && t.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: t.signed } : t;
@@ -407,7 +409,7 @@ export class Checker {
       return;
     }
     if (this.old && cur.k === 'tuple' && stored.k === 'tuple') {
-      this.diag(assignAt, `Tuple type mismatch: ${this.tname(cur)} != ${this.tname(stored)}.`, 'error', undefined, true);
+      this.diag(target && valueAt ? this.opRange(target, valueAt) : at, `Tuple type mismatch: ${this.tname(cur)} != ${this.tname(stored)}.`, 'error', undefined, true);
       return;
     }
     // Before 0.25 the map "contains a value"; bpftrace 0.17 prints this message without the closing quote.
