@@ -260,3 +260,15 @@ BEGIN {
   assert.equal(val(r.maps, '@odd'), 1n + 2n + 4n + 5n);
   verified(s);
 });
+
+test('syscall_name(): x86-64 names compiled in, "Unknown syscall" otherwise (negative numbers too)', (t) => {
+  if (!need(t)) return;
+  const s = compileOk(`// target: 0.26
+BEGIN { printf("%s %s %s %s %s\\n", syscall_name(0), syscall_name(257), syscall_name(469), syscall_name(1000), syscall_name(-1)); }`);
+  const r = runProbe(s, 0, runs(1));
+  assert.deepEqual(r.faults, []);
+  const e = r.events[0];
+  assert.ok(e && 'kind' in e && e.kind === 'printf');
+  assert.deepEqual(e.args.map((a) => (a.t === 'str' ? new TextDecoder().decode(a.v) : a.t)), ['read', 'openat', 'file_setattr', 'Unknown syscall', 'Unknown syscall']);
+  verified(s);
+});

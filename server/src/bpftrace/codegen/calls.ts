@@ -14,6 +14,7 @@ import { genAgg, genDelete, genHasKey } from './maps';
 import { genBuiltin, genStack, ptRegsOffset, stackValue } from './ctxargs';
 import type { OutputFormat } from './model';
 import { constInt, genGetopt, genGetoptMem } from './getopt';
+import { genSyscallName } from './syscall-name';
 
 const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
 const JOIN_PARTS = 16;
@@ -290,6 +291,8 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
   switch (e.name) {
     case 'getopt':
       return genGetoptMem(g, e, t);
+    case 'syscall_name':
+      return genSyscallName(g, e, t);
     case 'str': {
       const a = e.args[0] ?? g.error(e.range, 'str() needs an argument');
       const size = t.k === 'string' ? t.size : 64;
