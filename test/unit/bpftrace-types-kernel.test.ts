@@ -226,3 +226,14 @@ test('wildcard tracepoints: one context per match; a field must exist in each', 
   assert.equal(errs.length, 1);
   assert.match(errs[0][1], /^Struct\/union of type 'struct _tracepoint_syscalls_sys_enter_open_by_handle_at' does not contain a field named 'filename'$/);
 });
+
+test('socket_cookie() takes a struct sock pointer', (t) => {
+  const src = 'fentry:tcp_shutdown { $a = socket_cookie(args.sk); $b = socket_cookie(args.how); $c = socket_cookie(curtask); }';
+  const { info, ok } = run(t, src);
+  if (!ok) return;
+  assert.equal(typeOf(info, src, '$a'), 'uint64');
+  assert.deepEqual(diags(info, src).map((d) => d[1]), [
+    'socket_cookie() only supports pointer arguments (int provided)',
+    "socket_cookie() only supports 'struct sock *' as the argument ('struct task_struct *' provided)",
+  ]);
+});

@@ -288,7 +288,15 @@ export function callType(cx: Checker, c: A.Call): SType {
       return special('kstack', SPECIAL_SIZES.kstack);
     case 'ustack':
       return special('ustack', SPECIAL_SIZES.ustack);
-    case 'sizeof': case 'offsetof': case 'len': case 'strlen': case 'percpu_kaddr': case 'socket_cookie': case 'nsecs':
+    case 'socket_cookie': {
+      const t = args[0];
+      if (t && t.k !== 'none' && t.k !== 'ptr') fail(k, `socket_cookie() only supports pointer arguments (${coarse(t) === 'integer' ? 'int' : coarse(t)} provided)`);
+      else if (t && t.k === 'ptr' && t.to.k === 'cstruct' && t.to.name !== 'struct sock') {
+        fail(k, `socket_cookie() only supports 'struct sock *' as the argument ('${cx.tname(t)}' provided)`);
+      }
+      return U64;
+    }
+    case 'sizeof': case 'offsetof': case 'len': case 'strlen': case 'percpu_kaddr': case 'nsecs':
     case 'ppid': case 'leader_tid':
       return c.name === 'len' || c.name === 'strlen' ? S64 : U64;
     case 'pid':
