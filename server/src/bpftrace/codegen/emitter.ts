@@ -144,13 +144,6 @@ export class Emitter {
     this.alu(signed ? 'arsh' : 'rsh', r, { k: 64 - bits });
   }
 
-  /** Drops the instructions from index n on (code that can never run), with their jumps. */
-  truncate(n: number): void {
-    this.insns.length = n;
-    this.lines.length = n;
-    this.fixups = this.fixups.filter((f) => f.insn < n);
-  }
-
   /** Resolves jumps; returns diagnostics text for jumps out of range (none expected). */
   finish(): string | undefined {
     const total = layout(this.insns);

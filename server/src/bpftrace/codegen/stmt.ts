@@ -1,8 +1,8 @@
 /**
  * Statements: variable and map assignment (plain, compound, aggregations),
  * if/else, while (a bounded loop the verifier proves), unroll, for over a
- * range, break/continue/return, and calls; code after exit()/return is
- * dropped (the kernel refuses unreachable instructions). Non-goal: `for` over
+ * range, break/continue/return, and calls (code after exit()/return is
+ * dropped by the emitter). Non-goal: `for` over
  * maps (needs bpf_for_each_map_elem callbacks; reported as unsupported).
  */
 import type * as A from '../ast';
@@ -15,32 +15,9 @@ function binaryOf(target: A.Expr, op: A.AssignOp, value: A.Expr, range: A.Expr['
   return { kind: 'Binary', range, op: op.slice(0, -1) as A.BinaryOp, left: target, right: value };
 }
 
-/** A statement after which the rest of its block never runs (exit(), return, break, continue). */
-function terminates(s: A.Stmt): boolean {
-  switch (s.kind) {
-    case 'Jump': return true;
-    case 'ExprStmt': return s.expr.kind === 'Call' && s.expr.name === 'exit';
-    case 'Block': return s.stmts.some(terminates);
-    case 'If': return s.else !== null && terminates(s.then) && terminates(s.else);
-    default: return false;
-  }
-}
-
-/**
- * A block's statements, stopping after one that ends the block: the kernel rejects
- * unreachable instructions (bpftrace's LLVM drops them).
- */
-export function genStmts(g: Gen, stmts: A.Stmt[]): boolean {
-  for (const [i, x] of stmts.entries()) {
-    genStmt(g, x);
-    if (!terminates(x)) continue;
-    // The rest is still generated (its maps and formats exist, as in bpftrace) and then dropped.
-    const n = g.e.insns.length;
-    for (const y of stmts.slice(i + 1)) genStmt(g, y);
-    g.e.truncate(n);
-    return true;
-  }
-  return false;
+/** A block's statements (the emitter drops any that no path reaches, e.g. after exit()). */
+export function genStmts(g: Gen, stmts: A.Stmt[]): void {
+  for (const x of stmts) genStmt(g, x);
 }
 
 export function genStmt(g: Gen, s: A.Stmt): void {
@@ -99,7 +76,7 @@ function stmtInner(g: Gen, s: A.Stmt): void {
       g.e.jmp('jeq', R_ACC, { k: 0 }, els);
       genStmt(g, s.then);
       if (s.else) {
-        if (!terminates(s.then)) g.e.ja(end);
+        g.e.ja(end);
         g.e.bind(els);
         genStmt(g, s.else);
         g.e.bind(end);
@@ -170,7 +147,7 @@ function stmtInner(g: Gen, s: A.Stmt): void {
       return;
     }
     case 'Block':
-      if (genStmts(g, s.stmts)) return;
+      genStmts(g, s.stmts);
       if (s.value) {
         if (isScalar(g.ty(s.value))) scalar(g, s.value);
         else mem(g, s.value);
