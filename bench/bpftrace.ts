@@ -1,12 +1,15 @@
 /**
  * bpftrace front-end benchmark: parse time of a generated 1,000-line script
  * (median of 51 runs after 30 warm-up runs, wall clock and process CPU), and
- * parse + version check + first semantic pass. No I/O; the
+ * parse + version check + first semantic pass, and the full check the
+ * editor and `bpfstudio check` run (checkScript: those plus the type
+ * checker, without kernel data), on the front end bundled as it ships
+ * (`--tsx`: the source modules). No I/O; the
  * script mixes probes, predicates, maps, casts, loops and literals.
  */
-import { parse } from '../server/src/bpftrace/parser';
-import { checkVersion } from '../server/src/bpftrace/versions';
-import { analyze } from '../server/src/bpftrace/semantic';
+import { join } from 'node:path';
+import * as front from '../server/src/bpftrace';
+import { bundledModule } from './bundled';
 
 /** A deterministic script of exactly `lines` lines. */
 export function benchScript(lines = 1000): string {
@@ -35,14 +38,20 @@ function median(xs: number[]): number {
 }
 
 /** Median parse time of the 1,000-line script (ms), its CPU time, and parse + checkVersion + analyze (checkMs). */
-export function benchBpftraceParse(): {
+export function benchBpftraceParse(useTsx = false): {
   ms: number;
   cpuMs: number;
   checkMs: number;
   checkCpuMs: number;
+  fullMs: number;
+  fullCpuMs: number;
   lines: number;
   diagnostics: number;
+  how: string;
 } {
+  const src = join(__dirname, '..', 'server', 'src', 'bpftrace', 'index.ts');
+  const { mod, how } = bundledModule<typeof front>(src, front, useTsx, (m) => typeof m.checkScript === 'function');
+  const { parse, checkVersion, analyze, checkScript } = mod;
   const text = benchScript(1000);
   let diagnostics = 0;
   for (let i = 0; i < 30; i++) {
@@ -53,6 +62,9 @@ export function benchBpftraceParse(): {
   const cpu: number[] = [];
   const both: number[] = [];
   const bothCpu: number[] = [];
+  const full: number[] = [];
+  const fullCpu: number[] = [];
+  for (let i = 0; i < 30; i++) checkScript(text, '0.26');
   for (let i = 0; i < 51; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -67,14 +79,23 @@ export function benchBpftraceParse(): {
     cpu.push((c1.user + c1.system) / 1000);
     both.push(t2 - t0);
     bothCpu.push((c2.user + c2.system) / 1000);
+    const c3 = process.cpuUsage();
+    const t3 = performance.now();
+    checkScript(text, '0.26');
+    const c4 = process.cpuUsage(c3);
+    full.push(performance.now() - t3);
+    fullCpu.push((c4.user + c4.system) / 1000);
   }
   return {
     ms: median(times),
     cpuMs: median(cpu),
     checkMs: median(both),
     checkCpuMs: median(bothCpu),
+    fullMs: median(full),
+    fullCpuMs: median(fullCpu),
     lines: text.split('\n').length - 1,
     diagnostics,
+    how,
   };
 }
 

@@ -10,9 +10,9 @@ export const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   vm: async (a) => (await import('./vm')).benchVm(a),
   btf: async (a) => (await import('./btf')).benchBtf(a),
   verifier: async (a) => (await import('./verifier')).benchVerifier(a),
-  bpftrace: async () => {
-    const r = (await import('./bpftrace')).benchBpftraceParse();
-    console.log(`bpftrace: ${r.lines}-line script: parse ${r.ms.toFixed(2)} ms (CPU ${r.cpuMs.toFixed(2)} ms); parse + version check + analyze ${r.checkMs.toFixed(2)} ms (CPU ${r.checkCpuMs.toFixed(2)} ms); ${r.diagnostics} diagnostics`);
+  bpftrace: async (a) => {
+    const r = (await import('./bpftrace')).benchBpftraceParse(a.includes('--tsx'));
+    console.log(`bpftrace: ${r.lines}-line script: parse ${r.ms.toFixed(2)} ms (CPU ${r.cpuMs.toFixed(2)} ms); parse + version check + analyze ${r.checkMs.toFixed(2)} ms (CPU ${r.checkCpuMs.toFixed(2)} ms); full check with types ${r.fullMs.toFixed(2)} ms (CPU ${r.fullCpuMs.toFixed(2)} ms; target 10 ms); ${r.diagnostics} diagnostics; ${r.how}`);
   },
   interp: async () => {
     for (const r of (await import('./vm-interp')).benchInterp()) console.log(`${r.name.padEnd(8)} ${r.nsPerInsn.toFixed(3)} ns/insn (interpreter, best of 5)`);

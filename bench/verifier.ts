@@ -11,38 +11,23 @@
  * 0.4-0.5 µs per processed instruction. `--tsx` measures the source modules
  * as tsx loads them instead of the bundle. */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { assemble } from '../server/src/asm';
+import { bundledModule } from './bundled';
 import type { Insn } from '../server/src/isa';
 import { verify as verifyModules } from '../server/src/verifier';
 import type { VerifyInput, VerifyResult } from '../server/src/verifier';
 
 type VerifyFn = (input: VerifyInput) => VerifyResult;
 
-/**
- * The verifier as shipped: the extension, language server and CLI run esbuild
- * bundles, while `npm run bench` loads each source file through tsx, whose
- * per-module export getters cost a call on every cross-file use (a quarter
- * of the time on branchy programs). So the verifier is bundled in memory with
- * esbuild the same way, unless `--tsx` is given, esbuild is missing, or this
- * runs inside the bundled CLI (there the imported one is the bundle already).
- */
+/** The verifier as shipped (bundled), or the source modules with `--tsx`. */
 function verifierUnderTest(useTsx: boolean): { verify: VerifyFn; how: string } {
   const src = join(__dirname, '..', 'server', 'src', 'verifier', 'index.ts');
-  if (useTsx || !__filename.endsWith('.ts')) return { verify: verifyModules, how: useTsx ? 'source modules through tsx' : 'this bundle' };
-  try {
-    const req = createRequire(__filename);
-    const esbuild = req('esbuild') as typeof import('esbuild');
-    const out = esbuild.buildSync({ entryPoints: [src], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'silent' });
-    const mod = { exports: {} as { verify?: VerifyFn } };
-    new Function('module', 'exports', 'require', out.outputFiles[0].text)(mod, mod.exports, req);
-    if (typeof mod.exports.verify === 'function') return { verify: mod.exports.verify, how: 'esbuild bundle (as shipped)' };
-  } catch { /* fall back below */ }
-  return { verify: verifyModules, how: 'source modules through tsx (esbuild unavailable)' };
+  const { mod, how } = bundledModule<{ verify: VerifyFn }>(src, { verify: verifyModules }, useTsx, (m) => typeof m.verify === 'function');
+  return { verify: mod.verify, how };
 }
 
 export const TARGET_US_PER_INSN = 1;
