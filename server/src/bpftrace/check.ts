@@ -1,6 +1,6 @@
 /**
  * One call for editors and the CLI: parse a script, check it against a target
- * bpftrace version, run the first semantic pass and the type checker (with
+ * bpftrace version, expand macros, run the first semantic pass and the type checker (with
  * the kernel's BTF and tracepoint formats when given), returning the AST,
  * the types and all diagnostics sorted by position. Non-goal: reading kernel
  * data (host/ does).
@@ -12,6 +12,7 @@ import { Diagnostic, Range } from './source';
 import { checkVersion, compareVersions, parseVersion } from './versions';
 import { toBisonStyle } from './bison';
 import { typecheck, TypeInfo } from './typecheck';
+import { expandMacros } from './macro-expand';
 
 export interface CheckResult {
   program: Program;
@@ -47,6 +48,8 @@ export function checkScript(text: string, target = '0.26', kernel?: KernelInfo, 
   let maps = new Map<string, MapInfo>();
   let types: TypeInfo | undefined;
   if (r.diagnostics.every((d) => d.severity !== 'error')) {
+    // 0.26 macros are expanded in place first: the checks and code generation see their bodies at each call.
+    diagnostics.push(...expandMacros(r.program).diagnostics);
     const s = analyze(r.program, target, kernel, { types: true });
     diagnostics.push(...s.diagnostics);
     maps = s.maps;

@@ -4,12 +4,8 @@
  * and editors. Pure: kernel data comes in as an argument. Non-goal: deciding
  * whether to run a script with errors (callers look at the diagnostics).
  */
-import { checkScript, type CheckResult } from '../check';
-import { analyze, type KernelInfo } from '../semantic';
-import { parse } from '../parser';
-import { typecheck } from '../typecheck';
-import { expandMacros } from '../macro-expand';
-import { checkVersion } from '../versions';
+import { checkScript } from '../check';
+import type { KernelInfo } from '../semantic';
 import type { Program } from '../ast';
 import type { Diagnostic } from '../source';
 import type { Btf } from '../../btf';
@@ -39,26 +35,8 @@ export interface CompileTextResult {
 
 type Kernel = KernelInfo & { btf?: Btf; systems?(): string[]; events?(system: string): string[]; format?(system: string, event: string): TpFormat | undefined };
 
-/**
- * checkScript for a script with 0.26 macros: parse, expand the macros, then the semantic
- * pass and type checker on the expanded tree. (To be replaced by checkScript once it
- * expands macros itself; see bt-status.md.)
- */
-function checkWithMacros(text: string, target: string, kernel: Kernel | undefined, strlen: number | undefined): CheckResult | undefined {
-  const p = parse(text);
-  if (!p.program.items.some((i) => i.kind === 'Macro') || p.diagnostics.some((d) => d.severity === 'error')) return undefined;
-  const mx = expandMacros(p.program);
-  if (mx.expanded === 0 && mx.diagnostics.length === 0) return undefined;
-  const s = analyze(p.program, target, kernel, { types: true });
-  const types = typecheck(p.program, kernel ?? {}, { target, source: text, ...(strlen !== undefined ? { strlen } : {}) });
-  const seen = new Set(s.diagnostics.map((d) => `${d.range.start}:${d.message}`));
-  const diagnostics = [...p.diagnostics, ...checkVersion(p.program, target), ...mx.diagnostics, ...s.diagnostics, ...types.diagnostics.filter((d) => !seen.has(`${d.range.start}:${d.message}`))];
-  return { program: p.program, diagnostics, comments: p.comments, maps: s.maps, types };
-}
-
 export function compileText(text: string, kernel: Kernel | undefined, opts: CompileTextOptions = {}): CompileTextResult {
-  const r = checkWithMacros(text, opts.target ?? '0.17', kernel, opts.strlen)
-    ?? checkScript(text, opts.target ?? '0.17', kernel, opts.strlen !== undefined ? { strlen: opts.strlen } : {});
+  const r = checkScript(text, opts.target ?? '0.17', kernel, opts.strlen !== undefined ? { strlen: opts.strlen } : {});
   if (!r.types) return { program: r.program, diagnostics: r.diagnostics };
   const script = compile(r.program, r.types, {
     target: opts.target ?? '0.17',
