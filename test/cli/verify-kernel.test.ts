@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distFile, ROOT } from '../lsp/dist';
@@ -16,10 +16,10 @@ const cli = distFile('cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vk-'));
 chmodSync(tmp, 0o755);
 
-function bpfstudio(args: string[], env: Record<string, string> = {}, wrap: string[] = []) {
+function bpfstudio(args: string[], env: Record<string, string> = {}, wrap: string[] = [], at: { cli: string; cwd: string } = { cli, cwd: ROOT }) {
   const cmd = wrap.length ? wrap[0] : process.execPath;
-  const argv = wrap.length ? [...wrap.slice(1), process.execPath, cli, ...args] : [cli, ...args];
-  const r = spawnSync(cmd, argv, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const argv = wrap.length ? [...wrap.slice(1), process.execPath, at.cli, ...args] : [at.cli, ...args];
+  const r = spawnSync(cmd, argv, { cwd: at.cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -216,7 +216,12 @@ test('without privileges (setpriv to nobody, no capabilities): says what loading
     console.log(`SKIP: ${why}`); t.skip(why); return;
   }
   const drop = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
-  const txt = bpfstudio(['verify', ACCEPTED, '--kernel', '--log-level', '0'], {}, drop);
+  // The checkout may sit under a directory only root can enter (a fresh clone in mktemp -d): nobody
+  // runs a copy of the bundled CLI from the world-readable temporary directory instead.
+  const copy = join(tmp, 'cli.js');
+  copyFileSync(cli, copy);
+  chmodSync(copy, 0o644);
+  const txt = bpfstudio(['verify', ACCEPTED, '--kernel', '--log-level', '0'], {}, drop, { cli: copy, cwd: tmp });
   assert.equal(txt.code, 0, txt.out + txt.err);
   assert.match(txt.out, /: accepted/);
   assert.match(txt.out, /^kernel: not checked: .*(neither CAP_BPF nor CAP_SYS_ADMIN|cannot run)/m);
