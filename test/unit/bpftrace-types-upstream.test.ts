@@ -5,23 +5,13 @@
 // committed; they are read from BPFTRACE_TOOLS_DIR or /tmp/bpftrace-tools.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { checkScript } from '../../server/src/bpftrace/check';
 import { LineIndex } from '../../server/src/bpftrace/source';
 import { kernel618 } from '../fixtures/bpftrace/types/kernel';
+import { btFiles, TOOLS_DIR } from './bpftrace-tools-dir';
 
-const DIR = process.env.BPFTRACE_TOOLS_DIR ?? '/tmp/bpftrace-tools';
-
-function btFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...btFiles(p));
-    else if (name.endsWith('.bt')) out.push(p);
-  }
-  return out.sort();
-}
+const DIR = TOOLS_DIR;
 
 test('upstream tools/*.bt type-check for 0.26 against the 6.18 kernel data', (t) => {
   const files = existsSync(DIR) ? btFiles(DIR) : [];

@@ -4,13 +4,14 @@
 // with a reason when they are absent (CI has no network).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '../../server/src/bpftrace/parser';
 import { LineIndex } from '../../server/src/bpftrace/source';
 import { checkVersion } from '../../server/src/bpftrace/versions';
 import { analyze, KernelInfo } from '../../server/src/bpftrace/semantic';
 import { parseTracepointFormat } from '../../server/src/btf/tracepoint';
+import { btFiles, TOOLS_DIR } from './bpftrace-tools-dir';
 
 /** Tracepoint records from the shipped kernel data, when present. */
 function shippedKernel(): KernelInfo | undefined {
@@ -24,17 +25,7 @@ function shippedKernel(): KernelInfo | undefined {
   };
 }
 
-const DIR = process.env.BPFTRACE_TOOLS_DIR ?? '/tmp/bpftrace-tools';
-
-function btFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...btFiles(p));
-    else if (name.endsWith('.bt')) out.push(p);
-  }
-  return out.sort();
-}
+const DIR = TOOLS_DIR;
 
 test('upstream bpftrace tools/*.bt parse with zero diagnostics and no 0.26 version errors', (t) => {
   const files = existsSync(DIR) ? btFiles(DIR) : [];

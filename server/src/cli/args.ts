@@ -3,6 +3,7 @@
  * layer over node:util's parseArgs that turns bad usage into a `UsageError`
  * (exit code 2) instead of a stack trace.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {}
@@ -41,4 +42,13 @@ export function int(v: unknown, name: string): number | undefined {
   const n = /^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^\d+$/.test(s) ? parseInt(s, 10) : NaN;
   if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} expects a non-negative integer, got '${s}'`);
   return n;
+}
+
+/** A text input named on the command line (`-` is standard input); unreadable is a usage error naming the file. */
+export function readTextFile(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }

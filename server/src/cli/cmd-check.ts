@@ -4,10 +4,9 @@
  * against the kernel's data) and prints compiler-style diagnostics. Non-goal:
  * code generation or loading anything into the kernel.
  */
-import { readFileSync } from 'node:fs';
 import { checkScript, LineIndex, parseVersion } from '../bpftrace';
 import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
-import { EXIT, Io, parse, str, UsageError } from './args';
+import { EXIT, Io, parse, readTextFile, str, UsageError } from './args';
 
 export const CHECK_HELP = `usage: bpfstudio check SCRIPT.bt [--target-version VERSION] [--json]
 
@@ -38,12 +37,7 @@ export function cmdCheck(argv: string[], io: Io): number {
   if (flag !== undefined && parseVersion(flag) === undefined) throw new UsageError(`--target-version expects a version like 0.17 or 0.26, got '${flag}'`);
   const target = resolveTargetVersion(flag);
   const file = positionals[0];
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readTextFile(file);
   const kernel = kernelInfo();
   const r = checkScript(text, target, kernel);
   const lines = new LineIndex(text);

@@ -12,7 +12,7 @@ import { emitObject } from '../elf/emit';
 import { PSEUDO } from '../isa/opcodes';
 import { printInsn } from '../verifier';
 import { kernelInfo } from '../host/kernel-info';
-import { EXIT, Io, parse, str, UsageError } from './args';
+import { EXIT, Io, parse, readTextFile, str, UsageError } from './args';
 
 export const COMPILE_HELP = `usage: bpfstudio compile SCRIPT.bt [ARG...] [-o OUT.o] [--asm] [--ringbuf] [--target-version VERSION] [--no-verify] [-- [--NAME[=VALUE]...] [ARG...]]
 
@@ -74,12 +74,7 @@ export function cmdCompile(argv: string[], io: Io): number {
   const target = str(values['target-version']) ?? '0.17';
   if (parseVersion(target) === undefined) throw new UsageError(`--target-version expects a version like 0.17 or 0.26, got '${target}'`);
   const file = positionals[0];
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readTextFile(file);
   const kernel = kernelInfo();
   const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: [...positionals.slice(1), ...extra.params], options: extra.options, usdt: usdtFromFiles() });
   const lines = new LineIndex(text);

@@ -18,7 +18,7 @@ import { loadTargetBtf } from './target-btf';
 import type { Btf } from '../btf';
 import { runInterp, RunArgs, RunResult, VmOptions } from '../vm';
 import { runJit } from '../vm/jit';
-import { EXIT, int, Io, parse, str, UsageError } from './args';
+import { EXIT, int, Io, parse, readTextFile, str, UsageError } from './args';
 import { parseMemArg, readInput } from './input';
 import { loadProgram } from './load';
 
@@ -177,12 +177,7 @@ function printRecorder(file: string, text: string, values: Record<string, unknow
 
 function runBpftrace(file: string, values: Record<string, unknown>, io: Io): number {
   if (values.recorder) {
-    let text: string;
-    try {
-      text = readFileSync(file === '-' ? 0 : file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    const text = readTextFile(file);
     return printRecorder(file, text, values, io);
   }
   const tracePath = str(values.trace);
@@ -196,12 +191,7 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
   const cpus = int(values.cpus, 'cpus');
   if (cpus !== undefined && (cpus < 1 || cpus > 4096)) throw new UsageError('--cpus must be between 1 and 4096');
   const strlen = int(values.strlen, 'strlen');
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readTextFile(file);
   let fd: number;
   try {
     fd = openSync(tracePath, 'r');
