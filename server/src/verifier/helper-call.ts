@@ -60,7 +60,7 @@ interface Meta {
 }
 
 /** Array maps whose lookups with a constant in-range key cannot return NULL (can_elide_value_nullness). */
-const ELIDE_NULL = new Set(['array', 'percpu_array']);
+export const ELIDE_NULL = new Set(['array', 'percpu_array']);
 
 /** get_constant_map_key: a key on the stack made of zero bytes or one spilled constant scalar of the key's size. */
 function constantMapKey(env: Env, key: Reg, keySize: number): number {

@@ -61,12 +61,46 @@ function regsafe(o: Reg, c: Reg, precise: boolean, ids: IdMap, exact: boolean): 
   }
 }
 
-function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: boolean): boolean {
+/** The 8 bytes of slot spi are all MISC (or never written, when uninitialised reads are allowed): is_stack_all_misc. */
+function allMisc(st: Uint8Array, spi: number, allowUninit: boolean): boolean {
+  for (let j = 0; j < 8; j++) {
+    const t = st[spi * 8 + j];
+    if (t !== S.MISC && !(allowUninit && t === S.INVALID)) return false;
+  }
+  return true;
+}
+
+/** A 64-bit spilled scalar in slot spi (is_spilled_scalar_reg64). */
+function spilledScalar64(f: Frame, spi: number): Reg | undefined {
+  const r = f.spilledView[spi];
+  if (!r || r.type !== T.SCALAR) return undefined;
+  const st = f.stypeView;
+  for (let j = 0; j < 8; j++) if (st[spi * 8 + j] !== S.SPILL) return undefined;
+  return r;
+}
+
+/**
+ * needLo/needHi: the slots (spi 0..31, 32..63) whose spilled scalars may need precision; an
+ * imprecise old spilled scalar matches any scalar, and a 64-bit scalar spill and an all-MISC slot
+ * match each other as the kernel's scalar_reg_for_stack makes them.
+ */
+function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: boolean, needLo: number, needHi: number): boolean {
   const ost = o.stypeView; const cst = c.stypeView;
   const osp = o.spilledView; const csp = c.spilledView;
   for (let i = 0; i < o.allocated; i++) {
     const ot = ost[i];
     const spi = i >> 3;
+    const precise = ((spi < 32 ? needLo >>> spi : needHi >>> (spi - 32)) & 1) !== 0;
+    if (!exact && (i & 7) === 0 && i + 8 <= c.allocated) {
+      // scalar_reg_for_stack: a 64-bit scalar spill against an all-MISC slot (an unbound, imprecise scalar).
+      const a = spilledScalar64(o, spi); const b = spilledScalar64(c, spi);
+      const am = !a && allMisc(ost, spi, allowUninit); const bm = !b && allMisc(cst, spi, allowUninit);
+      if ((a && bm) || (am && b)) {
+        if (a && a.type === T.SCALAR && precise) return false;
+        i += 7;
+        continue;
+      }
+    }
     if (!exact && ot === S.INVALID) continue;
     if (!exact && allowUninit && ot === S.MISC) continue;
     if (i >= c.allocated) return false;
@@ -77,7 +111,7 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: 
     if (ot === S.SPILL) {
       const a = osp[spi]; const b = csp[spi];
       if (!a || !b) { if (a !== b) return false; continue; }
-      if (!regsafe(a, b, true, ids, exact)) return false;
+      if (!regsafe(a, b, precise, ids, exact)) return false;
     } else if (ot === S.ITER) {
       // Iterator slots: same iterator type and state, matching reference; the depth only in exact mode.
       const a = osp[spi]; const b = csp[spi];
@@ -90,7 +124,9 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: 
   return true;
 }
 
-export function statesEqual(old: VState, cur: VState, live: number, need: number, exact: boolean, allowUninit: boolean): boolean {
+/** needLo/needHi: the current frame's stack slots whose spilled scalars may need precision (analysis.ts needStack). */
+export function statesEqual(old: VState, cur: VState, live: number, need: number, exact: boolean, allowUninit: boolean,
+  needLo = -1, needHi = -1): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.speculative && !cur.speculative) return false;
   if (old.refs.length !== cur.refs.length) return false;
@@ -112,7 +148,7 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
         if (!regsafe(of.regs[r], cf.regs[r], true, ids, exact)) return false;
       }
     }
-    if (!stacksafe(of, cf, ids, exact, allowUninit)) return false;
+    if (!stacksafe(of, cf, ids, exact, allowUninit, fi === top ? needLo : -1, fi === top ? needHi : -1)) return false;
   }
   return true;
 }

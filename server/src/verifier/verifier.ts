@@ -11,10 +11,10 @@ import { analyse, RegSets } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env, Reject } from './env';
-import { clearPktPointers, checkHelperCall } from './helper-call';
+import { ELIDE_NULL, clearPktPointers, checkHelperCall } from './helper-call';
 import { printInsn } from './insn-print';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
-import { CALLBACK_HELPERS, Prepass, Slot, prepass, slotsFromBytes } from './prepass';
+import { CALLBACK_HELPERS, Prepass, Slot, mapTypeName, prepass, slotsFromBytes } from './prepass';
 import { maybeLooping, statesEqual } from './prune';
 import { F, Reg, S32_MIN, T, isPktAny, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
 import { AT_PKT_END, BEYOND_PKT_END, FLIP, branchTaken, constImm, setMinMax } from './scalar';
@@ -122,7 +122,8 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     const m = /\binsn[ #]?(\d+)/.exec(pre.error.message);
     return result('reject', [{ pc: pre.error.pc ?? 0, logInsn: m ? Number(m[1]) : null, message: pre.error.message, detail: [], path: [], ...ex, ...rangeOf(lines, pre.error.pc ?? 0) }]);
   }
-  const sets = analyse(slots, pre.specs, EXIT_CHECKED.has(input.progType));
+  const sets = analyse(slots, pre.specs, EXIT_CHECKED.has(input.progType), true,
+    (m) => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m])));
   const d = new Driver(env, pre, sets, limit, jmpLimit, states);
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
@@ -351,13 +352,14 @@ class Driver {
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     const live = this.sets.live[pc]; const need = this.sets.need[pc];
+    const ns = this.sets.needStack; const nlo = ns ? ns[2 * pc] | 0 : -1; const nhi = ns ? ns[2 * pc + 1] | 0 : -1;
     for (let k = 0; k < list.length; k++) {
       const sl = list[k];
       if (sl.branches > 0 && this.pre.prune[pc] === 3) {
         // Iterator loops: a state within the ranges of an earlier loop-head state with the iterator active converges.
         if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack) && iterActiveAtR1(cur.st)) { sl.hit++; return true; }
       } else if (sl.branches > 0 && this.pre.prune[pc] === 2) {
-        if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) { sl.hit++; return true; }
+        if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi)) { sl.hit++; return true; }
       } else if (sl.branches > 0) {
         if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
           this.linfo(pc);
@@ -367,7 +369,7 @@ class Driver {
           throw new Reject(`infinite loop detected at insn ${pc}`);
         }
         if (!force && this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
-      } else if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack)) {
+      } else if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi)) {
         sl.hit++;
         return true;
       }
