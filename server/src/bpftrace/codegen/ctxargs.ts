@@ -240,10 +240,10 @@ function memberOffset(g: Gen, t: SType, field: string, range: A.Expr['range']): 
   const st = t.k === 'ptr' ? t.to : t;
   if (st.k !== 'cstruct') return g.error(range, `cannot access field ${field} of a ${st.k}`);
   const btf = g.opts.btf;
-  if (!btf) g.error(range, `field ${field}: no kernel BTF to find struct ${st.name}`);
+  if (!btf) g.error(range, `field ${field}: no kernel BTF to find ${st.name}`);
   const id = st.btfId ?? btf.find(st.name.replace(/^(struct|union)\s+/, ''));
   const fm = id !== undefined ? btf.findMember(btf.resolve(id), field) : undefined;
-  if (!fm) g.error(range, `struct ${st.name} has no field ${field}`);
+  if (!fm) g.error(range, `${st.name} has no field ${field}`);
   if (fm.bitOffset % 8 !== 0 || fm.bitSize) g.error(range, `bit field ${field} is not supported`);
   return fm.bitOffset / 8;
 }
