@@ -145,8 +145,11 @@ export class Checker {
   }
 
   run(p: A.Program): void {
+    // bpftrace defines BPFTRACE_HAVE_BTF when the kernel has BTF: definitions under
+    // `#ifndef BPFTRACE_HAVE_BTF` then give way to the kernel's types.
+    const active = activeItems(p.items, this.kernel.btf !== undefined ? new Set(['BPFTRACE_HAVE_BTF']) : new Set<string>());
     for (const item of p.items) {
-      if (item.kind === 'CDefinition' && item.keyword !== 'enum') this.cStructs.add(`${item.keyword} ${item.name}`);
+      if (item.kind === 'CDefinition' && item.keyword !== 'enum' && active.has(item)) this.cStructs.add(`${item.keyword} ${item.name}`);
       else if (item.kind === 'Macro') this.fns.set(item.name, NONE);
     }
     for (const item of p.items) if (item.kind === 'Fn') this.fns.set(item.name, this.annType(item.ret));
@@ -475,4 +478,35 @@ export function typecheck(prog: A.Program, kernel: KernelTypes, opts: TypecheckO
   const c = new Checker(kernel, opts);
   c.run(prog);
   return c.info;
+}
+
+/**
+ * The top-level items outside inactive preprocessor branches: `#ifdef X`,
+ * `#ifndef X`, `#if defined(X)` / `#if !defined(X)`, `#else`, `#endif`, with
+ * `defined` the macros set; any other `#if` counts as true and `#elif` as
+ * `#else`.
+ */
+export function activeItems(items: readonly A.TopItem[], defined: ReadonlySet<string>): Set<A.TopItem> {
+  const out = new Set<A.TopItem>();
+  const stack: boolean[] = [];
+  const live = (): boolean => stack.every((b) => b);
+  for (const it of items) {
+    if (it.kind !== 'Preproc') {
+      if (live()) out.add(it);
+      continue;
+    }
+    const m = /^#\s*(ifdef|ifndef|if|else|elif|endif)\b\s*(.*)$/.exec(it.text.trim());
+    if (!m) continue;
+    const [, dir, rest] = m;
+    if (dir === 'ifdef' || dir === 'ifndef') {
+      const has = defined.has(rest.trim());
+      stack.push(dir === 'ifdef' ? has : !has);
+    } else if (dir === 'if') {
+      const d = /^(!?)\s*defined\s*\(?\s*(\w+)\s*\)?$/.exec(rest.trim());
+      stack.push(d ? (d[1] === '!') !== defined.has(d[2]) : true);
+    } else if (dir === 'else' || dir === 'elif') {
+      if (stack.length) stack[stack.length - 1] = !stack[stack.length - 1];
+    } else if (stack.length) stack.pop();
+  }
+  return out;
 }
