@@ -9,11 +9,11 @@ import type { Env } from './env';
 import type { Slot } from './prepass';
 import type { OpSpec } from '../isa';
 import {
-  F, Reg, S64_MAX, S64_MIN, T, boundsSync, coerceToSizeSx, isPtr, mark32Unbounded, markConst, markKnown, markUnknown,
-  typeStr, zext32,
+  F, Reg, S64_MAX, S64_MIN, T, assignScalarId, boundsSync, coerceToSizeSx, isPtr, mark32Unbounded, markConst, markKnown, markUnknown,
+  regWidth, typeStr, zext32,
 } from './reg';
 import { constImm, scalarAlu } from './scalar';
-import { Tnum, U64, fls64, tadd, tisConst, tstr, tsub } from './tnum';
+import { Tnum, U64, tadd, tisConst, tstr, tsub } from './tnum';
 import { BPF_MAX_VAR_OFF, checkMemRegion, isPointerValue, regTypeStr } from './mem';
 
 const OPSTR: Record<string, string> = {
@@ -38,15 +38,6 @@ export function writeReg(env: Env, r: number, mark: boolean): Reg {
   const reg = env.regs[r];
   if (mark) markUnknown(reg);
   return reg;
-}
-
-function assignScalarId(env: Env, r: Reg): void {
-  if (r.type === T.SCALAR && !r.id && !tisConst(r.var)) r.id = env.newId();
-}
-
-function regWidth(r: Reg): number {
-  const v = r.var.value | r.var.mask;
-  return fls64(v);
 }
 
 function checkSaneOffset(env: Env, r: Reg, ptrType: string): void {
@@ -169,6 +160,15 @@ function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: bo
 }
 
 /** check_alu_op. */
+/** A sign-extending move (movsx) of a scalar from its low `bits`: the copy keeps the source's id only when no sign bit can be set. */
+function copySext(env: Env, d: Reg, src: Reg, bits: number): void {
+  const noSext = src.umax < 1n << BigInt(bits - 1);
+  if (noSext) assignScalarId(env, src);
+  d.copyFrom(src);
+  if (!noSext) d.id = 0;
+  coerceToSizeSx(d, bits >> 3);
+}
+
 export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
   const cls64 = (sl.code & 7) === 7;
   const op = sl.code & 0xf0;
@@ -206,13 +206,8 @@ export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
           d.copyFrom(src);
         } else {
           if (isPointerValue(env, src)) env.fail(`R${sl.src} sign-extension part of pointer`);
-          if (src.type === T.SCALAR) {
-            const noSext = src.umax < 1n << BigInt(sl.off - 1);
-            if (noSext) assignScalarId(env, src);
-            d.copyFrom(src);
-            if (!noSext) d.id = 0;
-            coerceToSizeSx(d, sl.off >> 3);
-          } else markUnknown(d);
+          if (src.type === T.SCALAR) copySext(env, d, src, sl.off);
+          else markUnknown(d);
         }
       } else {
         if (isPointerValue(env, src)) env.fail(`R${sl.src} partial copy of pointer`);
@@ -222,13 +217,7 @@ export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
             if (u32ok) assignScalarId(env, src);
             d.copyFrom(src);
             if (!u32ok) d.id = 0;
-          } else {
-            const noSext = src.umax < 1n << BigInt(sl.off - 1);
-            if (noSext) assignScalarId(env, src);
-            d.copyFrom(src);
-            if (!noSext) d.id = 0;
-            coerceToSizeSx(d, sl.off >> 3);
-          }
+          } else copySext(env, d, src, sl.off);
         } else markUnknown(d);
         zext32(d);
         boundsSync(d);

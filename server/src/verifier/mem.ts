@@ -8,8 +8,8 @@
  */
 import type { Env } from './env';
 import {
-  F, Reg, S32_MAX, S32_MIN, S64_MIN, T, coerceToSize, coerceToSizeSx, isNull, isPtr, markConst, markKnown, markKnownZero,
-  markNotInit, markUnknown, typeStr,
+  F, Reg, S32_MAX, S32_MIN, S64_MIN, T, assignScalarId, coerceToSize, coerceToSizeSx, isNull, isPtr, markConst, markKnown, markKnownZero,
+  markNotInit, markUnknown, regWidth, typeStr,
 } from './reg';
 import { Frame, S } from './state';
 import { tadd, tconst, tisAligned, tisConst, tstr } from './tnum';
@@ -129,15 +129,6 @@ function stackBounds(env: Env, regno: number, off: number, size: number, write: 
 }
 
 function isSpillable(r: Reg): boolean { return r.type !== T.SCALAR && r.type !== T.NOT_INIT; }
-
-function regWidth(r: Reg): number {
-  const v = r.var.value | r.var.mask;
-  return v === 0n ? 0 : v.toString(2).length;
-}
-
-function assignScalarId(env: Env, r: Reg): void {
-  if (r.type === T.SCALAR && !r.id && !tisConst(r.var)) r.id = env.newId();
-}
 
 function saveRegState(f: Frame, spi: number, r: Reg, size: number): void {
   f.spilled[spi] = r.clone();

@@ -6,7 +6,7 @@
  */
 import { boundsSyncSmall } from './bounds-fast';
 import {
-  Tnum, TNUM_UNKNOWN, U32, U64, tclearSubreg, tconst, tintersect, tisConst, tisUnknown, tor, trange, tstr, tsubreg,
+  Tnum, TNUM_UNKNOWN, U32, U64, fls64, tclearSubreg, tconst, tintersect, tisConst, tisUnknown, tor, trange, tstr, tsubreg,
 } from './tnum';
 
 export const S64_MIN = -(1n << 63n);
@@ -308,6 +308,16 @@ export function coerceToSize(r: Reg, size: number): void {
 }
 
 /** coerce_reg_to_size_sx: sign extension from `size` bytes. */
+/** Bits a register's possible values can occupy (highest set bit of value | mask). */
+export function regWidth(r: Reg): number {
+  return fls64(r.var.value | r.var.mask);
+}
+
+/** Gives a non-constant scalar an id before it is copied, so a bounds check on one copy narrows the others (the kernel's assign_scalar_id_before_mov). */
+export function assignScalarId(env: { newId(): number }, r: Reg): void {
+  if (r.type === T.SCALAR && !r.id && !tisConst(r.var)) r.id = env.newId();
+}
+
 export function coerceToSizeSx(r: Reg, size: number): void {
   const bits = BigInt(size * 8);
   if (tisConst(r.var)) { markKnown(r, BigInt.asIntN(Number(bits), r.var.value)); return; }
