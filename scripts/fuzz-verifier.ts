@@ -14,12 +14,11 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '../server/src/isa/codec';
-import { parseObject } from '../server/src/elf';
 import { Btf, parseBtf } from '../server/src/btf';
 import { fromObject, verify } from '../server/src/verifier';
 import { fuzzCase, type FuzzSeed } from '../server/src/verifier/fuzzgen';
 import { buildConformance, parseConformance } from '../server/src/vm/conformance';
-import { compile, loadGroups, pool, ROOT } from '../test/fixtures/verifier/corpus';
+import { compileGroupObjects, loadGroups } from '../test/fixtures/verifier/corpus';
 
 const CONFORMANCE_DIR = join(__dirname, '..', '..', 'shared', 'conformance', 'tests');
 const BTF_PATH = join(__dirname, '..', '..', 'shared', 'kernel', '6.18', 'vmlinux.btf');
@@ -67,11 +66,7 @@ async function loadSeeds(log: (s: string) => void): Promise<FuzzSeed[]> {
   const groups = loadGroups();
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-fuzzv-'));
   try {
-    const objs = await pool(groups, 2, async (g, i) => {
-      const o = join(tmp, `g${i}.o`);
-      const c = await compile(join(ROOT, g.file), o);
-      return c.ok ? parseObject(new Uint8Array(readFileSync(o))).object : undefined;
-    });
+    const objs = await compileGroupObjects(groups, tmp);
     groups.forEach((g, gi) => {
       const obj = objs[gi];
       if (!obj) return;

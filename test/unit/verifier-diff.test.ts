@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseObject } from '../../server/src/elf';
 import { fromObject, verify } from '../../server/src/verifier';
 import { Btf, parseBtf } from '../../server/src/btf';
-import { compile, loadGroups, pool, readExpected, ROOT, type RecordedAnswer } from '../fixtures/verifier/corpus';
+import { compileGroupObjects, loadGroups, readExpected, type RecordedAnswer } from '../fixtures/verifier/corpus';
 import { btKernel, loadBtScripts, readBtExpected } from '../fixtures/verifier/bpftrace/bt-corpus';
 import type { BpfObject, BpfProgram } from '../../server/src/elf';
 import type { Privilege } from '../../server/src/host/bpftool';
@@ -57,11 +57,7 @@ test('verifier differential: agreement with the kernel on the corpus', async (t)
   if (!btf) console.log('SKIP: (part) no vmlinux BTF; tracing programs are verified without it');
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vd-'));
   try {
-    const objs = await pool(groups, 2, async (g, i) => {
-      const o = join(tmp, `g${i}.o`);
-      const c = await compile(join(ROOT, g.file), o);
-      return c.ok ? parseObject(new Uint8Array(readFileSync(o))).object : undefined;
-    });
+    const objs = await compileGroupObjects(groups, tmp);
     /** One row: our verdict, message and error instruction for prog against the recorded answer. */
     const compare = (key: string, obj: BpfObject, prog: BpfProgram, priv: Privilege, raw: boolean, rec: RecordedAnswer): DiffRow => {
       // Raw programs reach the kernel without BTF (no func_info); nr_cpu_ids bounds bpf_get_smp_processor_id().
