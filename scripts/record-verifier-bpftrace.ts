@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelLoadUnavailable, loadWithKernelAsync, toolVersions, type Privilege } from '../server/src/host/bpftool';
-import { pool, sameAnswer, type RecordedAnswer } from '../test/fixtures/verifier/corpus';
+import { pool, reportDiffs, type RecordedAnswer } from '../test/fixtures/verifier/corpus';
 import {
   btExpectedPath, btKernel, loadBtScripts, readBtExpected, targetOf, writeBtManifest, BT_DIR, type BtExpectedFile, type BtProgram,
 } from '../test/fixtures/verifier/bpftrace/bt-corpus';
@@ -62,11 +62,7 @@ async function main(): Promise<void> {
       const old = readBtExpected(p.file);
       if (check) {
         if (old?.digests[p.name] !== p.digest) { differences++; console.log(`DIFF ${p.file} ${p.name}: object differs from the recorded one (compiler output changed)`); }
-        for (const [priv, a] of Object.entries(answers[i]) as [Privilege, RecordedAnswer][]) {
-          const rec = old?.programs[p.name]?.[priv];
-          const d = rec ? sameAnswer(rec, a) : 'no recording';
-          if (d) { differences++; console.log(`DIFF ${p.file} ${p.name} [${priv}]: ${d}`); }
-        }
+        differences += reportDiffs(`${p.file} ${p.name}`, old?.programs[p.name], answers[i]);
         return;
       }
       let f = byFile.get(p.file);

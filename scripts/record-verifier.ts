@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelLoadUnavailable, toolVersions, type KernelLoad, type Privilege } from '../server/src/host/bpftool';
 import {
-  compile, expectedPath, loadGroups, loadProgram, pool, readExpected, sameAnswer, unitSource, writeManifest,
+  compile, expectedPath, loadGroups, loadProgram, pool, readExpected, reportDiffs, unitSource, writeManifest,
   type ExpectedFile, type FixtureProgram, type Group, type RecordedAnswer,
 } from '../test/fixtures/verifier/corpus';
 
@@ -89,11 +89,7 @@ async function main(): Promise<void> {
       if (!answers) continue;
       const old = readExpected(g.file);
       if (check) {
-        for (const [priv, a] of Object.entries(answers) as [Privilege, RecordedAnswer][]) {
-          const rec = old?.programs[p.name]?.[priv];
-          const d = rec ? sameAnswer(rec, a) : 'no recording';
-          if (d) { differences++; console.log(`DIFF ${g.file} ${p.name} [${priv}]: ${d}`); }
-        }
+        differences += reportDiffs(`${g.file} ${p.name}`, old?.programs[p.name], answers);
         continue;
       }
       let f = byFile.get(g.file);
