@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const check = argv.includes('--check');
   const filters = argv.filter((a) => !a.startsWith('--'));
-  if (!btKernel()) { console.error('cannot compile: /work/shared/kernel/6.18 data missing'); process.exit(1); }
+  if (!btKernel()) { console.error('cannot compile: ../shared/kernel/6.18 data missing'); process.exit(1); }
   const all = loadBtScripts();
   const bad = all.flatMap((s) => s.errors);
   if (bad.length) { console.error(bad.join('\n')); process.exit(1); }

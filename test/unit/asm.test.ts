@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { OPCODES, decode, encode, layout } from '../../server/src/isa';
 import { assemble, disassemble, formatInsn, describeInsn, Syntax } from '../../server/src/asm';
 import { SAMPLES, sampleInsns } from '../fixtures/asm/samples';
+import { SHARED } from '../shared';
 
 const FIX = join(__dirname, '..', 'fixtures', 'asm');
-const CONF = '/work/shared/conformance/tests';
+const CONF = `${SHARED}/conformance/tests`;
 
 function hexBytes(h: string): Uint8Array {
   return Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 function need(t: { skip(m: string): void }): boolean {
   if (kernel618()) return true;
-  console.log('SKIP: /work/shared/kernel/6.18 data not present');
+  console.log('SKIP: ../shared/kernel/6.18 data not present');
   t.skip('kernel 6.18 data not present');
   return false;
 }

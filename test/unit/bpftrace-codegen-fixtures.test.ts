@@ -39,7 +39,7 @@ function objectFor(c: Compiled, i: number): Uint8Array {
 
 test('codegen fixtures: every program passes our verifier and the kernel', async (t) => {
   if (!kernel618()) {
-    console.log('SKIP: /work/shared/kernel/6.18 data not present');
+    console.log('SKIP: ../shared/kernel/6.18 data not present');
     t.skip('kernel 6.18 data not present');
     return;
   }

@@ -9,8 +9,9 @@ import { loadKernelInfo } from '../../server/src/host/kernel-info';
 import { compileText, decodeMap, decodeRecord, vmMaps, type CompiledScript } from '../../server/src/bpftrace/codegen';
 import type { MapSnapshot, OutputEvent } from '../../server/src/bpftrace/output/values';
 import { Vm, type VmEnv } from '../../server/src/vm';
+import { SHARED } from '../shared';
 
-export const SHARED_EVENTS = '/work/shared/kernel/6.18/tracefs/events';
+export const SHARED_EVENTS = `${SHARED}/kernel/6.18/tracefs/events`;
 
 let cached: ReturnType<typeof loadKernelInfo> | null = null;
 

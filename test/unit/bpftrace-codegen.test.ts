@@ -11,7 +11,7 @@ import { parse } from '../../server/src/bpftrace/parser';
 
 function need(t: { skip(m: string): void }): boolean {
   if (kernel618()) return true;
-  console.log('SKIP: /work/shared/kernel/6.18 data not present');
+  console.log('SKIP: ../shared/kernel/6.18 data not present');
   t.skip('kernel 6.18 data not present');
   return false;
 }

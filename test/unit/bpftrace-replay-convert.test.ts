@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { convertBpftraceJson, fieldValue, parseFieldList, parsePerfStack, TraceReader, type TraceEvent } from '../../server/src/trace';
 import { sharedFormats, SHARED_EVENTS } from '../fixtures/bpftrace-real/replay-fixture';
+import { SHARED } from '../shared';
 
-const SAMPLE = '/work/shared/traces/sample-openat.jsonl';
+const SAMPLE = `${SHARED}/traces/sample-openat.jsonl`;
 const FIELDS = 'probe,ts,cpu,pid,tid,uid,comm,args.__syscall_nr,args.dfd,args.filename,args.flags,args.mode';
 
 function need(t: { skip(m: string): void }, f: string): boolean {

@@ -18,8 +18,9 @@ import { replayWith, type ReplayCodec, type ReplayDiagnostic, type ReplayOptions
 import type { CompiledScript, BtMapDef } from '../../server/src/bpftrace/codegen/model';
 import type { OutputEvent } from '../../server/src/bpftrace/output/values';
 import type { TraceEvent } from '../../server/src/trace/v1';
+import { SHARED as SHARED_ROOT } from '../shared';
 
-const SHARED = '/work/shared/kernel/6.18';
+const SHARED = `${SHARED_ROOT}/kernel/6.18`;
 const EVENTS = join(SHARED, 'tracefs', 'events');
 
 function need(t: { skip(m: string): void }, f: string): boolean {

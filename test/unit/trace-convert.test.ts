@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { convertBpftraceJson, parseFieldList, quoteBigIntegers, readMem, signExtend, TraceReader, type TraceEvent } from '../../server/src/trace';
 import { cmdTrace } from '../../server/src/cli/cmd-trace';
 import type { Io } from '../../server/src/cli/args';
+import { SHARED as SHARED_ROOT } from '../shared';
 
-const SHARED = '/work/shared/traces';
+const SHARED = `${SHARED_ROOT}/traces`;
 const OPENAT = join(SHARED, 'sample-openat.jsonl');
 const ENTER_EXIT = join(SHARED, 'sample-openat-enter-exit.jsonl');
 const FIELDS = 'probe,ts,cpu,pid,tid,uid,comm,args.__syscall_nr,args.dfd,args.filename,args.flags,args.mode';

@@ -24,7 +24,7 @@ const scripts = (): BtScript[] => (built ??= loadBtScripts());
 
 function noData(t: { skip(m: string): void }): boolean {
   if (btKernel()) return false;
-  console.log('SKIP: /work/shared/kernel/6.18 data not present');
+  console.log('SKIP: ../shared/kernel/6.18 data not present');
   t.skip('kernel 6.18 data not present');
   return true;
 }

@@ -23,6 +23,7 @@ import { btKernel, loadBtScripts, readBtExpected } from '../fixtures/verifier/bp
 import type { BpfObject, BpfProgram } from '../../server/src/elf';
 import type { Privilege } from '../../server/src/host/bpftool';
 import { KNOWN_DIFFERENCES } from '../fixtures/verifier/known-differences';
+import { SHARED } from '../shared';
 
 const hasClang = !spawnSync('clang', ['--version']).error;
 
@@ -51,7 +52,7 @@ export interface DiffRow { key: string; verdictOk: boolean; messageOk: boolean; 
 test('verifier differential: agreement with the kernel on the corpus', async (t) => {
   if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
   const groups = loadGroups();
-  const btfPath = '/work/shared/kernel/6.18/vmlinux.btf';
+  const btfPath = `${SHARED}/kernel/6.18/vmlinux.btf`;
   const raw = existsSync(btfPath) ? parseBtf(new Uint8Array(readFileSync(btfPath))).btf : undefined;
   const btf = raw ? new Btf(raw) : undefined;
   if (!btf) console.log('SKIP: (part) no vmlinux BTF; tracing programs are verified without it');
@@ -110,7 +111,7 @@ test('verifier differential: agreement with the kernel on the corpus', async (t)
         rows.push(obj && prog ? compare(key, obj, prog, 'root', false, rec) : { key, verdictOk: false, messageOk: false, insnOk: false, why: 'object does not parse' });
       }
     }
-    if (!btKernel()) console.log('SKIP: (part) bpftrace section: /work/shared/kernel/6.18 data not present');
+    if (!btKernel()) console.log('SKIP: (part) bpftrace section: ../shared/kernel/6.18 data not present');
     const bt = rows.slice(btRows);
     const btRec = bt.map((r) => r.key.split(' ')[1]);
     console.log(`  bpftrace-generated: ${bt.length} runs (${btRec.filter((x) => /^p\d+$/.test(x)).length} generated, ${btRec.filter((x) => !/^p\d+$/.test(x)).length} compiler-bug variants), `

@@ -10,8 +10,9 @@ import { Btf, KIND, parseBtf } from '../../server/src/btf';
 import { KF, kfuncAllowed, kfuncInfo } from '../../server/src/verifier/kfunc-table';
 import { verify } from '../../server/src/verifier';
 import { mkInsn, specFor, type Insn } from '../../server/src/isa';
+import { SHARED } from '../shared';
 
-const BTF_PATH = '/work/shared/kernel/6.18/vmlinux.btf';
+const BTF_PATH = `${SHARED}/kernel/6.18/vmlinux.btf`;
 const rawBtf = existsSync(BTF_PATH) ? parseBtf(new Uint8Array(readFileSync(BTF_PATH))).btf : undefined;
 const btf = rawBtf ? new Btf(rawBtf) : undefined;
 
