@@ -7,20 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { convertBpftraceJson, fieldValue, parseFieldList, parsePerfStack, TraceReader, type TraceEvent } from '../../server/src/trace';
 import { sharedFormats, SHARED_EVENTS } from '../fixtures/bpftrace-real/replay-fixture';
-import { SHARED } from '../shared';
+import { needFile, SHARED } from '../shared';
 
 const SAMPLE = `${SHARED}/traces/sample-openat.jsonl`;
 const FIELDS = 'probe,ts,cpu,pid,tid,uid,comm,args.__syscall_nr,args.dfd,args.filename,args.flags,args.mode';
-
-function need(t: { skip(m: string): void }, f: string): boolean {
-  if (existsSync(f)) return true;
-  console.log(`SKIP: ${f} not present`);
-  t.skip(`${f} not present`);
-  return false;
-}
 
 function events(lines: string[]): TraceEvent[] {
   const r = new TraceReader();
@@ -37,7 +30,7 @@ test('fieldValue: truncation to the field size and its signedness', () => {
 });
 
 test('converter with formats: the shared sample keeps the record bytes (dfd unsigned 8 bytes); names are checked', (t) => {
-  if (!need(t, SAMPLE) || !need(t, SHARED_EVENTS)) return;
+  if (!needFile(t, SAMPLE) || !needFile(t, SHARED_EVENTS)) return;
   const fields = parseFieldList(FIELDS);
   assert.ok(typeof fields !== 'string');
   const input = readFileSync(SAMPLE, 'utf8').split('\n');
@@ -76,7 +69,7 @@ test('perf-mode stacks: frames with addresses and names; bad shapes refused', ()
 });
 
 test('converter: integers beyond 2^53 stay integers (not strings); int arrays go to mem with the format element size', (t) => {
-  if (!need(t, SHARED_EVENTS)) return;
+  if (!needFile(t, SHARED_EVENTS)) return;
   const f = parseFieldList('tracepoint:raw_syscalls:sys_enter=probe,ts,args.id,args.args');
   assert.ok(typeof f !== 'string' && f.probe);
   const line = '{"type": "value", "data": ["tracepoint:raw_syscalls:sys_enter", 18446744073709551615, 1, [3, 18446744073709551615, 77, 0, 0, 0]]}';

@@ -18,17 +18,10 @@ import { replayWith, type ReplayCodec, type ReplayDiagnostic, type ReplayOptions
 import type { CompiledScript, BtMapDef } from '../../server/src/bpftrace/codegen/model';
 import type { OutputEvent } from '../../server/src/bpftrace/output/values';
 import type { TraceEvent } from '../../server/src/trace/v1';
-import { SHARED as SHARED_ROOT } from '../shared';
+import { needFile, SHARED as SHARED_ROOT } from '../shared';
 
 const SHARED = `${SHARED_ROOT}/kernel/6.18`;
 const EVENTS = join(SHARED, 'tracefs', 'events');
-
-function need(t: { skip(m: string): void }, f: string): boolean {
-  if (existsSync(f)) return true;
-  console.log(`SKIP: ${f} not present`);
-  t.skip(`${f} not present`);
-  return false;
-}
 
 const kernel: CtxKernel = {
   tracepoint(cat, ev): TpFormat | undefined {
@@ -44,7 +37,7 @@ function ev(probe: string, args: TraceEvent['args'], extra: Partial<TraceEvent> 
 const u64 = (b: Uint8Array, off: number): bigint => new DataView(b.buffer, b.byteOffset).getBigUint64(off, true);
 
 test('tracepoint record: offsets and sizes from the format, common fields from the event', (t) => {
-  if (!need(t, EVENTS)) return;
+  if (!needFile(t, EVENTS)) return;
   const fmt = kernel.tracepoint!('syscalls', 'sys_enter_openat')!;
   const rec = tracepointRecord(fmt, ev('tracepoint:syscalls:sys_enter_openat', { __syscall_nr: 257, dfd: 4294967196, filename: '0x7f0000000000' as never, flags: 524288, mode: 0 }));
   assert.ok(rec instanceof Uint8Array);
@@ -62,7 +55,7 @@ test('tracepoint record: offsets and sizes from the format, common fields from t
 });
 
 test('tracepoint record: char arrays and __data_loc strings come from recorded memory', (t) => {
-  if (!need(t, EVENTS)) return;
+  if (!needFile(t, EVENTS)) return;
   const sw = kernel.tracepoint!('sched', 'sched_switch')!;
   const mem = { '0x7f0000000000': Buffer.from('bash\0').toString('hex'), '0x7f0000000010': Buffer.from('swapper/1\0').toString('hex') };
   const r = tracepointRecord(sw, ev('t', { prev_comm: '0x7f0000000000' as never, next_comm: '0x7f0000000010' as never, prev_pid: 7, prev_state: -1 }, { mem }));
@@ -86,7 +79,7 @@ test('tracepoint record: char arrays and __data_loc strings come from recorded m
 
 test('pt_regs from the kernel BTF agree with the x86_64 layout; args and retval land in registers', (t) => {
   const f = join(SHARED, 'vmlinux.btf');
-  if (!need(t, f)) return;
+  if (!needFile(t, f)) return;
   const p = parseBtf(new Uint8Array(readFileSync(f)));
   assert.ok(p.btf);
   const btf = new Btf(p.btf);
@@ -290,7 +283,7 @@ function run(s: CompiledScript, events: TraceEvent[], extra: Partial<ReplayOptio
 }
 
 test('replay: maps persist across events and probes; ctx, env and recorded strings reach the program', (t) => {
-  if (!need(t, EVENTS)) return;
+  if (!needFile(t, EVENTS)) return;
   const s = script([
     { ap: ['tracepoint:syscalls:sys_enter_openat'], text: COUNT_BY_PID },
     { ap: ['t:syscalls:sys_enter_open*'], text: OPENAT_PRINTF },
@@ -321,7 +314,7 @@ test('replay: maps persist across events and probes; ctx, env and recorded strin
 });
 
 test('replay: BEGIN first, END last, exit() stops event processing, intervals fire from timestamps', (t) => {
-  if (!need(t, EVENTS)) return;
+  if (!needFile(t, EVENTS)) return;
   const s = script([
     { ap: ['BEGIN'], text: MARK },
     { ap: ['interval:ms:100'], text: MARK },
@@ -350,7 +343,7 @@ test('replay: BEGIN first, END last, exit() stops event processing, intervals fi
 });
 
 test('replay: a faulting program and a bad event are reported, replay goes on', (t) => {
-  if (!need(t, EVENTS)) return;
+  if (!needFile(t, EVENTS)) return;
   const s = script([
     { ap: ['tracepoint:syscalls:sys_enter_openat'], text: 'r1 = *(u64 *)(r1 + 4096)\nr0 = 0\nexit' },
     { ap: ['tracepoint:syscalls:sys_enter_openat'], text: COUNT_BY_PID },
@@ -374,7 +367,7 @@ const COUNT_BY_STACK = `
 ` + COUNT_R0;
 
 test('replay: many events with recorded memory rebuild the VM; maps (per-CPU, stack traces) carry over', (t) => {
-  if (!need(t, EVENTS)) return;
+  if (!needFile(t, EVENTS)) return;
   const s = script([
     { ap: ['tracepoint:syscalls:sys_enter_openat'], text: COUNT_BY_STACK },
     { ap: ['tracepoint:syscalls:sys_enter_openat'], text: OPENAT_PRINTF },
@@ -417,7 +410,7 @@ test('replay: many events with recorded memory rebuild the VM; maps (per-CPU, st
 });
 
 test('replay never throws on odd but well-formed events (seeded mutations of a recorded trace)', (t) => {
-  if (!need(t, EVENTS)) return;
+  if (!needFile(t, EVENTS)) return;
   const s = script([
     { ap: ['tracepoint:syscalls:sys_enter_openat'], text: COUNT_BY_PID },
     { ap: ['t:syscalls:sys_enter_open*'], text: OPENAT_PRINTF },

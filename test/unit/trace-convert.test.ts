@@ -6,13 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertBpftraceJson, parseFieldList, quoteBigIntegers, readMem, signExtend, TraceReader, type TraceEvent } from '../../server/src/trace';
 import { cmdTrace } from '../../server/src/cli/cmd-trace';
 import type { Io } from '../../server/src/cli/args';
-import { SHARED as SHARED_ROOT } from '../shared';
+import { needFile, SHARED as SHARED_ROOT } from '../shared';
 
 const SHARED = `${SHARED_ROOT}/traces`;
 const OPENAT = join(SHARED, 'sample-openat.jsonl');
@@ -20,13 +20,6 @@ const ENTER_EXIT = join(SHARED, 'sample-openat-enter-exit.jsonl');
 const FIELDS = 'probe,ts,cpu,pid,tid,uid,comm,args.__syscall_nr,args.dfd,args.filename,args.flags,args.mode';
 const ENTER = 'tracepoint:syscalls:sys_enter_openat=probe,ts,cpu,pid,tid,comm,args.dfd,args.filename,args.flags,args.mode';
 const EXIT_ = 'tracepoint:syscalls:sys_exit_openat=probe,ts,cpu,pid,tid,comm,args.ret';
-
-function need(t: { skip(m: string): void }, f: string): boolean {
-  if (existsSync(f)) return true;
-  console.log(`SKIP: ${f} not present`);
-  t.skip(`${f} not present`);
-  return false;
-}
 
 function readBack(lines: string[]): TraceEvent[] {
   const r = new TraceReader();
@@ -53,7 +46,7 @@ function tuples(file: string): unknown[][] {
 }
 
 test('sample-openat: 200 events, every value round-trips', (t) => {
-  if (!need(t, OPENAT)) return;
+  if (!needFile(t, OPENAT)) return;
   const fl = parseFieldList(FIELDS);
   assert.ok(typeof fl !== 'string');
   const r = convertBpftraceJson(readFileSync(OPENAT, 'utf8').split('\n'), { fields: fl.fields, kernel: '6.18.44', arch: 'x86_64' });
@@ -83,7 +76,7 @@ test('sample-openat: 200 events, every value round-trips', (t) => {
 });
 
 test('enter-exit sample: per-probe field lists', (t) => {
-  if (!need(t, ENTER_EXIT)) return;
+  if (!needFile(t, ENTER_EXIT)) return;
   const perProbe = new Map<string, string[]>();
   for (const s of [ENTER, EXIT_]) { const f = parseFieldList(s); assert.ok(typeof f !== 'string'); perProbe.set(f.probe!, f.fields); }
   const r = convertBpftraceJson(readFileSync(ENTER_EXIT, 'utf8').split('\n'), { perProbe, kernel: '6.18.44', arch: 'x86_64' });
@@ -146,7 +139,7 @@ function io(): Io & { o: string[]; e: string[] } {
 }
 
 test('CLI: trace convert then trace check; errors print FILE:LINE and exit 1', async (t) => {
-  if (!need(t, ENTER_EXIT)) return;
+  if (!needFile(t, ENTER_EXIT)) return;
   const dir = mkdtempSync(join(tmpdir(), 'trace-cli-'));
   const out = join(dir, 'out.jsonl');
   const a = io();
