@@ -3,8 +3,9 @@
  * lookup and availability per program type and privilege, argument checks by
  * argument type, memory/size pairs, map key/value sizes, reference
  * acquire/release, return value typing, caller-saved register clobbering, and
- * packet pointer invalidation. Callback-calling helpers (bpf_loop) are driven
- * by the caller (verifier.ts) through the returned `callback`.
+ * packet pointer invalidation. Callback-calling helpers (bpf_loop,
+ * for_each_map_elem, find_vma, user_ringbuf_drain, timer_set_callback) are
+ * driven by the caller (verifier.ts, callbackFrame) through the returned `callback`.
  */
 import { HELPER_NAMES, helperName } from '../isa';
 import type { Env } from './env';
@@ -14,7 +15,7 @@ import { F, Reg, T, boundsSync, isNull, markKnownZero, markNotInit, markUnknown,
 import { BPF_MAX_VAR_OFF, checkPtrOffReg, checkMemAccess, helperMemAccess, isPointerValue, regTypeStr } from './mem';
 import { tisConst, tstr } from './tnum';
 import { MAP_TYPE_NAMES, mapTypeName } from './prepass';
-import { S } from './state';
+import { Frame, S } from './state';
 
 const BY_NAME = new Map<string, HelperProto>(HELPER_PROTOS.map((p) => [p.name, p]));
 const PARSED = new Map<HelperProto, ArgSpec[]>();
@@ -93,7 +94,7 @@ const COMPAT: Record<string, [T, number][]> = {
   ARG_PTR_TO_CONST_STR: [[T.MAP_VALUE, 0]], ARG_PTR_TO_TIMER: [[T.MAP_VALUE, 0]], ARG_PTR_TO_SPIN_LOCK: [[T.MAP_VALUE, 0]],
   ARG_PTR_TO_LONG: [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0]],
   ARG_PTR_TO_INT: [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0]],
-  ARG_PTR_TO_DYNPTR: [[T.STACK, 0]], ARG_PTR_TO_PERCPU_BTF_ID: [[T.BTF_ID, 0]],
+  ARG_PTR_TO_DYNPTR: [[T.STACK, 0], [T.MEM, F.RDONLY]], ARG_PTR_TO_PERCPU_BTF_ID: [[T.BTF_ID, 0]],
 };
 
 function checkRegType(env: Env, regno: number, a: ArgSpec): void {
@@ -213,7 +214,66 @@ function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: Ar
   }
 }
 
-export interface CallOutcome { callback?: { subprog: number; kind: 'loop' } }
+/**
+ * How a callback-calling helper's callback starts (the kernel's set_*_callback_state): `loop`
+ * (index, ctx), `map_elem` (map, key, value, ctx), `find_vma` (task, vma, ctx), `user_ringbuf`
+ * (dynptr, ctx) and `timer` (map, key, value; async: verified as a path of its own in frame 0).
+ */
+export type CallbackKind = 'loop' | 'map_elem' | 'find_vma' | 'user_ringbuf' | 'timer';
+
+/** A callback to verify: its subprogram, kind and (map_elem, timer) the map it gets. */
+export interface CallbackCall { subprog: number; kind: CallbackKind; map: number }
+
+export interface CallOutcome { callback?: CallbackCall }
+
+/** Map types with map_for_each_callback (arraymap.c, hashtab.c). */
+const FOR_EACH_MAPS = new Set(['array', 'percpu_array', 'hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash']);
+
+/** The helpers that call back, by prototype name, and the callback each starts. */
+const CALLBACK_KIND: Record<string, CallbackKind> = {
+  loop: 'loop', for_each_map_elem: 'map_elem', find_vma: 'find_vma', user_ringbuf_drain: 'user_ringbuf', timer_set_callback: 'timer',
+};
+
+/** push_callback_call's checks for one helper call: which callback (if any) is verified from here. */
+function callbackOf(env: Env, name: string, meta: Meta): CallbackCall | undefined {
+  const kind = CALLBACK_KIND[name];
+  if (!kind) return undefined;
+  const regs = env.regs;
+  if (kind === 'loop') {
+    const f = env.state.cur;
+    if (BigInt(f.callbackDepth) < regs[1].umax) return { subprog: meta.subprog, kind, map: -1 };
+    f.callbackDepth = 0;
+    return undefined;
+  }
+  if (kind === 'map_elem') {
+    const m = env.maps[meta.map];
+    if (!m || !FOR_EACH_MAPS.has(mapTypeName(m))) env.fail('callback function not allowed for map');
+    return { subprog: meta.subprog, kind, map: meta.map };
+  }
+  // bpf_timer_set_callback: the map is the one whose value holds the timer (R1).
+  return { subprog: meta.subprog, kind, map: kind === 'timer' ? regs[1].map : -1 };
+}
+
+/** set_*_callback_state: the callback's arguments in its (new) frame, from the caller's registers. */
+export function setCallbackArgs(caller: Frame, callee: Frame, cb: CallbackCall): void {
+  const r = callee.regs; const c = caller.regs;
+  const mapReg = (x: Reg, t: T): void => { markKnownZero(x); x.type = t; x.map = cb.map; };
+  switch (cb.kind) {
+    case 'loop': markUnknown(r[1]); r[2].copyFrom(c[3]); break;
+    case 'map_elem': r[1].copyFrom(c[1]); mapReg(r[2], T.MAP_KEY); mapReg(r[3], T.MAP_VALUE); r[4].copyFrom(c[3]); break;
+    case 'find_vma':
+      r[1].copyFrom(c[1]);
+      markKnownZero(r[2]); r[2].type = T.BTF_ID; r[2].btfName = 'vm_area_struct';
+      r[3].copyFrom(c[4]);
+      break;
+    case 'user_ringbuf':
+      // CONST_PTR_TO_DYNPTR, modelled as read-only memory of struct bpf_dynptr's size (dynptrs are a non-goal).
+      markKnownZero(r[1]); r[1].type = T.MEM; r[1].flags = F.RDONLY; r[1].memSize = 16;
+      r[2].copyFrom(c[3]);
+      break;
+    case 'timer': mapReg(r[1], T.MAP_PTR); mapReg(r[2], T.MAP_KEY); mapReg(r[3], T.MAP_VALUE); break;
+  }
+}
 
 /** release_reference: drops the reference and invalidates every register and spill that carries it. */
 export function releaseReference(env: Env, id: number): boolean {
@@ -266,11 +326,8 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
     for (const r of env.state.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
     if (env.state.refs.length) env.fail('tail_call would lead to reference leak');
   }
-  if (p.name === 'loop') {
-    const f = env.state.cur;
-    if (BigInt(f.callbackDepth) < regs[1].umax) out.callback = { subprog: meta.subprog, kind: 'loop' };
-    else f.callbackDepth = 0;
-  }
+  const cb = callbackOf(env, p.name, meta);
+  if (cb) out.callback = cb;
   for (let i = 0; i <= 5; i++) { markNotInit(regs[i]); env.scratch.reg(i); }
   const r0 = regs[0];
   switch (p.ret) {
@@ -330,6 +387,7 @@ const MAP_ONLY: Record<string, string[]> = {
   prog_array: ['tail_call'],
   perf_event_array: ['perf_event_read', 'perf_event_output', 'skb_output', 'perf_event_read_value', 'xdp_output'],
   ringbuf: ['ringbuf_output', 'ringbuf_reserve', 'ringbuf_query', 'ringbuf_reserve_dynptr', 'ringbuf_submit_dynptr', 'ringbuf_discard_dynptr'],
+  user_ringbuf: ['user_ringbuf_drain'],
   stack_trace: ['get_stackid', 'map_lookup_elem', 'map_delete_elem'],
   cgroup_array: ['skb_under_cgroup', 'current_task_under_cgroup'],
 };
@@ -337,7 +395,7 @@ const FUNC_NEEDS: Record<string, string[]> = {
   tail_call: ['prog_array'], perf_event_read: ['perf_event_array'], perf_event_output: ['perf_event_array'],
   perf_event_read_value: ['perf_event_array'], skb_output: ['perf_event_array'], xdp_output: ['perf_event_array'],
   ringbuf_output: ['ringbuf'], ringbuf_reserve: ['ringbuf'], ringbuf_query: ['ringbuf'], get_stackid: ['stack_trace'],
-  current_task_under_cgroup: ['cgroup_array'], skb_under_cgroup: ['cgroup_array'],
+  current_task_under_cgroup: ['cgroup_array'], skb_under_cgroup: ['cgroup_array'], user_ringbuf_drain: ['user_ringbuf'],
 };
 
 /** check_map_func_compatibility (the common cases). */

@@ -11,7 +11,7 @@ import { analyse, RegSets } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env, Reject } from './env';
-import { ELIDE_NULL, clearPktPointers, checkHelperCall } from './helper-call';
+import { CallbackCall, ELIDE_NULL, clearPktPointers, checkHelperCall, setCallbackArgs } from './helper-call';
 import { printInsn } from './insn-print';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
 import { CALLBACK_HELPERS, Prepass, Slot, mapTypeName, prepass, slotsFromBytes } from './prepass';
@@ -183,6 +183,8 @@ function checkMaxStack(env: Env, d: Driver): string | undefined {
     for (const c of d.calls.get(sp) ?? []) walk(c, t, frames + 1);
   };
   walk(0, 0, 1);
+  // Async callbacks start their own call chains (check_max_stack_depth: is_async_cb roots).
+  for (const a of d.asyncSubs) walk(a, 0, 1);
   void env;
   if (deep) return `the call stack of ${deep} frames is too deep !`;
   return worst ? `combined stack size of ${worst.frames} calls is ${worst.total}. Too large` : undefined;
@@ -491,6 +493,7 @@ class Driver {
       if (env.funcInfo === false) env.fail('missing btf func_info');
       d.type = T.FUNC;
       d.subprog = env.insnIdx + sl.imm + 1;
+      if (env.globals?.has(d.subprog)) env.fail('callback function not static');
       return;
     }
     d.map = sl.imm;
@@ -517,7 +520,7 @@ class Driver {
         const out = checkHelperCall(env, sl.imm, cur.insn);
         if (out.callback) {
           if (!saved) throw new Error(`helper ${sl.imm} calls back but is not in CALLBACK_HELPERS`);
-          this.pushCallback(cur, saved, out.callback.subprog);
+          this.pushCallback(cur, saved, out.callback);
         }
       }
       env.scratch.reg(0);
@@ -632,25 +635,36 @@ class Driver {
     return 'next';
   }
 
-  private pushCallback(cur: Path, saved: VState, subprog: number): void {
+  /** push_callback_call: the callback as a pending path from the state before the call (timers: push_async_cb, a fresh frame 0). */
+  private pushCallback(cur: Path, saved: VState, cb: CallbackCall): void {
     const env: Env = this.env;
+    if (cb.kind === 'timer') {
+      const f = new Frame(0);
+      f.subprog = cb.subprog;
+      setCallbackArgs(saved.cur, f, cb);
+      this.asyncSubs.add(cb.subprog);
+      this.push(cur, cb.subprog, new VState([f]), true);
+      return;
+    }
     if (saved.curframe + 1 >= 8) env.fail(`the call stack of ${saved.curframe + 2} frames is too deep`);
     const caller = saved.cur;
     const callee = new Frame(saved.curframe + 1);
     callee.callsite = cur.insn;
-    callee.subprog = subprog;
+    callee.subprog = cb.subprog;
     callee.inCallback = true;
-    markUnknown(callee.regs[1]);
-    callee.regs[2].copyFrom(caller.regs[3]);
+    setCallbackArgs(caller, callee, cb);
     caller.callbackDepth++;
     saved.frames.push(callee);
     cur.st.frames[cur.st.curframe].callbackDepth = 0;
     const from = this.subOf(cur.insn);
     const set = this.calls.get(from) ?? new Set<number>();
-    set.add(subprog);
+    set.add(cb.subprog);
     this.calls.set(from, set);
-    this.push(cur, subprog, saved, true);
+    this.push(cur, cb.subprog, saved, true);
   }
+
+  /** Async callbacks (bpf_timer_set_callback), by subprogram start: verified in frame 0, return 0, own stack root. */
+  readonly asyncSubs = new Set<number>();
 
   private widenSets: RegSets | undefined;
   /** Precision for widen_imprecise_scalars: value uses (pointer arithmetic, sizes, checked returns), not comparisons. */
@@ -686,6 +700,7 @@ class Driver {
       if (st.refs.length) env.fail('BPF_EXIT instruction in main prog would lead to reference leak');
       if (st.rcuLock) env.fail('BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region');
       if (this.global) checkGlobalExit(env);
+      else if (this.asyncSubs.has(st.cur.subprog)) this.checkAsyncReturn();
       else this.checkReturn();
       return 'exit';
     }
@@ -696,9 +711,7 @@ class Driver {
     const caller = st.cur;
     if (callee.inCallback) {
       if (r0.type !== T.SCALAR) env.fail('R0 not a scalar value');
-      if (r0.smin < 0n || r0.smax > 1n) {
-        env.fail(`At callback return the register R0 has${r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : ''}${r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''}${r0.smin <= -(1n << 63n) && r0.smax >= (1n << 63n) - 1n ? ' unknown scalar value' : ''} should have been in [0, 1]`);
-      }
+      if (r0.smin < 0n || r0.smax > 1n) env.fail(invalidScalar('At callback return', r0, [0, 1]));
       cur.insn = callee.callsite;
     } else {
       caller.regs[0].copyFrom(r0);
@@ -738,15 +751,27 @@ class Driver {
     }
     if (!range) return;
     if (r0.type !== T.SCALAR) env.fail(`At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
-    if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) {
-      let s = 'At program exit the register R0 has';
-      let unknown = true;
-      if (r0.smin > -(1n << 63n)) { s += ` smin=${r0.smin}`; unknown = false; }
-      if (r0.smax < (1n << 63n) - 1n) { s += ` smax=${r0.smax}`; unknown = false; }
-      if (unknown) s += ' unknown scalar value';
-      env.fail(`${s} should have been in [${range[0]}, ${range[1]}]`);
-    }
+    if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) env.fail(invalidScalar('At program exit', r0, range));
   }
+
+  /** check_return_code for an async callback (in_async_callback_fn): R0 must be 0. */
+  private checkAsyncReturn(): void {
+    const env: Env = this.env;
+    const r0 = readReg(env, 0);
+    if (isPointerValue(env, r0)) env.fail('R0 leaks addr as return value');
+    if (r0.type !== T.SCALAR) env.fail(`At async callback return the register R0 is not a known value (${regTypeStr(r0)})`);
+    if (r0.smin < 0n || r0.smax > 0n) env.fail(invalidScalar('At async callback return', r0, [0, 0]));
+  }
+}
+
+/** verbose_invalid_scalar: `CTX the register R0 has smin=.. smax=.. should have been in [a, b]`. */
+function invalidScalar(ctx: string, r0: Reg, range: [number, number]): string {
+  let s = `${ctx} the register R0 has`;
+  let unknown = true;
+  if (r0.smin > -(1n << 63n)) { s += ` smin=${r0.smin}`; unknown = false; }
+  if (r0.smax < (1n << 63n) - 1n) { s += ` smax=${r0.smax}`; unknown = false; }
+  if (unknown) s += ' unknown scalar value';
+  return `${s} should have been in [${range[0]}, ${range[1]}]`;
 }
 
 function sameCallsites(a: VState, b: VState): boolean {
