@@ -1,13 +1,15 @@
 /**
  * Interpreter behaviour beyond arithmetic: faults (memory, invalid, budget,
  * call depth) and what they name, stepping and breakpoints, frames and stacks,
- * bpf-to-bpf calls, atomics, bpf_loop callbacks, tail calls, determinism.
+ * bpf-to-bpf calls, atomics, bpf_loop and bpf_for_each_map_elem callbacks, tail
+ * calls, determinism.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../../server/src/asm';
 import { Insn, OPCODES, decode, encode, layout, mkInsn, specFor } from '../../server/src/isa';
 import { MapDef, Vm, runInterp, STACK_SIZE } from '../../server/src/vm';
+import { runJit } from '../../server/src/vm/jit';
 
 function asm(text: string): Insn[] {
   const a = assemble(text, { syntax: 'conformance' });
@@ -248,6 +250,95 @@ test('tail calls jump to programs from a prog_array; at most 33', () => {
   const self = asm('ldxdw %r0, [%r1+0]\nadd %r0, 1\nstxdw [%r1+0], %r0\nlddw %r2, map[idx:0]\nmov %r3, 1\ncall 12\nldxdw %r0, [%r1+0]\nexit');
   const loop = runInterp(self, { mem: new Uint8Array(8) }, { maps, programs: [self] });
   assert.equal(loop.r0, 34n, loop.fault?.message);
+});
+
+/** A u32 key / u64 value of a map's initial entries. */
+function kv(k: number, v: number): { key: Uint8Array; value: Uint8Array } {
+  const key = new Uint8Array(4); new DataView(key.buffer).setUint32(0, k, true);
+  const value = new Uint8Array(8); new DataView(value.buffer).setBigUint64(0, BigInt(v), true);
+  return { key, value };
+}
+
+test('bpf_for_each_map_elem: (map, &key, &value, ctx) per element, stops on 1, returns the count; both engines', () => {
+  // Sums the values into the caller's stack through ctx and stops after key 2; r0 = count << 32 | sum.
+  const p = asm(`
+stdw [%r10-8], 0
+lddw %r1, map[idx:0]
+lddw %r2, func[cb]
+mov %r3, %r10
+add %r3, -8
+mov %r4, 0
+call 164
+ldxdw %r1, [%r10-8]
+lsh %r0, 32
+or %r0, %r1
+exit
+cb:
+ldxw %r5, [%r2+0]
+ldxdw %r1, [%r3+0]
+ldxdw %r0, [%r4+0]
+add %r0, %r1
+stxdw [%r4+0], %r0
+mov %r0, 0
+jne %r5, 2, +1
+mov %r0, 1
+exit`);
+  const def = (type: MapDef['type'], initial: { key: Uint8Array; value: Uint8Array }[], maxEntries = 4): MapDef =>
+    ({ type, keySize: 4, valueSize: 8, maxEntries, name: 'm', initial });
+  const cases: { name: string; map: MapDef; cpu?: number; want: [number, number] }[] = [
+    // Arrays visit every index (zeros included) until the callback returns 1 at key 2.
+    { name: 'array', map: def('array', [kv(0, 10), kv(1, 20), kv(2, 30), kv(3, 40)]), want: [3, 60] },
+    { name: 'array, stop never reached', map: def('array', [kv(0, 5), kv(1, 6)], 2), want: [2, 11] },
+    // Hashes visit the elements present (key 2 is absent: no stop).
+    { name: 'hash', map: def('hash', [kv(5, 1), kv(7, 2), kv(9, 3)], 8), want: [3, 6] },
+    { name: 'hash, stop at key 2', map: def('hash', [kv(2, 100), kv(4, 1)], 8), want: [1, 100] },
+    { name: 'empty hash', map: def('hash', [], 8), want: [0, 0] },
+    // Per-CPU: the initial values are this CPU's (cpu 1); the walk reads this CPU's copy.
+    { name: 'percpu_array', map: def('percpu_array', [kv(0, 7), kv(1, 8)], 3), cpu: 1, want: [3, 15] },
+    { name: 'percpu_hash', map: def('percpu_hash', [kv(3, 9)], 4), cpu: 1, want: [1, 9] },
+  ];
+  for (const c of cases) {
+    const opts = { maps: [c.map], env: { cpu: c.cpu ?? 0, nrCpus: 2 } };
+    const want = (BigInt(c.want[0]) << 32n) | BigInt(c.want[1]);
+    const i = runInterp(p, {}, opts);
+    assert.equal(i.fault, undefined, `${c.name}: ${i.fault?.message}`);
+    assert.equal(i.r0, want, `${c.name} (interpreter)`);
+    const j = runJit(p, {}, opts);
+    assert.equal(j.fault, undefined, `${c.name}: ${j.fault?.message}`);
+    assert.equal(j.r0, want, `${c.name} (JIT)`);
+  }
+  // flags != 0: -EINVAL without calling back; a ringbuf cannot be walked (-EOPNOTSUPP).
+  const flags = runInterp(asm('lddw %r1, map[idx:0]\nlddw %r2, func[cb]\nmov %r3, 0\nmov %r4, 1\ncall 164\nexit\ncb:\nmov %r0, 0\nexit'),
+    {}, { maps: [def('array', [])] });
+  assert.equal(flags.r0, BigInt.asUintN(64, -22n));
+  const ring = runInterp(asm('lddw %r1, map[idx:0]\nlddw %r2, func[cb]\nmov %r3, 0\nmov %r4, 0\ncall 164\nexit\ncb:\nmov %r0, 0\nexit'),
+    {}, { maps: [{ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, name: 'rb' }] });
+  assert.equal(ring.r0, BigInt.asUintN(64, -95n));
+});
+
+test('bpf_for_each_map_elem: the key is read-only, the value writable, the callback runs in a frame of its own', () => {
+  const body = (cbBody: string): Insn[] => asm(`
+lddw %r1, map[idx:0]
+lddw %r2, func[cb]
+mov %r3, 0
+mov %r4, 0
+call 164
+exit
+cb:
+${cbBody}
+mov %r0, 0
+exit`);
+  const map: MapDef = { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4, name: 'h', initial: [kv(1, 1)] };
+  const w = runInterp(body('stw [%r2+0], 9'), {}, { maps: [map] });
+  assert.equal(w.fault?.kind, 'memory');
+  assert.match(w.fault!.message, /for_each_map_elem key .*read-only/);
+  // Writing the value sticks: a second walk sees it.
+  const vm = new Vm(body('stdw [%r3+0], 42'), { maps: [map] });
+  assert.equal(vm.run({ breakpoints: new Set([8]) }), 'breakpoint');
+  assert.equal(vm.frames().length, 2);
+  assert.equal(vm.frames()[1].callback, true);
+  assert.equal(vm.run(), 'exit', vm.fault?.message);
+  assert.equal(vm.result, 1n);
 });
 
 test('determinism: the same run twice gives the same steps, result and output', () => {

@@ -1,15 +1,60 @@
 /**
- * Map helpers: lookup, update, delete, push, pop, peek, get_stackid and
- * tail_call. Errors are the kernel's negative errno values; a bad pointer
+ * Map helpers: lookup, update, delete, push, pop, peek, get_stackid,
+ * tail_call and for_each_map_elem (a generator like bpf_loop: one callback
+ * call per element, run by the engine as a frame of its own). Errors are the kernel's negative errno values; a bad pointer
  * argument stops the run with a memory fault at the call.
  */
-import type { HelperSpec } from './helpers-types';
+import type { CallRequest, HelperContext, HelperSpec } from './helpers-types';
 import { err, isBytes, mapArg, readArg, u32, writeArg } from './helpers-util';
 import { ArrayMap } from './maps/array';
 import { HashMap } from './maps/hash';
 import { StackTraceMap, BPF_F_USER_STACK } from './maps/events';
 import { ERRNO, isPushPop } from './maps/types';
-import { MAX_TAIL_CALLS } from './types';
+import type { BpfMap } from './maps/types';
+import type { Memory, Region } from './memory';
+import { MAX_TAIL_CALLS, type VmFault } from './types';
+
+/** Key regions of finished walks, per memory and key size, reused (memory regions are never reclaimed). */
+const KEY_POOLS = new WeakMap<Memory, Map<number, Region[]>>();
+function keyPool(mem: Memory, size: number): Region[] {
+  let bySize = KEY_POOLS.get(mem);
+  if (!bySize) { bySize = new Map(); KEY_POOLS.set(mem, bySize); }
+  let pool = bySize.get(size);
+  if (!pool) { pool = []; bySize.set(size, pool); }
+  return pool;
+}
+
+/**
+ * bpf_for_each_map_elem's walk: the callback gets (map, &key, &value, ctx) for each element and
+ * stops the walk by returning 1; the result is the number of elements visited (the stopping one
+ * included). Arrays visit every index below max_entries, hashes their elements present when the
+ * walk starts (still present when reached); per-CPU maps give this CPU's value. The key lives in
+ * a read-only scratch region of the map's key size, rewritten per element. Hash elements come in
+ * insertion order (the kernel's is bucket order).
+ */
+function forEachElem(c: HelperContext, m: BpfMap, fn: { program: number; pc: number }, mapPtr: bigint, ctx: bigint): Generator<CallRequest, bigint | VmFault, bigint> {
+  const keySize = Math.max(1, m.def.keySize);
+  const pool = keyPool(c.memory, keySize);
+  const keyRegion = pool.pop() ?? c.memory.add('scratch', `for_each_map_elem key (${keySize} bytes)`, new Uint8Array(keySize), { writable: false });
+  const keys: Uint8Array[] = m instanceof HashMap ? m.keys()
+    : Array.from({ length: Math.max(0, m.def.maxEntries) }, (_, i) => Uint8Array.of(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, i >>> 24));
+  return (function* walk(): Generator<CallRequest, bigint | VmFault, bigint> {
+    let n = 0;
+    try {
+      for (const key of keys) {
+        const value = m instanceof HashMap ? m.peek(key) : m.lookup(key);
+        if (value === 0n) continue;
+        keyRegion.bytes.set(key.subarray(0, keySize));
+        n++;
+        const ret = yield { program: fn.program, pc: fn.pc, args: [mapPtr, keyRegion.base, value, ctx, 0n] };
+        if (ret !== 0n) break;
+      }
+    } finally {
+      pool.push(keyRegion);
+    }
+    return BigInt(n);
+  })();
+}
 
 export const MAP_HELPERS: Omit<HelperSpec, 'id'>[] = [
   {
@@ -71,6 +116,19 @@ export const MAP_HELPERS: Omit<HelperSpec, 'id'>[] = [
       const key = readArg(c, r2, m.def.keySize);
       if (!isBytes(key)) return key;
       return m instanceof HashMap || m instanceof ArrayMap ? m.lookupCpu(key, u32(r3)) : 0n;
+    },
+  },
+  {
+    name: 'for_each_map_elem', signature: 'long bpf_for_each_map_elem(struct bpf_map *map, void *callback_fn, void *callback_ctx, u64 flags)',
+    impl: (c, r1, r2, r3, r4) => {
+      const m = mapArg(c, 'for_each_map_elem', r1);
+      if (!('def' in m)) return m;
+      if (r4 !== 0n) return err(ERRNO.EINVAL);
+      const fn = c.funcAt(r2);
+      if (!fn) return c.fault('helper', `bpf_for_each_map_elem: callback_fn 0x${r2.toString(16)} is not a function address (load it with lddw src=4)`);
+      const t = m.def.type;
+      if (!(m instanceof HashMap || (m instanceof ArrayMap && (t === 'array' || t === 'percpu_array')))) return err(ERRNO.EOPNOTSUPP);
+      return forEachElem(c, m, fn, r1, r3);
     },
   },
   {

@@ -98,6 +98,12 @@ export class HashMap extends MapBase {
     for (const k of [...this.elems.keys()]) this.remove(k);
   }
 
+  /** This CPU's value of `key` without counting as a use (for_each_map_elem does not touch the LRU order), or 0n. */
+  peek(key: Uint8Array): bigint {
+    const e = this.elems.get(keyString(key));
+    return e ? e.values[this.cpuSlot()].base : 0n;
+  }
+
   /** Key of the element after `key` (bpf_map_get_next_key order: insertion order here). */
   keys(): Uint8Array[] {
     return [...this.elems.values()].map((e) => Uint8Array.from(e.key));
