@@ -123,6 +123,35 @@ test('rejected by both: same message and instruction', (t) => {
   noPinsLeft();
 });
 
+test('--prog-flags and map value loads go through the raw loader: strict alignment as the kernel checks it', (t) => {
+  if (cannotLoadHere(t)) return;
+  // A 4-byte packet read at offset 15 (NET_IP_ALIGN 2 + 15 is not 4-aligned), bounds-checked.
+  const pkt = file('align.s', ['.section xdp', 'r2 = *(u32 *)(r1 + 0)', 'r3 = *(u32 *)(r1 + 4)', 'r4 = r2', 'r4 += 19',
+    'if r4 > r3 goto l', 'r0 = *(u32 *)(r2 + 15)', 'l:', 'r0 = 2', 'exit', ''].join('\n'));
+  const loose = json(bpfstudio(['verify', pkt, '--kernel', '--json', '--log-level', '0']).out)[0];
+  assert.equal(loose.verdict, 'accept');
+  assert.equal(loose.kernel?.verdict, 'accept', 'without BPF_F_STRICT_ALIGNMENT x86 allows it');
+  const strict = bpfstudio(['verify', pkt, '--kernel', '--log-level', '0', '--prog-flags', '1']);
+  assert.equal(strict.code, 1, strict.out + strict.err);
+  assert.match(strict.out, /^kernel: rejected at insn 5: misaligned packet access off 2\+0\+0\+15 size 4 \(errno -13\)$/m);
+  assert.match(strict.out, /^ {2}agree: verdict \(reject\), message, insn \(5\)$/m);
+  // A variable offset (r5 & 6) prints as a tnum in both.
+  const varOff = file('align-var.s', ['.section xdp', 'r2 = *(u32 *)(r1 + 0)', 'r3 = *(u32 *)(r1 + 4)', 'r4 = r2', 'r4 += 40',
+    'if r4 > r3 goto l', 'r5 = *(u8 *)(r2 + 0)', 'r5 &= 6', 'r2 += r5', 'r4 = r2', 'r4 += 20', 'if r4 > r3 goto l',
+    'r0 = *(u32 *)(r2 + 14)', 'l:', 'r0 = 2', 'exit', ''].join('\n'));
+  const [v] = json(bpfstudio(['verify', varOff, '--kernel', '--json', '--log-level', '0', '--prog-flags', '1']).out);
+  assert.equal(v.kernel?.message, 'misaligned packet access off 2+(0x0; 0x6)+0+14 size 4');
+  assert.equal(v.kernel?.agree, true, JSON.stringify(v));
+  // lddw map[..][0]+off: an object cannot carry it, the raw loader creates the map and passes its fd.
+  const mv = file('mapval.s', ['.section xdp', '.map vals, array, key=4, value=16, max_entries=1', 'r1 = map[vals][0]+20',
+    'r0 = *(u32 *)(r1 + 0)', 'r0 = 2', 'exit', ''].join('\n'));
+  const [m] = json(bpfstudio(['verify', mv, '--kernel', '--json', '--log-level', '0']).out);
+  assert.equal(m.kernel?.status, 'loaded', JSON.stringify(m.kernel));
+  assert.equal(m.kernel?.message, 'invalid access to map value pointer, value_size=16 off=20');
+  assert.equal(m.kernel?.agree, true);
+  noPinsLeft();
+});
+
 test('--cap-bpf-only loads with CAP_BPF alone (capsh): a pointer leak root may do is refused by both', (t) => {
   if (cannotLoadHere(t)) return;
   // Stores the frame pointer into the map value.

@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseObject } from '../../server/src/elf';
-import { fromObject, verify } from '../../server/src/verifier';
+import { fromObject, isProgType, verify } from '../../server/src/verifier';
 import { Btf, parseBtf } from '../../server/src/btf';
 import { compileGroupObjects, loadGroups, readExpected, type RecordedAnswer } from '../fixtures/verifier/corpus';
 import { btKernel, loadBtScripts, readBtExpected } from '../fixtures/verifier/bpftrace/bt-corpus';
@@ -60,12 +60,14 @@ test('verifier differential: agreement with the kernel on the corpus', async (t)
   try {
     const objs = await compileGroupObjects(groups, tmp);
     /** One row: our verdict, message and error instruction for prog against the recorded answer. */
-    const compare = (key: string, obj: BpfObject, prog: BpfProgram, priv: Privilege, raw: boolean, rec: RecordedAnswer): DiffRow => {
+    const compare = (key: string, obj: BpfObject, prog: BpfProgram, priv: Privilege, raw: boolean, rec: RecordedAnswer, progFlags = 0, rawType?: string): DiffRow => {
       // Raw programs reach the kernel without BTF (no func_info); nr_cpu_ids bounds bpf_get_smp_processor_id().
       const inp = fromObject(obj, prog, {
         privileged: priv === 'cap_bpf' ? 'cap_bpf' : 'root', logLevel: 0, btf, collectStates: false,
-        ...(raw ? { funcInfo: false } : {}), ...(nrCpus ? { nrCpus } : {}),
+        ...(raw ? { funcInfo: false } : {}), ...(nrCpus ? { nrCpus } : {}), ...(progFlags ? { progFlags } : {}),
       });
+      // A raw program's type is the marker's (the loader is given it), not the section name's.
+      if (raw && rawType && isProgType(rawType)) inp.progType = rawType;
       const r = verify(inp);
       const verdict = r.verdict;
       const message = verdict === 'accept' ? null : r.errors[0]?.message ?? null;
@@ -92,7 +94,7 @@ test('verifier differential: agreement with the kernel on the corpus', async (t)
           const key = `${g.file} ${p.name} [${priv}]`;
           const prog = obj?.programs.find((x) => x.name === p.name && !x.subprog);
           if (!obj || !prog) { rows.push({ key, verdictOk: false, messageOk: false, insnOk: false, why: 'not compiled / not found' }); continue; }
-          rows.push(compare(key, obj, prog, priv, p.raw, rec));
+          rows.push(compare(key, obj, prog, priv, p.raw, rec, p.progFlags, p.type));
         }
       }
     });

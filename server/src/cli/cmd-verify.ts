@@ -11,7 +11,7 @@ import { matchSection, parseObject } from '../elf';
 import { Btf, parseBtf } from '../btf';
 import { fromObject, isProgType, sectionProgType, verify } from '../verifier';
 import type { VerifierMap, VerifyInput, VerifyResult } from '../verifier';
-import { compareWithKernel, KernelOutcome, KernelProgramAnswer, loadObjectInKernel, lockdownNote, objectFor, sectionFor } from '../host/verify-kernel';
+import { compareWithKernel, KernelOutcome, KernelProgramAnswer, loadObjectInKernel, loadRawInKernel, lockdownNote, objectFor, sectionFor } from '../host/verify-kernel';
 import { EXIT, Io, parse, str, UsageError } from './args';
 import { readInput } from './input';
 import { loadProgram } from './load';
@@ -35,8 +35,11 @@ come after the declared ones.
 --kernel also loads the program into the running kernel with bpftool (an ELF
 object is loaded as it is; other input is wrapped in one, with its maps), pins
 and unpins it, and prints the kernel's verdict, message and instruction beside
-ours and where they agree or disagree. Where loading is not possible (no
-bpftool, no CAP_BPF, no bpffs) it says why and what it would need.
+ours and where they agree or disagree. Raw programs with --prog-flags (1 strict
+alignment, 2 any alignment, ...) or direct map value loads, which bpftool cannot
+pass, go to BPF_PROG_LOAD through a small loader built with the host's C
+compiler, which creates the maps itself. Where loading is not possible (no
+bpftool, no CAP_BPF, no bpffs, no C compiler) it says why and what it would need.
 BPFSTUDIO_BPFTOOL overrides the bpftool binary.
 Exit status: 0 accepted (by both with --kernel), 1 rejected, 2 bad usage.`;
 
@@ -193,8 +196,14 @@ export async function cmdVerify(argv: string[], io: Io): Promise<number> {
   if (withKernel) {
     const section = declared && !st ? declared.name : typeArg !== undefined && matchSection(typeArg) ? typeArg : sectionFor(progType, attachT);
     const obj = section ? objectFor(prog.insns, maps, section, name) : { error: `no libbpf section name selects program type ${progType}` };
-    if (obj.bytes) k = await loadObjectInKernel({ bytes: obj.bytes }, [name], { privilege, logLevel: kernelLevel, tracing: TRACING.has(progType) });
-    else k = { status: 'unavailable', reason: `cannot wrap the program in an object for bpftool: ${obj.error ?? ''}`, needs: 'a program libbpf can load from an object (maps by index, no direct map value loads)' };
+    const kopts = { privilege, logLevel: kernelLevel, tracing: TRACING.has(progType) };
+    // bpftool cannot pass prog_flags, and an object cannot express direct map value loads: those go
+    // to BPF_PROG_LOAD through the raw loader, which creates the maps itself.
+    if (obj.bytes && !flags) k = await loadObjectInKernel({ bytes: obj.bytes }, [name], kopts);
+    else {
+      k = await loadRawInKernel({ insns: prog.insns, progType, ...(attachT ? { expectedAttachType: attachT } : {}), progFlags: flags, maps }, name, kopts);
+      if (k.status === 'unavailable' && obj.error) k.reason += ` (and bpftool cannot load it: ${obj.error})`;
+    }
     if (k.status === 'loaded') c.kernel = k.answers.get(name);
   }
   report(io, c, json, level, k);

@@ -242,8 +242,12 @@ export async function loadWithKernelAsync(objPath: string, opts: LoadOptions = {
 /*
  * Raw programs (instructions without an ELF object: asm and hex files, or encodings libbpf would
  * refuse or rewrite, such as calls to invalid destinations) are loaded by a small C program that
- * calls BPF_PROG_LOAD itself. It is compiled with the host's clang on first use into the temporary
- * directory and prints the log between the same markers libbpf uses, so parseBpftoolOutput reads it.
+ * calls BPF_PROG_LOAD itself. It is compiled with the host's C compiler on first use into the
+ * temporary directory and prints the log between the same markers libbpf uses, so
+ * parseBpftoolOutput reads it. Optional arguments give what bpftool cannot: prog_flags (strict
+ * alignment and the rest), the expected attach type, and maps it creates itself — an LD_IMM64 with
+ * src 1 or 2 (map fd, map value) and imm = i gets the i-th map's fd; src 5 and 6 (map index forms)
+ * index the same maps through fd_array.
  */
 const RAWLOAD_C = `#include <errno.h>
 #include <linux/bpf.h>
@@ -252,16 +256,33 @@ const RAWLOAD_C = `#include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+static long sys_bpf(int cmd, union bpf_attr *a) { return syscall(__NR_bpf, cmd, a, sizeof(*a)); }
 int main(int argc, char **argv) {
-  if (argc != 4) { fprintf(stderr, "usage: rawload PROG_TYPE LOG_LEVEL FILE\\n"); return 2; }
+  if (argc < 4) { fprintf(stderr, "usage: rawload PROG_TYPE LOG_LEVEL FILE [PROG_FLAGS [ATTACH_TYPE|-1 [TYPE:KEY:VALUE:MAX:FLAGS ...]]]\\n"); return 2; }
   FILE *f = fopen(argv[3], "rb");
   if (!f) { perror(argv[3]); return 2; }
   static unsigned char insns[1 << 24];
   size_t n = fread(insns, 1, sizeof(insns), f);
   fclose(f);
+  int nmaps = argc > 6 ? argc - 6 : 0;
+  int *fds = calloc(nmaps + 1, sizeof(int));
+  union bpf_attr a;
+  for (int i = 0; i < nmaps; i++) {
+    unsigned t, k, v, m, fl;
+    if (sscanf(argv[6 + i], "%u:%u:%u:%u:%u", &t, &k, &v, &m, &fl) != 5) { fprintf(stderr, "rawload: bad map %s\\n", argv[6 + i]); return 2; }
+    memset(&a, 0, sizeof(a));
+    a.map_type = t; a.key_size = k; a.value_size = v; a.max_entries = m; a.map_flags = fl;
+    fds[i] = sys_bpf(BPF_MAP_CREATE, &a);
+    if (fds[i] < 0) { printf("rawload: map %d (%s) create failed: %s\\n", i, argv[6 + i], strerror(errno)); return 1; }
+  }
+  for (size_t p = 0; p + 16 <= n; p += 8) {
+    struct bpf_insn *in = (struct bpf_insn *)(insns + p);
+    if (in->code != (BPF_LD | BPF_DW | BPF_IMM)) continue;
+    if ((in->src_reg == 1 || in->src_reg == 2) && in->imm >= 0 && in->imm < nmaps) in->imm = fds[in->imm];
+    p += 8;
+  }
   unsigned log_size = 1u << 28;
   char *log = calloc(1, log_size);
-  union bpf_attr a;
   memset(&a, 0, sizeof(a));
   a.prog_type = atoi(argv[1]);
   a.insns = (unsigned long)insns;
@@ -270,7 +291,10 @@ int main(int argc, char **argv) {
   a.log_level = atoi(argv[2]);
   a.log_buf = (unsigned long)log;
   a.log_size = log_size;
-  int fd = syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+  if (argc > 4) a.prog_flags = strtoul(argv[4], 0, 0);
+  if (argc > 5 && atoi(argv[5]) >= 0) a.expected_attach_type = atoi(argv[5]);
+  if (nmaps) a.fd_array = (unsigned long)fds;
+  int fd = sys_bpf(BPF_PROG_LOAD, &a);
   int err = errno;
   if (fd < 0) printf("rawload: BPF program load failed: %s\\n", strerror(err));
   printf("-- BEGIN PROG LOAD LOG --\\n%s", log);
@@ -300,8 +324,10 @@ export function rawLoader(): { path?: string; error?: string } {
   const bin = join(dir, 'rawload');
   if (!existsSync(bin) || !existsSync(src) || readFileSync(src, 'utf8') !== RAWLOAD_C) {
     writeFileSync(src, RAWLOAD_C);
-    const r = spawnSync('clang', ['-O2', src, '-o', bin], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) return { error: `cannot build the raw loader: ${r.error?.message ?? r.stderr}` };
+    // clang (installed for BPF C anyway), else the system C compiler.
+    let r = spawnSync('clang', ['-O2', src, '-o', bin], { encoding: 'utf8' });
+    if (r.error) r = spawnSync('cc', ['-O2', src, '-o', bin], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) return { error: `cannot build the raw loader (needs clang or cc): ${r.error?.message ?? r.stderr}` };
   }
   rawloadPath = bin;
   return { path: bin };
@@ -314,6 +340,12 @@ export interface RawLoadOptions {
   logLevel?: number;
   privilege?: Privilege;
   timeoutMs?: number;
+  /** BPF_PROG_LOAD's prog_flags (BPF_F_STRICT_ALIGNMENT = 1, BPF_F_ANY_ALIGNMENT = 2, ...). */
+  progFlags?: number;
+  /** enum bpf_attach_type number for expected_attach_type. */
+  expectedAttachType?: number;
+  /** Maps created before the load; LD_IMM64 map references index this list. */
+  maps?: readonly { type: number; keySize: number; valueSize: number; maxEntries: number; flags?: number }[];
 }
 
 /** Loads raw instructions (8 bytes each, host byte order) with BPF_PROG_LOAD, no libbpf in between. */
@@ -327,6 +359,11 @@ export async function loadRawWithKernel(insns: Uint8Array, opts: RawLoadOptions)
   const file = join(dirname(loader.path), `prog-${process.pid}-${pinSeq++}.bin`);
   writeFileSync(file, insns);
   const args = [String(type), String(opts.logLevel ?? 1), file];
+  const maps = opts.maps ?? [];
+  if (opts.progFlags || opts.expectedAttachType !== undefined || maps.length) {
+    args.push(String(opts.progFlags ?? 0), String(opts.expectedAttachType ?? -1),
+      ...maps.map((m) => `${m.type}:${m.keySize}:${m.valueSize}:${m.maxEntries}:${m.flags ?? 0}`));
+  }
   const cmd = opts.privilege === 'cap_bpf'
     ? { cmd: 'capsh', args: ['--drop=cap_perfmon,cap_sys_admin', '--', '-c', 'exec "$0" "$@"', loader.path, ...args] }
     : { cmd: loader.path, args };

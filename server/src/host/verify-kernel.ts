@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitObject, type EmitMap, type EmitReloc } from '../elf';
 import { SECTION_DEFS } from '../elf/sections';
-import { PSEUDO, type Insn } from '../isa';
-import { loadWithKernelAsync, type KernelAnswer, type Privilege } from './bpftool';
+import { encode, PSEUDO, type Insn } from '../isa';
+import { progTypeId, attachTypeId } from '../elf/sections';
+import { loadRawWithKernel, loadWithKernelAsync, rawLoader, type KernelAnswer, type Privilege } from './bpftool';
 
 /** Overrides the bpftool binary (tests point it at a missing path or a stand-in). */
 export const BPFTOOL_ENV = 'BPFSTUDIO_BPFTOOL';
@@ -49,10 +50,10 @@ export function bpftoolPath(env: NodeJS.ProcessEnv = process.env): string {
  * Why loading into the running kernel is not possible, or undefined when it is. Tracing program
  * types also need CAP_PERFMON; `cap_bpf` (CAP_BPF alone) needs capsh to drop the others.
  */
-export function kernelPreflight(opts: { privilege?: Privilege; tracing?: boolean; bpftool?: string } = {}): KernelUnavailable | undefined {
+export function kernelPreflight(opts: { privilege?: Privilege; tracing?: boolean; bpftool?: string; raw?: boolean } = {}): KernelUnavailable | undefined {
   const tool = opts.bpftool ?? bpftoolPath();
-  const v = spawnSync(tool, ['version'], { encoding: 'utf8', timeout: 10_000 });
-  if (v.error || v.status !== 0) {
+  const v = opts.raw ? undefined : spawnSync(tool, ['version'], { encoding: 'utf8', timeout: 10_000 });
+  if (v && (v.error || v.status !== 0)) {
     return {
       reason: `bpftool cannot run (${tool}: ${v.error ? (v.error as NodeJS.ErrnoException).code ?? v.error.message : `exit ${v.status}`})`,
       needs: `bpftool on PATH (package linux-tools or bpftool), or ${BPFTOOL_ENV}=/path/to/bpftool`,
@@ -71,7 +72,7 @@ export function kernelPreflight(opts: { privilege?: Privilege; tracing?: boolean
   if (opts.tracing && !has(CAP_SYS_ADMIN) && !has(CAP_PERFMON)) {
     return { reason: 'tracing programs need CAP_PERFMON, which this process lacks', needs: 'CAP_PERFMON (or root)' };
   }
-  if (!readTrim('/proc/mounts')?.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf')) {
+  if (!opts.raw && !readTrim('/proc/mounts')?.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf')) {
     return { reason: 'no BPF file system at /sys/fs/bpf (bpftool pins the loaded program there)', needs: 'mount -t bpf bpf /sys/fs/bpf' };
   }
   if (opts.privilege === 'cap_bpf') {
@@ -189,6 +190,46 @@ async function loadObject(obj: { path: string } | { bytes: Uint8Array }, program
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What a raw load needs beside the instructions: the program type, load attributes and maps by index. */
+export interface RawProgram {
+  insns: readonly Insn[];
+  /** The verifier's program type name (`xdp`, `cgroup_sock_addr`, ...). */
+  progType: string;
+  /** The attach type name with or without `BPF_` (`CGROUP_UDP6_SENDMSG`). */
+  expectedAttachType?: string;
+  progFlags?: number;
+  maps?: readonly { type: number; keySize: number; valueSize: number; maxEntries: number; flags?: number }[];
+}
+
+/**
+ * Loads instructions with BPF_PROG_LOAD directly (the raw loader, no libbpf): the route for what an
+ * object cannot carry through bpftool — prog_flags (strict alignment...), direct map value loads.
+ * The loader creates the maps itself; LD_IMM64 map references index them.
+ */
+export async function loadRawInKernel(p: RawProgram, name: string,
+  opts: { privilege?: Privilege; logLevel?: 1 | 2; tracing?: boolean } = {}): Promise<KernelOutcome> {
+  const pre = kernelPreflight({ privilege: opts.privilege, tracing: opts.tracing, raw: true });
+  if (pre) return { status: 'unavailable', ...pre };
+  const type = progTypeId(p.progType.toUpperCase());
+  if (type < 0) return { status: 'unavailable', reason: `unknown program type ${p.progType}`, needs: 'a program type of enum bpf_prog_type' };
+  const at = p.expectedAttachType === undefined ? undefined : attachTypeId(p.expectedAttachType.toUpperCase().replace(/^BPF_/, ''));
+  if (at !== undefined && at < 0) return { status: 'unavailable', reason: `unknown attach type ${p.expectedAttachType ?? ''}`, needs: 'an attach type of enum bpf_attach_type' };
+  const loader = rawLoader();
+  if (!loader.path) return { status: 'unavailable', reason: loader.error ?? 'no raw loader', needs: 'clang or cc to build the raw loader' };
+  const r = await loadRawWithKernel(encode(p.insns), {
+    progType: type, logLevel: opts.logLevel === 2 ? 7 : 1, privilege: opts.privilege ?? 'root',
+    ...(p.progFlags ? { progFlags: p.progFlags } : {}), ...(at !== undefined ? { expectedAttachType: at } : {}), ...(p.maps?.length ? { maps: p.maps } : {}),
+  });
+  if (r.verdict === 'reject' && !r.kernelLog && /Operation not permitted/.test(r.output)) {
+    return { status: 'unavailable', reason: `the kernel refused the load before verifying it (EPERM): ${r.message ?? 'operation not permitted'}`, needs: 'CAP_BPF and the capabilities of the program type (or root)' };
+  }
+  if (r.exitCode === 2 || /map \d+ .* create failed/.test(r.output)) {
+    return { status: 'unavailable', reason: `the raw loader could not prepare the load: ${r.output.trim().split('\n')[0] ?? ''}`, needs: 'maps the kernel can create' };
+  }
+  const answers = new Map<string, KernelProgramAnswer>([[name, { ...r, known: true }]]);
+  return { status: 'loaded', answers, bpftool: loader.path, ms: r.ms, output: r.output };
 }
 
 /** Where the embedded verifier and the kernel agree and differ on one program. */

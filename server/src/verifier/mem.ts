@@ -42,7 +42,7 @@ function checkAlignment(env: Env, regno: number, r: Reg, off: number, size: numb
     case T.PKT_META: {
       if (!strict || size === 1) return;
       const v = tadd(r.var, tconst(BigInt(2 + r.off + off)));
-      if (!tisAligned(v, size)) env.fail(`misaligned packet access off 2+${tstr(r.var)}+${r.off}+${off} size ${size}`);
+      if (!tisAligned(v, size)) env.fail(`misaligned packet access off 2+${varOffStr(r)}+${r.off}+${off} size ${size}`);
       return;
     }
     case T.FLOW_KEYS: desc = 'flow keys '; break;

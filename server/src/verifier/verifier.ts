@@ -13,6 +13,7 @@ import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env, Reject } from './env';
 import { CallbackCall, ELIDE_NULL, clearPktPointers, checkHelperCall, setCallbackArgs } from './helper-call';
 import { printInsn } from './insn-print';
+import { BPF_F_SLEEPABLE, canBeSleepable, progFlagsRefusal, SLEEPABLE_MESSAGE } from './load-flags';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
 import { CALLBACK_HELPERS, Prepass, Slot, mapTypeName, prepass, slotsFromBytes } from './prepass';
 import { maybeLooping, statesEqual } from './prune';
@@ -104,6 +105,8 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
       suggestion: 'Grant CAP_PERFMON (or load as root).',
     });
   }
+  const flagsErr = progFlagsRefusal(input.progFlags ?? 0);
+  if (flagsErr) return refused(flagsErr.message, flagsErr);
   const lines = new Map<number, VerifierLine>();
   for (const l of input.lineInfo ?? []) lines.set(l.pc, l);
   const env = new Env(level ? insnsFromSlots(slots, pre.specs) : [], pre, maps, input.progType, input.expectedAttachType,
@@ -128,7 +131,12 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
-  env.sleepable = input.sleepable ?? false;
+  env.sleepable = (input.sleepable ?? false) || ((input.progFlags ?? 0) & BPF_F_SLEEPABLE) !== 0;
+  if (env.sleepable && !canBeSleepable(input.progType, input.expectedAttachType)) {
+    env.verbose(SLEEPABLE_MESSAGE);
+    env.verbose(statsLine(0, 0, 0, 0));
+    return result('reject', [{ pc: 0, logInsn: null, message: SLEEPABLE_MESSAGE, detail: [], path: [], ...explain(SLEEPABLE_MESSAGE) }]);
+  }
   if (input.globalFuncs?.length) env.globals = new Map(input.globalFuncs.map((g) => [g.pc, g]));
   if (input.poisoned) env.poisoned = new Map(input.poisoned.map((x) => [x.pc, x.message]));
   let err = d.run();
