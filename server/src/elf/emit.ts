@@ -2,7 +2,7 @@
  * Writes a BPF object file that libbpf loads: program sections from
  * instructions, BTF-defined maps in `.maps` (the `__uint` encoding, BTF built
  * here), global data sections (.rodata, .data, .bss and their `.name`
- * variants), map, data and subprogram relocations, license and version, and
+ * variants), map, data, subprogram call and function address relocations, license and version, and
  * .BTF.ext func_info/line_info. CO-RE records and kfunc externs are not emitted.
  */
 import { encode } from '../isa/codec';
@@ -26,10 +26,12 @@ export interface EmitReloc {
   pc: number;
   /**
    * `map`: an lddw loading the map `target`; `call`: a call of the subprogram
-   * `target` (in .text); `data`: an lddw of the address `offset` bytes into the
-   * global data section `target` (e.g. `.rodata`).
+   * `target` (in .text); `func`: an lddw of the address of the subprogram
+   * `target` (in .text), e.g. a bpf_loop or bpf_for_each_map_elem callback
+   * (libbpf turns it into src=4, BPF_PSEUDO_FUNC); `data`: an lddw of the
+   * address `offset` bytes into the global data section `target` (e.g. `.rodata`).
    */
-  kind: 'map' | 'call' | 'data';
+  kind: 'map' | 'call' | 'func' | 'data';
   target: string;
   offset?: number;
 }
@@ -60,6 +62,8 @@ export interface EmitProgram {
   insns: Insn[];
   relocs?: EmitReloc[];
   lines?: EmitLine[];
+  /** Parameter names of its BTF prototype (all `void *`); default `['ctx']`. Callbacks take several. */
+  params?: string[];
 }
 
 export interface EmitSpec {
@@ -117,7 +121,7 @@ export function emitObject(spec: EmitSpec): EmitResult {
   const voidPtr = b.addPtr(0);
   const funcIds = new Map<EmitProgram, number>();
   for (const p of spec.programs) {
-    const proto = b.addFuncProto(tInt, [{ name: 'ctx', type: voidPtr }]);
+    const proto = b.addFuncProto(tInt, (p.params ?? ['ctx']).map((name) => ({ name, type: voidPtr })));
     funcIds.set(p, b.addFunc(p.name, proto, p.section === '.text' ? LINKAGE.STATIC : LINKAGE.GLOBAL));
   }
   const licenseText = spec.license ?? 'GPL';
@@ -255,6 +259,16 @@ export function emitObject(spec: EmitSpec): EmitResult {
           dv.setInt32(at + 4, off, le);
           dv.setInt32(at + 12, 0, le);
           relocs.push({ offset: at, sym, type: R_BPF.R64_64 });
+        } else if (r.kind === 'func') {
+          // As clang emits a function address: src=0, imm = the function's byte offset in .text,
+          // R_BPF_64_64 against the .text section symbol (libbpf sets src=4 and the relative offset).
+          const target = spec.programs.find((x) => x.name === r.target && x.section === '.text');
+          if (insn.spec.kind !== 'lddw') { bad(`${p.name}: relocation at pc ${r.pc}: a function address needs an lddw, found ${insn.spec.name}`); continue; }
+          if (target === undefined || textSym === undefined) { bad(`${p.name}: relocation at pc ${r.pc}: no subprogram named ${r.target} in .text`); continue; }
+          code[at + 1] &= le ? 0x0f : 0xf0;
+          dv.setInt32(at + 4, progPlace.get(target)!.offset, le);
+          dv.setInt32(at + 12, 0, le);
+          relocs.push({ offset: at, sym: textSym, type: R_BPF.R64_64 });
         } else {
           const target = spec.programs.find((x) => x.name === r.target && x.section === '.text');
           if (insn.spec.kind !== 'call' || insn.src !== 1) { bad(`${p.name}: relocation at pc ${r.pc}: a subprogram call needs a local call (src=1), found ${insn.spec.name}`); continue; }

@@ -15,6 +15,7 @@ import { ScriptLayout } from './script';
 import { Typer } from './tyof';
 import { genStmt, genStmts } from './stmt';
 import { scalar } from './expr';
+import { linkProbe } from './link';
 
 /** libbpf section name and program type of an attach point, or an error. */
 export function sectionOf(ap: A.AttachPoint): { section: string; progType: string } | { error: string } {
@@ -112,6 +113,7 @@ function genProbe(script: ScriptLayout, typer: Typer, p: A.Probe, tg: Target, op
   const g = new Gen(script, typer, p, ctx, ap.canonical, opts, diags, probeIndex);
   g.stmt = (s) => genStmt(g, s);
   g.attach = ap;
+  g.scratchReady = withScratch;
   const e = g.e;
   e.cur = ap.range;
   e.mov(R_CTX, 1);
@@ -171,12 +173,13 @@ export function compile(prog: A.Program, types: TypeInfoLike, opts: CompileOptio
         script.restore(cp);
         const g = genProbe(script, typer, item, tg, opts, diagnostics, idx, first.usedScratch, false);
         if (g.usedScratch) script.scratch(g.scMax);
-        const err = g.e.finish();
-        if (err) {
-          diagnostics.push({ range: item.range, severity: 'error', message: err, source: 'codegen' });
+        const linked = linkProbe(g);
+        if (typeof linked === 'string') {
+          diagnostics.push({ range: item.range, severity: 'error', message: linked, source: 'codegen' });
           continue;
         }
-        probes.push({ name: tg.section, attachPoints: [tg.raw], progType: tg.progType, insns: g.e.insns, lines: g.e.lines, item: itemIndex });
+        const subprogs = linked.subprogs.length > 0 ? { subprogs: linked.subprogs } : {};
+        probes.push({ name: tg.section, attachPoints: [tg.raw], progType: tg.progType, insns: linked.insns, lines: linked.lines, ...subprogs, item: itemIndex });
       } catch (err) {
         if (err instanceof Unsupported) {
           // The dry run stops at the same place: its diagnostic has the precise range.

@@ -91,6 +91,16 @@ export class Emitter {
     }
   }
 
+  /** lddw src=4 instructions (index in insns) and the callback subprogram each loads (fixed up when the probe is linked). */
+  readonly funcRefs: { insn: number; sub: number }[] = [];
+
+  /** dst = address of callback subprogram `sub` (lddw src=4, BPF_PSEUDO_FUNC; imm set by link.ts). */
+  ldFunc(dst: Reg, sub: number): void {
+    if (this.dead) return;
+    this.funcRefs.push({ insn: this.insns.length, sub });
+    this.push(mkInsn(spec('lddw'), { dst, src: PSEUDO.FUNC, imm: 0, imm2: 0 }));
+  }
+
   /** dst = address of maps[index] (pseudo map fd). */
   ldMap(dst: Reg, index: number): void {
     this.push(mkInsn(spec('lddw'), { dst, src: PSEUDO.MAP_FD, imm: index, imm2: 0 }));

@@ -74,6 +74,12 @@ export class Gen {
   usedScratch = false;
   /** The attach point this program serves (usdt arguments depend on it). */
   attach: A.AttachPoint | undefined;
+  /** Whether r9 holds the scratch area once the prologue ran (callbacks reload it from their caller). */
+  scratchReady = false;
+  /** The probe's main program (this Gen, or the one a callback belongs to). */
+  root: Gen = this;
+  /** Callback subprograms of the probe (bpf_for_each_map_elem bodies), registered on the root in creation order. */
+  readonly subprogs: Gen[] = [];
 
   constructor(
     readonly script: ScriptLayout,
@@ -86,6 +92,28 @@ export class Gen {
     readonly probeIndex: number,
   ) {
     this.exitLabel = this.e.newLabel();
+  }
+
+  /**
+   * A callback subprogram of this probe: its own instructions, stack frame, variables
+   * and loops; scratch memory continues above this Gen's (the caller's live
+   * temporaries stay intact). Registered on the root; returns it with its index there.
+   */
+  callback(): { gen: Gen; index: number } {
+    const c = new Gen(this.script, this.typer, this.probe, this.ctx, this.provider, this.opts, this.diags, this.probeIndex);
+    c.root = this.root;
+    c.attach = this.attach;
+    c.scratchReady = this.scratchReady;
+    c.scTop = this.scTop;
+    c.scMax = this.scTop;
+    this.root.subprogs.push(c);
+    return { gen: c, index: this.root.subprogs.length - 1 };
+  }
+
+  /** Takes over a finished callback's scratch needs. */
+  adopt(c: Gen): void {
+    this.scMax = Math.max(this.scMax, c.scMax);
+    if (c.usedScratch) this.usedScratch = true;
   }
 
   /** Runs f with instructions attributed to `range` (the line table), restoring the previous range. */

@@ -83,6 +83,11 @@ export interface CompiledProbe {
   insns: Insn[];
   /** Per instruction (index in insns): the script range it comes from. */
   lines: (Range | undefined)[];
+  /**
+   * Slot pcs where callback subprograms (for-over-map bodies) start; the code before the first is
+   * the probe's own. Their `lddw rX, callback` instructions (src=4) hold the relative offset, as the kernel sees them.
+   */
+  subprogs?: number[];
   /** The probe's AST node index in Program.items. */
   item: number;
 }

@@ -1,10 +1,11 @@
 /**
  * A compiled script seen by the rest of BPF Studio: an ELF object spec for
- * elf/emit.ts (maps with C-identifier names, map relocations, line info),
+ * elf/emit.ts (maps with C-identifier names, map relocations, line info,
+ * callback subprograms in .text reached through function-address relocations),
  * the verifier's and the VM's map lists, and verification of one probe.
  * Non-goal: writing files or loading into the kernel (cli/ and host/).
  */
-import type { EmitLine, EmitMap, EmitReloc, EmitSpec } from '../../elf/emit';
+import type { EmitLine, EmitMap, EmitProgram, EmitReloc, EmitSpec } from '../../elf/emit';
 import { PSEUDO } from '../../isa/opcodes';
 import { verify } from '../../verifier';
 import type { ProgType, VerifierMap, VerifyResult } from '../../verifier';
@@ -36,26 +37,41 @@ export function toEmitSpec(script: CompiledScript, source?: string, fileName = '
   }));
   const li = source !== undefined ? new LineIndex(source) : undefined;
   const srcLines = source?.split('\n') ?? [];
-  const programs = script.probes.map((p, i) => {
-    const relocs: EmitReloc[] = [];
-    const insns = p.insns.map((x) => ({ ...x }));
-    for (const x of insns) {
-      if (x.spec.kind === 'lddw' && x.src === PSEUDO.MAP_FD) {
-        relocs.push({ pc: x.pc, kind: 'map', target: maps[x.imm]?.name ?? `map${x.imm}` });
-      }
-    }
-    const lines: EmitLine[] = [];
-    if (li) {
-      let last = -1;
-      p.lines.forEach((r, k) => {
-        if (!r) return;
-        const pos = li.position(r.start);
-        if (pos.line === last) return;
-        last = pos.line;
-        lines.push({ pc: p.insns[k].pc, lineNum: pos.line + 1, col: pos.col + 1, text: srcLines[pos.line] ?? '' });
+  const programs = script.probes.flatMap((p, i) => {
+    const name = programName(p, i);
+    // The probe's code, then its callback subprograms (into .text, reached through 'func' relocations).
+    const starts = [0, ...(p.subprogs ?? [])];
+    const cbName = (k: number): string => `${name}_cb${k}`;
+    return starts.map((start, k): EmitProgram => {
+      const end = starts[k + 1] ?? Infinity;
+      const relocs: EmitReloc[] = [];
+      const idx: number[] = [];
+      p.insns.forEach((x, j) => { if (x.pc >= start && x.pc < end) idx.push(j); });
+      const insns = idx.map((j) => ({ ...p.insns[j], pc: p.insns[j].pc - start }));
+      insns.forEach((x, j) => {
+        if (x.spec.kind !== 'lddw') return;
+        if (x.src === PSEUDO.MAP_FD) relocs.push({ pc: x.pc, kind: 'map', target: maps[x.imm]?.name ?? `map${x.imm}` });
+        if (x.src === PSEUDO.FUNC) {
+          const target = starts.indexOf(p.insns[idx[j]].pc + x.imm + 1);
+          relocs.push({ pc: x.pc, kind: 'func', target: target > 0 ? cbName(target) : `${name}?` });
+          x.imm = 0;
+        }
       });
-    }
-    return { name: programName(p, i), section: p.name, insns, relocs, lines };
+      const lines: EmitLine[] = [];
+      if (li) {
+        let last = -1;
+        for (const j of idx) {
+          const r = p.lines[j];
+          if (!r) continue;
+          const pos = li.position(r.start);
+          if (pos.line === last) continue;
+          last = pos.line;
+          lines.push({ pc: p.insns[j].pc - start, lineNum: pos.line + 1, col: pos.col + 1, text: srcLines[pos.line] ?? '' });
+        }
+      }
+      return k === 0 ? { name, section: p.name, insns, relocs, lines }
+        : { name: cbName(k), section: '.text', insns, relocs, lines, params: ['map', 'key', 'value', 'ctx'] };
+    });
   });
   return { programs, maps, license: 'GPL', fileName };
 }

@@ -2,14 +2,14 @@
  * Statements: variable and map assignment (plain, compound, aggregations),
  * if/else, while (a bounded loop the verifier proves), unroll, for over a
  * range, break/continue/return, and calls (code after exit()/return is
- * dropped by the emitter). Non-goal: `for` over
- * maps (needs bpf_for_each_map_elem callbacks; reported as unsupported).
+ * dropped by the emitter); `for` over a map is a callback (formap.ts).
  */
 import type * as A from '../ast';
 import { Gen, R_ACC, isScalar } from './gen';
 import { scalar, mem, storeExpr } from './expr';
 import { genCallStmt, isAggCall } from './calls';
 import { genAgg, genMapWrite, incDec, writeAcc } from './maps';
+import { genForMap } from './formap';
 
 function binaryOf(target: A.Expr, op: A.AssignOp, value: A.Expr, range: A.Expr['range']): A.Binary {
   return { kind: 'Binary', range, op: op.slice(0, -1) as A.BinaryOp, left: target, right: value };
@@ -114,7 +114,7 @@ function stmtInner(g: Gen, s: A.Stmt): void {
       return;
     }
     case 'For': {
-      if (s.iterable.kind !== 'Range') g.error(s.iterable.range, 'for over a map is not supported by code generation');
+      if (s.iterable.kind === 'Map') { genForMap(g, s, s.iterable); return; }
       const slot = g.vars.get(s.var.name);
       if (!slot) g.error(s.var.range, `unknown variable ${s.var.name}`);
       scalar(g, s.iterable.to);

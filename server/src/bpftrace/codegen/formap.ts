@@ -1,0 +1,243 @@
+/**
+ * `for ($kv : @map)` (bpftrace 0.21+), compiled as bpftrace compiles it: the
+ * body becomes a callback subprogram that bpf_for_each_map_elem(map,
+ * callback, ctx, 0) runs per entry, with $kv = (key, value) decoded from the
+ * map's storage (a tuple key for multi-key maps; count/sum/min/max values
+ * combined over the CPUs with bpf_map_lookup_percpu_elem, as bpftrace does).
+ * The callback context is the caller's frame pointer: the probe context and
+ * scratch pointers are spilled there, and the caller's variables the body
+ * uses are copied into the callback's frame on entry and back on every exit.
+ * continue/end of body return 0, break returns 1, `return` (and exit()) set a
+ * flag in the caller's frame and return 1; the caller then leaves too.
+ * Non-goal: avg/stats/hist/lhist maps (bpftrace refuses the last three; avg's
+ * 0.17 storage in two key slots is not decoded here).
+ */
+import * as A from '../ast';
+import { type SType, S64, U64, layoutOf, sizeOf } from '../types';
+import { Gen, type Loc, type VarSlot, R_ACC, R_CTX, R_SC, at, chunks, isScalar } from './gen';
+import type { ScriptMap } from './script';
+import { genStmt } from './stmt';
+
+/** CPUs whose per-CPU values are combined (the kernel's lookup returns NULL past the last one). */
+export const FOR_MAP_MAX_CPUS = 256;
+
+const COMBINED = new Set(['count', 'sum', 'min', 'max']);
+
+/** Builtins that read the probe context: bpftrace refuses them in a for-loop body. */
+function ctxBuiltin(name: string): boolean {
+  return name === 'ctx' || name === 'args' || name === 'retval' || /^s?arg\d+$/.test(name);
+}
+
+interface CallerSlots {
+  ctx: Loc;
+  scratch: Loc | undefined;
+  ret: Loc;
+  captured: Map<string, VarSlot>;
+}
+
+/** The caller's variables the body refers to (every level of nested loops included). */
+function capturedVars(g: Gen, s: A.For): Map<string, VarSlot> {
+  const out = new Map<string, VarSlot>();
+  A.walk(s.body, (n) => {
+    if (n.kind !== 'Var' || n.name === s.var.name) return;
+    const v = g.vars.get(n.name);
+    if (v) out.set(n.name, v);
+  });
+  return out;
+}
+
+/** $kv's type: the type checker's, else (key, value) from the map's stored types. */
+function kvType(g: Gen, s: A.For, sm: ScriptMap): { k: 'tuple'; elems: SType[] } {
+  const t = g.typer.info.vars.get(s.var);
+  if (t && t.k === 'tuple' && t.elems.length === 2 && t.elems[0].k !== 'none') return t;
+  const key: SType = sm.keyTypes.length === 1 ? sm.keyTypes[0] : { k: 'tuple', elems: sm.keyTypes };
+  const v = sm.def.value;
+  const value: SType = v.k === 'agg' ? (v.fn === 'count' || !v.signed ? U64 : S64) : v;
+  return { k: 'tuple', elems: [key, value] };
+}
+
+function accessSize(n: number): 1 | 2 | 4 | 8 {
+  return n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
+}
+
+/** Copies a stored key/value part (`st` at r1 + off) to dst as type t (ints re-sized, strings cut or padded). */
+function convert(c: Gen, off: number, st: SType, dst: Loc, t: SType, range: A.Expr['range']): void {
+  if (isScalar(st) && isScalar(t)) {
+    const size = accessSize(Math.min(8, Math.max(1, sizeOf(st))));
+    c.e.ldx(size, R_ACC, 1, off);
+    if (st.k === 'int' && st.signed && size < 8) c.e.extend(R_ACC, size * 8, true);
+    c.storeScalar(dst, t, R_ACC);
+    return;
+  }
+  if (st.k === 'tuple' && t.k === 'tuple' && st.elems.length === t.elems.length) {
+    const sl = layoutOf(st.elems);
+    const tl = layoutOf(t.elems);
+    st.elems.forEach((x, i) => convert(c, off + sl.offsets[i], x, at(dst, tl.offsets[i]), t.elems[i], range));
+    return;
+  }
+  if (isScalar(st) !== isScalar(t)) c.error(range, 'map key or value does not match the loop variable\'s type');
+  // dst was zeroed: a shorter stored value leaves zero padding.
+  for (const { o, s } of chunks(Math.min(sizeOf(st), sizeOf(t)), [dst.off, off])) {
+    c.e.ldx(s, 2, 1, off + o);
+    c.store(s, at(dst, o), 2);
+  }
+}
+
+/** r7 = the per-CPU values of the current key combined (sum, or max; min undoes its 0xffffffff - v storage). */
+function combinePerCpu(c: Gen, sm: ScriptMap, keyPtr: Loc, fn: string): void {
+  const e = c.e;
+  const acc = c.allocStack(8);
+  const cpu = c.allocStack(8);
+  c.storeImm(8, cpu, 0);
+  if (fn === 'count' || fn === 'sum') c.storeImm(8, acc, 0);
+  else {
+    e.movi(0, -(2n ** 63n));
+    c.store(8, acc, 0);
+  }
+  const top = e.newLabel();
+  const done = e.newLabel();
+  e.bind(top);
+  c.load(8, 3, cpu);
+  e.jmp('jge', 3, { k: FOR_MAP_MAX_CPUS }, done);
+  c.ldMap(1, sm.index);
+  c.load(8, 2, keyPtr);
+  e.call('map_lookup_percpu_elem');
+  e.jmp('jeq', 0, { k: 0 }, done);
+  e.ldx(8, 1, 0, 0);
+  c.load(8, 2, acc);
+  if (fn === 'count' || fn === 'sum') e.alu('add', 2, { r: 1 });
+  else {
+    const keep = e.newLabel();
+    e.jmp('jsge', 2, { r: 1 }, keep);
+    e.mov(2, 1);
+    e.bind(keep);
+  }
+  c.store(8, acc, 2);
+  c.load(8, 3, cpu);
+  e.alu('add', 3, { k: 1 });
+  c.store(8, cpu, 3);
+  e.ja(top);
+  e.bind(done);
+  // The counter no longer matters: forgetting it lets the verifier prune the body's states.
+  c.storeImm(8, cpu, 0);
+  c.load(8, R_ACC, acc);
+  if (fn === 'min') {
+    e.movi(1, 0xffffffffn);
+    e.alu('sub', 1, { r: R_ACC });
+    e.mov(R_ACC, 1);
+  }
+}
+
+/** The callback: prologue (spills, caller's pointers and variables, $kv), body, and the exits. */
+function genCallback(c: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: SType[] }, caller: CallerSlots): void {
+  const e = c.e;
+  e.cur = s.range;
+  // r1 map, r2 key, r3 value, r4 the caller's frame pointer.
+  const pfp = c.allocStack(8);
+  c.store(8, pfp, 4);
+  const keyPtr = c.allocStack(8);
+  c.store(8, keyPtr, 2);
+  const valPtr = c.allocStack(8);
+  c.store(8, valPtr, 3);
+  const rv = c.allocStack(8);
+  e.ldx(8, R_CTX, 4, caller.ctx.off);
+  if (caller.scratch) e.ldx(8, R_SC, 4, caller.scratch.off);
+  const copies: { from: Loc; own: Loc; size: number }[] = [];
+  for (const [name, slot] of caller.captured) {
+    if (slot.loc.base !== 'fp') { c.vars.set(name, slot); continue; }
+    const size = isScalar(slot.type) ? 8 : Math.ceil(sizeOf(slot.type) / 8) * 8;
+    const own = c.allocStack(size);
+    for (let o = 0; o < size; o += 8) {
+      e.ldx(8, 0, 4, slot.loc.off + o);
+      c.store(8, at(own, o), 0);
+    }
+    c.vars.set(name, { loc: own, type: slot.type });
+    copies.push({ from: slot.loc, own, size });
+  }
+  // $kv = (key, value)
+  const size = sizeOf(kv);
+  const kvLoc = c.alloc(size);
+  c.zero(kvLoc, size);
+  c.vars.set(s.var.name, { loc: kvLoc, type: kv });
+  const lay = layoutOf(kv.elems);
+  const [keyT, valT] = kv.elems;
+  c.load(8, 1, keyPtr);
+  if (sm.keyTypes.length === 1) convert(c, sm.keyOffsets[0], sm.keyTypes[0], at(kvLoc, lay.offsets[0]), keyT, s.iterable.range);
+  else if (keyT.k === 'tuple' && keyT.elems.length === sm.keyTypes.length) {
+    const kl = layoutOf(keyT.elems);
+    sm.keyTypes.forEach((kt, i) => convert(c, sm.keyOffsets[i], kt, at(kvLoc, lay.offsets[0] + kl.offsets[i]), keyT.elems[i], s.iterable.range));
+  } else c.error(s.iterable.range, `the keys of ${sm.def.name} do not match the loop variable's type`);
+  const v = sm.def.value;
+  if (v.k === 'agg') {
+    combinePerCpu(c, sm, keyPtr, v.fn);
+    c.storeScalar(at(kvLoc, lay.offsets[1]), valT, R_ACC);
+  } else {
+    c.load(8, 1, valPtr);
+    convert(c, 0, v, at(kvLoc, lay.offsets[1]), valT, s.iterable.range);
+  }
+  // The body; then continue (0), return (flag in the caller, then 1), break (1).
+  const cont = e.newLabel();
+  const brk = e.newLabel();
+  const epilogue = e.newLabel();
+  c.loops.push({ brk, cont });
+  genStmt(c, s.body);
+  c.loops.pop();
+  e.cur = s.body.range;
+  e.bind(cont);
+  c.storeImm(8, rv, 0);
+  e.ja(epilogue);
+  e.bind(c.exitLabel);
+  c.load(8, 1, pfp);
+  e.st(8, 1, caller.ret.off, 1);
+  e.bind(brk);
+  c.storeImm(8, rv, 1);
+  e.bind(epilogue);
+  // Copy the caller's variables back.
+  c.load(8, 1, pfp);
+  for (const x of copies) {
+    for (let o = 0; o < x.size; o += 8) {
+      c.load(8, 0, at(x.own, o));
+      e.stx(8, 1, x.from.off + o, 0);
+    }
+  }
+  c.load(8, 0, rv);
+  e.exit();
+}
+
+/** Emits `for ($kv : @map) body` in g (the probe or an enclosing callback). */
+export function genForMap(g: Gen, s: A.For, map: A.MapRef): void {
+  const sm = g.script.scriptMap(map.name);
+  if (!sm) return g.error(map.range, `unknown type for map ${map.name}`);
+  if (sm.arrayKey || sm.def.keyed === false || sm.keyTypes.length === 0) {
+    g.error(map.range, `${map.name} has no explicit keys (scalar map), and cannot be used for iteration`);
+  }
+  const v = sm.def.value;
+  if (v.k === 'agg' && !COMBINED.has(v.fn)) {
+    g.error(map.range, v.fn === 'avg' ? 'code generation does not support for over avg() maps' : `Loop expression does not support type: ${v.fn}_t`);
+  }
+  A.walk(s.body, (n) => {
+    if (n.kind === 'Builtin' && ctxBuiltin(n.name)) g.error(n.range, `'${n.name}' builtin is not allowed in a for-loop`);
+  });
+  const kv = kvType(g, s, sm);
+  // The caller's frame: probe context, scratch pointer, the return flag.
+  const ctx = g.allocStack(8);
+  g.store(8, ctx, R_CTX);
+  let scratch: Loc | undefined;
+  if (g.scratchReady) {
+    scratch = g.allocStack(8);
+    g.store(8, scratch, R_SC);
+  }
+  const ret = g.allocStack(8);
+  g.storeImm(8, ret, 0);
+  const { gen: c, index } = g.callback();
+  c.stmt = (x) => genStmt(c, x);
+  genCallback(c, s, sm, kv, { ctx, scratch, ret, captured: capturedVars(g, s) });
+  g.adopt(c);
+  g.ldMap(1, sm.index);
+  g.e.ldFunc(2, index);
+  g.e.mov(3, 10);
+  g.e.movi(4, 0);
+  g.e.call('for_each_map_elem');
+  g.load(8, 0, ret);
+  g.e.jmp('jne', 0, { k: 0 }, g.exitLabel);
+}
