@@ -13,6 +13,7 @@ import { checkVersion, compareVersions, parseVersion } from './versions';
 import { toBisonStyle } from './bison';
 import { typecheck, TypeInfo } from './typecheck';
 import { expandMacros } from './macro-expand';
+import { liveDiagnostics } from './typecheck-comptime';
 
 export interface CheckResult {
   program: Program;
@@ -51,9 +52,10 @@ export function checkScript(text: string, target = '0.26', kernel?: KernelInfo, 
     // 0.26 macros are expanded in place first: the checks and code generation see their bodies at each call.
     diagnostics.push(...expandMacros(r.program).diagnostics);
     const s = analyze(r.program, target, kernel, { types: true });
-    diagnostics.push(...s.diagnostics);
     maps = s.maps;
     types = typecheck(r.program, kernel ?? {}, { target, source: text, ...opts });
+    // (the first pass checks both branches of `if comptime`; the type checker only the kept one)
+    diagnostics.push(...liveDiagnostics(s.diagnostics, types));
     diagnostics.push(...merge(s.diagnostics, types.diagnostics));
   }
   diagnostics.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);

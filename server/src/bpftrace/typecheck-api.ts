@@ -51,6 +51,10 @@ export interface TypeInfo {
   fields: Map<A.Field, FieldRef>;
   /** Compile-time values: sizeof() and offsetof() expressions. */
   consts: Map<A.Expr, bigint>;
+  /** typeinfo()/comptime expressions (0.25+) -> the literal node (typed in `exprs`) they fold to. */
+  folded?: Map<A.Expr, A.Expr>;
+  /** `if comptime (...)` -> the branch kept (null: none); the other one is not checked. */
+  comptimeBranches?: Map<A.If, A.Block | A.If | null>;
   diagnostics: Diagnostic[];
 }
 

@@ -11,6 +11,7 @@ import { coarse } from './typecheck';
 import { COMPARISONS, fixed, intBinop, literalType, mixedSigns, promote, signedLiteralType } from './typecheck-int';
 import { castType, fieldType, offsetofType, sizeofType, tupleIndexType } from './typecheck-access';
 import { builtinType, callType } from './typecheck-calls';
+import { comptimeType, typeinfoType } from './typecheck-comptime';
 import { NONE, S64, SType, U64 } from './types';
 import { Range } from './source';
 
@@ -117,11 +118,12 @@ export function exprType(cx: Checker, e: A.Expr): SType {
     case 'Offsetof':
       return offsetofType(cx, e);
     case 'Typeof':
-    case 'Typeinfo':
       if (e.arg.kind !== 'TypeRef') cx.expr(e.arg);
       return NONE;
+    case 'Typeinfo':
+      return typeinfoType(cx, e);
     case 'Comptime':
-      return cx.expr(e.expr);
+      return comptimeType(cx, e);
     case 'Block':
       return cx.block(e);
     case 'If':

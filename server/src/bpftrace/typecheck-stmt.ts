@@ -10,6 +10,7 @@ import { fixed, promote } from './typecheck-int';
 import { AGG_HINTS, voidCall } from './typecheck-calls';
 import { NONE, SType } from './types';
 import { exprType } from './typecheck-expr';
+import { comptimeIf } from './typecheck-comptime';
 
 export function blockType(cx: Checker, b: A.Block, newScope = true): SType {
   if (!newScope || !cx.blockScopes) return blockBody(cx, b);
@@ -119,6 +120,7 @@ function forLoop(cx: Checker, s: A.For): void {
 }
 
 export function ifType(cx: Checker, n: A.If): SType {
+  if (n.cond.kind === 'Comptime') return comptimeIf(cx, n, (m) => cx.ifNode(m));
   cx.condition(cx.expr(n.cond), n.cond.range, 'if');
   const a = cx.block(n.then);
   const b = n.else?.kind === 'If' ? cx.ifNode(n.else) : n.else ? cx.block(n.else) : NONE;

@@ -73,6 +73,8 @@ export class Checker {
   private readonly mapDiags = new Set<Diagnostic>();
   /** Set when a map was read before any value type was known for it (pass 2 then retypes with the final map types). */
   readEarly = false;
+  /** The script's `config = { ... }` settings (values as written). */
+  config: Map<string, string> | undefined;
 
   constructor(
     readonly kernel: KernelTypes,
@@ -145,6 +147,7 @@ export class Checker {
   }
 
   run(p: A.Program): void {
+    this.config = new Map(p.items.flatMap((i) => (i.kind === 'Config' ? i.entries.map((c): [string, string] => [c.key, 'value' in c.value ? String(c.value.value) : c.value.name]) : [])));
     // bpftrace defines BPFTRACE_HAVE_BTF when the kernel has BTF: definitions under
     // `#ifndef BPFTRACE_HAVE_BTF` then give way to the kernel's types.
     const active = activeItems(p.items, this.kernel.btf !== undefined ? new Set(['BPFTRACE_HAVE_BTF']) : new Set<string>());

@@ -30,7 +30,21 @@ function simple(e: A.Expr): boolean {
 
 /** Evaluates a scalar expression into r7. */
 export function scalar(g: Gen, e: A.Expr): void {
-  g.within(e.range, () => scalarInner(g, e));
+  const f = folded(g, e);
+  g.within(f.range, () => scalarInner(g, f));
+}
+
+/** `r.name` on a record value: the field's bytes inside the record. */
+function recordField(g: Gen, e: A.Field): Loc {
+  const rt = g.ty(e.object);
+  const i = rt.k === 'record' ? rt.fields.findIndex((f) => f.name === e.field) : -1;
+  if (rt.k !== 'record' || i < 0) return g.error(e.range, `no field ${e.field} in this record`);
+  return at(mem(g, e.object), layoutOf(rt.fields.map((f) => f.type)).offsets[i]);
+}
+
+/** typeinfo()/comptime expressions: the literal the type checker folded them to. */
+export function folded(g: Gen, e: A.Expr): A.Expr {
+  return g.typer.info.folded?.get(e) ?? e;
 }
 
 function scalarInner(g: Gen, e: A.Expr): void {
@@ -110,6 +124,7 @@ function scalarInner(g: Gen, e: A.Expr): void {
       return;
     }
     case 'Field':
+      if (g.ty(e.object).k === 'record') { g.loadScalar(R_ACC, recordField(g, e), t); return; }
       genField(g, e, t);
       return;
     case 'TupleIndex': {
@@ -153,6 +168,26 @@ function scalarInner(g: Gen, e: A.Expr): void {
     case 'Block': {
       for (const s of e.stmts) g.stmt(s);
       if (e.value) scalar(g, e.value);
+      return;
+    }
+    case 'If': {
+      // An `if` used as a value (0.25+); `if comptime` keeps one branch.
+      const kept = g.typer.info.comptimeBranches?.get(e);
+      if (kept !== undefined || e.cond.kind === 'Comptime') {
+        if (kept) scalar(g, kept);
+        else g.e.movi(R_ACC, 0);
+        return;
+      }
+      const els = g.e.newLabel();
+      const end = g.e.newLabel();
+      scalar(g, e.cond);
+      g.e.jmp('jeq', R_ACC, { k: 0 }, els);
+      scalar(g, e.then);
+      g.e.ja(end);
+      g.e.bind(els);
+      if (e.else) scalar(g, e.else);
+      else g.e.movi(R_ACC, 0);
+      g.e.bind(end);
       return;
     }
     default:
@@ -382,7 +417,8 @@ export function probeRead(g: Gen, dst: Loc, size: number, user: boolean, str: bo
 
 /** Evaluates a non-scalar expression into memory (a temporary, or where it already lives). */
 export function mem(g: Gen, e: A.Expr): Loc {
-  return g.within(e.range, () => memInner(g, e));
+  const f = folded(g, e);
+  return g.within(f.range, () => memInner(g, f));
 }
 
 function memInner(g: Gen, e: A.Expr): Loc {
@@ -458,8 +494,10 @@ function memInner(g: Gen, e: A.Expr): Loc {
       return genMapReadMem(g, e, t);
     case 'Call':
       return genCallMem(g, e, t);
-    case 'Builtin':
     case 'Field':
+      if (g.ty(e.object).k === 'record') return recordField(g, e);
+      return genField(g, e, t, true) as Loc;
+    case 'Builtin':
       return genField(g, e, t, true) as Loc;
     case 'Ident':
       if (e.name === 'pcomm') return genField(g, { kind: 'Builtin', range: e.range, name: 'pcomm' }, { k: 'string', size: 16 }, true) as Loc;

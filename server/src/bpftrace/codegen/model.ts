@@ -35,6 +35,9 @@ export interface TypeInfoLike {
   probes: Map<A.Probe, ProbeCtxInfo>;
   /** Compile-time values (sizeof/offsetof) from the type checker. */
   consts?: Map<A.Expr, bigint>;
+  /** typeinfo()/comptime expressions -> the literal nodes they fold to; `if comptime` -> the branch kept. */
+  folded?: Map<A.Expr, A.Expr>;
+  comptimeBranches?: Map<A.If, A.Block | A.If | null>;
   diagnostics: Diagnostic[];
 }
 

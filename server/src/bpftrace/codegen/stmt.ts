@@ -70,6 +70,9 @@ function stmtInner(g: Gen, s: A.Stmt): void {
       if (s.init) assignVar(g, s.var, '=', s.init, s.range);
       return;
     case 'If': {
+      // `if comptime`: only the branch the type checker kept exists.
+      const kept = g.typer.info.comptimeBranches?.get(s);
+      if (kept !== undefined || s.cond.kind === 'Comptime') { if (kept) genStmt(g, kept); return; }
       const els = g.e.newLabel();
       const end = g.e.newLabel();
       scalar(g, s.cond);
