@@ -732,7 +732,20 @@ class Driver {
       env.raw(`to caller at ${cur.insn}:\n`);
       env.raw(`${frameLine(env, st, st.curframe)}\n`);
     }
+    if (callee.inCallback) this.widenAtCallsite(cur);
     return 'next';
+  }
+
+  /**
+   * prepare_func_exit after a callback: widen_imprecise_scalars against the callsite's state earlier
+   * on this path (find_prev_entry), so callbacks that accumulate into the caller's stack converge.
+   * The call's argument registers stay precise (the helper checks them; bpf_loop's count bounds the unrolling).
+   */
+  private widenAtCallsite(cur: Path): void {
+    const st = cur.st;
+    let prev = cur.parent;
+    while (prev && (prev.pc !== cur.insn || prev.branches <= 0 || !sameCallsites(prev.st, st))) prev = prev.parent;
+    if (prev) widenImprecise(prev.st, st, (this.widenNeed().need[cur.insn] ?? 0) | 0b111110);
   }
 
   private checkReturn(): void {
