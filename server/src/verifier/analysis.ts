@@ -9,7 +9,9 @@
  * scalar is compared exactly only when it may need precision (needStack).
  */
 import type { OpSpec } from '../isa';
-import { helperId } from '../isa/helpers';
+import { KIND, type Btf } from '../btf';
+import { HELPER_NAMES, helperId } from '../isa/helpers';
+import { HELPER_PROTOS } from './protos/table';
 import { CALLBACK_HELPERS, type Slot } from './prepass';
 
 /**
@@ -28,22 +30,21 @@ const bit = (r: number): number => (r >= 0 && r <= 10 ? 1 << r : 0);
  * loop may widen.
  */
 export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean, jcondPrecise = true,
-  constKeyMap: (map: number) => boolean = () => true): RegSets {
+  constKeyMap: (map: number) => boolean = () => true, callUse: (i: number) => number = () => ARGS): RegSets {
   const n = slots.length;
   const use = new Uint16Array(n);
   const def = new Uint16Array(n);
   const needUse = new Uint16Array(n);
   /** needProp[i]: if the defined register is needed after i, these are needed before. */
   const needProp = new Uint16Array(n);
-  const s1 = new Int32Array(n).fill(-1);
-  const s2 = new Int32Array(n).fill(-1);
+  const succ = successors(slots, specs);
+  const s1 = new Int32Array(n); const s2 = new Int32Array(n);
+  for (let i = 0; i < n; i++) { s1[i] = succ[2 * i]; s2[i] = succ[2 * i + 1]; }
   for (let i = 0; i < n; i++) {
     const s = specs[i];
     const sl = slots[i];
-    if (!s) { if (i + 1 < n) s1[i] = i + 1; continue; }
+    if (!s) continue;
     const d = bit(sl.dst); const sr = bit(sl.src);
-    let a = i + 1;
-    let b = -1;
     switch (s.kind) {
       case 'alu':
         if (s.alu === 'mov' || s.alu === 'movsx') { use[i] = s.srcReg ? sr : 0; needProp[i] = s.srcReg ? sr : 0; }
@@ -59,20 +60,16 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
         use[i] = d | sr | (s.atomic === 'cmpxchg' ? 1 : 0);
         def[i] = s.atomic === 'cmpxchg' ? 1 : s.fetch ? sr : 0;
         break;
-      case 'lddw': def[i] = d; a = i + 2; break;
+      case 'lddw': def[i] = d; break;
       case 'ldabs': case 'ldind': use[i] = bit(6) | (s.kind === 'ldind' ? sr : 0); def[i] = ARGS | 1; needUse[i] = s.kind === 'ldind' ? sr : 0; break;
       case 'jcond':
         use[i] = d | (s.srcReg ? sr : 0); needUse[i] = jcondPrecise ? use[i] : 0;
-        b = i + 1 + sl.off;
         break;
-      case 'ja': a = i + 1 + (s.is64 ? sl.off : sl.imm); break;
       case 'call': case 'callx':
-        use[i] = ARGS; needUse[i] = ARGS; def[i] = ARGS | 1;
+        use[i] = callUse(i); needUse[i] = use[i]; def[i] = ARGS | 1;
         break;
-      case 'exit': use[i] = 1; needUse[i] = exitNeedsR0 ? 1 : 0; a = -1; break;
+      case 'exit': use[i] = 1; needUse[i] = exitNeedsR0 ? 1 : 0; break;
     }
-    if (a >= 0 && a < n) s1[i] = a;
-    if (b >= 0 && b < n) s2[i] = b;
   }
   const stk = stackEffects(slots, specs, s1, s2, constKeyMap);
   const live = new Uint16Array(n);
@@ -107,6 +104,46 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   }
   if (changed) { live.fill(ALL); need.fill(ALL); ns.fill(0xffffffff); }
   return { live, need, needStack: ns };
+}
+
+/**
+ * The control-flow successors of each instruction, two per instruction (-1: none): fall-through
+ * (past both halves of an ld_imm64; calls fall through) and jump target; exits have none. Targets
+ * outside the program are left out.
+ */
+export function successors(slots: Slot[], specs: (OpSpec | undefined)[]): Int32Array {
+  const n = slots.length;
+  const succ = new Int32Array(2 * n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const s = specs[i]; const sl = slots[i];
+    let a = i + 1; let b = -1;
+    if (s?.kind === 'lddw') a = i + 2;
+    else if (s?.kind === 'jcond') b = i + 1 + sl.off;
+    else if (s?.kind === 'ja') a = i + 1 + (s.is64 ? sl.off : sl.imm);
+    else if (s?.kind === 'exit') a = -1;
+    if (a >= 0 && a < n) succ[2 * i] = a;
+    if (b >= 0 && b < n) succ[2 * i + 1] = b;
+  }
+  return succ;
+}
+
+const HELPER_ARGS = new Map(HELPER_PROTOS.map((p) => [p.name, p.args.length]));
+
+/**
+ * The registers each call reads, as the kernel's get_call_summary gives them: r1..rN for a helper
+ * with N arguments or a kfunc with N parameters, r1-r5 for subprogram calls and unknown callees.
+ */
+export function callUses(slots: Slot[], btf?: Btf): (i: number) => number {
+  return (i) => {
+    const sl = slots[i];
+    let n: number | undefined;
+    if (sl.src === 0) n = HELPER_ARGS.get(HELPER_NAMES[sl.imm] ?? '');
+    else if (sl.src === 2 && btf && sl.imm > 0 && sl.imm < btf.count && btf.kind(sl.imm) === KIND.FUNC) {
+      const pt = btf.type(btf.sizeOrType(sl.imm));
+      if (pt.kind === KIND.FUNC_PROTO) n = Math.min(pt.params.length, 5);
+    }
+    return n === undefined ? ARGS : ((1 << (n + 1)) - 2);
+  };
 }
 
 /** One instruction's effect on the current frame's stack slots (bit sets of spi 0..31 and 32..63). */

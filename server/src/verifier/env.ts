@@ -12,6 +12,7 @@ import type { ProgType } from './progtypes';
 import type { Prepass } from './prepass';
 import { PrintCtx, Reg } from './reg';
 import { Scratch, VState, stateStr } from './state';
+import type { StackLiveness } from './liveness';
 import type { GlobalFunc, VerifierLine, VerifierMap } from './types';
 
 export class Reject {
@@ -41,6 +42,8 @@ export class Env {
   /** Per-instruction Spectre v1 masking state (CAP_BPF only): differing paths are refused. */
   readonly aluAux = new Map<number, string>();
   maxStack = 0;
+  /** Stack slot reads and whole-slot writes of the instruction being checked (liveness.ts). */
+  live: StackLiveness | undefined;
 
   constructor(
     readonly insns: (Insn | undefined)[],

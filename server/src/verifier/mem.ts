@@ -155,6 +155,7 @@ function stackWriteFixed(env: Env, f: Frame, off: number, size: number, valueReg
     env.fail('attempt to corrupt spilled pointer on stack');
   }
   env.scratch.slot(spi);
+  if (size === 8 && off % 8 === 0) env.live?.write(f.frameno, spi);
   const reg = valueRegno >= 0 ? env.regs[valueRegno] : undefined;
   if (reg && off % 8 === 0 && reg.type === T.SCALAR) {
     const fits = regWidth(reg) <= 8 * size;
@@ -221,6 +222,7 @@ function stackReadFixed(env: Env, f: Frame, off: number, size: number, dst: numb
   const slot = -off - 1;
   const spi = Math.floor(slot / 8);
   env.scratch.slot(spi);
+  env.live?.read(env.state, f.frameno, env.insnIdx, spi, spi);
   const sp = f.spilled[spi];
   if (f.slotSpilled(spi) && sp) {
     let spillSize = 1;
@@ -279,6 +281,8 @@ export function stackRangeInit(env: Env, regno: number, off: number, size: numbe
     maxOff = Number(r.smax) + off;
   }
   if (isRaw) return { rawSize: size };
+  // Reading any byte of a slot makes the slot live (check_stack_range_initialized).
+  env.live?.read(env.state, f.frameno, env.insnIdx, Math.floor((-(maxOff + size - 1) - 1) / 8), Math.floor((-minOff - 1) / 8));
   for (let i = minOff; i < maxOff + size; i++) {
     const slot = -i - 1;
     const spi = Math.floor(slot / 8);

@@ -124,9 +124,13 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: 
   return true;
 }
 
-/** needLo/needHi: the current frame's stack slots whose spilled scalars may need precision (analysis.ts needStack). */
+/**
+ * needLo/needHi: the current frame's stack slots whose spilled scalars may need precision (analysis.ts
+ * needStack). liveAt: registers live before each instruction; an outer frame compares r6-r9 live
+ * before its call site (the kernel's clean_func_state), otherwise r0 and r6-r9.
+ */
 export function statesEqual(old: VState, cur: VState, live: number, need: number, exact: boolean, allowUninit: boolean,
-  needLo = -1, needHi = -1): boolean {
+  needLo = -1, needHi = -1, liveAt?: Uint16Array): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.speculative && !cur.speculative) return false;
   if (old.refs.length !== cur.refs.length) return false;
@@ -145,6 +149,7 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
         if (!regsafe(of.regs[r], cf.regs[r], (need & (1 << r)) !== 0, ids, exact)) return false;
       } else {
         if (!exact && r >= 1 && r <= 5) continue;
+        if (!exact && liveAt && !(liveAt[old.frames[fi + 1].callsite] & (1 << r)) && r < 10) continue;
         if (!regsafe(of.regs[r], cf.regs[r], true, ids, exact)) return false;
       }
     }
@@ -159,4 +164,24 @@ export function maybeLooping(old: VState, cur: VState): boolean {
   const a = old.cur; const b = cur.cur;
   for (let r = 0; r < 11; r++) if (!regsExact(a.regs[r], b.regs[r])) return false;
   return true;
+}
+
+/**
+ * clean_func_state for the stack: slots no path reads again (alive: [lo, hi] per frame, from
+ * liveness.ts) become invalid in an explored state, so any current content matches them. Iterator
+ * slots are kept (their reads are not tracked).
+ */
+export function cleanDeadSlots(st: VState, alive: Uint32Array): void {
+  for (let fi = 0; fi < st.frames.length; fi++) {
+    const f = st.frames[fi];
+    const view = f.stypeView;
+    for (let spi = 0; spi < f.allocated >> 3; spi++) {
+      if ((alive[2 * fi + (spi >> 5)] >>> (spi & 31)) & 1) continue;
+      let used = false; let iter = false;
+      for (let j = 0; j < 8; j++) { const t = view[spi * 8 + j]; if (t !== S.INVALID) used = true; if (t === S.ITER) iter = true; }
+      if (!used || iter) continue;
+      f.stype.fill(S.INVALID, spi * 8, spi * 8 + 8);
+      if (f.spilledView[spi]) f.spilled[spi] = undefined;
+    }
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { Insn, OpSpec, encode } from '../isa';
 import { KIND } from '../btf';
-import { analyse, RegSets } from './analysis';
+import { analyse, callUses, RegSets, successors } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env, Reject } from './env';
@@ -16,7 +16,9 @@ import { printInsn } from './insn-print';
 import { BPF_F_SLEEPABLE, canBeSleepable, progFlagsRefusal, SLEEPABLE_MESSAGE } from './load-flags';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
 import { CALLBACK_HELPERS, Prepass, Slot, mapTypeName, prepass, slotsFromBytes } from './prepass';
-import { maybeLooping, statesEqual } from './prune';
+import { cleanDeadSlots, maybeLooping, statesEqual } from './prune';
+import { StackLiveness } from './liveness';
+import { SccVisits, computeScc } from './scc';
 import { F, Reg, S32_MIN, T, isPktAny, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
 import { AT_PKT_END, BEYOND_PKT_END, FLIP, branchTaken, constImm, setMinMax } from './scalar';
 import { Frame, VState, stateStr } from './state';
@@ -27,7 +29,7 @@ import { checkKfuncCall, kfuncFixupError } from './kfunc';
 import { checkGlobalCall, checkGlobalExit, globalEntryFrame } from './global-func';
 import { IterRef, iterActiveAtR1, iterNextSplit, iterSlot, ITER_ACTIVE, widenImprecise } from './kfunc-iter';
 
-interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpoint | null; hit: number; miss: number }
+interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpoint | null; hit: number; miss: number; cleaned?: boolean }
 
 const SIZES = [4, 2, 1, 8];
 
@@ -125,9 +127,12 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     const m = /\binsn[ #]?(\d+)/.exec(pre.error.message);
     return result('reject', [{ pc: pre.error.pc ?? 0, logInsn: m ? Number(m[1]) : null, message: pre.error.message, detail: [], path: [], ...ex, ...rangeOf(lines, pre.error.pc ?? 0) }]);
   }
+  const callUse = callUses(slots, input.btf);
   const sets = analyse(slots, pre.specs, EXIT_CHECKED.has(input.progType), true,
-    (m) => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m])));
-  const d = new Driver(env, pre, sets, limit, jmpLimit, states);
+    (m) => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m])), callUse);
+  const succ = successors(slots, pre.specs);
+  env.live = new StackLiveness(succ, pre.subprogs, slots.length);
+  const d = new Driver(env, pre, sets, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
@@ -213,7 +218,7 @@ class Driver {
   private lastLine: VerifierLine | undefined;
 
   constructor(readonly env: Env, readonly pre: Prepass, readonly sets: RegSets, readonly limit: number, readonly jmpLimit: number,
-    readonly states: (string[] | undefined)[]) {}
+    readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {}
 
   stackDepths(): number[] {
     return this.pre.subprogs.map((s) => this.depthBySub.get(s) ?? 0);
@@ -273,6 +278,7 @@ class Driver {
               if (doPrint) env.raw(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}: safe\n`);
               else env.raw(`${pc}: safe\n`);
             }
+            env.live?.update(cur.st);
             cur = this.endPath(cur);
             doPrint = true;
             continue;
@@ -289,11 +295,14 @@ class Driver {
           const insn = env.insns[pc];
           env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
         }
+        env.live?.begin(cur.st, pc);
         const r = this.step(cur);
+        env.live?.commit();
         cur.prev = pc;
         this.noteDepth(cur.st.cur);
         if (this.collect && this.recorded < 100000) this.record(pc, cur.st);
         if (r === 'exit') {
+          env.live?.update(cur.st);
           cur = this.endPath(cur);
           doPrint = true;
         }
@@ -305,6 +314,8 @@ class Driver {
         const fatal = /^(infinite loop detected|The sequence of|BPF program is too large|the call stack of)/.test(e.message);
         if (p.st.speculative && !fatal) {
           env.truncateLog(logMark);
+          env.live?.commit();
+          env.live?.update(p.st);
           cur = this.endPath(p);
           doPrint = true;
           continue;
@@ -340,6 +351,7 @@ class Driver {
     while (c) {
       c.branches--;
       if (c.branches > 0) break;
+      this.scc.exit(c.st, c.pc, c);
       c = c.parent;
     }
     const next = this.stack.pop();
@@ -363,13 +375,29 @@ class Driver {
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     const live = this.sets.live[pc]; const need = this.sets.need[pc];
     const ns = this.sets.needStack; const nlo = ns ? ns[2 * pc] | 0 : -1; const nhi = ns ? ns[2 * pc + 1] | 0 : -1;
+    const liveAt = this.sets.live;
+    // clean_live_states: finished explored states here forget the stack slots no path reads again.
+    for (const sl of list) {
+      if (sl.branches > 0 || sl.cleaned || !sameCallsites(sl.st, cur.st) || this.scc.incomplete(sl.st, pc)) continue;
+      sl.cleaned = true;
+      if (env.live) cleanDeadSlots(sl.st, env.live.aliveMasks(sl.st, pc));
+    }
     for (let k = 0; k < list.length; k++) {
       const sl = list[k];
       if (sl.branches > 0 && this.pre.prune[pc] === 3) {
         // Iterator loops: a state within the ranges of an earlier loop-head state with the iterator active converges.
-        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack) && iterActiveAtR1(cur.st)) { sl.hit++; return true; }
+        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt) && iterActiveAtR1(cur.st)) {
+          sl.hit++;
+          this.scc.backedge(sl.st, pc);
+          return true;
+        }
       } else if (sl.branches > 0 && this.pre.prune[pc] === 2) {
-        if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi)) { sl.hit++; return true; }
+        // Callback calls: converge within ranges (RANGE_WITHIN), a backedge of the call's implicit loop.
+        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt)) {
+          sl.hit++;
+          this.scc.backedge(sl.st, pc);
+          return true;
+        }
       } else if (sl.branches > 0) {
         if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
           this.linfo(pc);
@@ -379,9 +407,15 @@ class Driver {
           throw new Reject(`infinite loop detected at insn ${pc}`);
         }
         if (!force && this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
-      } else if (statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi)) {
-        sl.hit++;
-        return true;
+      } else {
+        // A state in a loop still being explored has incomplete marks: all scalars compared (RANGE_WITHIN), a backedge.
+        const loop = this.scc.incomplete(sl.st, pc);
+        if (loop ? statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt)
+          : statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi, liveAt)) {
+          sl.hit++;
+          if (loop) this.scc.backedge(sl.st, pc);
+          return true;
+        }
       }
       // Misses count only when a new state is going to be added (so loop iterations do not evict earlier ones).
       if (addNew) sl.miss++;
@@ -393,6 +427,7 @@ class Driver {
     const cp: Checkpoint = { st: cur.st.clone(), pc, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
     cur.parent = cp;
     list.push(cp);
+    this.scc.enter(cp.st, pc, cp);
     this.explored.set(pc, list);
     this.totalStates++;
     this.curStates++;
@@ -622,6 +657,7 @@ class Driver {
       return 'next';
     }
     if (st.curframe + 1 >= 8) env.fail(`the call stack of ${st.curframe + 2} frames is too deep`);
+    env.live?.resetChain();
     const caller = st.cur;
     const callee = new Frame(st.curframe + 1);
     callee.callsite = cur.insn;
@@ -677,7 +713,7 @@ class Driver {
   private widenSets: RegSets | undefined;
   /** Precision for widen_imprecise_scalars: value uses (pointer arithmetic, sizes, checked returns), not comparisons. */
   private widenNeed(): RegSets {
-    this.widenSets ??= analyse(this.pre.slots, this.pre.specs, EXIT_CHECKED.has(this.env.progType), false);
+    this.widenSets ??= analyse(this.pre.slots, this.pre.specs, EXIT_CHECKED.has(this.env.progType), false, undefined, this.callUse);
     return this.widenSets;
   }
 
@@ -713,6 +749,7 @@ class Driver {
       return 'exit';
     }
     const callee = st.cur;
+    env.live?.update(st);
     const r0 = callee.regs[0];
     if (r0.type === T.STACK) env.fail('cannot return stack pointer to the caller');
     st.frames.pop();
