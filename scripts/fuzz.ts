@@ -1,21 +1,27 @@
 /**
- * `npm run fuzz -- [jit|verifier] [count] [firstSeed]`: 'jit' is differential
+ * `npm run fuzz -- [jit|verifier|bpftrace] [count] [firstSeed]`: 'jit' is differential
  * fuzzing of the JIT against the interpreter on random programs
  * (server/src/vm/randprog.ts): prints `N passed, N failed`, per-category
  * figures and the first failing seeds with what differed. 'verifier' feeds
- * random and mutated programs to the verifier (scripts/fuzz-verifier.ts).
+ * random and mutated programs to the verifier (scripts/fuzz-verifier.ts);
+ * 'bpftrace' runs mutated scripts through the whole bpftrace pipeline
+ * (scripts/fuzz-bpftrace.ts).
  * Exits 1 on any failure.
  */
 import { isMainThread } from 'node:worker_threads';
 import { diffRandom } from '../server/src/vm/jit-diff';
 import { fuzzVerifier } from './fuzz-verifier';
+import { printBtFuzz, runBtFuzz } from './fuzz-bpftrace';
 
 function main(): number | Promise<number> {
   const args = process.argv.slice(2);
   const target = args[0] !== undefined && !/^\d+$/.test(args[0]) ? args.shift() : 'jit';
   if (target === 'verifier') return fuzzVerifier(Number(args[0] ?? 10_000), Number(args[1] ?? 1));
+  if (target === 'bpftrace') {
+    return runBtFuzz(Number(args[0] ?? 10_000), Number(args[1] ?? 1)).then((s) => { printBtFuzz(s); return s.failures.length || s.hangs.length ? 1 : 0; });
+  }
   if (target !== 'jit') {
-    console.log(`unknown fuzz target '${target}' (known: jit, verifier)`);
+    console.log(`unknown fuzz target '${target}' (known: jit, verifier, bpftrace)`);
     return 2;
   }
   const count = Number(args[0] ?? 10_000);
