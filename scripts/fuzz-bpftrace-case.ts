@@ -71,7 +71,7 @@ const ITEMS = [
 ];
 const OPS = ['+', '-', '*', '/', '%', '<<', '>>', '&', '|', '^', '==', '!=', '<', '>', '<=', '>=', '&&', '||', '=', '+=', '|=', '.', '->', '..'];
 
-const TOKEN = /[A-Za-z_$@][\w$@]*|0x[0-9a-fA-F]+|\d[\d_]*|"(?:[^"\\\n]|\\.)*"|->|\.\.|<<|>>|[<>=!&|+\-]=?|\S/g;
+const TOKEN = /[A-Za-z_$@][\w$@]*|0x[0-9a-fA-F]+|\d[\d_]*|"(?:[^"\\\n]|\\.)*"|->|\.\.|<<|>>|[<>=!&|+-]=?|\S/g;
 
 /** Mutates `base` with 1-4 edits (mostly one): expressions for words, operators for operators, inserted statements, line edits, rarely a character. */
 export function mutateScript(base: string, r: (n: number) => number): { text: string; what: string[] } {
