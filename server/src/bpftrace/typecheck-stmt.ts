@@ -8,7 +8,7 @@ import * as A from './ast';
 import type { Checker } from './typecheck';
 import { fixed, promote } from './typecheck-int';
 import { AGG_HINTS, voidCall } from './typecheck-calls';
-import { NONE, SType } from './types';
+import { NONE, S64, SType } from './types';
 import { exprType } from './typecheck-expr';
 import { comptimeIf } from './typecheck-comptime';
 
@@ -204,6 +204,9 @@ function compoundValue(cx: Checker, s: A.Assign, value: SType): SType {
       : `Type mismatch for ${map?.name}: trying to assign value of type 'uint64' when map already has a type '${cx.tname(cur)}'`);
     return NONE;
   }
+  // A map first written by `@m op= v` starts as 0 of the stored type (bpftrace's rewrite `@m = @m op v`):
+  // typed now, as `@m++` is, so the read inside the rewrite sees it (not an early read of an untyped map).
+  if (map && cur.k === 'none' && (value.k === 'int' || value.k === 'bool')) cx.mapStore(map, cx.typed ? S64 : value, map.range);
   if (compound(cx, s).k === 'none') return NONE;
   return cur.k === 'none' ? (cx.typed ? { k: 'int', bits: 64, signed: true } : value) : cur;
 }
