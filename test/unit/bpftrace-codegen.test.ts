@@ -232,7 +232,7 @@ test('without type information codegen still compiles simple scripts; bad input 
   const ok = compile(parse('BEGIN { @c = count(); $x = 2 * 3; printf("%d\\n", $x); }').program, empty);
   assert.deepEqual(ok.diagnostics, []);
   assert.equal(ok.probes.length, 1);
-  const bad = compile(parse('BEGIN { @x = lhist(1, 0, 10, 0); } watchpoint:0x1000:8:w { exit(); }').program, empty);
+  const bad = compile(parse('BEGIN { @x = lhist(1, 0, 10, 0); } nosuchprovider:x { exit(); }').program, empty);
   assert.equal(bad.probes.length, 0);
   assert.equal(bad.diagnostics.length, 2, bad.diagnostics.map((d) => d.message).join('; '));
   assert.ok('error' in decodeRecord(ok, new Uint8Array(4)));

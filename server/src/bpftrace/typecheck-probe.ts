@@ -9,7 +9,6 @@ import * as A from './ast';
 import type { Checker, ProbeCtx } from './typecheck';
 import { funcArgs, nearBtfName, ProbeArg, rawTracepointArgs, tpArgs, tpStructName } from './typecheck-kernel';
 import { SType, U64 } from './types';
-import { uprobeContext } from './typecheck-uprobe';
 import { KIND } from '../btf/format';
 import type { Btf } from '../btf/types';
 
@@ -79,9 +78,6 @@ function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
     }
     case 'uretprobe':
       ctx.retval = U64;
-      break;
-    case 'uprobe':
-      uprobeContext(cx, ap, ctx);
       break;
   }
   return ctx;

@@ -15,6 +15,7 @@ import { genBuiltin, genStack, ptRegsOffset, stackValue } from './ctxargs';
 import type { OutputFormat } from './model';
 import { constInt, genGetopt, genGetoptMem } from './getopt';
 import { genSyscallName } from './syscall-name';
+import { genSeqPrintf } from './iter';
 
 const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
 const JOIN_PARTS = 16;
@@ -90,6 +91,7 @@ function formatted(g: Gen, e: A.Call, action: 'printf' | 'system' | 'cat'): void
 export function genCallStmt(g: Gen, e: A.Call): void {
   switch (e.name) {
     case 'printf': case 'system': case 'cat':
+      if (e.name === 'printf' && g.provider === 'iter') { genSeqPrintf(g, e); return; }
       formatted(g, e, e.name);
       return;
     case 'debugf': {

@@ -31,6 +31,14 @@ export function sectionOf(ap: A.AttachPoint): { section: string; progType: strin
     case 'profile': case 'interval': case 'software': case 'hardware': return { section: 'perf_event', progType: 'perf_event' };
     case 'fentry': return { section: `fentry/${last}`, progType: 'tracing' };
     case 'fexit': return { section: `fexit/${last}`, progType: 'tracing' };
+    // bpf_iter: a tracing program attached (BPF_TRACE_ITER) to bpf_iter_<target>; ctx is struct bpf_iter__<target>.
+    case 'iter': return ap.parts[0] ? { section: `iter/${ap.parts[0]}`, progType: 'tracing' } : { error: 'iter probe needs a target (iter:task, iter:task_file, ...)' };
+    // Hardware breakpoints are perf events (PERF_TYPE_BREAKPOINT), as profile/interval probes.
+    case 'watchpoint': case 'asyncwatchpoint': return { section: 'perf_event', progType: 'perf_event' };
+    // bpftrace 0.26 runs `self` (like its other special probes) as a raw tracepoint program through BPF_PROG_TEST_RUN,
+    // test/bench probes as XDP programs through BPF_PROG_TEST_RUN.
+    case 'self': return { section: `raw_tp/self_${ap.parts.join('_')}`, progType: 'raw_tracepoint' };
+    case 'test': case 'bench': return { section: 'xdp', progType: 'xdp' };
     default: return { error: `code generation does not support ${ap.provider || 'this'} probes` };
   }
 }

@@ -106,6 +106,11 @@ export class Emitter {
     this.push(mkInsn(spec('lddw'), { dst, src: PSEUDO.MAP_FD, imm: index, imm2: 0 }));
   }
 
+  /** dst = address `off` bytes into the value of maps[index] (lddw src=2, BPF_PSEUDO_MAP_VALUE: global data such as .rodata). */
+  ldMapValue(dst: Reg, index: number, off: number): void {
+    this.push(mkInsn(spec('lddw'), { dst, src: PSEUDO.MAP_VALUE, imm: index, imm2: off }));
+  }
+
   ldx(size: Size, dst: Reg, src: Reg, off: number): void {
     this.push(mkInsn(spec('ldx' + SIZE_SUFFIX[size]), { dst, src, off }));
   }

@@ -55,6 +55,8 @@ export interface BtMapDef {
   value: SType;
   /** Whether the script uses the map with keys (`@x[k]`). */
   keyed?: boolean;
+  /** Global data (the '.rodata' array of constant strings, e.g. seq_printf formats): its contents; read-only to programs. */
+  initial?: Uint8Array;
 }
 
 export type OutputAction = 'printf' | 'print' | 'printValue' | 'cat' | 'system' | 'exit' | 'time' | 'clear' | 'zero' | 'join' | 'strftime';

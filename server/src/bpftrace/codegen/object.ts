@@ -5,12 +5,12 @@
  * the verifier's and the VM's map lists, and verification of one probe.
  * Non-goal: writing files or loading into the kernel (cli/ and host/).
  */
-import type { EmitLine, EmitMap, EmitProgram, EmitReloc, EmitSpec } from '../../elf/emit';
+import type { EmitData, EmitLine, EmitMap, EmitProgram, EmitReloc, EmitSpec } from '../../elf/emit';
 import { PSEUDO } from '../../isa/opcodes';
 import { verify } from '../../verifier';
 import type { ProgType, VerifierMap, VerifyResult } from '../../verifier';
 import type { Btf } from '../../btf';
-import type { MapDef, MapType } from '../../vm/maps/types';
+import { BPF_F_RDONLY_PROG, type MapDef, type MapType } from '../../vm/maps/types';
 import { LineIndex } from '../source';
 import type { BtMapDef, CompiledProbe, CompiledScript } from './model';
 
@@ -32,9 +32,12 @@ function programName(p: CompiledProbe, i: number): string {
 
 /** The ELF object of a compiled script (source text gives line info). */
 export function toEmitSpec(script: CompiledScript, source?: string, fileName = 'script.bt'): EmitSpec {
-  const maps: EmitMap[] = script.maps.map((m) => ({
+  const allMaps: EmitMap[] = script.maps.map((m) => ({
     name: elfMapName(m.name), type: MAP_TYPE_IDS[m.mapType], keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
   }));
+  // Global data ('.rodata': seq_printf formats) is a data section, not a map definition.
+  const maps = allMaps.filter((_, i) => script.maps[i].initial === undefined);
+  const data: EmitData[] = script.maps.flatMap((m) => (m.initial ? [{ section: m.name, bytes: m.initial }] : []));
   const li = source !== undefined ? new LineIndex(source) : undefined;
   const srcLines = source?.split('\n') ?? [];
   const programs = script.probes.flatMap((p, i) => {
@@ -50,7 +53,12 @@ export function toEmitSpec(script: CompiledScript, source?: string, fileName = '
       const insns = idx.map((j) => ({ ...p.insns[j], pc: p.insns[j].pc - start }));
       insns.forEach((x, j) => {
         if (x.spec.kind !== 'lddw') return;
-        if (x.src === PSEUDO.MAP_FD) relocs.push({ pc: x.pc, kind: 'map', target: maps[x.imm]?.name ?? `map${x.imm}` });
+        if (x.src === PSEUDO.MAP_FD) relocs.push({ pc: x.pc, kind: 'map', target: allMaps[x.imm]?.name ?? `map${x.imm}` });
+        if (x.src === PSEUDO.MAP_VALUE) {
+          relocs.push({ pc: x.pc, kind: 'data', target: script.maps[x.imm]?.name ?? '.rodata', offset: x.imm2 ?? 0 });
+          x.imm = 0;
+          x.imm2 = 0;
+        }
         if (x.src === PSEUDO.FUNC) {
           const target = starts.indexOf(p.insns[idx[j]].pc + x.imm + 1);
           relocs.push({ pc: x.pc, kind: 'func', target: target > 0 ? cbName(target) : `${name}?` });
@@ -73,11 +81,14 @@ export function toEmitSpec(script: CompiledScript, source?: string, fileName = '
         : { name: cbName(k), section: '.text', insns, relocs, lines, params: ['map', 'key', 'value', 'ctx'] };
     });
   });
-  return { programs, maps, license: 'GPL', fileName };
+  return { programs, maps, ...(data.length ? { data } : {}), license: 'GPL', fileName };
 }
 
 export function verifierMaps(script: CompiledScript): VerifierMap[] {
-  return script.maps.map((m) => ({ type: m.mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, name: elfMapName(m.name) }));
+  return script.maps.map((m) => ({
+    type: m.mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, name: elfMapName(m.name),
+    ...(m.initial ? { initial: m.initial, readonly: true, flags: BPF_F_RDONLY_PROG } : {}),
+  }));
 }
 
 /** VM map definitions (stack maps and output buffers sized down for the VM). */
@@ -85,18 +96,21 @@ export function vmMaps(script: CompiledScript): MapDef[] {
   return script.maps.map((m) => ({
     type: m.mapType as MapType, keySize: m.keySize, valueSize: m.valueSize, name: m.name,
     maxEntries: m.mapType === 'stack_trace' ? Math.min(m.maxEntries, 1024) : m.maxEntries,
+    ...(m.initial ? { flags: BPF_F_RDONLY_PROG, initial: [{ key: new Uint8Array(4), value: m.initial }] } : {}),
   }));
 }
 
 /** Runs our verifier on one compiled probe. */
 export function verifyProbe(script: CompiledScript, probe: CompiledProbe, opts: { btf?: Btf; collectStates?: boolean } = {}): VerifyResult {
-  const attachTo = probe.progType === 'tracing' ? probe.name.split('/')[1] : undefined;
+  const kind = probe.name.split('/')[0];
+  // iter/<target> attaches to the kernel's bpf_iter_<target> function (its prototype types the context).
+  const attachTo = probe.progType === 'tracing' ? (kind === 'iter' ? 'bpf_iter_' : '') + probe.name.split('/')[1] : undefined;
   return verify({
     insns: probe.insns,
     progType: probe.progType as ProgType,
     maps: verifierMaps(script),
     collectStates: opts.collectStates ?? false,
-    ...(probe.progType === 'tracing' ? { expectedAttachType: probe.name.startsWith('fexit') ? 'trace_fexit' : 'trace_fentry' } : {}),
+    ...(probe.progType === 'tracing' ? { expectedAttachType: kind === 'fexit' ? 'trace_fexit' : kind === 'iter' ? 'trace_iter' : 'trace_fentry' } : {}),
     ...(opts.btf ? { btf: opts.btf } : {}),
     ...(attachTo ? { attachTo } : {}),
   });

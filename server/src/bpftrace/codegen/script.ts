@@ -121,6 +121,27 @@ export class ScriptLayout {
     return this.scratchIdx;
   }
 
+  /**
+   * Offset of a NUL-terminated constant string in the '.rodata' global data map (created on first use; the
+   * same string is stored once), and that map's index.
+   */
+  rodataString(text: string): { index: number; offset: number; size: number } {
+    const bytes = new TextEncoder().encode(text + '\0');
+    let index = this.maps.findIndex((m) => m.name === '.rodata');
+    if (index < 0) index = this.add({ name: '.rodata', mapType: 'array', keySize: 4, valueSize: 0, maxEntries: 1, key: [], value: { k: 'none' }, initial: new Uint8Array(0) });
+    const d = this.maps[index];
+    const old = d.initial ?? new Uint8Array(0);
+    for (let at = 0; at + bytes.length <= old.length; at++) {
+      if (bytes.every((b, i) => old[at + i] === b) && (at === 0 || old[at - 1] === 0)) return { index, offset: at, size: bytes.length };
+    }
+    const grown = new Uint8Array(old.length + bytes.length);
+    grown.set(old);
+    grown.set(bytes, old.length);
+    d.initial = grown;
+    d.valueSize = grown.length;
+    return { index, offset: old.length, size: bytes.length };
+  }
+
   /** Index of the `elapsed` array: userspace stores the start time (boot ns) at key 0 when tracing starts. */
   elapsedMap(): number {
     let i = this.internal.get('elapsed');
