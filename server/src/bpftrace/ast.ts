@@ -285,13 +285,138 @@ export function childKeys(n: Node): string[] {
 
 /** Calls `f` on each child of a node, in field order. */
 export function forEachChild(n: Node, f: (c: Node) => void): void {
+  forEachChildWith(n, f, undefined);
+}
+
+/** The generic walk over the fields `childKeys` names (kinds the switch below does not list). */
+function forEachKeyChild<T>(n: Node, f: (c: Node, arg: T) => void, arg: T): void {
   const rec = n as unknown as Record<string, unknown>;
   const keys = childKeys(n);
   for (let i = 0; i < keys.length; i++) {
     const v = rec[keys[i]];
     if (Array.isArray(v)) {
-      for (let j = 0; j < v.length; j++) if (isNode(v[j])) f(v[j]);
-    } else if (isNode(v)) f(v);
+      for (let j = 0; j < v.length; j++) if (isNode(v[j])) f(v[j], arg);
+    } else if (isNode(v)) f(v, arg);
+  }
+}
+
+function each<T>(list: readonly Node[], f: (c: Node, arg: T) => void, arg: T): void {
+  for (let i = 0; i < list.length; i++) f(list[i], arg);
+}
+
+/**
+ * `forEachChild` with an argument handed to `f` (walks that need their parent
+ * or state pass it here instead of allocating a closure per node). Each kind's
+ * node fields are listed in field order: reading named fields of one shape is
+ * what keeps whole-tree walks cheap (test: the list agrees with `childKeys`).
+ */
+export function forEachChildWith<T>(n: Node, f: (c: Node, arg: T) => void, arg: T): void {
+  switch (n.kind) {
+    case 'Program': return each(n.items, f, arg);
+    case 'Probe':
+      each(n.attachPoints, f, arg);
+      if (n.predicate !== null) f(n.predicate, arg);
+      return f(n.body, arg);
+    case 'Block':
+      each(n.stmts, f, arg);
+      if (n.value !== null) f(n.value, arg);
+      return;
+    case 'ExprStmt':
+    case 'Discard':
+      return f(n.expr, arg);
+    case 'Assign':
+      f(n.target, arg);
+      return f(n.value, arg);
+    case 'VarDecl':
+      f(n.var, arg);
+      if (n.type !== null) f(n.type, arg);
+      if (n.init !== null) f(n.init, arg);
+      return;
+    case 'If':
+      f(n.cond, arg);
+      f(n.then, arg);
+      if (n.else !== null) f(n.else, arg);
+      return;
+    case 'While':
+      f(n.cond, arg);
+      return f(n.body, arg);
+    case 'Unroll':
+      f(n.count, arg);
+      return f(n.body, arg);
+    case 'For':
+      f(n.var, arg);
+      f(n.iterable, arg);
+      return f(n.body, arg);
+    case 'Jump':
+      if (n.value !== null) f(n.value, arg);
+      return;
+    case 'Binary':
+      f(n.left, arg);
+      return f(n.right, arg);
+    case 'Unary':
+    case 'AddrOf':
+      return f(n.operand, arg);
+    case 'MapAccess':
+      f(n.map, arg);
+      return each(n.keys, f, arg);
+    case 'Call': return each(n.args, f, arg);
+    case 'Field':
+    case 'TupleIndex':
+      return f(n.object, arg);
+    case 'Index':
+      f(n.object, arg);
+      return f(n.index, arg);
+    case 'Ternary':
+      f(n.cond, arg);
+      if (n.then !== null) f(n.then, arg);
+      return f(n.else, arg);
+    case 'Cast':
+      f(n.type, arg);
+      return f(n.expr, arg);
+    case 'Tuple': return each(n.elems, f, arg);
+    case 'Record': return each(n.fields, f, arg);
+    case 'RecordField':
+    case 'ConfigEntry':
+      return f(n.value, arg);
+    case 'Sizeof':
+    case 'Offsetof':
+    case 'Typeinfo':
+    case 'Typeof':
+      return f(n.arg, arg);
+    case 'Comptime': return f(n.expr, arg);
+    case 'Range':
+      f(n.from, arg);
+      return f(n.to, arg);
+    case 'Config': return each(n.entries, f, arg);
+    case 'Macro':
+      each(n.params, f, arg);
+      return f(n.body, arg);
+    case 'Fn':
+      each(n.params, f, arg);
+      f(n.ret, arg);
+      return f(n.body, arg);
+    case 'FnParam':
+      f(n.var, arg);
+      return f(n.type, arg);
+    case 'MapDecl': return f(n.map, arg);
+    case 'Int':
+    case 'Str':
+    case 'Bool':
+    case 'Ident':
+    case 'Builtin':
+    case 'Var':
+    case 'Map':
+    case 'Param':
+    case 'ParamCount':
+    case 'Error':
+    case 'TypeRef':
+    case 'AttachPoint':
+    case 'Preproc':
+    case 'CDefinition':
+    case 'Import':
+      return;
+    default:
+      return forEachKeyChild(n, f, arg);
   }
 }
 
@@ -309,9 +434,6 @@ export function isNode(v: unknown): v is Node {
 
 /** Visits every node depth-first, parents before children. */
 export function walk(n: Node, f: (n: Node) => void): void {
-  const go = (x: Node): void => {
-    f(x);
-    forEachChild(x, go);
-  };
-  go(n);
+  f(n);
+  forEachChildWith(n, walk, f);
 }

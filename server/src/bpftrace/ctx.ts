@@ -202,14 +202,16 @@ function u64Args(info: CtxInfo | undefined, ev: TraceEvent, provider: string): U
 }
 
 /** pt_regs (plus bpf_perf_event_data's sample_period and addr when `perf`): registers by name, argN as the SysV argument registers, retval in ax. */
-function ptRegs(ev: TraceEvent, btf: Btf | undefined, perf: boolean): Uint8Array | { error: string } {
+function ptRegs(ev: TraceEvent, btf: Btf | undefined, perf: boolean, info?: CtxInfo): Uint8Array | { error: string } {
   const { offsets, size } = ptRegsLayout(btf);
   const all = new Map(offsets);
   if (perf) PERF_EXTRA.forEach((n, i) => all.set(n, size + i * 8));
   const out = new Uint8Array(size + (perf ? PERF_EXTRA.length * 8 : 0));
   for (const [k, v] of Object.entries(ev.args)) {
     const m = /^arg(\d+)$/.exec(k);
-    const reg = m ? ARG_REGS[Number(m[1])] : k;
+    // uprobe args by name (DWARF): the type checker placed each in its argument register's pt_regs slot.
+    const named = info?.args?.find((a) => a.name === k);
+    const reg = named ? PT_REGS_X86_64[named.offset / 8] : m ? ARG_REGS[Number(m[1])] : k;
     const off = reg === undefined ? undefined : all.get(reg);
     if (off === undefined) {
       return { error: `field "args.${k}": not a register (${[...all.keys()].join(', ')}) or argument (arg0..arg${ARG_REGS.length - 1})` };
@@ -258,7 +260,7 @@ export function buildInputs(provider: string, ctxInfo: CtxInfo | undefined, ev: 
   } else if (layout === 'u64args') {
     ctx = u64Args(ctxInfo, ev, provider);
   } else {
-    ctx = ptRegs(ev, kernel.btf, layout === 'perf_event');
+    ctx = ptRegs(ev, kernel.btf, layout === 'perf_event', ctxInfo);
   }
   if (!(ctx instanceof Uint8Array)) return ctx;
   return { ctx, env: eventEnv(ev) };

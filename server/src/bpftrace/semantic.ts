@@ -14,6 +14,7 @@ import { Diagnostic, Range } from './source';
 import { compareVersions, parseVersion, Version } from './versions';
 import type { TpFormat } from '../btf/tracepoint';
 import type { Btf } from '../btf/types';
+import type { UprobeDebugInfo } from './uprobe-args';
 
 export interface MapInfo {
   name: string;
@@ -38,6 +39,8 @@ export interface KernelInfo {
   /** Tracepoint subsystems and events, for the type checker's wildcard expansion. */
   systems?(): string[];
   events?(system: string): string[];
+  /** A uprobe target's debug info (DWARF read by the host), for the type checker's uprobe args. */
+  uprobeArgs?(binaryPath: string, func: string): UprobeDebugInfo | undefined;
 }
 
 export interface SemanticResult {
@@ -479,11 +482,41 @@ class Analyzer {
         this.expr(e.object);
         if (e.object.kind === 'Builtin' && e.object.name === 'args') this.argsField(e);
         return;
+      case 'Binary':
+        this.expr(e.left);
+        this.expr(e.right);
+        return;
+      case 'Ternary':
+        this.expr(e.cond);
+        if (e.then !== null) this.expr(e.then);
+        this.expr(e.else);
+        return;
+      case 'Tuple':
+        for (const x of e.elems) this.expr(x);
+        return;
+      case 'Record':
+        for (const f of e.fields) this.expr(f.value);
+        return;
+      case 'TupleIndex':
+        this.expr(e.object);
+        return;
+      case 'Index':
+        this.expr(e.object);
+        this.expr(e.index);
+        return;
+      case 'Comptime':
+        this.expr(e.expr);
+        return;
+      case 'Int':
+      case 'Str':
+      case 'Bool':
+      case 'Ident':
+      case 'Param':
+      case 'ParamCount':
+      case 'Error':
+        return;
       default:
-        A.forEachChild(e, (c) => {
-          if (c.kind !== 'RecordField' && c.kind !== 'TypeRef') this.expr(c as A.Expr);
-          else if (c.kind === 'RecordField') this.expr(c.value);
-        });
+        e satisfies never;
     }
   }
 }

@@ -9,6 +9,7 @@
 import * as A from './ast';
 import type { Checker, FieldRef } from './typecheck';
 import { argsType, probeArg } from './typecheck-probe';
+import { uprobeArgField, uprobeStructField } from './typecheck-uprobe';
 import { btfMember, btfMemberNames, btfToSType, findBtfStruct, suggestStruct } from './typecheck-kernel';
 import { closest } from './suggest';
 import { IntBits, layoutOf, NONE, sizeOf, SType, U64 } from './types';
@@ -121,6 +122,8 @@ function note(cx: Checker, e: A.Field, ref: FieldRef): void {
 function argsField(cx: Checker, e: A.Field): SType {
   cx.info.exprs.set(e.object, argsType(cx));
   const c = cx.ctx;
+  const up = uprobeArgField(cx, e);
+  if (up !== undefined) return up;
   if (!c || c.args === undefined) return NONE; // unknown target (semantic.ts warns) or no args in this probe
   // Every attach point of the probe must have the field (each has its own record or prototype).
   for (const ctx of c.attach ?? [c]) {
@@ -177,6 +180,8 @@ export function fieldType(cx: Checker, e: A.Field): SType {
     return NONE;
   }
   const btf = cx.kernel.btf;
+  const fromDwarf = uprobeStructField(cx, t, e);
+  if (fromDwarf !== undefined) return fromDwarf;
   if (t.btfId === undefined || !btf) return NONE; // a script-defined or unknown struct: members are not known here
   const m = btfMember(btf, t.btfId, e.field, cx.typed);
   if (m === undefined) {

@@ -8,6 +8,7 @@
 import type { Btf } from '../btf/types';
 import { KIND } from '../btf/format';
 import type { TpFormat } from '../btf/tracepoint';
+import type { UprobeDebugInfo } from './uprobe-args';
 import { IntBits, NONE, SType } from './types';
 import { closest } from './suggest';
 import { typoBudget } from '../util/suggest';
@@ -21,6 +22,8 @@ export interface KernelTypes {
   /** Tracepoint subsystems and their events (to expand wildcard attach points). */
   systems?(): string[];
   events?(system: string): string[];
+  /** A uprobe target's debug info (the host reads the binary's DWARF); undefined when the host cannot find the file. */
+  uprobeArgs?(binaryPath: string, func: string): UprobeDebugInfo | undefined;
 }
 
 /** One argument of a probe context: a tracepoint record field or a function argument (8-byte slots). */

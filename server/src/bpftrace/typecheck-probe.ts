@@ -9,6 +9,7 @@ import * as A from './ast';
 import type { Checker, ProbeCtx } from './typecheck';
 import { funcArgs, nearBtfName, ProbeArg, rawTracepointArgs, tpArgs, tpStructName } from './typecheck-kernel';
 import { SType, U64 } from './types';
+import { uprobeContext } from './typecheck-uprobe';
 import { KIND } from '../btf/format';
 import type { Btf } from '../btf/types';
 
@@ -78,6 +79,9 @@ function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
     }
     case 'uretprobe':
       ctx.retval = U64;
+      break;
+    case 'uprobe':
+      uprobeContext(cx, ap, ctx);
       break;
   }
   return ctx;

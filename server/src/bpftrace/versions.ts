@@ -129,12 +129,12 @@ export const VERSION_RULES: VersionRule[] = [
   },
   {
     kinds: ['Builtin', 'Ident'], what: 'the `sargN` builtins', plural: true, deprecated: '0.21', removed: '0.25', instead: 'read the stack through `reg("sp")`',
-    match: (n) => (n.kind === 'Builtin' || n.kind === 'Ident') && /^sarg\d+$/.test(n.name),
+    match: (n) => (n.kind === 'Builtin' || n.kind === 'Ident') && n.name.startsWith('sarg') && /^sarg\d+$/.test(n.name),
   },
   { kinds: ['While'], what: '`while` loops', plural: true, deprecated: '0.25', instead: 'use a range-based `for` loop', match: (n) => n.kind === 'While' },
   {
     kinds: ['Int'], what: 'binary integer literals (`0b...`)', plural: true, removed: '0.0',
-    match: (n) => n.kind === 'Int' && /^0[bB]/.test(n.text),
+    match: (n) => n.kind === 'Int' && n.text.charCodeAt(0) === 48 && (n.text.charCodeAt(1) | 32) === 98, // 0b, 0B
   },
 ];
 
@@ -163,14 +163,51 @@ function ver(s: string): Version {
   return v;
 }
 
-const NO_RULES: VersionRule[] = [];
-const RULES_BY_KIND = new Map<string, VersionRule[]>();
-for (const r of VERSION_RULES) {
-  for (const k of r.kinds) {
-    const l = RULES_BY_KIND.get(k);
-    if (l) l.push(r);
-    else RULES_BY_KIND.set(k, [r]);
+/** What a rule says about a target: a diagnostic's severity and message, or undefined when it accepts the construct. */
+function verdict(r: VersionRule, v: Version, t: string): { severity: 'error' | 'warning'; message: string } | undefined {
+  const need = r.plural ? 'need' : 'needs';
+  const was = r.plural ? 'were' : 'was';
+  const instead = r.instead ? ` (${r.instead})` : '';
+  if (r.since && compareVersions(v, ver(r.since)) < 0) {
+    const soft = r.soft ? ` (${r.soft})` : '';
+    return { severity: r.soft ? 'warning' : 'error', message: `${r.what} ${need} bpftrace ${r.since} or newer; the target is ${t}${soft}` };
   }
+  if (r.removed === '0.0') return { severity: 'error', message: `${r.what} ${r.plural ? 'are' : 'is'} not accepted by bpftrace; the target is ${t}` };
+  if (r.removed && compareVersions(v, ver(r.removed)) >= 0) {
+    return { severity: 'error', message: `${r.what} ${was} removed in bpftrace ${r.removed}; the target is ${t}${instead}` };
+  }
+  if (r.deprecated && compareVersions(v, ver(r.deprecated)) >= 0) {
+    return { severity: 'warning', message: `${r.what} ${r.plural ? 'are' : 'is'} deprecated since bpftrace ${r.deprecated}${instead}` };
+  }
+  return undefined;
+}
+
+interface TargetRule {
+  rule: VersionRule;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** Per target, by node kind, the rules that report something for it (their messages built once). */
+const RULES_FOR_TARGET = new Map<string, Map<string, TargetRule[]>>();
+
+function rulesFor(v: Version): Map<string, TargetRule[]> {
+  const t = fmt(v);
+  let byKind = RULES_FOR_TARGET.get(t);
+  if (byKind === undefined) {
+    byKind = new Map();
+    for (const rule of VERSION_RULES) {
+      const d = verdict(rule, v, t);
+      if (d === undefined) continue;
+      for (const k of rule.kinds) {
+        const l = byKind.get(k);
+        if (l) l.push({ rule, ...d });
+        else byKind.set(k, [{ rule, ...d }]);
+      }
+    }
+    RULES_FOR_TARGET.set(t, byKind);
+  }
+  return byKind;
 }
 
 const EXPR_PARENTS_NOT = new Set(['Block', 'If', 'Probe', 'Macro', 'Fn', 'While', 'Unroll', 'For', 'ExprStmt']);
@@ -194,36 +231,15 @@ export function checkVersion(program: A.Program, target: string): Diagnostic[] {
     out.push({ range: { start: 0, end: 0 }, severity: 'warning', message: `unknown bpftrace version '${target}'`, source: 'version' });
     return out;
   }
-  const t = fmt(v);
+  const byKind = rulesFor(v);
   const ctx: Ctx = { parent: undefined };
   const visit = (n: A.Node, parent: A.Node | undefined): void => {
-    const rules = RULES_BY_KIND.get(n.kind) ?? NO_RULES;
-    if (rules.length > 0) ctx.parent = parent;
-    for (const r of rules) {
-      if (!r.match(n, ctx)) continue;
-      const need = r.plural ? 'need' : 'needs';
-      const was = r.plural ? 'were' : 'was';
-      const instead = r.instead ? ` (${r.instead})` : '';
-      if (r.since && compareVersions(v, ver(r.since)) < 0) {
-        const soft = r.soft ? ` (${r.soft})` : '';
-        const severity = r.soft ? 'warning' : 'error';
-        out.push({ range: focus(n), severity, message: `${r.what} ${need} bpftrace ${r.since} or newer; the target is ${t}${soft}`, source: 'version' });
-      } else if (r.removed === '0.0') {
-        out.push({ range: focus(n), severity: 'error', message: `${r.what} ${r.plural ? 'are' : 'is'} not accepted by bpftrace; the target is ${t}`, source: 'version' });
-      } else if (r.removed && compareVersions(v, ver(r.removed)) >= 0) {
-        out.push({ range: focus(n), severity: 'error', message: `${r.what} ${was} removed in bpftrace ${r.removed}; the target is ${t}${instead}`, source: 'version' });
-      } else if (r.deprecated && compareVersions(v, ver(r.deprecated)) >= 0) {
-        out.push({ range: focus(n), severity: 'warning', message: `${r.what} ${r.plural ? 'are' : 'is'} deprecated since bpftrace ${r.deprecated}${instead}`, source: 'version' });
-      }
+    const rules = byKind.get(n.kind);
+    if (rules !== undefined) {
+      ctx.parent = parent;
+      for (const r of rules) if (r.rule.match(n, ctx)) out.push({ range: focus(n), severity: r.severity, message: r.message, source: 'version' });
     }
-    const rec = n as unknown as Record<string, unknown>;
-    const keys = A.childKeys(n);
-    for (let i = 0; i < keys.length; i++) {
-      const c = rec[keys[i]];
-      if (Array.isArray(c)) {
-        for (let j = 0; j < c.length; j++) if (A.isNode(c[j])) visit(c[j], n);
-      } else if (A.isNode(c)) visit(c, n);
-    }
+    A.forEachChildWith(n, visit, n);
   };
   visit(program, undefined);
   return out;

@@ -296,7 +296,7 @@ export function genField(g: Gen, e: A.Field | A.Builtin, t: SType, wantMem = fal
       const s = a.size >= 8 ? 8 : a.size >= 4 ? 4 : a.size >= 2 ? 2 : 1;
       g.e.ldx(s, R_ACC, R_CTX, a.offset);
       if (a.type.k === 'int' && s < 8) g.e.extend(R_ACC, s * 8, a.type.signed);
-      g.normalize(t);
+      if (g.provider !== 'uprobe') g.normalize(t); // uprobe args (DWARF): the whole register, as bpftrace 0.17 reads it
       return undefined;
     }
     const l = g.alloc(sizeOf(t));

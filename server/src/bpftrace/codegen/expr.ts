@@ -557,6 +557,28 @@ export function writeBytes(g: Gen, l: Loc, bytes: Uint8Array): void {
   }
 }
 
+/**
+ * Copies a value of type st at src to dst as type t: tuples element by element (an (int8, int8)
+ * variable printed or stored as (int64, int64)), ints re-sized, other values cut or zero-padded.
+ */
+export function convertMem(g: Gen, src: Loc, st: SType, dst: Loc, t: SType): void {
+  if (isScalar(st) && isScalar(t)) {
+    g.loadScalar(R_ACC, src, st);
+    g.storeScalar(dst, t, R_ACC);
+    return;
+  }
+  if (st.k === 'tuple' && t.k === 'tuple' && st.elems.length === t.elems.length) {
+    const sl = layoutOf(st.elems);
+    const tl = layoutOf(t.elems);
+    g.zero(dst, tl.size);
+    st.elems.forEach((x, i) => convertMem(g, at(src, sl.offsets[i]), x, at(dst, tl.offsets[i]), t.elems[i]));
+    return;
+  }
+  const n = Math.min(sizeOf(t), sizeOf(st));
+  g.copy(dst, src, n);
+  if (sizeOf(t) > n) g.zero(at(dst, n), sizeOf(t) - n);
+}
+
 /** Evaluates e and stores it at l as type `t` (the storage type: ints at t's width, strings zero-padded to t's size). */
 export function storeExpr(g: Gen, e: A.Expr, t: SType, l: Loc): void {
   const et = g.ty(e);
@@ -573,6 +595,11 @@ export function storeExpr(g: Gen, e: A.Expr, t: SType, l: Loc): void {
   }
   const m = g.mark();
   const src = mem(g, e);
+  if (t.k === 'tuple' && et.k === 'tuple' && (src.base !== l.base || src.off !== l.off)) {
+    convertMem(g, src, et, l, t);
+    g.release(m);
+    return;
+  }
   const n = Math.min(sizeOf(t), sizeOf(et));
   if (src.base !== l.base || src.off !== l.off) g.copy(l, src, n);
   if (sizeOf(t) > n) g.zero(at(l, n), sizeOf(t) - n);

@@ -1,0 +1,69 @@
+// What the front end's speed-ups must keep: the AST walkers' per-kind field lists agree with the
+// generic field scan (every object-valued field but the range) on every node of every fixture
+// script, and behaviour fixed along the way (compound assignments typing a new map) stays fixed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkScript, Checker, childKeys, forEachChildWith, isNode, parse, walk, type Node } from '../../server/src/bpftrace';
+import { benchScript } from '../../bench/bpftrace';
+
+function btFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...btFiles(p));
+    else if (name.endsWith('.bt')) out.push(p);
+  }
+  return out.sort();
+}
+
+/** Children by scanning the object-valued fields, in field order (what the walkers did before). */
+function scanned(n: Node): Node[] {
+  const rec = n as unknown as Record<string, unknown>;
+  const out: Node[] = [];
+  for (const k of Object.keys(n)) {
+    if (k === 'kind' || k === 'range') continue;
+    const v = rec[k];
+    if (Array.isArray(v)) for (const x of v) { if (isNode(x)) out.push(x); }
+    else if (isNode(v)) out.push(v);
+  }
+  return out;
+}
+
+test('bpftrace AST: forEachChildWith lists the same children as the field scan, in order, for every node kind', () => {
+  const texts = btFiles(join(__dirname, '..', 'fixtures')).map((f) => readFileSync(f, 'utf8'));
+  texts.push(benchScript(200));
+  const kinds = new Set<string>();
+  let nodes = 0;
+  for (const text of texts) {
+    walk(parse(text).program, (n) => {
+      const got: Node[] = [];
+      forEachChildWith(n, (c, acc: Node[]) => acc.push(c), got);
+      assert.deepEqual(got, scanned(n), `children of a ${n.kind} at ${n.range.start}`);
+      assert.ok(childKeys(n).every((k) => k !== 'range' && k !== 'kind'));
+      kinds.add(n.kind);
+      nodes++;
+    });
+  }
+  // The fixtures exercise (nearly) the whole grammar: a walk that skipped a kind would show up above.
+  assert.ok(kinds.size >= 50, `only ${kinds.size} node kinds seen in ${nodes} nodes`);
+});
+
+test('bpftrace types: a compound assignment types a map nothing else wrote (bpftrace rewrites `@m op= v` to `@m = @m op v`)', () => {
+  const value = (text: string, target: string, map = '@m'): unknown => checkScript(text, target).types?.maps.get(map)?.value;
+  const S64 = { k: 'int', bits: 64, signed: true };
+  assert.deepEqual(value('BEGIN { @m += 5; }', '0.26'), S64);
+  assert.deepEqual(value('BEGIN { @m[1] -= 2; } END { @x = @m[1]; }', '0.26'), S64);
+  assert.deepEqual(value('BEGIN { @m[1] -= 2; } END { @x = @m[1]; }', '0.26', '@x'), S64);
+  assert.deepEqual(value('BEGIN { @m++; }', '0.26'), S64);
+  // 0.17: ints are stored as 64-bit with the value's sign.
+  assert.deepEqual(value('BEGIN { @m += 5; }', '0.17'), S64);
+  // The map is typed where it is first written, so nothing is read before its type is known: one pass.
+  const r = parse('BEGIN { @m[1] += 5ms; printf("%d", @m[1]); }');
+  const c = new Checker({}, { target: '0.26' });
+  c.run(r.program);
+  assert.equal(c.pass, 1);
+  assert.deepEqual(c.info.diagnostics, []);
+  assert.deepEqual(c.info.maps.get('@m')?.value, S64);
+});
