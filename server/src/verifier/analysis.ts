@@ -49,7 +49,8 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
       case 'alu':
         if (s.alu === 'mov' || s.alu === 'movsx') { use[i] = s.srcReg ? sr : 0; needProp[i] = s.srcReg ? sr : 0; }
         else { use[i] = d | (s.srcReg ? sr : 0); needProp[i] = d | (s.srcReg ? sr : 0); }
-        if ((s.alu === 'add' || s.alu === 'sub') && s.srcReg) needUse[i] = sr | d;
+        // Pointer arithmetic (only 64-bit): the scalar operand's bounds decide the access.
+        if ((s.alu === 'add' || s.alu === 'sub') && s.srcReg && s.is64) needUse[i] = sr | d;
         def[i] = d;
         break;
       case 'end': use[i] = d; def[i] = d; needProp[i] = d; break;
