@@ -177,7 +177,14 @@ test('for-map errors use bpftrace\'s wording', (t) => {
   has('BEGIN { @m[1] = hist(10); for ($kv : @m) { } }', 'Loop expression does not support type: hist_t');
   has('BEGIN { @m[1] = stats(10); for ($kv : @m) { } }', 'Loop expression does not support type: stats_t');
   has('kprobe:vfs_read { @m[1] = 1; for ($kv : @m) { $x = arg0; } }', '\'arg0\' builtin is not allowed in a for-loop');
-  has('BEGIN { @m[1] = avg(1); for ($kv : @m) { } }', 'code generation does not support for over avg() maps');
+  has('BEGIN { @m[1] = lhist(3, 0, 10, 1); for ($kv : @m) { } }', 'Loop expression does not support type: lhist_t');
   has('BEGIN { @m[1] = 1; for ($kv : @m) { } }', /for.*loops over maps.*0\.21/, '0.20');
+  // Before 0.24 no jumps in the body; before 0.22 no variables of the probe, and loops in one probe only.
+  has('BEGIN { @m[1] = 1; for ($kv : @m) { if ($kv.1 == 1) { break; } } }', '\'break\' statement is not allowed in a for-loop', '0.23');
+  has('BEGIN { @m[1] = 1; for ($kv : @m) { return; } }', '\'return\' statement is not allowed in a for-loop', '0.21');
+  has('BEGIN { @m[1] = 1; $x = 1; for ($kv : @m) { print($x); } }', 'Variables defined outside of a for-loop can not be accessed in the loop\'s scope', '0.21');
+  has('BEGIN { @m[1] = 1; for ($kv : @m) { } } END { for ($kv : @m) { } }', 'Currently, for-loops can be used only in a single probe.', '0.21');
+  assert.deepEqual(errs('BEGIN { @m[1] = 1; $x = 1; for ($kv : @m) { print($x); } } END { for ($kv : @m) { } }', '0.22'), []);
+  assert.deepEqual(errs('BEGIN { @m[1] = avg(1); for ($kv : @m) { if ($kv.1 > 0) { continue; } } }', '0.24'), []);
   assert.deepEqual(errs('BEGIN { @m[1] = 1; for ($kv : @m) { } }'), []);
 });

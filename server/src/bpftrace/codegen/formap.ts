@@ -2,26 +2,28 @@
  * `for ($kv : @map)` (bpftrace 0.21+), compiled as bpftrace compiles it: the
  * body becomes a callback subprogram that bpf_for_each_map_elem(map,
  * callback, ctx, 0) runs per entry, with $kv = (key, value) decoded from the
- * map's storage (a tuple key for multi-key maps; count/sum/min/max values
+ * map's storage (a tuple key for multi-key maps; count/sum/min/max/avg values
  * combined over the CPUs with bpf_map_lookup_percpu_elem, as bpftrace does).
  * The callback context is the caller's frame pointer: the probe context and
  * scratch pointers are spilled there, and the caller's variables the body
  * uses are copied into the callback's frame on entry and back on every exit.
  * continue/end of body return 0, break returns 1, `return` (and exit()) set a
  * flag in the caller's frame and return 1; the caller then leaves too.
- * Non-goal: avg/stats/hist/lhist maps (bpftrace refuses the last three; avg's
- * 0.17 storage in two key slots is not decoded here).
+ * Before 0.24 bpftrace refused jumps in the body, before 0.22 the caller's
+ * variables and loops in more than one probe: the same errors here.
+ * Non-goal: stats/hist/lhist maps (bpftrace refuses them too).
  */
 import * as A from '../ast';
 import { type SType, S64, U64, layoutOf, sizeOf } from '../types';
 import { Gen, type Loc, type VarSlot, R_ACC, R_CTX, R_SC, at, chunks, isScalar } from './gen';
 import type { ScriptMap } from './script';
 import { genStmt } from './stmt';
+import { compareVersions, parseVersion } from '../versions';
 
 /** CPUs whose per-CPU values are combined (the kernel's lookup returns NULL past the last one). */
 export const FOR_MAP_MAX_CPUS = 256;
 
-const COMBINED = new Set(['count', 'sum', 'min', 'max']);
+const COMBINED = new Set(['count', 'sum', 'min', 'max', 'avg']);
 
 /** Builtins that read the probe context: bpftrace refuses them in a for-loop body. */
 function ctxBuiltin(name: string): boolean {
@@ -83,8 +85,11 @@ function convert(c: Gen, off: number, st: SType, dst: Loc, t: SType, range: A.Ex
   }
 }
 
-/** r7 = the per-CPU values of the current key combined (sum, or max; min undoes its 0xffffffff - v storage). */
-function combinePerCpu(c: Gen, sm: ScriptMap, keyPtr: Loc, fn: string): void {
+/**
+ * r7 = the per-CPU values of a key combined (sum, or max; min undoes its 0xffffffff - v storage).
+ * The key is the callback's key pointer (spilled at `key.ptr`) or bytes at `key.at`.
+ */
+function combinePerCpu(c: Gen, sm: ScriptMap, key: { ptr: Loc } | { at: Loc }, fn: string): void {
   const e = c.e;
   const acc = c.allocStack(8);
   const cpu = c.allocStack(8);
@@ -100,7 +105,8 @@ function combinePerCpu(c: Gen, sm: ScriptMap, keyPtr: Loc, fn: string): void {
   c.load(8, 3, cpu);
   e.jmp('jge', 3, { k: FOR_MAP_MAX_CPUS }, done);
   c.ldMap(1, sm.index);
-  c.load(8, 2, keyPtr);
+  if ('ptr' in key) c.load(8, 2, key.ptr);
+  else c.addr(key.at, 2);
   e.call('map_lookup_percpu_elem');
   e.jmp('jeq', 0, { k: 0 }, done);
   e.ldx(8, 1, 0, 0);
@@ -140,6 +146,13 @@ function genCallback(c: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: S
   const valPtr = c.allocStack(8);
   c.store(8, valPtr, 3);
   const rv = c.allocStack(8);
+  // avg() keeps count and total under two keys (slot 0 and 1 at the key's end): visit each key once, at slot 0.
+  const slotted = sm.def.value.k === 'agg' && sm.def.value.fn === 'avg';
+  const skip = e.newLabel();
+  if (slotted) {
+    e.ldx(8, 0, 2, sm.def.keySize - 8);
+    e.jmp('jne', 0, { k: 0 }, skip);
+  }
   e.ldx(8, R_CTX, 4, caller.ctx.off);
   if (caller.scratch) e.ldx(8, R_SC, 4, caller.scratch.off);
   const copies: { from: Loc; own: Loc; size: number }[] = [];
@@ -168,8 +181,11 @@ function genCallback(c: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: S
     sm.keyTypes.forEach((kt, i) => convert(c, sm.keyOffsets[i], kt, at(kvLoc, lay.offsets[0] + kl.offsets[i]), keyT.elems[i], s.iterable.range));
   } else c.error(s.iterable.range, `the keys of ${sm.def.name} do not match the loop variable's type`);
   const v = sm.def.value;
-  if (v.k === 'agg') {
-    combinePerCpu(c, sm, keyPtr, v.fn);
+  if (v.k === 'agg' && v.fn === 'avg') {
+    avgValue(c, sm, keyPtr, v.signed);
+    c.storeScalar(at(kvLoc, lay.offsets[1]), valT, R_ACC);
+  } else if (v.k === 'agg') {
+    combinePerCpu(c, sm, { ptr: keyPtr }, v.fn);
     c.storeScalar(at(kvLoc, lay.offsets[1]), valT, R_ACC);
   } else {
     c.load(8, 1, valPtr);
@@ -202,10 +218,77 @@ function genCallback(c: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: S
   }
   c.load(8, 0, rv);
   e.exit();
+  e.bind(skip);
+  e.movi(0, 0);
+  e.exit();
+}
+
+/** r7 = avg(): the total (slot 1) over the count (slot 0), both summed over the CPUs; 0 without samples. */
+function avgValue(c: Gen, sm: ScriptMap, keyPtr: Loc, signed: boolean): void {
+  const e = c.e;
+  const size = sm.def.keySize;
+  combinePerCpu(c, sm, { ptr: keyPtr }, 'sum');
+  const count = c.allocStack(8);
+  c.store(8, count, R_ACC);
+  const key = c.alloc(size);
+  c.load(8, 1, keyPtr);
+  for (const { o, s } of chunks(size - 8, [key.off])) {
+    e.ldx(s, 2, 1, o);
+    c.store(s, at(key, o), 2);
+  }
+  c.storeImm(8, at(key, size - 8), 1);
+  combinePerCpu(c, sm, { at: key }, 'sum');
+  const done = e.newLabel();
+  const neg = e.newLabel();
+  c.load(8, 1, count);
+  e.jmp('jeq', 1, { k: 0 }, done);
+  if (signed) e.jmp('jslt', R_ACC, { k: 0 }, neg);
+  e.alu('div', R_ACC, { r: 1 });
+  e.ja(done);
+  if (signed) {
+    // BPF division is unsigned: divide the magnitude, as bpftrace does.
+    e.bind(neg);
+    e.neg(R_ACC);
+    e.alu('div', R_ACC, { r: 1 });
+    e.neg(R_ACC);
+  }
+  e.bind(done);
+}
+
+/** The first probe of a script with a for-loop over a map (bpftrace 0.21 allows only one). */
+const FIRST_PROBE = new WeakMap<object, A.Probe>();
+
+/** What bpftrace before 0.24 refused in for-loops over maps, with its messages. */
+function versionChecks(g: Gen, s: A.For): void {
+  const v = parseVersion(g.opts.target ?? '0.17') ?? [0, 17, 0];
+  if (compareVersions(v, [0, 24, 0]) >= 0) return;
+  A.walk(s.body, (n) => {
+    if (n.kind === 'Jump') g.error(n.range, `'${n.op}' statement is not allowed in a for-loop`);
+  });
+  if (compareVersions(v, [0, 22, 0]) >= 0) return;
+  const first = FIRST_PROBE.get(g.script) ?? g.probe;
+  FIRST_PROBE.set(g.script, first);
+  if (first !== g.probe) g.error(s.range, 'Currently, for-loops can be used only in a single probe.');
+  A.walk(s.body, (n) => {
+    if (n.kind === 'Var' && n.name !== s.var.name && g.vars.has(n.name) && declaredBefore(g.probe, n.name, s)) {
+      g.error(n.range, 'Variables defined outside of a for-loop can not be accessed in the loop\'s scope');
+    }
+  });
+}
+
+/** Whether the probe assigns `name` before the for statement (bpftrace 0.21's outer scope). */
+function declaredBefore(p: A.Probe, name: string, s: A.For): boolean {
+  let found = false;
+  A.walk(p.body, (n) => {
+    if (n.range.start >= s.range.start) return;
+    if ((n.kind === 'Assign' && n.target.kind === 'Var' && n.target.name === name) || (n.kind === 'VarDecl' && n.var.name === name)) found = true;
+  });
+  return found;
 }
 
 /** Emits `for ($kv : @map) body` in g (the probe or an enclosing callback). */
 export function genForMap(g: Gen, s: A.For, map: A.MapRef): void {
+  versionChecks(g, s);
   const sm = g.script.scriptMap(map.name);
   if (!sm) return g.error(map.range, `unknown type for map ${map.name}`);
   if (sm.arrayKey || sm.def.keyed === false || sm.keyTypes.length === 0) {
@@ -213,7 +296,7 @@ export function genForMap(g: Gen, s: A.For, map: A.MapRef): void {
   }
   const v = sm.def.value;
   if (v.k === 'agg' && !COMBINED.has(v.fn)) {
-    g.error(map.range, v.fn === 'avg' ? 'code generation does not support for over avg() maps' : `Loop expression does not support type: ${v.fn}_t`);
+    g.error(map.range, `Loop expression does not support type: ${v.fn}_t`);
   }
   A.walk(s.body, (n) => {
     if (n.kind === 'Builtin' && ctxBuiltin(n.name)) g.error(n.range, `'${n.name}' builtin is not allowed in a for-loop`);
