@@ -11,7 +11,7 @@ import { analyse, callUses, RegSets, successors } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env, Reject } from './env';
-import { CallbackCall, ELIDE_NULL, clearPktPointers, checkHelperCall, setCallbackArgs, timerMapRefusal } from './helper-call';
+import { CallbackCall, ELIDE_NULL, clearPktPointers, checkHelperCall, setCallbackArgs } from './helper-call';
 import { printInsn } from './insn-print';
 import { BPF_F_SLEEPABLE, canBeSleepable, progFlagsRefusal, SLEEPABLE_MESSAGE } from './load-flags';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
@@ -120,11 +120,6 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     const ex = explain(pre.error.message);
     const m = /\binsn[ #]?(\d+)/.exec(pre.error.message);
     return result('reject', [{ pc: pre.error.pc ?? 0, logInsn: m ? Number(m[1]) : null, message: pre.error.message, detail: [], path: [], ...ex, ...rangeOf(lines, pre.error.pc ?? 0) }]);
-  }
-  const timerErr = timerMapRefusal(input.progType, maps, slots);
-  if (timerErr) {
-    env.verbose(timerErr);
-    return result('reject', [{ pc: 0, logInsn: null, message: timerErr, detail: [], path: [], ...explain(timerErr) }]);
   }
   const callUse = callUses(slots, input.btf);
   const sets = analyse(slots, pre.specs, returnRange(input.progType, input.expectedAttachType) !== undefined, true,
