@@ -128,7 +128,9 @@ function clauseFields(probe: string, u: Uses, k: RecorderKernel, warnings: Set<s
       out.push({ expr, field: `args.${name}` });
     }
   } else if (u.args.size || u.wholeArgs) {
-    for (const name of u.args) out.push({ expr: u.strs.has(name) ? `str(args->${name})` : `args->${name}`, field: `args.${name}` });
+    // uprobe args (DWARF): the whole register as bpftrace reads it (a narrower type would print truncated).
+    const num = (name: string): string => (provider === 'uprobe' ? `(uint64)args->${name}` : `args->${name}`);
+    for (const name of u.args) out.push({ expr: u.strs.has(name) ? `str(args->${name})` : num(name), field: `args.${name}` });
     if (u.wholeArgs) warnings.add(`${probe}: args as a whole is recorded only for tracepoints`);
   }
   for (const i of [...u.argn].sort((a, b) => a - b)) out.push({ expr: u.strs.has(`arg${i}`) ? `str(arg${i})` : `arg${i}`, field: `args.arg${i}` });

@@ -14,6 +14,7 @@ import { recorderFor } from '../bpftrace/replay-recorder';
 import { BpftraceConverter, LineSplitter, TraceReader, formatDiagnostic, type TraceEvent } from '../trace';
 import { machine, release, uptime } from 'node:os';
 import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
+import { uprobeArgs } from '../host/kernel-info-dwarf';
 import { loadTargetBtf } from './target-btf';
 import type { Btf } from '../btf';
 import { runInterp, RunArgs, RunResult, VmOptions } from '../vm';
@@ -211,6 +212,7 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
       tracepoint: (c: string, e: string) => tp?.format(c, e),
       tracepointFields: (c: string, e: string) => tp?.tracepointFields(c, e),
       ...(tp ? { systems: () => tp.systems(), events: (s: string) => tp.events(s), format: (c: string, e: string) => tp.format(c, e) } : {}),
+      uprobeArgs,
     };
     const c = compileForReplay(text, kernel, { target, ...(strlen !== undefined ? { strlen } : {}) });
     const lines = new LineIndex(text);

@@ -14,6 +14,7 @@ import { parseBtf } from '../btf/format';
 import { Btf } from '../btf/types';
 import { tracepointCatalog, type TracepointCatalog } from '../ide/bpftrace-kernel';
 import { loadBundle } from './btf-bundle';
+import { uprobeArgs } from './kernel-info-dwarf';
 import { findTracefsEvents, readBytes, readTracepointFormats, SYS_BTF_DIR, TRACEFS_EVENT_DIRS } from './btf-files';
 
 export interface KernelInfoSources {
@@ -93,7 +94,12 @@ let cached: { value: TracepointCatalog | undefined } | undefined;
 
 /** loadKernelInfo() with the default sources, computed once per process. */
 export function kernelInfo(): TracepointCatalog | undefined {
-  if (!cached) cached = { value: loadKernelInfo() };
+  if (!cached) {
+    const value = loadKernelInfo();
+    // uprobe args: the target binary's DWARF, read on demand.
+    if (value) value.uprobeArgs = uprobeArgs;
+    cached = { value };
+  }
   return cached.value;
 }
 
