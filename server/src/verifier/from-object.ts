@@ -63,6 +63,7 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
   const maps: VerifierMap[] = obj.maps.map((m) => ({
     type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, name: mapName(m.name),
     ...(m.initial ? { initial: m.initial } : {}), readonly: m.name.startsWith('.rodata') || m.name.endsWith('.rodata') || m.name.includes('.rodata'),
+    ...mapBtfFields(obj.btf, m.valueType),
   }));
   const mapIdx = new Map(obj.maps.map((m, i) => [m.name, i]));
   // Layout: the program, then each subprogram it (transitively) reaches, in order of first reference.
@@ -188,6 +189,26 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
  * btf_func_check: the kernel refuses BTF in which a function prototype has an unnamed, non-void
  * parameter (clang emits those for naked functions); libbpf then loads the program without BTF.
  */
+/** Whether a map gets BTF types from the object (libbpf passes them when the kernel accepts the BTF) and where its value's bpf_timer is. */
+function mapBtfFields(btf: Btf | undefined, valueType: number | undefined): { btf: boolean; timerOff?: number } {
+  if (!btf || valueType === undefined || !btfAccepted(btf)) return { btf: false };
+  const off = timerOffset(btf, valueType, 0);
+  return off === undefined ? { btf: true } : { btf: true, timerOff: off };
+}
+
+/** btf_parse_fields for bpf_timer: the byte offset of a `struct bpf_timer` member, nested structs included. */
+function timerOffset(btf: Btf, id: number, depth: number): number | undefined {
+  const sid = btf.resolve(id);
+  if (depth > 8 || btf.kind(sid) !== KIND.STRUCT) return undefined;
+  if (btf.name(sid) === 'bpf_timer') return 0;
+  for (const m of btf.members(sid)) {
+    if (m.bitSize || m.bitOffset % 8) continue;
+    const inner = timerOffset(btf, m.type, depth + 1);
+    if (inner !== undefined) return m.bitOffset / 8 + inner;
+  }
+  return undefined;
+}
+
 function btfAccepted(btf: Btf | undefined): boolean {
   if (!btf) return false;
   for (let id = 1; id < btf.count; id++) {

@@ -9,6 +9,7 @@
  */
 import { HELPER_NAMES, helperName } from '../isa';
 import type { Env } from './env';
+import type { VerifierMap } from './types';
 import { HELPER_PROTOS, MIGHT_SLEEP, PROG_TYPE_SETS } from './protos/table';
 import { ArgSpec, HelperProto, parseArg } from './protos/types';
 import { F, Reg, T, boundsSync, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
@@ -58,6 +59,37 @@ interface Meta {
   msizeMax: bigint;
   /** get_constant_map_key: the key's value when it is a known constant on the stack, else -1. */
   constKey: number;
+  /** meta.map came from a bpf_timer argument (process_timer_func). */
+  timer: boolean;
+}
+
+/** process_timer_func: a constant offset exactly at the map value's struct bpf_timer (checked when the map's BTF is known). */
+function processTimer(env: Env, regno: number, r: Reg, meta: Meta): void {
+  if (!tisConst(r.var)) env.fail(`R${regno} doesn't have constant offset. bpf_timer has to be at the constant offset`);
+  const m = env.maps[r.map];
+  if (m?.btf !== undefined) {
+    const name = m.name ?? '';
+    if (!m.btf) env.fail(`map '${name}' has to have BTF in order to use bpf_timer`);
+    if (m.timerOff === undefined) env.fail(`map '${name}' has no valid bpf_timer`);
+    const off = Number(BigInt.asIntN(64, r.var.value)) + r.off;
+    if (off !== m.timerOff) env.fail(`off ${off} doesn't point to 'struct bpf_timer' that is at ${m.timerOff}`);
+  }
+  meta.map = r.map;
+  meta.timer = true;
+}
+
+/** Program types is_tracing_prog_type names: they may not use maps holding a bpf_timer. */
+const TRACING_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable']);
+
+/** check_map_prog_compatibility's bpf_timer rule, for the maps the program's lddw instructions load (before verification). */
+export function timerMapRefusal(progType: string, maps: readonly VerifierMap[], slots: readonly { code: number; src: number; imm: number }[]): string | undefined {
+  if (!TRACING_TYPES.has(progType)) return undefined;
+  for (const s of slots) {
+    if (s.code === 0x18 && (s.src === 1 || s.src === 2 || s.src === 5 || s.src === 6) && maps[s.imm]?.timerOff !== undefined) {
+      return 'tracing progs cannot use bpf_timer yet';
+    }
+  }
+  return undefined;
 }
 
 /** Array maps whose lookups with a constant in-range key cannot return NULL (can_elide_value_nullness). */
@@ -174,7 +206,12 @@ function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: Ar
   }
   switch (a.base) {
     case 'ARG_CONST_MAP_PTR':
+      // Only inner maps have map_uids; the embedded verifier has none, so both print 0.
+      if (meta.timer && meta.map !== r.map) env.fail(`timer pointer in R1 map_uid=0 doesn't match map pointer in R${regno} map_uid=0`);
       meta.map = r.map;
+      break;
+    case 'ARG_PTR_TO_TIMER':
+      processTimer(env, regno, r, meta);
       break;
     case 'ARG_PTR_TO_MAP_KEY': {
       const m = env.maps[meta.map];
@@ -316,7 +353,7 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
     if (env.state.rcuLock) env.fail(`sleepable helper ${funcIdName(id)}#${id} in rcu_read_lock region`);
   }
   const specs = args(p);
-  const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n, constKey: -1 };
+  const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n, constKey: -1, timer: false };
   for (let i = 0; i < 5; i++) checkFuncArg(env, p, i, meta, specs);
   if (meta.map >= 0 && p.name === 'tail_call' && mapTypeName(env.maps[meta.map]) !== 'prog_array') env.fail('expected prog array map for tail call');
   for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, true, { valueRegno: -1 });

@@ -20,6 +20,10 @@ export interface VerifierMap {
   /** Global-data map (.rodata/.data/.bss): direct value access; frozen (.rodata) reads are constants. */
   initial?: Uint8Array;
   readonly?: boolean;
+  /** The map was created with BTF key/value types (bpf_timer needs them); undefined: not known, timer checks skipped. */
+  btf?: boolean;
+  /** Byte offset of the value's `struct bpf_timer` (from its BTF), if it has one. */
+  timerOff?: number;
 }
 
 export interface VerifierLine {
