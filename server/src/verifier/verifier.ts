@@ -33,9 +33,6 @@ interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpo
 
 const SIZES = [4, 2, 1, 8];
 
-/** Iterator loop depth after which every differing scalar is widened (see iterNext). */
-const WIDEN_ALL_DEPTH = 64;
-
 interface Step { pc: number; taken: boolean; prev: Step | null }
 
 interface Path {
@@ -53,9 +50,6 @@ function stepsOf(s: Step | null): PathStep[] {
 }
 
 const PERFMON_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable', 'tracing', 'lsm', 'struct_ops', 'ext']);
-
-const EXIT_CHECKED = new Set(['cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl',
-  'cgroup_sockopt', 'sk_lookup', 'netfilter', 'tracing', 'raw_tracepoint', 'lsm']);
 
 function insnsFromSlots(slots: Slot[], specs: (OpSpec | undefined)[]): (Insn | undefined)[] {
   return slots.map((s, i) => {
@@ -133,7 +127,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     return result('reject', [{ pc: 0, logInsn: null, message: timerErr, detail: [], path: [], ...explain(timerErr) }]);
   }
   const callUse = callUses(slots, input.btf);
-  const sets = analyse(slots, pre.specs, EXIT_CHECKED.has(input.progType), true,
+  const sets = analyse(slots, pre.specs, returnRange(input.progType, input.expectedAttachType) !== undefined, true,
     (m) => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m])), callUse);
   const succ = successors(slots, pre.specs);
   env.live = new StackLiveness(succ, pre.subprogs, slots.length);
@@ -718,7 +712,7 @@ class Driver {
   private widenSets: RegSets | undefined;
   /** Precision for widen_imprecise_scalars: value uses (pointer arithmetic, sizes, checked returns), not comparisons. */
   private widenNeed(): RegSets {
-    this.widenSets ??= analyse(this.pre.slots, this.pre.specs, EXIT_CHECKED.has(this.env.progType), false, undefined, this.callUse);
+    this.widenSets ??= analyse(this.pre.slots, this.pre.specs, returnRange(this.env.progType, this.env.attachType) !== undefined, false, undefined, this.callUse);
     return this.widenSets;
   }
 
@@ -731,10 +725,8 @@ class Driver {
       let prev = cur.parent?.parent ?? null;
       while (prev && (prev.pc !== cur.insn || prev.branches <= 0 || !sameCallsites(prev.st, st))) prev = prev.parent;
       iterNextSplit(st, queued, it);
-      // Precision is static here (it over-approximates the kernel's); past a depth the kernel's
-      // imprecise scalars would have let the loop converge long ago, so everything is widened.
-      const deep = (iterSlot(queued, it)?.range ?? 0) > WIDEN_ALL_DEPTH;
-      if (prev) widenImprecise(prev.st, queued, deep ? 0 : this.widenNeed().need[cur.insn + 1] ?? 0);
+      // Precision is static here (comparisons left out, as the kernel marks only decided ones).
+      if (prev) widenImprecise(prev.st, queued, this.widenNeed().need[cur.insn + 1] ?? 0);
       this.push(cur, cur.insn + 1, queued, true);
       return;
     }
@@ -794,28 +786,12 @@ class Driver {
     const env: Env = this.env;
     const r0 = readReg(env, 0);
     if (isPointerValue(env, r0)) env.fail('R0 leaks addr as return value');
-    let range: [number, number] | undefined = [0, 1];
-    const at = env.attachType ?? '';
-    switch (env.progType) {
-      case 'cgroup_sock_addr':
-        if (/recvmsg|getpeername|getsockname/.test(at)) range = [1, 1];
-        if (/bind/.test(at)) range = [0, 3];
-        break;
-      case 'cgroup_skb': if (at === 'cgroup_inet_egress') range = [0, 3]; break;
-      case 'cgroup_sock': case 'sock_ops': case 'cgroup_device': case 'cgroup_sysctl': case 'cgroup_sockopt': break;
-      case 'raw_tracepoint': range = undefined; break;
-      case 'tracing':
-        if (at === 'trace_fentry' || at === 'trace_fexit') range = [0, 0];
-        else range = undefined;
-        break;
-      case 'sk_lookup': range = [0, 1]; break;
-      case 'netfilter': range = [0, 1]; break;
-      default: range = undefined;
-    }
+    const range = returnRange(env.progType, env.attachType);
     if (!range) return;
     if (r0.type !== T.SCALAR) env.fail(`At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
     if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) env.fail(invalidScalar('At program exit', r0, range));
   }
+
 
   /** check_return_code for an async callback (in_async_callback_fn): R0 must be 0. */
   private checkAsyncReturn(): void {
@@ -835,6 +811,23 @@ function invalidScalar(ctx: string, r0: Reg, range: [number, number]): string {
   if (r0.smax < (1n << 63n) - 1n) { s += ` smax=${r0.smax}`; unknown = false; }
   if (unknown) s += ' unknown scalar value';
   return `${s} should have been in [${range[0]}, ${range[1]}]`;
+}
+
+/** The return values a program type (and attach type) allows, when the kernel checks them (check_return_code). */
+function returnRange(progType: string, attachType: string | undefined): [number, number] | undefined {
+  const at = attachType ?? '';
+  switch (progType) {
+    case 'cgroup_sock_addr':
+      if (/recvmsg|getpeername|getsockname/.test(at)) return [1, 1];
+      if (/bind/.test(at)) return [0, 3];
+      return [0, 1];
+    case 'cgroup_skb': return at === 'cgroup_inet_egress' ? [0, 3] : [0, 1];
+    case 'cgroup_sock': case 'sock_ops': case 'cgroup_device': case 'cgroup_sysctl': case 'cgroup_sockopt':
+    case 'sk_lookup': case 'netfilter':
+      return [0, 1];
+    case 'tracing': return at === 'trace_fentry' || at === 'trace_fexit' ? [0, 0] : undefined;
+    default: return undefined;
+  }
 }
 
 function sameCallsites(a: VState, b: VState): boolean {
