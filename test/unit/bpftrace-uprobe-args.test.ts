@@ -49,6 +49,10 @@ test('uprobe args: types from DWARF', (t) => {
   assert.deepEqual(r.diagnostics, []);
   const types = [...(r.types?.exprs ?? [])].filter(([e]) => e.kind === 'Field').map(([e, ty]) => `${(e as { field: string }).field}:${typeName(ty)}`);
   assert.deepEqual(types, ['p:struct pt *', 'x:int32', 'p:struct pt *', 'y:int64', 'p:struct pt *', 'name:string[8]', 'col:uint32', 'flag:uint8', 'v:uint64']);
+  // Casts look struct names up in the binary first (bpftrace 0.17's FieldAnalyser).
+  const c = checkScript(`uprobe:${bin}:nested { $o = (struct outer *)arg0; printf("%d %s\\n", $o->tag, $o->in.name); }`, '0.17', kernel);
+  assert.deepEqual(c.diagnostics, []);
+  assert.deepEqual([...(c.types?.exprs ?? [])].filter(([e]) => e.kind === 'Field').map(([, ty]) => typeName(ty)), ['uint16', 'struct pt', 'string[8]']);
 });
 
 test('uprobe args: bpftrace 0.17 messages and ranges', (t) => {

@@ -40,6 +40,7 @@ uprobe:${bin}:usept
   printf("usept x=%d y=%d name=%s col=%d flag=%d v=%d\\n", args->p->x, args->p->y, args->p->name, args->col, args->flag, args->v);
   @col[args->col] = count();
   if (args->flag) { @odd = sum(args->p->x); }
+  $q = (struct pt *)arg0; @last = $q->y + ((struct pt *)arg0)->x;
 }
 uprobe:${bin}:small
 {

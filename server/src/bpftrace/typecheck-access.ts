@@ -9,7 +9,7 @@
 import * as A from './ast';
 import type { Checker, FieldRef } from './typecheck';
 import { argsType, probeArg } from './typecheck-probe';
-import { uprobeArgField, uprobeStructField } from './typecheck-uprobe';
+import { uprobeArgField, uprobeNamedType, uprobeStructField } from './typecheck-uprobe';
 import { btfMember, btfMemberNames, btfToSType, findBtfStruct, suggestStruct } from './typecheck-kernel';
 import { closest } from './suggest';
 import { IntBits, layoutOf, NONE, sizeOf, SType, U64 } from './types';
@@ -43,6 +43,8 @@ function baseType(cx: Checker, t: A.TypeRef, at: Range): SType | undefined {
   const btf = cx.kernel.btf;
   if (sm && sm[1] === 'enum') return { k: 'int', bits: 64, signed: false };
   if (cx.cStructs.has(name)) return { k: 'cstruct', name, union: sm?.[1] === 'union', size: 0 };
+  const fromDwarf = uprobeNamedType(cx, name);
+  if (fromDwarf) return fromDwarf;
   if (sm) {
     if (!btf) return { k: 'cstruct', name, union: sm[1] === 'union', size: 0 };
     const id = findBtfStruct(btf, name);

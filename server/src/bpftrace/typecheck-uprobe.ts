@@ -11,7 +11,7 @@ import type * as A from './ast';
 import type { Checker, ProbeCtx } from './typecheck';
 import type { ProbeArg } from './typecheck-kernel';
 import type { UprobeDebugInfo, UprobeParam } from './uprobe-args';
-import { abiRegister, ARG_REG_NAMES, ARG_REG_OFFSETS, dwarfStructFields, uprobeParams } from './uprobe-args';
+import { abiRegister, ARG_REG_NAMES, ARG_REG_OFFSETS, dwarfStructFields, dwarfStructType, uprobeParams } from './uprobe-args';
 import { closest } from './suggest';
 import { NONE, type SType } from './types';
 
@@ -113,4 +113,10 @@ export function uprobeStructField(cx: Checker, t: Extract<SType, { k: 'cstruct' 
   }
   cx.info.fields.set(e, { via: 'struct', type: f.type, offset: f.offset });
   return f.type;
+}
+
+/** A type written in a uprobe probe (`(struct pt *)arg0`): the binary's struct of that name, as bpftrace 0.17 looks casts up in DWARF first. */
+export function uprobeNamedType(cx: Checker, name: string): SType | undefined {
+  const dwarf = stateOf(cx.ctx)?.debug?.dwarf;
+  return dwarf ? dwarfStructType(dwarf, name) : undefined;
 }

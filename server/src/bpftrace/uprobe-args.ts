@@ -191,3 +191,10 @@ export function dwarfStructFields(info: DwarfInfo, name: string): StructField[] 
   if (t.members.some((m) => m.bitSize !== undefined)) return undefined;
   return t.members.map((m) => ({ name: m.name ?? '', type: dwarfSType(info, m.type), offset: m.offset ?? m.dataBitOffset ?? 0 }));
 }
+
+/** The struct type a name refers to in the binary ('struct pt': the first top-level definition), as a cast target. */
+export function dwarfStructType(info: DwarfInfo, name: string): SType | undefined {
+  if (!name.startsWith('struct ')) return undefined;
+  const off = info.topStructs.get(name.slice('struct '.length));
+  return off === undefined ? undefined : dwarfSType(info, off);
+}
