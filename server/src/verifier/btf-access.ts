@@ -3,7 +3,8 @@
  * bounds from the struct's BTF size, pointer fields to structs loaded as BTF
  * pointers with the kernel's trust flags (allowlisted trusted and RCU fields,
  * `__rcu` tags, untrusted staying untrusted), other fields as scalars.
- * Non-goal: writes, nested struct/array member typing.
+ * Anonymous struct/union members are looked through. Non-goal: writes, named nested struct/array
+ * member typing.
  */
 import type { Env } from './env';
 import { KIND, type Btf } from '../btf';
@@ -46,6 +47,35 @@ function walkedFlags(env: Env, btf: Btf, base: Pick<Reg, 'flags' | 'refObjId' | 
   return 0;
 }
 
+/**
+ * The pointer-to-struct member at bit offset `bit` of struct/union `sid`, looking through anonymous
+ * struct and union members as btf_struct_walk does (bpf_iter_meta.seq sits in __bpf_md_ptr's
+ * anonymous union): its name, its pointer's target type (tags kept) and the resolved pointee.
+ */
+function pointerMemberAt(btf: Btf, sid: number, bit: number, depth: number): { name: string; target: number; pointee: number } | undefined {
+  if (depth > 8) return undefined;
+  for (const m of btf.members(sid)) {
+    if (m.bitSize) continue;
+    const t = btf.resolve(m.type);
+    const k = btf.kind(t);
+    if (m.name === '' && (k === KIND.STRUCT || k === KIND.UNION)) {
+      const size = (btf.sizeof(t) ?? 0) * 8;
+      if (bit >= m.bitOffset && bit < m.bitOffset + size) {
+        const inner = pointerMemberAt(btf, t, bit - m.bitOffset, depth + 1);
+        if (inner) return inner;
+      }
+      continue;
+    }
+    if (m.bitOffset !== bit) continue;
+    // The first member at the offset decides, as in the kernel's walk: a non-pointer one is a scalar.
+    if (k !== KIND.PTR) return undefined;
+    const target = btf.sizeOrType(t);
+    const pointee = btf.resolve(target);
+    return btf.kind(pointee) === KIND.STRUCT ? { name: m.name, target, pointee } : undefined;
+  }
+  return undefined;
+}
+
 /** check_ptr_to_btf_access for reads: bounds from the struct's BTF size; pointer members to structs stay BTF pointers. */
 export function btfAccess(env: Env, regno: number, r: Reg, off: number, size: number, vr: number, write: boolean): void {
   if (!env.allowPtrLeaks) env.fail(`'struct ${r.btfName}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
@@ -63,20 +93,14 @@ export function btfAccess(env: Env, regno: number, r: Reg, off: number, size: nu
       const base = { flags: r.flags, refObjId: r.refObjId, btfName: r.btfName };
       markUnknown(env.regs[vr]);
       if (size !== 8) return;
-      for (const m of btf.members(sid)) {
-        if (m.bitOffset / 8 !== off || m.bitSize) continue;
-        const t = btf.resolve(m.type);
-        if (btf.kind(t) !== KIND.PTR) break;
-        const pt = btf.resolve(btf.sizeOrType(t));
-        if (btf.kind(pt) !== KIND.STRUCT) break;
-        const d = env.regs[vr];
-        markKnownZero(d);
-        d.type = T.BTF_ID;
-        d.btfName = btf.name(pt);
-        d.flags = walkedFlags(env, btf, base, m.name, btf.sizeOrType(t));
-        if (d.flags & F.MAYBE_NULL) d.id = env.newId();
-        break;
-      }
+      const m = pointerMemberAt(btf, sid, off * 8, 0);
+      if (!m) return;
+      const d = env.regs[vr];
+      markKnownZero(d);
+      d.type = T.BTF_ID;
+      d.btfName = btf.name(m.pointee);
+      d.flags = walkedFlags(env, btf, base, m.name, m.target);
+      if (d.flags & F.MAYBE_NULL) d.id = env.newId();
     }
     return;
   }

@@ -71,6 +71,9 @@ export function attachTargetError(progType: string, attachType: string | undefin
   return found === undefined ? `failed to find kernel BTF type ID of '${target}': -3` : undefined;
 }
 
+/** Iterator targets whose objects are not PTR_TRUSTED in their ctx_arg_info (6.18). */
+const UNTRUSTED_ITERS = new Set(['task_file', 'task_vma']);
+
 /** btf_ctx_access: argument slots of the attach target's prototype. */
 function btfArg(env: Env, l: CtxLayout, off: number, size: number, write: boolean): CtxResult {
   const no: CtxResult = { ok: false, type: T.SCALAR };
@@ -86,7 +89,8 @@ function btfArg(env: Env, l: CtxLayout, off: number, size: number, write: boolea
       proto = btf.kind(ptr) === KIND.PTR ? btf.resolve(btf.sizeOrType(ptr)) : undefined;
     }
   } else {
-    const fn = btf.find(target, KIND.FUNC);
+    // Iterator programs attach to the target's `bpf_iter_<target>(meta, obj...)` prototype.
+    const fn = btf.find(env.attachType === 'trace_iter' ? `bpf_iter_${target}` : target, KIND.FUNC);
     if (fn !== undefined) proto = btf.sizeOrType(fn);
   }
   if (proto === undefined || btf.kind(proto) !== KIND.FUNC_PROTO) return { ok: true, type: T.SCALAR };
@@ -107,5 +111,8 @@ function btfArg(env: Env, l: CtxLayout, off: number, size: number, write: boolea
   if (size !== 8) return no;
   const pointee = btf.resolve(btf.sizeOrType(t));
   if (btf.kind(pointee) !== KIND.STRUCT && btf.kind(pointee) !== KIND.UNION) return { ok: true, type: T.SCALAR };
-  return { ok: true, type: T.BTF_ID, flags: F.TRUSTED, btfName: btf.name(pointee) };
+  // An iterator's objects after the meta pointer may be NULL (ctx_arg_info: PTR_TO_BTF_ID_OR_NULL,
+  // with PTR_TRUSTED for most targets, not for task_file and task_vma).
+  const flags = env.attachType === 'trace_iter' && arg > 0 ? (UNTRUSTED_ITERS.has(target) ? 0 : F.TRUSTED) | F.MAYBE_NULL : F.TRUSTED;
+  return { ok: true, type: T.BTF_ID, flags, btfName: btf.name(pointee) };
 }

@@ -38,6 +38,8 @@ export function typeStr(t: T, flags: number): string {
   if (flags & F.RCU) pre += 'rcu_';
   if (flags & F.UNTRUSTED) pre += 'untrusted_';
   if (flags & F.TRUSTED) pre += 'trusted_';
+  // BTF pointers print their type name right after: `trusted_ptr_or_null_task_struct`.
+  if (t === T.BTF_ID && flags & F.MAYBE_NULL) return `${pre}ptr_or_null_`;
   return pre + BASE_NAMES[t] + (flags & F.MAYBE_NULL ? '_or_null' : '');
 }
 

@@ -825,7 +825,7 @@ function returnRange(progType: string, attachType: string | undefined): [number,
     case 'cgroup_sock': case 'sock_ops': case 'cgroup_device': case 'cgroup_sysctl': case 'cgroup_sockopt':
     case 'sk_lookup': case 'netfilter':
       return [0, 1];
-    case 'tracing': return at === 'trace_fentry' || at === 'trace_fexit' ? [0, 0] : undefined;
+    case 'tracing': return at === 'trace_fentry' || at === 'trace_fexit' ? [0, 0] : at === 'trace_iter' ? [0, 1] : undefined;
     default: return undefined;
   }
 }
