@@ -8,7 +8,7 @@
 import type * as A from '../ast';
 import { type SType, layoutOf, sizeOf } from '../types';
 import { Gen, type Loc, R_ACC, at, chunks, isScalar } from './gen';
-import { mem, scalar, storeExpr } from './expr';
+import { convertMem, mem, scalar, storeExpr } from './expr';
 import type { ScriptMap } from './script';
 
 type MapTarget = A.MapRef | A.MapAccess;
@@ -110,7 +110,7 @@ export function copyFromReg(g: Gen, l: Loc, src: number, size: number): void {
 }
 
 /** Reads a non-scalar map value into a temporary (zeroes when missing). */
-export function genMapReadMem(g: Gen, t: MapTarget, _ty: SType): Loc {
+export function genMapReadMem(g: Gen, t: MapTarget, ty: SType): Loc {
   const sm = scriptMap(g, t);
   const size = sizeOf(sm.def.value);
   const out = g.alloc(size);
@@ -127,6 +127,13 @@ export function genMapReadMem(g: Gen, t: MapTarget, _ty: SType): Loc {
   g.e.bind(miss);
   g.zero(out, size);
   g.e.bind(end);
+  // A tuple is stored with its ints widened: the expression's type may lay it out tighter.
+  const v = sm.def.value;
+  if (ty.k === 'tuple' && v.k === 'tuple' && JSON.stringify(ty) !== JSON.stringify(v)) {
+    const conv = g.alloc(sizeOf(ty));
+    convertMem(g, out, v, conv, ty);
+    return conv;
+  }
   return out;
 }
 
