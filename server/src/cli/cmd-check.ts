@@ -6,6 +6,7 @@
  */
 import { checkScript, LineIndex, parseVersion } from '../bpftrace';
 import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
+import { uprobeOnlyKernel } from '../host/kernel-info-dwarf';
 import { EXIT, Io, parse, readTextFile, str, UsageError } from './args';
 
 export const CHECK_HELP = `usage: bpfstudio check SCRIPT.bt [--target-version VERSION] [--json]
@@ -39,7 +40,7 @@ export function cmdCheck(argv: string[], io: Io): number {
   const file = positionals[0];
   const text = readTextFile(file);
   const kernel = kernelInfo();
-  const r = checkScript(text, target, kernel);
+  const r = checkScript(text, target, kernel ?? uprobeOnlyKernel());
   const lines = new LineIndex(text);
   const diags: JsonDiagnostic[] = r.diagnostics.map((d) => {
     const a = lines.position(d.range.start);

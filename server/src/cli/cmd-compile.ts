@@ -12,6 +12,7 @@ import { emitObject } from '../elf/emit';
 import { PSEUDO } from '../isa/opcodes';
 import { printInsn } from '../verifier';
 import { kernelInfo } from '../host/kernel-info';
+import { uprobeOnlyKernel } from '../host/kernel-info-dwarf';
 import { EXIT, Io, parse, readTextFile, str, UsageError } from './args';
 
 export const COMPILE_HELP = `usage: bpfstudio compile SCRIPT.bt [ARG...] [-o OUT.o] [--asm] [--ringbuf] [--target-version VERSION] [--no-verify] [-- [--NAME[=VALUE]...] [ARG...]]
@@ -76,7 +77,7 @@ export function cmdCompile(argv: string[], io: Io): number {
   const file = positionals[0];
   const text = readTextFile(file);
   const kernel = kernelInfo();
-  const r = compileText(text, kernel, { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: [...positionals.slice(1), ...extra.params], options: extra.options, usdt: usdtFromFiles() });
+  const r = compileText(text, kernel ?? uprobeOnlyKernel(), { target, output: values.ringbuf ? 'ringbuf' : 'perf', params: [...positionals.slice(1), ...extra.params], options: extra.options, usdt: usdtFromFiles() });
   const lines = new LineIndex(text);
   let failed = false;
   for (const d of r.diagnostics) {

@@ -15,6 +15,7 @@ import { debugSections, type Inflate } from '../elf/dwarf-sections';
 import type { DwarfDiagnostic, DwarfInfo } from '../elf/dwarf-types';
 import type { Elf } from '../elf/types';
 import type { UprobeDebugInfo } from '../bpftrace/uprobe-args';
+import type { KernelInfo } from '../bpftrace/semantic';
 
 /** zlib through node:zlib; zstd only where the runtime has it (Node 22.15+). */
 export const hostInflate: Inflate = (data, algo, size) => {
@@ -126,4 +127,9 @@ export function uprobeArgs(binaryPath: string, _func: string): UprobeDebugInfo |
     cache.set(path, hit);
   }
   return { binary: path, ...(hit.value?.dwarf ? { dwarf: hit.value.dwarf } : {}) };
+}
+
+/** Kernel knowledge for a host without tracepoint/BTF data: uprobe args still come from the binaries. */
+export function uprobeOnlyKernel(): KernelInfo {
+  return { tracepointFields: () => undefined, uprobeArgs };
 }
