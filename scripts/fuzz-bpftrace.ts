@@ -4,7 +4,7 @@
  * when BPFTRACE_TOOLS_DIR names a checkout's tools/ directory, upstream's
  * tools) through parse, check, code generation, our verifier and replay, in a
  * worker thread. A case that throws or reports a range outside its text is a
- * failure; one still running after HANG_MS of wall time is a hang (the worker
+ * failure; one still running after HANG_MS of CPU time is a hang (the worker
  * is restarted past it). Prints the stages reached, verdict counts, the
  * slowest cases and the failures with their seeds; exits 1 on any.
  */
@@ -16,7 +16,9 @@ import { btFuzzCase, type BtFuzzKernel, type BtCaseResult } from './fuzz-bpftrac
 
 const ROOT = join(__dirname, '..');
 const SHARED_EVENTS = join(ROOT, '..', 'shared', 'kernel', '6.18', 'tracefs', 'events');
+/** A case is a hang after this much CPU time (the process's: the main thread only waits), or HANG_WALL_MS of wall time. */
 const HANG_MS = 60_000;
+const HANG_WALL_MS = 300_000;
 const SLOW_MS = 2_000;
 
 interface Seed { name: string; text: string; target: string }
@@ -90,10 +92,12 @@ export async function runBtFuzz(count: number, first = 1): Promise<BtFuzzSummary
     const hungAt = await new Promise<number | undefined>((resolve) => {
       let seen = -1;
       let since = Date.now();
+      let cpuSince = process.cpuUsage();
       const timer = setInterval(() => {
         const now = Atomics.load(cur, 0);
-        if (now !== seen) { seen = now; since = Date.now(); return; }
-        if (Date.now() - since > HANG_MS) { clearInterval(timer); void w.terminate(); resolve(now); }
+        if (now !== seen) { seen = now; since = Date.now(); cpuSince = process.cpuUsage(); return; }
+        const c = process.cpuUsage(cpuSince);
+        if ((c.user + c.system) / 1000 > HANG_MS || Date.now() - since > HANG_WALL_MS) { clearInterval(timer); void w.terminate(); resolve(now); }
       }, 250);
       w.on('message', (m: Report) => {
         next = m.seed + 1;
@@ -104,7 +108,7 @@ export async function runBtFuzz(count: number, first = 1): Promise<BtFuzzSummary
         if (m.r.problems.length) s.failures.push({ seed: m.seed, desc: m.r.desc, problems: m.r.problems, ...(m.r.text !== undefined ? { text: m.r.text } : {}) });
         if (m.ms > SLOW_MS) s.slow.push({ seed: m.seed, ms: m.ms, desc: m.r.desc });
       });
-      w.on('error', (e) => { clearInterval(timer); s.failures.push({ seed: Atomics.load(cur, 0), desc: 'worker died', problems: [String(e.stack ?? e)] }); resolve(undefined); next = end; });
+      w.on('error', (e) => { clearInterval(timer); s.failures.push({ seed: Atomics.load(cur, 0), desc: 'worker died', problems: [String(e.stack ?? e).slice(-600)] }); resolve(undefined); next = end; });
       w.on('exit', () => { clearInterval(timer); resolve(undefined); });
     });
     if (hungAt === undefined) break;
