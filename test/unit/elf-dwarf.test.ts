@@ -18,6 +18,7 @@ import { debugSections } from '../../server/src/elf/dwarf-sections';
 import type { DwarfSections } from '../../server/src/elf/dwarf-types';
 import { dwarfStructFields, listFunction, uprobeParams } from '../../server/src/bpftrace/uprobe-args';
 import { typeName } from '../../server/src/bpftrace/types';
+import { Rng } from '../../server/src/vm/randprog';
 import { build, dwarfOf, hasTool, VARIANTS } from './uprobe-build';
 
 const dir = mkdtempSync(join(tmpdir(), 'bt-dwarf-'));
@@ -134,18 +135,6 @@ test('dwarf: a binary without -g has no debug info', (t) => {
   assert.equal(dwarfOf(b.path).dwarf, undefined);
 });
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('dwarf: truncated and corrupted sections give diagnostics, never a throw', (t) => {
   const good: DwarfSections[] = [];
   for (const name of ['gcc -gdwarf-4', 'gcc -gdwarf-5', 'clang-14 -gdwarf-5']) {
@@ -158,7 +147,8 @@ test('dwarf: truncated and corrupted sections give diagnostics, never a throw', 
     t.skip('no compiler');
     return;
   }
-  const r = rng(1234);
+  const rand = new Rng(1234);
+  const r = (): number => rand.next();
   let diagnosed = 0;
   let runs = 0;
   for (const s of good) {

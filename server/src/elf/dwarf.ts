@@ -36,26 +36,19 @@ class Cur {
   u64(): bigint { this.need(8); const v = this.dv.getBigUint64(this.pos, this.le); this.pos += 8; return v; }
   /** u32 or u64 (as a number: offsets beyond 2^53 are not real). */
   off(size: number): number { return size === 8 ? Number(this.u64()) : this.u32(); }
-  uleb(): bigint {
+  /** LEB128, unsigned or signed (bits past 128 are dropped). */
+  leb(signed = false): bigint {
     let v = 0n;
     let shift = 0n;
     for (;;) {
       const x = this.u8();
       if (shift < 128n) v |= BigInt(x & 0x7f) << shift;
       shift += 7n;
-      if ((x & 0x80) === 0) return v;
+      if ((x & 0x80) === 0) return signed && x & 0x40 ? v - (1n << shift) : v;
     }
   }
-  sleb(): bigint {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      const x = this.u8();
-      if (shift < 128n) v |= BigInt(x & 0x7f) << shift;
-      shift += 7n;
-      if ((x & 0x80) === 0) return x & 0x40 ? v - (1n << shift) : v;
-    }
-  }
+  uleb(): bigint { return this.leb(); }
+  sleb(): bigint { return this.leb(true); }
   ulebN(): number { return num(this.uleb()); }
   bytes(n: number): Uint8Array { this.need(n); const v = this.b.subarray(this.pos, this.pos + n); this.pos += n; return v; }
   cstr(): string {
