@@ -9,7 +9,7 @@ import type { Checker } from './typecheck';
 import { fixed, promote } from './typecheck-int';
 import { AGG_HINTS, voidCall } from './typecheck-calls';
 import { NONE, S64, SType } from './types';
-import { exprType } from './typecheck-expr';
+import { exprType, readable } from './typecheck-expr';
 import { comptimeIf } from './typecheck-comptime';
 
 export function blockType(cx: Checker, b: A.Block, newScope = true): SType {
@@ -99,7 +99,7 @@ function forLoop(cx: Checker, s: A.For): void {
     cx.info.exprs.set(s.iterable, value);
     if (keys !== undefined) {
       const key: SType = keys.length === 0 ? NONE : keys.length === 1 ? keys[0] : { k: 'tuple', elems: keys };
-      elem = { k: 'tuple', elems: [key, value] };
+      elem = { k: 'tuple', elems: [key, readable(cx, value)] };
     }
   } else {
     const a = cx.expr(s.iterable.from);
