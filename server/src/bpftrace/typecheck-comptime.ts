@@ -254,6 +254,24 @@ export function constValue(cx: Checker, e: A.Expr): ConstVal | undefined {
       return c && a && b ? (truthy(c) ? a : b) : undefined;
     }
     case 'Block': return e.stmts.length === 0 && e.value ? constValue(cx, e.value) : undefined;
+    case 'Call': return introspection(cx, e);
+    default: return undefined;
+  }
+}
+
+/** The 0.26 stdlib's type predicates (macros over typeinfo there): known once the argument is typed. */
+function introspection(cx: Checker, e: A.Call): ConstVal | undefined {
+  const a = e.args[0];
+  const t = a ? cx.info.exprs.get(a) : undefined;
+  if (!a || !t || t.k === 'none') return undefined;
+  const yes = (b: boolean): ConstVal => ({ t: 'bool', v: b });
+  switch (e.name) {
+    case 'is_integer': return yes(t.k === 'int');
+    case 'is_unsigned_integer': return yes(t.k === 'int' && !t.signed);
+    case 'is_ptr': return yes(t.k === 'ptr');
+    case 'is_str': return yes(t.k === 'string');
+    case 'is_array': return yes(t.k === 'array');
+    case 'is_literal': return yes(a.kind === 'Int' || a.kind === 'Str' || a.kind === 'Bool');
     default: return undefined;
   }
 }

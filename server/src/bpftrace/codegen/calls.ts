@@ -16,6 +16,7 @@ import type { OutputFormat } from './model';
 import { constInt, genGetopt, genGetoptMem } from './getopt';
 import { genSyscallName } from './syscall-name';
 import { genSeqPrintf } from './iter';
+import { genExtraMem, genExtraValue, genSignal } from './calls-extra';
 
 const AGGS = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
 const JOIN_PARTS = 16;
@@ -188,12 +189,9 @@ export function genCallStmt(g: Gen, e: A.Call): void {
       });
       return;
     }
-    case 'signal': {
-      scalar(g, e.args[0] ?? g.error(e.range, 'signal() needs an argument'));
-      g.e.mov(1, R_ACC);
-      g.e.call('send_signal');
+    case 'signal': case 'signal_thread':
+      genSignal(g, e);
       return;
-    }
     case 'override': {
       scalar(g, e.args[0] ?? g.error(e.range, 'override() needs an argument'));
       g.e.mov(1, R_CTX);
@@ -278,6 +276,7 @@ export function genCallValue(g: Gen, e: A.Call, t: SType): void {
       return;
     }
     default:
+      if (genExtraValue(g, e, t)) return;
       if (!isScalar(t)) {
         // A value call whose result lives in memory, used as a scalar (e.g. its first 8 bytes).
         const l = genCallMem(g, e, t);
@@ -382,6 +381,8 @@ export function genCallMem(g: Gen, e: A.Call, t: SType): Loc {
     case 'kstack': case 'ustack':
       return stackValue(g, e.name === 'ustack' ? 'u' : 'k', t);
     default: {
+      const extra = genExtraMem(g, e, t);
+      if (extra) return extra;
       if (isScalar(t)) {
         genCallValue(g, e, t);
         const l = g.allocStack(8);

@@ -15,6 +15,7 @@ import { genBuiltin, genField } from './ctxargs';
 import { genCallValue, genCallMem } from './calls';
 import { genMapRead, genMapReadMem, incDec } from './maps';
 import { genIterCtxField } from './iter';
+import { genExtraBuiltin } from './calls-extra';
 
 const CMP: Record<string, [JmpOp, JmpOp]> = {
   '==': ['jeq', 'jeq'], '!=': ['jne', 'jne'], '<': ['jlt', 'jslt'], '>': ['jgt', 'jsgt'], '<=': ['jle', 'jsle'], '>=': ['jge', 'jsge'],
@@ -68,6 +69,7 @@ function scalarInner(g: Gen, e: A.Expr): void {
       g.e.movi(R_ACC, g.opts.params?.length ?? 0);
       return;
     case 'Builtin':
+      if (genExtraBuiltin(g, e)) return;
       genBuiltin(g, e, t);
       return;
     case 'Ident': {

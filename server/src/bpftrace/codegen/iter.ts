@@ -37,7 +37,8 @@ export function genSeqPrintf(g: Gen, e: A.Call): void {
 export function genIterCtxField(g: Gen, e: A.Field): boolean {
   if (g.provider !== 'iter' || e.object.kind !== 'Builtin' || e.object.name !== 'ctx') return false;
   const fr = g.typer.info.fields?.get(e);
-  if (fr?.via !== 'struct' || fr.offset % 8 !== 0) return false;
+  // Only pointer members (task, file, vma, ...) can be NULL; others (fd) are plain reads.
+  if (fr?.via !== 'struct' || fr.offset % 8 !== 0 || g.ty(e).k !== 'ptr') return false;
   g.e.ldx(8, R_ACC, R_CTX, fr.offset);
   g.e.jmp('jeq', R_ACC, { k: 0 }, g.exitLabel);
   return true;

@@ -118,7 +118,7 @@ export interface CompileOptions {
   /** The kernel's tracepoints, to expand wildcard tracepoint attach points (one program per event). */
   tracepoints?: { systems(): string[]; events(system: string): string[]; format(system: string, event: string): import('../../btf/tracepoint').TpFormat | undefined };
   /** Values userspace resolves at compile time: kaddr/uaddr symbols, cgroupid paths. */
-  resolve?: (fn: 'kaddr' | 'uaddr' | 'cgroupid', arg: string) => bigint | undefined;
+  resolve?: (fn: 'kaddr' | 'uaddr' | 'cgroupid' | 'ncpus' | 'cpid', arg: string) => bigint | undefined;
   /** The script text (string literals with escapes are encoded from it). */
   source?: string;
   /** Positional parameters ($1...). */

@@ -103,8 +103,8 @@ export function vmMaps(script: CompiledScript): MapDef[] {
 /** Runs our verifier on one compiled probe. */
 export function verifyProbe(script: CompiledScript, probe: CompiledProbe, opts: { btf?: Btf; collectStates?: boolean } = {}): VerifyResult {
   const kind = probe.name.split('/')[0];
-  // iter/<target> attaches to the kernel's bpf_iter_<target> function (its prototype types the context).
-  const attachTo = probe.progType === 'tracing' ? (kind === 'iter' ? 'bpf_iter_' : '') + probe.name.split('/')[1] : undefined;
+  // (iter/<target>: the verifier types the context through bpf_iter_<target>()'s prototype, as the kernel does.)
+  const attachTo = probe.progType === 'tracing' ? probe.name.split('/')[1] : undefined;
   return verify({
     insns: probe.insns,
     progType: probe.progType as ProgType,

@@ -11,7 +11,7 @@ import type { Diagnostic } from '../source';
 import type { Btf } from '../../btf';
 import type { TpFormat } from '../../btf/tracepoint';
 import { compile } from './compile';
-import type { CompiledScript } from './model';
+import type { CompileOptions, CompiledScript } from './model';
 
 export interface CompileTextOptions {
   /** bpftrace version to imitate (default 0.17). */
@@ -23,6 +23,8 @@ export interface CompileTextOptions {
   /** Named script options for getopt(): `--name=value` given as { name: 'value' }, `--flag` as { flag: '' }. */
   options?: Record<string, string>;
   strlen?: number;
+  /** Values the host knows at compile time (kaddr/uaddr symbols, cgroupid, ncpus, cpid); see CompileOptions.resolve. */
+  resolve?: CompileOptions['resolve'];
 }
 
 export interface CompileTextResult {
@@ -45,6 +47,7 @@ export function compileText(text: string, kernel: Kernel | undefined, opts: Comp
     ...(opts.params ? { params: opts.params } : {}),
     ...(opts.options ? { options: opts.options } : {}),
     ...(opts.usdt ? { usdt: opts.usdt } : {}),
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
     ...(kernel?.btf ? { btf: kernel.btf } : {}),
     ...(kernel?.systems && kernel.events && kernel.format
       ? { tracepoints: { systems: kernel.systems.bind(kernel), events: kernel.events.bind(kernel), format: kernel.format.bind(kernel) } }
