@@ -368,6 +368,9 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
   if (p.name === 'tail_call') {
     for (const r of env.state.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
     if (env.state.refs.length) env.fail('tail_call would lead to reference leak');
+    // 6.18 marks R0 precise after a tail call; backtracking then reaches the callback's entry with
+    // R0 still wanted and stops with this internal error, so no callback can tail-call.
+    if (env.state.cur.inCallback) env.fail('verifier bug: callback unexpected regs 1');
   }
   const cb = callbackOf(env, p.name, meta);
   if (cb) out.callback = cb;
