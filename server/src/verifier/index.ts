@@ -21,7 +21,11 @@
  * sleepable programs (helpers and kfuncs that might sleep, RCU sections);
  * bpf-to-bpf calls (8 frames, combined stack); global (BTF_FUNC_GLOBAL)
  * subprograms checked at calls against their BTF prototype and verified
- * alone afterwards; bpf_loop callbacks; return
+ * alone afterwards; helper callbacks (bpf_loop, bpf_for_each_map_elem,
+ * bpf_find_vma, bpf_user_ringbuf_drain: callback frames with the kernel's
+ * arguments and [0, 1] returns, widening at the callsite; bpf_timer_set_callback:
+ * an async path of its own returning 0) and the bpf_timer argument checks
+ * (the value's timer offset from map BTF); map pointer reads; return
  * ranges; path exploration with pruning (static liveness, approximate
  * precision), infinite-loop detection and the 1M-instruction limit; root vs
  * CAP_BPF-only (pointer leaks/comparisons, uninitialised stack, Spectre v1
@@ -33,7 +37,8 @@
  * comparisons) and widens every scalar past loop depth 64, so a precise
  * counter the kernel unrolls to the 1M limit converges here; BTF type
  * walking for PTR_TO_BTF_ID loads beyond pointer members (other reads give
- * scalars), dynptrs, spin locks, timers, kptrs, arena, argument decl tags
+ * scalars), dynptrs (a user_ringbuf_drain callback's dynptr is read-only
+ * memory that dynptr helpers accept), spin locks, kptrs, arena, argument decl tags
  * of global subprograms (__arg_ctx, __arg_nonnull ...), precise precision
  * backtracking (a static approximation is used, so state counts differ from
  * the kernel's), may_goto, and the `P` precision marks in the log.
