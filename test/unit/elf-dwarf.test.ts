@@ -19,6 +19,7 @@ import type { DwarfSections } from '../../server/src/elf/dwarf-types';
 import { dwarfStructFields, listFunction, uprobeParams } from '../../server/src/bpftrace/uprobe-args';
 import { typeName } from '../../server/src/bpftrace/types';
 import { Rng } from '../../server/src/vm/randprog';
+import { readBinaryDwarf } from '../../server/src/host/kernel-info-dwarf';
 import { build, dwarfOf, hasTool, VARIANTS } from './uprobe-build';
 
 const dir = mkdtempSync(join(tmpdir(), 'bt-dwarf-'));
@@ -176,4 +177,32 @@ test('dwarf: truncated and corrupted sections give diagnostics, never a throw', 
   assert.ok(empty.diagnostics.length > 0);
   console.log(`dwarf fuzz: ${runs} corrupted inputs, no throw, ${diagnosed} with diagnostics`);
   assert.ok(diagnosed > runs / 4, `${diagnosed}/${runs} diagnosed`);
+});
+
+test('dwarf: libc through its separate debug file (build-id), listed as bpftrace -lv lists it', (t) => {
+  const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+  const d = readBinaryDwarf(libc);
+  if (!d?.dwarf || d.from === libc) {
+    const why = 'no separate debug info for libc here (libc6-dbg not installed)';
+    console.log(`SKIP: ${why}`);
+    t.skip(why);
+    return;
+  }
+  assert.deepEqual(d.diagnostics, []);
+  assert.ok(d.dwarf.functions.length > 1000);
+  const fns = ['qsort', 'getaddrinfo', 'malloc', 'write', 'strtol', 'fopen', 'bsearch', 'setenv', 'pthread_mutex_lock', 'nanosleep'];
+  const ours = fns.map((f) => listFunction(libc, d.dwarf as NonNullable<typeof d.dwarf>, f));
+  assert.equal(ours[0], `uprobe:${libc}:qsort\n    void* b\n    size_t n\n    size_t s\n    __compar_fn_t cmp\n`);
+  if (!hasTool('bpftrace')) {
+    console.log('SKIP: bpftrace is not installed (libc listing not compared)');
+    return;
+  }
+  let same = 0;
+  for (let i = 0; i < fns.length; i++) {
+    const r = spawnSync('bpftrace', ['-lv', `uprobe:${libc}:${fns[i]}`], { encoding: 'utf8' });
+    const want = r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`;
+    if (want === ours[i]) same++;
+    else assert.equal(ours[i], want, fns[i]);
+  }
+  console.log(`dwarf: libc (${d.dwarf.functions.length} functions from ${d.from}): ${same}/${fns.length} listings identical to bpftrace -lv`);
 });

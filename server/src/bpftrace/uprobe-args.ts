@@ -115,7 +115,9 @@ export function dwarfTypeName(info: DwarfInfo, off: number | undefined, depth = 
       return prefix + (t.name ?? '<anonymous>');
     }
     case 'const': {
-      const inner = t.to !== undefined ? info.types.get(t.to) : undefined;
+      // `const void`: bpftrace follows the missing DW_AT_type to nothing it can name.
+      if (t.to === undefined) return 'const <unknown type>';
+      const inner = info.types.get(t.to);
       return inner?.kind === 'pointer' ? `${dwarfTypeName(info, t.to, depth + 1)} const` : `const ${dwarfTypeName(info, t.to, depth + 1)}`;
     }
     default: return '<unknown type>';

@@ -49,7 +49,27 @@ class Cur {
   }
   uleb(): bigint { return this.leb(); }
   sleb(): bigint { return this.leb(true); }
-  ulebN(): number { return num(this.uleb()); }
+  /** ULEB128 as a number (saturating past 2^53). */
+  ulebN(): number {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const x = this.u8();
+      v += (x & 0x7f) * mul;
+      mul *= 128;
+      if ((x & 0x80) === 0) return v > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : v;
+    }
+  }
+  /** Skips a LEB128 number. */
+  skipLeb(): void {
+    while (this.u8() & 0x80) { /* continuation bytes */ }
+  }
+  skip(n: number): void { this.need(n); this.pos += n; }
+  skipCstr(): void {
+    const end = this.b.indexOf(0, this.pos);
+    if (end < 0) throw new Stop(this.pos, `${this.what}: string without a terminating NUL`);
+    this.pos = end + 1;
+  }
   bytes(n: number): Uint8Array { this.need(n); const v = this.b.subarray(this.pos, this.pos + n); this.pos += n; return v; }
   cstr(): string {
     const end = this.b.indexOf(0, this.pos);
@@ -65,11 +85,28 @@ function num(v: bigint): number {
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : v < -BigInt(Number.MAX_SAFE_INTEGER) ? -Number.MAX_SAFE_INTEGER : Number(v);
 }
 
-interface AbbrevSpec { at: number; form: number; implicit?: bigint }
-interface Abbrev { tag: number; children: boolean; specs: AbbrevSpec[] }
+interface AbbrevSpec { at: number; form: number; implicit?: bigint; keep: boolean }
+/** `keep`: a tag the model records (other DIEs are skipped without decoding their attributes). */
+interface Abbrev { tag: number; children: boolean; specs: AbbrevSpec[]; keep: boolean }
 
-/** An attribute value: constants as bigint, strings, references (global .debug_info offsets), blocks, or a pending index. */
-type Val = bigint | string | boolean | Uint8Array | { ref: number } | { strx: number } | { addrx: number } | undefined;
+/** Tags the model records. */
+const KEPT_TAGS = new Set<number>([
+  DW_TAG.compile_unit, DW_TAG.partial_unit, DW_TAG.skeleton_unit, DW_TAG.type_unit, DW_TAG.base_type, DW_TAG.pointer_type,
+  DW_TAG.reference_type, DW_TAG.rvalue_reference_type, DW_TAG.typedef, DW_TAG.const_type, DW_TAG.volatile_type,
+  DW_TAG.restrict_type, DW_TAG.atomic_type, DW_TAG.structure_type, DW_TAG.union_type, DW_TAG.class_type, DW_TAG.member,
+  DW_TAG.enumeration_type, DW_TAG.enumerator, DW_TAG.array_type, DW_TAG.subrange_type, DW_TAG.subroutine_type,
+  DW_TAG.unspecified_type, DW_TAG.subprogram, DW_TAG.formal_parameter, DW_TAG.unspecified_parameters,
+]);
+/** Attributes the model reads (the others are skipped). */
+const KEPT_ATS = new Set<number>([
+  DW_AT.name, DW_AT.type, DW_AT.byte_size, DW_AT.bit_size, DW_AT.bit_offset, DW_AT.data_bit_offset, DW_AT.encoding,
+  DW_AT.upper_bound, DW_AT.count, DW_AT.data_member_location, DW_AT.declaration, DW_AT.external, DW_AT.abstract_origin,
+  DW_AT.specification, DW_AT.low_pc, DW_AT.const_value, DW_AT.str_offsets_base, DW_AT.addr_base, DW_AT.GNU_addr_base,
+  DW_AT.producer,
+]);
+
+/** An attribute value: constants as number (bigint when too big), strings, references (global .debug_info offsets), blocks, or a pending index. */
+type Val = number | bigint | string | boolean | Uint8Array | { ref: number } | { strx: number } | { addrx: number } | undefined;
 
 interface UnitCtx {
   unit: DwarfUnit;
@@ -82,12 +119,17 @@ interface UnitCtx {
 const isRef = (v: Val): v is { ref: number } => typeof v === 'object' && v !== null && 'ref' in v;
 
 function intOf(v: Val): number | undefined {
-  return typeof v === 'bigint' ? num(v) : typeof v === 'boolean' ? Number(v) : undefined;
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? num(v) : typeof v === 'boolean' ? Number(v) : undefined;
+}
+
+/** A constant as a number when exact, else a bigint. */
+function small(v: bigint): number | bigint {
+  return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 /** A data_member_location: a constant, or an expression DW_OP_plus_uconst N (DWARF 2 style). */
 function memberLocation(v: Val): number | undefined {
-  if (typeof v === 'bigint') return num(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return intOf(v);
   if (v instanceof Uint8Array && v.length >= 2 && v[0] === 0x23) {
     try {
       return num(new Cur(v, 1, true, 'location expression').uleb());
@@ -120,6 +162,7 @@ type Frame =
   | { kind: 'fn'; f: PendingFn }
   | { kind: 'other' };
 
+const OTHER: Frame = { kind: 'other' };
 const MAX_DIAGNOSTICS = 100;
 const MAX_DEPTH = 256;
 
@@ -166,9 +209,10 @@ class Reader {
             const at = c.ulebN();
             const form = c.ulebN();
             if (at === 0 && form === 0) break;
-            specs.push(form === DW_FORM.implicit_const ? { at, form, implicit: c.sleb() } : { at, form });
+            const keep = KEPT_ATS.has(at);
+            specs.push(form === DW_FORM.implicit_const ? { at, form, implicit: c.sleb(), keep } : { at, form, keep });
           }
-          table.set(code, { tag, children, specs });
+          table.set(code, { tag, children, specs, keep: KEPT_TAGS.has(tag) });
         }
       } catch (e) {
         if (!(e instanceof Stop)) throw e;
@@ -217,14 +261,14 @@ class Reader {
     const os = u.unit.offsetSize;
     switch (form) {
       case DW_FORM.addr: return u.unit.addressSize === 8 ? c.u64() : BigInt(c.u32());
-      case DW_FORM.data1: return BigInt(c.u8());
-      case DW_FORM.data2: return BigInt(c.u16());
-      case DW_FORM.data4: return BigInt(c.u32());
-      case DW_FORM.data8: return c.u64();
+      case DW_FORM.data1: return c.u8();
+      case DW_FORM.data2: return c.u16();
+      case DW_FORM.data4: return c.u32();
+      case DW_FORM.data8: return small(c.u64());
       case DW_FORM.data16: return c.bytes(16);
-      case DW_FORM.sdata: return c.sleb();
-      case DW_FORM.udata: return c.uleb();
-      case DW_FORM.implicit_const: return implicit ?? 0n;
+      case DW_FORM.sdata: return small(c.sleb());
+      case DW_FORM.udata: return small(c.uleb());
+      case DW_FORM.implicit_const: return small(implicit ?? 0n);
       case DW_FORM.flag: return c.u8() !== 0;
       case DW_FORM.flag_present: return true;
       case DW_FORM.string: return c.cstr();
@@ -263,6 +307,37 @@ class Reader {
       case DW_FORM.indirect:
         if (depth > 4) throw new Stop(c.pos, 'DW_FORM_indirect nested too deeply');
         return this.value(c, u, c.ulebN(), implicit, depth + 1);
+      default:
+        throw new Stop(c.pos, `unknown attribute form 0x${form.toString(16)}: the rest of this unit cannot be read`);
+    }
+  }
+
+  /** Steps over one attribute value without decoding it. */
+  skipValue(c: Cur, u: UnitCtx, form: number, depth = 0): void {
+    const os = u.unit.offsetSize;
+    switch (form) {
+      case DW_FORM.flag_present: case DW_FORM.implicit_const: return;
+      case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1: c.skip(1); return;
+      case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2: c.skip(2); return;
+      case DW_FORM.strx3: case DW_FORM.addrx3: c.skip(3); return;
+      case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.strx4: case DW_FORM.addrx4: case DW_FORM.ref_sup4: c.skip(4); return;
+      case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sig8: case DW_FORM.ref_sup8: c.skip(8); return;
+      case DW_FORM.data16: c.skip(16); return;
+      case DW_FORM.addr: c.skip(u.unit.addressSize); return;
+      case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup: case DW_FORM.GNU_ref_alt: case DW_FORM.GNU_strp_alt: c.skip(os); return;
+      case DW_FORM.ref_addr: c.skip(u.unit.version <= 2 ? u.unit.addressSize : os); return;
+      case DW_FORM.sdata: case DW_FORM.udata: case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx: case DW_FORM.GNU_str_index:
+      case DW_FORM.GNU_addr_index: case DW_FORM.loclistx: case DW_FORM.rnglistx:
+        c.skipLeb(); return;
+      case DW_FORM.string: c.skipCstr(); return;
+      case DW_FORM.exprloc: case DW_FORM.block: c.skip(c.ulebN()); return;
+      case DW_FORM.block1: c.skip(c.u8()); return;
+      case DW_FORM.block2: c.skip(c.u16()); return;
+      case DW_FORM.block4: c.skip(c.u32()); return;
+      case DW_FORM.indirect:
+        if (depth > 4) throw new Stop(c.pos, 'DW_FORM_indirect nested too deeply');
+        this.skipValue(c, u, c.ulebN(), depth + 1);
+        return;
       default:
         throw new Stop(c.pos, `unknown attribute form 0x${form.toString(16)}: the rest of this unit cannot be read`);
     }
@@ -367,8 +442,19 @@ class Reader {
       }
       const ab = abbrevs.get(code);
       if (!ab) throw new Stop(off, `abbreviation code ${code} is not in the unit's table: the rest of this unit cannot be read`);
+      if (!ab.keep && !first) {
+        for (const s of ab.specs) this.skipValue(c, u, s.form);
+        if (ab.children) {
+          if (stack.length >= MAX_DEPTH) throw new Stop(off, `DIEs nested deeper than ${MAX_DEPTH}`);
+          stack.push(OTHER);
+        }
+        continue;
+      }
       const attrs = new Map<number, Val>();
-      for (const s of ab.specs) attrs.set(s.at, this.value(c, u, s.form, s.implicit));
+      for (const s of ab.specs) {
+        if (s.keep || first) attrs.set(s.at, this.value(c, u, s.form, s.implicit));
+        else this.skipValue(c, u, s.form);
+      }
       if (first) {
         first = false;
         const sb = intOf(attrs.get(DW_AT.str_offsets_base));
@@ -451,7 +537,7 @@ class Reader {
       }
       case DW_TAG.enumerator: {
         const v = a.get(DW_AT.const_value);
-        if (parent?.kind === 'enum' && name !== undefined && typeof v === 'bigint') parent.t.enumerators.push({ name, value: v });
+        if (parent?.kind === 'enum' && name !== undefined && (typeof v === 'bigint' || typeof v === 'number')) parent.t.enumerators.push({ name, value: BigInt(v) });
         break;
       }
       case DW_TAG.array_type: {
@@ -463,7 +549,8 @@ class Reader {
         if (parent?.kind === 'array') {
           const ub = a.get(DW_AT.upper_bound);
           const count = intOf(a.get(DW_AT.count));
-          parent.t.dims.push(typeof ub === 'bigint' ? num(ub) + 1 : count);
+          const upper = typeof ub === 'number' || typeof ub === 'bigint' ? intOf(ub) : undefined;
+          parent.t.dims.push(upper !== undefined ? upper + 1 : count);
         }
         break;
       case DW_TAG.subroutine_type:
@@ -538,15 +625,11 @@ export function readDwarf(sections: DwarfSections): DwarfInfo {
 }
 
 /**
- * The function named `name` as a debugger would pick it: the first definition
- * (a DIE with code or an abstract inline instance), else the first declaration.
+ * The function named `name` as bpftrace finds it: the first definition (a DIE
+ * with code or an abstract inline instance). Declarations do not count: libc's
+ * `malloc` is only declared in its DWARF (the code is `__libc_malloc`), and
+ * bpftrace -lv lists no parameters for it.
  */
 export function findFunction(info: DwarfInfo, name: string): DwarfFunction | undefined {
-  let decl: DwarfFunction | undefined;
-  for (const f of info.functions) {
-    if (f.name !== name) continue;
-    if (!f.declaration) return f;
-    decl ??= f;
-  }
-  return decl;
+  return info.functions.find((f) => f.name === name && !f.declaration);
 }
