@@ -4,17 +4,26 @@
  * parse + version check + first semantic pass, and the full check the
  * editor and `bpfstudio check` run (checkScript: those plus the type
  * checker, without kernel data), on the front end bundled as it ships
- * (`--tsx`: the source modules). No I/O; the
+ * (`--tsx`: the source modules); then the full check with the shipped 6.18
+ * kernel data (BTF and tracepoint formats, read once before timing) on the
+ * same script naming probe targets that kernel has. No I/O while timing; the
  * script mixes probes, predicates, maps, casts, loops and literals.
  */
 import { join } from 'node:path';
 import * as front from '../server/src/bpftrace';
+import * as host from '../server/src/host/kernel-info';
 import { bundledModule } from './bundled';
 
-/** A deterministic script of exactly `lines` lines. */
-export function benchScript(lines = 1000): string {
+/**
+ * A deterministic script of exactly `lines` lines. `kernelNames`: every chunk
+ * attaches to the same kprobe and tracepoint, which the 6.18 kernel data has
+ * (else each chunk names its own, unknown to any kernel).
+ */
+export function benchScript(lines = 1000, kernelNames = false): string {
+  const kprobe = (i: number): string => (kernelNames ? 'vfs_read' : `vfs_read_${i}`);
+  const event = (i: number): string => (kernelNames ? 'sys_enter_openat' : `sys_enter_openat_${i}`);
   const chunk = (i: number): string[] => [
-    `kprobe:vfs_read_${i}, uprobe:/bin/sh:f${i} /pid == ${i} && comm != "bash"/`,
+    `kprobe:${kprobe(i)}, uprobe:/bin/sh:f${i} /pid == ${i} && comm != "bash"/`,
     '{',
     `  $t${i} = (struct task_struct *)curtask;`,
     `  @bytes[comm, pid] = sum(arg2 * ${i} + 0x10 << 2);`,
@@ -23,7 +32,7 @@ export function benchScript(lines = 1000): string {
     `  printf("%d %s %d\\n", pid, str(arg1), nsecs / 1000);`,
     `  $r = (a = 1, b = "x"); $u = (uint8[4])$r.a; @m[$u[0]] += 5ms;`,
     '}',
-    `tracepoint:syscalls:sys_enter_openat_${i} { @opens[str(args.filename)] = count(); }`,
+    `tracepoint:syscalls:${event(i)} { @opens[str(args.filename)] = count(); }`,
   ];
   const out: string[] = ['#include <linux/sched.h>', 'config = { stack_mode = perf }'];
   let i = 0;
@@ -97,6 +106,41 @@ export function benchBpftraceParse(useTsx = false): {
     diagnostics,
     how,
   };
+}
+
+/** The shipped 6.18 kernel data beside the checkout (../shared/kernel/6.18), as `bpfstudio check` builds it from there. */
+function kernel618(mod: typeof host): front.KernelInfo | undefined {
+  const events = join(__dirname, '..', '..', 'shared', 'kernel', '6.18', 'tracefs', 'events');
+  return mod.loadKernelInfo({ tracefs: [], bundles: [], shared: [events] });
+}
+
+/**
+ * Median full check (checkScript) of the 1,000-line script with the 6.18
+ * kernel's BTF and tracepoint formats (loaded once, untimed): kernel struct
+ * casts and field chains (`$t->pid`) resolve through BTF, `args.filename`
+ * through the tracepoint's format. Undefined when the data is missing.
+ */
+export function benchBpftraceKernel(useTsx = false): { ms: number; cpuMs: number; diagnostics: number; how: string } | undefined {
+  const root = join(__dirname, '..', 'server', 'src');
+  const { mod, how } = bundledModule<typeof front>(join(root, 'bpftrace', 'index.ts'), front, useTsx, (m) => typeof m.checkScript === 'function');
+  // The kernel data's own code (catalog, BTF lookups) bundled too, as the CLI ships it.
+  const k = bundledModule<typeof host>(join(root, 'host', 'kernel-info.ts'), host, useTsx, (m) => typeof m.loadKernelInfo === 'function');
+  const kernel = kernel618(k.mod);
+  if (!kernel?.btf) return undefined;
+  const text = benchScript(1000, true);
+  let diagnostics = 0;
+  for (let i = 0; i < 30; i++) diagnostics = mod.checkScript(text, '0.26', kernel).diagnostics.length;
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < 51; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    mod.checkScript(text, '0.26', kernel);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { ms: median(wall), cpuMs: median(cpu), diagnostics, how: how === k.how ? how : `${how}; kernel data: ${k.how}` };
 }
 
 // `node --import tsx bench/bpftrace.ts` prints the figures.

@@ -13,6 +13,10 @@ export const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   bpftrace: async (a) => {
     const r = (await import('./bpftrace')).benchBpftraceParse(a.includes('--tsx'));
     console.log(`bpftrace: ${r.lines}-line script: parse ${r.ms.toFixed(2)} ms (CPU ${r.cpuMs.toFixed(2)} ms); parse + version check + analyze ${r.checkMs.toFixed(2)} ms (CPU ${r.checkCpuMs.toFixed(2)} ms); full check with types ${r.fullMs.toFixed(2)} ms (CPU ${r.fullCpuMs.toFixed(2)} ms; target 10 ms); ${r.diagnostics} diagnostics; ${r.how}`);
+    const k = (await import('./bpftrace')).benchBpftraceKernel(a.includes('--tsx'));
+    console.log(k
+      ? `bpftrace: the same script with the 6.18 kernel data (BTF, tracepoint formats; probe targets it has): full check ${k.ms.toFixed(2)} ms (CPU ${k.cpuMs.toFixed(2)} ms; target 10 ms); ${k.diagnostics} diagnostics; ${k.how}`
+      : 'bpftrace: full check with kernel data skipped: ../shared/kernel/6.18 not found');
   },
   interp: async () => {
     for (const r of (await import('./vm-interp')).benchInterp()) console.log(`${r.name.padEnd(8)} ${r.nsPerInsn.toFixed(3)} ns/insn (interpreter, best of 5)`);

@@ -7,7 +7,7 @@
  */
 import { Program } from './ast';
 import { parse } from './parser';
-import { analyze, KernelInfo, MapInfo } from './semantic';
+import { analyze, KernelInfo, MapInfo, mapWrites } from './semantic';
 import { Diagnostic, Range } from './source';
 import { checkVersion, compareVersions, parseVersion } from './versions';
 import { toBisonStyle } from './bison';
@@ -45,13 +45,16 @@ export function checkScript(text: string, target = '0.26', kernel?: KernelInfo, 
   const r = parse(text);
   const v = parseVersion(target);
   const syntax = v !== undefined && compareVersions(v, [0, 26, 0]) < 0 ? toBisonStyle(r.diagnostics, text) : r.diagnostics;
-  const diagnostics = [...syntax, ...checkVersion(r.program, target)];
+  // The maps the program writes are collected in the version check's walk (one walk fewer); macro expansion
+  // below rewrites the tree, so a program with macros leaves that to the first pass.
+  const writes = r.program.items.some((i) => i.kind === 'Macro') ? undefined : mapWrites(r.program);
+  const diagnostics = [...syntax, ...checkVersion(r.program, target, writes?.visit)];
   let maps = new Map<string, MapInfo>();
   let types: TypeInfo | undefined;
   if (r.diagnostics.every((d) => d.severity !== 'error')) {
     // 0.26 macros are expanded in place first: the checks and code generation see their bodies at each call.
     diagnostics.push(...expandMacros(r.program).diagnostics);
-    const s = analyze(r.program, target, kernel, { types: true });
+    const s = analyze(r.program, target, kernel, { types: true, ...(writes ? { written: writes.written } : {}) });
     maps = s.maps;
     types = typecheck(r.program, kernel ?? {}, { target, source: text, ...opts });
     // (the first pass checks both branches of `if comptime`; the type checker only the kept one)

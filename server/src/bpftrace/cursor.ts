@@ -12,6 +12,10 @@ export class Bail {
   constructor(readonly range: Range) {}
 }
 
+/** Lookahead ring size (a power of two, above the deepest `peek`). */
+const RING = 256;
+const RING_MASK = RING - 1;
+
 export interface Mark {
   pos: number;
   prevEnd: number;
@@ -21,7 +25,10 @@ export interface Mark {
 export class Cursor {
   readonly diagnostics: Diagnostic[] = [];
   readonly lx: Lexer;
-  private buf: Token[] = [];
+  /** Lexed tokens not consumed yet: `count` of them from ring[head] on (a ring: no array churn per token). */
+  private readonly ring: Token[] = [];
+  private head = 0;
+  private count = 0;
   /** End offset of the last consumed token. */
   prevEnd = 0;
 
@@ -29,16 +36,25 @@ export class Cursor {
     this.lx = new Lexer(text, this.diagnostics);
   }
 
+  /** The token `k` ahead (k < RING; the grammar looks at most 64 ahead). */
   peek(k = 0): Token {
-    while (this.buf.length <= k) this.buf.push(this.lx.next());
-    return this.buf[k];
+    while (this.count <= k) {
+      this.ring[(this.head + this.count) & RING_MASK] = this.lx.next();
+      this.count++;
+    }
+    return this.ring[(this.head + k) & RING_MASK];
   }
 
   next(): Token {
     const t = this.peek();
-    this.buf.shift();
+    this.head = (this.head + 1) & RING_MASK;
+    this.count--;
     this.prevEnd = t.end;
     return t;
+  }
+
+  private clear(): void {
+    this.count = 0;
   }
 
   /** Whether the next token is the punctuator or word `text` (never a string literal). */
@@ -70,12 +86,12 @@ export class Cursor {
   }
 
   mark(): Mark {
-    return { pos: this.buf.length ? this.buf[0].start : this.lx.pos, prevEnd: this.prevEnd, ndiag: this.diagnostics.length };
+    return { pos: this.count > 0 ? this.ring[this.head].start : this.lx.pos, prevEnd: this.prevEnd, ndiag: this.diagnostics.length };
   }
 
   /** Rewinds to a mark, dropping syntax diagnostics reported since (the lexer reports each literal once). */
   reset(m: Mark): void {
-    this.buf = [];
+    this.clear();
     this.lx.pos = m.pos;
     this.prevEnd = m.prevEnd;
     const kept = this.diagnostics.slice(m.ndiag).filter((d) => d.source === 'lex');
@@ -85,7 +101,7 @@ export class Cursor {
 
   /** Moves the lexer to a raw offset (after a character-level scan). */
   seek(pos: number, prevEnd: number): void {
-    this.buf = [];
+    this.clear();
     this.lx.pos = pos;
     this.prevEnd = prevEnd;
   }

@@ -60,8 +60,10 @@ const PARSER_BUILTINS = new Set(['args', 'ctx', 'kstack', 'nsecs', 'pid', 'tid',
 
 /** `argN` or `sargN`. */
 function isArgName(name: string): boolean {
-  const c = name.charCodeAt(0);
-  return (c === 97 || c === 115) && /^s?arg[0-9]+$/.test(name);
+  const i = name.charCodeAt(0) === 115 ? 1 : 0; // s
+  if (name.length < i + 4 || name.charCodeAt(i) !== 97 || name.charCodeAt(i + 1) !== 114 || name.charCodeAt(i + 2) !== 103) return false; // arg
+  for (let j = i + 3; j < name.length; j++) if (!isDigit(name.charCodeAt(j))) return false;
+  return true;
 }
 
 export function isParserBuiltin(name: string): boolean {
@@ -80,12 +82,13 @@ const PUNCTS = [
   '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '<', '>', '=', '?', ':', '.', ',', ';', '(', ')',
   '{', '}', '[', ']',
 ];
-const PUNCT_BY_CHAR = new Map<number, string[]>();
+/** Punctuators by leading character code (all are ASCII), longest first. */
+const PUNCT_BY_CHAR: (string[] | undefined)[] = new Array(128).fill(undefined);
 for (const p of PUNCTS) {
   const c = p.charCodeAt(0);
-  const l = PUNCT_BY_CHAR.get(c);
+  const l = PUNCT_BY_CHAR[c];
   if (l) l.push(p);
-  else PUNCT_BY_CHAR.set(c, [p]);
+  else PUNCT_BY_CHAR[c] = [p];
 }
 
 const DURATION_NS: Record<string, bigint> = {
@@ -93,10 +96,14 @@ const DURATION_NS: Record<string, bigint> = {
   d: 86_400_000_000_000n,
 };
 const U64_MAX = (1n << 64n) - 1n;
+/** The same scales as numbers (all exact), for scanInt's fast path. */
+const DURATION_NS_NUM: Record<string, number> = Object.fromEntries(Object.entries(DURATION_NS).map(([k, v]) => [k, Number(v)]));
 /** Maximum value per C integer suffix (LP64). */
 const SUFFIX_MAX: Record<string, bigint> = {
   '': U64_MAX, u: (1n << 32n) - 1n, ul: U64_MAX, ull: U64_MAX, l: (1n << 63n) - 1n, ll: (1n << 63n) - 1n,
 };
+/** Suffix maxima that are exact as numbers (`u`); the others exceed every exactly representable value. */
+const SUFFIX_MAX_NUM: Record<string, number> = { u: 2 ** 32 - 1 };
 
 export function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
@@ -228,10 +235,11 @@ export class Lexer {
       while (end > s && /\s/.test(t[end - 1])) end--;
       return tok('preproc', t.slice(s, end), s, end);
     }
-    const list = PUNCT_BY_CHAR.get(c);
+    const list = c < 128 ? PUNCT_BY_CHAR[c] : undefined;
     if (list) {
-      for (const p of list) {
-        if (t.startsWith(p, s)) return tok('punct', p, s, s + p.length);
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i];
+        if (p.length === 1 || t.startsWith(p, s)) return tok('punct', p, s, s + p.length);
       }
     }
     const cp = t.codePointAt(s) ?? c;
@@ -276,7 +284,7 @@ export class Lexer {
     const text = t.slice(s, q);
     const it = tok('int', text, s, q);
     if (suffix !== '') it.suffix = suffix;
-    if (suffix !== '' && !(suffix in DURATION_NS) && !(suffix in SUFFIX_MAX)) {
+    if (suffix !== '' && !Object.hasOwn(DURATION_NS, suffix) && !Object.hasOwn(SUFFIX_MAX, suffix)) {
       this.diag(e, q, `invalid integer suffix '${suffix}'`);
       return it;
     }
@@ -284,6 +292,15 @@ export class Lexer {
     if (clean === '') {
       this.diag(s, q, `invalid integer: ${text}`);
       return it;
+    }
+    if (base === 10 && exp === undefined && clean.length <= 15) {
+      // Exact in doubles: scale and check the bound there when the result stays exact (else the bigint path below).
+      const scaled = Number(clean) * (DURATION_NS_NUM[suffix] ?? 1);
+      const max = SUFFIX_MAX_NUM[suffix] ?? Infinity;
+      if (scaled <= Number.MAX_SAFE_INTEGER && scaled <= max) {
+        it.value = BigInt(scaled);
+        return it;
+      }
     }
     let v = BigInt(base === 16 ? '0x' + clean : base === 2 ? '0b' + clean : base === 8 ? '0o' + clean : clean);
     if (exp !== undefined) {

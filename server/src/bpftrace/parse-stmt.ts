@@ -62,7 +62,8 @@ export abstract class StmtParser extends ExprParser {
     const t = this.peek();
     const n = this.peek(1);
     if (n.kind === 'punct' && n.text === ':' && n.start === t.end) return true;
-    return /^(BEGIN|END|begin|end)$/.test(t.text) && (this.at('{', 1) || this.at(',', 1));
+    const w = t.text;
+    return (w === 'BEGIN' || w === 'END' || w === 'begin' || w === 'end') && (this.at('{', 1) || this.at(',', 1));
   }
 
   private lastMessage(): string {

@@ -64,7 +64,8 @@ const MAP_KINDS = new Set(['hash', 'lruhash', 'percpuhash', 'percpulruhash', 'pe
 class Analyzer {
   readonly diagnostics: Diagnostic[] = [];
   readonly maps = new Map<string, MapInfo>();
-  private scopes: Map<string, VarInfo>[] = [];
+  /** Open scopes, innermost last; a scope's map is made when it defines its first variable. */
+  private scopes: (Map<string, VarInfo> | undefined)[] = [];
   private aps: A.AttachPoint[] = [];
   /** Record fields of the probe's tracepoints (exact names only; wildcards are not resolved). */
   private tracepoints: { name: string; fields: string[] }[] = [];
@@ -91,33 +92,20 @@ class Analyzer {
   }
 
   /** Maps written somewhere in the program (assigned, ++/--, declared, or handed to a user fn/macro). */
-  private written = new Set<string>();
-
-  private collectWrites(p: A.Program): void {
-    const user = new Set(p.items.flatMap((i) => (i.kind === 'Fn' || i.kind === 'Macro' ? [i.name] : [])));
-    A.walk(p, (n) => {
-      if (n.kind === 'Assign' && n.target.kind !== 'Var') this.written.add(n.target.kind === 'Map' ? n.target.name : n.target.map.name);
-      else if (n.kind === 'Unary' && (n.op === '++' || n.op === '--')) {
-        const o = n.operand;
-        if (o.kind === 'Map') this.written.add(o.name);
-        else if (o.kind === 'MapAccess') this.written.add(o.map.name);
-      } else if (n.kind === 'MapDecl') this.written.add(n.map.name);
-      else if (n.kind === 'Call' && user.has(n.name)) {
-        for (const a of n.args) if (a.kind === 'Map') this.written.add(a.name);
-      } else if (n.kind === 'AddrOf' && n.operand.kind === 'Map') this.written.add(n.operand.name);
-      else if (n.kind === 'Macro') {
-        for (const prm of n.params) if (prm.kind === 'Map') this.written.add(prm.name); // bound to the caller's map
-      }
-    });
-  }
+  written: ReadonlySet<string> = new Set<string>();
 
   /** A read of a map nothing writes: bpftrace's "Undefined map". */
   private mapRead(name: string, range: Range): void {
     if (!this.written.has(name)) this.err(range, `Undefined map: ${name}`);
   }
 
-  run(p: A.Program): void {
-    this.collectWrites(p);
+  run(p: A.Program, written?: ReadonlySet<string>): void {
+    if (written) this.written = written;
+    else {
+      const w = mapWrites(p);
+      A.walk(p, w.visit);
+      this.written = w.written;
+    }
     for (const item of p.items) {
       if (item.kind === 'Fn') this.fns.add(item.name);
       else if (item.kind === 'Macro') this.macros.add(item.name);
@@ -190,7 +178,7 @@ class Analyzer {
   }
 
   private withScope(f: () => void): void {
-    this.scopes.push(new Map());
+    this.scopes.push(undefined);
     try {
       f();
     } finally {
@@ -200,23 +188,29 @@ class Analyzer {
 
   private lookup(name: string): VarInfo | undefined {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const v = this.scopes[i].get(name);
+      const v = this.scopes[i]?.get(name);
       if (v) return v;
     }
     return undefined;
   }
 
   private define(name: string, origin: Range, assigned: boolean): void {
-    this.scopes[this.scopes.length - 1].set(name, { assigned, origin });
+    const top = this.scopes.length - 1;
+    if (top < 0) return;
+    let scope = this.scopes[top];
+    if (scope === undefined) this.scopes[top] = scope = new Map();
+    scope.set(name, { assigned, origin });
   }
 
   private block(b: A.Block, newScope = true): void {
-    const body = (): void => {
+    const scoped = newScope && this.blockScopes;
+    if (scoped) this.scopes.push(undefined);
+    try {
       for (const s of b.stmts) this.stmt(s);
       if (b.value) this.expr(b.value);
-    };
-    if (newScope && this.blockScopes) this.withScope(body);
-    else body();
+    } finally {
+      if (scoped) this.scopes.pop();
+    }
   }
 
   private stmt(s: A.Stmt): void {
@@ -521,6 +515,46 @@ class Analyzer {
   }
 }
 
+/**
+ * Collects the maps a program writes (assigned, ++/--, declared, taken by
+ * address, or handed to a user fn/macro): `visit` every node (in any walk),
+ * then read `written`. checkScript runs it inside the version check's walk.
+ */
+export function mapWrites(p: A.Program): { visit: (n: A.Node) => void; written: Set<string> } {
+  const user = new Set<string>();
+  for (const i of p.items) if (i.kind === 'Fn' || i.kind === 'Macro') user.add(i.name);
+  const written = new Set<string>();
+  const visit = (n: A.Node): void => {
+    switch (n.kind) {
+      case 'Assign':
+        if (n.target.kind !== 'Var') written.add(n.target.kind === 'Map' ? n.target.name : n.target.map.name);
+        return;
+      case 'Unary':
+        if (n.op === '++' || n.op === '--') {
+          const o = n.operand;
+          if (o.kind === 'Map') written.add(o.name);
+          else if (o.kind === 'MapAccess') written.add(o.map.name);
+        }
+        return;
+      case 'MapDecl':
+        written.add(n.map.name);
+        return;
+      case 'Call':
+        if (user.has(n.name)) for (const a of n.args) if (a.kind === 'Map') written.add(a.name);
+        return;
+      case 'AddrOf':
+        if (n.operand.kind === 'Map') written.add(n.operand.name);
+        return;
+      case 'Macro':
+        for (const prm of n.params) if (prm.kind === 'Map') written.add(prm.name); // bound to the caller's map
+        return;
+      default:
+        return;
+    }
+  };
+  return { visit, written };
+}
+
 /** Coarse class of an assigned value, when it is evident from the syntax. */
 function valueClass(e: A.Expr): string | undefined {
   if (e.kind === 'Int' || (e.kind === 'Unary' && e.op === '-' && e.operand.kind === 'Int')) return 'int';
@@ -540,10 +574,16 @@ function typeName(cls: string, old: boolean, e: A.Expr | undefined): string {
  * Runs the first semantic pass; `target` is a bpftrace version ('0.17',
  * '0.26', ...); `kernel`, when given, checks tracepoint targets and `args` fields;
  * `opts.types`: the type checker runs next, so variable and map value-type
- * mismatches are left to it.
+ * mismatches are left to it; `opts.written`: the maps the program writes
+ * (mapWrites over this very tree), when a walk the caller made collected them.
  */
-export function analyze(program: A.Program, target = '0.26', kernel?: KernelInfo, opts: { types?: boolean } = {}): SemanticResult {
+export function analyze(
+  program: A.Program,
+  target = '0.26',
+  kernel?: KernelInfo,
+  opts: { types?: boolean; written?: ReadonlySet<string> } = {},
+): SemanticResult {
   const a = new Analyzer(target, kernel, opts.types === true);
-  a.run(program);
+  a.run(program, opts.written);
   return { diagnostics: a.diagnostics, maps: a.maps };
 }

@@ -67,7 +67,8 @@ export class Checker {
   private readonly fns = new Map<string, SType>();
   /** The aggregation call being assigned to a map right now. */
   aggTarget: A.Call | undefined;
-  private scopes: Map<string, VarSlot>[] = [];
+  /** Open scopes, innermost last; a scope's map is made when it defines its first variable. */
+  private scopes: (Map<string, VarSlot> | undefined)[] = [];
   private readonly mapSlots = new Map<string, MapSlot>();
   private readonly seen = new Set<string>();
   private readonly mapDiags = new Set<Diagnostic>();
@@ -280,7 +281,7 @@ export class Checker {
   }
 
   openScope(): void {
-    this.scopes.push(new Map());
+    this.scopes.push(undefined);
   }
 
   /** Leaves a scope; its variables' final types go to `info.vars`. */
@@ -291,7 +292,7 @@ export class Checker {
 
   private lookup(name: string): VarSlot | undefined {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const v = this.scopes[i].get(name);
+      const v = this.scopes[i]?.get(name);
       if (v) return v;
     }
     return undefined;
@@ -299,7 +300,12 @@ export class Checker {
 
   define(v: A.Var, type: SType): VarSlot {
     const slot: VarSlot = { type, nodes: [v] };
-    this.scopes[this.scopes.length - 1]?.set(v.name, slot);
+    const top = this.scopes.length - 1;
+    if (top >= 0) {
+      let scope = this.scopes[top];
+      if (scope === undefined) this.scopes[top] = scope = new Map();
+      scope.set(v.name, slot);
+    }
     return slot;
   }
 

@@ -222,18 +222,22 @@ function isExprPosition(c: Ctx): boolean {
 /**
  * Diagnostics for every construct `target` (e.g. '0.17', '0.26.1') does not
  * accept: newer constructs name the release that introduced them, dropped
- * ones the release that removed them; deprecated ones are warnings.
+ * ones the release that removed them; deprecated ones are warnings. `also`,
+ * when given, is called on every node of the same walk (parents first), so a
+ * caller needing another whole-tree pass gets it without a second walk.
  */
-export function checkVersion(program: A.Program, target: string): Diagnostic[] {
+export function checkVersion(program: A.Program, target: string, also?: (n: A.Node) => void): Diagnostic[] {
   const v = parseVersion(target);
   const out: Diagnostic[] = [];
   if (v === undefined) {
     out.push({ range: { start: 0, end: 0 }, severity: 'warning', message: `unknown bpftrace version '${target}'`, source: 'version' });
+    if (also) A.walk(program, also);
     return out;
   }
   const byKind = rulesFor(v);
   const ctx: Ctx = { parent: undefined };
   const visit = (n: A.Node, parent: A.Node | undefined): void => {
+    if (also) also(n);
     const rules = byKind.get(n.kind);
     if (rules !== undefined) {
       ctx.parent = parent;
