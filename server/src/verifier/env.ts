@@ -13,6 +13,7 @@ import type { Prepass } from './prepass';
 import { PrintCtx, Reg } from './reg';
 import { Scratch, VState, stateStr } from './state';
 import type { StackLiveness } from './liveness';
+import { LogBuffer } from './log-buffer';
 import type { GlobalFunc, VerifierLine, VerifierMap } from './types';
 
 export class Reject {
@@ -25,8 +26,8 @@ export class Env {
   prevInsnIdx = -1;
   idGen = 0;
   readonly scratch = new Scratch();
-  /** Log chunks. */
-  private out: string[] = [];
+  private readonly out = new LogBuffer();
+  /** Log position just after the last instruction line (-1: something else came after it). */
   private insnLineEnd = -1;
   private insnLineLen = 0;
   readonly printCtx: Omit<PrintCtx, 'frameno'>;
@@ -103,8 +104,7 @@ export class Env {
     if (!this.logLevel) { this.scratch.clear(); return; }
     const s = stateStr(this.state, this.printCtx, false, this.scratch);
     if (this.insnLineEnd === this.out.length && this.insnLineEnd > 0) {
-      const last = this.out[this.out.length - 1];
-      this.out[this.out.length - 1] = last.slice(0, -1);
+      this.out.truncate(this.out.length - 1);
       const pos = this.insnLineLen;
       const pad = Math.max(Math.ceil(Math.max(pos, 8) / 40) * 40 - pos - 1, 1);
       this.out.push(' '.repeat(pad) + ';' + s + '\n');
@@ -123,9 +123,10 @@ export class Env {
     this.scratch.clear();
   }
 
-  text(): string { return this.out.join(''); }
+  text(): string { return this.out.text(); }
+  /** A position in the log for truncateLog. */
   logLength(): number { return this.out.length; }
-  truncateLog(n: number): void { this.out.length = n; this.insnLineEnd = -1; }
+  truncateLog(n: number): void { this.out.truncate(n); this.insnLineEnd = -1; }
 
   newId(): number { return ++this.idGen; }
 }

@@ -217,7 +217,9 @@ class Driver {
   private lastLine: VerifierLine | undefined;
 
   constructor(readonly env: Env, readonly pre: Prepass, readonly sets: RegSets, readonly limit: number, readonly jmpLimit: number,
-    readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {}
+    readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {
+    this.nospec = new Uint8Array(pre.slots.length);
+  }
 
   stackDepths(): number[] {
     return this.pre.subprogs.map((s) => this.depthBySub.get(s) ?? 0);
@@ -283,6 +285,13 @@ class Driver {
             continue;
           }
         }
+        if (cur.st.speculative && this.nospec[pc]) {
+          // An instruction that failed on a speculative path ends every later one there (insn_aux->nospec).
+          env.live?.update(cur.st);
+          cur = this.endPath(cur);
+          doPrint = true;
+          continue;
+        }
         if (env.logLevel >= 2 && doPrint) {
           env.fullState(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}:`);
         }
@@ -313,6 +322,8 @@ class Driver {
         const fatal = /^(infinite loop detected|The sequence of|BPF program is too large|the call stack of)/.test(e.message);
         if (p.st.speculative && !fatal) {
           env.truncateLog(logMark);
+          this.nospec[pc] = 1;
+          env.aluAux.delete(pc);
           env.live?.commit();
           env.live?.update(p.st);
           cur = this.endPath(p);
@@ -330,6 +341,8 @@ class Driver {
 
   collect = true;
   private recorded = 0;
+  /** Instructions that failed on a speculative path (the kernel's insn_aux->nospec). */
+  private readonly nospec: Uint8Array;
 
   private record(pc: number, st: VState): void {
     const list = this.states[pc] ?? (this.states[pc] = []);
