@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkScript, Checker, childKeys, forEachChildWith, isNode, parse, walk, type Node } from '../../server/src/bpftrace';
+import { checkScript, Checker, childKeys, forEachChildWith, isNode, parse, tokenize, walk, type Node } from '../../server/src/bpftrace';
 import { benchScript } from '../../bench/bpftrace';
 
 function btFiles(dir: string): string[] {
@@ -66,4 +66,21 @@ test('bpftrace types: a compound assignment types a map nothing else wrote (bpft
   assert.equal(c.pass, 1);
   assert.deepEqual(c.info.diagnostics, []);
   assert.deepEqual(c.info.maps.get('@m')?.value, S64);
+});
+
+test('bpftrace lexer: integer values and bounds are exact on both sides of the double fast path', () => {
+  const lit = (text: string): { value?: bigint; errors: string[] } => {
+    const r = tokenize(text);
+    return { value: r.tokens[0].value, errors: r.diagnostics.map((d) => d.message) };
+  };
+  const cases: [string, bigint | undefined][] = [
+    ['0', 0n], ['7', 7n], ['010', 8n], ['08', 8n], ['1_000', 1000n], ['999999999999999', 999999999999999n],
+    ['9007199254740993', 9007199254740993n], ['18446744073709551615', 18446744073709551615n], ['18446744073709551616', undefined],
+    ['4294967295u', 4294967295n], ['4294967296u', undefined], ['9223372036854775807l', 9223372036854775807n],
+    ['5ms', 5_000_000n], ['104249d', 104249n * 86_400_000_000_000n], ['213503d', 213503n * 86_400_000_000_000n], ['213504d', undefined],
+    ['1e6', 1_000_000n], ['0x10u', 16n], ['1constructor', undefined], ['1toString', undefined],
+  ];
+  for (const [text, want] of cases) assert.equal(lit(text).value, want, text);
+  assert.deepEqual(lit('4294967296u').errors, ['overflow error, maximum value is 4294967295: 4294967296u']);
+  assert.deepEqual(lit('1constructor').errors, ["invalid integer suffix 'constructor'"]);
 });
