@@ -199,6 +199,8 @@ export class Replayer {
         yield this.codec.formatEvent({ kind: e.kind, text }, this.o);
         continue;
       }
+      // time(): the record holds the kernel's clock (boot-based here); bpftrace prints the wall clock.
+      if (e.kind === 'time') e.ns += this.o.bootNs ?? 0n;
       if (e.kind === 'print') {
         const snap = this.snapshot(e.map.name);
         if (snap) e.map = snap;

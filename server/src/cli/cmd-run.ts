@@ -11,6 +11,7 @@ import { Insn } from '../isa';
 import { compileForReplay, replay, type ReplayStats } from '../bpftrace/replay';
 import { LineIndex, parse as parseScript, parseVersion } from '../bpftrace';
 import { recorderFor } from '../bpftrace/replay-recorder';
+import { isTimeZone } from '../bpftrace/output/strftime';
 import { BpftraceConverter, LineSplitter, TraceReader, formatDiagnostic, type TraceEvent } from '../trace';
 import { machine, release, uptime } from 'node:os';
 import { kernelInfo, resolveTargetVersion } from '../host/kernel-info';
@@ -25,7 +26,7 @@ import { loadProgram } from './load';
 
 export const RUN_HELP = `usage: bpfstudio run FILE [--mem HEX] [--interp|--jit] [--budget N] [--syntax S]
        bpfstudio run SCRIPT.bt --trace T.jsonl [-f text|json] [--target-version V] [--btf FILE]
-                 [--budget N] [--cpus N] [--strlen N] [--stats] [--unsafe] [--bpftrace]
+                 [--budget N] [--cpus N] [--strlen N] [--tz ZONE] [--stats] [--unsafe] [--bpftrace]
        bpfstudio run SCRIPT.bt --recorder [--filter PREDICATE]
 
 Runs a program (assembly, hex or raw bytes) on the embedded BPF VM. As in the
@@ -43,7 +44,9 @@ exactly as bpftrace (--target-version, default the installed one, else 0.26)
 prints them; -f json prints bpftrace's -f json lines. Tracepoint records are
 laid out from the kernel's tracepoint formats, kprobe registers from --btf
 (default the running kernel's BTF). --budget limits each probe run, --cpus the
-CPUs of per-CPU maps (default 64), --strlen str()'s size (default 64); --stats
+CPUs of per-CPU maps (default 64), --strlen str()'s size (default 64), --tz the
+IANA time zone of time()/strftime() (default this host's: TZ, else the system's;
+DST applies per timestamp, as bpftrace's localtime does); --stats
 prints event and instruction counts to stderr. cat() prints the file as it is
 now; system() runs its command only with --unsafe (as bpftrace requires).
 Script errors are printed as
@@ -76,13 +79,13 @@ export function cmdRun(argv: string[], io: Io): number {
     mem: { type: 'string' }, interp: { type: 'boolean' }, jit: { type: 'boolean' },
     budget: { type: 'string' }, syntax: { type: 'string' },
     trace: { type: 'string' }, format: { type: 'string', short: 'f' }, 'target-version': { type: 'string' },
-    btf: { type: 'string' }, cpus: { type: 'string' }, strlen: { type: 'string' }, stats: { type: 'boolean' }, bpftrace: { type: 'boolean' },
+    btf: { type: 'string' }, cpus: { type: 'string' }, strlen: { type: 'string' }, tz: { type: 'string' }, stats: { type: 'boolean' }, bpftrace: { type: 'boolean' },
     unsafe: { type: 'boolean' }, recorder: { type: 'boolean' }, filter: { type: 'string' },
   });
   if (values.help) { io.out(RUN_HELP); return EXIT.OK; }
   if (positionals.length !== 1) throw new UsageError('run takes one FILE (see bpfstudio run --help)');
   if (values.bpftrace || positionals[0].endsWith('.bt')) return runBpftrace(positionals[0], values, io);
-  for (const k of ['trace', 'format', 'target-version', 'btf', 'cpus', 'strlen', 'stats', 'unsafe', 'recorder', 'filter']) {
+  for (const k of ['trace', 'format', 'target-version', 'btf', 'cpus', 'strlen', 'tz', 'stats', 'unsafe', 'recorder', 'filter']) {
     if (values[k] !== undefined) throw new UsageError(`--${k} is for bpftrace scripts (FILE.bt or --bpftrace)`);
   }
   const engine = engineOf(values);
@@ -192,6 +195,9 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
   const cpus = int(values.cpus, 'cpus');
   if (cpus !== undefined && (cpus < 1 || cpus > 4096)) throw new UsageError('--cpus must be between 1 and 4096');
   const strlen = int(values.strlen, 'strlen');
+  // bpftrace formats times with localtime(): the TZ variable, else the system zone (Node resolves both the same way).
+  const timeZone = str(values.tz) ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!isTimeZone(timeZone)) throw new UsageError(`--tz expects an IANA time zone like Europe/Berlin or UTC, got '${timeZone}'`);
   const text = readTextFile(file);
   let fd: number;
   try {
@@ -233,8 +239,8 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
     let out = '';
     const gen = replay(c.script, events, {
       format, version: target, kernel, program: c.program, source: text, nrCpus: cpus ?? 64,
-      // time()/strftime(): this host's timezone, and its boot time (right for traces recorded since the last boot).
-      tzOffsetMinutes: -new Date().getTimezoneOffset(),
+      // time()/strftime(): the time zone (offset per timestamp), and this host's boot time (right for traces recorded since the last boot).
+      timeZone,
       bootNs: BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(uptime() * 1e9)),
       ...(budget !== undefined ? { budget } : {}),
       cat: (path) => { try { return readFileSync(path, 'utf8'); } catch { return undefined; } },

@@ -49,7 +49,7 @@ export function formatEvent(e: OutputEvent, o: OutputOptions): string {
       return o.format === 'json' ? `{"type": "value", "data": ${v}}\n` : v + '\n';
     }
     case 'time':
-      return message('time', strftime(e.fmt, e.ns, o.tzOffsetMinutes ?? 0), o, false);
+      return message('time', strftime(e.fmt, e.ns, o.tzOffsetMinutes ?? 0, o.timeZone), o, false);
     case 'cat':
       return message('cat', e.text, o, false);
     case 'system':

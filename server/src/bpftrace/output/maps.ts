@@ -13,7 +13,7 @@ import { isOld } from './version';
 import { formatMap26, orderEntries26 } from './modern';
 
 export function valueCtx(o: OutputOptions): ValueCtx {
-  return { json: o.format === 'json', old: isOld(o.version), indent: 8, tzOffsetMinutes: o.tzOffsetMinutes ?? 0, bootNs: o.bootNs ?? 0n };
+  return { json: o.format === 'json', old: isOld(o.version), indent: 8, tzOffsetMinutes: o.tzOffsetMinutes ?? 0, ...(o.timeZone !== undefined ? { timeZone: o.timeZone } : {}), bootNs: o.bootNs ?? 0n };
 }
 
 function kindOf(m: MapSnapshot): AggFn | 'value' {

@@ -12,6 +12,7 @@ export interface SpecialCtx {
   /** Frame indent: 8 in values and printf, 4 in map keys. */
   indent: number;
   tzOffsetMinutes: number;
+  timeZone?: string;
   bootNs: bigint;
 }
 
@@ -135,7 +136,7 @@ export function specialText(s: Special, ctx: SpecialCtx): string {
     case 'mac':
       return [...bytesOf(s.v).subarray(0, 6)].map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join(':');
     case 'timestamp':
-      return strftime(s.fmt ?? '', ctx.bootNs + numOf(s.v), ctx.tzOffsetMinutes);
+      return strftime(s.fmt ?? '', ctx.bootNs + numOf(s.v), ctx.tzOffsetMinutes, ctx.timeZone);
     case 'username':
       return numOf(s.v).toString();
     case 'strerror':

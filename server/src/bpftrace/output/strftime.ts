@@ -1,8 +1,9 @@
 /**
  * C strftime(3) in the C locale for bpftrace's time() and strftime(), with
  * bpftrace's `%f` (microseconds) extension, from a wall-clock time in
- * nanoseconds and a fixed UTC offset. Non-goals: locales, time zone rules
- * (the host passes the offset), and glibc's `E`/`O` modifiers beyond skipping them.
+ * nanoseconds and either a fixed UTC offset or an IANA time zone (its offset
+ * and abbreviation at that instant, as localtime_r gives them, through Intl).
+ * Non-goals: locales and glibc's `E`/`O` modifiers beyond skipping them.
  */
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -21,14 +22,57 @@ function isoWeek(d: Date): { year: number; week: number } {
   return { year: t.getUTCFullYear(), week };
 }
 
+const zoneFormats = new Map<string, Intl.DateTimeFormat | undefined>();
+
+function zoneFormat(timeZone: string): Intl.DateTimeFormat | undefined {
+  if (!zoneFormats.has(timeZone)) {
+    let f: Intl.DateTimeFormat | undefined;
+    try {
+      f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', timeZoneName: 'short' });
+    } catch {
+      f = undefined; // not a zone name Intl knows
+    }
+    zoneFormats.set(timeZone, f);
+  }
+  return zoneFormats.get(timeZone);
+}
+
+/** Whether Intl knows an IANA time zone name (`Europe/Berlin`, `UTC`). */
+export function isTimeZone(timeZone: string): boolean {
+  return zoneFormat(timeZone) !== undefined;
+}
+
+/** A zone's UTC offset (minutes east) and abbreviation at an instant (seconds since the epoch); undefined for an unknown zone. */
+export function zoneAt(timeZone: string, secs: number): { offset: number; abbrev: string } | undefined {
+  const f = zoneFormat(timeZone);
+  if (!f) return undefined;
+  const parts = f.formatToParts(new Date(secs * 1000));
+  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const offset = Math.round((local - secs * 1000) / 60000);
+  let abbrev = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+  if (/^GMT[+-]/.test(abbrev) || abbrev === 'GMT' && offset !== 0) {
+    // glibc prints the zone's own abbreviation (CET, IST, AEST); other English locales know more of them; else a numeric one as glibc does for zones without.
+    const named = ['en-GB', 'en-IN', 'en-AU', 'en-NZ', 'ja-JP'].map((loc) => new Intl.DateTimeFormat(loc, { timeZone, timeZoneName: 'short' })
+      .formatToParts(new Date(secs * 1000)).find((p) => p.type === 'timeZoneName')?.value ?? '').find((n) => n !== '' && !/^(GMT|UTC)([+-]|$)/.test(n));
+    const off = Math.abs(offset);
+    abbrev = named ?? (offset < 0 ? '-' : '+') + p2(Math.floor(off / 60)) + (off % 60 ? p2(off % 60) : '');
+  }
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') abbrev = 'UTC';
+  return { offset, abbrev };
+}
+
 /**
  * `fmt` applied to `ns` nanoseconds since the epoch, shown at `tzOffsetMinutes`
- * east of UTC. `%f` becomes the six-digit microseconds first, as bpftrace does.
+ * east of UTC, or in `timeZone` (an IANA name: its offset at that instant, DST
+ * included). `%f` becomes the six-digit microseconds first, as bpftrace does.
  */
-export function strftime(fmt: string, ns: bigint, tzOffsetMinutes = 0): string {
+export function strftime(fmt: string, ns: bigint, tzOffsetMinutes = 0, timeZone?: string): string {
   const us = Number((((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n) / 1000n);
   fmt = fmt.replace(/%f/g, String(us).padStart(6, '0'));
   const secs = Number(ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n));
+  const zone = timeZone !== undefined ? zoneAt(timeZone, secs) : undefined;
+  if (zone) tzOffsetMinutes = zone.offset;
   const d = new Date((secs + tzOffsetMinutes * 60) * 1000);
   const Y = d.getUTCFullYear();
   const m = d.getUTCMonth();
@@ -81,7 +125,7 @@ export function strftime(fmt: string, ns: bigint, tzOffsetMinutes = 0): string {
       case 'y': return p2(Y % 100);
       case 'Y': return String(Y);
       case 'z': return z;
-      case 'Z': return tzOffsetMinutes === 0 ? 'UTC' : z;
+      case 'Z': return zone ? zone.abbrev : tzOffsetMinutes === 0 ? 'UTC' : z;
       case '%': return '%';
       default: return undefined;
     }

@@ -85,6 +85,8 @@ export interface OutputOptions {
    * (the formatter does no I/O, so the host passes it); 0 by default.
    */
   tzOffsetMinutes?: number;
+  /** IANA time zone for time()/strftime() (bpftrace uses localtime: the host's TZ); wins over tzOffsetMinutes, DST per instant. */
+  timeZone?: string;
   /** Boot time (ns since the epoch) that strftime() adds to its nsecs argument; 0 by default. */
   bootNs?: bigint;
   /** bpftrace -q: no `Attaching N probes...` banner. */
