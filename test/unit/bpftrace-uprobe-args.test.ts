@@ -78,6 +78,10 @@ test('uprobe args: bpftrace 0.17 messages and ranges', (t) => {
   assert.deepEqual(diags(s), [`error ${a}-${a + 4} The args builtin can only be used with tracepoint/kfunc/uprobeprobes (uretprobe used here)`]);
   s = `uprobe:${dir}/missing:add { printf("%d\\n", args->a); }`;
   assert.deepEqual(diags(s), [`error ${at(s, `uprobe:${dir}/missing:add`)} uprobe target file '${dir}/missing' does not exist or is not executable`]);
+  // Wildcards: every match (functions with code) must have the same parameter names.
+  s = `uprobe:${bin}:*e* { printf("%d\\n", args->a); }`;
+  assert.deepEqual(diags(s), [`error ${at(s, `uprobe:${bin}:*e*`)} Probe has attach points with mixed arguments`]);
+  assert.deepEqual(diags(`uprobe:${bin}:a* { printf("%d\\n", args->a); }`), []);
   // Refused where bpftrace reads garbage (struct by value) or fails to compile (7th argument).
   s = `uprobe:${bin}:many { printf("%d %d\\n", args->a6, args->a7); }`;
   assert.deepEqual(diags(s), [`error ${at(s, 'args->a7')} a7 is argument 7 of many: only the first 6 arguments are in registers (bpftrace 0.17 fails with "array::at: __n (which is 6) >= _Nm (which is 6)")`]);

@@ -22,6 +22,8 @@ interface UprobeState {
   func: string;
   debug?: UprobeDebugInfo;
   params?: UprobeParam[];
+  /** A wildcard function matched functions whose parameter names differ. */
+  mixed?: boolean;
 }
 
 const states = new WeakMap<ProbeCtx, UprobeState>();
@@ -32,7 +34,7 @@ export const UPROBE_ARGS_STRUCT = 'struct uprobe_args';
 /** Fills `ctx` (provider 'uprobe') from the target binary's DWARF when the host can read it. */
 export function uprobeContext(cx: Checker, ap: A.AttachPoint, ctx: ProbeCtx): void {
   const [binary, rawFunc] = ap.parts;
-  if (binary === undefined || rawFunc === undefined || ap.parts.length !== 2 || /[*?[$]/.test(ap.raw)) return;
+  if (binary === undefined || rawFunc === undefined || ap.parts.length !== 2 || /[*?[$]/.test(binary)) return;
   const func = rawFunc.replace(/\+.*$/, '');
   const hook = cx.kernel.uprobeArgs;
   if (!hook || /^0x[0-9a-f]+$/i.test(func) || func === '') return;
@@ -40,7 +42,14 @@ export function uprobeContext(cx: Checker, ap: A.AttachPoint, ctx: ProbeCtx): vo
   const st: UprobeState = { ap, binary: debug?.binary ?? binary, func, ...(debug ? { debug } : {}) };
   states.set(ctx, st);
   if (!debug?.dwarf) return;
-  st.params = uprobeParams(debug.dwarf, func) ?? [];
+  if (/[*?[]/.test(func)) {
+    // bpftrace 0.17 expands the wildcard over the symbols (functions with code) and wants the same parameter names in every match.
+    const re = new RegExp(`^${func.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const names = [...new Set(debug.dwarf.functions.filter((f) => f.lowPc !== undefined && re.test(f.name)).map((f) => f.name))];
+    const all = names.map((n) => uprobeParams(debug.dwarf as NonNullable<typeof debug.dwarf>, n) ?? []);
+    st.params = all[0] ?? [];
+    st.mixed = all.some((ps) => ps.map((p) => p.name).join(',') !== st.params?.map((p) => p.name).join(','));
+  } else st.params = uprobeParams(debug.dwarf, func) ?? [];
   ctx.args = st.params.map((p): ProbeArg => ({ name: p.name, type: p.type, offset: ARG_REG_OFFSETS[p.index] ?? -1, size: 8 }));
   ctx.argsStruct = UPROBE_ARGS_STRUCT;
 }
@@ -65,6 +74,10 @@ export function uprobeArgField(cx: Checker, e: A.Field): SType | undefined {
   }
   if (!st.debug?.dwarf) {
     cx.err(st.ap.range, `No debuginfo found for ${st.binary}`);
+    return NONE;
+  }
+  if (st.mixed) {
+    cx.err(st.ap.range, 'Probe has attach points with mixed arguments');
     return NONE;
   }
   const params = st.params ?? [];
