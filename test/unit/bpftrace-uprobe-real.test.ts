@@ -19,6 +19,9 @@ import { uprobeArgs } from '../../server/src/host/kernel-info-dwarf';
 import type { TraceEvent } from '../../server/src/trace/v1';
 import { build, hasTool } from './uprobe-build';
 import { verdict } from '../fixtures/bpftrace-real/replay-fixture';
+import { toEmitSpec } from '../../server/src/bpftrace/codegen';
+import { emitObject } from '../../server/src/elf/emit';
+import { loadWithKernel } from '../../server/src/host/bpftool';
 
 function unavailable(): string | undefined {
   if (process.platform !== 'linux') return 'not Linux';
@@ -142,7 +145,7 @@ async function stop(r: Running): Promise<void> {
   clearTimeout(k);
 }
 
-test('uprobe args from DWARF: replay of a recording prints what real bpftrace 0.17 printed', async (t) => {
+for (const v of [{ name: 'gcc -g', cc: 'gcc', flags: ['-g'] }, { name: 'clang-14 -gdwarf-4', cc: 'clang-14', flags: ['-gdwarf-4'] }]) test(`uprobe args from DWARF (${v.name}): replay of a recording prints what real bpftrace 0.17 printed; the kernel loads our programs`, async (t) => {
   const why = unavailable();
   if (why) {
     console.log(`SKIP: uprobe DWARF args vs real bpftrace: ${why}`);
@@ -151,7 +154,7 @@ test('uprobe args from DWARF: replay of a recording prints what real bpftrace 0.
   }
   const dir = mkdtempSync(join(tmpdir(), 'bt-uprobe-'));
   try {
-    const b = build(dir, { name: 'gcc -g', cc: 'gcc', flags: ['-g'] }, 'uprobe-args');
+    const b = build(dir, v, 'uprobe-args');
     if ('skip' in b) {
       console.log(`SKIP: ${b.skip}`);
       t.skip(b.skip);
@@ -187,11 +190,24 @@ test('uprobe args from DWARF: replay of a recording prints what real bpftrace 0.
     const g = replay(c.script, events, { format: 'text', version: '0.17', kernel: {}, program: c.program, source: script, nrCpus: 1 });
     for (let r = g.next(); !r.done; r = g.next()) text += r.value;
     const want = real.out.join('');
-    const v = verdict(text, want);
+    const verdictOf = verdict(text, want);
     const lines = want.split('\n').length - 1;
     const same = text.split('\n').filter((l, i) => l === want.split('\n')[i]).length;
-    console.log(`uprobe DWARF args vs real bpftrace 0.17: ${events.length} events, ${lines} output lines, verdict ${v} (${same} lines identical in place)`);
-    assert.notEqual(v, 'mismatch', `replay:\n${text}\nbpftrace:\n${want}`);
+    console.log(`uprobe DWARF args (${v.name}) vs real bpftrace 0.17: ${events.length} events, ${lines} output lines, verdict ${verdictOf} (${same} lines identical in place)`);
+    assert.notEqual(verdictOf, 'mismatch', `replay:\n${text}\nbpftrace:\n${want}`);
+    // Our programs for the same script, through our ELF writer, into the kernel.
+    const script2 = c.script;
+    let loaded = 0;
+    for (let i = 0; i < script2.probes.length; i++) {
+      const f = join(dir, `p${i}.o`);
+      const obj = emitObject(toEmitSpec({ ...script2, probes: [script2.probes[i]] }, script, 'uprobe.bt'));
+      assert.deepEqual(obj.diagnostics, []);
+      writeFileSync(f, obj.bytes);
+      const k = loadWithKernel(f, { timeoutMs: 60_000 });
+      assert.equal(k.verdict, 'accept', `${script2.probes[i].attachPoints[0]}: ${k.message}`);
+      loaded++;
+    }
+    console.log(`uprobe DWARF args (${v.name}): ${loaded}/${script2.probes.length} compiled programs loaded by the kernel`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
