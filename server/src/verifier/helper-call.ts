@@ -286,6 +286,7 @@ function callbackOf(env: Env, name: string, meta: Meta): CallbackCall | undefine
     const f = env.state.cur;
     if (BigInt(f.callbackDepth) < regs[1].umax) return { subprog: meta.subprog, kind, map: -1 };
     f.callbackDepth = 0;
+    if (env.logLevel >= 2) env.raw(`frame${env.state.curframe} bpf_loop iteration limit reached\n`);
     return undefined;
   }
   if (kind === 'map_elem') {
