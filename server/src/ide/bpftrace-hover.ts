@@ -8,6 +8,7 @@
  * (or points to one). Plain data only.
  */
 import { builtinInfo, FUNCTIONS, PROVIDERS, canonicalProvider, typeName, type AttachPoint, type Expr, type SType } from '../bpftrace';
+import { activeItems } from '../bpftrace/typecheck';
 import { layoutMarkdown, scriptStruct } from './bpftrace-members';
 import type { TpFormat } from '../btf/tracepoint';
 import { BpftraceDoc, probeAt, tracepointTargets } from './bpftrace-check';
@@ -122,8 +123,13 @@ function structNameHover(doc: BpftraceDoc, text: string, offset: number): IdeHov
   const kw = toks[i - 1]?.text;
   if (i < 0 || (kw !== 'struct' && kw !== 'union')) return undefined;
   const name = `${kw} ${toks[i].text}`;
-  const layout = layoutMarkdown(doc.kernel?.btf, { k: 'cstruct', name, union: kw === 'union', size: 0 }, doc.check);
-  const from = scriptStruct(doc.check, name) ? 'defined in the script' : 'kernel BTF';
+  // bpftrace defines BPFTRACE_HAVE_BTF when the kernel has BTF: a definition under `#ifndef BPFTRACE_HAVE_BTF`
+  // (or any inactive preprocessor branch) is then skipped and the kernel's type is used.
+  const def = scriptStruct(doc.check, name);
+  const btf = doc.kernel?.btf;
+  const active = def !== undefined && activeItems(doc.check.program.items, btf ? new Set(['BPFTRACE_HAVE_BTF']) : new Set<string>()).has(def);
+  const layout = layoutMarkdown(btf, { k: 'cstruct', name, union: kw === 'union', size: 0 }, active ? doc.check : undefined);
+  const from = active ? 'defined in the script' : def ? 'kernel BTF; the script\'s definition is in an inactive preprocessor branch' : 'kernel BTF';
   return layout ? { range: rangeOf(text, toks[i - 1].start, toks[i].end), markdown: `**${name}** (${from})\n\n${layout}` } : undefined;
 }
 
