@@ -316,6 +316,59 @@ exit`);
   assert.equal(ring.r0, BigInt.asUintN(64, -95n));
 });
 
+test('bpf_for_each_map_elem: a callback deleting the element it visits empties a hash; nested walks of one map keep their keys', () => {
+  const del = asm(`
+lddw %r1, map[idx:0]
+lddw %r2, func[cb]
+mov %r3, 0
+mov %r4, 0
+call 164
+exit
+cb:
+call 3
+mov %r0, 0
+exit`);
+  const map: MapDef = { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 8, name: 'h', initial: [kv(1, 1), kv(2, 2), kv(3, 3)] };
+  const vm = new Vm(del, { maps: [map] });
+  assert.equal(vm.run(), 'exit', vm.fault?.message);
+  assert.equal(vm.result, 3n, 'every element visited once');
+  assert.equal(vm.maps[0].entries().length, 0, 'all deleted');
+  // The outer callback starts an inner walk of the same map, then reads its own key: still its own.
+  const nested = asm(`
+stdw [%r10-8], 0
+lddw %r1, map[idx:0]
+lddw %r2, func[outer]
+mov %r3, %r10
+add %r3, -8
+mov %r4, 0
+call 164
+ldxdw %r0, [%r10-8]
+exit
+outer:
+stxdw [%r10-8], %r2
+stxdw [%r10-16], %r4
+lddw %r2, func[inner]
+mov %r3, 0
+mov %r4, 0
+call 164
+ldxdw %r2, [%r10-8]
+ldxw %r2, [%r2+0]
+ldxdw %r4, [%r10-16]
+ldxdw %r1, [%r4+0]
+add %r1, %r2
+stxdw [%r4+0], %r1
+mov %r0, 0
+exit
+inner:
+mov %r0, 0
+exit`);
+  for (const run of [runInterp, runJit]) {
+    const r = run(nested, {}, { maps: [{ ...map, initial: [kv(10, 0), kv(20, 0)] }] });
+    assert.equal(r.fault, undefined, r.fault?.message);
+    assert.equal(r.r0, 30n, 'outer keys 10 + 20 survive the inner walks');
+  }
+});
+
 test('bpf_for_each_map_elem: the key is read-only, the value writable, the callback runs in a frame of its own', () => {
   const body = (cbBody: string): Insn[] => asm(`
 lddw %r1, map[idx:0]
