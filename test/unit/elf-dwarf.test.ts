@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as zlib from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,4 +206,27 @@ test('dwarf: libc through its separate debug file (build-id), listed as bpftrace
     else assert.equal(ours[i], want, fns[i]);
   }
   console.log(`dwarf: libc (${d.dwarf.functions.length} functions from ${d.from}): ${same}/${fns.length} listings identical to bpftrace -lv`);
+});
+
+test('dwarf: zstd-compressed sections (objcopy --compress-debug-sections=zstd): read where the runtime has zstd, else reported', (t) => {
+  const b = build(dir, VARIANTS[0]);
+  const out = join(dir, 'zstd');
+  const oc = 'path' in b ? spawnSync('objcopy', ['--compress-debug-sections=zstd', b.path, out], { encoding: 'utf8' }) : undefined;
+  if (!oc || oc.status !== 0) {
+    const why = `cannot make a zstd-compressed binary (${'skip' in b ? b.skip : oc?.stderr.split('\n')[0] || 'objcopy missing'})`;
+    console.log(`SKIP: ${why}`);
+    t.skip(why);
+    return;
+  }
+  const d = dwarfOf(out);
+  assert.ok(d.compressed.includes('.debug_info: zstd'), d.compressed.join());
+  const hasZstd = typeof (zlib as unknown as { zstdDecompressSync?: unknown }).zstdDecompressSync === 'function';
+  if (hasZstd) {
+    assert.deepEqual(d.diagnostics, []);
+    assert.equal(paramsText(d.dwarf as NonNullable<typeof d.dwarf>, 'add'), EXPECTED.add);
+  } else {
+    assert.equal(d.dwarf, undefined);
+    assert.ok(d.diagnostics.some((x) => x.section === '.debug_info' && /zstd decompression failed \(zstd may be unsupported by this runtime\)/.test(x.message)), JSON.stringify(d.diagnostics));
+    console.log(`dwarf: zstd sections are not readable on Node ${process.versions.node} (no zlib.zstdDecompressSync): reported`);
+  }
 });

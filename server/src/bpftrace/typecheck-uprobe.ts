@@ -73,7 +73,7 @@ export function uprobeArgField(cx: Checker, e: A.Field): SType | undefined {
     return NONE;
   }
   if (!st.debug?.dwarf) {
-    cx.err(st.ap.range, `No debuginfo found for ${st.binary}`);
+    cx.err(st.ap.range, `No debuginfo found for ${st.binary}`, st.debug?.problem);
     return NONE;
   }
   if (st.mixed) {

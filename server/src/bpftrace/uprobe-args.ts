@@ -21,6 +21,8 @@ export interface UprobeDebugInfo {
   dwarf?: DwarfInfo;
   /** The host found no such file. */
   missing?: boolean;
+  /** Why debug sections the file has could not be read (zstd without a decompressor, ...). */
+  problem?: string;
 }
 
 /** One parameter of a uprobe target function, typed as bpftrace types it. */

@@ -126,7 +126,9 @@ export function uprobeArgs(binaryPath: string, _func: string): UprobeDebugInfo |
     hit = { mtimeMs, value: readBinaryDwarf(path) };
     cache.set(path, hit);
   }
-  return { binary: path, ...(hit.value?.dwarf ? { dwarf: hit.value.dwarf } : {}) };
+  const v = hit.value;
+  const problem = !v?.dwarf && v?.diagnostics.length ? `${v.diagnostics[0].section}: ${v.diagnostics[0].message}` : undefined;
+  return { binary: path, ...(v?.dwarf ? { dwarf: v.dwarf } : {}), ...(problem ? { problem } : {}) };
 }
 
 /** Kernel knowledge for a host without tracepoint/BTF data: uprobe args still come from the binaries. */
