@@ -36,6 +36,15 @@ test('pton: IPv4 and IPv6 literals as address bytes', () => {
   assert.equal(run('BEGIN { $a = pton("127.0.0.1"); $b = pton("fe80::1:2"); printf("%d %d %d %d %d\\n", $a[0], $a[3], $b[0], $b[13], $b[15]); exit(); }'), '127 1 254 1 2');
 });
 
+test('macaddr: six bytes from an array value or through a pointer, printed as bpftrace does', () => {
+  assert.equal(run('BEGIN { $a = pton("10.171.205.239"); printf("%s\\n", macaddr($a)); exit(); }', '0.17'), '0A:AB:CD:EF:00:00');
+  if (!kernel618()) return;
+  const r = compileText('kprobe:vfs_read { printf("%s\\n", macaddr(arg1)); }', kernel618(), { target: '0.17' });
+  assert.ok(r.script, r.diagnostics.map((d) => d.message).join('; '));
+  verified(r.script);
+  assert.ok(r.script.probes[0].insns.some((x) => x.spec.kind === 'call' && x.imm === 113), 'bpf_probe_read_kernel');
+});
+
 test('type predicates (0.26) are compile-time constants, in code and in comptime', () => {
   assert.equal(run('BEGIN { $x = (uint8)1; $s = "a"; printf("%d %d %d %d %d %d\\n", is_integer($x), is_unsigned_integer($x), is_str($s), is_ptr(curtask), is_array($s), is_literal(5)); exit(); }'), '1 1 1 1 0 1');
   assert.equal(run('BEGIN { $x = "str"; if comptime (is_str($x)) { printf("string\\n"); } else { $x = 1; } exit(); }'), 'string');

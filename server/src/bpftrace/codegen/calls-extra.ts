@@ -1,10 +1,10 @@
 /**
  * Builtins and functions added after the first code generator: signals by
- * name, pton, strcontains/strstr/strlen as bounded loops, the
+ * name, pton/macaddr, strcontains/strstr/strlen as bounded loops, the
  * ppid()/pcomm()/leader_*() function forms, ncpus/cpid/usermode, and the 0.26
  * introspection calls folded at compile time (is_*, default_str_length,
  * has_cpid, kfunc_exist). Non-goals: helpers this code generator has no
- * model for (path, macaddr, skboutput, unwatch, write_user, percpu_kaddr, find, len).
+ * model for (path, skboutput, unwatch, write_user, percpu_kaddr, find, len).
  */
 import type * as A from '../ast';
 import { type SType, sizeOf } from '../types';
@@ -94,6 +94,19 @@ export function genExtraValue(g: Gen, e: A.Call, t: SType): boolean {
 export function genExtraMem(g: Gen, e: A.Call, t: SType): Loc | undefined {
   switch (e.name) {
     case 'pton': return pton(g, e, t);
+    case 'macaddr': {
+      // 6 bytes: copied from an array value (a tracepoint's u8[6]), read through a pointer otherwise.
+      const a = e.args[0] ?? g.error(e.range, 'macaddr() needs an argument');
+      const l = g.alloc(8);
+      g.zero(l, 8);
+      const at0 = g.ty(a);
+      if (at0.k === 'array' || at0.k === 'string') g.copy(l, mem(g, a), Math.min(6, sizeOf(at0)));
+      else {
+        scalar(g, a);
+        probeRead(g, l, 6, g.provider === 'uprobe' || g.provider === 'uretprobe' || g.provider === 'usdt', false);
+      }
+      return l;
+    }
     case 'pcomm':
       return genField(g, { kind: 'Builtin', range: e.range, name: 'pcomm' }, { k: 'string', size: 16 }, true) as Loc;
     case 'leader_comm': return leaderComm(g, e);

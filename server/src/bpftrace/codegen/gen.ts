@@ -52,7 +52,8 @@ export class Unsupported extends Error {}
 export function isScalar(t: SType): boolean {
   switch (t.k) {
     case 'int': case 'bool': case 'ptr': case 'agg': case 'none': return true;
-    case 'special': return t.size <= 8;
+    // (a 6-byte mac address is not a register value: it lives in memory like strings)
+    case 'special': return t.size === 1 || t.size === 2 || t.size === 4 || t.size === 8;
     default: return false;
   }
 }
