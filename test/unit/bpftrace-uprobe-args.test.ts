@@ -82,6 +82,8 @@ test('uprobe args: bpftrace 0.17 messages and ranges', (t) => {
   s = `uprobe:${bin}:*e* { printf("%d\\n", args->a); }`;
   assert.deepEqual(diags(s), [`error ${at(s, `uprobe:${bin}:*e*`)} Probe has attach points with mixed arguments`]);
   assert.deepEqual(diags(`uprobe:${bin}:a* { printf("%d\\n", args->a); }`), []);
+  s = `uprobe:${bin}:add, uprobe:${bin}:small { printf("%d\\n", args->a); }`;
+  assert.deepEqual(diags(s), [`error ${s.indexOf(', ') + 1}-${s.indexOf(' {')} Probe has attach points with mixed arguments`]);
   // Refused where bpftrace reads garbage (struct by value) or fails to compile (7th argument).
   s = `uprobe:${bin}:many { printf("%d %d\\n", args->a6, args->a7); }`;
   assert.deepEqual(diags(s), [`error ${at(s, 'args->a7')} a7 is argument 7 of many: only the first 6 arguments are in registers (bpftrace 0.17 fails with "array::at: __n (which is 6) >= _Nm (which is 6)")`]);

@@ -76,8 +76,14 @@ export function uprobeArgField(cx: Checker, e: A.Field): SType | undefined {
     cx.err(st.ap.range, `No debuginfo found for ${st.binary}`, st.debug?.problem);
     return NONE;
   }
-  if (st.mixed) {
-    cx.err(st.ap.range, 'Probe has attach points with mixed arguments');
+  // Every attach point must have the same parameter names (bpftrace compares them sorted by name).
+  const names = (s: UprobeState): string => (s.params ?? []).map((p) => p.name).sort().join(',');
+  const other = (c.attach ?? []).map((a) => states.get(a)).find((s) => s !== undefined && s !== st && s.debug?.dwarf && names(s) !== names(st));
+  if (st.mixed || other) {
+    const r = (other ?? st).ap.range;
+    // bpftrace's location of a later attach point starts at the blank after the comma.
+    const start = other && /\s/.test(cx.source?.[r.start - 1] ?? '') ? r.start - 1 : r.start;
+    cx.err({ start, end: r.end }, 'Probe has attach points with mixed arguments');
     return NONE;
   }
   const params = st.params ?? [];
