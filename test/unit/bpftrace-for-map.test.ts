@@ -1,12 +1,12 @@
-// `for ($kv : @map)` (bpftrace 0.21+) end to end. Each fixture in
-// test/fixtures/bpftrace/for-map/*.bt (with NAME.trace.jsonl when it has probes
-// other than BEGIN/END) compiles to bpf_for_each_map_elem callbacks, replays on
-// the VM printing NAME.stdout, passes our verifier, and loads into the running
-// kernel where this machine allows it (one ELF object per program, callbacks in
-// .text). The expected outputs were derived from bpftrace's documented semantics
-// and its own runtime tests (tests/runtime/for upstream): the bpftrace installed
-// here (0.17) predates for-loops over maps, so no real-bpftrace comparison is
-// possible. The VM visits hash entries in insertion order; the kernel's order
+// `for ($kv : @map)` (bpftrace 0.21+) and `for ($i : a..b)` (0.24+) end to end.
+// Each fixture in test/fixtures/bpftrace/for-map/*.bt (with NAME.trace.jsonl when
+// it has probes other than BEGIN/END) compiles to bpf_for_each_map_elem / bpf_loop
+// callbacks, replays on the VM printing NAME.stdout, passes our verifier, and
+// loads into the running kernel where this machine allows it (one ELF object per
+// program, callbacks in .text). The expected outputs were derived from
+// bpftrace's documented semantics and its own runtime tests (tests/runtime/for
+// upstream): the bpftrace installed here (0.17) predates for-loops, so no
+// real-bpftrace comparison is possible. The VM visits hash entries in insertion order; the kernel's order
 // differs (bpftrace's tests accept any order), so the outputs fix that order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

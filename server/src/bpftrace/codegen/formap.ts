@@ -1,23 +1,19 @@
 /**
  * `for ($kv : @map)` (bpftrace 0.21+), compiled as bpftrace compiles it: the
- * body becomes a callback subprogram that bpf_for_each_map_elem(map,
- * callback, ctx, 0) runs per entry, with $kv = (key, value) decoded from the
- * map's storage (a tuple key for multi-key maps; count/sum/min/max/avg values
- * combined over the CPUs with bpf_map_lookup_percpu_elem, as bpftrace does).
- * The callback context is the caller's frame pointer: the probe context and
- * scratch pointers are spilled there, and the caller's variables the body
- * uses are copied into the callback's frame on entry and back on every exit.
- * continue/end of body return 0, break returns 1, `return` (and exit()) set a
- * flag in the caller's frame and return 1; the caller then leaves too.
- * Before 0.24 bpftrace refused jumps in the body, before 0.22 the caller's
- * variables and loops in more than one probe: the same errors here.
+ * body becomes a callback subprogram (callback.ts) that
+ * bpf_for_each_map_elem(map, callback, caller frame, 0) runs per entry, with
+ * $kv = (key, value) decoded from the map's storage (a tuple key for
+ * multi-key maps; count/sum/min/max/avg values combined over the CPUs with
+ * bpf_map_lookup_percpu_elem, as bpftrace does). Before 0.24 bpftrace refused
+ * jumps in the body, before 0.22 the caller's variables and loops in more
+ * than one probe: the same errors here.
  * Non-goal: stats/hist/lhist maps (bpftrace refuses them too).
  */
 import * as A from '../ast';
 import { type SType, S64, U64, layoutOf, sizeOf } from '../types';
-import { Gen, type Loc, type VarSlot, R_ACC, R_CTX, R_SC, at, chunks, isScalar } from './gen';
+import { Gen, type Loc, R_ACC, at, chunks, isScalar } from './gen';
 import type { ScriptMap } from './script';
-import { genStmt } from './stmt';
+import { type CallbackFrame, callWithCallback, closeCallback, loopVar, openCallback } from './callback';
 import { compareVersions, parseVersion } from '../versions';
 
 /** CPUs whose per-CPU values are combined (the kernel's lookup returns NULL past the last one). */
@@ -28,24 +24,6 @@ const COMBINED = new Set(['count', 'sum', 'min', 'max', 'avg']);
 /** Builtins that read the probe context: bpftrace refuses them in a for-loop body. */
 function ctxBuiltin(name: string): boolean {
   return name === 'ctx' || name === 'args' || name === 'retval' || /^s?arg\d+$/.test(name);
-}
-
-interface CallerSlots {
-  ctx: Loc;
-  scratch: Loc | undefined;
-  ret: Loc;
-  captured: Map<string, VarSlot>;
-}
-
-/** The caller's variables the body refers to (every level of nested loops included). */
-function capturedVars(g: Gen, s: A.For): Map<string, VarSlot> {
-  const out = new Map<string, VarSlot>();
-  A.walk(s.body, (n) => {
-    if (n.kind !== 'Var' || n.name === s.var.name) return;
-    const v = g.vars.get(n.name);
-    if (v) out.set(n.name, v);
-  });
-  return out;
 }
 
 /** $kv's type: the type checker's, else (key, value) from the map's stored types. */
@@ -134,44 +112,21 @@ function combinePerCpu(c: Gen, sm: ScriptMap, key: { ptr: Loc } | { at: Loc }, f
   }
 }
 
-/** The callback: prologue (spills, caller's pointers and variables, $kv), body, and the exits. */
-function genCallback(c: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: SType[] }, caller: CallerSlots): void {
-  const e = c.e;
-  e.cur = s.range;
+/** The callback: $kv = (key, value) from r2/r3, the body, the exits. */
+function genCallback(g: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: SType[] }): CallbackFrame {
   // r1 map, r2 key, r3 value, r4 the caller's frame pointer.
-  const pfp = c.allocStack(8);
-  c.store(8, pfp, 4);
-  const keyPtr = c.allocStack(8);
-  c.store(8, keyPtr, 2);
-  const valPtr = c.allocStack(8);
-  c.store(8, valPtr, 3);
-  const rv = c.allocStack(8);
+  const f = openCallback(g, s, 4, [2, 3]);
+  const { c } = f;
+  const e = c.e;
+  const [keyPtr, valPtr] = f.args;
   // avg() keeps count and total under two keys (slot 0 and 1 at the key's end): visit each key once, at slot 0.
-  const slotted = sm.def.value.k === 'agg' && sm.def.value.fn === 'avg';
   const skip = e.newLabel();
-  if (slotted) {
+  const v = sm.def.value;
+  if (v.k === 'agg' && v.fn === 'avg') {
     e.ldx(8, 0, 2, sm.def.keySize - 8);
     e.jmp('jne', 0, { k: 0 }, skip);
   }
-  e.ldx(8, R_CTX, 4, caller.ctx.off);
-  if (caller.scratch) e.ldx(8, R_SC, 4, caller.scratch.off);
-  const copies: { from: Loc; own: Loc; size: number }[] = [];
-  for (const [name, slot] of caller.captured) {
-    if (slot.loc.base !== 'fp') { c.vars.set(name, slot); continue; }
-    const size = isScalar(slot.type) ? 8 : Math.ceil(sizeOf(slot.type) / 8) * 8;
-    const own = c.allocStack(size);
-    for (let o = 0; o < size; o += 8) {
-      e.ldx(8, 0, 4, slot.loc.off + o);
-      c.store(8, at(own, o), 0);
-    }
-    c.vars.set(name, { loc: own, type: slot.type });
-    copies.push({ from: slot.loc, own, size });
-  }
-  // $kv = (key, value)
-  const size = sizeOf(kv);
-  const kvLoc = c.alloc(size);
-  c.zero(kvLoc, size);
-  c.vars.set(s.var.name, { loc: kvLoc, type: kv });
+  const kvLoc = loopVar(f, s, kv);
   const lay = layoutOf(kv.elems);
   const [keyT, valT] = kv.elems;
   c.load(8, 1, keyPtr);
@@ -180,7 +135,6 @@ function genCallback(c: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: S
     const kl = layoutOf(keyT.elems);
     sm.keyTypes.forEach((kt, i) => convert(c, sm.keyOffsets[i], kt, at(kvLoc, lay.offsets[0] + kl.offsets[i]), keyT.elems[i], s.iterable.range));
   } else c.error(s.iterable.range, `the keys of ${sm.def.name} do not match the loop variable's type`);
-  const v = sm.def.value;
   if (v.k === 'agg' && v.fn === 'avg') {
     avgValue(c, sm, keyPtr, v.signed);
     c.storeScalar(at(kvLoc, lay.offsets[1]), valT, R_ACC);
@@ -191,36 +145,12 @@ function genCallback(c: Gen, s: A.For, sm: ScriptMap, kv: { k: 'tuple'; elems: S
     c.load(8, 1, valPtr);
     convert(c, 0, v, at(kvLoc, lay.offsets[1]), valT, s.iterable.range);
   }
-  // The body; then continue (0), return (flag in the caller, then 1), break (1).
-  const cont = e.newLabel();
-  const brk = e.newLabel();
-  const epilogue = e.newLabel();
-  c.loops.push({ brk, cont });
-  genStmt(c, s.body);
-  c.loops.pop();
-  e.cur = s.body.range;
-  e.bind(cont);
-  c.storeImm(8, rv, 0);
-  e.ja(epilogue);
-  e.bind(c.exitLabel);
-  c.load(8, 1, pfp);
-  e.st(8, 1, caller.ret.off, 1);
-  e.bind(brk);
-  c.storeImm(8, rv, 1);
-  e.bind(epilogue);
-  // Copy the caller's variables back.
-  c.load(8, 1, pfp);
-  for (const x of copies) {
-    for (let o = 0; o < x.size; o += 8) {
-      c.load(8, 0, at(x.own, o));
-      e.stx(8, 1, x.from.off + o, 0);
-    }
-  }
-  c.load(8, 0, rv);
-  e.exit();
+  closeCallback(f, s);
+  // Slot-1 entries of avg() maps: nothing was changed yet.
   e.bind(skip);
   e.movi(0, 0);
   e.exit();
+  return f;
 }
 
 /** r7 = avg(): the total (slot 1) over the count (slot 0), both summed over the CPUs; 0 without samples. */
@@ -302,25 +232,7 @@ export function genForMap(g: Gen, s: A.For, map: A.MapRef): void {
     if (n.kind === 'Builtin' && ctxBuiltin(n.name)) g.error(n.range, `'${n.name}' builtin is not allowed in a for-loop`);
   });
   const kv = kvType(g, s, sm);
-  // The caller's frame: probe context, scratch pointer, the return flag.
-  const ctx = g.allocStack(8);
-  g.store(8, ctx, R_CTX);
-  let scratch: Loc | undefined;
-  if (g.scratchReady) {
-    scratch = g.allocStack(8);
-    g.store(8, scratch, R_SC);
-  }
-  const ret = g.allocStack(8);
-  g.storeImm(8, ret, 0);
-  const { gen: c, index } = g.callback();
-  c.stmt = (x) => genStmt(c, x);
-  genCallback(c, s, sm, kv, { ctx, scratch, ret, captured: capturedVars(g, s) });
-  g.adopt(c);
+  const f = genCallback(g, s, sm, kv);
   g.ldMap(1, sm.index);
-  g.e.ldFunc(2, index);
-  g.e.mov(3, 10);
-  g.e.movi(4, 0);
-  g.e.call('for_each_map_elem');
-  g.load(8, 0, ret);
-  g.e.jmp('jne', 0, { k: 0 }, g.exitLabel);
+  callWithCallback(g, f, 'for_each_map_elem');
 }

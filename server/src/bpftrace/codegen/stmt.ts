@@ -1,8 +1,8 @@
 /**
  * Statements: variable and map assignment (plain, compound, aggregations),
- * if/else, while (a bounded loop the verifier proves), unroll, for over a
- * range, break/continue/return, and calls (code after exit()/return is
- * dropped by the emitter); `for` over a map is a callback (formap.ts).
+ * if/else, while (a bounded loop the verifier proves), unroll,
+ * break/continue/return, and calls (code after exit()/return is dropped by
+ * the emitter); `for` loops are callbacks (formap.ts, forrange.ts).
  */
 import type * as A from '../ast';
 import { Gen, R_ACC, isScalar } from './gen';
@@ -10,6 +10,7 @@ import { scalar, mem, storeExpr } from './expr';
 import { genCallStmt, isAggCall } from './calls';
 import { genAgg, genMapWrite, incDec, writeAcc } from './maps';
 import { genForMap } from './formap';
+import { genForRange } from './forrange';
 
 function binaryOf(target: A.Expr, op: A.AssignOp, value: A.Expr, range: A.Expr['range']): A.Binary {
   return { kind: 'Binary', range, op: op.slice(0, -1) as A.BinaryOp, left: target, right: value };
@@ -116,32 +117,10 @@ function stmtInner(g: Gen, s: A.Stmt): void {
       }
       return;
     }
-    case 'For': {
-      if (s.iterable.kind === 'Map') { genForMap(g, s, s.iterable); return; }
-      const slot = g.vars.get(s.var.name);
-      if (!slot) g.error(s.var.range, `unknown variable ${s.var.name}`);
-      scalar(g, s.iterable.to);
-      const end = g.spill();
-      scalar(g, s.iterable.from);
-      g.store(8, slot.loc, R_ACC);
-      const top = g.e.newLabel();
-      const cont = g.e.newLabel();
-      const brk = g.e.newLabel();
-      g.e.bind(top);
-      g.load(8, R_ACC, slot.loc);
-      g.load(8, 8, end);
-      g.e.jmp('jsge', R_ACC, { r: 8 }, brk);
-      g.loops.push({ brk, cont });
-      genStmt(g, s.body);
-      g.loops.pop();
-      g.e.bind(cont);
-      g.load(8, R_ACC, slot.loc);
-      g.e.alu('add', R_ACC, { k: 1 });
-      g.store(8, slot.loc, R_ACC);
-      g.e.ja(top);
-      g.e.bind(brk);
+    case 'For':
+      if (s.iterable.kind === 'Map') genForMap(g, s, s.iterable);
+      else genForRange(g, s, s.iterable);
       return;
-    }
     case 'Jump': {
       if (s.op === 'return') { g.e.ja(g.exitLabel); return; }
       const l = g.loops[g.loops.length - 1];
