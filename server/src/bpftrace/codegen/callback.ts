@@ -6,7 +6,7 @@
  * copied into the callback's frame on entry and back on every exit.
  * continue/end of body return 0, break returns 1, `return` (and exit()) set a
  * flag in the caller's frame and return 1; the caller then leaves too.
- * Non-goal: what the loop variable holds (formap.ts / forrange in stmt users).
+ * Non-goal: what the loop variable holds (formap.ts, forrange.ts).
  */
 import * as A from '../ast';
 import { type SType, sizeOf } from '../types';
