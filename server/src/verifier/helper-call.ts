@@ -126,19 +126,13 @@ const COMPAT: Record<string, [T, number][]> = {
   ARG_PTR_TO_CONST_STR: [[T.MAP_VALUE, 0]], ARG_PTR_TO_TIMER: [[T.MAP_VALUE, 0]], ARG_PTR_TO_SPIN_LOCK: [[T.MAP_VALUE, 0]],
   ARG_PTR_TO_LONG: [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0]],
   ARG_PTR_TO_INT: [[T.STACK, 0], [T.PKT, 0], [T.PKT_META, 0], [T.MAP_KEY, 0], [T.MAP_VALUE, 0]],
-  ARG_PTR_TO_DYNPTR: [[T.STACK, 0]], ARG_PTR_TO_PERCPU_BTF_ID: [[T.BTF_ID, 0]],
+  ARG_PTR_TO_DYNPTR: [[T.STACK, 0], [T.CONST_DYNPTR, 0]], ARG_PTR_TO_PERCPU_BTF_ID: [[T.BTF_ID, 0]],
 };
-
-/** The CONST_PTR_TO_DYNPTR a user_ringbuf_drain callback gets (see setCallbackArgs). */
-function isCallbackDynptr(r: Reg): boolean {
-  return r.type === T.MEM && r.btfName === 'bpf_dynptr';
-}
 
 function checkRegType(env: Env, regno: number, a: ArgSpec): void {
   const r = env.regs[regno];
   const compat = COMPAT[a.base];
   if (!compat) return;
-  if (a.base === 'ARG_PTR_TO_DYNPTR' && isCallbackDynptr(r)) return;
   let flags = r.flags;
   if (a.flags.has('MEM_RDONLY')) flags &= ~F.RDONLY;
   if (a.flags.has('PTR_MAYBE_NULL')) flags &= ~F.MAYBE_NULL;
@@ -311,8 +305,8 @@ export function setCallbackArgs(caller: Frame, callee: Frame, cb: CallbackCall):
       r[3].copyFrom(c[4]);
       break;
     case 'user_ringbuf':
-      // CONST_PTR_TO_DYNPTR, modelled as read-only memory of struct bpf_dynptr's size (dynptrs are a non-goal).
-      markKnownZero(r[1]); r[1].type = T.MEM; r[1].flags = F.RDONLY; r[1].memSize = 16; r[1].btfName = 'bpf_dynptr';
+      // CONST_PTR_TO_DYNPTR (dynptr slots themselves are a non-goal: dynptr helpers accept it, nothing else).
+      markKnownZero(r[1]); r[1].type = T.CONST_DYNPTR;
       r[2].copyFrom(c[3]);
       break;
     case 'timer': mapReg(r[1], T.MAP_PTR); mapReg(r[2], T.MAP_KEY); mapReg(r[3], T.MAP_VALUE); break;

@@ -18,6 +18,8 @@ export const S32_MAX = (1n << 31n) - 1n;
 export const enum T {
   NOT_INIT, SCALAR, CTX, MAP_PTR, MAP_VALUE, MAP_KEY, STACK, PKT, PKT_META, PKT_END, MEM, SOCKET, SOCK_COMMON,
   TCP_SOCK, BTF_ID, FUNC, FLOW_KEYS, BUF, XDP_SOCK,
+  /** CONST_PTR_TO_DYNPTR: the dynptr a bpf_user_ringbuf_drain callback gets (only dynptr helpers take it). */
+  CONST_DYNPTR,
 }
 
 /** Type flags (enum bpf_type_flag subset). */
@@ -27,7 +29,7 @@ const BASE_NAMES: Record<number, string> = {
   [T.NOT_INIT]: '?', [T.SCALAR]: 'scalar', [T.CTX]: 'ctx', [T.MAP_PTR]: 'map_ptr', [T.MAP_VALUE]: 'map_value',
   [T.MAP_KEY]: 'map_key', [T.STACK]: 'fp', [T.PKT]: 'pkt', [T.PKT_META]: 'pkt_meta', [T.PKT_END]: 'pkt_end',
   [T.MEM]: 'mem', [T.SOCKET]: 'sock', [T.SOCK_COMMON]: 'sock_common', [T.TCP_SOCK]: 'tcp_sock', [T.BTF_ID]: 'ptr_',
-  [T.FUNC]: 'func', [T.FLOW_KEYS]: 'flow_keys', [T.BUF]: 'buf', [T.XDP_SOCK]: 'xdp_sock',
+  [T.FUNC]: 'func', [T.FLOW_KEYS]: 'flow_keys', [T.BUF]: 'buf', [T.XDP_SOCK]: 'xdp_sock', [T.CONST_DYNPTR]: 'dynptr_ptr',
 };
 
 /** The kernel's reg_type_str: prefixes for flags, `_or_null` suffix. */
@@ -413,6 +415,7 @@ export function regStr(r: Reg, ctx: PrintCtx): string {
   if (r.type !== T.SCALAR && r.off) a.push('off=' + snum(BigInt(r.off)));
   if (r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END) a.push('r=' + unum(BigInt(r.range)));
   if (r.type === T.MEM) a.push('sz=' + unum(BigInt(r.memSize)));
+  if (r.type === T.CONST_DYNPTR) a.push('type=local');
   if (tisConst(r.var)) {
     if (r.var.value) a.push('imm=' + snum(r.var.value));
   } else {
