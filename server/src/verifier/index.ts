@@ -37,8 +37,8 @@
  * comparisons) and widens every scalar past loop depth 64, so a precise
  * counter the kernel unrolls to the 1M limit converges here; BTF type
  * walking for PTR_TO_BTF_ID loads beyond pointer members (other reads give
- * scalars), dynptrs (a user_ringbuf_drain callback's dynptr is read-only
- * memory that dynptr helpers accept), spin locks, kptrs, arena, argument decl tags
+ * scalars), dynptrs (only a user_ringbuf_drain callback's dynptr_ptr, which
+ * dynptr helpers accept), spin locks, kptrs, arena, argument decl tags
  * of global subprograms (__arg_ctx, __arg_nonnull ...), precise precision
  * backtracking (a static approximation is used, so state counts differ from
  * the kernel's), may_goto, and the `P` precision marks in the log.
