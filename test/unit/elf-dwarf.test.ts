@@ -20,7 +20,7 @@ import type { DwarfSections } from '../../server/src/elf/dwarf-types';
 import { dwarfStructFields, listFunction, uprobeParams } from '../../server/src/bpftrace/uprobe-args';
 import { typeName } from '../../server/src/bpftrace/types';
 import { Rng } from '../../server/src/vm/randprog';
-import { readBinaryDwarf } from '../../server/src/host/kernel-info-dwarf';
+import { readBinaryDwarf, uprobeArgs } from '../../server/src/host/kernel-info-dwarf';
 import { build, dwarfOf, hasTool, VARIANTS } from './uprobe-build';
 
 const dir = mkdtempSync(join(tmpdir(), 'bt-dwarf-'));
@@ -191,6 +191,8 @@ test('dwarf: libc through its separate debug file (build-id), listed as bpftrace
   }
   assert.deepEqual(d.diagnostics, []);
   assert.ok(d.dwarf.functions.length > 1000);
+  // A library name resolves as bpftrace resolves it (uprobe:libc:qsort).
+  assert.equal(uprobeArgs('libc', 'qsort')?.binary, libc);
   const fns = ['qsort', 'getaddrinfo', 'malloc', 'write', 'strtol', 'fopen', 'bsearch', 'setenv', 'pthread_mutex_lock', 'nanosleep'];
   const ours = fns.map((f) => listFunction(libc, d.dwarf as NonNullable<typeof d.dwarf>, f));
   assert.equal(ours[0], `uprobe:${libc}:qsort\n    void* b\n    size_t n\n    size_t s\n    __compar_fn_t cmp\n`);

@@ -6,7 +6,7 @@
  * unreadable file is "not found", a file without DWARF has `dwarf` undefined.
  * Non-goals: ld.so.cache library names (`uprobe:libc:…`), debuginfod.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
 import { readElf } from '../elf/elf64';
@@ -34,6 +34,25 @@ export function resolveUprobeTarget(target: string, env: NodeJS.ProcessEnv = pro
     if (!dir) continue;
     const p = join(dir, target);
     if (existsSync(p)) return p;
+  }
+  return librarySearch(target);
+}
+
+/** Directories searched for library names (`uprobe:libc:…`), as the dynamic linker's defaults on Debian x86-64. */
+const LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib', '/usr/local/lib'];
+
+/** A library by name ('libc' -> /lib/x86_64-linux-gnu/libc.so.6): the shortest NAME.so.VERSION (the soname, as ld.so.cache lists), else NAME.so (often a linker script). */
+function librarySearch(name: string): string | undefined {
+  for (const dir of LIB_DIRS) {
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    const hits = files.filter((f) => f.startsWith(`${name}.so.`)).sort((a, b) => a.length - b.length || a.localeCompare(b));
+    if (hits.length > 0) return join(dir, hits[0]);
+    if (files.includes(`${name}.so`)) return join(dir, `${name}.so`);
   }
   return undefined;
 }
