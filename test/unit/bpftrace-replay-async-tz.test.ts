@@ -71,3 +71,15 @@ test('time() prints the wall clock (boot time + the kernel clock) in the time zo
   const out = replayText('BEGIN { time("%Y-%m-%d %H:%M:%S %Z\\n"); exit(); }', { bootNs: 1782864000n * 1_000_000_000n, timeZone: 'Europe/Berlin' });
   assert.match(out, /^Attaching 1 probe\.\.\.\n2026-07-01 02:00:00 CEST\n/);
 });
+
+test('errorf/warnf (0.26): printed to stderr as FILE:LINE:COL-END: ERROR/WARNING: text, in order, stdout untouched', () => {
+  const text = 'BEGIN { warnf("careful %d", 10); errorf("bad %s", "x"); printf("out\\n"); exit(); }';
+  const c = compileForReplay(text, kernel618() ?? {}, { target: '0.26' });
+  assert.ok(c.script, c.diagnostics.map((d) => d.message).join('; '));
+  const err: string[] = [];
+  const out = [...replay(c.script, [], { format: 'text', version: '0.26', program: c.program, source: text, fileName: 'x.bt', onStderr: (s) => err.push(s) })].join('');
+  // Columns as bpftrace reports a call (1-based start, end after the closing parenthesis: type_checker's fail() test).
+  assert.deepEqual(err.filter((s) => !s.startsWith('Attach')), ['x.bt:1:9-32: WARNING: careful 10\n', 'x.bt:1:34-55: ERROR: bad x\n']);
+  assert.doesNotMatch(out, /careful|bad/);
+  assert.match(out, /out\n/);
+});

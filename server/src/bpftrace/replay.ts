@@ -64,8 +64,10 @@ export interface ReplayOptions extends OutputOptions {
   system?(command: string): string | undefined;
   /** Only the event's own recorded memory is readable (default: also what its process recorded before). */
   eventMemoryOnly?: boolean;
-  /** Text bpftrace writes to stderr (the 0.26 attach banner). */
+  /** Text bpftrace writes to stderr (the 0.26 attach banner, errorf/warnf messages). */
   onStderr?(text: string): void;
+  /** The script's name in errorf/warnf locations (bpftrace: the file as given, `stdin` for -e); default 'stdin'. */
+  fileName?: string;
   /** Called for each problem (bad event, program fault, undecodable record); replay goes on. */
   onDiagnostic?(d: ReplayDiagnostic): void;
 }
@@ -201,12 +203,24 @@ export class Replayer {
       }
       // time(): the record holds the kernel's clock (boot-based here); bpftrace prints the wall clock.
       if (e.kind === 'time') e.ns += this.o.bootNs ?? 0n;
+      if (e.kind === 'printf' && e.severity) { this.o.onStderr?.(this.severityLine(e.severity, e.at, this.codec.formatEvent({ kind: 'printf', fmt: e.fmt, args: e.args }, this.o))); continue; }
       if (e.kind === 'print') {
         const snap = this.snapshot(e.map.name);
         if (snap) e.map = snap;
       }
       yield this.codec.formatEvent(this.symbols.resolveEvent(e, this.stacks), this.o);
     }
+  }
+
+  /** errorf/warnf: `FILE:LINE:COL-ENDCOL: ERROR: text` as bpftrace logs it (to stderr, without the source context). */
+  private severityLine(severity: 'error' | 'warning', at: { start: number; end: number } | undefined, text: string): string {
+    let loc = this.o.fileName ?? 'stdin';
+    if (at && this.lines) {
+      const a = this.lines.position(at.start);
+      const b = this.lines.position(at.end);
+      loc += a.line === b.line ? `:${a.line + 1}:${a.col + 1}-${b.col + 1}` : `:${a.line + 1}-${b.line + 1}`;
+    }
+    return `${loc}: ${severity === 'error' ? 'ERROR' : 'WARNING'}: ${text}\n`;
   }
 
   private mapIndex(name: string): number {

@@ -241,6 +241,7 @@ function runBpftrace(file: string, values: Record<string, unknown>, io: Io): num
       format, version: target, kernel, program: c.program, source: text, nrCpus: cpus ?? 64,
       // time()/strftime(): the time zone (offset per timestamp), and this host's boot time (right for traces recorded since the last boot).
       timeZone,
+      fileName: file,
       bootNs: BigInt(Date.now()) * 1_000_000n - BigInt(Math.round(uptime() * 1e9)),
       ...(budget !== undefined ? { budget } : {}),
       cat: (path) => { try { return readFileSync(path, 'utf8'); } catch { return undefined; } },

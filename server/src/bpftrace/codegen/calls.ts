@@ -81,10 +81,11 @@ function mapArg(g: Gen, e: A.Expr | undefined, fn: string, range: A.Expr['range'
 
 /** printf/system/cat: fmt then args. */
 function formatted(g: Gen, e: A.Call, action: 'printf' | 'system' | 'cat'): void {
-  const fmt = strLit(g, e.args[0], `${action}() format`, e.range);
+  const fmt = strLit(g, e.args[0], `${e.name}() format`, e.range);
   const args = e.args.slice(1);
   const types = args.map((a) => g.ty(a));
-  const f = g.script.format(action, types, { fmt });
+  const severity = e.name === 'errorf' ? 'error' as const : e.name === 'warnf' ? 'warning' as const : undefined;
+  const f = g.script.format(action, types, { fmt, ...(severity ? { severity, at: e.range } : {}) });
   record(g, f, (rec) => args.forEach((a, i) => storeExpr(g, a, f.args[i], at(rec, f.layout.offsets[i]))));
 }
 
@@ -94,6 +95,9 @@ export function genCallStmt(g: Gen, e: A.Call): void {
     case 'printf': case 'system': case 'cat':
       if (e.name === 'printf' && g.provider === 'iter') { genSeqPrintf(g, e); return; }
       formatted(g, e, e.name);
+      return;
+    case 'errorf': case 'warnf':
+      formatted(g, e, 'printf');
       return;
     case 'debugf': {
       // bpf_trace_printk: the format as a stack string, then up to 3 args.

@@ -82,7 +82,7 @@ export function decodeRecord(script: CompiledScript, bytes: Uint8Array, readMap?
   if (bytes.length < f.layout.size) return { error: `output record ${id} has ${bytes.length} bytes, expected ${f.layout.size}` };
   const args = f.args.map((t, i) => decodeValue(t, bytes, f.layout.offsets[i], script.formats));
   switch (f.action) {
-    case 'printf': return { kind: 'printf', fmt: f.fmt ?? '', args };
+    case 'printf': return { kind: 'printf', fmt: f.fmt ?? '', args, ...(f.severity ? { severity: f.severity } : {}), ...(f.at ? { at: f.at } : {}) };
     case 'system': case 'cat': return { kind: f.action, text: substitute(f.fmt ?? '', args) };
     case 'exit': return { kind: 'exit' };
     case 'clear': case 'zero': return { kind: f.action, map: f.map ?? '' };

@@ -76,6 +76,9 @@ export interface OutputFormat {
   div?: number;
   /** join: the separator. */
   sep?: string;
+  /** errorf/warnf (0.26): a printf bpftrace prints to stderr as an error/warning at the call's source range. */
+  severity?: 'error' | 'warning';
+  at?: Range;
 }
 
 export interface CompiledProbe {

@@ -62,7 +62,8 @@ export interface MapSnapshot {
 }
 
 export type OutputEvent =
-  | { kind: 'printf'; fmt: string; args: BtValue[] }
+  /** errorf/warnf (0.26) carry `severity` and the call's source range (bpftrace prints them to stderr as diagnostics). */
+  | { kind: 'printf'; fmt: string; args: BtValue[]; severity?: 'error' | 'warning'; at?: { start: number; end: number } }
   | { kind: 'print'; map: MapSnapshot; top?: number; div?: number }
   | { kind: 'printValue'; value: BtValue }
   /** time(fmt): `ns` is the wall-clock time (ns since the epoch) when bpftrace handled the event. */
