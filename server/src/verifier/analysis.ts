@@ -30,14 +30,14 @@ const bit = (r: number): number => (r >= 0 && r <= 10 ? 1 << r : 0);
  * loop may widen.
  */
 export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean, jcondPrecise = true,
-  constKeyMap: (map: number) => boolean = () => true, callUse: (i: number) => number = () => ARGS): RegSets {
+  constKeyMap: (map: number) => boolean = () => true, callUse: (i: number) => number = () => ARGS,
+  succ = successors(slots, specs)): RegSets {
   const n = slots.length;
   const use = new Uint16Array(n);
   const def = new Uint16Array(n);
   const needUse = new Uint16Array(n);
   /** needProp[i]: if the defined register is needed after i, these are needed before. */
   const needProp = new Uint16Array(n);
-  const succ = successors(slots, specs);
   const s1 = new Int32Array(n); const s2 = new Int32Array(n);
   for (let i = 0; i < n; i++) { s1[i] = succ[2 * i]; s2[i] = succ[2 * i + 1]; }
   for (let i = 0; i < n; i++) {
@@ -233,7 +233,9 @@ function stackEffects(slots: Slot[], specs: (OpSpec | undefined)[], s1: Int32Arr
         const m = out(i, sp[i] | (1 << 10));
         const s = specs[i];
         if (s && (s.kind === 'stx' || s.kind === 'atomic') && ((sp[i] | (1 << 10)) & bit(slots[i].src))) stackPtrsSpilled = true;
-        for (const t of [s1[i], s2[i]]) if (t >= 0 && (sp[t] | m) !== sp[t]) { sp[t] |= m; changed = true; }
+        const a = s1[i]; const b = s2[i];
+        if (a >= 0 && (sp[a] | m) !== sp[a]) { sp[a] |= m; changed = true; }
+        if (b >= 0 && (sp[b] | m) !== sp[b]) { sp[b] |= m; changed = true; }
       }
     }
   }

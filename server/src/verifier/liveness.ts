@@ -29,12 +29,17 @@ class Instance {
   }
 }
 
+const W_LO = new Uint32Array(8);
+const W_HI = new Uint32Array(8);
+
 export class StackLiveness {
   private readonly insts = new Map<string, Instance>();
+  private readonly roots = new Map<number, Instance>();
   /** The instance of the path being explored (its top frame), or none after a call, return or pop. */
   private cur: Instance | undefined;
-  private readonly wLo = new Uint32Array(8);
-  private readonly wHi = new Uint32Array(8);
+  /** Write marks of the instruction being checked, per frame (shared: verification is synchronous). */
+  private readonly wLo = W_LO;
+  private readonly wHi = W_HI;
   private wInsn = -1;
 
   /**
@@ -57,12 +62,19 @@ export class StackLiveness {
       const start = starts[depth];
       inst = new Instance(key, depth, callsites.slice(0, depth), starts.slice(0, depth + 1), start, this.subEnd(start) - start);
       this.insts.set(key, inst);
+      if (depth === 0) this.roots.set(start, inst);
     }
     return inst;
   }
 
   /** The instance of state st's frames 0..frameno. */
   private instFor(st: VState, frameno: number): Instance {
+    if (frameno === 0) {
+      // The outermost frame (most lookups): no call sites, keyed by its start alone.
+      const start = st.frames[0].subprog;
+      const inst = this.roots.get(start);
+      if (inst) return inst;
+    }
     const cs: number[] = []; const starts: number[] = [];
     for (let i = 0; i <= frameno; i++) {
       starts.push(st.frames[i].subprog);

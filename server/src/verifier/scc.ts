@@ -10,6 +10,13 @@ import type { VState } from './state';
 /** SCC id per instruction (0: not in a loop), Tarjan's algorithm without recursion. */
 export function computeScc(succ: Int32Array, n: number, callsCallback: (i: number) => boolean): Int32Array {
   const scc = new Int32Array(n);
+  // Without a backward edge or a callback call there is no loop (the common straight or branchy program).
+  let loops = false;
+  for (let i = 0; i < n && !loops; i++) {
+    const a = succ[2 * i]; const b = succ[2 * i + 1];
+    loops = (a >= 0 && a <= i) || (b >= 0 && b <= i) || callsCallback(i);
+  }
+  if (!loops) return scc;
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);

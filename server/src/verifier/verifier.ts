@@ -127,9 +127,9 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     return result('reject', [{ pc: 0, logInsn: null, message: timerErr, detail: [], path: [], ...explain(timerErr) }]);
   }
   const callUse = callUses(slots, input.btf);
-  const sets = analyse(slots, pre.specs, returnRange(input.progType, input.expectedAttachType) !== undefined, true,
-    (m) => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m])), callUse);
   const succ = successors(slots, pre.specs);
+  const sets = analyse(slots, pre.specs, returnRange(input.progType, input.expectedAttachType) !== undefined, true,
+    (m) => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m])), callUse, succ);
   env.live = new StackLiveness(succ, pre.subprogs, slots.length);
   const d = new Driver(env, pre, sets, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
   d.collect = input.collectStates ?? true;
@@ -167,7 +167,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     if (level >= 2) {
       env.verbose(`stack depth ${d.stackDepths().join('+')}`);
     }
-    env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
+    if (level) env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
     return result('accept', [], stats);
   }
   env.verbose(statsLine(env.processed, d.maxPerInsn, d.totalStates, d.peakStates));
