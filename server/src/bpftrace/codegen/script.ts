@@ -21,6 +21,13 @@ export function storedType(t: SType): SType {
   return t;
 }
 
+/** How a value is stored in an output record: as in maps, but bools stay bools (print(true) shows `true`). */
+function recordType(t: SType): SType {
+  if (t.k === 'bool') return t;
+  if (t.k === 'tuple') return { k: 'tuple', elems: t.elems.map(recordType) };
+  return storedType(t);
+}
+
 export interface ScriptMap {
   index: number;
   def: BtMapDef;
@@ -164,7 +171,7 @@ export class ScriptLayout {
   }
 
   /**
-   * Registers an output record format; ints in records are stored as 64 bits. Records are
+   * Registers an output record format; ints in records are stored as 64 bits (bools as bools). Records are
    * [u64 id][args...]; for ids 30000+ (exit, print, ...) args[0] is the format's index.
    */
   format(action: OutputAction, args: SType[], extra: Partial<OutputFormat> = {}): OutputFormat {
@@ -175,7 +182,7 @@ export class ScriptLayout {
     else id = ASYNC[action];
     // Actions numbered 30000+ share one id: their first argument is the format's index in the table.
     const shared = id >= ASYNC.exit;
-    const stored = [...(shared ? [U64] : []), ...args.map(storedType)];
+    const stored = [...(shared ? [U64] : []), ...args.map(recordType)];
     const l = layoutOf([U64, ...stored]);
     const f: OutputFormat = { id, action, args: stored, layout: { offsets: l.offsets.slice(1), size: l.size }, ...extra };
     this.formats.push(f);
