@@ -32,6 +32,15 @@ test('strcontains / strstr / strlen on literals and run-time strings', () => {
   assert.equal(run('BEGIN { $h = "abc"; printf("%d\\n", strcontains($h, "bcd")); exit(); }'), '0');
 });
 
+test('memcmp (0.26: zero when the first n bytes are equal), strlen through an int8 pointer', () => {
+  assert.equal(run('BEGIN { $a = "abc"; $b = "abd"; $c = "ab\\xff"; printf("%d %d %d %d %d\\n", memcmp($a, $b, 3) != 0, memcmp($a, $b, 2) != 0, memcmp($b, $a, 3) != 0, memcmp($a, $c, 3) != 0, memcmp($a, $a, 4) != 0); exit(); }'), '1 0 1 1 0');
+  if (!kernel618()) return;
+  const r = compileText('kprobe:vfs_read { @n = strlen((int8 *)arg1); }', kernel618(), { target: '0.26' });
+  assert.ok(r.script, r.diagnostics.map((d) => d.message).join('; '));
+  verified(r.script);
+  assert.ok(r.script.probes[0].insns.some((x) => x.spec.kind === 'call' && x.imm === 115), 'bpf_probe_read_kernel_str');
+});
+
 test('pton: IPv4 and IPv6 literals as address bytes', () => {
   assert.equal(run('BEGIN { $a = pton("127.0.0.1"); $b = pton("fe80::1:2"); printf("%d %d %d %d %d\\n", $a[0], $a[3], $b[0], $b[13], $b[15]); exit(); }'), '127 1 254 1 2');
 });

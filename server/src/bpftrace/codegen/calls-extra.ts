@@ -85,6 +85,9 @@ export function genExtraValue(g: Gen, e: A.Call, t: SType): boolean {
     case 'strlen':
       strlen(g, e);
       return true;
+    case 'memcmp':
+      memcmp(g, e);
+      return true;
     default:
       return false;
   }
@@ -247,12 +250,57 @@ function search(g: Gen, e: A.Call, index: boolean): void {
   g.release(m);
 }
 
+/** A string-like argument in memory: strings and arrays as they are, an `int8 *` read as a string (the default 64 bytes). */
+function stringLike(g: Gen, a: A.Expr): { l: Loc; size: number } {
+  const t = g.ty(a);
+  if (t.k !== 'ptr') return { l: mem(g, a), size: sizeOfArg(g, a) };
+  const l = g.alloc(64);
+  g.zero(l, 64);
+  scalar(g, a);
+  probeRead(g, l, 64, t.user === true || g.provider === 'uprobe' || g.provider === 'uretprobe' || g.provider === 'usdt', true);
+  return { l, size: 64 };
+}
+
+/** memcmp(a, b, n) (0.26): the difference of the first differing bytes (as int8), 0 when the first n are equal. */
+function memcmp(g: Gen, e: A.Call): void {
+  const [a, b, n] = e.args;
+  if (!a || !b || !n) g.error(e.range, 'memcmp() needs two values and a count');
+  const m = g.mark();
+  const la = mem(g, a);
+  const lb = mem(g, b);
+  const max = Math.min(sizeOfArg(g, a), sizeOfArg(g, b));
+  scalar(g, n);
+  const E = g.e;
+  const [top, diff, done] = [E.newLabel(), E.newLabel(), E.newLabel()];
+  E.mov(5, R_ACC);
+  E.movi(1, 0);
+  E.bind(top);
+  E.movi(R_ACC, 0);
+  E.jmp('jge', 1, { r: 5 }, done);
+  E.jmp('jge', 1, { k: max }, done);
+  g.addr(la, 3);
+  E.alu('add', 3, { r: 1 });
+  E.ldx(1, 3, 3, 0);
+  g.addr(lb, 4);
+  E.alu('add', 4, { r: 1 });
+  E.ldx(1, 4, 4, 0);
+  E.jmp('jne', 3, { r: 4 }, diff);
+  E.alu('add', 1, { k: 1 });
+  E.ja(top);
+  E.bind(diff);
+  E.extend(3, 8, true);
+  E.extend(4, 8, true);
+  E.mov(R_ACC, 3);
+  E.alu('sub', R_ACC, { r: 4 });
+  E.bind(done);
+  g.release(m);
+}
+
 /** strlen(s): bytes before the first NUL (at most the string's size). */
 function strlen(g: Gen, e: A.Call): void {
-  const a = e.args[0] ?? g.error(e.range, 'strlen() needs an argument');
+  const a = e.args[0] ?? g.error(e.range, `${e.name}() needs an argument`);
   const m = g.mark();
-  const s = mem(g, a);
-  const size = sizeOfArg(g, a);
+  const { l: s, size } = stringLike(g, a);
   const E = g.e;
   const [top, done] = [E.newLabel(), E.newLabel()];
   E.movi(R_ACC, 0);
