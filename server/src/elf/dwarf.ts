@@ -175,6 +175,8 @@ class Reader {
   private readonly named = new Map<number, NamedDie>();
   private readonly fns: PendingFn[] = [];
   private readonly warned = new Set<string>();
+  private readonly attrs = new Map<number, Val>();
+  private readonly strCache = new Map<number, string>();
 
   constructor(private readonly s: DwarfSections) {}
 
@@ -228,8 +230,11 @@ class Reader {
       this.once(`nosec${name}`, name, off, `a string refers to ${name}, which the file does not have`);
       return undefined;
     }
+    const cached = sec === this.s.str ? this.strCache.get(off) : undefined;
+    if (cached !== undefined) return cached;
     const s = stringAt(sec, off);
     if (s === undefined) this.diag(name, off, `string offset ${off} is past the end of ${name} (size ${sec.length})`);
+    else if (sec === this.s.str) this.strCache.set(off, s);
     return s;
   }
 
@@ -450,7 +455,8 @@ class Reader {
         }
         continue;
       }
-      const attrs = new Map<number, Val>();
+      const attrs = this.attrs;
+      attrs.clear();
       for (const s of ab.specs) {
         if (s.keep || first) attrs.set(s.at, this.value(c, u, s.form, s.implicit));
         else this.skipValue(c, u, s.form);
@@ -488,27 +494,28 @@ class Reader {
         return { kind: 'unit' };
       case DW_TAG.base_type: {
         const bitSize = intOf(a.get(DW_AT.bit_size));
-        this.types.set(off, { kind: 'base', name: name ?? '', size: size ?? 0, encoding: intOf(a.get(DW_AT.encoding)) ?? 0, ...(bitSize !== undefined ? { bitSize } : {}) });
+        const t: Extract<DwarfType, { kind: 'base' }> = { kind: 'base', name: name ?? '', size: size ?? 0, encoding: intOf(a.get(DW_AT.encoding)) ?? 0 };
+        if (bitSize !== undefined) t.bitSize = bitSize;
+        this.types.set(off, t);
         break;
       }
       case DW_TAG.pointer_type: case DW_TAG.reference_type: case DW_TAG.rvalue_reference_type: {
         const kind = tag === DW_TAG.pointer_type ? 'pointer' : tag === DW_TAG.reference_type ? 'reference' : 'rvalue_reference';
-        this.types.set(off, { kind, ...(to !== undefined ? { to } : {}), ...(size !== undefined ? { size } : {}) });
+        this.types.set(off, { kind, to, size });
         break;
       }
       case DW_TAG.typedef:
-        this.types.set(off, { kind: 'typedef', name: name ?? '', ...(to !== undefined ? { to } : {}) });
+        this.types.set(off, { kind: 'typedef', name: name ?? '', to });
         break;
       case DW_TAG.const_type: case DW_TAG.volatile_type: case DW_TAG.restrict_type: case DW_TAG.atomic_type: {
         const kind = tag === DW_TAG.const_type ? 'const' : tag === DW_TAG.volatile_type ? 'volatile' : tag === DW_TAG.restrict_type ? 'restrict' : 'atomic';
-        this.types.set(off, { kind, ...(to !== undefined ? { to } : {}) });
+        this.types.set(off, { kind, to });
         break;
       }
       case DW_TAG.structure_type: case DW_TAG.union_type: case DW_TAG.class_type: {
         const kind = tag === DW_TAG.structure_type ? 'struct' : tag === DW_TAG.union_type ? 'union' : 'class';
         const t: Extract<DwarfType, { kind: 'struct' | 'union' | 'class' }> = {
-          kind, declaration: a.get(DW_AT.declaration) === true, members: [],
-          ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { size } : {}),
+          kind, declaration: a.get(DW_AT.declaration) === true, members: [], name, size,
         };
         this.types.set(off, t);
         if (kind === 'struct' && name !== undefined && parent?.kind === 'unit' && !this.topStructs.has(name)) this.topStructs.set(name, off);
@@ -531,7 +538,7 @@ class Reader {
         }
         break;
       case DW_TAG.enumeration_type: {
-        const t: Extract<DwarfType, { kind: 'enum' }> = { kind: 'enum', enumerators: [], ...(name !== undefined ? { name } : {}), ...(size !== undefined ? { size } : {}), ...(to !== undefined ? { to } : {}) };
+        const t: Extract<DwarfType, { kind: 'enum' }> = { kind: 'enum', enumerators: [], name, size, to };
         this.types.set(off, t);
         return { kind: 'enum', t };
       }
@@ -541,7 +548,7 @@ class Reader {
         break;
       }
       case DW_TAG.array_type: {
-        const t: Extract<DwarfType, { kind: 'array' }> = { kind: 'array', dims: [], ...(to !== undefined ? { to } : {}) };
+        const t: Extract<DwarfType, { kind: 'array' }> = { kind: 'array', dims: [], to };
         this.types.set(off, t);
         return { kind: 'array', t };
       }
@@ -554,19 +561,19 @@ class Reader {
         }
         break;
       case DW_TAG.subroutine_type:
-        this.types.set(off, { kind: 'subroutine', ...(to !== undefined ? { to } : {}) });
+        this.types.set(off, { kind: 'subroutine', to });
         break;
       case DW_TAG.unspecified_type:
-        this.types.set(off, { kind: 'unspecified', ...(name !== undefined ? { name } : {}) });
+        this.types.set(off, { kind: 'unspecified', name });
         break;
       case DW_TAG.subprogram: {
         const origin = a.get(DW_AT.abstract_origin) ?? a.get(DW_AT.specification);
-        const die: NamedDie = { ...(name !== undefined ? { name } : {}), ...(to !== undefined ? { type: to } : {}), ...(isRef(origin) ? { origin: origin.ref } : {}) };
+        const die: NamedDie = { name, type: to, origin: isRef(origin) ? origin.ref : undefined };
         this.named.set(off, die);
         const low = a.get(DW_AT.low_pc);
         const f: PendingFn = {
           offset: off, unit, die, declaration: a.get(DW_AT.declaration) === true, external: a.get(DW_AT.external) === true, params: [], variadic: false,
-          ...(typeof low === 'bigint' ? { lowPc: low } : {}),
+          lowPc: typeof low === 'bigint' ? low : undefined,
         };
         this.fns.push(f);
         return { kind: 'fn', f };
@@ -574,7 +581,7 @@ class Reader {
       case DW_TAG.formal_parameter: {
         if (parent?.kind !== 'fn') break;
         const origin = a.get(DW_AT.abstract_origin);
-        const die: NamedDie = { ...(name !== undefined ? { name } : {}), ...(to !== undefined ? { type: to } : {}), ...(isRef(origin) ? { origin: origin.ref } : {}) };
+        const die: NamedDie = { name, type: to, origin: isRef(origin) ? origin.ref : undefined };
         this.named.set(off, die);
         parent.f.params.push({ offset: off, die });
         break;
@@ -583,7 +590,7 @@ class Reader {
         if (parent?.kind === 'fn') parent.f.variadic = true;
         break;
     }
-    return { kind: 'other' };
+    return OTHER;
   }
 
   /** Name and type of a DIE, following abstract_origin/specification links. */
