@@ -10,6 +10,7 @@ import type * as A from '../ast';
 import { type SType, sizeOf } from '../types';
 import { KIND } from '../../btf';
 import { Gen, type Loc, R_ACC, R_CTX } from './gen';
+import type { Reg } from './emitter';
 import { mem, probeRead, scalar, writeBytes } from './expr';
 import { genBuiltin, genField, ptRegsOffset } from './ctxargs';
 
@@ -136,16 +137,11 @@ export function genExtraBuiltin(g: Gen, e: A.Builtin | A.Ident): boolean {
         g.e.movi(R_ACC, g.provider === 'begin' || g.provider === 'end' || g.provider === 'self' ? 1 : 0);
         return true;
       }
+      // (cs & 3) == 3 without a branch: ((cs & 3) + 1) >> 2.
       g.e.ldx(8, R_ACC, R_CTX, cs);
       g.e.alu('and', R_ACC, { k: 3 });
-      const yes = g.e.newLabel();
-      const done = g.e.newLabel();
-      g.e.jmp('jeq', R_ACC, { k: 3 }, yes);
-      g.e.movi(R_ACC, 0);
-      g.e.ja(done);
-      g.e.bind(yes);
-      g.e.movi(R_ACC, 1);
-      g.e.bind(done);
+      g.e.alu('add', R_ACC, { k: 1 });
+      g.e.alu('rsh', R_ACC, { k: 2 });
       return true;
     }
     default:
@@ -194,6 +190,13 @@ function ipv6(s: string): Uint8Array | undefined {
   return Uint8Array.from(words.flatMap((w) => [w >> 8, w & 0xff]));
 }
 
+/** dst = the byte at l + idx (idx a register the loop bounds). */
+function byteAt(g: Gen, l: Loc, idx: Reg, dst: Reg): void {
+  g.addr(l, dst);
+  g.e.alu('add', dst, { r: idx });
+  g.e.ldx(1, dst, dst, 0);
+}
+
 /** Size of a string (or other in-memory) value. */
 function sizeOfArg(g: Gen, a: A.Expr): number {
   const t = g.ty(a);
@@ -220,23 +223,17 @@ function search(g: Gen, e: A.Call, index: boolean): void {
   E.movi(2, 0);
   E.bind(inner);
   E.jmp('jge', 2, { k: ns }, found);
-  g.addr(n, 4);
-  E.alu('add', 4, { r: 2 });
-  E.ldx(1, 4, 4, 0);
+  byteAt(g, n, 2, 4);
   E.jmp('jeq', 4, { k: 0 }, found);
   E.mov(5, 1);
   E.alu('add', 5, { r: 2 });
   E.jmp('jge', 5, { k: hs }, notFound);
-  g.addr(h, 3);
-  E.alu('add', 3, { r: 5 });
-  E.ldx(1, 3, 3, 0);
+  byteAt(g, h, 5, 3);
   E.jmp('jne', 3, { r: 4 }, nextI);
   E.alu('add', 2, { k: 1 });
   E.ja(inner);
   E.bind(nextI);
-  g.addr(h, 3);
-  E.alu('add', 3, { r: 1 });
-  E.ldx(1, 3, 3, 0);
+  byteAt(g, h, 1, 3);
   E.jmp('jeq', 3, { k: 0 }, notFound);
   E.alu('add', 1, { k: 1 });
   E.ja(outer);
@@ -278,12 +275,8 @@ function memcmp(g: Gen, e: A.Call): void {
   E.movi(R_ACC, 0);
   E.jmp('jge', 1, { r: 5 }, done);
   E.jmp('jge', 1, { k: max }, done);
-  g.addr(la, 3);
-  E.alu('add', 3, { r: 1 });
-  E.ldx(1, 3, 3, 0);
-  g.addr(lb, 4);
-  E.alu('add', 4, { r: 1 });
-  E.ldx(1, 4, 4, 0);
+  byteAt(g, la, 1, 3);
+  byteAt(g, lb, 1, 4);
   E.jmp('jne', 3, { r: 4 }, diff);
   E.alu('add', 1, { k: 1 });
   E.ja(top);
@@ -306,9 +299,7 @@ function strlen(g: Gen, e: A.Call): void {
   E.movi(R_ACC, 0);
   E.bind(top);
   E.jmp('jge', R_ACC, { k: size }, done);
-  g.addr(s, 3);
-  E.alu('add', 3, { r: R_ACC });
-  E.ldx(1, 3, 3, 0);
+  byteAt(g, s, R_ACC, 3);
   E.jmp('jeq', 3, { k: 0 }, done);
   E.alu('add', R_ACC, { k: 1 });
   E.ja(top);
