@@ -369,6 +369,14 @@ exit`);
   }
 });
 
+test('bpf_find_vma: no address-space model, so -ENOENT without calling back; flags must be 0', () => {
+  const p = (flags: number): Insn[] => asm(`call 35\nmov %r1, %r0\nmov %r2, 0x1000\nlddw %r3, func[cb]\nmov %r4, 0\nmov %r5, ${flags}\ncall 180\nexit\ncb:\nmov %r0, 1\nexit`);
+  for (const run of [runInterp, runJit]) {
+    assert.equal(run(p(0)).r0, BigInt.asUintN(64, -2n));
+    assert.equal(run(p(1)).r0, BigInt.asUintN(64, -22n));
+  }
+});
+
 test('bpf_for_each_map_elem: the key is read-only, the value writable, the callback runs in a frame of its own', () => {
   const body = (cbBody: string): Insn[] => asm(`
 lddw %r1, map[idx:0]

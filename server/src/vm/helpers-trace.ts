@@ -2,7 +2,8 @@
  * Tracing helpers: probe_read* (from any mapped region, i.e. recorded trace
  * memory; a miss zeroes the destination and returns -EFAULT, as the kernel),
  * clocks, the seeded random generator, the current task's ids, comm and
- * pointer, get_func_ip and strncmp. Facts come from the VmEnv.
+ * pointer, get_func_ip, strncmp and find_vma (no address-space model: -ENOENT).
+ * Facts come from the VmEnv.
  */
 import type { HelperContext, HelperSpec } from './helpers-types';
 import { err, u32, writeArg } from './helpers-util';
@@ -93,6 +94,16 @@ export const TRACE_HELPERS: Omit<HelperSpec, 'id'>[] = [
         if (a[0] === 0) return 0n;
       }
       return 0n;
+    },
+  },
+  {
+    // The VM has no model of the task's address space: no VMA holds any address, so the
+    // callback is never called and the helper returns -ENOENT, as the kernel does for an unmapped address.
+    name: 'find_vma', signature: 'long bpf_find_vma(struct task_struct *task, u64 addr, void *callback_fn, void *callback_ctx, u64 flags)',
+    impl: (c, _r1, _r2, r3, _r4, r5) => {
+      if (r5 !== 0n) return err(ERRNO.EINVAL);
+      if (!c.funcAt(r3)) return c.fault('helper', `bpf_find_vma: callback_fn 0x${r3.toString(16)} is not a function address (load it with lddw src=4)`);
+      return err(ERRNO.ENOENT);
     },
   },
 ];
