@@ -25,9 +25,7 @@ import { kernel618, targetOf } from './bpftrace-codegen-support';
 const DIR = join(__dirname, '..', 'fixtures', 'bpftrace', 'for-map');
 
 /** Programs ('FILE ATTACHPOINT') our verifier does not accept yet (the kernel does), with the reason; printed, not failed. */
-const OURS_KNOWN: Record<string, string> = {
-  'percpu-minmax.bt tracepoint:syscalls:sys_enter_close': 'max()/min() combine per-CPU values with a compare in a 256-step loop; our verifier does not prune the rejoining paths (1M-insn limit), the kernel does',
-};
+const OURS_KNOWN: Record<string, string> = {};
 
 interface Fixture { file: string; text: string; target: string; trace?: string; stdout: string }
 

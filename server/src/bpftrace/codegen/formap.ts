@@ -16,8 +16,8 @@ import type { ScriptMap } from './script';
 import { type CallbackFrame, callWithCallback, closeCallback, loopVar, openCallback } from './callback';
 import { compareVersions, parseVersion } from '../versions';
 
-/** CPUs whose per-CPU values are combined (the kernel's lookup returns NULL past the last one). */
-export const FOR_MAP_MAX_CPUS = 256;
+/** Upper bound of the CPUs whose per-CPU values are combined (the kernel's CONFIG_NR_CPUS limit; the lookup returns NULL past the last CPU, which ends the loop). */
+export const FOR_MAP_MAX_CPUS = 8192;
 
 const COMBINED = new Set(['count', 'sum', 'min', 'max', 'avg']);
 
@@ -65,45 +65,56 @@ function convert(c: Gen, off: number, st: SType, dst: Loc, t: SType, range: A.Ex
 
 /**
  * r7 = the per-CPU values of a key combined (sum, or max; min undoes its 0xffffffff - v storage).
- * The key is the callback's key pointer (spilled at `key.ptr`) or bytes at `key.at`.
+ * The key is the callback's key pointer (spilled at `key.ptr`) or bytes at `key.at`. The CPUs are
+ * visited by a bpf_loop callback (cpu = its index; it stops at the first CPU the lookup refuses),
+ * so the verifier checks one step instead of unrolling FOR_MAP_MAX_CPUS of them.
  */
 function combinePerCpu(c: Gen, sm: ScriptMap, key: { ptr: Loc } | { at: Loc }, fn: string): void {
   const e = c.e;
   const acc = c.allocStack(8);
-  const cpu = c.allocStack(8);
-  c.storeImm(8, cpu, 0);
+  const keyPtr = 'ptr' in key ? key.ptr : c.allocStack(8);
+  if ('at' in key) {
+    c.addr(key.at, 0);
+    c.store(8, keyPtr, 0);
+  }
   if (fn === 'count' || fn === 'sum') c.storeImm(8, acc, 0);
   else {
     e.movi(0, -(2n ** 63n));
     c.store(8, acc, 0);
   }
-  const top = e.newLabel();
-  const done = e.newLabel();
-  e.bind(top);
-  c.load(8, 3, cpu);
-  e.jmp('jge', 3, { k: FOR_MAP_MAX_CPUS }, done);
-  c.ldMap(1, sm.index);
-  if ('ptr' in key) c.load(8, 2, key.ptr);
-  else c.addr(key.at, 2);
-  e.call('map_lookup_percpu_elem');
-  e.jmp('jeq', 0, { k: 0 }, done);
-  e.ldx(8, 1, 0, 0);
-  c.load(8, 2, acc);
-  if (fn === 'count' || fn === 'sum') e.alu('add', 2, { r: 1 });
+  // The step: r1 = cpu, r2 = this frame's pointer.
+  const { gen: l, index } = c.callback();
+  const le = l.e;
+  le.cur = e.cur;
+  const pfp = l.allocStack(8);
+  l.store(8, pfp, 2);
+  le.mov(3, 1);
+  l.ldMap(1, sm.index);
+  le.ldx(8, 2, 2, keyPtr.off);
+  le.call('map_lookup_percpu_elem');
+  const stop = le.newLabel();
+  le.jmp('jeq', 0, { k: 0 }, stop);
+  le.ldx(8, 1, 0, 0);
+  l.load(8, 3, pfp);
+  le.ldx(8, 2, 3, acc.off);
+  if (fn === 'count' || fn === 'sum') le.alu('add', 2, { r: 1 });
   else {
-    const keep = e.newLabel();
-    e.jmp('jsge', 2, { r: 1 }, keep);
-    e.mov(2, 1);
-    e.bind(keep);
+    const keep = le.newLabel();
+    le.jmp('jsge', 2, { r: 1 }, keep);
+    le.mov(2, 1);
+    le.bind(keep);
   }
-  c.store(8, acc, 2);
-  c.load(8, 3, cpu);
-  e.alu('add', 3, { k: 1 });
-  c.store(8, cpu, 3);
-  e.ja(top);
-  e.bind(done);
-  // The counter no longer matters: forgetting it lets the verifier prune the body's states.
-  c.storeImm(8, cpu, 0);
+  le.stx(8, 3, acc.off, 2);
+  le.movi(0, 0);
+  le.exit();
+  le.bind(stop);
+  le.movi(0, 1);
+  le.exit();
+  e.movi(1, FOR_MAP_MAX_CPUS);
+  e.ldFunc(2, index);
+  e.mov(3, 10);
+  e.movi(4, 0);
+  e.call('loop');
   c.load(8, R_ACC, acc);
   if (fn === 'min') {
     e.movi(1, 0xffffffffn);
