@@ -135,9 +135,9 @@ function widenReg(old: Reg | undefined, cur: Reg | undefined, precise: boolean):
 /**
  * widen_imprecise_scalars: scalars of the queued next() state that differ from the previous
  * loop-head state become unknown, unless precise (`preciseTop`: the current frame's registers
- * that need precision, from the static analysis; `stackLo`/`stackHi`: its spilled slots).
+ * that need precision, from the static analysis).
  */
-export function widenImprecise(old: VState, cur: VState, preciseTop: number, stackLo = 0, stackHi = 0): void {
+export function widenImprecise(old: VState, cur: VState, preciseTop: number): void {
   const top = cur.frames.length - 1;
   for (let fi = top; fi >= 0; fi--) {
     const of = old.frames[fi]; const cf = cur.frames[fi];
@@ -146,9 +146,7 @@ export function widenImprecise(old: VState, cur: VState, preciseTop: number, sta
     const n = Math.min(of.allocated, cf.allocated) / 8;
     for (let spi = 0; spi < n; spi++) {
       if (!of.slotSpilled(spi) || !cf.slotSpilled(spi)) continue;
-      // stackLo/stackHi: the top frame's spill slots (spi 0-31, 32-63) that need precision.
-      const precise = fi === top && ((spi < 32 ? stackLo >>> spi : stackHi >>> (spi - 32)) & 1) !== 0;
-      widenReg(of.spilled[spi], cf.spilled[spi], precise);
+      widenReg(of.spilled[spi], cf.spilled[spi], false);
     }
   }
 }
