@@ -193,3 +193,10 @@ export function stateStr(st: VState, ctx: Omit<PrintCtx, 'frameno'>, all: boolea
   }
   return out;
 }
+
+/** Both states are in the same call chain (same call sites frame by frame). */
+export function sameCallsites(a: VState, b: VState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if (a.frames[i].callsite !== b.frames[i].callsite) return false;
+  return true;
+}

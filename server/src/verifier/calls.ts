@@ -1,0 +1,211 @@
+/**
+ * Calls and exits: subprogram calls (static frames; global functions checked by prototype),
+ * callbacks pushed as pending paths (bpf_loop and friends, timers as async roots), open-coded
+ * iterator steps with widening, exits from subprograms and callbacks (widening at the call site),
+ * and program exits with reference, RCU and return-value checks.
+ */
+import { analyse, type RegSets } from './analysis';
+import type { Env } from './env';
+import { CallbackCall, setCallbackArgs } from './helper-call';
+import { isPointerValue, regTypeStr } from './mem';
+import type { Slot } from './prepass';
+import { Reg, T, markNotInit } from './reg';
+import { Frame, VState, sameCallsites, stateStr } from './state';
+import { checkGlobalCall, checkGlobalExit } from './global-func';
+import { IterRef, iterNextSplit, iterSlot, ITER_ACTIVE, widenImprecise } from './kfunc-iter';
+import { readReg } from './alu';
+import type { Driver, Path } from './driver';
+
+export function localCall(d: Driver, cur: Path, sl: Slot): 'next' {
+  const env: Env = d.env;
+  const st = cur.st;
+  const target = cur.insn + sl.imm + 1;
+  const g = env.globals?.get(target);
+  if (g) {
+    checkGlobalCall(env, g, d.pre.subprogs.indexOf(target));
+    d.calledGlobals.add(target);
+    const from = d.subOf(cur.insn);
+    d.calls.set(from, (d.calls.get(from) ?? new Set<number>()).add(target));
+    cur.insn++;
+    return 'next';
+  }
+  if (st.curframe + 1 >= 8) env.fail(`the call stack of ${st.curframe + 2} frames is too deep`);
+  env.live?.resetChain();
+  const caller = st.cur;
+  const callee = new Frame(st.curframe + 1);
+  callee.callsite = cur.insn;
+  callee.subprog = target;
+  for (let i = 1; i <= 5; i++) callee.regs[i].copyFrom(caller.regs[i]);
+  for (let i = 0; i <= 5; i++) markNotInit(caller.regs[i]);
+  st.frames.push(callee);
+  const from = d.subOf(cur.insn);
+  const set = d.calls.get(from) ?? new Set<number>();
+  set.add(target);
+  d.calls.set(from, set);
+  if (env.logLevel) {
+    env.raw('caller:\n');
+    env.raw(`${frameLine(env, st, st.curframe - 1)}\n`);
+    env.raw('callee:\n');
+    env.raw(`${frameLine(env, st, st.curframe)}\n`);
+  }
+  cur.insn = target;
+  return 'next';
+}
+
+/** push_callback_call: the callback as a pending path from the state before the call (timers: push_async_cb, a fresh frame 0). */
+export function pushCallback(d: Driver, cur: Path, saved: VState, cb: CallbackCall): void {
+  const env: Env = d.env;
+  if (cb.kind === 'timer') {
+    const f = new Frame(0);
+    f.subprog = cb.subprog;
+    setCallbackArgs(saved.cur, f, cb);
+    d.asyncSubs.add(cb.subprog);
+    d.push(cur, cb.subprog, new VState([f]), true);
+    return;
+  }
+  if (saved.curframe + 1 >= 8) env.fail(`the call stack of ${saved.curframe + 2} frames is too deep`);
+  const caller = saved.cur;
+  const callee = new Frame(saved.curframe + 1);
+  callee.callsite = cur.insn;
+  callee.subprog = cb.subprog;
+  callee.inCallback = true;
+  setCallbackArgs(caller, callee, cb);
+  caller.callbackDepth++;
+  saved.frames.push(callee);
+  cur.st.frames[cur.st.curframe].callbackDepth = 0;
+  const from = d.subOf(cur.insn);
+  const set = d.calls.get(from) ?? new Set<number>();
+  set.add(cb.subprog);
+  d.calls.set(from, set);
+  d.push(cur, cb.subprog, saved, true);
+}
+
+/** Precision for widen_imprecise_scalars: value uses (pointer arithmetic, sizes, checked returns), not comparisons. */
+export function widenNeed(d: Driver): RegSets {
+  d.widenSets ??= analyse(d.pre.slots, d.pre.specs, returnRange(d.env.progType, d.env.attachType) !== undefined, false, undefined, d.callUse);
+  return d.widenSets;
+}
+
+/** process_iter_next_call: an active iterator forks into a queued state (active, one deeper, R0 not NULL) and the current one (drained, R0 = 0). */
+export function iterNext(d: Driver, cur: Path, it: IterRef): void {
+  const st = cur.st;
+  if (it.frameno === st.curframe) d.env.scratch.slot(it.spi);
+  if (iterSlot(st, it)?.memSize === ITER_ACTIVE) {
+    const queued = st.clone();
+    let prev = cur.parent?.parent ?? null;
+    while (prev && (prev.pc !== cur.insn || prev.branches <= 0 || !sameCallsites(prev.st, st))) prev = prev.parent;
+    iterNextSplit(st, queued, it);
+    // Precision is static here (comparisons left out, as the kernel marks only decided ones).
+    if (prev) widenImprecise(prev.st, queued, widenNeed(d).need[cur.insn + 1] ?? 0);
+    d.push(cur, cur.insn + 1, queued, true);
+    return;
+  }
+  iterNextSplit(st, st.clone(), it);
+}
+
+export function exit(d: Driver, cur: Path): 'next' | 'exit' {
+  const env: Env = d.env;
+  const st = cur.st;
+  if (st.curframe === 0) {
+    for (const r of st.refs) env.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
+    if (st.refs.length) env.fail('BPF_EXIT instruction in main prog would lead to reference leak');
+    if (st.rcuLock) env.fail('BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region');
+    if (d.global) checkGlobalExit(env);
+    else if (d.asyncSubs.has(st.cur.subprog)) checkAsyncReturn(d);
+    else checkReturn(d);
+    return 'exit';
+  }
+  const callee = st.cur;
+  env.live?.update(st);
+  const r0 = callee.regs[0];
+  if (r0.type === T.STACK) env.fail('cannot return stack pointer to the caller');
+  st.frames.pop();
+  const caller = st.cur;
+  if (callee.inCallback) {
+    if (r0.type !== T.SCALAR) env.fail('R0 not a scalar value');
+    if (r0.smin < 0n || r0.smax > 1n) env.fail(invalidScalar('At callback return', r0, [0, 1]));
+    cur.insn = callee.callsite;
+  } else {
+    caller.regs[0].copyFrom(r0);
+    cur.insn = callee.callsite + 1;
+  }
+  env.scratch.reg(0);
+  if (env.logLevel) {
+    env.raw('returning from callee:\n');
+    env.raw(`${frameLineOf(env, st, callee)}\n`);
+    env.raw(`to caller at ${cur.insn}:\n`);
+    env.raw(`${frameLine(env, st, st.curframe)}\n`);
+  }
+  if (callee.inCallback) widenAtCallsite(d, cur);
+  return 'next';
+}
+
+/**
+ * prepare_func_exit after a callback: widen_imprecise_scalars against the callsite's state earlier
+ * on this path (find_prev_entry), so callbacks that accumulate into the caller's stack converge.
+ * The call's argument registers stay precise (the helper checks them; bpf_loop's count bounds the unrolling).
+ */
+export function widenAtCallsite(d: Driver, cur: Path): void {
+  const st = cur.st;
+  let prev = cur.parent;
+  while (prev && (prev.pc !== cur.insn || prev.branches <= 0 || !sameCallsites(prev.st, st))) prev = prev.parent;
+  if (prev) widenImprecise(prev.st, st, (widenNeed(d).need[cur.insn] ?? 0) | 0b111110);
+}
+
+export function checkReturn(d: Driver): void {
+  const env: Env = d.env;
+  const r0 = readReg(env, 0);
+  if (isPointerValue(env, r0)) env.fail('R0 leaks addr as return value');
+  const range = returnRange(env.progType, env.attachType);
+  if (!range) return;
+  if (r0.type !== T.SCALAR) env.fail(`At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
+  if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) env.fail(invalidScalar('At program exit', r0, range));
+}
+
+/** check_return_code for an async callback (in_async_callback_fn): R0 must be 0. */
+export function checkAsyncReturn(d: Driver): void {
+  const env: Env = d.env;
+  const r0 = readReg(env, 0);
+  if (isPointerValue(env, r0)) env.fail('R0 leaks addr as return value');
+  if (r0.type !== T.SCALAR) env.fail(`At async callback return the register R0 is not a known value (${regTypeStr(r0)})`);
+  if (r0.smin < 0n || r0.smax > 0n) env.fail(invalidScalar('At async callback return', r0, [0, 0]));
+}
+
+/** verbose_invalid_scalar: `CTX the register R0 has smin=.. smax=.. should have been in [a, b]`. */
+export function invalidScalar(ctx: string, r0: Reg, range: [number, number]): string {
+  let s = `${ctx} the register R0 has`;
+  let unknown = true;
+  if (r0.smin > -(1n << 63n)) { s += ` smin=${r0.smin}`; unknown = false; }
+  if (r0.smax < (1n << 63n) - 1n) { s += ` smax=${r0.smax}`; unknown = false; }
+  if (unknown) s += ' unknown scalar value';
+  return `${s} should have been in [${range[0]}, ${range[1]}]`;
+}
+
+/** The return values a program type (and attach type) allows, when the kernel checks them (check_return_code). */
+export function returnRange(progType: string, attachType: string | undefined): [number, number] | undefined {
+  const at = attachType ?? '';
+  switch (progType) {
+    case 'cgroup_sock_addr':
+      if (/recvmsg|getpeername|getsockname/.test(at)) return [1, 1];
+      if (/bind/.test(at)) return [0, 3];
+      return [0, 1];
+    case 'cgroup_skb': return at === 'cgroup_inet_egress' ? [0, 3] : [0, 1];
+    case 'cgroup_sock': case 'sock_ops': case 'cgroup_device': case 'cgroup_sysctl': case 'cgroup_sockopt':
+    case 'sk_lookup': case 'netfilter':
+      return [0, 1];
+    case 'tracing': return at === 'trace_fentry' || at === 'trace_fexit' ? [0, 0] : at === 'trace_iter' ? [0, 1] : undefined;
+    default: return undefined;
+  }
+}
+
+function frameLine(env: Env, st: VState, fi: number): string {
+  const s = new VState([st.frames[fi]]);
+  s.refs = st.refs;
+  return stateStr(s, env.printCtx, true).trim();
+}
+
+function frameLineOf(env: Env, st: VState, f: Frame): string {
+  const s = new VState([f]);
+  s.refs = st.refs;
+  return stateStr(s, env.printCtx, true).trim();
+}

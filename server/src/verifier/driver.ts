@@ -1,0 +1,409 @@
+/**
+ * The verifier's driver (the kernel's do_check): depth-first path exploration with a stack of
+ * pending branches, state pruning at prune points (explored states, dead-slot cleaning, loop
+ * visits), infinite loop detection, the processed-instruction and jump-sequence limits,
+ * speculative paths, and the checks of loads, stores, atomics, ld_abs/ind and ld_imm64. Jumps are
+ * in jumps.ts, calls and exits in calls.ts.
+ */
+import { Insn, OpSpec } from '../isa';
+import { KIND } from '../btf';
+import type { RegSets } from './analysis';
+import { checkAlu, readReg, writeReg } from './alu';
+import { Env, Reject } from './env';
+import { printInsn } from './insn-print';
+import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
+import type { Prepass, Slot } from './prepass';
+import { cleanDeadSlots, maybeLooping, statesEqual } from './prune';
+import type { SccVisits } from './scc';
+import { F, T, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
+import { Frame, VState, sameCallsites, stateStr } from './state';
+import type { GlobalFunc, PathStep, VerifierLine } from './types';
+import { globalEntryFrame } from './global-func';
+import { iterActiveAtR1 } from './kfunc-iter';
+import { jmp } from './jumps';
+
+export interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpoint | null; hit: number; miss: number; cleaned?: boolean }
+
+const SIZES = [4, 2, 1, 8];
+
+interface Step { pc: number; taken: boolean; prev: Step | null }
+
+export interface Path {
+  st: VState;
+  insn: number;
+  prev: number;
+  parent: Checkpoint | null;
+  steps: Step | null;
+}
+
+function stepsOf(s: Step | null): PathStep[] {
+  const out: PathStep[] = [];
+  for (let x = s; x && out.length < 10000; x = x.prev) out.push({ pc: x.pc, taken: x.taken });
+  return out.reverse();
+}
+
+export class Driver {
+  totalStates = 0;
+  peakStates = 0;
+  maxPerInsn = 0;
+  private curStates = 0;
+  private explored = new Map<number, Checkpoint[]>();
+  private stack: Path[] = [];
+  jmps = 0;
+  private prevJmps = 0;
+  private prevInsns = 0;
+  readonly calls = new Map<number, Set<number>>();
+  private depthBySub = new Map<number, number>();
+  private lastLine: VerifierLine | undefined;
+
+  constructor(readonly env: Env, readonly pre: Prepass, readonly sets: RegSets, readonly limit: number, readonly jmpLimit: number,
+    readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {
+    this.nospec = new Uint8Array(pre.slots.length);
+  }
+
+  stackDepths(): number[] {
+    return this.pre.subprogs.map((s) => this.depthBySub.get(s) ?? 0);
+  }
+
+  noteDepth(f: Frame): void {
+    if (f.allocated <= f.notedDepth) return;
+    f.notedDepth = f.allocated;
+    if (f.allocated > (this.depthBySub.get(f.subprog) ?? 0)) this.depthBySub.set(f.subprog, f.allocated);
+  }
+
+  subOf(pc: number): number {
+    let s = 0;
+    for (const x of this.pre.subprogs) if (x <= pc) s = x;
+    return s;
+  }
+
+  /** Global functions called so far (verified after the main program). */
+  readonly calledGlobals = new Set<number>();
+  /** Verifying a global function alone (its exit returns a scalar, no program return checks). */
+  global: GlobalFunc | undefined;
+
+  run(entry?: GlobalFunc): { pc: number; logInsn: number | null; message: string; detail: string[]; path: PathStep[] } | undefined {
+    const env: Env = this.env;
+    this.global = entry;
+    this.explored.clear();
+    this.stack.length = 0;
+    this.curStates = 0;
+    let f: Frame;
+    if (entry) f = globalEntryFrame(env, entry);
+    else {
+      f = new Frame(0);
+      const r1 = f.regs[1];
+      markKnownZero(r1);
+      r1.type = T.CTX;
+    }
+    const start = entry?.pc ?? 0;
+    let cur: Path | undefined = { st: new VState([f]), insn: start, prev: -1, parent: null, steps: null };
+    env.state = cur.st;
+    for (let i = 1; i <= 10; i++) if (f.regs[i].type !== T.NOT_INIT) env.scratch.reg(i);
+    if (env.logLevel) env.raw(`${start}:${stateStr(cur.st, env.printCtx, true)}\n`);
+    env.scratch.clear();
+    let doPrint = false;
+    const btf = env.btf;
+    const kfuncName = (i: Insn): string | undefined => (btf && i.imm > 0 && i.imm < btf.count && btf.kind(i.imm) === KIND.FUNC ? btf.name(i.imm) : undefined);
+    while (cur) {
+      env.state = cur.st;
+      env.insnIdx = cur.insn;
+      env.prevInsnIdx = cur.prev;
+      const pc = cur.insn;
+      let logMark = env.logLength();
+      try {
+        if (++env.processed > this.limit) env.fail(`BPF program is too large. Processed ${env.processed} insn`);
+        if (this.pre.prune[pc]) {
+          if (this.isStateVisited(cur)) {
+            if (env.logLevel) {
+              if (doPrint) env.raw(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}: safe\n`);
+              else env.raw(`${pc}: safe\n`);
+            }
+            env.live?.update(cur.st);
+            cur = this.endPath(cur);
+            doPrint = true;
+            continue;
+          }
+        }
+        if (cur.st.speculative && this.nospec[pc]) {
+          // An instruction that failed on a speculative path ends every later one there (insn_aux->nospec).
+          env.live?.update(cur.st);
+          cur = this.endPath(cur);
+          doPrint = true;
+          continue;
+        }
+        if (env.logLevel >= 2 && doPrint) {
+          env.fullState(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}:`);
+        }
+        doPrint = false;
+        logMark = env.logLength();
+        if (env.logLevel) {
+          if (env.scratch.any) env.printInsnState();
+          this.linfo(pc);
+          const insn = env.insns[pc];
+          env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
+        }
+        env.live?.begin(cur.st, pc);
+        const r = this.step(cur);
+        env.live?.commit();
+        cur.prev = pc;
+        this.noteDepth(cur.st.cur);
+        if (this.collect && this.recorded < 100000) this.record(pc, cur.st);
+        if (r === 'exit') {
+          env.live?.update(cur.st);
+          cur = this.endPath(cur);
+          doPrint = true;
+        }
+      } catch (e) {
+        if (!(e instanceof Reject)) throw e;
+        const p = cur as Path;
+        // Only the instruction checks' errors end a speculative path (error_recoverable_with_nospec);
+        // loop detection, the jump-sequence, call-depth and instruction limits (-E2BIG) stop the verifier.
+        const fatal = /^(infinite loop detected|The sequence of|BPF program is too large|the call stack of)/.test(e.message);
+        if (p.st.speculative && !fatal) {
+          env.truncateLog(logMark);
+          this.nospec[pc] = 1;
+          env.aluAux.delete(pc);
+          env.live?.commit();
+          env.live?.update(p.st);
+          cur = this.endPath(p);
+          doPrint = true;
+          continue;
+        }
+        const detail: string[] = [];
+        // Found before the instruction is printed: the log's last instruction is the previous one.
+        const logInsn = /^(BPF program is too large|infinite loop detected)/.test(e.message) ? p.prev : pc;
+        return { pc, logInsn, message: e.message, detail, path: stepsOf(p.steps) };
+      }
+    }
+    return undefined;
+  }
+
+  collect = true;
+  private recorded = 0;
+  /** Instructions that failed on a speculative path (the kernel's insn_aux->nospec). */
+  private readonly nospec: Uint8Array;
+
+  private record(pc: number, st: VState): void {
+    const list = this.states[pc] ?? (this.states[pc] = []);
+    if (list.length < 4) { list.push(stateStr(st, this.env.printCtx, true).trim()); this.recorded++; }
+  }
+
+  private linfo(pc: number): void {
+    const l = this.env.lines.get(pc);
+    if (!l || l === this.lastLine) return;
+    this.lastLine = l;
+    const file = (l.file ?? '').split('/').pop() ?? '';
+    this.env.raw(`; ${l.text.replace(/^\s+/, '')} @ ${file}:${l.line}\n`);
+  }
+
+  /** update_branch_counts then pop_stack. */
+  private endPath(p: Path): Path | undefined {
+    let c = p.parent;
+    while (c) {
+      c.branches--;
+      if (c.branches > 0) break;
+      this.scc.exit(c.st, c.pc, c);
+      c = c.parent;
+    }
+    const next = this.stack.pop();
+    if (next) markAllScratched(this.env);
+    return next;
+  }
+
+  push(p: Path, target: number, st: VState, taken: boolean): Path {
+    if (this.stack.length + 1 > this.jmpLimit) this.env.fail(`The sequence of ${this.stack.length + 1} jumps is too complex.`);
+    const np: Path = { st, insn: target, prev: p.insn, parent: p.parent, steps: { pc: p.insn, taken, prev: p.steps } };
+    if (p.parent) p.parent.branches++;
+    this.stack.push(np);
+    return np;
+  }
+
+  private isStateVisited(cur: Path): boolean {
+    const env: Env = this.env;
+    const pc = cur.insn;
+    const list = this.explored.get(pc) ?? [];
+    const force = this.pre.prune[pc] >= 2;
+    let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
+    const live = this.sets.live[pc]; const need = this.sets.need[pc];
+    const ns = this.sets.needStack; const nlo = ns ? ns[2 * pc] | 0 : -1; const nhi = ns ? ns[2 * pc + 1] | 0 : -1;
+    const liveAt = this.sets.live;
+    // clean_live_states: finished explored states here forget the stack slots no path reads again.
+    for (const sl of list) {
+      if (sl.branches > 0 || sl.cleaned || !sameCallsites(sl.st, cur.st) || this.scc.incomplete(sl.st, pc)) continue;
+      sl.cleaned = true;
+      if (env.live) cleanDeadSlots(sl.st, env.live.aliveMasks(sl.st, pc));
+    }
+    for (let k = 0; k < list.length; k++) {
+      const sl = list[k];
+      if (sl.branches > 0 && this.pre.prune[pc] === 3) {
+        // Iterator loops: a state within the ranges of an earlier loop-head state with the iterator active converges.
+        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt) && iterActiveAtR1(cur.st)) {
+          sl.hit++;
+          this.scc.backedge(sl.st, pc);
+          return true;
+        }
+      } else if (sl.branches > 0 && this.pre.prune[pc] === 2) {
+        // Callback calls: converge within ranges (RANGE_WITHIN), a backedge of the call's implicit loop.
+        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt)) {
+          sl.hit++;
+          this.scc.backedge(sl.st, pc);
+          return true;
+        }
+      } else if (sl.branches > 0) {
+        if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
+          this.linfo(pc);
+          env.verbose(`infinite loop detected at insn ${pc}`);
+          env.raw(`cur state:${stateStr(cur.st, env.printCtx, true)}\n`);
+          env.raw(`old state:${stateStr(sl.st, env.printCtx, true)}\n`);
+          throw new Reject(`infinite loop detected at insn ${pc}`);
+        }
+        if (!force && this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
+      } else {
+        // A state in a loop still being explored has incomplete marks: all scalars compared (RANGE_WITHIN), a backedge.
+        const loop = this.scc.incomplete(sl.st, pc);
+        if (loop ? statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt)
+          : statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi, liveAt)) {
+          sl.hit++;
+          if (loop) this.scc.backedge(sl.st, pc);
+          return true;
+        }
+      }
+      // Misses count only when a new state is going to be added (so loop iterations do not evict earlier ones).
+      if (addNew) sl.miss++;
+      // Checkpoints on the current path at forced checkpoints (iterator next) get more misses before eviction.
+      const n = this.pre.prune[pc] === 3 && sl.branches > 0 ? 64 : 3;
+      if (sl.miss > sl.hit * n + n) { list.splice(k, 1); k--; this.curStates--; }
+    }
+    if (!addNew) return false;
+    const cp: Checkpoint = { st: cur.st.clone(), pc, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
+    cur.parent = cp;
+    list.push(cp);
+    this.scc.enter(cp.st, pc, cp);
+    this.explored.set(pc, list);
+    this.totalStates++;
+    this.curStates++;
+    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+    if (list.length > this.maxPerInsn) this.maxPerInsn = list.length;
+    this.prevJmps = this.jmps;
+    this.prevInsns = env.processed;
+    return false;
+  }
+
+  /** Executes one instruction; updates cur.insn. */
+  private step(cur: Path): 'next' | 'exit' {
+    const env: Env = this.env;
+    const pc = cur.insn;
+    const sl = this.pre.slots[pc];
+    const s = this.pre.specs[pc];
+    const cls = sl.code & 7;
+    const mode = sl.code & 0xe0;
+    const size = SIZES[(sl.code >> 3) & 3];
+
+    switch (cls) {
+      case 4: case 7:
+        checkAlu(env, s, sl);
+        break;
+      case 1: {
+        readReg(env, sl.src);
+        writeReg(env, sl.dst, false);
+        checkMemAccess(env, sl.src, sl.off, size, false, { valueRegno: sl.dst, isLdsx: mode === 0x80 });
+        break;
+      }
+      case 3: {
+        if (mode === 0xc0) { this.atomic(sl, s, size); break; }
+        if (mode !== 0x60 || sl.imm !== 0) env.fail('BPF_STX uses reserved fields');
+        readReg(env, sl.src);
+        readReg(env, sl.dst);
+        checkMemAccess(env, sl.dst, sl.off, size, true, { valueRegno: sl.src });
+        break;
+      }
+      case 2: {
+        if (mode !== 0x60 || sl.src !== 0) env.fail('BPF_ST uses reserved fields');
+        readReg(env, sl.dst);
+        checkMemAccess(env, sl.dst, sl.off, size, true, { valueRegno: -1, stImm: sl.imm });
+        break;
+      }
+      case 0: {
+        if (mode === 0x20 || mode === 0x40) { this.ldAbs(sl, size); break; }
+        this.ldImm(sl);
+        cur.insn += 2;
+        return 'next';
+      }
+      case 5: case 6:
+        return jmp(this, cur, sl, s);
+    }
+    cur.insn++;
+    return 'next';
+  }
+
+  private atomic(sl: Slot, s: OpSpec | undefined, size: number): void {
+    const env: Env = this.env;
+    if (!s) env.fail(`BPF_ATOMIC uses invalid atomic opcode ${(sl.imm >>> 0).toString(16).padStart(2, '0')}`);
+    if (size !== 4 && size !== 8) env.fail('invalid atomic operand size');
+    readReg(env, sl.src);
+    readReg(env, sl.dst);
+    if (s.atomic === 'cmpxchg') {
+      readReg(env, 0);
+      if (isPointerValue(env, env.regs[0])) env.fail('R0 leaks addr into mem');
+    }
+    if (isPointerValue(env, env.regs[sl.src])) env.fail(`R${sl.src} leaks addr into mem`);
+    const dt = env.regs[sl.dst].type;
+    if (dt === T.CTX || dt === T.PKT || dt === T.PKT_META || dt === T.PKT_END || dt === T.FLOW_KEYS || dt === T.SOCKET || dt === T.SOCK_COMMON || dt === T.TCP_SOCK) {
+      env.fail(`BPF_ATOMIC stores into R${sl.dst} ${regTypeStr(env.regs[sl.dst])} is not allowed`);
+    }
+    let load = -1;
+    if (s.fetch) { load = s.atomic === 'cmpxchg' ? 0 : sl.src; writeReg(env, load, true); }
+    checkMemAccess(env, sl.dst, sl.off, size, false, { valueRegno: -1 });
+    if (load >= 0) checkMemAccess(env, sl.dst, sl.off, size, false, { valueRegno: load });
+    checkMemAccess(env, sl.dst, sl.off, size, true, { valueRegno: -1 });
+  }
+
+  private ldAbs(sl: Slot, size: number): void {
+    const env: Env = this.env;
+    const t = env.progType;
+    if (t !== 'socket_filter' && t !== 'sched_cls' && t !== 'sched_act') env.fail('BPF_LD_[ABS|IND] instructions not allowed for this program type');
+    if (sl.dst !== 0 || sl.off !== 0 || size === 8 || ((sl.code & 0xe0) === 0x20 && sl.src !== 0)) env.fail('BPF_LD_[ABS|IND] uses reserved fields');
+    readReg(env, 6);
+    if (env.state.refs.length) env.fail('BPF_LD_[ABS|IND] would lead to reference leak');
+    if (env.regs[6].type !== T.CTX) env.fail('at the time of BPF_LD_ABS|IND R6 != pointer to skb');
+    if ((sl.code & 0xe0) === 0x40) readReg(env, sl.src);
+    for (let i = 0; i <= 5; i++) { markNotInit(env.regs[i]); env.scratch.reg(i); }
+    markUnknown(env.regs[0]);
+  }
+
+  private ldImm(sl: Slot): void {
+    const env: Env = this.env;
+    if (((sl.code >> 3) & 3) !== 3) env.fail('invalid BPF_LD_IMM insn');
+    if (sl.off !== 0) env.fail('BPF_LD_IMM64 uses reserved fields');
+    const d = writeReg(env, sl.dst, true);
+    const hi = this.pre.slots[env.insnIdx + 1].imm;
+    if (sl.src === 0) {
+      markConst(d, (BigInt(hi >>> 0) << 32n) | BigInt(sl.imm >>> 0));
+      return;
+    }
+    markKnownZero(d);
+    if (sl.src === 3) { d.type = T.BTF_ID; d.flags = F.TRUSTED; return; }
+    if (sl.src === 4) {
+      if (env.funcInfo === false) env.fail('missing btf func_info');
+      d.type = T.FUNC;
+      d.subprog = env.insnIdx + sl.imm + 1;
+      if (env.globals?.has(d.subprog)) env.fail('callback function not static');
+      return;
+    }
+    d.map = sl.imm;
+    if (sl.src === 2 || sl.src === 6) { d.type = T.MAP_VALUE; d.off = hi; }
+    else d.type = T.MAP_PTR;
+  }
+
+  /** Async callbacks (bpf_timer_set_callback), by subprogram start: verified in frame 0, return 0, own stack root. */
+  readonly asyncSubs = new Set<number>();
+
+  /** Precision sets for widening (calls.ts widenNeed), computed on first use. */
+  widenSets: RegSets | undefined;
+}
+
+function markAllScratched(env: Env): void {
+  for (let i = 0; i < 11; i++) env.scratch.reg(i);
+  for (let i = 0; i < 64; i++) env.scratch.slot(i);
+}
