@@ -174,6 +174,8 @@ for (const v of [{ name: 'gcc -g', cc: 'gcc', flags: ['-g'] }, { name: 'clang-14
         t.skip('bpftrace could not attach');
         return;
       }
+      // bpftrace prints its banner before the uprobes are in place: give them time (the machine may be loaded).
+      await sleep(1000);
       const w = spawnSync('taskset', ['-c', '0', bin, '5'], { encoding: 'utf8' });
       assert.equal(w.status, 0, w.stderr);
       await sleep(500);
@@ -182,7 +184,7 @@ for (const v of [{ name: 'gcc -g', cc: 'gcc', flags: ['-g'] }, { name: 'clang-14
       await stop(rec);
     }
     const events = toEvents(rec.out.join('').split('\n'));
-    assert.equal(events.length, 20, `recorded ${events.length} events`);
+    assert.equal(events.length, 20, `recorded ${events.length} events; recorder stderr: ${rec.err.join('')}`);
     const c = compileForReplay(script, { uprobeArgs } as Parameters<typeof compileForReplay>[1], { target: '0.17' });
     assert.deepEqual(c.diagnostics.filter((d) => d.severity === 'error'), []);
     assert.ok(c.script);
