@@ -13,3 +13,6 @@ export * from './describe';
 export * from './fuzz';
 export * from './emit';
 export * from './core';
+export * from './dwarf-types';
+export * from './dwarf';
+export * from './dwarf-sections';
