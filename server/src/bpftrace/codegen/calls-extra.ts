@@ -111,6 +111,7 @@ export function genExtraMem(g: Gen, e: A.Call, t: SType): Loc | undefined {
       }
       return l;
     }
+    case 'path': return dPath(g, e, t);
     case 'pcomm':
       return genField(g, { kind: 'Builtin', range: e.range, name: 'pcomm' }, { k: 'string', size: 16 }, true) as Loc;
     case 'leader_comm': return leaderComm(g, e);
@@ -147,6 +148,37 @@ export function genExtraBuiltin(g: Gen, e: A.Builtin | A.Ident): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * path(p): bpf_d_path(&path, buf, size) — the kernel allows it in iter programs and in fentry/fexit of its allowlisted
+ * functions. The argument is a `struct path` in kernel memory (`ctx->file->f_path`) or a pointer to one.
+ */
+function dPath(g: Gen, e: A.Call, t: SType): Loc {
+  const a = e.args[0] ?? g.error(e.range, 'path() needs an argument');
+  if (!['iter', 'fentry', 'fexit'].includes(g.provider)) {
+    g.error(e.range, `code generation does not support path() in ${g.provider} probes (bpf_d_path is only available to fentry/fexit/iter programs)`);
+  }
+  const size = t.k === 'string' ? t.size : 64;
+  const l = g.alloc(size);
+  g.zero(l, size);
+  kernelAddr(g, a);
+  g.e.mov(1, R_ACC);
+  g.addr(l, 2);
+  g.e.movi(3, size);
+  g.e.call('d_path');
+  return l;
+}
+
+/** r7 = the kernel address of a struct-typed expression (`p->member`, `s.member` inside one) or the value of a pointer. */
+function kernelAddr(g: Gen, a: A.Expr): void {
+  const t = g.ty(a);
+  if (t.k === 'ptr') { scalar(g, a); return; }
+  if (a.kind !== 'Field') g.error(a.range, 'path() expects a struct path (a member such as file->f_path) or a pointer to one');
+  const fr = g.typer.info.fields?.get(a);
+  if (fr?.via !== 'struct') g.error(a.range, `path(): cannot take the address of ${a.field}`);
+  kernelAddr(g, a.object);
+  g.e.alu('add', R_ACC, { k: fr.offset });
 }
 
 /** pton("1.2.3.4") / pton("::1"): the address bytes (uint8[4] / uint8[16]), known at compile time. */
