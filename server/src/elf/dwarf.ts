@@ -238,27 +238,26 @@ class Reader {
     return s;
   }
 
-  strx(u: UnitCtx, idx: number): string | undefined {
-    const sec = this.s.strOffsets;
-    const size = u.unit.offsetSize;
-    const at = (u.strBase ?? 8) + idx * size;
+  /** A reader at entry `idx` of an index table (.debug_str_offsets, .debug_addr), or undefined with a diagnostic. */
+  entry(sec: Uint8Array | undefined, name: string, base: number, idx: number, size: number, what: string): Cur | undefined {
+    const at = base + idx * size;
     if (!sec || at + size > sec.length) {
-      this.diag('.debug_str_offsets', at, `string index ${idx} is outside .debug_str_offsets`);
+      this.diag(name, at, `${what} index ${idx} is outside ${name}`);
       return undefined;
     }
-    return this.str(this.s.str, '.debug_str', new Cur(sec, at, this.s.littleEndian, '.debug_str_offsets').off(size));
+    return new Cur(sec, at, this.s.littleEndian, name);
+  }
+
+  strx(u: UnitCtx, idx: number): string | undefined {
+    const size = u.unit.offsetSize;
+    const c = this.entry(this.s.strOffsets, '.debug_str_offsets', u.strBase ?? 8, idx, size, 'string');
+    return c && this.str(this.s.str, '.debug_str', c.off(size));
   }
 
   addrx(u: UnitCtx, idx: number): bigint | undefined {
-    const sec = this.s.addr;
     const size = u.unit.addressSize;
-    const at = (u.addrBase ?? 8) + idx * size;
-    if (!sec || at + size > sec.length) {
-      this.diag('.debug_addr', at, `address index ${idx} is outside .debug_addr`);
-      return undefined;
-    }
-    const c = new Cur(sec, at, this.s.littleEndian, '.debug_addr');
-    return size === 8 ? c.u64() : BigInt(c.u32());
+    const c = this.entry(this.s.addr, '.debug_addr', u.addrBase ?? 8, idx, size, 'address');
+    return c && (size === 8 ? c.u64() : BigInt(c.u32()));
   }
 
   /** Reads one attribute value of `form`; strx/addrx stay pending until the unit's bases are known. */
