@@ -91,10 +91,15 @@ export interface SplitAttachPoint {
 export function splitAttachPoint(raw: string): SplitAttachPoint {
   let name: string | null = null;
   let body = raw;
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/s.exec(raw);
+  const m = raw.includes('=') ? /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/s.exec(raw) : null;
   if (m) {
     name = m[1];
     body = m[2];
+  }
+  if (!body.includes('"')) {
+    // No quoted parts: the fields are the colon-separated pieces.
+    const fields = body.split(':');
+    return { name, provider: fields[0], parts: fields.slice(1) };
   }
   const fields: string[] = [];
   let cur = '';

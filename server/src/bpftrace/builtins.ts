@@ -16,6 +16,7 @@ export interface BuiltinInfo {
 }
 
 const ARG_PROVIDERS = ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'];
+const ARG_PROVIDERS_017 = ['kprobe', 'uprobe', 'usdt'];
 
 /** Builtin variables by name (`argN`/`sargN` are matched by pattern, see builtinInfo). */
 export const BUILTINS: Record<string, BuiltinInfo> = {
@@ -116,7 +117,7 @@ export function arityMessage(name: string, info: FunctionInfo, n: number): strin
 export function allowedProviders(name: string, old: boolean): string[] | undefined {
   if (name === 'retval') return old ? ['kretprobe', 'uretprobe', 'fexit'] : ['kretprobe', 'uretprobe', 'fentry', 'fexit'];
   if (name === 'args') return old ? ['tracepoint', 'fentry', 'fexit', 'uprobe'] : ['tracepoint', 'rawtracepoint', 'fentry', 'fexit', 'uprobe'];
-  if (/^arg\d+$/.test(name)) return old ? ['kprobe', 'uprobe', 'usdt'] : ['kprobe', 'uprobe', 'usdt', 'rawtracepoint'];
+  if (name.startsWith('arg') && /^arg\d+$/.test(name)) return old ? ARG_PROVIDERS_017 : ARG_PROVIDERS;
   if (name === 'func' && old) return ['kprobe', 'kretprobe', 'uprobe', 'uretprobe'];
   return builtinInfo(name)?.providers;
 }

@@ -5,11 +5,11 @@
  * the types and all diagnostics sorted by position. Non-goal: reading kernel
  * data (host/ does).
  */
-import { Program } from './ast';
+import { Program, TopItem } from './ast';
 import { parse } from './parser';
 import { analyze, KernelInfo, MapInfo, mapWrites } from './semantic';
 import { Diagnostic, Range } from './source';
-import { checkVersion, compareVersions, parseVersion } from './versions';
+import { checkVersion, compareVersions, parseVersion, versionWalk } from './versions';
 import { toBisonStyle } from './bison';
 import { typecheck, TypeInfo } from './typecheck';
 import { expandMacros } from './macro-expand';
@@ -42,19 +42,28 @@ function merge(semantic: Diagnostic[], types: Diagnostic[]): Diagnostic[] {
  * parsers) get bison-style syntax errors.
  */
 export function checkScript(text: string, target = '0.26', kernel?: KernelInfo, opts: { strlen?: number } = {}): CheckResult {
-  const r = parse(text);
+  // The version check walks each top-level item as soon as it is parsed (its nodes still in the CPU's caches),
+  // collecting the maps the program writes on the way (the first pass's own walk is then not needed).
+  const writes = mapWrites();
+  const walk = versionWalk(target, writes.visit);
+  const walked: TopItem[] = [];
+  const r = parse(text, (item, program) => {
+    walked.push(item);
+    walk.visit(item, program);
+  });
   const v = parseVersion(target);
   const syntax = v !== undefined && compareVersions(v, [0, 26, 0]) < 0 ? toBisonStyle(r.diagnostics, text) : r.diagnostics;
-  // The maps the program writes are collected in the version check's walk (one walk fewer); macro expansion
-  // below rewrites the tree, so a program with macros leaves that to the first pass.
-  const writes = r.program.items.some((i) => i.kind === 'Macro') ? undefined : mapWrites(r.program);
-  const diagnostics = [...syntax, ...checkVersion(r.program, target, writes?.visit)];
+  // (A parse that gave up on an internal error returns other items: check what it returned.)
+  const whole = walked.length === r.program.items.length && walked.every((x, i) => x === r.program.items[i]);
+  // Macro expansion below rewrites the tree: with macros, the first pass collects the writes itself.
+  const written = whole && !r.program.items.some((i) => i.kind === 'Macro') ? writes.written(r.program) : undefined;
+  const diagnostics = [...syntax, ...(whole ? walk.diagnostics : checkVersion(r.program, target))];
   let maps = new Map<string, MapInfo>();
   let types: TypeInfo | undefined;
   if (r.diagnostics.every((d) => d.severity !== 'error')) {
     // 0.26 macros are expanded in place first: the checks and code generation see their bodies at each call.
     diagnostics.push(...expandMacros(r.program).diagnostics);
-    const s = analyze(r.program, target, kernel, { types: true, ...(writes ? { written: writes.written } : {}) });
+    const s = analyze(r.program, target, kernel, { types: true, ...(written ? { written } : {}) });
     maps = s.maps;
     types = typecheck(r.program, kernel ?? {}, { target, source: text, ...opts });
     // (the first pass checks both branches of `if comptime`; the type checker only the kept one)

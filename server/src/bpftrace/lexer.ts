@@ -35,9 +35,13 @@ export interface Token {
   str?: string;
 }
 
-/** Every token has the same shape (fast property access in the parser). */
+/**
+ * A token of four fields; integers and strings (one token in ten) have their
+ * own shapes with the literal's fields (smaller tokens: the lexer allocates
+ * one per token, most of them punctuation).
+ */
 function tok(kind: TokKind, text: string, start: number, end: number): Token {
-  return { kind, text, start, end, value: undefined, suffix: undefined, str: undefined };
+  return { kind, text, start, end };
 }
 
 export const KEYWORDS = new Set([
@@ -282,7 +286,7 @@ export class Lexer {
     while (q < t.length && isIdentChar(t.charCodeAt(q))) q++;
     const suffix = t.slice(e, q);
     const text = t.slice(s, q);
-    const it = tok('int', text, s, q);
+    const it: Token = { kind: 'int', text, start: s, end: q, value: undefined, suffix: undefined };
     if (suffix !== '') it.suffix = suffix;
     if (suffix !== '' && !Object.hasOwn(DURATION_NS, suffix) && !Object.hasOwn(SUFFIX_MAX, suffix)) {
       this.diag(e, q, `invalid integer suffix '${suffix}'`);
@@ -375,9 +379,7 @@ export class Lexer {
       }
       e += 2;
     }
-    const st = tok('string', t.slice(s, e), s, e);
-    st.str = out;
-    return st;
+    return { kind: 'string', text: t.slice(s, e), start: s, end: e, str: out };
   }
 }
 

@@ -24,10 +24,19 @@ class TopParser extends StmtParser {
   /** Set once a probe, macro, fn or map declaration has been seen. */
   private sawMain = false;
 
+  constructor(
+    text: string,
+    private readonly onItem?: (item: A.TopItem, program: A.Program) => void,
+  ) {
+    super(text);
+  }
+
   parseProgram(): A.Program {
     const items: A.TopItem[] = [];
+    const program: A.Program = { kind: 'Program', range: { start: 0, end: this.text.length }, items };
     while (this.peek().kind !== 'eof') {
       const before = this.peek().start;
+      const n = items.length;
       try {
         const item = this.parseTopItem();
         if (item) items.push(item);
@@ -37,12 +46,13 @@ class TopParser extends StmtParser {
         const d = this.diagnostics[this.diagnostics.length - 1];
         items.push({ kind: 'Error', range: this.range(before), message: d ? d.message : 'syntax error' });
       }
+      if (this.onItem && items.length > n) this.onItem(items[n], program);
       if (this.peek().start === before && this.peek().kind !== 'eof') {
         this.error('unexpected input');
         this.next();
       }
     }
-    return { kind: 'Program', range: { start: 0, end: this.text.length }, items };
+    return program;
   }
 
   private parseTopItem(): A.TopItem | undefined {
@@ -254,9 +264,13 @@ class TopParser extends StmtParser {
   }
 }
 
-/** Parses a bpftrace script. Never throws. */
-export function parse(text: string): ParseResult {
-  const p = new TopParser(text);
+/**
+ * Parses a bpftrace script. Never throws. `onItem` sees each top-level item
+ * as soon as it is parsed (with the program it goes into), while its nodes
+ * are still in the CPU's caches: checkScript runs the version check there.
+ */
+export function parse(text: string, onItem?: (item: A.TopItem, program: A.Program) => void): ParseResult {
+  const p = new TopParser(text, onItem);
   let program: A.Program;
   try {
     program = p.parseProgram();

@@ -8,7 +8,7 @@
 import * as A from './ast';
 import { allowedProviders, ARITY_017, arityMessage, builtinMessage, FUNCTIONS, FUNCTIONS_017 } from './builtins';
 import { closest } from './suggest';
-import { formatArgsMessage } from './format';
+import { formatArgCount, formatArgsMessage } from './format';
 import { isBuiltinName } from './lexer';
 import { Diagnostic, Range } from './source';
 import { compareVersions, parseVersion, Version } from './versions';
@@ -102,9 +102,9 @@ class Analyzer {
   run(p: A.Program, written?: ReadonlySet<string>): void {
     if (written) this.written = written;
     else {
-      const w = mapWrites(p);
+      const w = mapWrites();
       A.walk(p, w.visit);
-      this.written = w.written;
+      this.written = w.written(p);
     }
     for (const item of p.items) {
       if (item.kind === 'Fn') this.fns.add(item.name);
@@ -391,8 +391,11 @@ class Analyzer {
     if (FORMAT_FUNCS.has(c.name) && c.args.length > 0) {
       const f = c.args[0];
       if (f.kind === 'Str') {
-        const m = formatArgsMessage(c.name, f.value, c.args.length - 1, this.old);
-        if (m) this.err(c.range, m);
+        // (Scripts repeat their format strings: each one's conversions are counted once per era.)
+        if (formatCount(f.value, this.old) !== c.args.length - 1) {
+          const m = formatArgsMessage(c.name, f.value, c.args.length - 1, this.old);
+          if (m) this.err(c.range, m);
+        }
       } else if (f.kind === 'Int' && this.old) this.err(c.range, `${c.name}() expects a string literal (integer provided)`);
     }
     if (info.mapArg) {
@@ -518,41 +521,65 @@ class Analyzer {
 /**
  * Collects the maps a program writes (assigned, ++/--, declared, taken by
  * address, or handed to a user fn/macro): `visit` every node (in any walk),
- * then read `written`. checkScript runs it inside the version check's walk.
+ * then `written(p)` (p: the program, for its fn and macro names). checkScript
+ * runs it inside the version check's walk.
  */
-export function mapWrites(p: A.Program): { visit: (n: A.Node) => void; written: Set<string> } {
-  const user = new Set<string>();
-  for (const i of p.items) if (i.kind === 'Fn' || i.kind === 'Macro') user.add(i.name);
-  const written = new Set<string>();
+export function mapWrites(): { visit: (n: A.Node) => void; written: (p: A.Program) => Set<string> } {
+  const direct = new Set<string>();
+  /** Maps passed to calls, by the called name (they count when it names a user fn or macro). */
+  const passed = new Map<string, string[]>();
   const visit = (n: A.Node): void => {
     switch (n.kind) {
       case 'Assign':
-        if (n.target.kind !== 'Var') written.add(n.target.kind === 'Map' ? n.target.name : n.target.map.name);
+        if (n.target.kind !== 'Var') direct.add(n.target.kind === 'Map' ? n.target.name : n.target.map.name);
         return;
       case 'Unary':
         if (n.op === '++' || n.op === '--') {
           const o = n.operand;
-          if (o.kind === 'Map') written.add(o.name);
-          else if (o.kind === 'MapAccess') written.add(o.map.name);
+          if (o.kind === 'Map') direct.add(o.name);
+          else if (o.kind === 'MapAccess') direct.add(o.map.name);
         }
         return;
       case 'MapDecl':
-        written.add(n.map.name);
+        direct.add(n.map.name);
         return;
       case 'Call':
-        if (user.has(n.name)) for (const a of n.args) if (a.kind === 'Map') written.add(a.name);
+        for (const a of n.args) {
+          if (a.kind !== 'Map') continue;
+          const l = passed.get(n.name);
+          if (l) l.push(a.name);
+          else passed.set(n.name, [a.name]);
+        }
         return;
       case 'AddrOf':
-        if (n.operand.kind === 'Map') written.add(n.operand.name);
+        if (n.operand.kind === 'Map') direct.add(n.operand.name);
         return;
       case 'Macro':
-        for (const prm of n.params) if (prm.kind === 'Map') written.add(prm.name); // bound to the caller's map
+        for (const prm of n.params) if (prm.kind === 'Map') direct.add(prm.name); // bound to the caller's map
         return;
       default:
         return;
     }
   };
+  const written = (p: A.Program): Set<string> => {
+    const out = new Set(direct);
+    for (const i of p.items) if (i.kind === 'Fn' || i.kind === 'Macro') for (const m of passed.get(i.name) ?? []) out.add(m);
+    return out;
+  };
   return { visit, written };
+}
+
+const FORMAT_COUNTS = [new Map<string, number>(), new Map<string, number>()];
+
+/** formatArgCount, remembered per era for the last 1,000 distinct format strings. */
+function formatCount(fmt: string, old: boolean): number {
+  const cache = FORMAT_COUNTS[old ? 1 : 0];
+  let n = cache.get(fmt);
+  if (n === undefined) {
+    if (cache.size >= 1000) cache.clear();
+    cache.set(fmt, (n = formatArgCount(fmt, old)));
+  }
+  return n;
 }
 
 /** Coarse class of an assigned value, when it is evident from the syntax. */

@@ -10,7 +10,7 @@ import * as A from './ast';
 import type { Checker, FieldRef } from './typecheck';
 import { argsType, probeArg } from './typecheck-probe';
 import { uprobeArgField, uprobeNamedType, uprobeStructField } from './typecheck-uprobe';
-import { btfMember, btfMemberNames, btfToSType, findBtfStruct, suggestStruct } from './typecheck-kernel';
+import { btfMember, btfMemberNames, btfToSType, suggestStruct } from './typecheck-kernel';
 import { closest } from './suggest';
 import { IntBits, layoutOf, NONE, sizeOf, SType, U64 } from './types';
 import { readable } from './typecheck-expr';
@@ -30,8 +30,23 @@ const INT_ALIASES: Record<string, [IntBits, boolean]> = {
 };
 
 /** The base of a written type (before suffixes), or undefined with an error reported. */
+/** A type name with blanks collapsed to single spaces and trimmed (names from the parser already are). */
+function normalName(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 ? i === 0 || i === s.length - 1 || s.charCodeAt(i + 1) === 32 : c < 32 || c > 126) return s.replace(/\s+/g, ' ').trim();
+  }
+  return s;
+}
+
+/** The keyword of `struct X` / `union X` / `enum X` (one space, a name after it), else undefined. */
+function tagOf(name: string): 'struct' | 'union' | 'enum' | undefined {
+  const tag = name.startsWith('struct ') ? 'struct' : name.startsWith('union ') ? 'union' : name.startsWith('enum ') ? 'enum' : undefined;
+  return tag !== undefined && name.length > tag.length + 1 ? tag : undefined;
+}
+
 function baseType(cx: Checker, t: A.TypeRef, at: Range): SType | undefined {
-  const name = t.name.replace(/\s+/g, ' ').trim();
+  const name = normalName(t.name);
   const int = INT_NAMES[name] ?? (cx.old ? undefined : INT_ALIASES[name]);
   if (int) return { k: 'int', bits: int[0], signed: int[1] };
   if (name === 'bool' && !cx.old) return { k: 'bool' };
@@ -39,16 +54,16 @@ function baseType(cx: Checker, t: A.TypeRef, at: Range): SType | undefined {
   if (name === 'buffer') return { k: 'buffer', size: cx.strlen };
   if (name === 'void') return NONE;
   if (name === 'char') return { k: 'int', bits: 8, signed: true };
-  const sm = /^(struct|union|enum) (.+)$/.exec(name);
+  const tag = tagOf(name);
   const btf = cx.kernel.btf;
-  if (sm && sm[1] === 'enum') return { k: 'int', bits: 64, signed: false };
-  if (cx.cStructs.has(name)) return { k: 'cstruct', name, union: sm?.[1] === 'union', size: 0 };
+  if (tag === 'enum') return { k: 'int', bits: 64, signed: false };
+  if (cx.cStructs.has(name)) return { k: 'cstruct', name, union: tag === 'union', size: 0 };
   const fromDwarf = uprobeNamedType(cx, name);
   if (fromDwarf) return fromDwarf;
-  if (sm) {
-    if (!btf) return { k: 'cstruct', name, union: sm[1] === 'union', size: 0 };
-    const id = findBtfStruct(btf, name);
-    if (id !== undefined) return btfToSType(btf, id, cx.typed);
+  if (tag !== undefined) {
+    if (!btf) return { k: 'cstruct', name, union: tag === 'union', size: 0 };
+    const st = cx.btfStruct(name);
+    if (st !== undefined) return st;
     const near = suggestStruct(btf, name);
     cx.err(at, cx.old ? `Unknown struct/union: '${name}'` : `Cannot resolve unknown type "${name}"`, near ? `did you mean '${near}'?` : undefined);
     return undefined;

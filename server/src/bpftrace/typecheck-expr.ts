@@ -12,7 +12,7 @@ import { COMPARISONS, fixed, intBinop, literalType, mixedSigns, promote, signedL
 import { castType, fieldType, offsetofType, sizeofType, tupleIndexType } from './typecheck-access';
 import { builtinType, callType } from './typecheck-calls';
 import { comptimeType, typeinfoType } from './typecheck-comptime';
-import { NONE, S64, SType, U64 } from './types';
+import { BOOL, NONE, S64, SType, U64 } from './types';
 import { Range } from './source';
 
 const utf8 = new TextEncoder();
@@ -61,7 +61,7 @@ export function exprType(cx: Checker, e: A.Expr): SType {
       return { k: 'string', size };
     }
     case 'Bool':
-      return { k: 'bool' };
+      return BOOL;
     case 'Ident':
       return identType(cx, e);
     case 'Builtin':
@@ -158,7 +158,7 @@ function binary(cx: Checker, e: A.Binary): SType {
     }
     return intBinop(op, l, r, cx.typed);
   }
-  const result: SType = cx.typed ? { k: 'bool' } : U64;
+  const result: SType = cx.typed ? BOOL : U64;
   if (l.k === 'array' && r.k === 'array') {
     if (op !== '==' && op !== '!=') cx.err(e.range, `The ${op} operator cannot be used on arrays.`);
     if (l.len !== r.len) cx.err(e.range, 'Only arrays of same size support comparison operators.');
@@ -198,7 +198,7 @@ function pointerBinop(cx: Checker, e: A.Binary, l: SType, r: SType, compare: boo
   const leftPtr = l.k === 'ptr';
   const ptr = leftPtr ? l : r;
   const other = leftPtr ? r : l;
-  const boolish: SType = cx.typed ? { k: 'bool' } : U64;
+  const boolish: SType = cx.typed ? BOOL : U64;
   if (other.k === 'ptr') {
     if (compare) {
       if (ptr.k === 'ptr' && JSON.stringify(ptr.to) !== JSON.stringify(other.to)) {
@@ -253,7 +253,7 @@ function unary(cx: Checker, e: A.Unary): SType {
     cx.err(cx.old ? prefixRange(e) : e.range, `The ${e.op} operator can not be used on expressions of type '${cx.tname(t)}'`);
     return NONE;
   }
-  if (e.op === '!') return cx.typed ? { k: 'bool' } : { k: 'int', bits: t.k === 'int' ? t.bits : 8, signed: false };
+  if (e.op === '!') return cx.typed ? BOOL : { k: 'int', bits: t.k === 'int' ? t.bits : 8, signed: false };
   if (e.op === '-') return cx.typed ? S64 : { k: 'int', bits: 64, signed: t.k === 'int' && t.signed };
   return cx.typed && t.k === 'int' ? fixed(t) : { k: 'int', bits: 64, signed: t.k === 'int' && t.signed };
 }

@@ -6,7 +6,7 @@
  * (sizes grow, strings take the longer size). Non-goal: diagnostics wording
  * outside the integer rules (typecheck-expr.ts).
  */
-import { IntBits, SType } from './types';
+import { BOOL, IntBits, S64, SType, U64 } from './types';
 
 /**
  * Literal types whose sign may follow the other operand (non-negative
@@ -38,8 +38,8 @@ const I64_MAX = (1n << 63n) - 1n;
 
 /** The type of an integer literal with value `v` for the era (`typed`: 0.25+ literal typing). */
 export function literalType(v: bigint, typed: boolean): SType {
-  if (!typed) return v > I64_MAX ? { k: 'int', bits: 64, signed: false } : { k: 'int', bits: 64, signed: true };
-  if (v > I64_MAX) return { k: 'int', bits: 64, signed: false };
+  if (!typed) return v > I64_MAX ? U64 : S64;
+  if (v > I64_MAX) return U64;
   const bits: IntBits = v <= 127n ? 8 : v <= 32767n ? 16 : v <= 2147483647n ? 32 : 64;
   return flexible(bits);
 }
@@ -59,17 +59,17 @@ export function intBinop(op: string, l: SType, r: SType, typed: boolean): SType 
   if (!typed) {
     // 0.17: everything is 64-bit; signed only when both sides are (shifts: the left side).
     const signed = op === '<<' || op === '>>' ? ls : ls && rs;
-    return { k: 'int', bits: 64, signed };
+    return signed ? S64 : U64;
   }
-  if (COMPARISONS.has(op) || op === '&&' || op === '||') return { k: 'bool' };
-  if (l.k === 'bool' && r.k === 'bool') return { k: 'bool' };
-  if (op === '<<' || op === '>>') return { k: 'int', bits: 64, signed: ls };
+  if (COMPARISONS.has(op) || op === '&&' || op === '||') return BOOL;
+  if (l.k === 'bool' && r.k === 'bool') return BOOL;
+  if (op === '<<' || op === '>>') return ls ? S64 : U64;
   let lsign = ls;
   let rsign = rs;
   if (isFlexible(l) && !isFlexible(r)) lsign = rs;
   else if (isFlexible(r) && !isFlexible(l)) rsign = ls;
   const signed = lsign || rsign || op === '-';
-  return { k: 'int', bits: 64, signed };
+  return signed ? S64 : U64;
 }
 
 /** Whether an operation mixes signs in a way bpftrace warns about (0.17 wording). */

@@ -15,12 +15,19 @@ import type { Btf } from '../btf/types';
 
 /** An attach point naming exactly one target (no wildcards or parameters). */
 function exact(ap: A.AttachPoint): boolean {
-  return !/[*?[$]/.test(ap.raw);
+  const r = ap.raw;
+  for (let i = 0; i < r.length; i++) {
+    const c = r.charCodeAt(i);
+    if (c === 42 || c === 63 || c === 91 || c === 36) return false; // * ? [ $
+  }
+  return true;
 }
 
 /** Contexts of every attach point of a probe; the probe's ctx is the first one's (bpftrace types args from it too). */
 export function probeContext(cx: Checker, p: A.Probe): ProbeCtx {
-  const ctxs = p.attachPoints.flatMap((ap) => (ap.canonical === 'tracepoint' && !exact(ap) ? wildcardTracepoints(cx, ap) : [attachContext(cx, ap)]));
+  const aps = p.attachPoints;
+  if (aps.length === 1 && !(aps[0].canonical === 'tracepoint' && !exact(aps[0]))) return attachContext(cx, aps[0]);
+  const ctxs = aps.flatMap((ap) => (ap.canonical === 'tracepoint' && !exact(ap) ? wildcardTracepoints(cx, ap) : [attachContext(cx, ap)]));
   const first = ctxs.find((c) => c.args !== undefined) ?? ctxs[0] ?? { provider: '' };
   return ctxs.length > 1 ? { ...first, attach: ctxs } : first;
 }
@@ -70,8 +77,9 @@ function attachContext(cx: Checker, ap: A.AttachPoint): ProbeCtx {
     case 'kprobe':
     case 'kretprobe': {
       if (provider === 'kretprobe') ctx.retval = U64;
+      if (!k.btf) break;
       const fn = (ap.parts[ap.parts.length - 1] ?? '').replace(/\+.*$/, '');
-      if (fn === '' || !exact(ap) || !k.btf || /^\d|\./.test(fn)) break;
+      if (fn === '' || !exact(ap) || /^\d|\./.test(fn)) break;
       if (k.btf.lookup(fn, KIND.FUNC).length === 0) {
         cx.warn(ap.range, `kprobe target not found in the kernel's BTF: ${fn}`, nearFunc(k.btf, fn));
       }

@@ -241,12 +241,29 @@ export class Checker {
     return this.aggTarget === c;
   }
 
+  /** structType's answers by name (`curtask` and `ctx` ask for the same few structs over and over). */
+  private readonly structTypes = new Map<string, SType>();
+  private readonly btfStructs = new Map<string, SType | undefined>();
+
+  /** `struct X` / `union X` (or a typedef of one) from the kernel's BTF, converted once per name; undefined when BTF lacks it. */
+  btfStruct(name: string): SType | undefined {
+    const btf = this.kernel.btf;
+    if (!btf) return undefined;
+    if (this.btfStructs.has(name)) return this.btfStructs.get(name);
+    const id = findBtfStruct(btf, name);
+    const t = id !== undefined ? btfToSType(btf, id, this.typed) : undefined;
+    this.btfStructs.set(name, t);
+    return t;
+  }
+
   /** A pointer to a kernel struct by name (unsized when BTF lacks it). */
   structType(name: string): SType {
-    const btf = this.kernel.btf;
-    const id = btf ? findBtfStruct(btf, name) : undefined;
-    const to: SType = btf && id !== undefined ? btfToSType(btf, id, this.typed) : { k: 'cstruct', name, union: false, size: 0 };
-    return { k: 'ptr', to };
+    let t = this.structTypes.get(name);
+    if (t === undefined) {
+      const to: SType = this.btfStruct(name) ?? { k: 'cstruct', name, union: false, size: 0 };
+      this.structTypes.set(name, (t = { k: 'ptr', to }));
+    }
+    return t;
   }
 
   /** The value of an enum constant in BTF, or undefined. */
@@ -356,7 +373,7 @@ export class Checker {
   mapKeys(map: A.MapRef, keys: SType[], at: Range): void {
     // `@m[a, b]` and `@m[(a, b)]` are the same key (0.26): keys are kept flat.
     const flat = !this.old && keys.length === 1 && keys[0].k === 'tuple' ? keys[0].elems : keys;
-    const ks = flat.map((k) => (this.old && k.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: false } : k));
+    const ks = this.old ? flat.map((k) => (k.k === 'int' ? { k: 'int' as const, bits: 64 as const, signed: false } : k)) : flat;
     const m = this.mapSlot(map.name);
     if (ks.some((k) => k.k === 'none')) return;
     const agg = ks.find((k) => k.k === 'agg');
@@ -372,15 +389,18 @@ export class Checker {
       m.key = ks;
       return;
     }
-    let ok = m.key.length === ks.length;
-    const merged: SType[] = [];
+    const cur = m.key;
+    let ok = cur.length === ks.length;
+    // A new key list only when a key type changes (most accesses repeat the map's key types).
+    let merged: SType[] | undefined;
     for (let i = 0; ok && i < ks.length; i++) {
-      const p = promote(m.key[i], ks[i], this.typed);
+      const p = promote(cur[i], ks[i], this.typed);
       if (p === undefined) ok = false;
-      else merged.push(p);
+      else if (merged !== undefined) merged.push(p);
+      else if (p !== cur[i]) (merged = cur.slice(0, i)).push(p);
     }
     if (ok) {
-      m.key = merged;
+      if (merged !== undefined) m.key = merged;
       return;
     }
     const list = (x: SType[]): string => (this.old ? `[${x.map((t) => this.tname(t)).join(', ')}]` : `'${x.length === 1 ? this.tname(x[0]) : this.tname({ k: 'tuple', elems: x })}'`);

@@ -45,6 +45,7 @@ export type SType =
   | { k: 'agg'; fn: AggFn; signed: boolean; args?: bigint[] };
 
 export const NONE: SType = { k: 'none' };
+export const BOOL: SType = { k: 'bool' };
 export const U64: SType = { k: 'int', bits: 64, signed: false };
 export const S64: SType = { k: 'int', bits: 64, signed: true };
 export const U32: SType = { k: 'int', bits: 32, signed: false };

@@ -219,20 +219,25 @@ function isExprPosition(c: Ctx): boolean {
   return !EXPR_PARENTS_NOT.has(p.kind);
 }
 
+/** A version check walking the tree piece by piece (parse's onItem), or whole (checkVersion). */
+export interface VersionWalk {
+  /** Checks `n` and everything under it; `parent` is n's parent node. */
+  visit(n: A.Node, parent: A.Node | undefined): void;
+  /** What the walk found so far, in walk order. */
+  readonly diagnostics: Diagnostic[];
+}
+
 /**
- * Diagnostics for every construct `target` (e.g. '0.17', '0.26.1') does not
- * accept: newer constructs name the release that introduced them, dropped
- * ones the release that removed them; deprecated ones are warnings. `also`,
- * when given, is called on every node of the same walk (parents first), so a
- * caller needing another whole-tree pass gets it without a second walk.
+ * The version check as a walk (see checkVersion); `also`, when given, is
+ * called on every node the walk visits, parents first, so a caller needing
+ * another whole-tree pass gets it without a second walk.
  */
-export function checkVersion(program: A.Program, target: string, also?: (n: A.Node) => void): Diagnostic[] {
+export function versionWalk(target: string, also?: (n: A.Node) => void): VersionWalk {
   const v = parseVersion(target);
   const out: Diagnostic[] = [];
   if (v === undefined) {
     out.push({ range: { start: 0, end: 0 }, severity: 'warning', message: `unknown bpftrace version '${target}'`, source: 'version' });
-    if (also) A.walk(program, also);
-    return out;
+    return { visit: (n) => { if (also) A.walk(n, also); }, diagnostics: out };
   }
   const byKind = rulesFor(v);
   const ctx: Ctx = { parent: undefined };
@@ -245,6 +250,17 @@ export function checkVersion(program: A.Program, target: string, also?: (n: A.No
     }
     A.forEachChildWith(n, visit, n);
   };
-  visit(program, undefined);
-  return out;
+  return { visit, diagnostics: out };
+}
+
+/**
+ * Diagnostics for every construct `target` (e.g. '0.17', '0.26.1') does not
+ * accept: newer constructs name the release that introduced them, dropped
+ * ones the release that removed them; deprecated ones are warnings. `also`:
+ * as for versionWalk.
+ */
+export function checkVersion(program: A.Program, target: string, also?: (n: A.Node) => void): Diagnostic[] {
+  const w = versionWalk(target, also);
+  w.visit(program, undefined);
+  return w.diagnostics;
 }
