@@ -103,3 +103,13 @@ test('0.26 gates typeinfo behind config unstable_typeinfo (error by default, war
 test('typeinfo of an untyped variable outside comptime: bpftrace\'s message at the variable', () => {
   assert.deepEqual(errors(`${ON}begin { let $z; $b = typeinfo($z); }`).map((e) => e.replace(/^\d+-\d+ /, '')).slice(0, 1), ['Could not resolve the type of this variable']);
 });
+
+test('fail() and static_assert(): compile errors in checked code, none in dropped comptime branches (0.26 type_checker tests)', () => {
+  assert.deepEqual(errors('kprobe:f { fail("always fail %s %d %d %d", "now", 1, -1, false); }'), ['11-63 always fail now 1 -1 0']);
+  assert.deepEqual(errors('kprobe:f { if (false) { fail("always false"); } }'), ['24-44 always false']);
+  assert.deepEqual(errors('kprobe:f { if comptime (false) { fail("always false"); } }'), []);
+  assert.deepEqual(errors('kprobe:f { $x = 1; fail("x %d", $x); }'), ['19-35 fail() arguments need to be literals']);
+  assert.deepEqual(errors('BEGIN { static_assert(1 == 2, "nope"); }'), ['8-37 nope']);
+  assert.deepEqual(errors('BEGIN { static_assert(sizeof(uint32) == 4, "ok"); }'), []);
+  assert.deepEqual(errors(`${ON}BEGIN { $x = (int8)1; static_assert(typeinfo($x) == typeinfo(int8), "int8 expected"); $y = "s"; static_assert(is_integer($y), "not an int"); }`).map((e) => e.replace(/^\d+-\d+ /, '')), ['not an int']);
+});

@@ -16,6 +16,8 @@ import { literalType, signedLiteralType } from './typecheck-int';
 import { NONE, type SType, U64 } from './types';
 import type { Range } from './source';
 import { compareVersions } from './versions';
+import { formatPrintf } from './output/printf';
+import type { BtValue } from './output/values';
 
 /** A compile-time value. */
 export type ConstVal =
@@ -161,6 +163,39 @@ export function comptimeIf(cx: Checker, n: A.If, ifNode: (n: A.If) => SType): ST
   (cx.info.comptimeBranches ??= new Map()).set(n, keep);
   if (keep === null) return NONE;
   return keep.kind === 'If' ? ifNode(keep) : cx.block(keep);
+}
+
+/**
+ * fail(fmt, literals...) in code that is checked (not a dropped `if comptime` branch) is a compile error with the
+ * formatted message; static_assert(cond, msg) (0.26 stdlib: `if comptime (!cond) { fail(msg); }`) likewise.
+ */
+export function compileTimeFailure(cx: Checker, c: A.Call): void {
+  if (cx.old) return;
+  if (c.name === 'static_assert') {
+    const cond = c.args[0] ? constValue(cx, c.args[0]) : undefined;
+    if (cond === undefined) {
+      if (c.args[0]) cx.err(c.args[0].range, UNRESOLVED);
+      return;
+    }
+    const msg = c.args[1] ? constValue(cx, c.args[1]) : undefined;
+    if (!truthy(cond)) cx.err(c.range, msg?.t === 'str' ? msg.v : 'static_assert failed');
+    return;
+  }
+  if (c.name !== 'fail' || c.args.length === 0) return;
+  const vals = c.args.map((a) => constValue(cx, a));
+  if (vals.some((v) => v === undefined || v.t === 'tuple' || v.t === 'record')) {
+    cx.err(c.range, 'fail() arguments need to be literals');
+    return;
+  }
+  const fmt = vals[0];
+  if (fmt?.t !== 'str') {
+    cx.err(c.range, 'first argument to fail() must be a string literal');
+    return;
+  }
+  const enc = new TextEncoder();
+  const args: BtValue[] = vals.slice(1).map((v) => (v?.t === 'str' ? { t: 'str', v: enc.encode(v.v) }
+    : { t: 'int', v: v?.t === 'int' ? v.v : v?.t === 'bool' && v.v ? 1n : 0n, signed: v?.t === 'int' && v.v < 0n }));
+  cx.err(c.range, formatPrintf(fmt.v, args, { version: '0.26' }));
 }
 
 /** Drops diagnostics (of the first pass, which checks every branch) inside branches `if comptime` removed. */

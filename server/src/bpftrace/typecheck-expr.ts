@@ -11,7 +11,7 @@ import { coarse } from './typecheck';
 import { COMPARISONS, fixed, intBinop, literalType, mixedSigns, promote, signedLiteralType } from './typecheck-int';
 import { castType, fieldType, offsetofType, sizeofType, tupleIndexType } from './typecheck-access';
 import { builtinType, callType } from './typecheck-calls';
-import { comptimeType, typeinfoType } from './typecheck-comptime';
+import { comptimeType, compileTimeFailure, typeinfoType } from './typecheck-comptime';
 import { BOOL, NONE, S64, SType, U64 } from './types';
 import { Range } from './source';
 
@@ -111,8 +111,11 @@ export function exprType(cx: Checker, e: A.Expr): SType {
       return tupleIndexType(cx, e);
     case 'Index':
       return indexType(cx, e);
-    case 'Call':
-      return callType(cx, e);
+    case 'Call': {
+      const t = callType(cx, e);
+      compileTimeFailure(cx, e);
+      return t;
+    }
     case 'Sizeof':
       return sizeofType(cx, e);
     case 'Offsetof':
