@@ -3,20 +3,12 @@
 // script, and behaviour fixed along the way (compound assignments typing a new map) stays fixed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkScript, Checker, childKeys, forEachChildWith, isNode, parse, tokenize, walk, type Node } from '../../server/src/bpftrace';
+import { analyze, checkScript, Checker, checkVersion, childKeys, forEachChildWith, isNode, parse, tokenize, walk, type Diagnostic, type Node } from '../../server/src/bpftrace';
+import { mapWrites } from '../../server/src/bpftrace/semantic';
 import { benchScript } from '../../bench/bpftrace';
-
-function btFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...btFiles(p));
-    else if (name.endsWith('.bt')) out.push(p);
-  }
-  return out.sort();
-}
+import { btFiles } from './bpftrace-tools-dir';
 
 /** Children by scanning the object-valued fields, in field order (what the walkers did before). */
 function scanned(n: Node): Node[] {
@@ -83,4 +75,29 @@ test('bpftrace lexer: integer values and bounds are exact on both sides of the d
   for (const [text, want] of cases) assert.equal(lit(text).value, want, text);
   assert.deepEqual(lit('4294967296u').errors, ['overflow error, maximum value is 4294967295: 4294967296u']);
   assert.deepEqual(lit('1constructor').errors, ["invalid integer suffix 'constructor'"]);
+});
+
+test('checkScript: the version check run item by item while parsing, and the map writes collected on the way, equal the whole-tree passes', () => {
+  const texts = btFiles(join(__dirname, '..', 'fixtures')).map((f) => readFileSync(f, 'utf8'));
+  texts.push(benchScript(100), 'BEGIN { @a = @b; } END { @b = 1; print(@c); }');
+  let compared = 0;
+  for (const text of texts) {
+    for (const target of ['0.17', '0.24', '0.26']) {
+      const byRange = (a: Diagnostic, b: Diagnostic): number => a.range.start - b.range.start || a.range.end - b.range.end;
+      const version = checkScript(text, target).diagnostics.filter((d) => d.source === 'version');
+      assert.deepEqual(version, checkVersion(parse(text).program, target).sort(byRange), `${target}: ${text.slice(0, 60)}`);
+      // The first pass with the writes collected during parsing reports what its own walk finds.
+      const whole = parse(text);
+      if (whole.diagnostics.some((d) => d.severity === 'error') || whole.program.items.some((i) => i.kind === 'Macro')) continue;
+      const w = mapWrites();
+      const early = parse(text, (item) => walk(item, w.visit));
+      assert.deepEqual(
+        analyze(early.program, target, undefined, { types: true, written: w.written(early.program) }).diagnostics,
+        analyze(whole.program, target, undefined, { types: true }).diagnostics,
+      );
+      compared++;
+    }
+  }
+  assert.ok(compared > 100, `${compared} scripts compared`);
+  assert.deepEqual(checkScript('BEGIN { @a = @b; } END { @b = 1; print(@c); }').diagnostics.map((d) => d.message), ['Undefined map: @c']);
 });
