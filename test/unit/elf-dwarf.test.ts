@@ -20,7 +20,7 @@ import type { DwarfSections } from '../../server/src/elf/dwarf-types';
 import { dwarfStructFields, listFunction, uprobeParams } from '../../server/src/bpftrace/uprobe-args';
 import { typeName } from '../../server/src/bpftrace/types';
 import { Rng } from '../../server/src/vm/randprog';
-import { uprobeArgs } from '../../server/src/host/kernel-info-dwarf';
+import { readBinaryDwarf, uprobeArgs } from '../../server/src/host/kernel-info-dwarf';
 import { build, dwarfOf, hasTool, VARIANTS } from './uprobe-build';
 
 const dir = mkdtempSync(join(tmpdir(), 'bt-dwarf-'));
@@ -125,6 +125,18 @@ test('dwarf: compressed sections without a decompressor are reported, not read',
   assert.equal(r.sections.info, undefined);
   assert.ok(r.diagnostics.some((d) => d.section === '.debug_info' && /zlib-compressed section, and no decompressor/.test(d.message)), JSON.stringify(r.diagnostics));
   assert.equal(readDwarf(r.sections).functions.length, 0);
+});
+
+test('dwarf: files above the size limit are not read', (t) => {
+  const b = build(dir, VARIANTS[0]);
+  if ('skip' in b) {
+    console.log(`SKIP: ${b.skip}`);
+    t.skip(b.skip);
+    return;
+  }
+  const d = readBinaryDwarf(b.path, 1000);
+  assert.equal(d?.dwarf, undefined);
+  assert.match(d?.diagnostics[0]?.message ?? '', /has \d+ bytes, more than the 1000 read for uprobe args/);
 });
 
 test('dwarf: a binary without -g has no debug info', (t) => {

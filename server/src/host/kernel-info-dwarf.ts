@@ -96,6 +96,9 @@ export interface BinaryDwarf {
   compressed: string[];
 }
 
+/** Binaries (or debug files) above this size are not read (editors check scripts on every keystroke). */
+export const MAX_FILE_BYTES = 1 << 30;
+
 function dwarfOfElf(elf: Elf): { dwarf?: DwarfInfo; diagnostics: DwarfDiagnostic[]; compressed: string[] } {
   const ds = debugSections(elf, hostInflate);
   if (!ds.hasDebugInfo || !ds.sections.info) return { diagnostics: ds.diagnostics, compressed: ds.compressed };
@@ -104,9 +107,13 @@ function dwarfOfElf(elf: Elf): { dwarf?: DwarfInfo; diagnostics: DwarfDiagnostic
 }
 
 /** The DWARF of an ELF file or of its separate debug file; undefined when the file cannot be read as ELF. */
-export function readBinaryDwarf(path: string): BinaryDwarf | undefined {
+export function readBinaryDwarf(path: string, maxBytes = MAX_FILE_BYTES): BinaryDwarf | undefined {
   let bytes: Uint8Array;
   try {
+    const size = statSync(path).size;
+    if (size > maxBytes) {
+      return { diagnostics: [{ section: '(file)', offset: 0, message: `${path} has ${size} bytes, more than the ${maxBytes} read for uprobe args` }], compressed: [] };
+    }
     bytes = new Uint8Array(readFileSync(path));
   } catch {
     return undefined;
@@ -118,6 +125,7 @@ export function readBinaryDwarf(path: string): BinaryDwarf | undefined {
   for (const cand of separateDebugFiles(r.elf, path)) {
     if (!existsSync(cand)) continue;
     try {
+      if (statSync(cand).size > MAX_FILE_BYTES) continue;
       const d = readElf(new Uint8Array(readFileSync(cand)));
       const x = d.elf ? dwarfOfElf(d.elf) : undefined;
       if (x?.dwarf) return { ...x, from: cand };
