@@ -83,3 +83,14 @@ test('errorf/warnf (0.26): printed to stderr as FILE:LINE:COL-END: ERROR/WARNING
   assert.doesNotMatch(out, /careful|bad/);
   assert.match(out, /out\n/);
 });
+
+test('assert(cond, msg) (0.26): on a false condition an error "assert failed: msg" at the call, then exit', () => {
+  const text = 'BEGIN { $x = 2; assert($x == 2, "two"); printf("a\\n"); assert($x == 3, "three"); printf("b\\n"); }';
+  const c = compileForReplay(text, kernel618() ?? {}, { target: '0.26' });
+  assert.ok(c.script, c.diagnostics.map((d) => d.message).join('; '));
+  const err: string[] = [];
+  const out = [...replay(c.script, [], { format: 'text', version: '0.26', program: c.program, source: text, onStderr: (s) => err.push(s) })].join('');
+  assert.deepEqual(err.filter((s) => !s.startsWith('Attach')), [`stdin:1:${text.indexOf('assert($x == 3') + 1}-${text.indexOf('; printf("b') + 1}: ERROR: assert failed: three\n`]);
+  assert.match(out, /a\n/);
+  assert.doesNotMatch(out, /b\n/);
+});

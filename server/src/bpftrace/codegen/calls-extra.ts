@@ -13,6 +13,7 @@ import { Gen, type Loc, R_ACC, R_CTX } from './gen';
 import type { Reg } from './emitter';
 import { mem, probeRead, scalar, writeBytes } from './expr';
 import { genBuiltin, genField, ptRegsOffset } from './ctxargs';
+import { genCallStmt } from './calls';
 
 /** Linux signal numbers (x86-64) by name, as bpftrace resolves `signal("SIGKILL")`. */
 const SIGNALS: Record<string, number> = {
@@ -89,6 +90,24 @@ export function genExtraValue(g: Gen, e: A.Call, t: SType): boolean {
     case 'memcmp':
       memcmp(g, e);
       return true;
+    case 'static_assert': case 'assert_str':
+      // Compile-time checks (the type checker reports a failing static_assert): no code.
+      g.e.movi(R_ACC, 0);
+      return true;
+    case 'assert': {
+      // 0.26 stdlib: if (!cond) { errorf("assert failed: %s", msg); exit(1); }
+      const [cond, msg] = e.args;
+      if (!cond || !msg) g.error(e.range, 'assert() needs a condition and a message');
+      const ok = g.e.newLabel();
+      scalar(g, cond);
+      g.e.jmp('jne', R_ACC, { k: 0 }, ok);
+      const fmt: A.Str = { kind: 'Str', range: msg.range, value: 'assert failed: %s' };
+      genCallStmt(g, { kind: 'Call', range: e.range, name: 'errorf', args: [fmt, msg] });
+      genCallStmt(g, { kind: 'Call', range: e.range, name: 'exit', args: [] });
+      g.e.bind(ok);
+      g.e.movi(R_ACC, 0);
+      return true;
+    }
     default:
       return false;
   }
