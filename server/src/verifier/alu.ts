@@ -108,6 +108,12 @@ function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: bo
       env.fail(`R${offIsDst ? dst : srcRegno} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`);
     }
     if (p.type !== T.STACK && p.type !== T.MAP_VALUE) env.fail(`R${dst} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root`);
+    if (!tisConst(o.var)) {
+      // The masked offset may be zero under speculation: that path is explored from the next
+      // instruction with the destination the unmoved pointer; pruning compares scalars exactly from now on.
+      if (!env.state.speculative) env.exploreAluLimits = true;
+      env.speculate?.(dst, p);
+    }
   }
   d.copyFrom(p);
   mark32Unbounded(d);

@@ -59,6 +59,14 @@ export class Driver {
   constructor(readonly env: Env, readonly pre: Prepass, readonly sets: RegSets, readonly limit: number, readonly jmpLimit: number,
     readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {
     this.nospec = new Uint8Array(pre.slots.length);
+    env.speculate = (regno, r) => {
+      const p = this.current;
+      if (!p) return;
+      const st = p.st.clone();
+      st.speculative = true;
+      st.cur.regs[regno].copyFrom(r);
+      this.push(p, p.insn + 1, st, false);
+    };
   }
 
   stackDepths(): number[] {
@@ -144,6 +152,7 @@ export class Driver {
           env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
         }
         env.live?.begin(cur.st, pc);
+        this.current = cur;
         const r = this.step(cur);
         env.live?.commit();
         cur.prev = pc;
@@ -181,6 +190,8 @@ export class Driver {
 
   collect = true;
   private recorded = 0;
+  /** The path whose instruction is being checked (for sanitize_speculative_path, env.speculate). */
+  private current: Path | undefined;
   /** Instructions that failed on a speculative path (the kernel's insn_aux->nospec). */
   private readonly nospec: Uint8Array;
 
@@ -238,14 +249,14 @@ export class Driver {
       const sl = list[k];
       if (sl.branches > 0 && this.pre.prune[pc] === 3) {
         // Iterator loops: a state within the ranges of an earlier loop-head state with the iterator active converges.
-        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt) && iterActiveAtR1(cur.st)) {
+        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits) && iterActiveAtR1(cur.st)) {
           sl.hit++;
           this.scc.backedge(sl.st, pc);
           return true;
         }
       } else if (sl.branches > 0 && this.pre.prune[pc] === 2) {
         // Callback calls: converge within ranges (RANGE_WITHIN), a backedge of the call's implicit loop.
-        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt)) {
+        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits)) {
           sl.hit++;
           this.scc.backedge(sl.st, pc);
           return true;
@@ -262,8 +273,8 @@ export class Driver {
       } else {
         // A state in a loop still being explored has incomplete marks: all scalars compared (RANGE_WITHIN), a backedge.
         const loop = this.scc.incomplete(sl.st, pc);
-        if (loop ? statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt)
-          : statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi, liveAt)) {
+        if (loop ? statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits)
+          : statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi, liveAt, env.exploreAluLimits)) {
           sl.hit++;
           if (loop) this.scc.backedge(sl.st, pc);
           return true;

@@ -43,6 +43,10 @@ export class Env {
   /** Per-instruction Spectre v1 masking state (CAP_BPF only): differing paths are refused. */
   readonly aluAux = new Map<number, string>();
   maxStack = 0;
+  /** A variable pointer offset was sanitized (CAP_BPF): pruning compares scalars exactly (explore_alu_limits). */
+  exploreAluLimits = false;
+  /** Queues a speculative path from the next instruction with register `regno` set to `r` (the driver's sanitize_speculative_path). */
+  speculate: ((regno: number, r: Reg) => void) | undefined;
   /** Stack slot reads and whole-slot writes of the instruction being checked (liveness.ts). */
   live: StackLiveness | undefined;
 

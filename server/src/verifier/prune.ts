@@ -5,7 +5,9 @@
  * match any scalar, everything else must be contained in the explored state.
  * `exact` compares registers as the infinite-loop check needs.
  */
-import { F, Reg, T } from './reg';
+import { F, Reg, S64_MAX, S64_MIN, T } from './reg';
+
+const UNKNOWN_MASK = (1n << 64n) - 1n;
 import { Frame, S, VState } from './state';
 import { tin } from './tnum';
 
@@ -38,12 +40,22 @@ function regsExact(o: Reg, c: Reg): boolean {
     o.map === c.map && o.range === c.range && o.memSize === c.memSize && o.frameno === c.frameno && o.subprog === c.subprog;
 }
 
+/** Scalars compared field by field whatever their precision (the kernel's explore_alu_limits, CAP_BPF). */
+let strictScalars = false;
+
+function scalarsSame(o: Reg, c: Reg, ids: IdMap): boolean {
+  return o.var.value === c.var.value && o.var.mask === c.var.mask && o.smin === c.smin && o.smax === c.smax && o.umin === c.umin &&
+    o.umax === c.umax && o.s32min === c.s32min && o.s32max === c.s32max && o.u32min === c.u32min && o.u32max === c.u32max &&
+    (o.id ? ids.check(o.id, c.id) : true);
+}
+
 function regsafe(o: Reg, c: Reg, precise: boolean, ids: IdMap, exact: boolean): boolean {
   if (exact) return regsExact(o, c);
   if (o.type === T.NOT_INIT) return true;
   if (o.type !== c.type || o.flags !== c.flags) return false;
   switch (o.type) {
     case T.SCALAR:
+      if (strictScalars) return scalarsSame(o, c, ids);
       if (!precise) return true;
       return rangeWithin(o, c) && tin(o.var, c.var) && (o.id ? ids.check(o.id, c.id) : true);
     case T.MAP_VALUE: case T.MAP_KEY: case T.MEM:
@@ -96,7 +108,8 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: 
       const a = spilledScalar64(o, spi); const b = spilledScalar64(c, spi);
       const am = !a && allMisc(ost, spi, allowUninit); const bm = !b && allMisc(cst, spi, allowUninit);
       if ((a && bm) || (am && b)) {
-        if (a && a.type === T.SCALAR && precise) return false;
+        if (a && a.type === T.SCALAR && (precise || strictScalars)) return false;
+        if (b && strictScalars && !(b.var.mask === UNKNOWN_MASK && b.smin === S64_MIN && b.smax === S64_MAX)) return false;
         i += 7;
         continue;
       }
@@ -130,7 +143,8 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, allowUninit: 
  * before its call site (the kernel's clean_func_state), otherwise r0 and r6-r9.
  */
 export function statesEqual(old: VState, cur: VState, live: number, need: number, exact: boolean, allowUninit: boolean,
-  needLo = -1, needHi = -1, liveAt?: Uint16Array): boolean {
+  needLo = -1, needHi = -1, liveAt?: Uint16Array, strict = false): boolean {
+  strictScalars = strict;
   if (old.frames.length !== cur.frames.length) return false;
   if (old.speculative && !cur.speculative) return false;
   if (old.refs.length !== cur.refs.length) return false;
