@@ -41,6 +41,10 @@ test('memcmp (0.26: zero when the first n bytes are equal), strlen through an in
   assert.ok(r.script.probes[0].insns.some((x) => x.spec.kind === 'call' && x.imm === 115), 'bpf_probe_read_kernel_str');
 });
 
+test('len(@m) (0.26): bpf_for_each_map_elem with an empty callback counts the elements', () => {
+  assert.equal(run('BEGIN { @m[1] = 1; @m[2] = 2; @m[7] = 3; $n = len(@m); delete(@m, 2); printf("%d %d\\n", $n, len(@m)); clear(@m); exit(); }'), '3 2');
+});
+
 test('pton: IPv4 and IPv6 literals as address bytes', () => {
   assert.equal(run('BEGIN { $a = pton("127.0.0.1"); $b = pton("fe80::1:2"); printf("%d %d %d %d %d\\n", $a[0], $a[3], $b[0], $b[13], $b[15]); exit(); }'), '127 1 254 1 2');
 });

@@ -90,6 +90,23 @@ export function genExtraValue(g: Gen, e: A.Call, t: SType): boolean {
     case 'memcmp':
       memcmp(g, e);
       return true;
+    case 'len': {
+      // len(@m) (0.26 stdlib's fallback without bpf_map_sum_elem_count): bpf_for_each_map_elem with an empty callback counts the elements.
+      const a = e.args[0];
+      const sm = a?.kind === 'Map' ? g.script.scriptMap(a.name) : undefined;
+      if (!a || !sm || sm.def.keyed === false) return g.error(e.range, 'call to len() expects a map with explicit keys (non-scalar map)');
+      const { gen: c, index } = g.callback();
+      c.e.cur = e.range;
+      c.e.movi(0, 0);
+      c.e.exit();
+      g.ldMap(1, sm.index);
+      g.e.ldFunc(2, index);
+      g.e.movi(3, 0);
+      g.e.movi(4, 0);
+      g.e.call('for_each_map_elem');
+      g.e.mov(R_ACC, 0);
+      return true;
+    }
     case 'static_assert': case 'assert_str':
       // Compile-time checks (the type checker reports a failing static_assert): no code.
       g.e.movi(R_ACC, 0);
