@@ -41,6 +41,15 @@ function compileFixture(file: string): CompiledScript {
   return r.script;
 }
 
+/** Whether this machine can load BPF into the kernel (else a SKIP line and the test is skipped). */
+function canLoad(t: { skip(m: string): void }): boolean {
+  const why = kernelLoadUnavailable();
+  if (!why) return true;
+  console.log(`SKIP: kernel loading: ${why}`);
+  t.skip(why);
+  return false;
+}
+
 function objectFor(s: CompiledScript, i: number): Uint8Array {
   const spec = toEmitSpec({ ...s, probes: [s.probes[i]] });
   const r = emitObject(spec);
@@ -96,12 +105,7 @@ test('iter probes: printf is bpf_seq_printf with the format in .rodata; ctx->tas
 
 test('probe kinds load into the running kernel; iter:task runs as a pinned iterator and lists this process', (t) => {
   if (!kernel618()) return;
-  const why = kernelLoadUnavailable();
-  if (why) {
-    console.log(`SKIP: kernel loading: ${why}`);
-    t.skip(why);
-    return;
-  }
+  if (!canLoad(t)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-kinds-'));
   try {
     let pass = 0;
@@ -155,12 +159,7 @@ test('path() in iter:task_file: bpf_d_path on ctx->file->f_path; the kernel runs
     assert.match(v.errors[0]?.message ?? '', /dereference of modified ptr_ ptr R1 off=\d+ disallowed/);
     console.log(`  note: our verifier rejects path(ctx->file->f_path): ${v.errors[0]?.message}; the kernel accepts it`);
   }
-  const why = kernelLoadUnavailable();
-  if (why) {
-    console.log(`SKIP: kernel loading: ${why}`);
-    t.skip(why);
-    return;
-  }
+  if (!canLoad(t)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-path-'));
   const pin = `/sys/fs/bpf/bpfstudio_path_${process.pid}`;
   try {
