@@ -56,7 +56,7 @@ export class Driver {
   private depthBySub = new Map<number, number>();
   private lastLine: VerifierLine | undefined;
 
-  constructor(readonly env: Env, readonly pre: Prepass, readonly sets: RegSets, readonly limit: number, readonly jmpLimit: number,
+  constructor(readonly env: Env, readonly pre: Prepass, public sets: RegSets, readonly limit: number, readonly jmpLimit: number,
     readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {
     this.nospec = new Uint8Array(pre.slots.length);
     env.speculate = (regno, r) => {
@@ -190,6 +190,24 @@ export class Driver {
 
   collect = true;
   private recorded = 0;
+  /** Comparisons decided on some path so far (precision sources) and the analysis that uses them. */
+  precision: { decided: Uint8Array; analyse: () => RegSets } | undefined;
+  private setsDirty = false;
+  private reanalysed = 0;
+
+  /**
+   * A comparison at pc was decided (is_branch_taken): its registers need precision from now on.
+   * The sets are recomputed before the next state comparison; past a budget every comparison counts
+   * (the static over-approximation), so large programs do not re-analyse at each new decision.
+   */
+  decidedAt(pc: number): void {
+    const p = this.precision;
+    if (!p || p.decided[pc]) return;
+    p.decided[pc] = 1;
+    this.setsDirty = true;
+    if (++this.reanalysed * p.decided.length > 2_000_000 || this.reanalysed > 256) p.decided.fill(1);
+  }
+
   /** The path whose instruction is being checked (for sanitize_speculative_path, env.speculate). */
   private current: Path | undefined;
   /** Instructions that failed on a speculative path (the kernel's insn_aux->nospec). */
@@ -236,6 +254,7 @@ export class Driver {
     const list = this.explored.get(pc) ?? [];
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
+    if (this.setsDirty && this.precision) { this.sets = this.precision.analyse(); this.setsDirty = false; }
     const live = this.sets.live[pc]; const need = this.sets.need[pc];
     const ns = this.sets.needStack; const nlo = ns ? ns[2 * pc] | 0 : -1; const nhi = ns ? ns[2 * pc + 1] | 0 : -1;
     const liveAt = this.sets.live;

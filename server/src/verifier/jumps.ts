@@ -75,6 +75,7 @@ export function condJmp(d: Driver, cur: Path, sl: Slot, s: OpSpec): void {
   }
   const target = cur.insn + sl.off + 1;
   const pred = branchTaken(dst, src, jop, is32);
+  if (pred !== -1) d.decidedAt(cur.insn);
   if (pred === 1) {
     if (!env.bypassSpecV1) d.push(cur, cur.insn + 1, specState(cur.st, sl), false);
     env.printInsnState();

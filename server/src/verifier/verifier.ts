@@ -5,7 +5,7 @@
  * stack size check and the result with the kernel-format log and statistics.
  */
 import { Insn, OpSpec, encode } from '../isa';
-import { analyse, callUses, successors } from './analysis';
+import { analyse, callUses, successors, type RegSets } from './analysis';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env } from './env';
 import { ELIDE_NULL, timerMapRefusal } from './helper-call';
@@ -98,10 +98,16 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   }
   const callUse = callUses(slots, input.btf);
   const succ = successors(slots, pre.specs);
-  const sets = analyse(slots, pre.specs, returnRange(input.progType, input.expectedAttachType) !== undefined, true,
-    (m) => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m])), callUse, succ);
+  // Comparisons make their registers precise once a path has decided them (the kernel marks precision
+  // when is_branch_taken decides): the sets are recomputed as decided comparisons are found (driver.ts).
+  const decided = new Uint8Array(slots.length);
+  const exitNeedsR0 = returnRange(input.progType, input.expectedAttachType) !== undefined;
+  const constKey = (m: number): boolean => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m]));
+  const analyseNow = (): RegSets => analyse(slots, pre.specs, exitNeedsR0, (pc) => decided[pc] === 1, constKey, callUse, succ);
+  const sets = analyseNow();
   env.live = new StackLiveness(succ, pre.subprogs, slots.length);
   const d = new Driver(env, pre, sets, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
+  d.precision = { decided, analyse: analyseNow };
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
