@@ -2,8 +2,9 @@
  * Static register liveness and "needs precision" sets per instruction, used by
  * state pruning. The kernel computes liveness statically too (6.15+) but finds
  * precision by backtracking; here a backward dataflow marks a scalar register
- * as needing precision when its value may reach a comparison, a helper or
- * subprogram argument, pointer arithmetic, or a checked return value. This is
+ * as needing precision when its value may reach a comparison (one that some path
+ * has decided, when the caller says which), a helper or subprogram argument,
+ * 64-bit pointer arithmetic, or a checked return value. This is
  * conservative (prunes less than the kernel), never more permissive. The same
  * backward pass follows values through stack spills and fills, so a spilled
  * scalar is compared exactly only when it may need precision (needStack).
