@@ -113,3 +113,8 @@ test('fail() and static_assert(): compile errors in checked code, none in droppe
   assert.deepEqual(errors('BEGIN { static_assert(sizeof(uint32) == 4, "ok"); }'), []);
   assert.deepEqual(errors(`${ON}BEGIN { $x = (int8)1; static_assert(typeinfo($x) == typeinfo(int8), "int8 expected"); $y = "s"; static_assert(is_integer($y), "not an int"); }`).map((e) => e.replace(/^\d+-\d+ /, '')), ['not an int']);
 });
+
+test('if comptime inside a macro: each expansion keeps its own branch (the 0.26 stdlib pattern)', () => {
+  const text = 'macro show(x) { if comptime is_str(x) { printf("str %s\\n", x); } else { printf("int %d\\n", x); } }\nBEGIN { show("a"); show(5); $s = "zz"; show($s); exit(); }';
+  assert.match(output(text), /str a\nint 5\nstr zz\n/);
+});
