@@ -140,7 +140,11 @@ function assign(cx: Checker, s: A.Assign): void {
   if (s.op === '=' && !assignable(cx, s, value)) return;
   if (t.kind === 'Var') {
     if (s.op === '=') cx.varAssign(t, value, s.value.range);
-    else compound(cx, s);
+    else {
+      // `$v op= x` is `$v = $v op x`: 0.25+ widens the variable to the result's type ($v = 123; $v *= 2 -> int64).
+      const r = compound(cx, s);
+      if (cx.typed && r.k === 'int') cx.varAssign(t, r, s.value.range);
+    }
     return;
   }
   const map = t.kind === 'Map' ? t : t.map;
