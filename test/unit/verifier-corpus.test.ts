@@ -30,7 +30,7 @@ const CHECKS: Record<string, 'R' | 'A' | 'AR'> = {
   'loop.bounded': 'A', 'loop.too_large': 'R', 'loop.infinite': 'R', 'ret.range': 'AR', 'div.zero': 'AR',
   'mapval.bounds': 'AR', 'mapval.varoff': 'AR', 'call.subprog': 'AR', 'c.kprobe': 'AR', 'c.tracepoint': 'A', 'c.xdp': 'AR',
   'c.tc': 'AR', 'c.loop': 'AR', 'c.packet': 'AR', 'c.ringbuf': 'AR', 'c.core': 'AR', 'kfunc.iter': 'AR', 'kfunc.ref': 'AR',
-  'kfunc.args': 'R', 'kfunc.trusted': 'AR', 'align.strict': 'AR', 'ctx.iter': 'AR', 'helper.seq': 'AR', 'kfunc.rcu': 'AR', 'mem.rdonly': 'R', 'ref.use_after_release': 'R', 'mem.bounds': 'R',
+  'kfunc.args': 'R', 'kfunc.trusted': 'AR', 'align.strict': 'AR', 'ctx.iter': 'AR', 'helper.seq': 'AR', 'helper.btf_arg': 'AR', 'kfunc.rcu': 'AR', 'mem.rdonly': 'R', 'ref.use_after_release': 'R', 'mem.bounds': 'R',
 };
 
 const groups = loadGroups();

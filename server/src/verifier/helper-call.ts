@@ -10,6 +10,7 @@
 import { HELPER_NAMES, helperName } from '../isa';
 import type { Env } from './env';
 import type { VerifierMap } from './types';
+import { KIND, type Btf } from '../btf';
 import { HELPER_PROTOS, MIGHT_SLEEP, PROG_TYPE_SETS } from './protos/table';
 import { ArgSpec, HelperProto, parseArg } from './protos/types';
 import { F, Reg, T, boundsSync, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
@@ -140,6 +141,30 @@ function checkRegType(env: Env, regno: number, a: ArgSpec): void {
   env.fail(`R${regno} type=${regTypeStr(r)} expected=${compat.map(([t, fl]) => typeStr(t, fl)).join(', ')}`);
 }
 
+/**
+ * btf_struct_ids_match: is there a struct `want` at byte `off` of struct `have`, directly or
+ * nested (the member covering the offset, dived into while it is a struct)? `&file->f_path` is a
+ * `struct path` at offset 64 of `struct file`.
+ */
+function btfStructAt(btf: Btf, have: string, off: number, want: string): boolean {
+  let id = btf.find(have, KIND.STRUCT);
+  for (let depth = 0; id !== undefined && depth < 16; depth++) {
+    if (off === 0 && btf.name(id) === want) return true;
+    let next: number | undefined;
+    for (const m of btf.members(id)) {
+      const t = btf.resolve(m.type);
+      const k = btf.kind(t);
+      const start = m.bitOffset / 8;
+      if (m.bitSize || (k !== KIND.STRUCT && k !== KIND.UNION) || off < start || off >= start + (btf.sizeof(t) ?? 0)) continue;
+      next = t;
+      off -= start;
+      break;
+    }
+    id = next;
+  }
+  return false;
+}
+
 function checkArgRegOff(env: Env, r: Reg, regno: number, a: ArgSpec): void {
   if (a.flags.has('OBJ_RELEASE')) {
     if (r.off || !tisConst(r.var) || r.var.value) env.fail(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
@@ -150,6 +175,10 @@ function checkArgRegOff(env: Env, r: Reg, regno: number, a: ArgSpec): void {
       return;
     case T.CTX:
       checkPtrOffReg(env, r, regno, false);
+      return;
+    case T.BTF_ID:
+      // A fixed offset into a kernel struct is fine (the struct at that offset is matched below).
+      checkPtrOffReg(env, r, regno, true);
       return;
     default:
       checkPtrOffReg(env, r, regno, false);
@@ -183,6 +212,10 @@ function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: Ar
   if (!(isNull(r) && maybeNull)) {
     checkRegType(env, regno, a);
     checkArgRegOff(env, r, regno, a);
+    const want = p.argBtfStruct?.[i];
+    if (r.type === T.BTF_ID && want && env.btf && !btfStructAt(env.btf, r.btfName, r.off, want)) {
+      env.fail(`R${regno} is of type ${r.btfName} but ${want} is expected`);
+    }
   }
   if (a.flags.has('OBJ_RELEASE')) {
     if (!r.refObjId && !isNull(r)) env.fail(`R${regno} must be referenced when passed to release function`);
