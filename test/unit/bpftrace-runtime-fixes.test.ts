@@ -1,7 +1,8 @@
 // Correctness fixes checked against bpftrace's documented behaviour: 0.25+
 // variables widen to what compound assignments and ++/-- produce (the type
 // is the promotion over every assignment, as bpftrace's type resolver
-// computes it), while 0.17 keeps its 64-bit integers.
+// computes it), while 0.17 keeps its 64-bit integers; bools stored in maps
+// (as u64) print as true/false (bpftrace 0.26 tests/runtime/bool).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileForReplay, replay } from '../../server/src/bpftrace/replay';
@@ -36,3 +37,12 @@ test('0.17: 64-bit integers as before (checked against real bpftrace 0.17)', () 
   assert.equal(run('BEGIN { $var = 123; $var *= 2; print($var); $t = 0; $t += 1000; print($t); $d = 0; $d--; print($d); exit(); }', '0.17'), '246\n1000\n-1');
 });
 
+test('0.26: bool map keys and values print as true/false', () => {
+  // tests/runtime/bool 'bool as map keys and values' and 'bool in resized tuples'.
+  assert.equal(run('BEGIN { @a[true] = false; exit(); }'), '@a[true]: false');
+  assert.equal(run('BEGIN { @a[false, 1, true] = 1; @a[true, (int32)2, false] = 2; exit(); }').split('\n').sort().join('\n'), '@a[false, 1, true]: 1\n@a[true, 2, false]: 2');
+  // has_key() stored in a map, read back into a variable, printed as a map and in tuples; counts keyed by a bool.
+  assert.equal(run('BEGIN { @m[1] = 1; @d = has_key(@m, 1); $x = @d; print($x); print(@d); @t = (has_key(@m, 2), 7); @h[true] = count(); clear(@m); exit(); }'),
+    'true\n@d: true\n\n\n@d: true\n@h[true]: 1\n@t: (false, 7)');
+  assert.equal(run('BEGIN { @map[1] = 1; $x = 1; for ($kv : @map) { print(has_key(@map, $x)); } printf("%d\\n", has_key(@map, 1)); clear(@map); exit(); }'), 'true\n1');
+});

@@ -131,12 +131,18 @@ function isKeyed(def: BtMapDef): boolean {
 function decodeKey(def: BtMapDef, key: Uint8Array, parts: SType[], formats: readonly OutputFormat[]): BtValue[] {
   const out: BtValue[] = [];
   let off = 0;
-  for (const t of parts) {
-    out.push(decodeValue(t, key, off, formats));
+  for (const [i, t] of parts.entries()) {
+    out.push(shownAs(decodeValue(t, key, off, formats), def.shown?.key[i]));
     off += sizeOf(t);
   }
-  void def;
   return out;
+}
+
+/** A decoded stored value as the script's type shows it: bools are stored as u64 in maps but print as true/false. */
+function shownAs(v: BtValue, t: SType | undefined): BtValue {
+  if (t?.k === 'bool' && v.t === 'int') return { t: 'bool', v: v.v !== 0n };
+  if (t?.k === 'tuple' && v.t === 'tuple') return { t: 'tuple', elems: v.elems.map((e, i) => shownAs(e, t.elems[i])) };
+  return v;
 }
 
 /** Decodes one map's entries (per-CPU values separate) into a snapshot. */
@@ -146,7 +152,7 @@ export function decodeMap(script: CompiledScript, map: BtMapDef, entries: Iterab
   const snap: MapSnapshot = { name: map.name, keyed, agg: aggKind(map), entries: [] };
   if (v.k !== 'agg') {
     for (const e of entries) {
-      snap.entries.push({ key: keyed ? decodeKey(map, e.key, map.key, script.formats) : [], value: decodeValue(v, e.values[0] ?? new Uint8Array(sizeOf(v)), 0, script.formats) });
+      snap.entries.push({ key: keyed ? decodeKey(map, e.key, map.key, script.formats) : [], value: shownAs(decodeValue(v, e.values[0] ?? new Uint8Array(sizeOf(v)), 0, script.formats), map.shown?.value) });
     }
     return snap;
   }

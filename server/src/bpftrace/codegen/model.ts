@@ -55,6 +55,8 @@ export interface BtMapDef {
   value: SType;
   /** Whether the script uses the map with keys (`@x[k]`). */
   keyed?: boolean;
+  /** Key and value types as the script sees them when they hold bools (stored as u64): what decoding shows. */
+  shown?: { key: SType[]; value: SType };
   /** Global data (the '.rodata' array of constant strings, e.g. seq_printf formats): its contents; read-only to programs. */
   initial?: Uint8Array;
 }

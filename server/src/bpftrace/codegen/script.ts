@@ -28,6 +28,10 @@ function recordType(t: SType): SType {
   return storedType(t);
 }
 
+function hasBool(t: SType): boolean {
+  return t.k === 'bool' || (t.k === 'tuple' && t.elems.some(hasBool));
+}
+
 export interface ScriptMap {
   index: number;
   def: BtMapDef;
@@ -98,6 +102,7 @@ export class ScriptLayout {
     const decl = this.decls.get(name);
     const maxEntries = arrayKey ? 1 : decl?.maxEntries !== undefined ? Number(decl.maxEntries) : this.keysMax;
     const def: BtMapDef = { name, mapType, keySize, valueSize, maxEntries, key, value: value.k === 'agg' ? value : storedType(value), keyed };
+    if ([...mt.key, value].some(hasBool)) def.shown = { key: [...mt.key, ...(extraKey ? [U64] : [])], value };
     const sm: ScriptMap = { index: this.add(def), def, keyTypes, keyOffsets: offsets, extraKey, arrayKey };
     this.byName.set(name, sm);
     return sm;
