@@ -112,7 +112,7 @@ function ptrAlu(env: Env, s: OpSpec, dst: number, ptr: Reg, off: Reg, srcIsX: bo
       // The masked offset may be zero under speculation: that path is explored from the next
       // instruction with the destination the unmoved pointer; pruning compares scalars exactly from now on.
       if (!env.state.speculative) env.exploreAluLimits = true;
-      env.speculate?.(dst, p);
+      env.speculator?.speculate(dst, p);
     }
   }
   d.copyFrom(p);

@@ -30,7 +30,7 @@ const bit = (r: number): number => (r >= 0 && r <= 10 ? 1 << r : 0);
  * registers precise only when the branch was decided): used to decide which scalars an iterator
  * loop may widen.
  */
-export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean, jcondPrecise: boolean | ((pc: number) => boolean) = true,
+export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean, jcondPrecise: boolean | Uint8Array = true,
   constKeyMap: (map: number) => boolean = () => true, callUse: (i: number) => number = () => ARGS,
   succ = successors(slots, specs)): RegSets {
   const n = slots.length;
@@ -65,7 +65,7 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
       case 'lddw': def[i] = d; break;
       case 'ldabs': case 'ldind': use[i] = bit(6) | (s.kind === 'ldind' ? sr : 0); def[i] = ARGS | 1; needUse[i] = s.kind === 'ldind' ? sr : 0; break;
       case 'jcond':
-        use[i] = d | (s.srcReg ? sr : 0); needUse[i] = (typeof jcondPrecise === 'function' ? jcondPrecise(i) : jcondPrecise) ? use[i] : 0;
+        use[i] = d | (s.srcReg ? sr : 0); needUse[i] = (typeof jcondPrecise === 'boolean' ? jcondPrecise : jcondPrecise[i] === 1) ? use[i] : 0;
         break;
       case 'call': case 'callx':
         use[i] = callUse(i); needUse[i] = use[i]; def[i] = ARGS | 1;

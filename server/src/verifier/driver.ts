@@ -7,7 +7,7 @@
  */
 import { Insn, OpSpec } from '../isa';
 import { KIND } from '../btf';
-import type { RegSets } from './analysis';
+import { analyse, type RegSets } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
 import { Env, Reject } from './env';
 import { printInsn } from './insn-print';
@@ -15,7 +15,7 @@ import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
 import type { Prepass, Slot } from './prepass';
 import { cleanDeadSlots, maybeLooping, statesEqual } from './prune';
 import type { SccVisits } from './scc';
-import { F, T, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
+import { F, Reg, T, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
 import { Frame, VState, sameCallsites, stateStr } from './state';
 import type { GlobalFunc, PathStep, VerifierLine } from './types';
 import { globalEntryFrame } from './global-func';
@@ -59,14 +59,7 @@ export class Driver {
   constructor(readonly env: Env, readonly pre: Prepass, public sets: RegSets, readonly limit: number, readonly jmpLimit: number,
     readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {
     this.nospec = new Uint8Array(pre.slots.length);
-    env.speculate = (regno, r) => {
-      const p = this.current;
-      if (!p) return;
-      const st = p.st.clone();
-      st.speculative = true;
-      st.cur.regs[regno].copyFrom(r);
-      this.push(p, p.insn + 1, st, false);
-    };
+    env.speculator = this;
   }
 
   stackDepths(): number[] {
@@ -191,7 +184,7 @@ export class Driver {
   collect = true;
   private recorded = 0;
   /** Comparisons decided on some path so far (precision sources) and the analysis that uses them. */
-  precision: { decided: Uint8Array; analyse: () => RegSets } | undefined;
+  precision: { decided: Uint8Array; exitNeedsR0: boolean; constKey: (map: number) => boolean; succ: Int32Array } | undefined;
   private setsDirty = false;
   private reanalysed = 0;
 
@@ -208,8 +201,18 @@ export class Driver {
     if (++this.reanalysed * p.decided.length > 2_000_000 || this.reanalysed > 256) p.decided.fill(1);
   }
 
-  /** The path whose instruction is being checked (for sanitize_speculative_path, env.speculate). */
+  /** The path whose instruction is being checked (for sanitize_speculative_path, speculate()). */
   private current: Path | undefined;
+
+  /** sanitize_speculative_path: a speculative path from the next instruction with register regno set to r. */
+  speculate(regno: number, r: Reg): void {
+    const p = this.current;
+    if (!p) return;
+    const st = p.st.clone();
+    st.speculative = true;
+    st.cur.regs[regno].copyFrom(r);
+    this.push(p, p.insn + 1, st, false);
+  }
   /** Instructions that failed on a speculative path (the kernel's insn_aux->nospec). */
   private readonly nospec: Uint8Array;
 
@@ -254,7 +257,11 @@ export class Driver {
     const list = this.explored.get(pc) ?? [];
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
-    if (this.setsDirty && this.precision) { this.sets = this.precision.analyse(); this.setsDirty = false; }
+    const p = this.precision;
+    if (this.setsDirty && p) {
+      this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
+      this.setsDirty = false;
+    }
     const live = this.sets.live[pc]; const need = this.sets.need[pc];
     const ns = this.sets.needStack; const nlo = ns ? ns[2 * pc] | 0 : -1; const nhi = ns ? ns[2 * pc + 1] | 0 : -1;
     const liveAt = this.sets.live;

@@ -46,7 +46,7 @@ export class Env {
   /** A variable pointer offset was sanitized (CAP_BPF): pruning compares scalars exactly (explore_alu_limits). */
   exploreAluLimits = false;
   /** Queues a speculative path from the next instruction with register `regno` set to `r` (the driver's sanitize_speculative_path). */
-  speculate: ((regno: number, r: Reg) => void) | undefined;
+  speculator: { speculate(regno: number, r: Reg): void } | undefined;
   /** Stack slot reads and whole-slot writes of the instruction being checked (liveness.ts). */
   live: StackLiveness | undefined;
 

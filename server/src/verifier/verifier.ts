@@ -5,7 +5,7 @@
  * stack size check and the result with the kernel-format log and statistics.
  */
 import { Insn, OpSpec, encode } from '../isa';
-import { analyse, callUses, successors, type RegSets } from './analysis';
+import { analyse, callUses, successors } from './analysis';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env } from './env';
 import { ELIDE_NULL, timerMapRefusal } from './helper-call';
@@ -103,11 +103,10 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const decided = new Uint8Array(slots.length);
   const exitNeedsR0 = returnRange(input.progType, input.expectedAttachType) !== undefined;
   const constKey = (m: number): boolean => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m]));
-  const analyseNow = (): RegSets => analyse(slots, pre.specs, exitNeedsR0, (pc) => decided[pc] === 1, constKey, callUse, succ);
-  const sets = analyseNow();
+  const sets = analyse(slots, pre.specs, exitNeedsR0, decided, constKey, callUse, succ);
   env.live = new StackLiveness(succ, pre.subprogs, slots.length);
   const d = new Driver(env, pre, sets, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
-  d.precision = { decided, analyse: analyseNow };
+  d.precision = { decided, exitNeedsR0, constKey, succ };
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
