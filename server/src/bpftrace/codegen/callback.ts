@@ -2,15 +2,19 @@
  * Loop bodies as BPF callback subprograms (bpf_for_each_map_elem for maps,
  * bpf_loop for ranges), as bpftrace compiles its `for` loops. The callback
  * context is the caller's frame pointer: the probe context and scratch
- * pointers are spilled there, and the caller's variables the body uses are
- * copied into the callback's frame on entry and back on every exit.
+ * pointers are spilled there. The caller's stack variables the body uses move
+ * to the per-CPU scratch area for the loop (copied there before the call and
+ * back after it when the body assigns them): the verifier does not track
+ * values in map memory, so a counter the body updates does not keep the
+ * callback's states apart (the kernel gives up after 8193 of them, 'The
+ * sequence of 8193 jumps is too complex', when the counter lives on the stack).
  * continue/end of body return 0, break returns 1, `return` (and exit()) set a
  * flag in the caller's frame and return 1; the caller then leaves too.
  * Non-goal: what the loop variable holds (formap.ts, forrange.ts).
  */
 import * as A from '../ast';
 import { type SType, sizeOf } from '../types';
-import { Gen, type Loc, type VarSlot, R_CTX, R_SC, at, isScalar } from './gen';
+import { Gen, type Loc, type VarSlot, R_CTX, R_SC, isScalar } from './gen';
 import { genStmt } from './stmt';
 
 /** Slots in the caller's frame the callback reaches through its context pointer. */
@@ -29,8 +33,19 @@ export interface CallbackFrame {
   args: Loc[];
   /** Where the caller's frame pointer is kept. */
   pfp: Loc;
-  /** The caller's variables copied in (and back out). */
-  copies: { from: Loc; own: Loc; size: number }[];
+  /** The caller's stack variables moved to scratch for the loop; `back`: the body assigns them. */
+  moved: { from: Loc; to: Loc; size: number; back: boolean }[];
+}
+
+/** Variables the body assigns (plain and compound assignments, declarations, ++/--). */
+function assignedVars(s: A.For): Set<string> {
+  const out = new Set<string>();
+  A.walk(s.body, (n) => {
+    if (n.kind === 'Assign' && n.target.kind === 'Var') out.add(n.target.name);
+    else if (n.kind === 'VarDecl') out.add(n.var.name);
+    else if (n.kind === 'Unary' && (n.op === '++' || n.op === '--') && n.operand.kind === 'Var') out.add(n.operand.name);
+  });
+  return out;
 }
 
 /** The caller's variables the body refers to (every level of nested loops included). */
@@ -60,7 +75,17 @@ export function openCallback(g: Gen, s: A.For, ctxReg: number, argRegs: number[]
   }
   const ret = g.allocStack(8);
   g.storeImm(8, ret, 0);
-  const captured = capturedVars(g, s);
+  const assigned = assignedVars(s);
+  const moved: CallbackFrame['moved'] = [];
+  const vars = new Map<string, VarSlot>();
+  for (const [name, slot] of capturedVars(g, s)) {
+    if (slot.loc.base !== 'fp') { vars.set(name, slot); continue; }
+    const size = isScalar(slot.type) ? 8 : Math.ceil(sizeOf(slot.type) / 8) * 8;
+    const to = g.allocScratch(size);
+    g.copy(to, slot.loc, size);
+    moved.push({ from: slot.loc, to, size, back: assigned.has(name) });
+    vars.set(name, { loc: to, type: slot.type });
+  }
   const { gen: c, index } = g.callback();
   c.stmt = (x) => genStmt(c, x);
   const e = c.e;
@@ -74,19 +99,8 @@ export function openCallback(g: Gen, s: A.For, ctxReg: number, argRegs: number[]
   });
   e.ldx(8, R_CTX, ctxReg, ctx.off);
   if (scratch) e.ldx(8, R_SC, ctxReg, scratch.off);
-  const copies: CallbackFrame['copies'] = [];
-  for (const [name, slot] of captured) {
-    if (slot.loc.base !== 'fp') { c.vars.set(name, slot); continue; }
-    const size = isScalar(slot.type) ? 8 : Math.ceil(sizeOf(slot.type) / 8) * 8;
-    const own = c.allocStack(size);
-    for (let o = 0; o < size; o += 8) {
-      e.ldx(8, 0, ctxReg, slot.loc.off + o);
-      c.store(8, at(own, o), 0);
-    }
-    c.vars.set(name, { loc: own, type: slot.type });
-    copies.push({ from: slot.loc, own, size });
-  }
-  return { c, index, caller: { ctx, scratch, ret }, args, pfp, copies };
+  for (const [name, slot] of vars) c.vars.set(name, slot);
+  return { c, index, caller: { ctx, scratch, ret }, args, pfp, moved };
 }
 
 /** Declares the loop variable in the callback (its own slot: stack or scratch by size). */
@@ -98,7 +112,7 @@ export function loopVar(f: CallbackFrame, s: A.For, t: SType): Loc {
   return l;
 }
 
-/** The body, then the exits: continue (0), return (flag in the caller, then 1), break (1); each copies the variables back. */
+/** The body, then the exits: continue (0), return (flag in the caller, then 1), break (1). */
 export function closeCallback(f: CallbackFrame, s: A.For): void {
   const { c } = f;
   const e = c.e;
@@ -119,13 +133,6 @@ export function closeCallback(f: CallbackFrame, s: A.For): void {
   e.bind(brk);
   c.storeImm(8, rv, 1);
   e.bind(epilogue);
-  c.load(8, 1, f.pfp);
-  for (const x of f.copies) {
-    for (let o = 0; o < x.size; o += 8) {
-      c.load(8, 0, at(x.own, o));
-      e.stx(8, 1, x.from.off + o, 0);
-    }
-  }
   c.load(8, 0, rv);
   e.exit();
 }
@@ -140,6 +147,7 @@ export function callWithCallback(g: Gen, f: CallbackFrame, helper: string): void
   g.e.mov(3, 10);
   g.e.movi(4, 0);
   g.e.call(helper);
+  for (const x of f.moved) if (x.back) g.copy(x.from, x.to, x.size);
   g.load(8, 0, f.caller.ret);
   g.e.jmp('jne', 0, { k: 0 }, g.exitLabel);
 }
