@@ -343,17 +343,19 @@ export function coerceToSizeSx(r: Reg, size: number): void {
 export function isConst(r: Reg): boolean { return r.type === T.SCALAR && r.var.mask === 0n; }
 export function isNull(r: Reg): boolean { return r.type === T.SCALAR && r.var.mask === 0n && r.var.value === 0n; }
 
-/** verbose_snum / verbose_unum. */
+/** verbose_snum / verbose_unum: decimal within the s16 range (6.18 prints R1=1000, R1=-32768, R1=0x8000). */
+const DEC_MIN = -32768n;
+const DEC_MAX = 32767n;
 export function snum(v: bigint): string {
   const s = s64(v);
-  if (s >= -512n && s <= 512n) return s.toString();
+  if (s >= DEC_MIN && s <= DEC_MAX) return s.toString();
   return '0x' + u64(v).toString(16);
 }
 export function unum(v: bigint): string {
   const u = u64(v);
-  return u <= 512n ? u.toString() : '0x' + u.toString(16);
+  return u <= DEC_MAX ? u.toString() : '0x' + u.toString(16);
 }
-function snumDecimal(v: bigint): boolean { return v >= -512n && v <= 512n; }
+function snumDecimal(v: bigint): boolean { return v >= DEC_MIN && v <= DEC_MAX; }
 
 function scalarRanges(r: Reg): string[] {
   const s32a = snumDecimal(r.s32min) ? r.s32min : u32(r.s32min);
