@@ -2,12 +2,21 @@
 // variables widen to what compound assignments and ++/-- produce (the type
 // is the promotion over every assignment, as bpftrace's type resolver
 // computes it), while 0.17 keeps its 64-bit integers; bools stored in maps
-// (as u64) print as true/false (bpftrace 0.26 tests/runtime/bool).
+// (as u64) print as true/false (bpftrace 0.26 tests/runtime/bool); 0.17
+// refuses the probe context in print(), maps, map keys and (function args) in
+// variables, with the messages and ranges real bpftrace 0.17 gives; 0.19+
+// `args` records are refused by code generation rather than printed as a pointer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileForReplay, replay } from '../../server/src/bpftrace/replay';
-import { verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileText, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { checkScript } from '../../server/src/bpftrace/check';
+import { uprobeArgs } from '../../server/src/host/kernel-info-dwarf';
 import { kernel618 } from './bpftrace-codegen-support';
+import { build } from './uprobe-build';
 
 function verified(s: CompiledScript): void {
   const btf = kernel618()?.btf;
@@ -45,4 +54,52 @@ test('0.26: bool map keys and values print as true/false', () => {
   assert.equal(run('BEGIN { @m[1] = 1; @d = has_key(@m, 1); $x = @d; print($x); print(@d); @t = (has_key(@m, 2), 7); @h[true] = count(); clear(@m); exit(); }'),
     'true\n@d: true\n\n\n@d: true\n@h[true]: 1\n@t: (false, 7)');
   assert.equal(run('BEGIN { @map[1] = 1; $x = 1; for ($kv : @map) { print(has_key(@map, $x)); } printf("%d\\n", has_key(@map, 1)); clear(@map); exit(); }'), 'true\n1');
+});
+
+/** Errors as 'start-end message' (0-based offsets; bpftrace 0.17's columns are these + 1). */
+function errors(text: string, target: string, kernel: Parameters<typeof checkScript>[2] = { tracepointFields: (): undefined => undefined }): string[] {
+  return checkScript(text, target, kernel).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.range.start}-${d.range.end} ${d.message}`);
+}
+
+test('0.17: pointers and the context are not printable; ctx cannot go to a map or a map key (real bpftrace 0.17 messages)', () => {
+  // bpftrace 0.17: stdin:1:9-24 and 1:24-33 (print of an int8 * value), a tuple holding a pointer is fine.
+  assert.deepEqual(errors('BEGIN { print((int8*)0); $p = (int8*)5; print($p); print(((int8*)0, 1)); exit(); }', '0.17'), [
+    '8-23 int8 * type passed to print() is not printable', '40-49 int8 * type passed to print() is not printable']);
+  // 1:19-29 print(ctx); a variable holding ctx keeps the (ctx) mark; 1:22-23 '=' of `@a = ctx`; `$b = ctx` is allowed.
+  assert.deepEqual(errors('kprobe:vfs_read { print(ctx); $b = ctx; print($b); @a = ctx; @c[ctx] = 1; }', '0.17'), [
+    '18-28 (ctx) struct pt_regs * type passed to print() is not printable',
+    '40-49 (ctx) struct pt_regs * type passed to print() is not printable',
+    '54-55 context cannot be assigned to a map',
+    '61-68 context cannot be used as a map key']);
+  assert.deepEqual(errors('kprobe:vfs_read { print(ctx); $b = ctx; @a = ctx; }', '0.26'), []);
+});
+
+test('0.17: uprobe args (DWARF) cannot be printed, stored in a map or a variable; 0.26 refuses args records in codegen', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bt-runtime-fixes-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const b = build(dir, { name: 'gcc -g', cc: 'gcc', flags: ['-g'] }, 'prog');
+  if ('skip' in b) {
+    console.log(`SKIP: ${b.skip}`);
+    t.skip(b.skip);
+    return;
+  }
+  const kernel = { tracepointFields: (): undefined => undefined, uprobeArgs };
+  const head = `uprobe:${b.path}:add { `;
+  const n = head.length;
+  const e = (body: string, target = '0.17'): string[] => errors(head + body + ' }', target, kernel)
+    .map((x) => x.replace(/^(\d+)-(\d+)/, (_m, a: string, z: string) => `${Number(a) - n}-${Number(z) - n}`));
+  // Real bpftrace 0.17 on `uprobe:./u:f { ... }` (n = 15): print(args) 1:16-27, print(*args) 1:16-28, `$a = args` and `@a = args` 1:19-20, @[args] 1:16-23.
+  assert.deepEqual(e('print(args);'), ['0-11 (ctx) struct uprobe_args * type passed to print() is not printable']);
+  assert.deepEqual(e('print(*args);'), ['0-12 struct uprobe_args type passed to print() is not printable']);
+  assert.deepEqual(e('$a = args;'), ['3-4 args cannot be assigned to a variable']);
+  assert.deepEqual(e('@a = args;'), ['3-4 context cannot be assigned to a map']);
+  assert.deepEqual(e('@[args] = 1;'), ['0-7 context cannot be used as a map key']);
+  assert.deepEqual(e('print((args, 1)); $x = args->a; @y = args->s; print($x);'), []);
+  // 0.26: `args` is a record ({ .a = 1, ... }); code generation does not build it, so it says so instead of printing the context pointer.
+  for (const body of ['print(args);', '@a = args;', '$a = args; print($a);']) {
+    const r = compileText(head + body + ' }', kernel, { target: '0.26' });
+    assert.ok(r.diagnostics.some((d) => d.severity === 'error' && /does not support args as a whole value/.test(d.message)), body);
+  }
+  const ok = compileText(`${head}@x = args.a; @s = str(args.s); }`, kernel, { target: '0.26' });
+  assert.deepEqual(ok.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
 });

@@ -61,18 +61,43 @@ export function builtinType(cx: Checker, b: A.Builtin): SType {
     case 'curtask':
       return cx.structType('struct task_struct');
     case 'ctx': {
-      if (provider === 'iter') return cx.structType(`struct bpf_iter__${cx.probe?.attachPoints[0]?.parts[0] ?? ''}`);
-      if (provider === 'profile' || provider === 'interval' || provider === 'software' || provider === 'hardware') return cx.structType('struct bpf_perf_event_data');
-      return provider === 'kprobe' || provider === 'kretprobe' || provider === 'uprobe' || provider === 'uretprobe' ? cx.structType('struct pt_regs') : { k: 'ptr', to: NONE };
+      if (cx.old) return ctxAccess({ ...ctxType(cx, provider) }, false);
+      return ctxType(cx, provider);
     }
     case 'retval':
       return cx.ctx?.retval ?? U64;
-    case 'args':
-      return argsType(cx);
+    case 'args': {
+      if (!cx.old) return argsType(cx);
+      const fentry = provider === 'fentry' || provider === 'fexit';
+      return ctxAccess({ ...argsType(cx) }, fentry || provider === 'uprobe', fentry ? 'struct kfunc *' : undefined);
+    }
     default:
       if (/^s?arg\d+$/.test(name)) return U64;
       return NONE;
   }
+}
+
+/**
+ * 0.17's context access marks on `ctx`/`args` values (fresh objects, so a variable holding one keeps the mark):
+ * `funcarg` for kfunc/uprobe args, `name` how 0.17 spells the type when it differs from ours.
+ */
+const CTX_ACCESS = new WeakMap<SType, { funcarg: boolean; name?: string }>();
+
+function ctxAccess(t: SType, funcarg: boolean, name?: string): SType {
+  CTX_ACCESS.set(t, { funcarg, ...(name !== undefined ? { name } : {}) });
+  return t;
+}
+
+/** 0.17: whether a value is the probe context (`ctx`, `args`), and whether it is function args. */
+export function contextAccess(t: SType | undefined): { funcarg: boolean; name?: string } | undefined {
+  return t && CTX_ACCESS.get(t);
+}
+
+/** The `ctx` value: a pointer to the program type's context struct. */
+function ctxType(cx: Checker, provider: string): SType {
+  if (provider === 'iter') return cx.structType(`struct bpf_iter__${cx.probe?.attachPoints[0]?.parts[0] ?? ''}`);
+  if (provider === 'profile' || provider === 'interval' || provider === 'software' || provider === 'hardware') return cx.structType('struct bpf_perf_event_data');
+  return provider === 'kprobe' || provider === 'kretprobe' || provider === 'uprobe' || provider === 'uretprobe' ? cx.structType('struct pt_regs') : { k: 'ptr', to: NONE };
 }
 
 /** Functions without a value (0.26's list; 0.17 adds delete, signal, override). */
@@ -130,6 +155,15 @@ interface CallCtx {
   cx: Checker;
   c: A.Call;
   args: SType[];
+}
+
+/** 0.17: print() refuses pointers and the probe context (`print(args)`, `print(*args)`), naming the type as 0.17 does. */
+function notPrintable(k: CallCtx, a: A.Expr, t: SType): void {
+  const c = contextAccess(t);
+  const deref = a.kind === 'Unary' && a.op === '*' ? contextAccess(k.cx.info.exprs.get(a.operand)) : undefined;
+  if (t.k !== 'ptr' && !deref) return;
+  const name = c?.name ?? (deref?.name !== undefined ? deref.name.replace(/ \*$/, '') : k.cx.tname(t));
+  fail(k, `${c ? '(ctx) ' : ''}${name} type passed to print() is not printable`);
 }
 
 function fail(k: CallCtx, m: string): void {
@@ -191,6 +225,7 @@ export function callType(cx: Checker, c: A.Call): SType {
     }
     if (c.name === 'time' && c.args.length > 0) wantLiteral(k, 0, 'string');
     if (c.name === 'print' && c.args[0]?.kind === 'Map' && cx.old) for (let i = 1; i < c.args.length; i++) if (!wantLiteral(k, i, 'integer')) break;
+    if (c.name === 'print' && cx.old && c.args[0] && c.args[0].kind !== 'Map') notPrintable(k, c.args[0], args[0]);
     if (c.name === 'print' && c.args.length > 1 && c.args[0].kind !== 'Map' && args[0].k !== 'none') {
       fail(k, `Non-map print() only takes 1 argument, ${c.args.length} found`);
     }

@@ -7,7 +7,7 @@
 import * as A from './ast';
 import type { Checker } from './typecheck';
 import { fixed, promote } from './typecheck-int';
-import { AGG_HINTS, voidCall } from './typecheck-calls';
+import { AGG_HINTS, contextAccess, voidCall } from './typecheck-calls';
 import { NONE, S64, SType } from './types';
 import { exprType, readable } from './typecheck-expr';
 import { comptimeIf } from './typecheck-comptime';
@@ -138,6 +138,7 @@ function assign(cx: Checker, s: A.Assign): void {
     cx.aggTarget = prevAgg;
   }
   if (s.op === '=' && !assignable(cx, s, value)) return;
+  if (s.op === '=' && cx.old) contextAssign(cx, s, value);
   if (t.kind === 'Var') {
     if (s.op === '=') cx.varAssign(t, value, s.value.range);
     else {
@@ -176,6 +177,15 @@ function assignable(cx: Checker, s: A.Assign, value: SType): boolean {
   const hint = castable && v.kind === 'MapAccess' ? `Add a cast to integer if you want the value of the aggregate, e.g. \`${name} = (int64)${v.map.name};\`.` : undefined;
   cx.err(s.range, `Map value '${cx.tname(src)}' cannot be assigned from one map to another. The function that returns this type must be called directly e.g. \`${name} = ${AGG_HINTS[src.fn]};\`.`, hint);
   return false;
+}
+
+/** 0.17: the probe context cannot be stored in a map, nor kfunc/uprobe `args` in a variable. */
+function contextAssign(cx: Checker, s: A.Assign, value: SType): void {
+  const c = contextAccess(value);
+  if (!c) return;
+  const at = cx.opRange(s.target.range, s.value.range);
+  if (s.target.kind !== 'Var') cx.err(at, 'context cannot be assigned to a map');
+  else if (c.funcarg && s.value.kind === 'Builtin' && s.value.name === 'args') cx.err(at, 'args cannot be assigned to a variable');
 }
 
 /** 0.25+: a variable cannot hold hist/lhist/stats/tseries values (read from their map). */

@@ -17,6 +17,7 @@ import { fixed, promote } from './typecheck-int';
 import { exprType } from './typecheck-expr';
 import { blockType, ifType } from './typecheck-stmt';
 import { probeContext } from './typecheck-probe';
+import { contextAccess } from './typecheck-calls';
 import { resolveTypeRef } from './typecheck-access';
 import { btfToSType, enumValues, findBtfStruct, type KernelTypes } from './typecheck-kernel';
 
@@ -379,6 +380,10 @@ export class Checker {
     const agg = ks.find((k) => k.k === 'agg');
     if (agg && !this.old) {
       this.err(at, `Value '${this.tname(agg)}' cannot be used as a map key.`);
+      return;
+    }
+    if (this.old && keys.some((k) => contextAccess(k))) {
+      this.err(at, 'context cannot be used as a map key');
       return;
     }
     if (this.old && ks.some((k) => k.k === 'tuple')) {

@@ -11,6 +11,7 @@ import { type SType, sizeOf } from '../types';
 import { Gen, type Loc, R_ACC, R_CTX, R_TMP, at, chunks, isScalar } from './gen';
 import { mem as memOf, probeRead, scalar } from './expr';
 import { genUsdtArg, parseUsdtArgs } from './usdt';
+import { compareVersions, parseVersion } from '../versions';
 
 /** x86-64 struct pt_regs offsets. */
 const PT_REGS: Record<string, number> = {
@@ -54,6 +55,9 @@ function usdtArg(g: Gen, e: A.Builtin, i: number): boolean {
 }
 
 /** Scalar builtins into r7. */
+/** Probe kinds whose `args` is a record of the function's arguments (bpftrace 0.19+). */
+const RECORD_ARGS = new Set(['fentry', 'fexit', 'uprobe', 'rawtracepoint']);
+
 export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
   const n = e.name;
   const m = /^arg(\d+)$/.exec(n);
@@ -133,7 +137,15 @@ export function genBuiltin(g: Gen, e: A.Builtin, t: SType): void {
       g.release(m);
       return;
     }
-    case 'ctx': case 'args': g.e.mov(R_ACC, R_CTX); return;
+    case 'args':
+      // bpftrace 0.19+ makes function args a record value (print(args) shows `{ .n = 0x..., .c = 120 }`):
+      // not built here, so refused rather than handing out the context pointer.
+      if (RECORD_ARGS.has(g.provider) && compareVersions(parseVersion(g.opts.target ?? '0.17') ?? [0, 17, 0], [0, 19, 0]) >= 0) {
+        g.error(e.range, 'code generation does not support args as a whole value (a record of the arguments since bpftrace 0.19); use its fields (args.NAME)');
+      }
+      g.e.mov(R_ACC, R_CTX);
+      return;
+    case 'ctx': g.e.mov(R_ACC, R_CTX); return;
     case 'retval':
       if (g.provider === 'kretprobe' || g.provider === 'uretprobe') { g.e.ldx(8, R_ACC, R_CTX, PT_REGS.ax); g.normalize(t); return; }
       if (g.provider === 'fexit') {
