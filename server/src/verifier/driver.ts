@@ -185,7 +185,8 @@ export class Driver {
   private recorded = 0;
   /** Comparisons decided on some path so far (precision sources) and the analysis that uses them. */
   precision: { decided: Uint8Array; exitNeedsR0: boolean; constKey: (map: number) => boolean; succ: Int32Array } | undefined;
-  private setsDirty = false;
+  /** The precision sets are computed on the first state comparison that needs them (many small programs never compare). */
+  setsDirty = false;
   private reanalysed = 0;
 
   /**
@@ -257,12 +258,13 @@ export class Driver {
     const list = this.explored.get(pc) ?? [];
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
+    if (list.length === 0 && !addNew) return false;
     const p = this.precision;
-    if (this.setsDirty && p) {
+    if (this.setsDirty && p && list.length) {
       this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
       this.setsDirty = false;
     }
-    const live = this.sets.live[pc]; const need = this.sets.need[pc];
+    const live = this.sets.live[pc] | 0; const need = this.sets.need[pc] | 0;
     const ns = this.sets.needStack; const nlo = ns ? ns[2 * pc] | 0 : -1; const nhi = ns ? ns[2 * pc + 1] | 0 : -1;
     const liveAt = this.sets.live;
     // clean_live_states: finished explored states here forget the stack slots no path reads again.

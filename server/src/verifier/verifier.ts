@@ -5,7 +5,7 @@
  * stack size check and the result with the kernel-format log and statistics.
  */
 import { Insn, OpSpec, encode } from '../isa';
-import { analyse, callUses, successors } from './analysis';
+import { callUses, successors } from './analysis';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env } from './env';
 import { ELIDE_NULL, timerMapRefusal } from './helper-call';
@@ -103,10 +103,12 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const decided = new Uint8Array(slots.length);
   const exitNeedsR0 = returnRange(input.progType, input.expectedAttachType) !== undefined;
   const constKey = (m: number): boolean => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m]));
-  const sets = analyse(slots, pre.specs, exitNeedsR0, decided, constKey, callUse, succ);
   env.live = new StackLiveness(succ, pre.subprogs, slots.length);
-  const d = new Driver(env, pre, sets, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
+  // The sets start empty and are analysed on the first state comparison (driver.ts isStateVisited).
+  const none = new Uint16Array(0);
+  const d = new Driver(env, pre, { live: none, need: none }, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
   d.precision = { decided, exitNeedsR0, constKey, succ };
+  d.setsDirty = true;
   d.collect = input.collectStates ?? true;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
