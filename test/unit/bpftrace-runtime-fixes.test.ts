@@ -39,6 +39,8 @@ test('0.26: a variable first assigned a small literal widens on compound assignm
   assert.equal(run('BEGIN { @map[0] = 0; @map[1] = 1; $var = 123; for ($kv : @map) { print($var); $var *= 2; } print($var); clear(@map); exit(); }'), '123\n246\n492');
   assert.equal(run('BEGIN { $var = 123; $var *= 2; print($var); $t = 0; $t += 1000; $t += 100000; print($t); exit(); }'), '246\n101000');
   // `$v++` is a 64-bit value; an unsigned 8-bit variable widens to uint64 (no wrap at 255).
+  // A variable declared with a sized type keeps it (bpftrace's resolver skips sized declarations): uint8 wraps.
+  assert.equal(run('BEGIN { let $x: uint8 = 250; $x += 10; print($x); let $y: uint8 = 255; $y++; print($y); let $w = 1; $w += 1000; print($w); exit(); }'), '4\n0\n1001');
   assert.equal(run('BEGIN { $i = 127; $i++; print($i); $u = (uint8)254; $u++; $u++; print($u); $d = 0; $d--; print($d); $x = 5; $y = $x++; print(($x, $y)); exit(); }'), '128\n256\n-1\n(6, 5)');
 });
 

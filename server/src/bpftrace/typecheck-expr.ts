@@ -237,8 +237,9 @@ function unary(cx: Checker, e: A.Unary): SType {
     const t = cx.expr(o);
     if (t.k === 'agg') return NONE; // semantic.ts reports it
     if (t.k !== 'int' && t.k !== 'ptr' && t.k !== 'none') cx.err(e.range, `The ${e.op} operator can not be used on expressions of type '${cx.tname(t)}'`);
-    if (cx.typed && o.kind === 'Var' && t.k === 'int') {
-      // 0.25+: `$v++` is a 64-bit value (signed unless an unsigned increment) and the variable widens to it.
+    if (cx.typed && o.kind === 'Var' && t.k === 'int' && !cx.declaredType(o)) {
+      // 0.25+: `$v++` is a 64-bit value (signed unless an unsigned increment) and the variable widens to it
+      // (not one declared `let $v: T`, whose type is fixed).
       const r = t.signed || e.op === '--' ? S64 : U64;
       cx.varAssign(o, r, e.range);
       return r;

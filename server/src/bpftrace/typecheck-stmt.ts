@@ -41,6 +41,7 @@ export function stmt(cx: Checker, s: A.Stmt): void {
       let init = s.init ? cx.expr(s.init) : NONE;
       if (s.init && !valueAssignable(cx, s.init, init, true, s.range)) init = NONE;
       const slot = cx.define(s.var, ann.k !== 'none' ? ann : init);
+      if (ann.k === 'int') slot.declared = true;
       if (ann.k !== 'none' && init.k !== 'none' && promote(ann, init, cx.typed) === undefined) {
         cx.err(s.range, `Type mismatch for ${s.var.name}: trying to assign value of type '${cx.tname(init)}' when variable already has a type '${cx.tname(slot.type)}'`);
       }
@@ -144,7 +145,7 @@ function assign(cx: Checker, s: A.Assign): void {
     else {
       // `$v op= x` is `$v = $v op x`: 0.25+ widens the variable to the result's type ($v = 123; $v *= 2 -> int64).
       const r = compound(cx, s);
-      if (cx.typed && r.k === 'int') cx.varAssign(t, r, s.value.range);
+      if (cx.typed && r.k === 'int' && !cx.declaredType(t)) cx.varAssign(t, r, s.value.range);
     }
     return;
   }

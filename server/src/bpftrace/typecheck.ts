@@ -29,6 +29,8 @@ export type { FieldRef, MapType, ProbeCtx, TypecheckOptions, TypeInfo } from './
 interface VarSlot {
   type: SType;
   nodes: A.Var[];
+  /** `let $v: T` with a sized T (0.25+): the type is fixed, assignments do not widen it. */
+  declared?: boolean;
 }
 
 interface MapSlot {
@@ -325,6 +327,12 @@ export class Checker {
       scope.set(v.name, slot);
     }
     return slot;
+  }
+
+  /** The declared (fixed) type of a variable from `let $v: T`, or undefined when its assignments decide it. */
+  declaredType(v: A.Var): SType | undefined {
+    const slot = this.lookup(v.name);
+    return slot?.declared ? slot.type : undefined;
   }
 
   /** A variable read: its current type (NONE when undefined; semantic.ts reports that). */
