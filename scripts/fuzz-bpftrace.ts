@@ -8,7 +8,8 @@
  * is restarted past it). Prints the stages reached, verdict counts, the
  * slowest cases and the failures with their seeds; exits 1 on any.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { runFuzzWorker } from './fuzz-worker';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadKernelInfo } from '../server/src/host/kernel-info';
@@ -84,37 +85,20 @@ export async function runBtFuzz(count: number, first = 1): Promise<BtFuzzSummary
   const end = first + count;
   const skip: number[] = [];
   while (next < end) {
-    const progress = new SharedArrayBuffer(4);
-    const cur = new Int32Array(progress);
-    Atomics.store(cur, 0, next);
-    const boot = `require('tsx/cjs'); require(${JSON.stringify(__filename)});`;
-    const w = new Worker(boot, { eval: true, workerData: { from: next, to: end, progress, skip } });
-    const hungAt = await new Promise<number | undefined>((resolve) => {
-      let seen = -1;
-      let since = Date.now();
-      let cpuSince = process.cpuUsage();
-      const timer = setInterval(() => {
-        const now = Atomics.load(cur, 0);
-        if (now !== seen) { seen = now; since = Date.now(); cpuSince = process.cpuUsage(); return; }
-        const c = process.cpuUsage(cpuSince);
-        if ((c.user + c.system) / 1000 > HANG_MS || Date.now() - since > HANG_WALL_MS) { clearInterval(timer); void w.terminate(); resolve(now); }
-      }, 250);
-      w.on('message', (m: Report) => {
-        next = m.seed + 1;
-        s.cases++;
-        s.stages[m.r.stage] = (s.stages[m.r.stage] ?? 0) + 1;
-        s.accepted += m.r.accepted;
-        s.rejected += m.r.rejected;
-        if (m.r.problems.length) s.failures.push({ seed: m.seed, desc: m.r.desc, problems: m.r.problems, ...(m.r.text !== undefined ? { text: m.r.text } : {}) });
-        if (m.ms > SLOW_MS) s.slow.push({ seed: m.seed, ms: m.ms, desc: m.r.desc });
-      });
-      w.on('error', (e) => { clearInterval(timer); s.failures.push({ seed: Atomics.load(cur, 0), desc: 'worker died', problems: [String(e.stack ?? e).slice(-600)] }); resolve(undefined); next = end; });
-      w.on('exit', () => { clearInterval(timer); resolve(undefined); });
-    });
-    if (hungAt === undefined) break;
-    s.hangs.push(hungAt);
-    skip.push(hungAt);
-    next = Math.min(next, hungAt);
+    const r = await runFuzzWorker<Report>(__filename, { to: end, skip }, next, (m) => {
+      next = m.seed + 1;
+      s.cases++;
+      s.stages[m.r.stage] = (s.stages[m.r.stage] ?? 0) + 1;
+      s.accepted += m.r.accepted;
+      s.rejected += m.r.rejected;
+      if (m.r.problems.length) s.failures.push({ seed: m.seed, desc: m.r.desc, problems: m.r.problems, ...(m.r.text !== undefined ? { text: m.r.text } : {}) });
+      if (m.ms > SLOW_MS) s.slow.push({ seed: m.seed, ms: m.ms, desc: m.r.desc });
+    }, { cpuMs: HANG_MS, wallMs: HANG_WALL_MS, pollMs: 250 });
+    if (r.kind === 'died') s.failures.push({ seed: r.at, desc: 'worker died', problems: [String(r.error.stack ?? r.error).slice(-600)] });
+    if (r.kind !== 'hung') break;
+    s.hangs.push(r.at);
+    skip.push(r.at);
+    next = Math.min(next, r.at);
   }
   s.seconds = (Date.now() - t0) / 1000;
   return s;
@@ -128,4 +112,4 @@ export function printBtFuzz(s: BtFuzzSummary, log: (l: string) => void = console
   for (const f of s.failures.slice(0, 10)) log(`  FAIL seed ${f.seed} ${f.desc}: ${f.problems.join(' || ')}`);
 }
 
-if (!isMainThread) workerMain();
+if (!isMainThread && (workerData as { progress?: unknown } | undefined)?.progress !== undefined) workerMain();

@@ -8,7 +8,7 @@
  * a hang. Prints cases, verdict counts, the slowest case and peak RSS; exits 1
  * on any throw, budget overrun or hang.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { encode } from '../server/src/isa/codec';
 import { Btf, parseBtf } from '../server/src/btf';
 import { fromObject, verify } from '../server/src/verifier';
 import { fuzzCase, type FuzzSeed } from '../server/src/verifier/fuzzgen';
+import { runFuzzWorker } from './fuzz-worker';
 import { buildConformance, parseConformance } from '../server/src/vm/conformance';
 import { compileGroupObjects, loadGroups } from '../test/fixtures/verifier/corpus';
 
@@ -145,52 +146,25 @@ export async function fuzzVerifier(count: number, first: number): Promise<number
   let lastReport = Date.now();
   const skip: number[] = [];
   while (done < end) {
-    const progress = new SharedArrayBuffer(4);
-    const cur = new Int32Array(progress);
-    Atomics.store(cur, 0, done);
-    // An eval'd CommonJS bootstrap registers tsx's require hook, so the worker can load this .ts file.
-    const boot = `require('tsx/cjs'); require(${JSON.stringify(__filename)});`;
-    const w = new Worker(boot, { eval: true, workerData: { from: done, to: end, seeds, progress, skip } });
-    const hung = await new Promise<{ at: number; died: boolean } | undefined>((resolve) => {
-      let seen = -1;
-      let since = Date.now();
-      let cpuSince = process.cpuUsage();
-      const timer = setInterval(() => {
-        const now = Atomics.load(cur, 0);
-        if (now !== seen) { seen = now; since = Date.now(); cpuSince = process.cpuUsage(); return; }
-        const c = process.cpuUsage(cpuSince);
-        if ((c.user + c.system) / 1000 > HANG_MS || Date.now() - since > HANG_WALL_MS) {
-          clearInterval(timer);
-          void w.terminate();
-          resolve({ at: now, died: false });
-        }
-      }, 500);
-      w.on('message', (b: Batch) => {
-        done = b.to;
-        total.totalMs += b.totalMs;
-        add(total.verdicts, b.verdicts);
-        add(total.origins, b.origins);
-        total.problems.push(...b.problems);
-        if (b.slowest.ms > total.slowest.ms) total.slowest = b.slowest;
-        if (b.fattest.mb > total.fattest.mb) total.fattest = b.fattest;
-        if (Date.now() - lastReport > 60_000) {
-          lastReport = Date.now();
-          console.log(`  ... ${done - first} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
-        }
-      });
-      w.on('error', (e) => {
-        total.problems.push({ seed: Atomics.load(cur, 0), kind: 'throw', ms: 0, what: `worker died: ${e.stack ?? e}` });
-        clearInterval(timer);
-        resolve({ at: Atomics.load(cur, 0), died: true });
-      });
-      w.on('exit', () => { clearInterval(timer); resolve(undefined); });
-    });
-    if (hung === undefined) break;
+    const r = await runFuzzWorker<Batch>(__filename, { to: end, seeds, skip }, done, (b) => {
+      done = b.to;
+      total.totalMs += b.totalMs;
+      add(total.verdicts, b.verdicts);
+      add(total.origins, b.origins);
+      total.problems.push(...b.problems);
+      if (b.slowest.ms > total.slowest.ms) total.slowest = b.slowest;
+      if (b.fattest.mb > total.fattest.mb) total.fattest = b.fattest;
+      if (Date.now() - lastReport > 60_000) {
+        lastReport = Date.now();
+        console.log(`  ... ${done - first} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+      }
+    }, { cpuMs: HANG_MS, wallMs: HANG_WALL_MS, pollMs: 500 });
     // A worker that dies (out of memory, or it could not start) is not restarted: that is a bug to fix first.
-    if (hung.died) break;
-    total.problems.push({ seed: hung.at, kind: 'hang', ms: HANG_MS, what: fuzzCase(hung.at, seeds).desc });
+    if (r.kind === 'died') total.problems.push({ seed: r.at, kind: 'throw', ms: 0, what: `worker died: ${r.error.stack ?? r.error}` });
+    if (r.kind !== 'hung') break;
+    total.problems.push({ seed: r.at, kind: 'hang', ms: HANG_MS, what: fuzzCase(r.at, seeds).desc });
     // The new worker runs the unreported cases before the hung one again and skips the hung one.
-    skip.push(hung.at);
+    skip.push(r.at);
     total.verdicts.hang = (total.verdicts.hang ?? 0) + 1;
   }
   const n = Object.values(total.verdicts).reduce((s, v) => s + v, 0);
