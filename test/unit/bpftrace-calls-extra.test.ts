@@ -5,25 +5,10 @@
 // 0.26 type predicates (is_*) evaluated at compile time, also in comptime.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileForReplay, replay } from '../../server/src/bpftrace/replay';
-import { compileText, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
-import { kernel618 } from './bpftrace-codegen-support';
+import { compileText } from '../../server/src/bpftrace/codegen';
+import { kernel618, runBegin, verified } from './bpftrace-codegen-support';
 
-function verified(s: CompiledScript): void {
-  const btf = kernel618()?.btf;
-  for (const p of s.probes) {
-    const v = verifyProbe(s, p, btf ? { btf } : {});
-    assert.equal(v.verdict, 'accept', `${p.attachPoints[0]}: ${v.errors[0]?.message}`);
-  }
-}
-
-/** Output of a BEGIN-only script (compiled, verified, run on the VM, formatted as bpftrace prints it). */
-function run(text: string, target = '0.26'): string {
-  const c = compileForReplay(text, kernel618() ?? {}, { target });
-  assert.ok(c.script, c.diagnostics.map((d) => d.message).join('; '));
-  verified(c.script);
-  return [...replay(c.script, [], { format: 'text', version: target, program: c.program })].join('').replace(/^Attach[^\n]*\n/, '').trimEnd();
-}
+const run = runBegin;
 
 test('strcontains / strstr / strlen on literals and run-time strings', () => {
   assert.equal(run('BEGIN { printf("%d %d %d\\n", strcontains("hello world", "o w"), strcontains("hello", "xyz"), strcontains("abc", "")); exit(); }', '0.17'), '1 0 1');

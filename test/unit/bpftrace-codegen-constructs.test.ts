@@ -4,8 +4,8 @@
 // before checking), getopt() options, unreachable code, sargN and usdt arguments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileOk, kernel618, runProbe, runs } from './bpftrace-codegen-support';
-import { compileText, parseStapsdtNotes, parseUsdtArgs, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileOk, kernel618, runProbe, runs, verified } from './bpftrace-codegen-support';
+import { compileText, parseStapsdtNotes, parseUsdtArgs, type CompiledScript } from '../../server/src/bpftrace/codegen';
 import type { BtValue, MapSnapshot } from '../../server/src/bpftrace/output/values';
 import { cmdCompile, scriptArgs, usdtFromFiles } from '../../server/src/cli/cmd-compile';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,14 +26,6 @@ function val(maps: Map<string, MapSnapshot>, name: string, key?: bigint): bigint
   const v = e?.value as BtValue | undefined;
   assert.ok(v && 't' in v && v.t === 'int', `${name}: not an int`);
   return v.v;
-}
-
-function verified(s: CompiledScript): void {
-  const btf = kernel618()?.btf;
-  for (const p of s.probes) {
-    const v = verifyProbe(s, p, btf ? { btf } : {});
-    assert.equal(v.verdict, 'accept', `${p.attachPoints[0]}: ${v.errors[0]?.message}`);
-  }
 }
 
 test('sizeof/offsetof take the type checker\'s values (BTF structs, expressions)', (t) => {

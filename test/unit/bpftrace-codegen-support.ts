@@ -2,11 +2,15 @@
  * Test support for the bpftrace code generator: the shared kernel 6.18 data
  * as a deterministic kernel catalog, compiling script text, and running a
  * compiled probe on the VM with persistent maps, returning decoded output
- * events and map snapshots. Not a test file itself (no `.test.ts`).
+ * events and map snapshots; asserting that our verifier accepts every program
+ * of a script, and the output of a BEGIN-only script replayed as bpftrace
+ * prints it. Not a test file itself (no `.test.ts`).
  */
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { loadKernelInfo } from '../../server/src/host/kernel-info';
-import { compileText, decodeMap, decodeRecord, vmMaps, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileText, decodeMap, decodeRecord, verifyProbe, vmMaps, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileForReplay, replay } from '../../server/src/bpftrace/replay';
 import type { MapSnapshot, OutputEvent } from '../../server/src/bpftrace/output/values';
 import { Vm, type VmEnv } from '../../server/src/vm';
 import { SHARED } from '../shared';
@@ -71,4 +75,21 @@ export function runProbe(script: CompiledScript, index: number, ctxs: Uint8Array
 /** n empty contexts. */
 export function runs(n: number, size = 512): Uint8Array[] {
   return Array.from({ length: n }, () => new Uint8Array(size));
+}
+
+/** Asserts that our verifier accepts every program of the script (with the 6.18 BTF when present). */
+export function verified(s: CompiledScript): void {
+  const btf = kernel618()?.btf;
+  for (const p of s.probes) {
+    const v = verifyProbe(s, p, btf ? { btf } : {});
+    assert.equal(v.verdict, 'accept', `${p.attachPoints[0]}: ${v.errors[0]?.message}`);
+  }
+}
+
+/** Output of a BEGIN-only script (compiled, verified, run on the VM, formatted as bpftrace prints it), without the attach line and trailing blanks. */
+export function runBegin(text: string, target = '0.26'): string {
+  const c = compileForReplay(text, kernel618() ?? {}, { target });
+  assert.ok(c.script, c.diagnostics.map((d) => d.message).join('; '));
+  verified(c.script);
+  return [...replay(c.script, [], { format: 'text', version: target, program: c.program })].join('').replace(/^Attach[^\n]*\n/, '').trimEnd();
 }

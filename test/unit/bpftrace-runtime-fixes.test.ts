@@ -11,28 +11,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileForReplay, replay } from '../../server/src/bpftrace/replay';
-import { compileText, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
+import { compileText } from '../../server/src/bpftrace/codegen';
 import { checkScript } from '../../server/src/bpftrace/check';
 import { uprobeArgs } from '../../server/src/host/kernel-info-dwarf';
-import { kernel618 } from './bpftrace-codegen-support';
+import { runBegin } from './bpftrace-codegen-support';
 import { build } from './uprobe-build';
 
-function verified(s: CompiledScript): void {
-  const btf = kernel618()?.btf;
-  for (const p of s.probes) {
-    const v = verifyProbe(s, p, btf ? { btf } : {});
-    assert.equal(v.verdict, 'accept', `${p.attachPoints[0]}: ${v.errors[0]?.message}`);
-  }
-}
-
-/** Output of a BEGIN-only script (compiled, verified, run on the VM, formatted as bpftrace prints it). */
-function run(text: string, target = '0.26'): string {
-  const c = compileForReplay(text, kernel618() ?? {}, { target });
-  assert.ok(c.script, c.diagnostics.map((d) => d.message).join('; '));
-  verified(c.script);
-  return [...replay(c.script, [], { format: 'text', version: target, program: c.program })].join('').replace(/^Attach[^\n]*\n/, '').trim();
-}
+/** Output of a BEGIN-only script, trimmed at both ends. */
+const run = (text: string, target?: string): string => runBegin(text, target).trim();
 
 test('0.26: a variable first assigned a small literal widens on compound assignment and ++/--', () => {
   // bpftrace tests/runtime/for 'variable context update'.
