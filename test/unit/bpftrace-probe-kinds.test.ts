@@ -29,8 +29,6 @@ const EXPECT: Record<string, [string, string][]> = {
   'test-bench.bt': [['xdp', 'xdp'], ['xdp', 'xdp']],
 };
 
-/** Our verifier does not yet walk anonymous unions in BTF loads (bpf_iter_meta.seq); the kernel accepts these. */
-const KNOWN_VERIFIER_GAP = /^R1 type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_$/;
 
 function compileFixture(file: string): CompiledScript {
   const text = readFileSync(join(DIR, file), 'utf8');
@@ -65,7 +63,6 @@ test('probe kinds compile to bpftrace\'s program types and pass our verifier', (
   }
   const files = readdirSync(DIR).filter((f) => f.endsWith('.bt')).sort();
   assert.deepEqual(files, Object.keys(EXPECT).sort());
-  let ours = 0;
   let total = 0;
   for (const f of files) {
     const s = compileFixture(f);
@@ -73,15 +70,10 @@ test('probe kinds compile to bpftrace\'s program types and pass our verifier', (
     for (const p of s.probes) {
       total++;
       const v = verifyProbe(s, p, { btf: kernel618()?.btf });
-      if (v.verdict === 'accept') ours++;
-      else {
-        assert.ok(p.progType === 'tracing' && KNOWN_VERIFIER_GAP.test(v.errors[0]?.message ?? ''), `${f} ${p.name}: ${v.errors[0]?.message}`);
-        console.log(`  note: our verifier rejects ${f} (${v.errors[0]?.message}): loads through anonymous unions in BTF structs (bpf_iter_meta.seq) are not walked yet; the kernel accepts it`);
-      }
+      assert.equal(v.verdict, 'accept', `${f} ${p.name}: ${v.errors[0]?.message}`);
     }
   }
-  console.log(`probe kinds: ${ours}/${total} pass our verifier`);
-  assert.ok(ours >= total - 3);
+  console.log(`probe kinds: ${total}/${total} pass our verifier`);
 });
 
 test('iter probes: printf is bpf_seq_printf with the format in .rodata; ctx->task is checked for NULL', () => {
@@ -153,12 +145,9 @@ test('path() in iter:task_file: bpf_d_path on ctx->file->f_path; the kernel runs
   assert.ok(r.script, r.diagnostics.map((d) => d.message).join('; '));
   const insns = r.script.probes[0].insns;
   assert.ok(insns.some((x) => x.spec.kind === 'call' && x.imm === 147), 'calls bpf_d_path (#147)');
+  // &file->f_path is a struct path at a fixed offset of struct file: accepted as the kernel does (btf_struct_ids_match).
   const v = verifyProbe(r.script, r.script.probes[0], { btf: kernel618()?.btf });
-  if (v.verdict !== 'accept') {
-    // The kernel matches a struct path inside struct file at a non-zero offset (btf_struct_ids_match); ours does not yet.
-    assert.match(v.errors[0]?.message ?? '', /dereference of modified ptr_ ptr R1 off=\d+ disallowed/);
-    console.log(`  note: our verifier rejects path(ctx->file->f_path): ${v.errors[0]?.message}; the kernel accepts it`);
-  }
+  assert.equal(v.verdict, 'accept', v.errors[0]?.message);
   if (!canLoad(t)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-path-'));
   const pin = `/sys/fs/bpf/bpfstudio_path_${process.pid}`;
