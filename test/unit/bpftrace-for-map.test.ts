@@ -24,9 +24,6 @@ import { kernel618, targetOf } from './bpftrace-codegen-support';
 
 const DIR = join(__dirname, '..', 'fixtures', 'bpftrace', 'for-map');
 
-/** Programs ('FILE ATTACHPOINT') our verifier does not accept yet (the kernel does), with the reason; printed, not failed. */
-const OURS_KNOWN: Record<string, string> = {};
-
 interface Fixture { file: string; text: string; target: string; trace?: string; stdout: string }
 
 function fixtures(): Fixture[] {
@@ -92,8 +89,6 @@ test('for-map fixtures: callbacks follow the probe code; our verifier and the ke
   if (!need(t)) return;
   const btf = kernel618()?.btf;
   let total = 0;
-  let ours = 0;
-  const known: string[] = [];
   const objects: { name: string; bytes: Uint8Array }[] = [];
   for (const f of fixtures()) {
     const s = compiled(f);
@@ -103,24 +98,14 @@ test('for-map fixtures: callbacks follow the probe code; our verifier and the ke
       for (const x of p.insns) {
         if (x.spec.kind === 'lddw' && x.src === PSEUDO.FUNC) assert.ok(p.subprogs?.includes(x.pc + x.imm + 1), `${f.file}: callback address`);
       }
-      // Known differences take the verifier to its 1M-instruction limit (seconds each): not run by default.
-      const id = `${f.file} ${p.attachPoints[0]}`;
-      if (OURS_KNOWN[id] && !process.env.BPFSTUDIO_FORMAP_ALL) known.push(id);
-      else {
-        const v = verifyProbe(s, p, btf ? { btf } : {});
-        if (v.verdict === 'accept') {
-          ours++;
-          if (OURS_KNOWN[id]) console.log(`note: ${id} now passes our verifier; drop it from OURS_KNOWN`);
-        } else if (OURS_KNOWN[id]) known.push(`${id}: ${v.errors[0]?.message}`);
-        else assert.fail(`our verifier rejects ${f.file} ${p.attachPoints[0]}: ${v.errors[0]?.message} (insn ${v.errors[0]?.pc})`);
-      }
+      const v = verifyProbe(s, p, btf ? { btf } : {});
+      assert.equal(v.verdict, 'accept', `our verifier rejects ${f.file} ${p.attachPoints[0]}: ${v.errors[0]?.message} (insn ${v.errors[0]?.pc})`);
       const one: CompiledScript = { ...s, probes: [p] };
       const o = emitObject(toEmitSpec(one, f.text, f.file));
       assert.deepEqual(o.diagnostics, [], `${f.file}: ELF`);
       objects.push({ name: `${f.file}.${i}`, bytes: o.bytes });
     });
   }
-  for (const k of known) console.log(`known difference (kernel accepts; set BPFSTUDIO_FORMAP_ALL=1 to run it): ${k} — ${OURS_KNOWN[k.split(':').slice(0, 3).join(':')] ?? OURS_KNOWN[k]}`);
   const why = kernelLoadUnavailable();
   let kernelLine = `kernel: skipped (${why})`;
   if (why) console.log(`SKIP: kernel loading: ${why}`);
@@ -139,7 +124,7 @@ test('for-map fixtures: callbacks follow the probe code; our verifier and the ke
       rmSync(tmp, { recursive: true, force: true });
     }
   }
-  console.log(`for-map fixtures: ${ours}/${total} pass our verifier, ${kernelLine}`);
+  console.log(`for-map fixtures: ${total}/${total} pass our verifier, ${kernelLine}`);
 });
 
 test('for-map ELF: callbacks are static .text functions with func_info, reached by lddw + R_BPF_64_64 on .text', (t) => {
