@@ -14,7 +14,7 @@ import { emitObject, type EmitMap, type EmitReloc } from '../elf';
 import { SECTION_DEFS } from '../elf/sections';
 import { encode, PSEUDO, type Insn } from '../isa';
 import { progTypeId, attachTypeId } from '../elf/sections';
-import { loadRawWithKernel, loadWithKernelAsync, rawLoader, type KernelAnswer, type Privilege } from './bpftool';
+import { loadRawWithKernel, loadWithKernelAsync, rawLoader, type KernelAnswer, type KernelLoad, type Privilege } from './bpftool';
 
 /** Overrides the bpftool binary (tests point it at a missing path or a stand-in). */
 export const BPFTOOL_ENV = 'BPFSTUDIO_BPFTOOL';
@@ -87,6 +87,12 @@ export function lockdownNote(): string | undefined {
   const l = readTrim('/sys/kernel/security/lockdown');
   const m = l ? /\[(\w+)\]/.exec(l) : null;
   return m && m[1] !== 'none' ? `kernel lockdown is '${m[1]}': helpers that read kernel memory may be refused` : undefined;
+}
+
+/** A load refused before the verifier ran (EPERM, no log): a permission problem, not a verdict. */
+function refusedBeforeVerifying(r: KernelLoad): KernelOutcome | undefined {
+  if (r.verdict !== 'reject' || r.kernelLog || (r.errno !== -1 && !/Operation not permitted/.test(r.output))) return undefined;
+  return { status: 'unavailable', reason: `the kernel refused the load before verifying it (EPERM): ${r.message ?? 'operation not permitted'}`, needs: 'CAP_BPF and the capabilities of the program type (or root); check kernel.unprivileged_bpf_disabled and lockdown' };
 }
 
 /** A map for the emitted object (declared with `.map` or given with --map). */
@@ -165,10 +171,8 @@ async function loadObject(obj: { path: string } | { bytes: Uint8Array }, program
   try {
     const r = await loadWithKernelAsync(path, { bpftool, logLevel: opts.logLevel ?? 1, privilege: opts.privilege ?? 'root', timeoutMs: 120_000 });
     const out = r.output;
-    // Refused before the verifier ran: a permission problem, not a verdict.
-    if (r.verdict === 'reject' && !r.kernelLog && (r.errno === -1 || /Operation not permitted/.test(out))) {
-      return { status: 'unavailable', reason: `the kernel refused the load before verifying it (EPERM): ${r.message ?? 'operation not permitted'}`, needs: 'CAP_BPF and the capabilities of the program type (or root); check kernel.unprivileged_bpf_disabled and lockdown' };
-    }
+    const refused = refusedBeforeVerifying(r);
+    if (refused) return refused;
     if (r.exitCode === -1 && /Error: spawn|ENOENT|EACCES/.test(out) && !r.kernelLog) {
       return { status: 'unavailable', reason: `bpftool did not run: ${out.trim().split('\n').pop() ?? ''}`, needs: `a working bpftool (${BPFTOOL_ENV})` };
     }
@@ -222,9 +226,8 @@ export async function loadRawInKernel(p: RawProgram, name: string,
     progType: type, logLevel: opts.logLevel === 2 ? 7 : 1, privilege: opts.privilege ?? 'root',
     ...(p.progFlags ? { progFlags: p.progFlags } : {}), ...(at !== undefined ? { expectedAttachType: at } : {}), ...(p.maps?.length ? { maps: p.maps } : {}),
   });
-  if (r.verdict === 'reject' && !r.kernelLog && /Operation not permitted/.test(r.output)) {
-    return { status: 'unavailable', reason: `the kernel refused the load before verifying it (EPERM): ${r.message ?? 'operation not permitted'}`, needs: 'CAP_BPF and the capabilities of the program type (or root)' };
-  }
+  const refused = refusedBeforeVerifying(r);
+  if (refused) return refused;
   if (r.exitCode === 2 || /map \d+ .* create failed/.test(r.output)) {
     return { status: 'unavailable', reason: `the raw loader could not prepare the load: ${r.output.trim().split('\n')[0] ?? ''}`, needs: 'maps the kernel can create' };
   }
