@@ -245,7 +245,19 @@ function buildTable(): OpSpec[] {
 }
 
 /** The opcode table. */
-export const OPCODES: readonly OpSpec[] = Object.freeze(buildTable());
+/**
+ * Every spec with every field, in one order (absent ones undefined): the objects share one hidden
+ * class, so the verifier's and VM's hot loops read `spec.kind` and the rest monomorphically.
+ */
+function uniformShape(s: OpSpec): OpSpec {
+  return Object.freeze({
+    name: s.name, code: s.code, cls: s.cls, kind: s.kind, is64: s.is64, srcReg: s.srcReg, alu: s.alu, jmp: s.jmp,
+    atomic: s.atomic, fetch: s.fetch, callKind: s.callKind, size: s.size, signed: s.signed, endian: s.endian,
+    offIs: s.offIs, immIs: s.immIs, srcIs: s.srcIs, fields: s.fields, cpu: s.cpu, doc: s.doc,
+  });
+}
+
+export const OPCODES: readonly OpSpec[] = Object.freeze(buildTable().map(uniformShape));
 
 const byCode: OpSpec[][] = Array.from({ length: 256 }, () => []);
 for (const s of OPCODES) byCode[s.code].push(s);

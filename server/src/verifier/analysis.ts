@@ -34,46 +34,47 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   constKeyMap: (map: number) => boolean = () => true, callUse: (i: number) => number = () => ARGS,
   succ = successors(slots, specs)): RegSets {
   const n = slots.length;
-  const use = new Uint16Array(n);
-  const def = new Uint16Array(n);
-  const needUse = new Uint16Array(n);
-  /** needProp[i]: if the defined register is needed after i, these are needed before. */
-  const needProp = new Uint16Array(n);
-  const s1 = new Int32Array(n); const s2 = new Int32Array(n);
-  for (let i = 0; i < n; i++) { s1[i] = succ[2 * i]; s2[i] = succ[2 * i + 1]; }
+  // Per instruction, in one scratch buffer: use, def, needUse, needProp (needProp: if the defined
+  // register is needed after i, these are needed before), then stackEffects' regions.
+  const t = scratch(SCRATCH_PER_INSN * n);
+  const U = 0; const D = n; const NU = 2 * n; const NP = 3 * n;
   for (let i = 0; i < n; i++) {
     const s = specs[i];
-    const sl = slots[i];
+    t[U + i] = 0; t[D + i] = 0; t[NU + i] = 0; t[NP + i] = 0;
     if (!s) continue;
+    const sl = slots[i];
     const d = bit(sl.dst); const sr = bit(sl.src);
+    let use = 0; let def = 0; let needUse = 0; let needProp = 0;
     switch (s.kind) {
       case 'alu':
-        if (s.alu === 'mov' || s.alu === 'movsx') { use[i] = s.srcReg ? sr : 0; needProp[i] = s.srcReg ? sr : 0; }
-        else { use[i] = d | (s.srcReg ? sr : 0); needProp[i] = d | (s.srcReg ? sr : 0); }
+        if (s.alu === 'mov' || s.alu === 'movsx') { use = s.srcReg ? sr : 0; needProp = use; }
+        else { use = d | (s.srcReg ? sr : 0); needProp = use; }
         // Pointer arithmetic (only 64-bit): the scalar operand's bounds decide the access.
-        if ((s.alu === 'add' || s.alu === 'sub') && s.srcReg && s.is64) needUse[i] = sr | d;
-        def[i] = d;
+        if ((s.alu === 'add' || s.alu === 'sub') && s.srcReg && s.is64) needUse = sr | d;
+        def = d;
         break;
-      case 'end': use[i] = d; def[i] = d; needProp[i] = d; break;
-      case 'ldx': use[i] = sr; def[i] = d; break;
-      case 'st': use[i] = d; break;
-      case 'stx': use[i] = d | sr; break;
+      case 'end': use = d; def = d; needProp = d; break;
+      case 'ldx': use = sr; def = d; break;
+      case 'st': use = d; break;
+      case 'stx': use = d | sr; break;
       case 'atomic':
-        use[i] = d | sr | (s.atomic === 'cmpxchg' ? 1 : 0);
-        def[i] = s.atomic === 'cmpxchg' ? 1 : s.fetch ? sr : 0;
+        use = d | sr | (s.atomic === 'cmpxchg' ? 1 : 0);
+        def = s.atomic === 'cmpxchg' ? 1 : s.fetch ? sr : 0;
         break;
-      case 'lddw': def[i] = d; break;
-      case 'ldabs': case 'ldind': use[i] = bit(6) | (s.kind === 'ldind' ? sr : 0); def[i] = ARGS | 1; needUse[i] = s.kind === 'ldind' ? sr : 0; break;
+      case 'lddw': def = d; break;
+      case 'ldabs': case 'ldind': use = bit(6) | (s.kind === 'ldind' ? sr : 0); def = ARGS | 1; needUse = s.kind === 'ldind' ? sr : 0; break;
       case 'jcond':
-        use[i] = d | (s.srcReg ? sr : 0); needUse[i] = (typeof jcondPrecise === 'boolean' ? jcondPrecise : jcondPrecise[i] === 1) ? use[i] : 0;
+        use = d | (s.srcReg ? sr : 0); needUse = (typeof jcondPrecise === 'boolean' ? jcondPrecise : jcondPrecise[i] === 1) ? use : 0;
         break;
       case 'call': case 'callx':
-        use[i] = callUse(i); needUse[i] = use[i]; def[i] = ARGS | 1;
+        use = callUse(i); needUse = use; def = ARGS | 1;
         break;
-      case 'exit': use[i] = 1; needUse[i] = exitNeedsR0 ? 1 : 0; break;
+      case 'exit': use = 1; needUse = exitNeedsR0 ? 1 : 0; break;
     }
+    t[U + i] = use; t[D + i] = def; t[NU + i] = needUse; t[NP + i] = needProp;
   }
-  const stk = stackEffects(slots, specs, s1, s2, constKeyMap);
+  stackEffects(slots, specs, succ, constKeyMap, t, 4 * n);
+  const E = 4 * n + 3 * n;
   const live = new Uint16Array(n);
   const need = new Uint16Array(n);
   const ns = new Uint32Array(2 * n);
@@ -83,21 +84,24 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
       let lo = 0; let no = 0; let sa = 0; let sb = 0;
-      const x = s1[i]; const y = s2[i];
+      const x = succ[2 * i]; const y = succ[2 * i + 1];
       if (x >= 0) { lo |= live[x]; no |= need[x]; sa |= ns[2 * x]; sb |= ns[2 * x + 1]; }
       if (y >= 0) { lo |= live[y]; no |= need[y]; sa |= ns[2 * y]; sb |= ns[2 * y + 1]; }
-      const li = (use[i] | (lo & ~def[i])) & ALL;
-      let ni = (needUse[i] | (no & ~def[i])) & ALL;
-      if (no & def[i]) ni |= needProp[i];
+      const def = t[D + i]; const needUse = t[NU + i];
+      const li = (t[U + i] | (lo & ~def)) & ALL;
+      let ni = (needUse | (no & ~def)) & ALL;
+      if (no & def) ni |= t[NP + i];
       // Stack slots: a spill of a register into a needed slot needs the register; a fill of a needed register needs its slot.
-      const e = stk[i];
-      if (e) {
-        if ((sa & e.slotA) | (sb & e.slotB) || (e.anySlot && (sa | sb))) ni |= e.storeReg;
-        sa &= ~e.killA; sb &= ~e.killB;
-        if (e.all || (no & e.loadReg)) { sa |= e.slotA; sb |= e.slotB; }
-        if (e.all || (e.anyLoad && (no & e.loadReg))) { sa = -1; sb = -1; }
+      const e = E + EFFECT_WORDS * i;
+      const fl = t[e + FLAGS];
+      if (fl) {
+        if ((sa & t[e + SLOT_A]) | (sb & t[e + SLOT_B]) || ((fl & ANY_SLOT) && (sa | sb))) ni |= t[e + STORE_REG];
+        sa &= ~t[e + KILL_A]; sb &= ~t[e + KILL_B];
+        const all = fl & ALL_SLOTS; const loadReg = t[e + LOAD_REG];
+        if (all || (no & loadReg)) { sa |= t[e + SLOT_A]; sb |= t[e + SLOT_B]; }
+        if (all || ((fl & ANY_LOAD) && (no & loadReg))) { sa = -1; sb = -1; }
       }
-      ni &= li | needUse[i];
+      ni &= li | needUse;
       sa >>>= 0; sb >>>= 0;
       if (li !== live[i] || ni !== need[i] || sa !== ns[2 * i] || sb !== ns[2 * i + 1]) {
         live[i] = li; need[i] = ni; ns[2 * i] = sa; ns[2 * i + 1] = sb; changed = true;
@@ -106,6 +110,20 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   }
   if (changed) { live.fill(ALL); need.fill(ALL); ns.fill(0xffffffff); }
   return { live, need, needStack: ns };
+}
+
+/** Int32 words per instruction that analyse and stackEffects use in the scratch buffer. */
+const SCRATCH_PER_INSN = 4 + 3 + 7;
+let scratchBuf = new Int32Array(256);
+/**
+ * A scratch buffer of at least `size` words for one analysis (contents undefined): small programs
+ * reuse one module buffer (verification is synchronous, and nothing keeps it), large ones get
+ * their own so the module does not hold megabytes after them.
+ */
+function scratch(size: number): Int32Array {
+  if (size > 1 << 16) return new Int32Array(size);
+  if (scratchBuf.length < size) scratchBuf = new Int32Array(1 << 16);
+  return scratchBuf;
 }
 
 /**
@@ -148,25 +166,24 @@ export function callUses(slots: Slot[], btf?: Btf): (i: number) => number {
   };
 }
 
-/** One instruction's effect on the current frame's stack slots (bit sets of spi 0..31 and 32..63). */
-interface StackEffect {
-  /** Slots read (fill) or written (spill) at a known fp offset. */
-  slotA: number; slotB: number;
-  /** Slots fully overwritten (8-byte aligned store through r10). */
-  killA: number; killB: number;
-  /** Register stored (its precision follows the slot's); loaded (the slot's precision follows it). */
-  storeReg: number; loadReg: number;
-  /** Store / load through a possible stack pointer at an unknown offset. */
-  anySlot: boolean; anyLoad: boolean;
-  /** Every slot may need precision before this instruction (calls that may look at stack contents). */
-  all: boolean;
-}
+/**
+ * One instruction's effect on the current frame's stack slots, EFFECT_WORDS words in the scratch
+ * buffer. SLOT_A/B: slots read (fill) or written (spill) at a known fp offset, as bit sets of spi
+ * 0..31 and 32..63; KILL_A/B: slots fully overwritten (8-byte aligned store through r10);
+ * STORE_REG: the register stored (its precision follows the slot's); LOAD_REG: the register loaded
+ * (the slot's precision follows it); FLAGS: HAS_EFFECT, ANY_SLOT (a store through a possible stack
+ * pointer at an unknown offset), ANY_LOAD (such a load), ALL_SLOTS (every slot may need precision
+ * before: calls that may look at stack contents).
+ */
+const SLOT_A = 0; const SLOT_B = 1; const KILL_A = 2; const KILL_B = 3; const STORE_REG = 4; const LOAD_REG = 5; const FLAGS = 6;
+const EFFECT_WORDS = 7;
+const HAS_EFFECT = 1; const ANY_SLOT = 2; const ANY_LOAD = 4; const ALL_SLOTS = 8;
 
 /**
  * The map index loaded into r1 by the straight-line code before call i (an ld_imm64 map fd), or
  * -1 when not found.
  */
-function mapInR1(slots: Slot[], specs: (OpSpec | undefined)[], joins: Uint8Array, i: number): number {
+function mapInR1(slots: Slot[], specs: (OpSpec | undefined)[], t: Int32Array, joins: number, i: number): number {
   for (let j = i - 1; j >= 0 && i - j < 64; j--) {
     const s = specs[j]; const sl = slots[j];
     if (!s) continue;
@@ -176,7 +193,7 @@ function mapInR1(slots: Slot[], specs: (OpSpec | undefined)[], joins: Uint8Array
     }
     if (s.kind === 'atomic' && (sl.src === 1 || sl.dst === 1)) return -1;
     // Another way into j: the straight line ends.
-    if (joins[j]) return -1;
+    if (t[joins + j]) return -1;
   }
   return -1;
 }
@@ -184,98 +201,106 @@ function mapInR1(slots: Slot[], specs: (OpSpec | undefined)[], joins: Uint8Array
 /** Helpers whose lookups use a constant stack key (get_constant_map_key): map_lookup_elem, map_lookup_percpu_elem. */
 const KEY_LOOKUPS: ReadonlySet<number> = new Set(['map_lookup_elem', 'map_lookup_percpu_elem'].map((n) => helperId(n) ?? -1));
 
-function slotBits(off: number, size: number): [number, number] {
+/** The slots [lo, hi] (spi) that a stack access of size bytes at fp+off touches, as two bit sets; 0, 0 outside the stack. */
+function slotBitsInto(t: Int32Array, at: number, off: number, size: number): void {
   let a = 0; let b = 0;
-  if (off >= 0 || off < -512) return [0, 0];
-  const hi = Math.floor((-off - 1) / 8);
-  const lo = Math.max(0, Math.floor((-(off + size - 1) - 1) / 8));
-  for (let spi = lo; spi <= hi && spi < 64; spi++) { if (spi < 32) a |= 1 << spi; else b |= 1 << (spi - 32); }
-  return [a, b];
+  if (off < 0 && off >= -512) {
+    const hi = Math.floor((-off - 1) / 8);
+    const lo = Math.max(0, Math.floor((-(off + size - 1) - 1) / 8));
+    for (let spi = lo; spi <= hi && spi < 64; spi++) { if (spi < 32) a |= 1 << spi; else b |= 1 << (spi - 32); }
+  }
+  t[at + SLOT_A] = a; t[at + SLOT_B] = b;
+}
+
+/** The registers that may point into the current frame's stack after instruction i, given m before it. */
+function stackPtrsAfter(s: OpSpec, sl: Slot, m: number, stackPtrsSpilled: boolean): number {
+  const d = bit(sl.dst); const sr = bit(sl.src);
+  switch (s.kind) {
+    case 'alu':
+      if (s.alu === 'mov') return s.srcReg && s.is64 && (m & sr) ? m | d : m & ~d;
+      if ((s.alu === 'add' || s.alu === 'sub') && s.is64) return (m & d) || (s.srcReg && (m & sr)) ? m | d : m & ~d;
+      return m & ~d;
+    case 'end': return m & ~d;
+    case 'ldx': return ((m & sr) && stackPtrsSpilled) ? m | d : m & ~d;
+    case 'lddw': return m & ~d;
+    case 'atomic': return s.fetch || s.atomic === 'cmpxchg' ? m | (s.atomic === 'cmpxchg' ? 1 : sr) : m;
+    case 'ldabs': case 'ldind': return m & ~(ARGS | 1);
+    case 'call': case 'callx': return (m & ~(ARGS | 1)) | (s.kind === 'call' && sl.src === 0 ? 0 : 1);
+    default: return m;
+  }
 }
 
 /**
- * Stack effects of each instruction, with a forward pass finding the registers that may hold a
+ * Stack effects of each instruction, written to t from `at` (3n words of working space, then
+ * EFFECT_WORDS per instruction), with a forward pass finding the registers that may hold a
  * pointer to the current frame's stack (r10 and copies or offsets of it, fills of spilled
  * pointers, subprogram arguments). Anything not understood is treated as needing every slot.
  */
-function stackEffects(slots: Slot[], specs: (OpSpec | undefined)[], s1: Int32Array, s2: Int32Array,
-  constKeyMap: (map: number) => boolean): (StackEffect | undefined)[] {
+function stackEffects(slots: Slot[], specs: (OpSpec | undefined)[], succ: Int32Array,
+  constKeyMap: (map: number) => boolean, t: Int32Array, at: number): void {
   const n = slots.length;
-  const hasPred = new Uint8Array(n);
-  for (let i = 0; i < n; i++) { if (s1[i] >= 0) hasPred[s1[i]] = 1; if (s2[i] >= 0) hasPred[s2[i]] = 1; }
-  // sp[i]: registers that may point into the current frame's stack before i.
-  const sp = new Uint16Array(n);
-  for (let i = 0; i < n; i++) if (!hasPred[i] || i === 0) sp[i] = i === 0 ? 1 << 10 : 0b11111111110;
+  // HP: has a predecessor; SP: registers that may point into the current frame's stack before i;
+  // JN: joins, i.e. reached other than by falling through from i - 1 (a jump target).
+  const HP = at; const SP = at + n; const JN = at + 2 * n; const E = at + 3 * n;
+  t.fill(0, at, at + 3 * n);
+  for (let i = 0; i < n; i++) {
+    const a = succ[2 * i]; const b = succ[2 * i + 1];
+    if (a >= 0) t[HP + a] = 1;
+    if (b >= 0) t[HP + b] = 1;
+  }
+  for (let i = 0; i < n; i++) if (!t[HP + i] || i === 0) t[SP + i] = i === 0 ? 1 << 10 : 0b11111111110;
   let stackPtrsSpilled = false;
-  const out = (i: number, m: number): number => {
-    const s = specs[i]; const sl = slots[i];
-    const d = bit(sl.dst); const sr = bit(sl.src);
-    if (!s) return m;
-    switch (s.kind) {
-      case 'alu':
-        if (s.alu === 'mov') return s.srcReg && s.is64 && (m & sr) ? m | d : m & ~d;
-        if ((s.alu === 'add' || s.alu === 'sub') && s.is64) return (m & d) || (s.srcReg && (m & sr)) ? m | d : m & ~d;
-        return m & ~d;
-      case 'end': return m & ~d;
-      case 'ldx': return ((m & sr) && stackPtrsSpilled) ? m | d : m & ~d;
-      case 'lddw': return m & ~d;
-      case 'atomic': return s.fetch || s.atomic === 'cmpxchg' ? m | (s.atomic === 'cmpxchg' ? 1 : sr) : m;
-      case 'ldabs': case 'ldind': return m & ~(ARGS | 1);
-      case 'call': case 'callx': return (m & ~(ARGS | 1)) | (s.kind === 'call' && sl.src === 0 ? 0 : 1);
-      default: return m;
-    }
-  };
   for (let round = 0; round < 2; round++) {
     let changed = true; let k = 0;
     while (changed && k++ < 64) {
       changed = false;
       for (let i = 0; i < n; i++) {
-        if (!specs[i]) continue;
-        const m = out(i, sp[i] | (1 << 10));
         const s = specs[i];
-        if (s && (s.kind === 'stx' || s.kind === 'atomic') && ((sp[i] | (1 << 10)) & bit(slots[i].src))) stackPtrsSpilled = true;
-        const a = s1[i]; const b = s2[i];
-        if (a >= 0 && (sp[a] | m) !== sp[a]) { sp[a] |= m; changed = true; }
-        if (b >= 0 && (sp[b] | m) !== sp[b]) { sp[b] |= m; changed = true; }
+        if (!s) continue;
+        const before = t[SP + i] | (1 << 10);
+        const m = stackPtrsAfter(s, slots[i], before, stackPtrsSpilled);
+        if ((s.kind === 'stx' || s.kind === 'atomic') && (before & bit(slots[i].src))) stackPtrsSpilled = true;
+        const a = succ[2 * i]; const b = succ[2 * i + 1];
+        if (a >= 0 && (t[SP + a] | m) !== t[SP + a]) { t[SP + a] |= m; changed = true; }
+        if (b >= 0 && (t[SP + b] | m) !== t[SP + b]) { t[SP + b] |= m; changed = true; }
       }
     }
   }
-  // joins[j]: j is reached other than by falling through from j - 1 (a jump target).
-  const joins = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
-    if (s2[k] >= 0) joins[s2[k]] = 1;
-    if (s1[k] >= 0 && s1[k] !== k + 1 && specs[k]?.kind !== 'lddw') joins[s1[k]] = 1;
+    const b = succ[2 * k + 1]; const a = succ[2 * k];
+    if (b >= 0) t[JN + b] = 1;
+    if (a >= 0 && a !== k + 1 && specs[k]?.kind !== 'lddw') t[JN + a] = 1;
   }
-  const res: (StackEffect | undefined)[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const s = specs[i]; const sl = slots[i];
+    const e = E + EFFECT_WORDS * i;
+    t.fill(0, e, e + EFFECT_WORDS);
+    const s = specs[i];
     if (!s) continue;
-    const m = sp[i] | (1 << 10);
-    const e: StackEffect = { slotA: 0, slotB: 0, killA: 0, killB: 0, storeReg: 0, loadReg: 0, anySlot: false, anyLoad: false, all: false };
+    const sl = slots[i];
+    const m = t[SP + i] | (1 << 10);
     const size = s.size ?? 8;
+    let fl = HAS_EFFECT;
     if (s.kind === 'stx' || s.kind === 'st') {
       if (sl.dst === 10) {
-        [e.slotA, e.slotB] = slotBits(sl.off, size);
-        if (size === 8 && sl.off % 8 === 0) { e.killA = e.slotA; e.killB = e.slotB; }
-      } else if (m & bit(sl.dst)) e.anySlot = true;
-      if (s.kind === 'stx') e.storeReg = bit(sl.src);
-      else if (!e.slotA && !e.slotB && !e.anySlot) continue;
+        slotBitsInto(t, e, sl.off, size);
+        if (size === 8 && sl.off % 8 === 0) { t[e + KILL_A] = t[e + SLOT_A]; t[e + KILL_B] = t[e + SLOT_B]; }
+      } else if (m & bit(sl.dst)) fl |= ANY_SLOT;
+      if (s.kind === 'stx') t[e + STORE_REG] = bit(sl.src);
+      else if (!t[e + SLOT_A] && !t[e + SLOT_B] && !(fl & ANY_SLOT)) continue;
     } else if (s.kind === 'ldx') {
-      if (sl.src === 10) [e.slotA, e.slotB] = slotBits(sl.off, size);
-      else if (m & bit(sl.src)) e.anyLoad = true;
+      if (sl.src === 10) slotBitsInto(t, e, sl.off, size);
+      else if (m & bit(sl.src)) fl |= ANY_LOAD;
       else continue;
-      e.loadReg = bit(sl.dst);
+      t[e + LOAD_REG] = bit(sl.dst);
     } else if (s.kind === 'atomic') {
       if (!(m & bit(sl.dst))) continue;
-      e.all = true;
-      e.storeReg = bit(sl.src);
-      e.anySlot = true;
+      fl |= ALL_SLOTS | ANY_SLOT;
+      t[e + STORE_REG] = bit(sl.src);
     } else if (s.kind === 'call' || s.kind === 'callx') {
       const helper = sl.src === 0 && s.kind === 'call';
-      if (helper && !CALLBACK_HELPERS.has(sl.imm) && !(KEY_LOOKUPS.has(sl.imm) && constKeyMap(mapInR1(slots, specs, joins, i)))) continue;
-      e.all = true;
+      if (helper && !CALLBACK_HELPERS.has(sl.imm) && !(KEY_LOOKUPS.has(sl.imm) && constKeyMap(mapInR1(slots, specs, t, JN, i)))) continue;
+      fl |= ALL_SLOTS;
     } else continue;
-    res[i] = e;
+    t[e + FLAGS] = fl;
   }
-  return res;
 }

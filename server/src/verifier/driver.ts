@@ -259,14 +259,30 @@ export class Driver {
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     if (list.length === 0 && !addNew) return false;
-    const p = this.precision;
-    if (this.setsDirty && p && list.length) {
-      this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
-      this.setsDirty = false;
-    }
-    const live = this.sets.live[pc] | 0; const need = this.sets.need[pc] | 0;
-    const ns = this.sets.needStack; const nlo = ns ? ns[2 * pc] | 0 : -1; const nhi = ns ? ns[2 * pc + 1] | 0 : -1;
-    const liveAt = this.sets.live;
+    // The precision sets are computed only when a comparison needs them: a state that matches with
+    // every register live and precise (the strictest comparison) matches with any sets.
+    let live = 0x7ff; let need = 0x7ff; let nlo = -1; let nhi = -1; let liveAt: Uint16Array | undefined;
+    let known = false;
+    const learn = (): void => {
+      const p = this.precision;
+      if (this.setsDirty && p) {
+        this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
+        this.setsDirty = false;
+      }
+      live = this.sets.live[pc] | 0; need = this.sets.need[pc] | 0;
+      const ns = this.sets.needStack; nlo = ns ? ns[2 * pc] | 0 : -1; nhi = ns ? ns[2 * pc + 1] | 0 : -1;
+      liveAt = this.sets.live;
+      known = true;
+    };
+    /** states_equal, RANGE_WITHIN for every live scalar (within) or by precision. */
+    const equal = (old: VState, within: boolean): boolean => {
+      if (!known) {
+        if (statesEqual(old, cur.st, 0x7ff, 0x7ff, false, env.allowUninitStack, -1, -1, undefined, env.exploreAluLimits)) return true;
+        learn();
+      }
+      return within ? statesEqual(old, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits)
+        : statesEqual(old, cur.st, live, need, false, env.allowUninitStack, nlo, nhi, liveAt, env.exploreAluLimits);
+    };
     // clean_live_states: finished explored states here forget the stack slots no path reads again.
     for (const sl of list) {
       if (sl.branches > 0 || sl.cleaned || !sameCallsites(sl.st, cur.st) || this.scc.incomplete(sl.st, pc)) continue;
@@ -277,20 +293,21 @@ export class Driver {
       const sl = list[k];
       if (sl.branches > 0 && this.pre.prune[pc] === 3) {
         // Iterator loops: a state within the ranges of an earlier loop-head state with the iterator active converges.
-        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits) && iterActiveAtR1(cur.st)) {
+        if (equal(sl.st, true) && iterActiveAtR1(cur.st)) {
           sl.hit++;
           this.scc.backedge(sl.st, pc);
           return true;
         }
       } else if (sl.branches > 0 && this.pre.prune[pc] === 2) {
         // Callback calls: converge within ranges (RANGE_WITHIN), a backedge of the call's implicit loop.
-        if (statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits)) {
+        if (equal(sl.st, true)) {
           sl.hit++;
           this.scc.backedge(sl.st, pc);
           return true;
         }
       } else if (sl.branches > 0) {
-        if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, live, need, true, env.allowUninitStack)) {
+        // Exact comparison: liveness and precision do not matter.
+        if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, 0x7ff, 0x7ff, true, env.allowUninitStack)) {
           this.linfo(pc);
           env.verbose(`infinite loop detected at insn ${pc}`);
           env.raw(`cur state:${stateStr(cur.st, env.printCtx, true)}\n`);
@@ -301,8 +318,7 @@ export class Driver {
       } else {
         // A state in a loop still being explored has incomplete marks: all scalars compared (RANGE_WITHIN), a backedge.
         const loop = this.scc.incomplete(sl.st, pc);
-        if (loop ? statesEqual(sl.st, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits)
-          : statesEqual(sl.st, cur.st, live, need, false, env.allowUninitStack, nlo, nhi, liveAt, env.exploreAluLimits)) {
+        if (equal(sl.st, loop)) {
           sl.hit++;
           if (loop) this.scc.backedge(sl.st, pc);
           return true;

@@ -6,7 +6,7 @@
  * LD_IMM64). Works on raw slots so malformed encodings are seen as the kernel
  * sees them. Non-goal: BTF func_info/line_info validation.
  */
-import { CLASS, OPCODES, OpSpec, lookupSpec } from '../isa';
+import { CLASS, Insn, OPCODES, OpSpec, lookupSpec } from '../isa';
 import { KIND, type Btf } from '../btf';
 import type { VerifierMap } from './types';
 import { KF, kfuncInfo } from './kfunc-table';
@@ -45,6 +45,20 @@ export function slotsFromBytes(bytes: Uint8Array): Slot[] {
       code: bytes[at], dst: regs & 0xf, src: regs >> 4, off: (off << 16) >> 16,
       imm: bytes[at + 4] | (bytes[at + 5] << 8) | (bytes[at + 6] << 16) | (bytes[at + 7] << 24),
     });
+  }
+  return out;
+}
+
+/**
+ * The slots `encode(insns)` would give, read straight from the instructions (no byte buffer): fields
+ * are cut to their encoded widths, and an ld_imm64's second slot holds only imm2.
+ */
+export function slotsFromInsns(insns: readonly Insn[]): Slot[] {
+  const out: Slot[] = [];
+  for (let i = 0; i < insns.length; i++) {
+    const x = insns[i];
+    out.push({ code: x.spec.code, dst: x.dst & 0xf, src: x.src & 0xf, off: (x.off << 16) >> 16, imm: x.imm | 0 });
+    if (x.spec.kind === 'lddw') out.push({ code: 0, dst: 0, src: 0, off: 0, imm: (x.imm2 ?? 0) | 0 });
   }
   return out;
 }

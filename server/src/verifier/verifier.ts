@@ -4,13 +4,13 @@
  * liveness set up for the driver (driver.ts), global functions verified one by one, the combined
  * stack size check and the result with the kernel-format log and statistics.
  */
-import { Insn, OpSpec, encode } from '../isa';
+import { Insn, OpSpec } from '../isa';
 import { callUses, successors } from './analysis';
 import { attachTargetError, ctxLayout } from './ctx-access';
 import { Env } from './env';
 import { ELIDE_NULL, timerMapRefusal } from './helper-call';
 import { BPF_F_SLEEPABLE, canBeSleepable, progFlagsRefusal, SLEEPABLE_MESSAGE } from './load-flags';
-import { Slot, mapTypeName, prepass, slotsFromBytes } from './prepass';
+import { Slot, mapTypeName, prepass, slotsFromBytes, slotsFromInsns } from './prepass';
 import { StackLiveness } from './liveness';
 import { SccVisits, computeScc } from './scc';
 import type { GlobalFunc, VerifyInput, VerifyResult, VerifierLine } from './types';
@@ -50,8 +50,7 @@ function statsLine(processed: number, perInsn: number, total: number, peak: numb
 }
 
 function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyResult {
-  const bytes = input.bytes ?? encode(input.insns);
-  const slots = slotsFromBytes(bytes);
+  const slots = input.bytes ? slotsFromBytes(input.bytes) : slotsFromInsns(input.insns);
   const maps = input.maps ?? [];
   const level = input.logLevel ?? 1;
   const root = (input.privileged ?? 'root') === 'root';
