@@ -14,6 +14,7 @@ import { KIND, type Btf } from '../btf';
 import { HELPER_NAMES, helperId } from '../isa/helpers';
 import { HELPER_PROTOS } from './protos/table';
 import { CALLBACK_HELPERS, type Slot } from './prepass';
+import { ScratchBuffer } from './scratch-buffer';
 
 /**
  * live/need: register bit sets per instruction. needStack: per instruction, two 32-bit words
@@ -36,7 +37,7 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   const n = slots.length;
   // Per instruction, in one scratch buffer: use, def, needUse, needProp (needProp: if the defined
   // register is needed after i, these are needed before), then stackEffects' regions.
-  const t = scratch(SCRATCH_PER_INSN * n);
+  const t = SCRATCH.get(SCRATCH_PER_INSN * n);
   const U = 0; const D = n; const NU = 2 * n; const NP = 3 * n;
   for (let i = 0; i < n; i++) {
     const s = specs[i];
@@ -114,17 +115,7 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
 
 /** Int32 words per instruction that analyse and stackEffects use in the scratch buffer. */
 const SCRATCH_PER_INSN = 4 + 3 + 7;
-let scratchBuf = new Int32Array(256);
-/**
- * A scratch buffer of at least `size` words for one analysis (contents undefined): small programs
- * reuse one module buffer (verification is synchronous, and nothing keeps it), large ones get
- * their own so the module does not hold megabytes after them.
- */
-function scratch(size: number): Int32Array {
-  if (size > 1 << 16) return new Int32Array(size);
-  if (scratchBuf.length < size) scratchBuf = new Int32Array(1 << 16);
-  return scratchBuf;
-}
+const SCRATCH = new ScratchBuffer();
 
 /**
  * The control-flow successors of each instruction, two per instruction (-1: none): fall-through

@@ -10,6 +10,7 @@ import { CLASS, Insn, OPCODES, OpSpec, lookupSpec } from '../isa';
 import { KIND, type Btf } from '../btf';
 import type { VerifierMap } from './types';
 import { KF, kfuncInfo } from './kfunc-table';
+import { ScratchBuffer } from './scratch-buffer';
 
 export interface Slot { code: number; dst: number; src: number; off: number; imm: number }
 
@@ -68,30 +69,46 @@ const isPseudoFunc = (s: Slot): boolean => s.code === 0x18 && s.src === 4;
 const isKfuncCall = (s: Slot): boolean => s.code === 0x85 && s.src === 2;
 const isLdImm64 = (s: Slot): boolean => s.code === 0x18;
 
+function failed(res: Prepass, message: string, pc: number | null): Prepass {
+  res.error = { message, pc };
+  return res;
+}
+
+/** Scratch words per instruction of check_cfg's walk: state, stack, edge index, successor count, two successors. */
+const CFG_WORDS = 6;
+const CFG_SCRATCH = new ScratchBuffer();
+
 export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | undefined, extraStarts: readonly number[] = []): Prepass {
   const n = slots.length;
-  const specs = slots.map((s) => lookupSpec(s.code, s.src, s.off, s.imm));
-  const prune = new Uint8Array(n + 1);
-  const res: Prepass = { slots, specs, subprogs: [0], prune };
-  const fail = (message: string, pc: number | null, detail?: string[]): Prepass => { res.error = { message, pc, ...(detail ? { detail } : {}) }; return res; };
-  if (n === 0) return fail('last insn is not an exit or jmp', null);
-
-  // add_subprog_and_kfunc
-  const starts = new Set<number>([0, ...extraStarts.filter((x) => x > 0 && x < n)]);
+  const specs: (OpSpec | undefined)[] = new Array(n);
+  let calls = extraStarts.length > 0;
   for (let i = 0; i < n; i++) {
     const s = slots[i];
-    if (isPseudoCall(s) || isPseudoFunc(s)) {
-      const t = i + s.imm + 1;
-      if (t < 0 || t >= n) return fail('call to invalid destination', null);
-      starts.add(t);
-    } else if (isKfuncCall(s)) {
-      // add_kfunc_call: imm 0 (offset 0) waits for dead-code elimination; the fixup pass rejects it if still there.
-      if (s.imm === 0 && s.off === 0) continue;
-      if (!btf || s.imm <= 0 || s.imm >= btf.count || btf.kind(s.imm) !== KIND.FUNC) return fail(`kernel btf_id ${s.imm >>> 0} is not a function`, null);
-    }
-    if (isLdImm64(s)) i++;
+    specs[i] = lookupSpec(s.code, s.src, s.off, s.imm);
+    if ((s.code === 0x85 && s.src !== 0) || (s.code === 0x18 && s.src === 4)) calls = true;
   }
-  res.subprogs = [...starts].sort((a, b) => a - b);
+  const prune = new Uint8Array(n + 1);
+  const res: Prepass = { slots, specs, subprogs: [0], prune };
+  if (n === 0) return failed(res, 'last insn is not an exit or jmp', null);
+
+  // add_subprog_and_kfunc
+  if (calls) {
+    const starts = new Set<number>([0, ...extraStarts.filter((x) => x > 0 && x < n)]);
+    for (let i = 0; i < n; i++) {
+      const s = slots[i];
+      if (isPseudoCall(s) || isPseudoFunc(s)) {
+        const t = i + s.imm + 1;
+        if (t < 0 || t >= n) return failed(res, 'call to invalid destination', null);
+        starts.add(t);
+      } else if (isKfuncCall(s)) {
+        // add_kfunc_call: imm 0 (offset 0) waits for dead-code elimination; the fixup pass rejects it if still there.
+        if (s.imm === 0 && s.off === 0) continue;
+        if (!btf || s.imm <= 0 || s.imm >= btf.count || btf.kind(s.imm) !== KIND.FUNC) return failed(res, `kernel btf_id ${s.imm >>> 0} is not a function`, null);
+      }
+      if (isLdImm64(s)) i++;
+    }
+    res.subprogs = [...starts].sort((a, b) => a - b);
+  }
 
   // check_subprogs
   let cur = 0;
@@ -103,10 +120,10 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
     const op = code & 0xf0;
     if ((cls === C_JMP || cls === C_JMP32) && op !== 0x90 && op !== 0x80) {
       const off = code === 0x06 ? i + slots[i].imm + 1 : i + slots[i].off + 1;
-      if (off < subStart || off >= subEnd) return fail(`jump out of range from insn ${i} to ${off}`, i);
+      if (off < subStart || off >= subEnd) return failed(res, `jump out of range from insn ${i} to ${off}`, i);
     }
     if (i === subEnd - 1) {
-      if (code !== 0x95 && code !== 0x06 && code !== 0x05) return fail('last insn is not an exit or jmp', null);
+      if (code !== 0x95 && code !== 0x06 && code !== 0x05) return failed(res, 'last insn is not an exit or jmp', null);
       subStart = subEnd;
       cur++;
       subEnd = cur + 1 < res.subprogs.length ? res.subprogs[cur + 1] : n;
@@ -118,94 +135,100 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
     const s = slots[i];
     const cls = s.code & 7;
     if (cls === C_LDX && (((s.code & 0xe0) !== 0x60 && (s.code & 0xe0) !== 0x80) || s.imm !== 0)) {
-      return fail('BPF_LDX uses reserved fields', null);
+      return failed(res, 'BPF_LDX uses reserved fields', null);
     }
     if (s.code === 0x18) {
       const h = slots[i + 1];
-      if (i === n - 1 || h.code !== 0 || h.dst !== 0 || h.src !== 0 || h.off !== 0) return fail('invalid bpf_ld_imm64 insn', null);
+      if (i === n - 1 || h.code !== 0 || h.dst !== 0 || h.src !== 0 || h.off !== 0) return failed(res, 'invalid bpf_ld_imm64 insn', null);
       if (s.src === 0 || s.src === 4) { i++; continue; }
       if (s.src === 3) {
         const k = btf && s.imm > 0 && s.imm < btf.count ? btf.kind(s.imm) : -1;
-        if (k !== KIND.VAR && k !== KIND.FUNC) return fail(`pseudo btf_id ${s.imm} in ldimm64 isn't KIND_VAR or KIND_FUNC`, null);
+        if (k !== KIND.VAR && k !== KIND.FUNC) return failed(res, `pseudo btf_id ${s.imm} in ldimm64 isn't KIND_VAR or KIND_FUNC`, null);
         i++;
         continue;
       }
       const ok = s.src === 2 || s.src === 6 || ((s.src === 1 || s.src === 5) && h.imm === 0);
-      if (!ok) return fail('unrecognized bpf_ld_imm64 insn', null);
+      if (!ok) return failed(res, 'unrecognized bpf_ld_imm64 insn', null);
       const m = maps[s.imm];
       if (s.imm < 0 || !m) {
-        if (s.src === 5 || s.src === 6) return fail('fd_idx without fd_array is invalid', null);
-        return fail(`fd ${s.imm} is not pointing to valid bpf_map`, null);
+        if (s.src === 5 || s.src === 6) return failed(res, 'fd_idx without fd_array is invalid', null);
+        return failed(res, `fd ${s.imm} is not pointing to valid bpf_map`, null);
       }
       if (s.src === 2 || s.src === 6) {
         const off = h.imm >>> 0;
-        if (off >= 1 << 29) return fail(`direct value offset of ${off} is not allowed`, null);
-        if (!isArrayLike(m)) return fail('no direct value access support for this map type', null);
-        if (off >= m.valueSize) return fail(`invalid access to map value pointer, value_size=${m.valueSize} off=${off}`, null);
+        if (off >= 1 << 29) return failed(res, `direct value offset of ${off} is not allowed`, null);
+        if (!isArrayLike(m)) return failed(res, 'no direct value access support for this map type', null);
+        if (off >= m.valueSize) return failed(res, `invalid access to map value pointer, value_size=${m.valueSize} off=${off}`, null);
       }
       i++;
       continue;
     }
-    if (!INSN_TABLE.has(s.code)) return fail(`unknown opcode ${s.code.toString(16).padStart(2, '0')}`, null);
+    if (!INSN_TABLE.has(s.code)) return failed(res, `unknown opcode ${s.code.toString(16).padStart(2, '0')}`, null);
   }
+  return checkCfg(res, btf);
+}
 
-  // check_cfg: iterative DFS from insn 0 marking prune points.
-  const state = new Uint8Array(n); // 0 unseen, 1 discovered, 2 explored
-  // Every insn is pushed at most once (when discovered), so n entries suffice.
-  const stack = new Int32Array(n);
+/**
+ * check_cfg: an iterative depth-first walk from insn 0 marking prune points, then unreachable
+ * instructions and jumps into the middle of an ld_imm64. Working arrays in the scratch buffer:
+ * ST state (0 unseen, 1 discovered, 2 explored), STK the walk's stack (every insn is pushed at most
+ * once, when discovered), EI the next edge to follow, NS the successor count (-1 until the insn first
+ * reaches the top of the stack, which also marks its prune points), S0/S1 the successors.
+ */
+function checkCfg(res: Prepass, btf: Btf | undefined): Prepass {
+  const { slots, prune } = res;
+  const n = slots.length;
+  const t = CFG_SCRATCH.get(CFG_WORDS * n);
+  const ST = 0; const STK = n; const EI = 2 * n; const NS = 3 * n; const S0 = 4 * n; const S1 = 5 * n;
+  t.fill(0, 0, n); t.fill(0, EI, EI + n); t.fill(-1, NS, NS + n);
   let sp = 1;
-  const edgeIdx = new Int8Array(n);
-  state[0] = 1;
-  // Successors of t (found when t first reaches the top of the stack, which also marks prune points): nsucc[t] of succ0/succ1.
-  const nsucc = new Int8Array(n).fill(-1);
-  const succ0 = new Int32Array(n);
-  const succ1 = new Int32Array(n);
-  const succ = (t: number): void => {
-    const s = slots[t];
-    const cls = s.code & 7;
-    const op = s.code & 0xf0;
-    const w = isLdImm64(s) ? 2 : 1;
-    let k = 1;
-    if (cls === C_JMP || cls === C_JMP32) {
-      if (op === 0x90) k = 0;
-      else if (op === 0x80) {
-        if (isPseudoCall(s)) { prune[t] = 1; prune[t + 1] = 1; succ0[t] = t + 1; succ1[t] = t + s.imm + 1; k = 2; }
-        else {
-          if (s.src === 0 && CALLBACK_HELPERS.has(s.imm)) prune[t] = 2;
-          // Open-coded iterator next() calls: forced checkpoints where iterator loops converge.
-          if (s.src === 2 && btf && btf.kind(s.imm) === KIND.FUNC && (kfuncInfo(btf.name(s.imm)).flags & KF.ITER_NEXT)) prune[t] = 3;
-          prune[t + 1] = 1;
-          succ0[t] = t + 1;
-        }
-      } else if (op === 0x00) {
-        const tgt = s.code === 0x06 ? t + s.imm + 1 : t + s.off + 1;
-        prune[tgt] = 1;
-        succ0[t] = tgt;
-      } else {
-        prune[t] = 1;
-        prune[t + s.off + 1] = 1;
-        succ0[t] = t + 1; succ1[t] = t + s.off + 1; k = 2;
-      }
-    } else if (isPseudoFunc(s)) { prune[t] = 1; succ0[t] = t + 2; succ1[t] = t + s.imm + 1; k = 2; }
-    else succ0[t] = t + w;
-    nsucc[t] = k;
-  };
+  t[STK] = 0;
+  t[ST] = 1;
   while (sp > 0) {
-    const t = stack[sp - 1];
-    if (nsucc[t] < 0) succ(t);
-    if (edgeIdx[t] < nsucc[t]) {
-      const w = edgeIdx[t]++ === 0 ? succ0[t] : succ1[t];
-      if (w < 0 || w >= n) return fail(`jump out of range from insn ${t} to ${w}`, t);
-      if (state[w] === 0) { state[w] = 1; stack[sp++] = w; }
+    const v = t[STK + sp - 1];
+    if (t[NS + v] < 0) {
+      // The successors of v.
+      const s = slots[v];
+      const cls = s.code & 7;
+      const op = s.code & 0xf0;
+      let k = 1;
+      if (cls === C_JMP || cls === C_JMP32) {
+        if (op === 0x90) k = 0;
+        else if (op === 0x80) {
+          if (isPseudoCall(s)) { prune[v] = 1; prune[v + 1] = 1; t[S0 + v] = v + 1; t[S1 + v] = v + s.imm + 1; k = 2; }
+          else {
+            if (s.src === 0 && CALLBACK_HELPERS.has(s.imm)) prune[v] = 2;
+            // Open-coded iterator next() calls: forced checkpoints where iterator loops converge.
+            if (s.src === 2 && btf && btf.kind(s.imm) === KIND.FUNC && (kfuncInfo(btf.name(s.imm)).flags & KF.ITER_NEXT)) prune[v] = 3;
+            prune[v + 1] = 1;
+            t[S0 + v] = v + 1;
+          }
+        } else if (op === 0x00) {
+          const tgt = s.code === 0x06 ? v + s.imm + 1 : v + s.off + 1;
+          prune[tgt] = 1;
+          t[S0 + v] = tgt;
+        } else {
+          prune[v] = 1;
+          prune[v + s.off + 1] = 1;
+          t[S0 + v] = v + 1; t[S1 + v] = v + s.off + 1; k = 2;
+        }
+      } else if (isPseudoFunc(s)) { prune[v] = 1; t[S0 + v] = v + 2; t[S1 + v] = v + s.imm + 1; k = 2; }
+      else t[S0 + v] = v + (isLdImm64(s) ? 2 : 1);
+      t[NS + v] = k;
+    }
+    if (t[EI + v] < t[NS + v]) {
+      const w = t[EI + v]++ === 0 ? t[S0 + v] : t[S1 + v];
+      if (w < 0 || w >= n) return failed(res, `jump out of range from insn ${v} to ${w}`, v);
+      if (t[ST + w] === 0) { t[ST + w] = 1; t[STK + sp++] = w; }
       continue;
     }
-    state[t] = 2;
+    t[ST + v] = 2;
     sp--;
   }
   for (let i = 0; i < n; i++) {
-    if (state[i] !== 2) return fail(`unreachable insn ${i}`, i);
+    if (t[ST + i] !== 2) return failed(res, `unreachable insn ${i}`, i);
     if (isLdImm64(slots[i])) {
-      if (state[i + 1] !== 0) return fail(`jump into the middle of ldimm64 insn ${i}`, i);
+      if (t[ST + i + 1] !== 0) return failed(res, `jump into the middle of ldimm64 insn ${i}`, i);
       i++;
     }
   }
