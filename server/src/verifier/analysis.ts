@@ -15,6 +15,7 @@ import { HELPER_NAMES, helperId } from '../isa/helpers';
 import { HELPER_PROTOS } from './protos/table';
 import { CALLBACK_HELPERS, type Slot } from './prepass';
 import { ScratchBuffer } from './scratch-buffer';
+import { arenaI32, arenaU16, arenaU32 } from './arena';
 
 /**
  * live/need: register bit sets per instruction. needStack: per instruction, two 32-bit words
@@ -76,9 +77,9 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   }
   stackEffects(slots, specs, succ, constKeyMap, t, 4 * n);
   const E = 4 * n + 3 * n;
-  const live = new Uint16Array(n);
-  const need = new Uint16Array(n);
-  const ns = new Uint32Array(2 * n);
+  const live = arenaU16(n);
+  const need = arenaU16(n);
+  const ns = arenaU32(2 * n);
   let changed = true;
   let rounds = 0;
   while (changed && rounds++ < 64) {
@@ -124,7 +125,7 @@ const SCRATCH = new ScratchBuffer();
  */
 export function successors(slots: Slot[], specs: (OpSpec | undefined)[]): Int32Array {
   const n = slots.length;
-  const succ = new Int32Array(2 * n).fill(-1);
+  const succ = arenaI32(2 * n, -1);
   for (let i = 0; i < n; i++) {
     const s = specs[i]; const sl = slots[i];
     let a = i + 1; let b = -1;

@@ -7,6 +7,7 @@
  * Non-goal: dynptr and irq-flag slots (not modelled by the verifier).
  */
 import type { VState } from './state';
+import { arenaU32, arenaU8 } from './arena';
 
 /** Masks per instruction, two 32-bit words each (slots 0..31, 32..63): may read, must write, must write here or after, live before. */
 const MR = 0; const MW = 2; const ACC = 4; const LIVE = 6; const STRIDE = 8;
@@ -22,10 +23,10 @@ class Instance {
   constructor(readonly key: string, readonly depth: number, readonly callsites: readonly number[], readonly starts: readonly number[],
     readonly start: number, readonly n: number) {
     this.frames = new Array(depth + 1);
-    this.mwSet = new Uint8Array(n);
+    this.mwSet = arenaU8(n);
   }
   masks(frame: number): Uint32Array {
-    return this.frames[frame] ??= new Uint32Array(this.n * STRIDE);
+    return this.frames[frame] ??= arenaU32(this.n * STRIDE);
   }
 }
 

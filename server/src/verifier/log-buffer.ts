@@ -53,5 +53,8 @@ export class LogBuffer {
     this.written -= cut;
   }
 
-  text(): string { return this.blocks.join('') + this.recent.join(''); }
+  text(): string {
+    if (this.blocks.length === 0) return this.recent.length === 0 ? '' : this.recent.join('');
+    return this.blocks.join('') + this.recent.join('');
+  }
 }

@@ -11,6 +11,7 @@ import { KIND, type Btf } from '../btf';
 import type { VerifierMap } from './types';
 import { KF, kfuncInfo } from './kfunc-table';
 import { ScratchBuffer } from './scratch-buffer';
+import { arenaU8 } from './arena';
 
 export interface Slot { code: number; dst: number; src: number; off: number; imm: number }
 
@@ -87,7 +88,7 @@ export function prepass(slots: Slot[], maps: readonly VerifierMap[], btf: Btf | 
     specs[i] = lookupSpec(s.code, s.src, s.off, s.imm);
     if ((s.code === 0x85 && s.src !== 0) || (s.code === 0x18 && s.src === 4)) calls = true;
   }
-  const prune = new Uint8Array(n + 1);
+  const prune = arenaU8(n + 1);
   const res: Prepass = { slots, specs, subprogs: [0], prune };
   if (n === 0) return failed(res, 'last insn is not an exit or jmp', null);
 

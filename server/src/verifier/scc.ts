@@ -6,10 +6,11 @@
  * it is incomplete: they are not cleaned and are compared with all scalars precise (RANGE_WITHIN).
  */
 import type { VState } from './state';
+import { arenaI32 } from './arena';
 
 /** SCC id per instruction (0: not in a loop), Tarjan's algorithm without recursion. */
 export function computeScc(succ: Int32Array, n: number, callsCallback: (i: number) => boolean): Int32Array {
-  const scc = new Int32Array(n);
+  const scc = arenaI32(n);
   // Without a backward edge or a callback call there is no loop (the common straight or branchy program).
   let loops = false;
   for (let i = 0; i < n && !loops; i++) {

@@ -5,6 +5,8 @@
  * (` R1=ctx() R10=fp0 fp-8=mmmm????`), iterator slots included. Non-goal: dynptr stack slots.
  */
 import { PrintCtx, Reg, T, regStr } from './reg';
+import { TNUM_ZERO } from './tnum';
+import { arenaStack } from './arena';
 
 /** Stack byte types (enum bpf_stack_slot_type subset). */
 export const enum S { INVALID = 0, SPILL = 1, MISC = 2, ZERO = 3, ITER = 4 }
@@ -41,10 +43,10 @@ export class Frame {
     this.shared = true;
     if (init) {
       // A new Reg is already what markNotInit makes (verifier-perf.test.ts checks it).
-      for (let i = 0; i < 11; i++) this.regs.push(new Reg());
-      const fp = this.regs[10];
+      const fp = new Reg();
+      this.regs = [new Reg(), new Reg(), new Reg(), new Reg(), new Reg(), new Reg(), new Reg(), new Reg(), new Reg(), new Reg(), fp];
       fp.type = T.STACK;
-      fp.var = { value: 0n, mask: 0n };
+      fp.var = TNUM_ZERO;
       fp.smin = fp.smax = fp.umin = fp.umax = 0n;
       fp.s32min = fp.s32max = fp.u32min = fp.u32max = 0n;
       fp.frameno = frameno;
@@ -60,9 +62,7 @@ export class Frame {
   get spilledView(): readonly (Reg | undefined)[] { return this.sp; }
 
   private own(): void {
-    const st = new Uint8Array(MAX_STACK);
-    if (this.st !== BLANK_STACK) st.set(this.st);
-    this.st = st;
+    this.st = arenaStack(this.st !== BLANK_STACK ? this.st : undefined);
     this.sp = this.sp.map((r) => r?.clone());
     this.shared = false;
   }

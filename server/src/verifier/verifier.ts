@@ -18,6 +18,7 @@ import { explain } from './explain';
 import { kfuncFixupError } from './kfunc';
 import { Driver } from './driver';
 import { returnRange } from './calls';
+import { arenaBegin, arenaEnd, arenaU8 } from './arena';
 
 const PERFMON_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable', 'tracing', 'lsm', 'struct_ops', 'ext']);
 
@@ -34,6 +35,7 @@ function insnsFromSlots(slots: Slot[], specs: (OpSpec | undefined)[]): (Insn | u
 /** Verifies a program; never throws. */
 export function verify(input: VerifyInput & { bytes?: Uint8Array }): VerifyResult {
   const t0 = Date.now();
+  arenaBegin();
   try {
     return run(input, t0);
   } catch (e) {
@@ -42,8 +44,22 @@ export function verify(input: VerifyInput & { bytes?: Uint8Array }): VerifyResul
       verdict: 'reject', errors: [{ pc: 0, logInsn: null, message: msg, detail: [], explanation: 'The embedded verifier hit a bug.', suggestion: 'Report this program.', path: [] }],
       states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: msg + '\n',
     };
+  } finally {
+    arenaEnd();
   }
 }
+
+/** Refusals before the verifier runs (libbpf's attach-target lookup, bpf_prog_load's capability check): no log. */
+function refused(t0: number, message: string, help: { explanation: string; suggestion: string }): VerifyResult {
+  return {
+    verdict: 'reject', errors: [{ pc: 0, logInsn: null, message, detail: [], path: [], explanation: help.explanation, suggestion: help.suggestion }],
+    states: [], stats: { ...NO_STATS, timeMs: Date.now() - t0 }, log: '',
+  };
+}
+
+const NO_STATS: Omit<VerifyResult['stats'], 'timeMs'> = { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0 };
+/** No line info (never modified). */
+const NO_LINES: Map<number, VerifierLine> = new Map();
 
 function statsLine(processed: number, perInsn: number, total: number, peak: number): string {
   return `processed ${processed} insns (limit 1000000) max_states_per_insn ${perInsn} total_states ${total} peak_states ${peak} mark_read 0`;
@@ -57,30 +73,29 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const limit = input.limits?.insns ?? 1_000_000;
   const jmpLimit = input.limits?.jmpSeq ?? 8192;
   const pre = prepass(slots, maps, input.btf, input.funcStarts);
-  // Refusals before the verifier runs (libbpf's attach-target lookup, bpf_prog_load's capability check): no log.
-  const refused = (message: string, help: { explanation: string; suggestion: string }): VerifyResult => ({
-    verdict: 'reject', errors: [{ pc: 0, logInsn: null, message, detail: [], path: [], ...help }],
-    states: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, timeMs: Date.now() - t0 }, log: '',
-  });
   const targetErr = input.libbpfError ?? attachTargetError(input.progType, input.expectedAttachType, input.attachTo, input.btf);
-  if (targetErr) return refused(targetErr, explain(targetErr));
+  if (targetErr) return refused(t0, targetErr, explain(targetErr));
   if (!root && PERFMON_TYPES.has(input.progType)) {
-    return refused('BPF program load failed: Operation not permitted', {
+    return refused(t0, 'BPF program load failed: Operation not permitted', {
       explanation: 'Loading tracing program types (kprobe, tracepoint, perf_event, raw_tracepoint, tracing, lsm) needs CAP_PERFMON as well as CAP_BPF.',
       suggestion: 'Grant CAP_PERFMON (or load as root).',
     });
   }
   const flagsErr = progFlagsRefusal(input.progFlags ?? 0);
-  if (flagsErr) return refused(flagsErr.message, flagsErr);
-  const lines = new Map<number, VerifierLine>();
-  for (const l of input.lineInfo ?? []) lines.set(l.pc, l);
+  if (flagsErr) return refused(t0, flagsErr.message, flagsErr);
+  let lines = NO_LINES;
+  if (input.lineInfo?.length) {
+    lines = new Map<number, VerifierLine>();
+    for (const l of input.lineInfo) lines.set(l.pc, l);
+  }
   const env = new Env(level ? insnsFromSlots(slots, pre.specs) : [], pre, maps, input.progType, input.expectedAttachType,
     ctxLayout(input.progType, input.expectedAttachType), root, level, ((input.progFlags ?? 0) & 1) !== 0, input.gpl ?? true,
     input.btf, input.attachTo, lines);
   const states: (string[] | undefined)[] = new Array(slots.length);
-  const result = (verdict: 'accept' | 'reject', errs: VerifyResult['errors'], extra: Partial<VerifyResult['stats']> = {}): VerifyResult => ({
+  const result = (verdict: 'accept' | 'reject', errs: VerifyResult['errors'], stats = NO_STATS): VerifyResult => ({
     verdict, errors: errs, states,
-    stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0, ...extra, timeMs: Date.now() - t0 },
+    stats: { processed: stats.processed, totalStates: stats.totalStates, peakStates: stats.peakStates, maxStatesPerInsn: stats.maxStatesPerInsn,
+      maxStackDepth: stats.maxStackDepth, timeMs: Date.now() - t0 },
     log: env.text(),
   });
   if (pre.error) {
@@ -99,7 +114,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const succ = successors(slots, pre.specs);
   // Comparisons make their registers precise once a path has decided them (the kernel marks precision
   // when is_branch_taken decides): the sets are recomputed as decided comparisons are found (driver.ts).
-  const decided = new Uint8Array(slots.length);
+  const decided = arenaU8(slots.length);
   const exitNeedsR0 = returnRange(input.progType, input.expectedAttachType) !== undefined;
   const constKey = (m: number): boolean => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m]));
   env.live = new StackLiveness(succ, pre.subprogs, slots.length);
@@ -159,6 +174,11 @@ function rangeOf(lines: Map<number, VerifierLine>, pc: number): { range?: { line
 function checkMaxStack(env: Env, d: Driver): string | undefined {
   // Depth per subprogram, rounded up to 32 (at least 1 byte), summed along call chains.
   // The x86-64 JIT is on: frames round up to 16 bytes (round_up_stack_depth).
+  if (d.calls.size === 0 && d.asyncSubs.size === 0) {
+    // No calls: only the main program's own depth counts.
+    const main = Math.ceil(d.stackDepths()[0] / 16) * 16;
+    return main > 512 ? `combined stack size of 1 calls is ${main}. Too large` : undefined;
+  }
   const depth = d.stackDepths().map((x) => Math.ceil(x / 16) * 16);
   let worst: { frames: number; total: number } | undefined;
   let deep: number | undefined;

@@ -1,0 +1,89 @@
+/**
+ * Memory for one verification that the next one reuses: the per-instruction arrays of the passes
+ * (prune points, successors, SCC ids, liveness marks, precision sets) and the stack arrays of the
+ * first frames that get written. Creating a typed array over 64 bytes allocates memory outside the
+ * JavaScript heap, which costs more than verifying a small program; here they are views of one
+ * module buffer, cleared when handed out. Valid only while verify() runs: no result, cache or
+ * later call keeps them (verification is synchronous; a nested verification gets fresh arrays).
+ * Requests beyond the buffer, and any request outside a verification, allocate as usual.
+ */
+
+/** Bytes reused per verification: enough for programs of a few thousand instructions. */
+const ARENA_BYTES = 1 << 18;
+/** Stack arrays (MAX_STACK bytes each) reused per verification. */
+const STACKS = 16;
+const STACK_BYTES = 512;
+
+const buffer = new ArrayBuffer(ARENA_BYTES);
+const stacks: Uint8Array[] = [];
+let depth = 0;
+/** Next free byte of the buffer (8-aligned); ARENA_BYTES when the arena is not available. */
+let used = ARENA_BYTES;
+let nextStack = STACKS;
+
+/** A verification starts: the arena is empty (or unavailable, when verifications nest). */
+export function arenaBegin(): void {
+  if (depth++ === 0) { used = 0; nextStack = 0; } else { used = ARENA_BYTES; nextStack = STACKS; }
+}
+
+/** The verification ended: nothing may use its arrays any more. */
+export function arenaEnd(): void {
+  depth = Math.max(0, depth - 1);
+  used = ARENA_BYTES;
+  nextStack = STACKS;
+}
+
+function take(bytes: number): number {
+  const at = used;
+  if (at + bytes > ARENA_BYTES) return -1;
+  used = at + ((bytes + 7) & ~7);
+  return at;
+}
+
+/** A zeroed Uint8Array of n bytes. */
+export function arenaU8(n: number): Uint8Array {
+  const at = take(n);
+  if (at < 0) return new Uint8Array(n);
+  const a = new Uint8Array(buffer, at, n);
+  a.fill(0);
+  return a;
+}
+
+/** A zeroed Uint16Array of n entries. */
+export function arenaU16(n: number): Uint16Array {
+  const at = take(2 * n);
+  if (at < 0) return new Uint16Array(n);
+  const a = new Uint16Array(buffer, at, n);
+  a.fill(0);
+  return a;
+}
+
+/** A Uint32Array of n entries, all `fill`. */
+export function arenaU32(n: number, fill = 0): Uint32Array {
+  const at = take(4 * n);
+  if (at < 0) return fill ? new Uint32Array(n).fill(fill) : new Uint32Array(n);
+  const a = new Uint32Array(buffer, at, n);
+  a.fill(fill);
+  return a;
+}
+
+/** An Int32Array of n entries, all `fill`. */
+export function arenaI32(n: number, fill = 0): Int32Array {
+  const at = take(4 * n);
+  if (at < 0) return fill ? new Int32Array(n).fill(fill) : new Int32Array(n);
+  const a = new Int32Array(buffer, at, n);
+  a.fill(fill);
+  return a;
+}
+
+/** A frame's stack array (512 bytes): a copy of `from`, or zeroed. */
+export function arenaStack(from?: Uint8Array): Uint8Array {
+  let a: Uint8Array;
+  if (nextStack < STACKS) {
+    a = stacks[nextStack] ??= new Uint8Array(STACK_BYTES);
+    nextStack++;
+    if (!from) a.fill(0);
+  } else a = new Uint8Array(STACK_BYTES);
+  if (from) a.set(from);
+  return a;
+}
