@@ -20,7 +20,7 @@ const CHECKS: Record<string, 'R' | 'A' | 'AR'> = {
   'cfg.jump_range': 'R', 'cfg.unreachable': 'R', 'cfg.fall_off': 'R', 'cfg.opcode': 'R', 'cfg.reserved': 'R',
   'cfg.ld_imm64': 'AR', 'cfg.call_target': 'R', 'cfg.frames': 'AR', 'cfg.stack_total': 'AR',
   'reg.uninit': 'AR', 'reg.fp_readonly': 'R',
-  'scalar.bounds': 'AR', 'scalar.tnum': 'AR', 'scalar.jmp32': 'AR', 'ptr.arith': 'AR', 'ptr.leak': 'AR', 'ptr.compare': 'AR',
+  'scalar.bounds': 'AR', 'scalar.tnum': 'AR', 'scalar.linked': 'AR', 'scalar.jmp32': 'AR', 'ptr.arith': 'AR', 'ptr.leak': 'AR', 'ptr.compare': 'AR',
   'ctx.socket_filter': 'AR', 'ctx.kprobe': 'AR', 'ctx.tracepoint': 'AR', 'ctx.raw_tracepoint': 'AR', 'ctx.tp_btf': 'AR',
   'ctx.perf_event': 'AR', 'ctx.xdp': 'AR', 'ctx.sched_cls': 'AR', 'ctx.cgroup_skb': 'AR', 'ctx.fentry': 'R', 'ctx.modified': 'R',
   'stack.uninit': 'AR', 'stack.bounds': 'AR', 'stack.spill': 'AR', 'stack.align': 'R', 'stack.varoff': 'AR',

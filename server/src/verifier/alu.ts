@@ -9,11 +9,11 @@ import type { Env } from './env';
 import type { Slot } from './prepass';
 import type { OpSpec } from '../isa';
 import {
-  F, Reg, S64_MAX, S64_MIN, T, assignScalarId, boundsSync, coerceToSizeSx, isPtr, mark32Unbounded, markConst, markKnown, markUnknown,
+  ADD_CONST32, ADD_CONST64, F, Reg, S32_MAX, S32_MIN, S64_MAX, S64_MIN, T, addConstFlag, assignScalarId, clearScalarId, boundsSync, coerceToSizeSx, isPtr, mark32Unbounded, markConst, markKnown, markUnknown,
   regWidth, typeStr, zext32,
 } from './reg';
 import { constImm, scalarAlu } from './scalar';
-import { Tnum, U64, tadd, tisConst, tstr, tsub } from './tnum';
+import { Tnum, U64, tadd, tisConst, tstr, tsub, tsubregIsConst } from './tnum';
 import { BPF_MAX_VAR_OFF, checkMemRegion, isPointerValue, regTypeStr } from './mem';
 
 const OPSTR: Record<string, string> = {
@@ -171,7 +171,7 @@ function copySext(env: Env, d: Reg, src: Reg, bits: number): void {
   const noSext = src.umax < 1n << BigInt(bits - 1);
   if (noSext) assignScalarId(env, src);
   d.copyFrom(src);
-  if (!noSext) d.id = 0;
+  if (!noSext) clearScalarId(d);
   coerceToSizeSx(d, bits >> 3);
 }
 
@@ -190,6 +190,7 @@ export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
     if (op === 0x80 && r.type === T.SCALAR) {
       writeReg(env, sl.dst, false);
       scalarAlu('neg', r, r.clone(), cls64);
+      clearScalarId(r);
     } else {
       const before = r.var;
       writeReg(env, sl.dst, true);
@@ -222,7 +223,7 @@ export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
             const u32ok = regWidth(src) <= 32;
             if (u32ok) assignScalarId(env, src);
             d.copyFrom(src);
-            if (!u32ok) d.id = 0;
+            if (!u32ok) clearScalarId(d);
           } else copySext(env, d, src, sl.off);
         } else markUnknown(d);
         zext32(d);
@@ -293,9 +294,31 @@ function adjustRegMinMax(env: Env, s: OpSpec | undefined, sl: Slot, is64: boolea
     if (ptr) { ptrAlu(env, s as OpSpec, sl.dst, ptr, src, false, false); return; }
   }
   const srcCopy = src === d ? d.clone() : src;
+  const dstUmax = d.umax;
   scalarAlu(alu, d, srcCopy, is64);
-  if (alu === 'add' && is64 && d.id && tisConst(srcCopy.var)) d.id = 0;
-  else d.id = 0;
+  linkConstDelta(d, srcCopy, alu, is64, dstUmax, isX && sl.src === sl.dst);
+}
+
+/**
+ * The linked-scalar part of adjust_reg_min_max_vals: `rX += K` / `rX -= K` (K a constant within s32,
+ * or a register known constant) keeps rX's id with an ADD_CONST flag and the delta in `off`, so a
+ * later comparison of either copy refines the other (jumps.ts syncLinked). A second delta, a 32-bit
+ * op on a value that may exceed 32 bits, `rX += rX`, or any other op drops the link.
+ */
+function linkConstDelta(d: Reg, src: Reg, alu: string, is64: boolean, dstUmax: bigint, self: boolean): void {
+  const srcConst = src.type === T.SCALAR && (is64 ? tisConst(src.var) : tsubregIsConst(src.var));
+  if ((alu !== 'add' && alu !== 'sub') || !d.id || !srcConst || self) { clearScalarId(d); return; }
+  const val = is64 ? BigInt.asIntN(64, src.var.value) : src.var.value & 0xffffffffn;
+  if (is64 && (val < S32_MIN || val > S32_MAX)) { clearScalarId(d); return; }
+  if (!is64 && dstUmax > 0xffffffffn) { clearScalarId(d); return; }
+  let off = Number(BigInt.asIntN(32, val));
+  if (alu === 'sub') {
+    if (off === -0x80000000) { clearScalarId(d); return; }
+    off = -off;
+  }
+  if (addConstFlag(d.id)) { clearScalarId(d); return; }
+  d.id += is64 ? ADD_CONST64 : ADD_CONST32;
+  d.off = off;
 }
 
 export { isPtr, markConst };

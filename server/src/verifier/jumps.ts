@@ -10,13 +10,13 @@ import { CALLBACK_HELPERS, type Slot } from './prepass';
 import { checkHelperCall } from './helper-call';
 import { checkKfuncCall } from './kfunc';
 import { isPointerValue } from './mem';
-import { F, Reg, T, isPktAny, markConst, markUnknown } from './reg';
-import { AT_PKT_END, BEYOND_PKT_END, branchTaken, constImm, setMinMax } from './scalar';
+import { ADD_CONST32, F, Reg, T, addConstFlag, baseId, isPktAny, markConst, markUnknown } from './reg';
+import { AT_PKT_END, BEYOND_PKT_END, addLinkDelta, branchTaken, constImm, setMinMax } from './scalar';
 import type { VState } from './state';
 import { tisConst } from './tnum';
 import { readReg } from './alu';
 import type { Driver, Path } from './driver';
-import { TAIL_CALL, exit, iterNext, localCall, pushCallback, tailCallExit } from './calls';
+import { exit, iterNext, localCall, pushCallback } from './calls';
 
 export function jmp(d: Driver, cur: Path, sl: Slot, s: OpSpec | undefined): 'next' | 'exit' {
   const env: Env = d.env;
@@ -39,7 +39,6 @@ export function jmp(d: Driver, cur: Path, sl: Slot, s: OpSpec | undefined): 'nex
         if (!saved) throw new Error(`helper ${sl.imm} calls back but is not in CALLBACK_HELPERS`);
         pushCallback(d, cur, saved, out.callback);
       }
-      if (sl.imm === TAIL_CALL && cur.st.curframe > 0) return tailCallExit(d, cur);
     }
     env.scratch.reg(0);
     cur.insn++;
@@ -128,18 +127,28 @@ function specState(st: VState, sl: Slot): VState {
   return s;
 }
 
-/** sync_linked_regs: scalars sharing an id get the refined bounds. */
+/**
+ * sync_linked_regs: scalars sharing the base id of `known` get its refined bounds, shifted by the
+ * difference of their constant deltas (ADD_CONST links); a 32-bit link and a 64-bit link of the same
+ * base are not synced with each other.
+ */
 function syncLinked(st: VState, known: Reg): void {
+  const base = baseId(known.id);
+  const match = (r: Reg): boolean => r !== known && r.type === T.SCALAR && r.id !== 0 && baseId(r.id) === base;
   for (const f of st.frames) {
-    for (const r of f.regs) if (r !== known && r.type === T.SCALAR && r.id === known.id) copyScalar(r, known);
-    f.eachSpilled((r) => r !== known && r.type === T.SCALAR && r.id === known.id, (r) => copyScalar(r, known));
+    for (const r of f.regs) if (match(r)) syncOne(r, known);
+    f.eachSpilled(match, (r) => syncOne(r, known));
   }
 }
 
-function copyScalar(r: Reg, k: Reg): void {
-  const id = r.id;
+function syncOne(r: Reg, k: Reg): void {
+  const rf = addConstFlag(r.id); const kf = addConstFlag(k.id);
+  if (rf && kf && rf !== kf) return;
+  if ((!rf && !kf) || r.off === k.off) { r.copyFrom(k); return; }
+  const id = r.id; const off = r.off;
   r.copyFrom(k);
-  r.id = id;
+  r.id = id; r.off = off;
+  addLinkDelta(r, BigInt(off) - BigInt(k.off), ((rf | kf) & ADD_CONST32) !== 0);
 }
 
 /** mark_ptr_or_null_regs. */

@@ -8,7 +8,7 @@
  */
 import type { Env } from './env';
 import {
-  F, Reg, S32_MAX, S32_MIN, S64_MIN, T, assignScalarId, coerceToSize, coerceToSizeSx, isNull, isPtr, markConst, markKnown, markKnownZero,
+  F, Reg, S32_MAX, S32_MIN, S64_MIN, T, assignScalarId, clearScalarId, coerceToSize, coerceToSizeSx, isNull, isPtr, markConst, markKnown, markKnownZero,
   markNotInit, markUnknown, regWidth, typeStr,
 } from './reg';
 import { Frame, S } from './state';
@@ -162,7 +162,7 @@ function stackWriteFixed(env: Env, f: Frame, off: number, size: number, valueReg
     const fits = regWidth(reg) <= 8 * size;
     if (fits) assignScalarId(env, reg);
     saveRegState(f, spi, reg, size);
-    if (!fits) (f.spilled[spi] as Reg).id = 0;
+    if (!fits) clearScalarId(f.spilled[spi] as Reg);
   } else if (!reg && off % 8 === 0 && stImm !== undefined) {
     const tmp = new Reg();
     markConst(tmp, BigInt(stImm));
@@ -234,7 +234,7 @@ function stackReadFixed(env: Env, f: Frame, off: number, size: number, dst: numb
       if (size <= spillSize && off % 8 === 0) {
         if (size === 4 && spillSize === 4 && regWidth(sp) <= 32) assignScalarId(env, sp);
         env.regs[dst].copyFrom(sp);
-        if (size !== 4 || spillSize !== 4) env.regs[dst].id = 0;
+        if (size !== 4 || spillSize !== 4) clearScalarId(env.regs[dst]);
       } else {
         let spill = 0; let zero = 0;
         for (let i = 0; i < size; i++) {
@@ -288,8 +288,7 @@ export function stackRangeInit(env: Env, regno: number, off: number, size: numbe
     const slot = -i - 1;
     const spi = Math.floor(slot / 8);
     const t = f.stype[slot];
-    // Only a helper's write marks the slots (a read, e.g. a lookup key, leaves the state comment alone).
-    if (write) env.scratch.slot(spi);
+    env.scratch.slot(spi);
     if (t === S.MISC) continue;
     if (t === S.ZERO || (t === S.INVALID && env.allowUninitStack)) {
       if (write) f.stype[slot] = S.MISC;

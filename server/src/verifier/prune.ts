@@ -5,7 +5,7 @@
  * match any scalar, everything else must be contained in the explored state.
  * `exact` compares registers as the infinite-loop check needs.
  */
-import { F, Reg, S64_MAX, S64_MIN, T } from './reg';
+import { F, Reg, S64_MAX, S64_MIN, T, addConstFlag, baseId } from './reg';
 
 const UNKNOWN_MASK = (1n << 64n) - 1n;
 import { Frame, S, VState } from './state';
@@ -16,13 +16,27 @@ class IdMap {
   private old: number[] = [];
   private cur: number[] = [];
   private n = 0;
-  reset(): void { this.n = 0; }
+  /** Temporary ids (negative) the scalar check gives a current id of zero. */
+  private tmp = 0;
+  reset(): void { this.n = 0; this.tmp = 0; }
   check(old: number, cur: number): boolean {
     if (!old) return !cur;
     for (let i = 0; i < this.n; i++) if (this.old[i] === old) return this.cur[i] === cur;
     this.old[this.n] = old;
     this.cur[this.n] = cur;
     this.n++;
+    return true;
+  }
+  /**
+   * check_scalar_ids: an old id of zero (an independent scalar) matches anything; a current id of
+   * zero gets a fresh temporary id, so two linked old registers cannot match two independent
+   * current ones; for an ADD_CONST link the base ids must map consistently too.
+   */
+  checkScalar(old: number, cur: number): boolean {
+    if (!old) return true;
+    const c = cur || -(++this.tmp);
+    if (!this.check(old, c)) return false;
+    if (addConstFlag(old) && !this.check(baseId(old), c < 0 ? c : baseId(c))) return false;
     return true;
   }
 }
@@ -44,9 +58,16 @@ function regsExact(o: Reg, c: Reg): boolean {
 let strictScalars = false;
 
 function scalarsSame(o: Reg, c: Reg, ids: IdMap): boolean {
-  return o.var.value === c.var.value && o.var.mask === c.var.mask && o.smin === c.smin && o.smax === c.smax && o.umin === c.umin &&
+  return o.off === c.off && o.var.value === c.var.value && o.var.mask === c.var.mask && o.smin === c.smin && o.smax === c.smax && o.umin === c.umin &&
     o.umax === c.umax && o.s32min === c.s32min && o.s32max === c.s32max && o.u32min === c.u32min && o.u32max === c.u32max &&
-    (o.id ? ids.check(o.id, c.id) : true);
+    ids.checkScalar(o.id, c.id);
+}
+
+/** The ADD_CONST part of regsafe for scalars: a link with a delta matches only the same kind of link with the same delta. */
+function linksCompatible(o: Reg, c: Reg): boolean {
+  const of = addConstFlag(o.id); const cf = addConstFlag(c.id);
+  if (of) return of === cf && o.off === c.off;
+  return !(o.id && cf);
 }
 
 function regsafe(o: Reg, c: Reg, precise: boolean, ids: IdMap, exact: boolean): boolean {
@@ -57,7 +78,7 @@ function regsafe(o: Reg, c: Reg, precise: boolean, ids: IdMap, exact: boolean): 
     case T.SCALAR:
       if (strictScalars) return scalarsSame(o, c, ids);
       if (!precise) return true;
-      return rangeWithin(o, c) && tin(o.var, c.var) && (o.id ? ids.check(o.id, c.id) : true);
+      return linksCompatible(o, c) && ids.checkScalar(o.id, c.id) && rangeWithin(o, c) && tin(o.var, c.var);
     case T.MAP_VALUE: case T.MAP_KEY: case T.MEM:
       if (o.map !== c.map || o.off !== c.off || o.memSize !== c.memSize) return false;
       return rangeWithin(o, c) && tin(o.var, c.var) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId);
@@ -153,6 +174,7 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
   ids.reset();
   for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k].id, cur.refs[k].id)) return false;
   const top = old.frames.length - 1;
+  if (!exact) need = withLinkedNeed(old.frames[top].regs, live, need);
   for (let fi = top; fi >= 0; fi--) {
     const of = old.frames[fi]; const cf = cur.frames[fi];
     if (of.callsite !== cf.callsite || of.inCallback !== cf.inCallback) return false;
@@ -170,6 +192,27 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
     if (!stacksafe(of, cf, ids, exact, allowUninit, fi === top ? needLo : -1, fi === top ? needHi : -1)) return false;
   }
   return true;
+}
+
+/**
+ * Precision spreads over linked scalars: the kernel's backtracking marks every register linked to a
+ * precise one at a comparison precise too (its jump history records the linked set). Statically
+ * approximated: a live scalar sharing a base id with a needed one is compared as needed, so a
+ * state whose `r7 = r6 + 5` differs only in the delta is not pruned against `r7 = r6 + 4`.
+ */
+function withLinkedNeed(regs: Reg[], live: number, need: number): number {
+  let out = need;
+  for (let r = 0; r < 10; r++) {
+    const bit = 1 << r;
+    const o = regs[r];
+    if (!(live & bit) || (need & bit) || o.type !== T.SCALAR || !o.id) continue;
+    const base = baseId(o.id);
+    for (let q = 0; q < 10; q++) {
+      const p = regs[q];
+      if ((need & (1 << q)) && p.type === T.SCALAR && p.id && baseId(p.id) === base) { out |= bit; break; }
+    }
+  }
+  return out;
 }
 
 /** states_maybe_looping: the current frame's registers are identical. */

@@ -103,6 +103,21 @@ export function u32(x: bigint): bigint { return BigInt.asUintN(32, x); }
 function max(a: bigint, b: bigint): bigint { return a > b ? a : b; }
 function min(a: bigint, b: bigint): bigint { return a < b ? a : b; }
 
+/**
+ * Linked scalars with a constant delta (the kernel's BPF_ADD_CONST64/BPF_ADD_CONST32, bits 31 and
+ * 30 of the id): after `r1 = r0; r1 += 5` r1 keeps r0's id with ADD_CONST64 and off 5 (printed
+ * `id=1+5`); `w1 += 5` sets ADD_CONST32 instead. A scalar's `off` is the delta, zero unless flagged.
+ */
+export const ADD_CONST64 = 0x80000000;
+export const ADD_CONST32 = 0x40000000;
+const ID_MASK = 0x3fffffff;
+/** The id without the ADD_CONST flags. */
+export function baseId(id: number): number { return id & ID_MASK; }
+/** The ADD_CONST flags of an id (0, ADD_CONST32 or ADD_CONST64). */
+export function addConstFlag(id: number): number { return id - (id & ID_MASK); }
+/** Drops a scalar's link (id and delta), as the kernel does for any ALU op other than add/sub of a constant. */
+export function clearScalarId(r: Reg): void { r.id = 0; r.off = 0; }
+
 export function isPtr(r: Reg): boolean { return r.type !== T.SCALAR && r.type !== T.NOT_INIT; }
 export function isPktPtr(r: Reg): boolean { return r.type === T.PKT || r.type === T.PKT_META; }
 export function isPktAny(r: Reg): boolean { return r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END; }
@@ -319,7 +334,10 @@ export function regWidth(r: Reg): number {
 
 /** Gives a non-constant scalar an id before it is copied, so a bounds check on one copy narrows the others (the kernel's assign_scalar_id_before_mov). */
 export function assignScalarId(env: { newId(): number }, r: Reg): void {
-  if (r.type === T.SCALAR && !r.id && !tisConst(r.var)) r.id = env.newId();
+  if (r.type !== T.SCALAR) return;
+  // A register that is already `base + delta` loses that link: a copy cannot carry a second delta.
+  if (addConstFlag(r.id)) clearScalarId(r);
+  if (!r.id && !tisConst(r.var)) r.id = env.newId();
 }
 
 export function coerceToSizeSx(r: Reg, size: number): void {
@@ -405,7 +423,10 @@ export function regStr(r: Reg, ctx: PrintCtx): string {
   }
   if (r.type === T.BTF_ID) s += r.btfName;
   const a: string[] = [];
-  if (r.id) a.push(`id=${r.id}`);
+  if (r.id) {
+    const flag = addConstFlag(r.id);
+    a.push(flag ? `id=${baseId(r.id)}${r.off < 0 ? '' : '+'}${r.off}` : `id=${r.id}`);
+  }
   if (r.refObjId) a.push(`ref_obj_id=${r.refObjId}`);
   if (r.type === T.MAP_PTR || r.type === T.MAP_VALUE || r.type === T.MAP_KEY) {
     const m = ctx.mapName(r.map);
@@ -415,8 +436,7 @@ export function regStr(r: Reg, ctx: PrintCtx): string {
     }
   }
   if (r.type !== T.SCALAR && r.off) a.push('off=' + snum(BigInt(r.off)));
-  // type_is_pkt_pointer: packet end has no range to print.
-  if (r.type === T.PKT || r.type === T.PKT_META) a.push('r=' + unum(BigInt(r.range)));
+  if (r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END) a.push('r=' + unum(BigInt(r.range)));
   if (r.type === T.MEM) a.push('sz=' + unum(BigInt(r.memSize)));
   if (r.type === T.CONST_DYNPTR) a.push('type=local');
   if (tisConst(r.var)) {

@@ -202,6 +202,20 @@ export function scalarAlu(op: AluOp, d: Reg, s: Reg, is64: boolean): void {
   boundsSync(d);
 }
 
+/**
+ * The delta step of sync_linked_regs: reg += delta (64- and 32-bit bounds and tnum, no sync in
+ * between), zero-extended when either side of the link came from a 32-bit add, then bounds synced.
+ */
+export function addLinkDelta(reg: Reg, delta: bigint, zext: boolean): void {
+  const fake = immReg(0);
+  markKnown(fake, delta);
+  add32(reg, fake);
+  add64(reg, fake);
+  reg.var = tadd(reg.var, fake.var);
+  if (zext) zext32(reg);
+  boundsSync(reg);
+}
+
 /** A fake scalar holding the sign-extended immediate. */
 export function immReg(imm: number): Reg {
   const r = new Reg();
