@@ -9,8 +9,9 @@ import type { Env } from './env';
 import { CallbackCall, setCallbackArgs } from './helper-call';
 import { isPointerValue, regTypeStr } from './mem';
 import type { Slot } from './prepass';
-import { Reg, T, markNotInit } from './reg';
-import { Frame, VState, sameCallsites, stateStr } from './state';
+import { Reg, T, markNotInit, markUnknown } from './reg';
+import { helperId } from '../isa';
+import { Frame, VState, frameStr, sameCallsites } from './state';
 import { checkGlobalCall, checkGlobalExit } from './global-func';
 import { IterRef, iterNextSplit, iterSlot, ITER_ACTIVE, widenImprecise } from './kfunc-iter';
 import { readReg } from './alu';
@@ -42,11 +43,11 @@ export function localCall(d: Driver, cur: Path, sl: Slot): 'next' {
   const set = d.calls.get(from) ?? new Set<number>();
   set.add(target);
   d.calls.set(from, set);
+  // init_func_state marks the whole state scratched: the callee's first instruction shows it again.
+  scratchAll(env);
   if (env.logLevel) {
-    env.raw('caller:\n');
-    env.raw(`${frameLine(env, st, st.curframe - 1)}\n`);
-    env.raw('callee:\n');
-    env.raw(`${frameLine(env, st, st.curframe)}\n`);
+    env.raw(`caller:\n${frameStr(st, st.curframe - 1, env.printCtx, true)}\n`);
+    env.raw(`callee:\n${frameStr(st, st.curframe, env.printCtx, true)}\n`);
   }
   cur.insn = target;
   return 'next';
@@ -60,6 +61,7 @@ export function pushCallback(d: Driver, cur: Path, saved: VState, cb: CallbackCa
     f.subprog = cb.subprog;
     setCallbackArgs(saved.cur, f, cb);
     d.asyncSubs.add(cb.subprog);
+    scratchAll(env);
     d.push(cur, cb.subprog, new VState([f]), true);
     return;
   }
@@ -70,6 +72,8 @@ export function pushCallback(d: Driver, cur: Path, saved: VState, cb: CallbackCa
   callee.subprog = cb.subprog;
   callee.inCallback = true;
   setCallbackArgs(caller, callee, cb);
+  // mark_dynptr_cb_reg: the drained sample's dynptr gets a fresh id (`dynptr_ptr(id=N,type=local)`).
+  if (cb.kind === 'user_ringbuf') callee.regs[1].id = env.newId();
   caller.callbackDepth++;
   saved.frames.push(callee);
   cur.st.frames[cur.st.curframe].callbackDepth = 0;
@@ -77,6 +81,7 @@ export function pushCallback(d: Driver, cur: Path, saved: VState, cb: CallbackCa
   const set = d.calls.get(from) ?? new Set<number>();
   set.add(cb.subprog);
   d.calls.set(from, set);
+  scratchAll(env);
   d.push(cur, cb.subprog, saved, true);
 }
 
@@ -103,7 +108,23 @@ export function iterNext(d: Driver, cur: Path, it: IterRef): void {
   iterNextSplit(st, st.clone(), it);
 }
 
-export function exit(d: Driver, cur: Path): 'next' | 'exit' {
+/** bpf_tail_call's helper id. */
+export const TAIL_CALL = helperId('tail_call') ?? 12;
+
+/**
+ * A tail call in a subprogram (6.18): not taken, it falls through (a pending path); taken, the
+ * subprogram never returns, which the verifier checks as an exit with R0 unknown (prepare_func_exit),
+ * so the caller continues after its call with R0 set.
+ */
+export function tailCallExit(d: Driver, cur: Path): 'next' {
+  d.push(cur, cur.insn + 1, cur.st.clone(), false);
+  markUnknown(cur.st.cur.regs[0]);
+  d.env.scratch.reg(0);
+  exit(d, cur, true);
+  return 'next';
+}
+
+export function exit(d: Driver, cur: Path, tailCall = false): 'next' | 'exit' {
   const env: Env = d.env;
   const st = cur.st;
   if (st.curframe === 0) {
@@ -129,14 +150,16 @@ export function exit(d: Driver, cur: Path): 'next' | 'exit' {
     caller.regs[0].copyFrom(r0);
     cur.insn = callee.callsite + 1;
   }
-  env.scratch.reg(0);
   if (env.logLevel) {
-    env.raw('returning from callee:\n');
-    env.raw(`${frameLineOf(env, st, callee)}\n`);
-    env.raw(`to caller at ${cur.insn}:\n`);
-    env.raw(`${frameLine(env, st, st.curframe)}\n`);
+    // print_verifier_state of each frame (a leading space per item, ` frameN:` first for a callee).
+    const s = new VState([callee]);
+    s.refs = st.refs;
+    env.raw(`returning from callee:\n${frameStr(s, 0, env.printCtx, true)}\n`);
+    env.raw(`to caller at ${cur.insn}:\n${frameStr(st, st.curframe, env.printCtx, true)}\n`);
   }
   if (callee.inCallback) widenAtCallsite(d, cur);
+  // do_check prints the caller's state (`from EXIT to N:`) before its next instruction (not after a tail call).
+  if (!tailCall) d.returned = true;
   return 'next';
 }
 
@@ -198,14 +221,8 @@ export function returnRange(progType: string, attachType: string | undefined): [
   }
 }
 
-function frameLine(env: Env, st: VState, fi: number): string {
-  const s = new VState([st.frames[fi]]);
-  s.refs = st.refs;
-  return stateStr(s, env.printCtx, true).trim();
-}
-
-function frameLineOf(env: Env, st: VState, f: Frame): string {
-  const s = new VState([f]);
-  s.refs = st.refs;
-  return stateStr(s, env.printCtx, true).trim();
+/** mark_verifier_state_scratched (init_func_state, pop_stack): every register and stack slot. */
+export function scratchAll(env: Env): void {
+  for (let i = 0; i < 11; i++) env.scratch.reg(i);
+  for (let i = 0; i < 64; i++) env.scratch.slot(i);
 }

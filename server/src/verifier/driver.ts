@@ -16,11 +16,12 @@ import type { Prepass, Slot } from './prepass';
 import { cleanDeadSlots, maybeLooping, statesEqual } from './prune';
 import type { SccVisits } from './scc';
 import { F, Reg, T, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
-import { Frame, VState, sameCallsites, stateStr } from './state';
+import { Frame, VState, frameStr, sameCallsites, stateStr } from './state';
 import type { GlobalFunc, PathStep, VerifierLine } from './types';
 import { globalEntryFrame } from './global-func';
 import { iterActiveAtR1 } from './kfunc-iter';
 import { jmp } from './jumps';
+import { scratchAll } from './calls';
 
 export interface Checkpoint { st: VState; pc: number; branches: number; parent: Checkpoint | null; hit: number; miss: number; cleaned?: boolean }
 
@@ -134,7 +135,8 @@ export class Driver {
           continue;
         }
         if (env.logLevel >= 2 && doPrint) {
-          env.fullState(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}:`);
+          // print_verifier_state of the current frame, scratch marks kept (print_all): a popped state shows again before its instruction.
+          env.raw(`\nfrom ${cur.prev} to ${pc}${cur.st.speculative ? ' (speculative execution)' : ''}:${frameStr(cur.st, cur.st.curframe, env.printCtx, true)}\n`);
         }
         doPrint = false;
         logMark = env.logLength();
@@ -154,6 +156,9 @@ export class Driver {
         if (r === 'exit') {
           env.live?.update(cur.st);
           cur = this.endPath(cur);
+          doPrint = true;
+        } else if (this.returned) {
+          this.returned = false;
           doPrint = true;
         }
       } catch (e) {
@@ -222,12 +227,34 @@ export class Driver {
     if (list.length < 4) { list.push(stateStr(st, this.env.printCtx, true).trim()); this.recorded++; }
   }
 
+  /**
+   * verbose_linfo: the line record covering pc (the last one starting at or before it, find_linfo),
+   * printed when it differs from the last one printed; a record for the same source line (another
+   * column) is not printed again.
+   */
   private linfo(pc: number): void {
-    const l = this.env.lines.get(pc);
+    const l = this.lineAt(pc);
     if (!l || l === this.lastLine) return;
+    const prev = this.lastLine;
     this.lastLine = l;
+    if (prev && prev.line === l.line && prev.file === l.file && prev.text === l.text) return;
     const file = (l.file ?? '').split('/').pop() ?? '';
     this.env.raw(`; ${l.text.replace(/^\s+/, '')} @ ${file}:${l.line}\n`);
+  }
+
+  /** Line records by start pc, sorted (built on the first logged instruction). */
+  private lineStarts: number[] | undefined;
+
+  private lineAt(pc: number): VerifierLine | undefined {
+    const lines = this.env.lines;
+    if (lines.size === 0) return undefined;
+    const starts = this.lineStarts ??= [...lines.keys()].sort((a, b) => a - b);
+    let lo = 0; let hi = starts.length - 1; let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= pc) { at = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return at < 0 ? undefined : lines.get(starts[at]);
   }
 
   /** update_branch_counts then pop_stack. */
@@ -240,7 +267,7 @@ export class Driver {
       c = c.parent;
     }
     const next = this.stack.pop();
-    if (next) markAllScratched(this.env);
+    if (next) scratchAll(this.env);
     return next;
   }
 
@@ -310,8 +337,8 @@ export class Driver {
         if (maybeLooping(sl.st, cur.st) && statesEqual(sl.st, cur.st, 0x7ff, 0x7ff, true, env.allowUninitStack)) {
           this.linfo(pc);
           env.verbose(`infinite loop detected at insn ${pc}`);
-          env.raw(`cur state:${stateStr(cur.st, env.printCtx, true)}\n`);
-          env.raw(`old state:${stateStr(sl.st, env.printCtx, true)}\n`);
+          env.raw(`cur state:${frameStr(cur.st, cur.st.curframe, env.printCtx, true)}\n`);
+          env.raw(`old state:${frameStr(sl.st, sl.st.curframe, env.printCtx, true)}\n`);
           throw new Reject(`infinite loop detected at insn ${pc}`);
         }
         if (!force && this.jmps - this.prevJmps < 20 && env.processed - this.prevInsns < 100) addNew = false;
@@ -454,11 +481,9 @@ export class Driver {
   /** Async callbacks (bpf_timer_set_callback), by subprogram start: verified in frame 0, return 0, own stack root. */
   readonly asyncSubs = new Set<number>();
 
+  /** A subprogram or callback returned on the last instruction (calls.ts exit): the next one prints `from EXIT to N:`. */
+  returned = false;
+
   /** Precision sets for widening (calls.ts widenNeed), computed on first use. */
   widenSets: RegSets | undefined;
-}
-
-function markAllScratched(env: Env): void {
-  for (let i = 0; i < 11; i++) env.scratch.reg(i);
-  for (let i = 0; i < 64; i++) env.scratch.slot(i);
 }

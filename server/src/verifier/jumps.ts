@@ -16,7 +16,7 @@ import type { VState } from './state';
 import { tisConst } from './tnum';
 import { readReg } from './alu';
 import type { Driver, Path } from './driver';
-import { exit, iterNext, localCall, pushCallback } from './calls';
+import { TAIL_CALL, exit, iterNext, localCall, pushCallback, tailCallExit } from './calls';
 
 export function jmp(d: Driver, cur: Path, sl: Slot, s: OpSpec | undefined): 'next' | 'exit' {
   const env: Env = d.env;
@@ -39,6 +39,7 @@ export function jmp(d: Driver, cur: Path, sl: Slot, s: OpSpec | undefined): 'nex
         if (!saved) throw new Error(`helper ${sl.imm} calls back but is not in CALLBACK_HELPERS`);
         pushCallback(d, cur, saved, out.callback);
       }
+      if (sl.imm === TAIL_CALL && cur.st.curframe > 0) return tailCallExit(d, cur);
     }
     env.scratch.reg(0);
     cur.insn++;

@@ -288,7 +288,8 @@ export function stackRangeInit(env: Env, regno: number, off: number, size: numbe
     const slot = -i - 1;
     const spi = Math.floor(slot / 8);
     const t = f.stype[slot];
-    env.scratch.slot(spi);
+    // Only a helper's write marks the slots (a read, e.g. a lookup key, leaves the state comment alone).
+    if (write) env.scratch.slot(spi);
     if (t === S.MISC) continue;
     if (t === S.ZERO || (t === S.INVALID && env.allowUninitStack)) {
       if (write) f.stype[slot] = S.MISC;

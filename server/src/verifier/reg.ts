@@ -436,7 +436,8 @@ export function regStr(r: Reg, ctx: PrintCtx): string {
     }
   }
   if (r.type !== T.SCALAR && r.off) a.push('off=' + snum(BigInt(r.off)));
-  if (r.type === T.PKT || r.type === T.PKT_META || r.type === T.PKT_END) a.push('r=' + unum(BigInt(r.range)));
+  // type_is_pkt_pointer: packet end has no range to print.
+  if (r.type === T.PKT || r.type === T.PKT_META) a.push('r=' + unum(BigInt(r.range)));
   if (r.type === T.MEM) a.push('sz=' + unum(BigInt(r.memSize)));
   if (r.type === T.CONST_DYNPTR) a.push('type=local');
   if (tisConst(r.var)) {
