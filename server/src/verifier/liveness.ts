@@ -36,6 +36,8 @@ const W_HI = new Uint32Array(8);
 export class StackLiveness {
   private readonly insts = new Map<string, Instance>();
   private readonly roots = new Map<number, Instance>();
+  /** The root instance of the main program (subprogram 0), once looked up. */
+  private main: Instance | undefined;
   /** The instance of the path being explored (its top frame), or none after a call, return or pop. */
   private cur: Instance | undefined;
   /** Write marks of the instruction being checked, per frame (shared: verification is synchronous). */
@@ -73,8 +75,10 @@ export class StackLiveness {
     if (frameno === 0) {
       // The outermost frame (most lookups): no call sites, keyed by its start alone.
       const start = st.frames[0].subprog;
-      const inst = this.roots.get(start);
-      if (inst) return inst;
+      if (start === 0 && this.main) return this.main;
+      const inst = this.roots.get(start) ?? this.lookup([0], [start], 0);
+      if (start === 0) this.main = inst;
+      return inst;
     }
     const cs: number[] = []; const starts: number[] = [];
     for (let i = 0; i <= frameno; i++) {

@@ -55,7 +55,8 @@ interface Visit { entry: unknown; backedges: number }
 
 /** SCC visits per call chain (bpf_scc_visit): the entry state and the number of backedges pending. */
 export class SccVisits {
-  private readonly visits = new Map<string, Visit>();
+  /** Created with the first visit (programs without loops never need it). */
+  private visits: Map<string, Visit> | undefined;
   constructor(private readonly scc: Int32Array) {}
 
   /** compute_scc_callchain: the call sites up to the first frame whose instruction is in a loop, and that loop. */
@@ -76,15 +77,16 @@ export class SccVisits {
   enter(st: VState, pc: number, entry: unknown): void {
     const k = this.key(st, pc);
     if (k === undefined) return;
-    const v = this.visits.get(k);
-    if (!v) this.visits.set(k, { entry, backedges: 0 });
+    const visits = this.visits ??= new Map();
+    const v = visits.get(k);
+    if (!v) visits.set(k, { entry, backedges: 0 });
     else v.entry ??= entry;
   }
 
   /** An explored state's paths are all done (maybe_exit_scc): the visit it entered ends. */
   exit(st: VState, pc: number, entry: unknown): void {
     const k = this.key(st, pc);
-    const v = k === undefined ? undefined : this.visits.get(k);
+    const v = k === undefined ? undefined : this.visits?.get(k);
     if (!v || v.entry !== entry) return;
     v.entry = undefined;
     v.backedges = 0;
@@ -93,14 +95,14 @@ export class SccVisits {
   /** A path was pruned against the explored state st at pc while its loop is being explored. */
   backedge(st: VState, pc: number): void {
     const k = this.key(st, pc);
-    const v = k === undefined ? undefined : this.visits.get(k);
+    const v = k === undefined ? undefined : this.visits?.get(k);
     if (v) v.backedges++;
   }
 
   /** incomplete_read_marks. */
   incomplete(st: VState, pc: number): boolean {
     const k = this.key(st, pc);
-    const v = k === undefined ? undefined : this.visits.get(k);
+    const v = k === undefined ? undefined : this.visits?.get(k);
     return !!v && v.backedges > 0;
   }
 }

@@ -13,6 +13,8 @@ export const enum S { INVALID = 0, SPILL = 1, MISC = 2, ZERO = 3, ITER = 4 }
 const SLOT_CHAR = ['?', 'r', 'm', '0', 'i'];
 export const MAX_STACK = 512;
 
+/** Placeholder register list of a frame being cloned (replaced before use, never modified). */
+const NO_REGS: Reg[] = [];
 /** The stack of a frame that has never been written: shared, never modified (frames copy it before writing). */
 const BLANK_STACK = new Uint8Array(MAX_STACK);
 
@@ -37,9 +39,10 @@ export class Frame {
 
   constructor(frameno: number, init = true) {
     this.frameno = frameno;
-    this.regs = [];
+    // A clone (init false) sets its registers itself; the stack and spills start shared (written only after own()).
+    this.regs = NO_REGS;
     this.st = BLANK_STACK;
-    this.sp = [];
+    this.sp = NO_REGS;
     this.shared = true;
     if (init) {
       // A new Reg is already what markNotInit makes (verifier-perf.test.ts checks it).

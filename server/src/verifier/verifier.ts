@@ -58,6 +58,8 @@ function refused(t0: number, message: string, help: { explanation: string; sugge
 }
 
 const NO_STATS: Omit<VerifyResult['stats'], 'timeMs'> = { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, maxStackDepth: 0 };
+/** Precision sets before the first analysis (never modified). */
+const NO_SETS = new Uint16Array(0);
 /** No line info (never modified). */
 const NO_LINES: Map<number, VerifierLine> = new Map();
 
@@ -119,8 +121,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const constKey = (m: number): boolean => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m]));
   env.live = new StackLiveness(succ, pre.subprogs, slots.length);
   // The sets start empty and are analysed on the first state comparison (driver.ts isStateVisited).
-  const none = new Uint16Array(0);
-  const d = new Driver(env, pre, { live: none, need: none }, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
+  const d = new Driver(env, pre, { live: NO_SETS, need: NO_SETS }, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
   d.precision = { decided, exitNeedsR0, constKey, succ };
   d.setsDirty = true;
   d.collect = input.collectStates ?? true;
@@ -136,8 +137,8 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   if (input.poisoned) env.poisoned = new Map(input.poisoned.map((x) => [x.pc, x.message]));
   let err = d.run();
   // do_check_subprogs: each called global function alone, until no new one is called.
-  const verified = new Set<number>();
-  while (!err && env.globals) {
+  const verified = env.globals ? new Set<number>() : undefined;
+  while (!err && env.globals && verified) {
     const next = [...d.calledGlobals].filter((x) => !verified.has(x)).sort((a, b) => a - b)[0];
     if (next === undefined) break;
     verified.add(next);
