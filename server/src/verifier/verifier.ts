@@ -63,6 +63,11 @@ const NO_SETS = new Uint16Array(0);
 /** No line info (never modified). */
 const NO_LINES: Map<number, VerifierLine> = new Map();
 
+function namesR10(slots: readonly Slot[]): boolean {
+  for (let i = 0; i < slots.length; i++) if (slots[i].dst === 10 || slots[i].src === 10) return true;
+  return false;
+}
+
 function statsLine(processed: number, perInsn: number, total: number, peak: number): string {
   return `processed ${processed} insns (limit 1000000) max_states_per_insn ${perInsn} total_states ${total} peak_states ${peak} mark_read 0`;
 }
@@ -119,7 +124,8 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const decided = arenaU8(slots.length);
   const exitNeedsR0 = returnRange(input.progType, input.expectedAttachType) !== undefined;
   const constKey = (m: number): boolean => !maps[m] || ELIDE_NULL.has(mapTypeName(maps[m]));
-  env.live = new StackLiveness(succ, pre.subprogs, slots.length);
+  // Every stack pointer derives from r10: a program that never names it has no stack slots to track.
+  if (namesR10(slots)) env.live = new StackLiveness(succ, pre.subprogs, slots.length);
   // The sets start empty and are analysed on the first state comparison (driver.ts isStateVisited).
   const d = new Driver(env, pre, { live: NO_SETS, need: NO_SETS }, limit, jmpLimit, states, new SccVisits(computeScc(succ, slots.length, (i) => pre.prune[i] === 2)), callUse);
   d.precision = { decided, exitNeedsR0, constKey, succ };
