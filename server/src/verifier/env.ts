@@ -110,7 +110,8 @@ export class Env {
     if (this.insnLineEnd === this.out.length && this.insnLineEnd > 0) {
       this.out.truncate(this.out.length - 1);
       const pos = this.insnLineLen;
-      const pad = Math.max(Math.ceil(Math.max(pos, 8) / 40) * 40 - pos - 1, 1);
+      // vlog_alignment: round_up(max(pos + 4, 40), 8) - pos - 1.
+      const pad = Math.ceil(Math.max(pos + 4, 40) / 8) * 8 - pos - 1;
       this.out.push(' '.repeat(pad) + ';' + s + '\n');
     } else {
       this.out.push(`${this.insnIdx}:${s}\n`);

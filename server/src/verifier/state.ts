@@ -33,6 +33,8 @@ export class Frame {
   callsite = -1;
   subprog = 0;
   inCallback = false;
+  /** The frame runs an async callback (a timer's; the kernel's in_async_callback_fn). */
+  inAsyncCallback = false;
   callbackDepth = 0;
   /** The largest `allocated` already reported to the stack-depth bookkeeping (verifier.ts noteDepth). */
   notedDepth = 0;
@@ -91,6 +93,7 @@ export class Frame {
     f.callsite = this.callsite;
     f.subprog = this.subprog;
     f.inCallback = this.inCallback;
+    f.inAsyncCallback = this.inAsyncCallback;
     f.callbackDepth = this.callbackDepth;
     f.notedDepth = this.notedDepth;
     return f;
@@ -174,6 +177,7 @@ export function frameStr(st: VState, fi: number, ctx: Omit<PrintCtx, 'frameno'>,
   }
   if (st.refs.length) out += ' refs=' + st.refs.map((r) => r.id).join(',');
   if (f.inCallback) out += ' cb';
+  if (f.inAsyncCallback) out += ' async_cb';
   return out;
 }
 
