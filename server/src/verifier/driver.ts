@@ -207,6 +207,19 @@ export class Driver {
     if (++this.reanalysed * p.decided.length > 2_000_000 || this.reanalysed > 256) p.decided.fill(1);
   }
 
+  /**
+   * Registers live before pc (the static liveness; it does not depend on the precision sources, so
+   * sets analysed earlier stay valid for it): collect_linked_regs takes only live registers.
+   */
+  liveBefore(pc: number): number {
+    const p = this.precision;
+    if (this.sets.live.length === 0 && p) {
+      this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
+      this.setsDirty = false;
+    }
+    return this.sets.live.length ? this.sets.live[pc] : 0x7ff;
+  }
+
   /** The path whose instruction is being checked (for sanitize_speculative_path, speculate()). */
   private current: Path | undefined;
 

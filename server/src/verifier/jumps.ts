@@ -10,9 +10,9 @@ import { CALLBACK_HELPERS, type Slot } from './prepass';
 import { checkHelperCall } from './helper-call';
 import { checkKfuncCall } from './kfunc';
 import { isPointerValue } from './mem';
-import { ADD_CONST32, F, Reg, T, addConstFlag, baseId, isPktAny, markConst, markUnknown } from './reg';
+import { ADD_CONST32, F, Reg, T, addConstFlag, baseId, clearScalarId, isPktAny, markConst, markUnknown } from './reg';
 import { AT_PKT_END, BEYOND_PKT_END, addLinkDelta, branchTaken, constImm, setMinMax } from './scalar';
-import type { VState } from './state';
+import type { Frame, VState } from './state';
 import { tisConst } from './tnum';
 import { readReg } from './alu';
 import type { Driver, Path } from './driver';
@@ -90,6 +90,12 @@ export function condJmp(d: Driver, cur: Path, sl: Slot, s: OpSpec): void {
     cur.insn++;
     return;
   }
+  // collect_linked_regs, before the other branch is made (an overflow drops ids in both).
+  const srcLinked = isX && src.type === T.SCALAR && src.id !== 0;
+  const dstLinked = dst.type === T.SCALAR && dst.id !== 0;
+  const linked: LinkedPos[] = [];
+  if (srcLinked) collectLinked(d, cur.st, cur.insn, src.id, linked);
+  if (dstLinked) collectLinked(d, cur.st, cur.insn, dst.id, linked);
   const otherSt = cur.st.clone();
   const other = d.push(cur, target, otherSt, true);
   const oregs = otherSt.cur.regs;
@@ -101,8 +107,8 @@ export function condJmp(d: Driver, cur: Path, sl: Slot, s: OpSpec): void {
     const fake0 = src.clone(); const fake1 = src.clone();
     setMinMax(od, fake0, dst, fake1, jop, is32);
   }
-  if (isX && src.type === T.SCALAR && src.id) { syncLinked(cur.st, src); syncLinked(otherSt, oregs[sl.src]); }
-  if (dst.type === T.SCALAR && dst.id) { syncLinked(cur.st, dst); syncLinked(otherSt, od); }
+  if (srcLinked && src.id) { syncLinked(cur.st, src, linked); syncLinked(otherSt, oregs[sl.src], linked); }
+  if (dstLinked && dst.id) { syncLinked(cur.st, dst, linked); syncLinked(otherSt, od, linked); }
   if (!is32 && isX && src.type !== T.SCALAR && dst.type !== T.SCALAR && ((src.flags & F.MAYBE_NULL) !== (dst.flags & F.MAYBE_NULL)) &&
     src.type !== T.BTF_ID && dst.type !== T.BTF_ID) {
     const eq = jop === 'jeq' ? oregs : jop === 'jne' ? regs : undefined;
@@ -128,17 +134,47 @@ function specState(st: VState, sl: Slot): VState {
   return s;
 }
 
+/** A register (reg >= 0) or spill slot (spi) of a frame that shares a base id with a compared register. */
+interface LinkedPos { frame: number; reg: number; spi: number }
+/** LINKED_REGS_MAX: past this many, collected registers lose their id. */
+const LINKED_MAX = 6;
+
 /**
- * sync_linked_regs: scalars sharing the base id of `known` get its refined bounds, shifted by the
- * difference of their constant deltas (ADD_CONST links); a 32-bit link and a 64-bit link of the same
- * base are not synced with each other.
+ * collect_linked_regs: the live registers (before pc in the current frame, before the call site in
+ * outer frames) and spilled slots that are scalars with the base id of `id`, innermost frame first.
  */
-function syncLinked(st: VState, known: Reg): void {
+function collectLinked(d: Driver, st: VState, pc: number, id: number, out: LinkedPos[]): void {
+  const base = baseId(id);
+  const top = st.frames.length - 1;
+  const add = (r: Reg, pos: LinkedPos, f: Frame): void => {
+    if (r.type !== T.SCALAR || !r.id || baseId(r.id) !== base) return;
+    if (out.length < LINKED_MAX) out.push(pos);
+    else clearScalarId(pos.reg >= 0 ? r : f.spilled[pos.spi] as Reg);
+  };
+  for (let fi = top; fi >= 0; fi--) {
+    const f = st.frames[fi];
+    const live = d.liveBefore(fi === top ? pc : st.frames[fi + 1].callsite);
+    for (let r = 0; r < 10; r++) if (live & (1 << r)) add(f.regs[r], { frame: fi, reg: r, spi: -1 }, f);
+    const view = f.spilledView;
+    for (let spi = 0; spi < f.allocated >> 3; spi++) {
+      const r = view[spi];
+      if (r && f.slotSpilled(spi)) add(r, { frame: fi, reg: -1, spi }, f);
+    }
+  }
+}
+
+/**
+ * sync_linked_regs: the collected scalars sharing the base id of `known` get its refined bounds,
+ * shifted by the difference of their constant deltas (ADD_CONST links); a 32-bit link and a 64-bit
+ * link of the same base are not synced with each other.
+ */
+function syncLinked(st: VState, known: Reg, linked: LinkedPos[]): void {
   const base = baseId(known.id);
-  const match = (r: Reg): boolean => r !== known && r.type === T.SCALAR && r.id !== 0 && baseId(r.id) === base;
-  for (const f of st.frames) {
-    for (const r of f.regs) if (match(r)) syncOne(r, known);
-    f.eachSpilled(match, (r) => syncOne(r, known));
+  for (const pos of linked) {
+    const f = st.frames[pos.frame];
+    const r = pos.reg >= 0 ? f.regs[pos.reg] : f.spilledView[pos.spi];
+    if (!r || r === known || r.type !== T.SCALAR || !r.id || baseId(r.id) !== base) continue;
+    syncOne(pos.reg >= 0 ? r : f.spilled[pos.spi] as Reg, known);
   }
 }
 
