@@ -120,8 +120,11 @@ export class VState {
   get cur(): Frame { return this.frames[this.frames.length - 1]; }
   get curframe(): number { return this.frames.length - 1; }
   clone(): VState {
-    const s = new VState(this.frames.map((f) => f.clone()));
-    s.refs = this.refs.map((r) => ({ ...r }));
+    const frames = this.frames;
+    const copy: Frame[] = new Array(frames.length);
+    for (let i = 0; i < frames.length; i++) copy[i] = frames[i].clone();
+    const s = new VState(copy);
+    if (this.refs.length) s.refs = this.refs.map((r) => ({ id: r.id, insn: r.insn }));
     s.speculative = this.speculative;
     s.rcuLock = this.rcuLock;
     return s;
