@@ -20,8 +20,11 @@ class IdMap {
   private tmp = 0;
   reset(): void { this.n = 0; this.tmp = 0; }
   check(old: number, cur: number): boolean {
-    if (!old) return !cur;
-    for (let i = 0; i < this.n; i++) if (this.old[i] === old) return this.cur[i] === cur;
+    if (!old || !cur) return !old && !cur;
+    for (let i = 0; i < this.n; i++) {
+      if (this.old[i] === old) return this.cur[i] === cur;
+      if (this.cur[i] === cur) return false;
+    }
     this.old[this.n] = old;
     this.cur[this.n] = cur;
     this.n++;
