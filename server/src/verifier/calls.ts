@@ -85,9 +85,12 @@ export function pushCallback(d: Driver, cur: Path, saved: VState, cb: CallbackCa
   d.push(cur, cb.subprog, saved, true);
 }
 
-/** Precision for widen_imprecise_scalars: value uses (pointer arithmetic, sizes, checked returns), not comparisons. */
+/**
+ * Precision for widen_imprecise_scalars: value uses (pointer arithmetic, sizes, checked returns), not
+ * comparisons. Reuses the successor array the verifier computed for the driver's precision sets.
+ */
 export function widenNeed(d: Driver): RegSets {
-  d.widenSets ??= analyse(d.pre.slots, d.pre.specs, returnRange(d.env.progType, d.env.attachType) !== undefined, false, undefined, d.callUse);
+  d.widenSets ??= analyse(d.pre.slots, d.pre.specs, returnRange(d.env.progType, d.env.attachType) !== undefined, false, undefined, d.callUse, d.precision?.succ);
   return d.widenSets;
 }
 
