@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelLoadUnavailable, toolVersions } from '../server/src/host/bpftool';
+import { toolVersions } from '../server/src/host/bpftool';
+import { kernelUnavailable } from '../server/src/host/kernel-access';
 import { pool } from '../test/fixtures/verifier/corpus';
 import { EXIT, MOV0, probe, type Raw } from '../test/fixtures/verifier-tables/probe';
 
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const outIdx = argv.indexOf('--out');
   const out = outIdx >= 0 ? argv[outIdx + 1] : join('test', 'fixtures', 'verifier-tables', 'ctx-access.json');
   const only = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--out');
-  const why = kernelLoadUnavailable('root');
+  const why = kernelUnavailable({ privilege: 'root' })?.reason;
   if (why) { console.error(`cannot record: ${why}`); process.exit(1); }
   const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-ctx-'));
   type Job = { key: string; section: string; off: number; size: number; write: boolean; via?: number };

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helperId } from '../server/src/isa';
 import { emitObject, type EmitReloc } from '../server/src/elf/emit';
-import { kernelLoadUnavailable, loadWithKernelAsync, toolVersions } from '../server/src/host/bpftool';
+import { loadWithKernelAsync, toolVersions } from '../server/src/host/bpftool';
+import { kernelUnavailable } from '../server/src/host/kernel-access';
 import { HELPER_PROTOS } from '../server/src/verifier/protos/table';
 import { parseArg, type ArgText } from '../server/src/verifier/protos/types';
 import { pool } from '../test/fixtures/verifier/corpus';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   const outIdx = argv.indexOf('--out');
   const out = outIdx >= 0 ? argv[outIdx + 1] : join('test', 'fixtures', 'verifier-tables', 'helper-args.json');
   const only = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--out');
-  const why = kernelLoadUnavailable('root');
+  const why = kernelUnavailable({ privilege: 'root' })?.reason;
   if (why) { console.error(`cannot record: ${why}`); process.exit(1); }
   const avail = JSON.parse(readFileSync(join('test', 'fixtures', 'verifier-tables', 'availability.json'), 'utf8')) as
     { types: Record<string, { privilege: string; helpers: Record<string, boolean> }> };

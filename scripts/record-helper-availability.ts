@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HELPER_NAMES } from '../server/src/isa';
-import { kernelLoadUnavailable, toolVersions, type KernelLoad, type Privilege } from '../server/src/host/bpftool';
+import { toolVersions, type KernelLoad, type Privilege } from '../server/src/host/bpftool';
+import { kernelUnavailable } from '../server/src/host/kernel-access';
 import { pool } from '../test/fixtures/verifier/corpus';
 import { EXIT, MOV0, PROBE_SECTIONS, probe } from '../test/fixtures/verifier-tables/probe';
 
@@ -33,7 +34,7 @@ function classify(r: KernelLoad): { cell: Cell; message: string | null } {
 async function main(): Promise<void> {
   const outIdx = process.argv.indexOf('--out');
   const out = outIdx > 0 ? process.argv[outIdx + 1] : join('test', 'fixtures', 'verifier-tables', 'availability.json');
-  const why = kernelLoadUnavailable('cap_bpf');
+  const why = kernelUnavailable({ privilege: 'cap_bpf' })?.reason;
   if (why) { console.error(`cannot record: ${why}`); process.exit(1); }
   const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-avail-'));
   const ids = HELPER_NAMES.map((n, i) => ({ n, i })).filter((x) => x.i > 0 && x.n);

@@ -9,7 +9,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelLoadUnavailable, loadWithKernelAsync, toolVersions, type Privilege } from '../server/src/host/bpftool';
+import { loadWithKernelAsync, toolVersions, type Privilege } from '../server/src/host/bpftool';
+import { kernelUnavailable } from '../server/src/host/kernel-access';
 import { pool, reportDiffs, type RecordedAnswer } from '../test/fixtures/verifier/corpus';
 import {
   btExpectedPath, btKernel, loadBtScripts, readBtExpected, targetOf, writeBtManifest, BT_DIR, type BtExpectedFile, type BtProgram,
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   if (bad.length) { console.error(bad.join('\n')); process.exit(1); }
   if (!check) writeBtManifest(all);
   if (argv.includes('--manifest-only')) return;
-  const why = kernelLoadUnavailable('root');
+  const why = kernelUnavailable({ privilege: 'root' })?.reason;
   if (why) { console.error(`cannot record: ${why}`); process.exit(1); }
   const versions = toolVersions();
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-btverifier-'));

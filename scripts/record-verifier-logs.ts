@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelLoadUnavailable } from '../server/src/host/bpftool';
+import { kernelUnavailable } from '../server/src/host/kernel-access';
 import { compile, loadGroups, loadProgram, unitSource } from '../test/fixtures/verifier/corpus';
 import { LOG_PROGRAMS, comparableLog, firstDifference, logPath } from '../test/fixtures/verifier/logs/log-compare';
 
@@ -15,7 +15,7 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
   const names = args.filter((a) => !a.startsWith('--'));
-  const why = kernelLoadUnavailable('root');
+  const why = kernelUnavailable({ privilege: 'root' })?.reason;
   if (why) { console.error(`cannot load into the kernel: ${why}`); return 1; }
   const groups = loadGroups();
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlogs-'));

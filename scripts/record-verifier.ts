@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelLoadUnavailable, toolVersions, type KernelLoad, type Privilege } from '../server/src/host/bpftool';
+import { toolVersions, type KernelLoad, type Privilege } from '../server/src/host/bpftool';
+import { kernelUnavailable } from '../server/src/host/kernel-access';
 import {
   compile, expectedPath, loadGroups, loadProgram, pool, readExpected, reportDiffs, unitSource, writeManifest,
   type ExpectedFile, type FixtureProgram, type Group, type RecordedAnswer,
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   if (bad.length) { console.error(bad.join('\n')); process.exit(1); }
   if (!check) writeManifest(all);
   if (manifestOnly) return;
-  const why = kernelLoadUnavailable('root');
+  const why = kernelUnavailable({ privilege: 'root' })?.reason;
   if (why) { console.error(`cannot record: ${why}`); process.exit(1); }
   const groups = all.filter((g) => filters.length === 0 || filters.some((f) => g.file.includes(f) || g.programs.some((p) => p.name === f)));
   const versions = toolVersions();

@@ -11,7 +11,8 @@ import { compileText, toEmitSpec, verifyProbe, vmMaps, type CompiledScript } fro
 import { runInterp } from '../../server/src/vm';
 import { emitObject } from '../../server/src/elf/emit';
 import { parseObject } from '../../server/src/elf/object';
-import { kernelLoadUnavailable, loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { kernelUnavailable } from '../../server/src/host/kernel-access';
 import { kernel618, targetOf } from './bpftrace-codegen-support';
 
 const DIR = join(__dirname, '..', 'fixtures', 'bpftrace', 'codegen');
@@ -67,7 +68,7 @@ test('codegen fixtures: every program passes our verifier and the kernel', async
   const obj = parseObject(objectFor(all[0], 0));
   assert.ok(obj.object, 'ELF parses');
   assert.equal(obj.object.maps.length, all[0].script.maps.length);
-  const why = kernelLoadUnavailable();
+  const why = kernelUnavailable()?.reason;
   let kernelLine: string;
   let kernelPass = 0;
   const skipped: string[] = [];

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { compileText, toEmitSpec, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
 import { parse } from '../../server/src/bpftrace/parser';
 import { emitObject } from '../../server/src/elf/emit';
-import { kernelLoadUnavailable, loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { kernelUnavailable } from '../../server/src/host/kernel-access';
 import { kernel618 } from './bpftrace-codegen-support';
 
 const SETS = (process.env.BPFTRACE_TOOLS ?? '/tmp/bt-tools-017/tools=0.17,/tmp/bt-tools-head/tools=0.26')
@@ -62,7 +63,7 @@ for (const set of SETS) {
     }
     for (const f of failed) console.log(`  not compiled: ${f}`);
     let kernelLine = '';
-    const why = kernelLoadUnavailable();
+    const why = kernelUnavailable()?.reason;
     if (!why) {
       const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-upstream-'));
       let total = 0;

@@ -19,7 +19,8 @@ import { TraceReader, type TraceEvent } from '../../server/src/trace/v1';
 import { emitObject } from '../../server/src/elf/emit';
 import { parseObject } from '../../server/src/elf/object';
 import { PSEUDO } from '../../server/src/isa/opcodes';
-import { kernelLoadUnavailable, loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { kernelUnavailable } from '../../server/src/host/kernel-access';
 import { kernel618, targetOf } from './bpftrace-codegen-support';
 
 const DIR = join(__dirname, '..', 'fixtures', 'bpftrace', 'for-map');
@@ -106,7 +107,7 @@ test('for-map fixtures: callbacks follow the probe code; our verifier and the ke
       objects.push({ name: `${f.file}.${i}`, bytes: o.bytes });
     });
   }
-  const why = kernelLoadUnavailable();
+  const why = kernelUnavailable()?.reason;
   let kernelLine = `kernel: skipped (${why})`;
   if (why) console.log(`SKIP: kernel loading: ${why}`);
   else {

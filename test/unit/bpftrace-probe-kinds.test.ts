@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileText, toEmitSpec, verifyProbe, type CompiledScript } from '../../server/src/bpftrace/codegen';
 import { emitObject } from '../../server/src/elf/emit';
-import { kernelLoadUnavailable, loadWithKernel } from '../../server/src/host/bpftool';
+import { loadWithKernel } from '../../server/src/host/bpftool';
+import { kernelUnavailable } from '../../server/src/host/kernel-access';
 import { kernel618, targetOf } from './bpftrace-codegen-support';
 
 const DIR = join(__dirname, '..', 'fixtures', 'bpftrace', 'probe-kinds');
@@ -41,7 +42,7 @@ function compileFixture(file: string): CompiledScript {
 
 /** Whether this machine can load BPF into the kernel (else a SKIP line and the test is skipped). */
 function canLoad(t: { skip(m: string): void }): boolean {
-  const why = kernelLoadUnavailable();
+  const why = kernelUnavailable()?.reason;
   if (!why) return true;
   console.log(`SKIP: kernel loading: ${why}`);
   t.skip(why);

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../../server/src/asm';
 import { emitObject, parseObject, type EmitSpec } from '../../server/src/elf';
-import { kernelLoadUnavailable, loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { kernelUnavailable } from '../../server/src/host/kernel-access';
 
 function asm(text: string): ReturnType<typeof assemble>['insns'] {
   const r = assemble(text);
@@ -77,7 +78,7 @@ test('emitObject: bad function-address relocations are diagnostics', () => {
 });
 
 test('emitObject: the callbacks object loads into the kernel', async (t) => {
-  const why = kernelLoadUnavailable();
+  const why = kernelUnavailable()?.reason;
   if (why) {
     console.log(`SKIP: kernel loading: ${why}`);
     t.skip(why);

@@ -15,7 +15,8 @@ import { btEntries, btKernel, BT_MANIFEST, loadBtScripts, readBtExpected, type B
 import { mutate, splice, MUTATION_KINDS } from '../fixtures/verifier/bpftrace/mutate';
 import { sameAnswer } from '../fixtures/verifier/corpus';
 import { verifyProbe } from '../../server/src/bpftrace/codegen';
-import { kernelLoadUnavailable, loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { loadWithKernelAsync } from '../../server/src/host/bpftool';
+import { kernelUnavailable } from '../../server/src/host/kernel-access';
 import { assemble } from '../../server/src/asm';
 import { jumpTarget, type Insn } from '../../server/src/isa/insn';
 
@@ -110,7 +111,7 @@ test('bpftrace corpus: splice keeps jump targets; mutate finds sites or says why
 
 test('bpftrace corpus: a sample still gets the recorded answer from the running kernel', async (t) => {
   if (noData(t)) return;
-  const why = kernelLoadUnavailable('root');
+  const why = kernelUnavailable({ privilege: 'root' })?.reason;
   if (why) { console.log(`SKIP: kernel loading: ${why}`); t.skip(why); return; }
   // Every 8th program: generated ones and variants alike.
   const sample = scripts().flatMap((s) => s.programs.map((p) => ({ s, p }))).filter((_, i) => i % 8 === 0);

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelLoadUnavailable, parseBpftoolOutput, parseVerifierLog, rawLoader } from '../../server/src/host/bpftool';
+import { parseBpftoolOutput, parseVerifierLog, rawLoader } from '../../server/src/host/bpftool';
+import { kernelUnavailable } from '../../server/src/host/kernel-access';
 import {
   compile, loadGroups, loadProgram, manifestOf, MANIFEST, pool, readExpected, ROOT, sameAnswer, unitSource,
   type FixtureProgram, type Group, type ManifestEntry,
@@ -165,7 +166,7 @@ function sample(n: number): { g: Group; p: FixtureProgram }[] {
 
 test('verifier corpus: the running kernel still gives the recorded answers (sample)', async (t) => {
   if (!hasTool('clang')) { console.log('SKIP: clang not installed'); t.skip('clang not installed'); return; }
-  const why = kernelLoadUnavailable('root');
+  const why = kernelUnavailable({ privilege: 'root' })?.reason;
   if (why) { console.log(`SKIP: kernel oracle: ${why}`); t.skip(why); return; }
   const recorded = readExpected(groups[0].file)?.programs;
   const recKernel = recorded ? Object.values(recorded)[0]?.root?.kernel ?? '' : '';
@@ -175,7 +176,7 @@ test('verifier corpus: the running kernel still gives the recorded answers (samp
     const why2 = `answers were recorded on ${recKernel}, this kernel is ${running}: re-record with scripts/record-verifier.ts`;
     console.log(`SKIP: kernel oracle: ${why2}`); t.skip(why2); return;
   }
-  const capWhy = kernelLoadUnavailable('cap_bpf');
+  const capWhy = kernelUnavailable({ privilege: 'cap_bpf' })?.reason;
   if (capWhy) console.log(`SKIP: CAP_BPF-only runs: ${capWhy}`);
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vk-'));
   try {

@@ -372,18 +372,6 @@ export async function loadRawWithKernel(insns: Uint8Array, opts: RawLoadOptions)
   return { ...parseBpftoolOutput(r.output, r.exitCode), ...r };
 }
 
-/** Why loading into the kernel is not possible here, or undefined when it is. */
-export function kernelLoadUnavailable(privilege: Privilege = 'root'): string | undefined {
-  const v = spawnSync('bpftool', ['version'], { encoding: 'utf8' });
-  if (v.error || v.status !== 0) return 'bpftool not found';
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not root: loading BPF programs needs CAP_BPF (run as root)';
-  if (privilege === 'cap_bpf') {
-    const c = spawnSync('capsh', ['--drop=cap_perfmon,cap_sys_admin', '--', '-c', 'true'], { encoding: 'utf8' });
-    if (c.error || c.status !== 0) return 'capsh (libcap2-bin) missing or cannot drop capabilities';
-  }
-  return undefined;
-}
-
 /** Versions recorded beside each answer: `uname -r` and bpftool's first line. */
 export function toolVersions(): { kernel: string; bpftool: string } {
   const k = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout?.trim() ?? '';

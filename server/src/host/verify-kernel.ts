@@ -1,13 +1,12 @@
 /**
- * The running kernel as a second opinion for `bpfstudio verify --kernel`: checks
- * whether loading is permitted here (bpftool, capabilities, bpffs), wraps a raw
+ * The running kernel as a second opinion for `bpfstudio verify --kernel`: asks
+ * kernel-access.ts whether loading is permitted here, wraps a raw
  * program and its maps in an ELF object (elf/emit.ts) or takes an object as it
  * is, loads it with bpftool (pinned, then unpinned), and compares the kernel's
  * verdict, message and instruction with the embedded verifier's. Non-goals:
  * attaching programs, comparing register states, kernels other than this one.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitObject, type EmitMap, type EmitReloc } from '../elf';
@@ -15,72 +14,7 @@ import { SECTION_DEFS } from '../elf/sections';
 import { encode, PSEUDO, type Insn } from '../isa';
 import { progTypeId, attachTypeId } from '../elf/sections';
 import { loadRawWithKernel, loadWithKernelAsync, rawLoader, type KernelAnswer, type KernelLoad, type Privilege } from './bpftool';
-
-/** Overrides the bpftool binary (tests point it at a missing path or a stand-in). */
-export const BPFTOOL_ENV = 'BPFSTUDIO_BPFTOOL';
-
-export interface KernelUnavailable {
-  /** Why the kernel cannot be asked here. */
-  reason: string;
-  /** What loading would need. */
-  needs: string;
-}
-
-const CAP_SYS_ADMIN = 21;
-const CAP_PERFMON = 38;
-const CAP_BPF = 39;
-
-/** The effective capability set of this process, from /proc/self/status (undefined when unreadable). */
-function effectiveCaps(): bigint | undefined {
-  try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? BigInt(`0x${m[1]}`) : undefined;
-  } catch { return undefined; }
-}
-
-function readTrim(path: string): string | undefined {
-  try { return readFileSync(path, 'utf8').trim(); } catch { return undefined; }
-}
-
-export function bpftoolPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env[BPFTOOL_ENV] || 'bpftool';
-}
-
-/**
- * Why loading into the running kernel is not possible, or undefined when it is. Tracing program
- * types also need CAP_PERFMON; `cap_bpf` (CAP_BPF alone) needs capsh to drop the others.
- */
-export function kernelPreflight(opts: { privilege?: Privilege; tracing?: boolean; bpftool?: string; raw?: boolean } = {}): KernelUnavailable | undefined {
-  const tool = opts.bpftool ?? bpftoolPath();
-  const v = opts.raw ? undefined : spawnSync(tool, ['version'], { encoding: 'utf8', timeout: 10_000 });
-  if (v && (v.error || v.status !== 0)) {
-    return {
-      reason: `bpftool cannot run (${tool}: ${v.error ? (v.error as NodeJS.ErrnoException).code ?? v.error.message : `exit ${v.status}`})`,
-      needs: `bpftool on PATH (package linux-tools or bpftool), or ${BPFTOOL_ENV}=/path/to/bpftool`,
-    };
-  }
-  if (process.platform !== 'linux') return { reason: 'not Linux', needs: 'a Linux kernel with BPF' };
-  const caps = effectiveCaps();
-  const has = (bit: number): boolean => caps !== undefined && ((caps >> BigInt(bit)) & 1n) === 1n;
-  const unprivDisabled = readTrim('/proc/sys/kernel/unprivileged_bpf_disabled') ?? '1';
-  if (!has(CAP_SYS_ADMIN) && !has(CAP_BPF) && unprivDisabled !== '0') {
-    return {
-      reason: `this process has neither CAP_BPF nor CAP_SYS_ADMIN (uid ${process.getuid?.() ?? '?'}, kernel.unprivileged_bpf_disabled=${unprivDisabled})`,
-      needs: 'root, or CAP_BPF (plus CAP_PERFMON for tracing programs and CAP_NET_ADMIN for networking ones), e.g. sudo bpfstudio verify --kernel ...',
-    };
-  }
-  if (opts.tracing && !has(CAP_SYS_ADMIN) && !has(CAP_PERFMON)) {
-    return { reason: 'tracing programs need CAP_PERFMON, which this process lacks', needs: 'CAP_PERFMON (or root)' };
-  }
-  if (!opts.raw && !readTrim('/proc/mounts')?.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf')) {
-    return { reason: 'no BPF file system at /sys/fs/bpf (bpftool pins the loaded program there)', needs: 'mount -t bpf bpf /sys/fs/bpf' };
-  }
-  if (opts.privilege === 'cap_bpf') {
-    const c = spawnSync('capsh', ['--drop=cap_perfmon,cap_sys_admin', '--', '-c', 'true'], { encoding: 'utf8' });
-    if (c.error || c.status !== 0) return { reason: 'capsh cannot drop capabilities for --cap-bpf-only', needs: 'capsh (package libcap2-bin) and root' };
-  }
-  return undefined;
-}
+import { BPFTOOL_ENV, bpftoolPath, kernelUnavailable, readTrim, type KernelUnavailable } from './kernel-access';
 
 /** `[confidentiality]` lockdown makes the kernel refuse helpers that read kernel memory: worth saying beside a disagreement. */
 export function lockdownNote(): string | undefined {
@@ -158,7 +92,7 @@ export async function loadObjectInKernel(obj: { path: string } | { bytes: Uint8A
 async function loadObject(obj: { path: string } | { bytes: Uint8Array }, programs: string[],
   opts: { privilege?: Privilege; logLevel?: 1 | 2; tracing?: boolean }): Promise<KernelOutcome> {
   const bpftool = bpftoolPath();
-  const pre = kernelPreflight({ privilege: opts.privilege, tracing: opts.tracing, bpftool });
+  const pre = kernelUnavailable({ privilege: opts.privilege, tracing: opts.tracing, bpftool });
   if (pre) return { status: 'unavailable', ...pre };
   let dir: string | undefined;
   let path: string;
@@ -214,7 +148,7 @@ export interface RawProgram {
  */
 export async function loadRawInKernel(p: RawProgram, name: string,
   opts: { privilege?: Privilege; logLevel?: 1 | 2; tracing?: boolean } = {}): Promise<KernelOutcome> {
-  const pre = kernelPreflight({ privilege: opts.privilege, tracing: opts.tracing, raw: true });
+  const pre = kernelUnavailable({ privilege: opts.privilege, tracing: opts.tracing, raw: true });
   if (pre) return { status: 'unavailable', ...pre };
   const type = progTypeId(p.progType.toUpperCase());
   if (type < 0) return { status: 'unavailable', reason: `unknown program type ${p.progType}`, needs: 'a program type of enum bpf_prog_type' };
