@@ -3,8 +3,8 @@
  * bounds from the struct's BTF size, pointer fields to structs loaded as BTF
  * pointers with the kernel's trust flags (allowlisted trusted and RCU fields,
  * `__rcu` tags, untrusted staying untrusted), other fields as scalars.
- * Anonymous struct/union members are looked through. Non-goal: writes, named nested struct/array
- * member typing.
+ * Nested struct and union members are walked into (btfWalk, shared with the helper argument
+ * checks). Non-goal: writes, array member typing.
  */
 import type { Env } from './env';
 import { KIND, type Btf } from '../btf';
@@ -47,33 +47,52 @@ function walkedFlags(env: Env, btf: Btf, base: Pick<Reg, 'flags' | 'refObjId' | 
   return 0;
 }
 
+/** Where btf_struct_walk stops: the structs and unions entered and the member reached. */
+export interface BtfWalk {
+  /** The struct or union started from, then each one entered, with the byte offset looked for within it. */
+  path: { id: number; off: number }[];
+  /** The first member covering the offset that is not a struct or union (undefined in a hole or past the end). */
+  member?: { name: string; type: number; off: number };
+}
+
 /**
- * The pointer-to-struct member at bit offset `bit` of struct/union `sid`, looking through anonymous
- * struct and union members as btf_struct_walk does (bpf_iter_meta.seq sits in __bpf_md_ptr's
- * anonymous union): its name, its pointer's target type (tags kept) and the resolved pointee.
+ * btf_struct_walk's descent from struct or union `sid` to byte `off`: the first member covering
+ * the offset decides (bitfields and empty members skipped); a struct or union member is entered
+ * (named or anonymous: bpf_iter_meta.seq sits in __bpf_md_ptr's anonymous union, `&file->f_path`
+ * is a struct path at 64 of struct file), anything else ends the walk there.
  */
-function pointerMemberAt(btf: Btf, sid: number, bit: number, depth: number): { name: string; target: number; pointee: number } | undefined {
-  if (depth > 8) return undefined;
-  for (const m of btf.members(sid)) {
-    if (m.bitSize) continue;
-    const t = btf.resolve(m.type);
-    const k = btf.kind(t);
-    if (m.name === '' && (k === KIND.STRUCT || k === KIND.UNION)) {
-      const size = (btf.sizeof(t) ?? 0) * 8;
-      if (bit >= m.bitOffset && bit < m.bitOffset + size) {
-        const inner = pointerMemberAt(btf, t, bit - m.bitOffset, depth + 1);
-        if (inner) return inner;
-      }
-      continue;
+export function btfWalk(btf: Btf, sid: number, off: number): BtfWalk {
+  const path = [{ id: sid, off }];
+  let id = sid;
+  for (let depth = 0; depth < 32; depth++) {
+    let entered = false;
+    for (const m of btf.members(id)) {
+      if (m.bitSize) continue;
+      const start = m.bitOffset / 8;
+      const t = btf.resolve(m.type);
+      if (off < start || off >= start + (btf.sizeof(t) ?? 0)) continue;
+      const k = btf.kind(t);
+      off -= start;
+      if (k !== KIND.STRUCT && k !== KIND.UNION) return { path, member: { name: m.name, type: m.type, off } };
+      id = t;
+      path.push({ id, off });
+      entered = true;
+      break;
     }
-    if (m.bitOffset !== bit) continue;
-    // The first member at the offset decides, as in the kernel's walk: a non-pointer one is a scalar.
-    if (k !== KIND.PTR) return undefined;
-    const target = btf.sizeOrType(t);
-    const pointee = btf.resolve(target);
-    return btf.kind(pointee) === KIND.STRUCT ? { name: m.name, target, pointee } : undefined;
+    if (!entered) break;
   }
-  return undefined;
+  return { path };
+}
+
+/** The pointer-to-struct member at byte `off` of struct/union `sid` (btfWalk): its name, its pointer's target type (tags kept) and the resolved pointee. */
+function pointerMemberAt(btf: Btf, sid: number, off: number): { name: string; target: number; pointee: number } | undefined {
+  const m = btfWalk(btf, sid, off).member;
+  if (!m || m.off !== 0) return undefined;
+  const t = btf.resolve(m.type);
+  if (btf.kind(t) !== KIND.PTR) return undefined;
+  const target = btf.sizeOrType(t);
+  const pointee = btf.resolve(target);
+  return btf.kind(pointee) === KIND.STRUCT ? { name: m.name, target, pointee } : undefined;
 }
 
 /** check_ptr_to_btf_access for reads: bounds from the struct's BTF size; pointer members to structs stay BTF pointers. */
@@ -93,7 +112,7 @@ export function btfAccess(env: Env, regno: number, r: Reg, off: number, size: nu
       const base = { flags: r.flags, refObjId: r.refObjId, btfName: r.btfName };
       markUnknown(env.regs[vr]);
       if (size !== 8) return;
-      const m = pointerMemberAt(btf, sid, off * 8, 0);
+      const m = pointerMemberAt(btf, sid, off);
       if (!m) return;
       const d = env.regs[vr];
       markKnownZero(d);

@@ -11,6 +11,7 @@ import { HELPER_NAMES, helperName } from '../isa';
 import type { Env } from './env';
 import type { VerifierMap } from './types';
 import { KIND, type Btf } from '../btf';
+import { btfWalk } from './btf-access';
 import { HELPER_PROTOS, MIGHT_SLEEP, PROG_TYPE_SETS } from './protos/table';
 import { ArgSpec, HelperProto, parseArg } from './protos/types';
 import { F, Reg, T, boundsSync, isNull, markKnownZero, markNotInit, markUnknown, typeStr } from './reg';
@@ -142,27 +143,12 @@ function checkRegType(env: Env, regno: number, a: ArgSpec): void {
 }
 
 /**
- * btf_struct_ids_match: is there a struct `want` at byte `off` of struct `have`, directly or
- * nested (the member covering the offset, dived into while it is a struct)? `&file->f_path` is a
- * `struct path` at offset 64 of `struct file`.
+ * btf_struct_ids_match: is there a struct `want` at byte `off` of struct `have`, itself or nested
+ * (a struct entered by btfWalk at offset 0 within it)? `&file->f_path` is a `struct path` at offset 64 of `struct file`.
  */
 function btfStructAt(btf: Btf, have: string, off: number, want: string): boolean {
-  let id = btf.find(have, KIND.STRUCT);
-  for (let depth = 0; id !== undefined && depth < 16; depth++) {
-    if (off === 0 && btf.name(id) === want) return true;
-    let next: number | undefined;
-    for (const m of btf.members(id)) {
-      const t = btf.resolve(m.type);
-      const k = btf.kind(t);
-      const start = m.bitOffset / 8;
-      if (m.bitSize || (k !== KIND.STRUCT && k !== KIND.UNION) || off < start || off >= start + (btf.sizeof(t) ?? 0)) continue;
-      next = t;
-      off -= start;
-      break;
-    }
-    id = next;
-  }
-  return false;
+  const id = btf.find(have, KIND.STRUCT);
+  return id !== undefined && btfWalk(btf, id, off).path.some((p) => p.off === 0 && btf.name(p.id) === want);
 }
 
 function checkArgRegOff(env: Env, r: Reg, regno: number, a: ArgSpec): void {
