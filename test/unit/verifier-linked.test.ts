@@ -56,6 +56,28 @@ test('linked scalars: a comparison syncs at most six live copies, the others los
   assert.ok(insnLine(r, 17).endsWith('; R8=scalar(id=4) R9=scalar(id=4)'), insnLine(r, 17));
 });
 
+test('linked scalars: a fill copies the spill\'s id (a narrowing fill only when the value fits) and gives none', () => {
+  const narrow = run([
+    'call bpf_get_prandom_u32', 'w0 = w0', '*(u64 *)(r10 - 8) = r0', 'r6 = *(u32 *)(r10 - 8)', 'r1 = r0', 'r1 &= 0xff',
+    '*(u64 *)(r10 - 16) = r1', 'r7 = *(u8 *)(r10 - 16)', 'r8 = *(u32 *)(r10 - 16)', 'call bpf_get_prandom_u32',
+    '*(u64 *)(r10 - 24) = r0', 'r9 = *(u32 *)(r10 - 24)', 'exit',
+  ]);
+  const u32 = 'smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)';
+  const u8 = 'smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff)';
+  const kernel: Record<number, string> = {
+    3: `R6=scalar(id=1,${u32}) R10=fp0 fp-8=scalar(id=1,${u32})`,
+    7: `R7=scalar(id=2,${u8}) R10=fp0 fp-16=scalar(id=2,${u8})`,
+    8: `R8=scalar(id=2,${u8}) R10=fp0 fp-16=scalar(id=2,${u8})`,
+    11: `R9=scalar(${u32}) R10=fp0 fp-24=scalar(id=3)`,
+  };
+  for (const [pc, state] of Object.entries(kernel)) assert.ok(insnLine(narrow, Number(pc)).endsWith(`; ${state}`), `${pc}: ${insnLine(narrow, Number(pc))}`);
+  // The seventh copy (the spill) loses its id at the comparison; filling it gives none.
+  const full = run(['call bpf_get_prandom_u32', 'r1 = r0', 'r2 = r0', 'r3 = r0', 'r4 = r0', 'r5 = r0', '*(u64 *)(r10 - 8) = r0',
+    'if r0 > 5 goto +0', 'r6 = *(u64 *)(r10 - 8)', 'r7 = r6', 'r0 = r1', 'r0 = r2', 'r0 = r3', 'r0 = r4', 'r0 = r5', 'exit']);
+  assert.ok(insnLine(full, 8).endsWith('; R6=scalar() R10=fp0 fp-8=scalar()'), insnLine(full, 8));
+  assert.ok(insnLine(full, 9).endsWith('; R6=scalar(id=2) R7=scalar(id=2)'), insnLine(full, 9));
+});
+
 test('linked scalars: the kernel\'s level-2 link lines of scalar/linked.c appear in our logs', async (t) => {
   if (spawnSync('clang', ['--version']).error) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
   const [group] = loadGroups('scalar/linked.c');

@@ -232,9 +232,9 @@ function stackReadFixed(env: Env, f: Frame, off: number, size: number, dst: numb
       if (sp.type !== T.SCALAR) env.fail('invalid size of register fill');
       if (dst < 0) return;
       if (size <= spillSize && off % 8 === 0) {
-        if (size === 4 && spillSize === 4 && regWidth(sp) <= 32) assignScalarId(env, sp);
+        // A narrowing fill keeps the link only when the value fits (coerce_reg_to_size adjusts the bounds).
         env.regs[dst].copyFrom(sp);
-        if (size !== 4 || spillSize !== 4) clearScalarId(env.regs[dst]);
+        if (regWidth(sp) > size * 8) clearScalarId(env.regs[dst]);
       } else {
         let spill = 0; let zero = 0;
         for (let i = 0; i < size; i++) {
@@ -249,7 +249,7 @@ function stackReadFixed(env: Env, f: Frame, off: number, size: number, dst: numb
         else markUnknown(env.regs[dst]);
       }
     } else if (dst >= 0) {
-      if (sp.type === T.SCALAR) assignScalarId(env, sp);
+      // A full-size fill copies the spill as it is: no id is given here (6.18; the spill gave one).
       env.regs[dst].copyFrom(sp);
     } else if (isPointerValue(env, sp)) {
       env.fail(`leaking pointer from stack off ${off}`);
