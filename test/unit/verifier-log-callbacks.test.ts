@@ -21,17 +21,6 @@ import { SHARED } from '../shared';
 
 const hasClang = !spawnSync('clang', ['--version']).error;
 
-/**
- * Allowance until env.ts printInsnState pads as the kernel's vlog_alignment (roundUp(max(pos + 4, 40), 8)
- * - pos - 1; ours pads to the next multiple of 40): our `insn ; state` lines are re-aligned before comparing.
- */
-function alignOurs(lines: string[]): string[] {
-  return lines.map((l) => {
-    const m = /^(\d+: \([0-9a-f]{2}\) .*?) +;( .*)$/.exec(l);
-    return m ? alignState(m[1], m[2]) : l;
-  });
-}
-
 test('verifier log: level-2 logs of callback programs and bpf-to-bpf calls equal the kernel\'s, line for line', async (t) => {
   if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
   const btfPath = `${SHARED}/kernel/6.18/vmlinux.btf`;
@@ -59,7 +48,7 @@ test('verifier log: level-2 logs of callback programs and bpf-to-bpf calls equal
       if (lp.noBtf) input.lineInfo = [];
       const r = verify(input);
       const kernel = comparableLog(kernelLog);
-      const ours = alignOurs(comparableLog(r.log));
+      const ours = comparableLog(r.log);
       lines += kernel.length;
       const d = firstDifference(kernel, ours);
       if (d) failures.push(`${lp.file} ${lp.name}: ${d}`);

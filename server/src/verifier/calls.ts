@@ -59,6 +59,7 @@ export function pushCallback(d: Driver, cur: Path, saved: VState, cb: CallbackCa
   if (cb.kind === 'timer') {
     const f = new Frame(0);
     f.subprog = cb.subprog;
+    f.inAsyncCallback = true;
     setCallbackArgs(saved.cur, f, cb);
     d.asyncSubs.add(cb.subprog);
     scratchAll(env);

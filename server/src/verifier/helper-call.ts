@@ -396,8 +396,8 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
     case 'RET_PTR_TO_MAP_VALUE':
     case 'RET_PTR_TO_MAP_VALUE_OR_NULL':
       markKnownZero(r0); r0.type = T.MAP_VALUE; r0.map = meta.map;
-      // 6.18: an array lookup with a constant in-range key is never NULL.
-      if (p.ret.endsWith('OR_NULL') && !(meta.constKey >= 0 && meta.constKey < (env.maps[meta.map]?.maxEntries ?? 0))) r0.flags = F.MAYBE_NULL;
+      // 6.18: an array lookup (bpf_map_lookup_elem only, not lookup_percpu_elem) with a constant in-range key is never NULL.
+      if (p.ret.endsWith('OR_NULL') && !(p.name === 'map_lookup_elem' && meta.constKey >= 0 && meta.constKey < (env.maps[meta.map]?.maxEntries ?? 0))) r0.flags = F.MAYBE_NULL;
       break;
     case 'RET_PTR_TO_SOCKET_OR_NULL': markKnownZero(r0); r0.type = T.SOCKET; r0.flags = F.MAYBE_NULL; break;
     case 'RET_PTR_TO_TCP_SOCK_OR_NULL': markKnownZero(r0); r0.type = T.TCP_SOCK; r0.flags = F.MAYBE_NULL; break;
