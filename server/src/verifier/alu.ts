@@ -1,7 +1,8 @@
 /**
  * ALU instructions (the kernel's check_alu_op, adjust_reg_min_max_vals and
  * adjust_ptr_min_max_vals): reserved fields, register reads and writes,
- * moves (with scalar ids for linked registers), scalar transfer functions and
+ * moves and constant adds (scalar ids and BPF_ADD_CONST deltas for linked
+ * registers), scalar transfer functions and
  * the pointer-arithmetic rules with their messages, including the CAP_BPF-only
  * (Spectre v1) restrictions. Non-goal: arena address-space casts.
  */
