@@ -75,6 +75,8 @@ test('verifier log comparison: dropped line classes, masked addresses, and a sta
   ]);
   // Without a dropped line in between, a state line stays on its own (after `from X to Y:` or a call's dumps).
   assert.deepEqual(comparableLog('1: (85) call pc+1\n3: frame1: R1=1 R10=fp0'), ['1: (85) call pc+1', '3: frame1: R1=1 R10=fp0']);
+  // `N: safe` (pruned) is not a state comment, dropped lines before it or not.
+  assert.deepEqual(comparableLog('63: (85) call bpf_get_current_comm#16\nmark_precise: frame0: regs=r0\n64: safe'), ['63: (85) call bpf_get_current_comm#16', '64: safe']);
   assert.equal(alignState('10: (85) call bpf_for_each_map_elem#164', ' R0=scalar()'), '10: (85) call bpf_for_each_map_elem#164       ; R0=scalar()');
   assert.match(firstDifference(['a', 'b'], ['a', 'c']) ?? '', /^line 2:\n {2}kernel: b\n {2}ours: {3}c$/);
   assert.equal(firstDifference(['a'], ['a']), undefined);

@@ -427,8 +427,11 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
     r0.refObjId = rid;
   }
   if (p.name === 'get_stack' || p.name === 'probe_read_str' || p.name === 'probe_read_kernel_str' || p.name === 'probe_read_user_str' || p.name === 'get_task_stack') {
+    // do_refine_retval_range: [-MAX_ERRNO, the size argument's maximum].
     r0.smax = meta.msizeMax < (1n << 63n) ? meta.msizeMax : r0.smax;
     r0.s32max = meta.msizeMax < (1n << 31n) ? meta.msizeMax : r0.s32max;
+    r0.smin = r0.s32min = -4095n;
+    boundsSync(r0);
   }
   if (p.name === 'get_smp_processor_id' && env.nrCpus) {
     // do_refine_retval_range: [0, nr_cpu_ids - 1].
