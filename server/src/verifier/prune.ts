@@ -177,7 +177,10 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
   ids.reset();
   for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k].id, cur.refs[k].id)) return false;
   const top = old.frames.length - 1;
-  if (!exact) need = withLinkedNeed(old.frames[top].regs, live, need);
+  if (!exact) {
+    linkedNeed(old.frames[top], live, need, needLo, needHi);
+    need = NEED.regs; needLo = NEED.lo; needHi = NEED.hi;
+  }
   for (let fi = top; fi >= 0; fi--) {
     const of = old.frames[fi]; const cf = cur.frames[fi];
     if (of.callsite !== cf.callsite || of.inCallback !== cf.inCallback) return false;
@@ -197,25 +200,45 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
   return true;
 }
 
+/** linkedNeed's result (module scratch: no allocation per comparison). */
+const NEED = { regs: 0, lo: 0, hi: 0 };
+const NEEDED_BASES: number[] = [];
+
 /**
- * Precision spreads over linked scalars: the kernel's backtracking marks every register linked to a
- * precise one at a comparison precise too (its jump history records the linked set). Statically
- * approximated: a live scalar sharing a base id with a needed one is compared as needed, so a
- * state whose `r7 = r6 + 5` differs only in the delta is not pruned against `r7 = r6 + 4`.
+ * Precision spreads over linked scalars: the kernel's backtracking marks every register and spilled
+ * slot linked to a precise one at a comparison precise too (its jump history records the linked
+ * set). Statically approximated: a live scalar register or spilled slot of the current frame sharing
+ * a base id with a needed one is compared as needed, so a state whose `r7 = r6 + 5` differs only in
+ * the delta is not pruned against `r7 = r6 + 4`.
  */
-function withLinkedNeed(regs: Reg[], live: number, need: number): number {
-  let out = need;
+function linkedNeed(f: Frame, live: number, need: number, lo: number, hi: number): void {
+  NEED.regs = need; NEED.lo = lo; NEED.hi = hi;
+  const regs = f.regs;
+  const view = f.spilledView;
+  const slots = Math.min(f.allocated >> 3, 64);
+  const bases = NEEDED_BASES;
+  bases.length = 0;
+  let loose = false;
   for (let r = 0; r < 10; r++) {
-    const bit = 1 << r;
     const o = regs[r];
-    if (!(live & bit) || (need & bit) || o.type !== T.SCALAR || !o.id) continue;
-    const base = baseId(o.id);
-    for (let q = 0; q < 10; q++) {
-      const p = regs[q];
-      if ((need & (1 << q)) && p.type === T.SCALAR && p.id && baseId(p.id) === base) { out |= bit; break; }
-    }
+    if (o.type !== T.SCALAR || !o.id || !(live & (1 << r))) continue;
+    if (need & (1 << r)) bases.push(baseId(o.id)); else loose = true;
   }
-  return out;
+  for (let spi = 0; spi < slots; spi++) {
+    const o = view[spi];
+    if (!o || o.type !== T.SCALAR || !o.id || !f.slotSpilled(spi)) continue;
+    if (((spi < 32 ? lo >>> spi : hi >>> (spi - 32)) & 1) !== 0) bases.push(baseId(o.id)); else loose = true;
+  }
+  if (!loose || bases.length === 0) return;
+  for (let r = 0; r < 10; r++) {
+    const o = regs[r];
+    if (o.type === T.SCALAR && o.id && (live & (1 << r)) && bases.includes(baseId(o.id))) NEED.regs |= 1 << r;
+  }
+  for (let spi = 0; spi < slots; spi++) {
+    const o = view[spi];
+    if (!o || o.type !== T.SCALAR || !o.id || !f.slotSpilled(spi) || !bases.includes(baseId(o.id))) continue;
+    if (spi < 32) NEED.lo |= 1 << spi; else NEED.hi |= 1 << (spi - 32);
+  }
 }
 
 /** states_maybe_looping: the current frame's registers are identical. */
