@@ -225,8 +225,9 @@ export function returnRange(progType: string, attachType: string | undefined): [
   }
 }
 
-/** mark_verifier_state_scratched (init_func_state, pop_stack): every register and stack slot. */
+/** mark_verifier_state_scratched (init_func_state, pop_stack): every register and stack slot (marks only the log reads). */
 export function scratchAll(env: Env): void {
+  if (!env.logLevel) return;
   for (let i = 0; i < 11; i++) env.scratch.reg(i);
   for (let i = 0; i < 64; i++) env.scratch.slot(i);
 }
