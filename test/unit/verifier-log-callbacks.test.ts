@@ -2,7 +2,8 @@
  * Whole level-2 verifier logs against the 6.18 kernel's recorded logs (test/fixtures/verifier/logs,
  * scripts/record-verifier-logs.ts) for callback helpers (bpf_for_each_map_elem, bpf_loop,
  * bpf_find_vma, bpf_user_ringbuf_drain, bpf_timer) and bpf-to-bpf calls: every line must be the
- * kernel's — instruction and state lines, `from X to Y:` dumps, caller/callee and
+ * kernel's — the `func#N @pc` and `Live regs before insn:` preamble, instruction and state lines,
+ * `from X to Y:` dumps, caller/callee and
  * `returning from callee:` / `to caller at N:` blocks, `N: safe` — except the line classes the
  * embedded verifier does not model (log-compare.ts). SKIP without clang.
  */
@@ -60,7 +61,7 @@ test('verifier log: level-2 logs of callback programs and bpf-to-bpf calls equal
   }
 });
 
-test('verifier log comparison: dropped line classes, masked addresses, and a state comment put back on its instruction', () => {
+test('verifier log comparison: dropped line classes (not the preamble), masked addresses, and a state comment put back on its instruction', () => {
   const kernel = [
     'func#0 @0', 'Live regs before insn:', '      0: .......... (b7) r1 = 0', '  1  11: .1........ (95) exit',
     '0: R1=ctx() R10=fp0', '1: (63) *(u32 *)(r10 -4) = r1',
@@ -69,6 +70,7 @@ test('verifier log comparison: dropped line classes, masked addresses, and a sta
     'verification time 12 usec', 'stack depth 8', 'processed 3 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0', '',
   ].join('\n');
   assert.deepEqual(comparableLog(kernel), [
+    'func#0 @0', 'Live regs before insn:', '      0: .......... (b7) r1 = 0', '  1  11: .1........ (95) exit',
     '0: R1=ctx() R10=fp0',
     '1: (63) *(u32 *)(r10 -4) = r1         ; R1=0 R10=fp0 fp-8=0000????',
     '4: (18) r1 = 0xffffXXXXXXXXXXXX       ; R1=map_ptr(map=arr,ks=4,vs=8)',

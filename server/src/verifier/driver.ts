@@ -14,7 +14,7 @@ import { printInsn } from './insn-print';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
 import type { Prepass, Slot } from './prepass';
 import { cleanDeadSlots, maybeLooping, statesEqual } from './prune';
-import type { SccVisits } from './scc';
+import { computeScc, type SccVisits } from './scc';
 import { F, Reg, T, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
 import { Frame, VState, frameStr, sameCallsites, stateStr } from './state';
 import type { GlobalFunc, PathStep, VerifierLine } from './types';
@@ -102,6 +102,7 @@ export class Driver {
     let cur: Path | undefined = { st: new VState([f]), insn: start, prev: -1, parent: null, steps: null };
     env.state = cur.st;
     for (let i = 1; i <= 10; i++) if (f.regs[i].type !== T.NOT_INIT) env.scratch.reg(i);
+    if (env.logLevel >= 2 && !entry) this.printListing();
     if (env.logLevel) env.raw(`${start}:${stateStr(cur.st, env.printCtx, true)}\n`);
     env.scratch.clear();
     let doPrint = false;
@@ -493,6 +494,37 @@ export class Driver {
 
   /** Async callbacks (bpf_timer_set_callback), by subprogram start: verified in frame 0, return 0, own stack root. */
   readonly asyncSubs = new Set<number>();
+
+  /**
+   * The level-2 preamble of 6.18: `func#N @start` per subprogram (add_subprog_and_kfunc), then
+   * compute_live_registers' listing: per instruction its SCC id (loops only), the registers live
+   * before it and the instruction.
+   */
+  private printListing(): void {
+    const env: Env = this.env;
+    const { slots, specs, subprogs } = this.pre;
+    subprogs.forEach((s, k) => env.raw(`func#${k} @${s}\n`));
+    const p = this.precision;
+    if (!p) return;
+    const live = analyse(slots, specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ).live;
+    const btf = env.btf;
+    const opts = {
+      allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i: Insn) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400),
+      kfuncName: (i: Insn) => (btf && i.imm > 0 && i.imm < btf.count && btf.kind(i.imm) === KIND.FUNC ? btf.name(i.imm) : undefined),
+    };
+    // The listing's SCC ids are real loops only (a callback call is not numbered there).
+    const loops = computeScc(p.succ, slots.length, () => false);
+    env.raw('Live regs before insn:\n');
+    for (let i = 0; i < slots.length; i++) {
+      const insn = env.insns[i];
+      if (!insn || !specs[i]) continue;
+      const scc = loops[i];
+      let regs = '';
+      for (let r = 0; r < 10; r++) regs += (live[i] >> r) & 1 ? String(r) : '.';
+      env.raw(`${scc ? `${String(scc).padStart(3)} ` : '    '}${String(i).padStart(3)}: ${regs} ${printInsn(insn, opts)}\n`);
+      if ((slots[i].code & 0xff) === 0x18) i++;
+    }
+  }
 
   /** A subprogram or callback returned on the last instruction (calls.ts exit): the next one prints `from EXIT to N:`. */
   returned = false;
