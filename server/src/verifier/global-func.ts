@@ -7,15 +7,15 @@
  * size). Non-goal: argument decl tags (__arg_ctx, __arg_nonnull, __arg_trusted ...).
  */
 import { Reject, type Env } from './env';
-import { checkMemReg, checkPtrOffReg, regTypeStr } from './mem';
+import { checkMemReg, regTypeStr } from './mem';
+import { checkFuncArgRegOff } from './helper-call';
 import { F, T, markKnownZero, markNotInit, markUnknown } from './reg';
 import { Frame } from './state';
 import type { GlobalArg, GlobalFunc } from './types';
 
-/** The call: `Func#N ('name') is global and assumed valid.`, argument checks, R0 an unknown scalar. */
+/** The call: argument checks, then `Func#N ('name') is global and assumed valid.`, R0 an unknown scalar. */
 export function checkGlobalCall(env: Env, g: GlobalFunc, idx: number): void {
   const regs = env.regs;
-  env.verbose(`Func#${idx} ('${g.name}') is global and assumed valid.`);
   const summary = `Caller passes invalid args into func#${idx} ('${g.name}')`;
   const bad = (why: string): never => {
     if (why !== env.last) env.verbose(why);
@@ -28,6 +28,8 @@ export function checkGlobalCall(env: Env, g: GlobalFunc, idx: number): void {
     if (e instanceof Reject && !e.message.startsWith('Caller passes')) bad(e.message);
     throw e;
   }
+  // After the arguments passed (check_func_call): a refused call logs only the complaint and the summary.
+  env.verbose(`Func#${idx} ('${g.name}') is global and assumed valid.`);
   for (let i = 0; i <= 5; i++) { markNotInit(regs[i]); env.scratch.reg(i); }
   markUnknown(regs[0]);
 }
@@ -40,7 +42,7 @@ function checkArg(env: Env, a: GlobalArg, i: number, bad: (why: string) => never
       if (r.type !== T.SCALAR) bad(`R${regno} is not a scalar`);
       break;
     case 'ctx':
-      checkPtrOffReg(env, r, regno, false);
+      checkFuncArgRegOff(env, r, regno);
       if (r.type !== T.CTX) bad(`arg#${i} expects pointer to ctx`);
       break;
     case 'mem': {

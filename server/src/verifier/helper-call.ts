@@ -151,8 +151,9 @@ function btfStructAt(btf: Btf, have: string, off: number, want: string): boolean
   return id !== undefined && btfWalk(btf, id, off).path.some((p) => p.off === 0 && btf.name(p.id) === want);
 }
 
-function checkArgRegOff(env: Env, r: Reg, regno: number, a: ArgSpec): void {
-  if (a.flags.has('OBJ_RELEASE')) {
+/** check_func_arg_reg_off: the offsets a pointer argument may carry (helpers, kfuncs, global functions' arguments). */
+export function checkFuncArgRegOff(env: Env, r: Reg, regno: number, release = false): void {
+  if (release) {
     if (r.off || !tisConst(r.var) || r.var.value) env.fail(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
     return;
   }
@@ -197,7 +198,7 @@ function checkFuncArg(env: Env, p: HelperProto, i: number, meta: Meta, specs: Ar
   const maybeNull = a.flags.has('PTR_MAYBE_NULL');
   if (!(isNull(r) && maybeNull)) {
     checkRegType(env, regno, a);
-    checkArgRegOff(env, r, regno, a);
+    checkFuncArgRegOff(env, r, regno, a.flags.has('OBJ_RELEASE'));
     const want = p.argBtfStruct?.[i];
     if (r.type === T.BTF_ID && want && env.btf && !btfStructAt(env.btf, r.btfName, r.off, want)) {
       env.fail(`R${regno} is of type ${r.btfName} but ${want} is expected`);

@@ -288,8 +288,7 @@ export function stackRangeInit(env: Env, regno: number, off: number, size: numbe
     const slot = -i - 1;
     const spi = Math.floor(slot / 8);
     const t = f.stype[slot];
-    // Only a helper's write marks the slots (a read, e.g. a lookup key, leaves the state comment alone).
-    if (write) env.scratch.slot(spi);
+    // No scratch mark here (check_stack_range_initialized): a raw-mode helper's byte writes mark the slots.
     if (t === S.MISC) continue;
     if (t === S.ZERO || (t === S.INVALID && env.allowUninitStack)) {
       if (write) f.stype[slot] = S.MISC;
