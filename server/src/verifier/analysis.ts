@@ -15,7 +15,7 @@ import { HELPER_NAMES, helperId } from '../isa/helpers';
 import { HELPER_PROTOS } from './protos/table';
 import { CALLBACK_HELPERS, type Slot } from './prepass';
 import { ScratchBuffer } from './scratch-buffer';
-import { arenaI32, arenaU16, arenaU32 } from './arena';
+import { arenaI32, arenaU16, arenaU32, arenaU8 } from './arena';
 
 /**
  * live/need: register bit sets per instruction. needStack: per instruction, two 32-bit words
@@ -30,16 +30,18 @@ const bit = (r: number): number => (r >= 0 && r <= 10 ? 1 << r : 0);
 /**
  * `jcondPrecise: false` leaves out comparisons as a source of precision (the kernel marks compared
  * registers precise only when the branch was decided): used to decide which scalars an iterator
- * loop may widen.
+ * loop may widen. `widening` gives the sets for widen_imprecise_scalars (see Widening).
  */
 export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR0: boolean, jcondPrecise: boolean | Uint8Array = true,
   constKeyMap: (map: number) => boolean = () => true, callUse: (i: number) => number = () => ARGS,
-  succ = successors(slots, specs)): RegSets {
+  succ = successors(slots, specs), widening?: Widening): RegSets {
+  const ptrArith = widening?.ptrArith;
   const n = slots.length;
   // Per instruction, in one scratch buffer: use, def, needUse, needProp (needProp: if the defined
   // register is needed after i, these are needed before), then stackEffects' regions.
   const t = SCRATCH.get(SCRATCH_PER_INSN * n);
   const U = 0; const D = n; const NU = 2 * n; const NP = 3 * n;
+  const cbExit = callbackExits(slots, specs);
   for (let i = 0; i < n; i++) {
     const s = specs[i];
     t[U + i] = 0; t[D + i] = 0; t[NU + i] = 0; t[NP + i] = 0;
@@ -51,8 +53,9 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
       case 'alu':
         if (s.alu === 'mov' || s.alu === 'movsx') { use = s.srcReg ? sr : 0; needProp = use; }
         else { use = d | (s.srcReg ? sr : 0); needProp = use; }
-        // Pointer arithmetic (only 64-bit): the scalar operand's bounds decide the access.
-        if ((s.alu === 'add' || s.alu === 'sub') && s.srcReg && s.is64) needUse = sr | d;
+        // Pointer arithmetic (only 64-bit): the scalar operand's bounds decide the access (with
+        // `ptrArith`, only where a path has added a scalar to a pointer so far).
+        if ((s.alu === 'add' || s.alu === 'sub') && s.srcReg && s.is64 && (!ptrArith || ptrArith[i])) needUse = sr | d;
         def = d;
         break;
       case 'end': use = d; def = d; needProp = d; break;
@@ -71,11 +74,12 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
       case 'call': case 'callx':
         use = callUse(i); needUse = use; def = ARGS | 1;
         break;
-      case 'exit': use = 1; needUse = exitNeedsR0 ? 1 : 0; break;
+      // A callback's R0 is checked against [0, 1] at its exit: the kernel marks it precise (prepare_func_exit).
+      case 'exit': use = 1; needUse = exitNeedsR0 || cbExit?.[i] ? 1 : 0; break;
     }
     t[U + i] = use; t[D + i] = def; t[NU + i] = needUse; t[NP + i] = needProp;
   }
-  stackEffects(slots, specs, succ, constKeyMap, t, 4 * n);
+  stackEffects(slots, specs, succ, constKeyMap, t, 4 * n, widening);
   const E = 4 * n + 3 * n;
   const live = arenaU16(n);
   const need = arenaU16(n);
@@ -100,7 +104,7 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
         if ((sa & t[e + SLOT_A]) | (sb & t[e + SLOT_B]) || ((fl & ANY_SLOT) && (sa | sb))) ni |= t[e + STORE_REG];
         sa &= ~t[e + KILL_A]; sb &= ~t[e + KILL_B];
         const all = fl & ALL_SLOTS; const loadReg = t[e + LOAD_REG];
-        if (all || (no & loadReg)) { sa |= t[e + SLOT_A]; sb |= t[e + SLOT_B]; }
+        if (all || (fl & USE_SLOTS) || (no & loadReg)) { sa |= t[e + SLOT_A]; sb |= t[e + SLOT_B]; }
         if (all || ((fl & ANY_LOAD) && (no & loadReg))) { sa = -1; sb = -1; }
       }
       ni &= li | needUse;
@@ -113,6 +117,36 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   if (changed) { live.fill(ALL); need.fill(ALL); ns.fill(0xffffffff); }
   return { live, need, needStack: ns };
 }
+
+/**
+ * The exits of subprograms used as callbacks (the target of an ld_imm64 function pointer), 1 per
+ * such exit; undefined when the program takes no function's address (one scan, no allocation).
+ */
+export function callbackExits(slots: Slot[], specs: (OpSpec | undefined)[]): Uint8Array | undefined {
+  const n = slots.length;
+  let cbs: number[] | undefined;
+  for (let i = 0; i < n; i++) if (specs[i]?.kind === 'lddw' && slots[i].src === 4) (cbs ??= []).push(i + slots[i].imm + 1);
+  if (!cbs) return undefined;
+  const starts = new Set<number>([0, ...cbs]);
+  for (let i = 0; i < n; i++) if (specs[i]?.kind === 'call' && slots[i].src === 1) starts.add(i + slots[i].imm + 1);
+  const sorted = [...starts].filter((x) => x >= 0 && x < n).sort((a, b) => a - b);
+  const out = arenaU8(n);
+  for (let k = 0; k < sorted.length; k++) {
+    if (!cbs.includes(sorted[k])) continue;
+    const end = k + 1 < sorted.length ? sorted[k + 1] : n;
+    for (let i = sorted[k]; i < end; i++) if (specs[i]?.kind === 'exit') out[i] = 1;
+  }
+  return out;
+}
+
+/**
+ * Options of the sets for widen_imprecise_scalars. A callback helper's call does not make every
+ * stack slot needed: it needs the slots `callReads` gives (spi 0..31, 32..63), those its callbacks
+ * were seen loading values needing precision from (Driver.outerLoads). `ptrArith` limits 64-bit
+ * register additions and subtractions as sources to those seen adding a scalar to a pointer (the
+ * static pass cannot tell them from sums).
+ */
+export interface Widening { ptrArith?: Uint8Array; callReads?: ReadonlyMap<number, readonly [number, number]> }
 
 /** Int32 words per instruction that analyse and stackEffects use in the scratch buffer. */
 const SCRATCH_PER_INSN = 4 + 3 + 7;
@@ -165,11 +199,11 @@ export function callUses(slots: Slot[], btf?: Btf): (i: number) => number {
  * STORE_REG: the register stored (its precision follows the slot's); LOAD_REG: the register loaded
  * (the slot's precision follows it); FLAGS: HAS_EFFECT, ANY_SLOT (a store through a possible stack
  * pointer at an unknown offset), ANY_LOAD (such a load), ALL_SLOTS (every slot may need precision
- * before: calls that may look at stack contents).
+ * before: calls that may look at stack contents), USE_SLOTS (SLOT_A/B need precision before).
  */
 const SLOT_A = 0; const SLOT_B = 1; const KILL_A = 2; const KILL_B = 3; const STORE_REG = 4; const LOAD_REG = 5; const FLAGS = 6;
 const EFFECT_WORDS = 7;
-const HAS_EFFECT = 1; const ANY_SLOT = 2; const ANY_LOAD = 4; const ALL_SLOTS = 8;
+const HAS_EFFECT = 1; const ANY_SLOT = 2; const ANY_LOAD = 4; const ALL_SLOTS = 8; const USE_SLOTS = 16;
 
 /**
  * The map index loaded into r1 by the straight-line code before call i (an ld_imm64 map fd), or
@@ -229,7 +263,7 @@ function stackPtrsAfter(s: OpSpec, sl: Slot, m: number, stackPtrsSpilled: boolea
  * pointers, subprogram arguments). Anything not understood is treated as needing every slot.
  */
 function stackEffects(slots: Slot[], specs: (OpSpec | undefined)[], succ: Int32Array,
-  constKeyMap: (map: number) => boolean, t: Int32Array, at: number): void {
+  constKeyMap: (map: number) => boolean, t: Int32Array, at: number, widening: Widening | undefined): void {
   const n = slots.length;
   // HP: has a predecessor; SP: registers that may point into the current frame's stack before i;
   // JN: joins, i.e. reached other than by falling through from i - 1 (a jump target).
@@ -290,8 +324,15 @@ function stackEffects(slots: Slot[], specs: (OpSpec | undefined)[], succ: Int32A
       t[e + STORE_REG] = bit(sl.src);
     } else if (s.kind === 'call' || s.kind === 'callx') {
       const helper = sl.src === 0 && s.kind === 'call';
-      if (helper && !CALLBACK_HELPERS.has(sl.imm) && !(KEY_LOOKUPS.has(sl.imm) && constKeyMap(mapInR1(slots, specs, t, JN, i)))) continue;
-      fl |= ALL_SLOTS;
+      if (helper && widening && CALLBACK_HELPERS.has(sl.imm)) {
+        const r = widening.callReads?.get(i);
+        if (!r) continue;
+        t[e + SLOT_A] = r[0]; t[e + SLOT_B] = r[1];
+        fl |= USE_SLOTS;
+      } else {
+        if (helper && !CALLBACK_HELPERS.has(sl.imm) && !(KEY_LOOKUPS.has(sl.imm) && constKeyMap(mapInR1(slots, specs, t, JN, i)))) continue;
+        fl |= ALL_SLOTS;
+      }
     } else continue;
     t[e + FLAGS] = fl;
   }

@@ -4,7 +4,7 @@
  * iterator steps with widening, exits from subprograms and callbacks (widening at the call site),
  * and program exits with reference, RCU and return-value checks.
  */
-import { analyse, type RegSets } from './analysis';
+import { analyse, type RegSets, type Widening } from './analysis';
 import type { Env } from './env';
 import { CallbackCall, setCallbackArgs } from './helper-call';
 import { isPointerValue, regTypeStr } from './mem';
@@ -95,6 +95,45 @@ export function widenNeed(d: Driver): RegSets {
   return d.widenSets;
 }
 
+/**
+ * Precision for the widening at callback callsites, closer to what the kernel's backtracking has
+ * marked by then: comparisons some path decided, pointer arithmetic seen so far, callbacks' R0 at
+ * their exits, and the caller's slots callbacks loaded values needing precision from (as reads of
+ * their calls, Driver.outerLoads). Recomputed when any of these grows.
+ */
+export function callbackWidenNeed(d: Driver): RegSets {
+  if (d.cbWidenSets) return d.cbWidenSets;
+  const p = d.precision;
+  const run = (w: Widening): RegSets => analyse(d.pre.slots, d.pre.specs, p?.exitNeedsR0 ?? false, p?.decided ?? true, p?.constKey, d.callUse, p?.succ, w);
+  let sets = run({ ptrArith: d.ptrArith });
+  // A nested callback's needs may follow from its caller's: repeat until the reads do not change.
+  let key = '';
+  d.cbWidenReads = undefined;
+  for (let round = 0; round < 4 && d.outerLoads.size; round++) {
+    const reads = callReads(sets, d.outerLoads);
+    const k = [...reads].map(([x, r]) => `${x}:${r[0]}:${r[1]}`).join(',');
+    d.cbWidenReads = reads;
+    if (k === key) break;
+    key = k;
+    sets = run({ ptrArith: d.ptrArith, callReads: reads });
+  }
+  d.cbWidenSets = sets;
+  return sets;
+}
+
+/** Per call X, the slots (spi 0..31, 32..63) of the loads noted under X (Driver.outerLoads) whose value needs precision after the load. */
+function callReads(sets: RegSets, loads: ReadonlyMap<number, number[]>): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
+  for (const [key, list] of loads) {
+    if (!list.some((l) => ((sets.need[(l >> 4) + 1] ?? 0) >> (l & 15)) & 1)) continue;
+    const x = Math.floor(key / 64); const spi = key % 64;
+    const r = out.get(x) ?? [0, 0];
+    if (spi < 32) r[0] |= 1 << spi; else r[1] |= 1 << (spi - 32);
+    out.set(x, r);
+  }
+  return out;
+}
+
 /** process_iter_next_call: an active iterator forks into a queued state (active, one deeper, R0 not NULL) and the current one (drained, R0 = 0). */
 export function iterNext(d: Driver, cur: Path, it: IterRef): void {
   const st = cur.st;
@@ -170,13 +209,28 @@ export function exit(d: Driver, cur: Path, tailCall = false): 'next' | 'exit' {
 /**
  * prepare_func_exit after a callback: widen_imprecise_scalars against the callsite's state earlier
  * on this path (find_prev_entry), so callbacks that accumulate into the caller's stack converge.
- * The call's argument registers stay precise (the helper checks them; bpf_loop's count bounds the unrolling).
+ * The call's argument registers stay precise (the helper checks them; bpf_loop's count bounds the unrolling),
+ * and so do spilled scalars whose precision the kernel's backtracking would have marked.
  */
 export function widenAtCallsite(d: Driver, cur: Path): void {
   const st = cur.st;
   let prev = cur.parent;
   while (prev && (prev.pc !== cur.insn || prev.branches <= 0 || !sameCallsites(prev.st, st))) prev = prev.parent;
-  if (prev) widenImprecise(prev.st, st, (widenNeed(d).need[cur.insn] ?? 0) | 0b111110);
+  if (!prev) return;
+  const sets = callbackWidenNeed(d);
+  const ns = sets.needStack;
+  // Each frame's slots that need precision before its call (the callback's reads, then its own
+  // code after the call): for the caller, this call; for outer frames, the calls they are in (for
+  // a subprogram call, whose static sets need every slot, only what callbacks read through it).
+  const precise = (fi: number, spi: number): boolean => {
+    if (fi === st.curframe || st.frames[fi + 1].inCallback) {
+      const x = fi === st.curframe ? cur.insn : st.frames[fi + 1].callsite;
+      return !ns || ((ns[2 * x + (spi >> 5)] >>> (spi & 31)) & 1) === 1;
+    }
+    const r = d.cbWidenReads?.get(st.frames[fi + 1].callsite);
+    return r !== undefined && ((r[spi >> 5] >>> (spi & 31)) & 1) === 1;
+  };
+  widenImprecise(prev.st, st, (sets.need[cur.insn] ?? 0) | 0b111110, precise);
 }
 
 export function checkReturn(d: Driver): void {

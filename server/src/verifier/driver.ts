@@ -60,6 +60,7 @@ export class Driver {
   constructor(readonly env: Env, readonly pre: Prepass, public sets: RegSets, readonly limit: number, readonly jmpLimit: number,
     readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {
     this.nospec = new Uint8Array(pre.slots.length);
+    this.ptrArith = pre.prune.includes(2) ? new Uint8Array(pre.slots.length) : undefined;
     env.speculator = this;
   }
 
@@ -205,6 +206,7 @@ export class Driver {
     if (!p || p.decided[pc]) return;
     p.decided[pc] = 1;
     this.setsDirty = true;
+    this.cbWidenSets = undefined;
     if (++this.reanalysed * p.decided.length > 2_000_000 || this.reanalysed > 256) p.decided.fill(1);
   }
 
@@ -398,9 +400,15 @@ export class Driver {
 
     switch (cls) {
       case 4: case 7:
+        if (this.ptrArith && (sl.code & 0x08) && cls === 7) this.notePtrArith(sl);
         checkAlu(env, s, sl);
         break;
       case 1: {
+        // A callback reading its caller's stack (through a pointer argument): the slot's precision follows the value's.
+        if (env.state.frames.length > 1) {
+          const sr = env.regs[sl.src];
+          if (sr.type === T.STACK && sr.frameno < env.state.curframe) this.outerStackLoad(sr, sl, size);
+        }
         readReg(env, sl.src);
         writeReg(env, sl.dst, false);
         checkMemAccess(env, sl.src, sl.off, size, false, { valueRegno: sl.dst, isLdsx: mode === 0x80 });
@@ -496,6 +504,53 @@ export class Driver {
   readonly asyncSubs = new Set<number>();
 
   /**
+   * Loads in callbacks through pointers into an outer frame's stack (the kernel's backtracking
+   * follows them through the jump history's stack accesses into that frame): key X * 64 + spi, X the
+   * call in the slot's frame below the load (a callsite in that frame's code), value the loads as
+   * pc * 16 + dst. The widening's precision sets (calls.ts callbackWidenNeed) take the slots of the loads
+   * whose value needs precision as read by the call X.
+   */
+  readonly outerLoads = new Map<number, number[]>();
+
+  /** A load in a callback through a pointer into an outer frame's stack: notes the slots it reads. */
+  private outerStackLoad(ptr: Reg, sl: Slot, size: number): void {
+    const load = this.env.insnIdx * 16 + sl.dst;
+    const x = this.env.state.frames[ptr.frameno + 1].callsite;
+    const base = ptr.off + sl.off;
+    const lo = ptr.var.mask === 0n ? base + Number(BigInt.asIntN(64, ptr.var.value)) : base + Number(ptr.smin < -512n ? -512n : ptr.smin);
+    const hi = ptr.var.mask === 0n ? lo : base + Number(ptr.smax > 512n ? 512n : ptr.smax);
+    const spiHi = Math.min(63, Math.floor((-lo - 1) / 8));
+    const spiLo = Math.max(0, Math.floor((-(hi + size - 1) - 1) / 8));
+    for (let spi = spiLo; spi <= spiHi; spi++) {
+      const key = x * 64 + spi;
+      const list = this.outerLoads.get(key);
+      if (list?.includes(load)) continue;
+      if (!list) this.outerLoads.set(key, [load]); else list.push(load);
+      this.cbWidenSets = undefined;
+    }
+  }
+
+  /**
+   * 64-bit register additions and subtractions seen adding a scalar to a pointer (programs with
+   * callbacks only): the widening's precision sets take them as precision sources (calls.ts callbackWidenNeed).
+   */
+  readonly ptrArith: Uint8Array | undefined;
+  private ptrArithSeen = 0;
+
+  private notePtrArith(sl: Slot): void {
+    const pc = this.env.insnIdx;
+    const p = this.ptrArith as Uint8Array;
+    const op = sl.code & 0xf0;
+    if (p[pc] || (op !== 0x00 && op !== 0x10)) return;
+    const regs = this.env.regs;
+    if (regs[sl.dst].type === T.SCALAR && regs[sl.src].type === T.SCALAR) return;
+    p[pc] = 1;
+    this.cbWidenSets = undefined;
+    // Past a budget every such instruction counts (the static over-approximation), as decidedAt does.
+    if (++this.ptrArithSeen > 64) p.fill(1);
+  }
+
+  /**
    * The level-2 preamble of 6.18: `func#N @start` per subprogram (add_subprog_and_kfunc), then
    * compute_live_registers' listing: per instruction its SCC id (loops only), the registers live
    * before it and the instruction.
@@ -531,4 +586,8 @@ export class Driver {
 
   /** Precision sets for widening (calls.ts widenNeed), computed on first use. */
   widenSets: RegSets | undefined;
+  /** Precision sets for the widening at callback callsites (calls.ts callbackWidenNeed), computed on first use. */
+  cbWidenSets: RegSets | undefined;
+  /** The slots each callback helper call reads for precision in cbWidenSets. */
+  cbWidenReads: Map<number, [number, number]> | undefined;
 }

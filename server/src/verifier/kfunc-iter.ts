@@ -135,9 +135,9 @@ function widenReg(old: Reg | undefined, cur: Reg | undefined, precise: boolean):
 /**
  * widen_imprecise_scalars: scalars of the queued next() state that differ from the previous
  * loop-head state become unknown, unless precise (`preciseTop`: the current frame's registers
- * that need precision, from the static analysis).
+ * that need precision, from the static analysis; `preciseSlot`: spilled scalars that do).
  */
-export function widenImprecise(old: VState, cur: VState, preciseTop: number): void {
+export function widenImprecise(old: VState, cur: VState, preciseTop: number, preciseSlot?: (frame: number, spi: number) => boolean): void {
   const top = cur.frames.length - 1;
   for (let fi = top; fi >= 0; fi--) {
     const of = old.frames[fi]; const cf = cur.frames[fi];
@@ -146,7 +146,7 @@ export function widenImprecise(old: VState, cur: VState, preciseTop: number): vo
     const n = Math.min(of.allocated, cf.allocated) / 8;
     for (let spi = 0; spi < n; spi++) {
       if (!of.slotSpilled(spi) || !cf.slotSpilled(spi)) continue;
-      widenReg(of.spilled[spi], cf.spilled[spi], false);
+      widenReg(of.spilled[spi], cf.spilled[spi], preciseSlot?.(fi, spi) ?? false);
     }
   }
 }
