@@ -77,6 +77,9 @@ test('verifier log comparison: dropped line classes (not the preamble), masked a
   ]);
   // Without a dropped line in between, a state line stays on its own (after `from X to Y:` or a call's dumps).
   assert.deepEqual(comparableLog('1: (85) call pc+1\n3: frame1: R1=1 R10=fp0'), ['1: (85) call pc+1', '3: frame1: R1=1 R10=fp0']);
+  // Nothing printable scratched: the kernel's comment is an empty `;`.
+  assert.deepEqual(comparableLog('3: (85) call bpf_tail_call#12\nmark_precise: frame0: regs=r3\n4:'), [alignState('3: (85) call bpf_tail_call#12', '')]);
+  assert.match(alignState('3: (85) call bpf_tail_call#12', ''), /#12 {9};$/);
   // `N: safe` (pruned) is not a state comment, dropped lines before it or not.
   assert.deepEqual(comparableLog('63: (85) call bpf_get_current_comm#16\nmark_precise: frame0: regs=r0\n64: safe'), ['63: (85) call bpf_get_current_comm#16', '64: safe']);
   assert.equal(alignState('10: (85) call bpf_for_each_map_elem#164', ' R0=scalar()'), '10: (85) call bpf_for_each_map_elem#164       ; R0=scalar()');

@@ -340,7 +340,8 @@ export function releaseReference(env: Env, id: number): boolean {
   env.state.refs.splice(i, 1);
   for (const f of env.state.frames) {
     const inval = (r: Reg): void => { if (env.allowPtrLeaks) markUnknown(r); else markNotInit(r); };
-    for (let k = 0; k < 11; k++) if (f.regs[k].refObjId === id) { inval(f.regs[k]); env.scratch.reg(k); }
+    // Not scratched: the kernel's state comment after the release shows only R0.
+    for (let k = 0; k < 11; k++) if (f.regs[k].refObjId === id) inval(f.regs[k]);
     f.spilled.forEach((s) => { if (s && s.refObjId === id) inval(s); });
   }
   return true;

@@ -51,7 +51,8 @@ export function printInsn(insn: Insn, opts: InsnPrintOpts = {}): string {
     case 'call':
       if (s.callKind === 'local') return `${code}call pc${sgn(insn.imm)}`;
       if (s.callKind === 'kfunc') return `${code}call ${opts.kfuncName?.(insn) ?? 'unknown'}#${insn.imm}`;
-      return `${code}call ${helperName(insn.imm) ?? 'unknown'}#${insn.imm}`;
+      // func_id_str: helper 0 is bpf_unspec.
+      return `${code}call ${helperName(insn.imm) ?? (insn.imm === 0 ? 'bpf_unspec' : 'unknown')}#${insn.imm}`;
     case 'callx': return `${code}callx r${d}`;
     case 'exit': return `${code}exit`;
     case 'lddw': {
