@@ -94,23 +94,32 @@ function btfArg(env: Env, l: CtxLayout, off: number, size: number, write: boolea
     if (fn !== undefined) proto = btf.sizeOrType(fn);
   }
   if (proto === undefined || btf.kind(proto) !== KIND.FUNC_PROTO) return { ok: true, type: T.SCALAR };
-  let arg = Math.floor(off / 8);
+  // btf_ctx_access's notes name the function (the iterator's bpf_iter_<target>) and the argument slot.
+  const tname = env.attachType === 'trace_iter' ? `bpf_iter_${target}` : target;
+  const slot = Math.floor(off / 8);
+  let arg = slot;
   // tp_btf: the first prototype parameter is the hidden `void *__data`.
   if (env.attachType === 'trace_raw_tp') arg += 1;
   const n = btf.vlen(proto);
-  if (arg > n) return no;
+  const missing = (): CtxResult => { env.verbose(`func '${tname}' doesn't have ${slot + 1}-th argument`); return no; };
+  if (arg > n) return missing();
   let t: number;
   if (arg === n) {
-    if (env.attachType !== 'trace_fexit' && env.attachType !== 'modify_return') return no;
+    if (env.attachType !== 'trace_fexit' && env.attachType !== 'modify_return') return missing();
     t = btf.sizeOrType(proto);
   } else {
     t = btf.item(proto, arg, 1);
   }
   t = btf.resolve(t);
   if (btf.kind(t) !== KIND.PTR) return size <= 8 ? { ok: true, type: T.SCALAR } : no;
-  if (size !== 8) return no;
+  if (size !== 8) { env.verbose(`func '${tname}' size ${size} must be 8`); return no; }
   const pointee = btf.resolve(btf.sizeOrType(t));
-  if (btf.kind(pointee) !== KIND.STRUCT && btf.kind(pointee) !== KIND.UNION) return { ok: true, type: T.SCALAR };
+  const pk = btf.kind(pointee);
+  if (pk !== KIND.STRUCT && pk !== KIND.UNION) return { ok: true, type: T.SCALAR };
+  // An iterator's objects come from its ctx_arg_info (no note); the meta pointer and other targets' arguments are noted.
+  if (env.attachType !== 'trace_iter' || slot === 0) {
+    env.verbose(`func '${tname}' arg${slot} has btf_id ${pointee} type ${pk === KIND.STRUCT ? 'STRUCT' : 'UNION'} '${btf.name(pointee)}'`);
+  }
   // An iterator's objects after the meta pointer may be NULL (ctx_arg_info: PTR_TO_BTF_ID_OR_NULL,
   // with PTR_TRUSTED for most targets, not for task_file and task_vma).
   const flags = env.attachType === 'trace_iter' && arg > 0 ? (UNTRUSTED_ITERS.has(target) ? 0 : F.TRUSTED) | F.MAYBE_NULL : F.TRUSTED;

@@ -146,7 +146,9 @@ export class Driver {
           if (env.scratch.any) env.printInsnState();
           this.linfo(pc);
           const insn = env.insns[pc];
-          env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
+          // libbpf's log fixup shows a poisoned CO-RE instruction this way (bpftool prints the fixed-up log).
+          if (env.poisoned?.has(pc)) env.insnLine(`${pc}: <invalid CO-RE relocation>`);
+          else env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
         }
         env.live?.begin(cur.st, pc);
         this.current = cur;
