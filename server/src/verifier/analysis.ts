@@ -15,7 +15,7 @@ import { HELPER_NAMES, helperId } from '../isa/helpers';
 import { HELPER_PROTOS } from './protos/table';
 import { CALLBACK_HELPERS, type Slot } from './prepass';
 import { ScratchBuffer } from './scratch-buffer';
-import { arenaI32, arenaU16, arenaU32, arenaU8 } from './arena';
+import { arenaI32, arenaU16, arenaU32 } from './arena';
 
 /**
  * live/need: register bit sets per instruction. needStack: per instruction, two 32-bit words
@@ -118,11 +118,20 @@ export function analyse(slots: Slot[], specs: (OpSpec | undefined)[], exitNeedsR
   return { live, need, needStack: ns };
 }
 
+/** callbackExits per program (the analyses of one verification share its slots array). */
+const CB_EXITS = new WeakMap<Slot[], Uint8Array | null>();
+
 /**
  * The exits of subprograms used as callbacks (the target of an ld_imm64 function pointer), 1 per
- * such exit; undefined when the program takes no function's address (one scan, no allocation).
+ * such exit; undefined when the program takes no function's address.
  */
 export function callbackExits(slots: Slot[], specs: (OpSpec | undefined)[]): Uint8Array | undefined {
+  let r = CB_EXITS.get(slots);
+  if (r === undefined) { r = findCallbackExits(slots, specs) ?? null; CB_EXITS.set(slots, r); }
+  return r ?? undefined;
+}
+
+function findCallbackExits(slots: Slot[], specs: (OpSpec | undefined)[]): Uint8Array | undefined {
   const n = slots.length;
   let cbs: number[] | undefined;
   for (let i = 0; i < n; i++) if (specs[i]?.kind === 'lddw' && slots[i].src === 4) (cbs ??= []).push(i + slots[i].imm + 1);
@@ -130,7 +139,8 @@ export function callbackExits(slots: Slot[], specs: (OpSpec | undefined)[]): Uin
   const starts = new Set<number>([0, ...cbs]);
   for (let i = 0; i < n; i++) if (specs[i]?.kind === 'call' && slots[i].src === 1) starts.add(i + slots[i].imm + 1);
   const sorted = [...starts].filter((x) => x >= 0 && x < n).sort((a, b) => a - b);
-  const out = arenaU8(n);
+  // Not from the arena: the cache may outlive this verification.
+  const out = new Uint8Array(n);
   for (let k = 0; k < sorted.length; k++) {
     if (!cbs.includes(sorted[k])) continue;
     const end = k + 1 < sorted.length ? sorted[k + 1] : n;
