@@ -48,13 +48,19 @@ export class Driver {
   peakStates = 0;
   maxPerInsn = 0;
   private curStates = 0;
-  private explored = new Map<number, Checkpoint[]>();
+  /** Explored states per prune point (created with the first). */
+  private explored: Map<number, Checkpoint[]> | undefined;
   private stack: Path[] = [];
   jmps = 0;
   private prevJmps = 0;
   private prevInsns = 0;
-  readonly calls = new Map<number, Set<number>>();
-  private depthBySub = new Map<number, number>();
+  private callGraph: Map<number, Set<number>> | undefined;
+  /** Subprogram start -> the subprograms it calls (created with the first call). */
+  get calls(): Map<number, Set<number>> { return this.callGraph ??= new Map(); }
+  /** Some subprogram call was made. */
+  get anyCalls(): boolean { return (this.callGraph?.size ?? 0) > 0; }
+  /** Deepest stack per subprogram start (created when a stack is first used). */
+  private depthBySub: Map<number, number> | undefined;
   private lastLine: VerifierLine | undefined;
 
   constructor(readonly env: Env, readonly pre: Prepass, public sets: RegSets, readonly limit: number, readonly jmpLimit: number,
@@ -65,13 +71,14 @@ export class Driver {
   }
 
   stackDepths(): number[] {
-    return this.pre.subprogs.map((s) => this.depthBySub.get(s) ?? 0);
+    return this.pre.subprogs.map((s) => this.depthBySub?.get(s) ?? 0);
   }
 
   noteDepth(f: Frame): void {
     if (f.allocated <= f.notedDepth) return;
     f.notedDepth = f.allocated;
-    if (f.allocated > (this.depthBySub.get(f.subprog) ?? 0)) this.depthBySub.set(f.subprog, f.allocated);
+    const depths = this.depthBySub ??= new Map();
+    if (f.allocated > (depths.get(f.subprog) ?? 0)) depths.set(f.subprog, f.allocated);
   }
 
   subOf(pc: number): number {
@@ -81,14 +88,15 @@ export class Driver {
   }
 
   /** Global functions called so far (verified after the main program). */
-  readonly calledGlobals = new Set<number>();
+  get calledGlobals(): Set<number> { return this.globalsCalled ??= new Set(); }
+  private globalsCalled: Set<number> | undefined;
   /** Verifying a global function alone (its exit returns a scalar, no program return checks). */
   global: GlobalFunc | undefined;
 
   run(entry?: GlobalFunc): { pc: number; logInsn: number | null; message: string; detail: string[]; path: PathStep[] } | undefined {
     const env: Env = this.env;
     this.global = entry;
-    this.explored.clear();
+    this.explored?.clear();
     this.stack.length = 0;
     this.curStates = 0;
     let f: Frame;
@@ -300,7 +308,7 @@ export class Driver {
   private isStateVisited(cur: Path): boolean {
     const env: Env = this.env;
     const pc = cur.insn;
-    const list = this.explored.get(pc) ?? [];
+    const list = this.explored?.get(pc) ?? [];
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     if (list.length === 0 && !addNew) return false;
@@ -380,7 +388,7 @@ export class Driver {
     cur.parent = cp;
     list.push(cp);
     this.scc.enter(cp.st, pc, cp);
-    this.explored.set(pc, list);
+    (this.explored ??= new Map()).set(pc, list);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;

@@ -41,7 +41,8 @@ export class Env {
   /** Poisoned instruction pc -> libbpf's message (failed CO-RE relocations). */
   poisoned: Map<number, string> | undefined;
   /** Per-instruction Spectre v1 masking state (CAP_BPF only): differing paths are refused. */
-  readonly aluAux = new Map<number, string>();
+  get aluAux(): Map<number, string> { return this.aux ??= new Map(); }
+  private aux: Map<number, string> | undefined;
   maxStack = 0;
   /** A variable pointer offset was sanitized (CAP_BPF): pruning compares scalars exactly (explore_alu_limits). */
   exploreAluLimits = false;

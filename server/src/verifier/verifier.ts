@@ -181,7 +181,7 @@ function rangeOf(lines: Map<number, VerifierLine>, pc: number): { range?: { line
 function checkMaxStack(env: Env, d: Driver): string | undefined {
   // Depth per subprogram, rounded up to 32 (at least 1 byte), summed along call chains.
   // The x86-64 JIT is on: frames round up to 16 bytes (round_up_stack_depth).
-  if (d.calls.size === 0 && d.asyncSubs.size === 0) {
+  if (!d.anyCalls && d.asyncSubs.size === 0) {
     // No calls: only the main program's own depth counts.
     const main = Math.ceil(d.stackDepths()[0] / 16) * 16;
     return main > 512 ? `combined stack size of 1 calls is ${main}. Too large` : undefined;
