@@ -8,6 +8,8 @@
  * conservative (prunes less than the kernel), never more permissive. The same
  * backward pass follows values through stack spills and fills, so a spilled
  * scalar is compared exactly only when it may need precision (needStack).
+ * Callbacks' exits need R0 (checked against [0, 1]); the widening at callback
+ * callsites uses a variant (Widening) fed with what the driver saw while running.
  */
 import type { OpSpec } from '../isa';
 import { KIND, type Btf } from '../btf';
