@@ -47,41 +47,25 @@ function take(bytes: number): number {
   return at;
 }
 
+type View = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+interface ViewType<T extends View> { new(length: number): T; new(buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number }
+
+/** n entries of type C, all `fill`: a view of the arena, or a new array when the arena is full or not in use. */
+function view<T extends View>(C: ViewType<T>, n: number, fill: number): T {
+  const at = take(C.BYTES_PER_ELEMENT * n);
+  const a = at < 0 ? new C(n) : new C(buffer, at, n);
+  if (at >= 0 || fill) clear(a, fill);
+  return a;
+}
+
 /** A zeroed Uint8Array of n bytes. */
-export function arenaU8(n: number): Uint8Array {
-  const at = take(n);
-  if (at < 0) return new Uint8Array(n);
-  const a = new Uint8Array(buffer, at, n);
-  clear(a, 0);
-  return a;
-}
-
+export function arenaU8(n: number): Uint8Array { return view(Uint8Array, n, 0); }
 /** A zeroed Uint16Array of n entries. */
-export function arenaU16(n: number): Uint16Array {
-  const at = take(2 * n);
-  if (at < 0) return new Uint16Array(n);
-  const a = new Uint16Array(buffer, at, n);
-  clear(a, 0);
-  return a;
-}
-
+export function arenaU16(n: number): Uint16Array { return view(Uint16Array, n, 0); }
 /** A Uint32Array of n entries, all `fill`. */
-export function arenaU32(n: number, fill = 0): Uint32Array {
-  const at = take(4 * n);
-  if (at < 0) return fill ? new Uint32Array(n).fill(fill) : new Uint32Array(n);
-  const a = new Uint32Array(buffer, at, n);
-  clear(a, fill);
-  return a;
-}
-
+export function arenaU32(n: number, fill = 0): Uint32Array { return view(Uint32Array, n, fill); }
 /** An Int32Array of n entries, all `fill`. */
-export function arenaI32(n: number, fill = 0): Int32Array {
-  const at = take(4 * n);
-  if (at < 0) return fill ? new Int32Array(n).fill(fill) : new Int32Array(n);
-  const a = new Int32Array(buffer, at, n);
-  clear(a, fill);
-  return a;
-}
+export function arenaI32(n: number, fill = 0): Int32Array { return view(Int32Array, n, fill); }
 
 /** A frame's stack array (512 bytes): a copy of `from`, or zeroed. */
 export function arenaStack(from?: Uint8Array): Uint8Array {
