@@ -1,13 +1,15 @@
 // Correctness of the verifier's fast paths against their bigint references on
 // random inputs: reg_bounds_sync for small registers (bounds-fast.ts) against
 // the bigint steps (reg.ts boundsSyncBig), fls64, and copy-on-write stacks
-// (a clone never sees its original's later writes, nor the other way round).
+// (a clone never sees its original's later writes, nor the other way round), and
+// the per-verification arena (arena.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boundsSyncSmall } from '../../server/src/verifier/bounds-fast';
 import { Reg, T, boundsSyncBig, markNotInit, markUnknown } from '../../server/src/verifier/reg';
 import { fls64 } from '../../server/src/verifier/tnum';
 import { Frame, S } from '../../server/src/verifier/state';
+import { arenaBegin, arenaEnd, arenaI32, arenaStack, arenaU8 } from '../../server/src/verifier/arena';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -127,4 +129,44 @@ test('a new register is exactly a not-initialised one (Frame relies on it)', () 
   markNotInit(b);
   assert.deepEqual({ ...a }, { ...b });
   assert.deepEqual(new Frame(0).regs.slice(0, 10).map((r) => ({ ...r })), Array.from({ length: 10 }, () => ({ ...a })));
+});
+
+test('arena: views are cleared when handed out, stacks copied or zeroed, nothing is shared outside a verification or across nesting', () => {
+  arenaBegin();
+  try {
+    const a = arenaI32(40, -1);
+    assert.ok(a.every((x) => x === -1));
+    a.fill(7);
+    const b = arenaU8(100);
+    assert.ok(b.every((x) => x === 0));
+    b.fill(9);
+    const s = arenaStack();
+    assert.ok(s.every((x) => x === 0));
+    s.fill(3);
+    const t = arenaStack(s);
+    assert.notEqual(t, s);
+    assert.ok(t.every((x) => x === 3));
+    assert.ok(a.every((x) => x === 7), 'a later view does not overlap an earlier one');
+    // A nested verification gets arrays of its own and leaves the outer ones alone.
+    arenaBegin();
+    const inner = arenaU8(100);
+    inner.fill(1);
+    arenaEnd();
+    assert.ok(b.every((x) => x === 9));
+  } finally {
+    arenaEnd();
+  }
+  // Outside a verification: fresh arrays.
+  const x = arenaU8(16); const y = arenaU8(16);
+  x.fill(5);
+  assert.ok(y.every((v) => v === 0));
+  assert.notEqual(x.buffer, y.buffer);
+  // The next verification starts over, with cleared memory.
+  arenaBegin();
+  try {
+    assert.ok(arenaI32(40).every((v) => v === 0));
+    assert.ok(arenaStack().every((v) => v === 0));
+  } finally {
+    arenaEnd();
+  }
 });
