@@ -184,7 +184,8 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
   for (let fi = top; fi >= 0; fi--) {
     const of = old.frames[fi]; const cf = cur.frames[fi];
     if (of.callsite !== cf.callsite || of.inCallback !== cf.inCallback) return false;
-    if (exact && of.callbackDepth !== cf.callbackDepth) return false;
+    // func_states_equal: an old state deeper in its bpf_loop iterations never covers a shallower one.
+    if (exact ? of.callbackDepth !== cf.callbackDepth : of.callbackDepth > cf.callbackDepth) return false;
     for (let r = 0; r < 11; r++) {
       if (fi === top) {
         if (!exact && !(live & (1 << r))) continue;
