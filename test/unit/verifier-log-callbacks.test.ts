@@ -5,7 +5,8 @@
  * kernel's — the `func#N @pc` and `Live regs before insn:` preamble, instruction and state lines,
  * `from X to Y:` dumps, caller/callee and
  * `returning from callee:` / `to caller at N:` blocks, `N: safe` — except the line classes the
- * embedded verifier does not model (log-compare.ts). SKIP without clang.
+ * embedded verifier does not model (log-compare.ts). Also the note btf_prepare_func_args logs for a
+ * main program's `void *ctx` (as the kernel logs it for c/kfunc-checks.c). SKIP without clang.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,4 +86,31 @@ test('verifier log comparison: dropped line classes (not the preamble), masked a
   assert.equal(alignState('10: (85) call bpf_for_each_map_elem#164', ' R0=scalar()'), '10: (85) call bpf_for_each_map_elem#164       ; R0=scalar()');
   assert.match(firstDifference(['a', 'b'], ['a', 'c']) ?? '', /^line 2:\n {2}kernel: b\n {2}ours: {3}c$/);
   assert.equal(firstDifference(['a'], ['a']), undefined);
+});
+
+test('verifier log: a main program whose prototype has a pointer it cannot size gets btf_prepare_func_args\' note before its first state', async (t) => {
+  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
+  const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
+  try {
+    const logOf = async (proto: string, level: 1 | 2): Promise<string[]> => {
+      const o = join(tmp, 'n.o');
+      const c = await compile(join(tmp, 'n.c'), o, `#include "c/cbpf.h"\nSEC("xdp") int f(${proto}) { return 2; }\n`);
+      assert.ok(c.ok, c.stderr);
+      const obj = parseObject(new Uint8Array(readFileSync(o))).object;
+      const p = obj?.programs.find((x) => x.name === 'f');
+      assert.ok(obj && p);
+      return verify(fromObject(obj, p, { logLevel: level })).log.split('\n');
+    };
+    const note = "arg#0 reference type('UNKNOWN ') size cannot be determined: -22";
+    for (const level of [1, 2] as const) {
+      const lines = await logOf('void *ctx', level);
+      const at = lines.indexOf(note);
+      assert.ok(at >= 0, `level ${level}: the note is logged`);
+      assert.equal(lines[at + 1], '0: R1=ctx() R10=fp0', `level ${level}: right before the first state (after the level-2 listing)`);
+      if (level === 2) assert.ok(lines.indexOf('Live regs before insn:') < at && lines[0] === 'func#0 @0');
+    }
+    assert.ok(!(await logOf('struct xdp_md *ctx', 2)).includes(note), 'the context struct is typed: no note');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

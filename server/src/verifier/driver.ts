@@ -112,6 +112,8 @@ export class Driver {
     env.state = cur.st;
     for (let i = 1; i <= 10; i++) if (f.regs[i].type !== T.NOT_INIT) env.scratch.reg(i);
     if (env.logLevel >= 2 && !entry) this.printListing();
+    // do_check_common: btf_prepare_func_args' notes on the main program's prototype.
+    if (env.logLevel && !entry && this.logNotes) for (const n of this.logNotes) env.verbose(n);
     if (env.logLevel) env.raw(`${start}:${stateStr(cur.st, env.printCtx, true)}\n`);
     env.scratch.clear();
     let doPrint = false;
@@ -560,15 +562,16 @@ export class Driver {
     if (++this.ptrArithSeen > 64) p.fill(1);
   }
 
+  /** Lines logged before the main program's first state (VerifyInput.logNotes). */
+  logNotes: string[] | undefined;
+
   /**
-   * The level-2 preamble of 6.18: `func#N @start` per subprogram (add_subprog_and_kfunc), then
-   * compute_live_registers' listing: per instruction its SCC id (loops only), the registers live
-   * before it and the instruction.
+   * compute_live_registers' level-2 listing (after verifier.ts's `func#N @start` lines): per
+   * instruction its SCC id (loops only), the registers live before it and the instruction.
    */
   private printListing(): void {
     const env: Env = this.env;
-    const { slots, specs, subprogs } = this.pre;
-    subprogs.forEach((s, k) => env.raw(`func#${k} @${s}\n`));
+    const { slots, specs } = this.pre;
     const p = this.precision;
     if (!p) return;
     const live = analyse(slots, specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ).live;

@@ -158,11 +158,15 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
   // Without func_info for the main program (or when the kernel refuses the object's BTF and libbpf
   // loads without it) every subprogram is static.
   const funcInfo = btfAccepted(obj.btf) && (obj.btfExt?.funcInfo ?? []).some((f) => f.section === prog.section && f.records.some((r) => r.insnOff >= prog.offset && r.insnOff < prog.offset + prog.size));
+  const logNotes: string[] = [];
   if (obj.btf && funcInfo) {
     for (const p of parts.slice(1)) {
       const g = globalFunc(obj.btf, p, ctxStruct);
       if (g) globalFuncs.push({ ...g, pc: base.get(p) ?? 0 });
     }
+    // btf_prepare_func_args on the main program logs its first argument it cannot type (and goes on).
+    const bad = protoArgs(obj.btf, prog, ctxStruct)?.find((a) => a.kind === 'unsupported');
+    if (bad?.kind === 'unsupported') logNotes.push(bad.message);
   }
   // bpf_object__resolve_externs: a kfunc/ksym extern needs a BTF declaration in the object (clang
   // leaves it out when the function is only named in a cleanup attribute, for example).
@@ -180,7 +184,7 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
     maps, lineInfo: lines, funcStarts, gpl, ...(prog.sleepable ? { sleepable: true } : {}),
     ...(noBtf ? { libbpfError: `failed to find BTF for extern '${noBtf.name}': -2` } : {}), ...(poisoned.length ? { poisoned } : {}), ...(globalFuncs.length ? { globalFuncs } : {}),
-    funcInfo,
+    funcInfo, ...(logNotes.length ? { logNotes } : {}),
     ...opts,
   };
 }
@@ -213,6 +217,9 @@ function btfAccepted(btf: Btf | undefined): boolean {
   if (!btf) return false;
   for (let id = 1; id < btf.count; id++) {
     if (btf.kind(id) !== KIND.FUNC) continue;
+    // Extern functions (kfunc declarations) are rewritten by libbpf before the kernel sees the BTF.
+    const fn = btf.type(id);
+    if (fn.kind === KIND.FUNC && fn.linkage === 2) continue;
     const proto = btf.type(btf.sizeOrType(id));
     if (proto.kind === KIND.FUNC_PROTO && proto.params.some((x) => x.name === '' && x.type !== 0)) return false;
   }
@@ -222,12 +229,21 @@ function btfAccepted(btf: Btf | undefined): boolean {
 /** A subprogram with global linkage in its func_info FUNC, its arguments typed like btf_prepare_func_args. */
 function globalFunc(btf: Btf, p: BpfProgram, ctxStruct: string): Omit<GlobalFunc, 'pc'> | undefined {
   const id = p.funcTypeId;
+  const fn = id === undefined ? undefined : btf.type(id);
+  if (fn?.kind !== KIND.FUNC || fn.linkage !== 1) return undefined;
+  const args = protoArgs(btf, p, ctxStruct);
+  return args && { name: p.name, args };
+}
+
+/** btf_prepare_func_args: a function's arguments typed from its func_info prototype (undefined without one). */
+function protoArgs(btf: Btf, p: BpfProgram, ctxStruct: string): GlobalArg[] | undefined {
+  const id = p.funcTypeId;
   if (id === undefined || btf.kind(id) !== KIND.FUNC) return undefined;
   const fn = btf.type(id);
-  if (fn.kind !== KIND.FUNC || fn.linkage !== 1) return undefined;
+  if (fn.kind !== KIND.FUNC) return undefined;
   const proto = btf.type(fn.type);
   if (proto.kind !== KIND.FUNC_PROTO) return undefined;
-  const args: GlobalArg[] = proto.params.map((prm, i): GlobalArg => {
+  return proto.params.map((prm, i): GlobalArg => {
     const t = btf.resolve(prm.type);
     const k = btf.kind(t);
     if (k === KIND.INT || k === KIND.ENUM || k === KIND.ENUM64) return { kind: 'scalar' };
@@ -238,7 +254,6 @@ function globalFunc(btf: Btf, p: BpfProgram, ctxStruct: string): Omit<GlobalFunc
     if (!size) return { kind: 'unsupported', message: `arg#${i} reference type('${KIND_NAMES[btf.kind(target)]} ${btf.name(target)}') size cannot be determined: -22` };
     return { kind: 'mem', size };
   });
-  return { name: p.name, args };
 }
 
 /** libbpf names global-data maps `<obj>.rodata`; the kernel keeps the first 15 characters. */

@@ -50,7 +50,8 @@ export function printInsn(insn: Insn, opts: InsnPrintOpts = {}): string {
       return s.is64 ? `${code}goto pc${sgn(insn.off)}` : `${code}gotol pc${sgn(insn.imm)}`;
     case 'call':
       if (s.callKind === 'local') return `${code}call pc${sgn(insn.imm)}`;
-      if (s.callKind === 'kfunc') return `${code}call ${opts.kfuncName?.(insn) ?? 'unknown'}#${insn.imm}`;
+      // disasm_kfunc_name: the BTF type's name ('' for an id without one, e.g. 0).
+      if (s.callKind === 'kfunc') return `${code}call ${opts.kfuncName?.(insn) ?? ''}#${insn.imm}`;
       // func_id_str: helper 0 is bpf_unspec.
       return `${code}call ${helperName(insn.imm) ?? (insn.imm === 0 ? 'bpf_unspec' : 'unknown')}#${insn.imm}`;
     case 'callx': return `${code}callx r${d}`;

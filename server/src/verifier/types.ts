@@ -78,6 +78,11 @@ export interface VerifyInput {
   sleepable?: boolean;
   /** Global subprograms (from func_info linkage); others are verified inline as static functions. */
   globalFuncs?: GlobalFunc[];
+  /**
+   * Lines the kernel logs before verifying (check_btf_info), e.g. btf_prepare_func_args on the main
+   * program's prototype: `arg#0 reference type('UNKNOWN ') size cannot be determined: -22` for `void *ctx`.
+   */
+  logNotes?: string[];
   /** License is GPL-compatible (gpl_only helpers); default true. */
   gpl?: boolean;
   /** 'root': CAP_SYS_ADMIN (+CAP_BPF, CAP_PERFMON); 'cap_bpf': CAP_BPF only. Default 'root'. */

@@ -98,6 +98,10 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const env = new Env(level ? insnsFromSlots(slots, pre.specs) : [], pre, maps, input.progType, input.expectedAttachType,
     ctxLayout(input.progType, input.expectedAttachType), root, level, ((input.progFlags ?? 0) & 1) !== 0, input.gpl ?? true,
     input.btf, input.attachTo, lines);
+  // add_subprog_and_kfunc lists the subprograms (level 2) once it has them: only its own refusals come first.
+  if (level >= 2 && !(pre.error && /^(call to invalid destination|kernel btf_id )/.test(pre.error.message))) {
+    pre.subprogs.forEach((s, k) => env.raw(`func#${k} @${s}\n`));
+  }
   const states: (string[] | undefined)[] = new Array(slots.length);
   const result = (verdict: 'accept' | 'reject', errs: VerifyResult['errors'], stats = NO_STATS): VerifyResult => ({
     verdict, errors: errs, states,
@@ -131,6 +135,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   d.precision = { decided, exitNeedsR0, constKey, succ };
   d.setsDirty = true;
   d.collect = input.collectStates ?? true;
+  d.logNotes = input.logNotes;
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
   env.sleepable = (input.sleepable ?? false) || ((input.progFlags ?? 0) & BPF_F_SLEEPABLE) !== 0;
