@@ -163,6 +163,20 @@ test('verifier stops at its instruction budget (fuzz sample)', () => {
   }
 });
 
+test('verifier: programs of no or more than 1M instructions are refused before verification (E2BIG), after prog_flags', () => {
+  const [first, add, exit] = assemble('r0 = 0\nr0 += 1\nexit').insns;
+  const big = [first, ...new Array(999_999).fill(add), exit];
+  const r = verify({ insns: big, progType: 'socket_filter', logLevel: 1 });
+  assert.equal(r.verdict, 'reject');
+  assert.equal(r.errors[0].message, 'BPF program load failed: Argument list too long');
+  assert.equal(r.errors[0].logInsn, null);
+  assert.equal(r.log, '', 'no verifier log: bpf_prog_load refuses before the verifier runs');
+  assert.equal(r.stats.processed, 0);
+  assert.equal(verify({ insns: [], progType: 'socket_filter' }).errors[0].message, 'BPF program load failed: Argument list too long');
+  // Unknown prog_flags bits are refused first (EINVAL), as bpf_prog_load checks them first.
+  assert.notEqual(verify({ insns: big, progType: 'socket_filter', progFlags: 1 << 30 }).errors[0].message, 'BPF program load failed: Argument list too long');
+});
+
 test('bpfstudio verify: exit codes, log, --json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bpfstudio-verify-'));
   try {

@@ -20,6 +20,8 @@ import { Driver } from './driver';
 import { returnRange } from './calls';
 import { arenaBegin, arenaEnd, arenaU8 } from './arena';
 
+/** The most instructions bpf_prog_load takes from a CAP_BPF loader (BPF_COMPLEXITY_LIMIT_INSNS). */
+const MAX_INSNS = 1_000_000;
 const PERFMON_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable', 'tracing', 'lsm', 'struct_ops', 'ext']);
 
 function insnsFromSlots(slots: Slot[], specs: (OpSpec | undefined)[]): (Insn | undefined)[] {
@@ -82,14 +84,21 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const pre = prepass(slots, maps, input.btf, input.funcStarts);
   const targetErr = input.libbpfError ?? attachTargetError(input.progType, input.expectedAttachType, input.attachTo, input.btf);
   if (targetErr) return refused(t0, targetErr, explain(targetErr));
+  const flagsErr = progFlagsRefusal(input.progFlags ?? 0);
+  if (flagsErr) return refused(t0, flagsErr.message, flagsErr);
+  // bpf_prog_load's order: prog_flags (EINVAL), the instruction count (E2BIG), then capabilities (EPERM).
+  if (slots.length === 0 || slots.length > MAX_INSNS) {
+    return refused(t0, 'BPF program load failed: Argument list too long', {
+      explanation: `The kernel loads programs of 1 to ${MAX_INSNS} instructions (BPF_COMPLEXITY_LIMIT_INSNS); this one has ${slots.length}.`,
+      suggestion: 'Split the program into subprograms called in a loop, or into several programs joined by tail calls.',
+    });
+  }
   if (!root && PERFMON_TYPES.has(input.progType)) {
     return refused(t0, 'BPF program load failed: Operation not permitted', {
       explanation: 'Loading tracing program types (kprobe, tracepoint, perf_event, raw_tracepoint, tracing, lsm) needs CAP_PERFMON as well as CAP_BPF.',
       suggestion: 'Grant CAP_PERFMON (or load as root).',
     });
   }
-  const flagsErr = progFlagsRefusal(input.progFlags ?? 0);
-  if (flagsErr) return refused(t0, flagsErr.message, flagsErr);
   let lines = NO_LINES;
   if (input.lineInfo?.length) {
     lines = new Map<number, VerifierLine>();
@@ -121,7 +130,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     env.verbose(timerErr);
     return result('reject', [{ pc: 0, logInsn: null, message: timerErr, detail: [], path: [], ...explain(timerErr) }]);
   }
-  const callUse = callUses(slots, input.btf);
+  const callUse = callUses(slots, input.btf, { type: input.progType, attachType: input.expectedAttachType, root });
   const succ = successors(slots, pre.specs);
   // Comparisons make their registers precise once a path has decided them (the kernel marks precision
   // when is_branch_taken decides): the sets are recomputed as decided comparisons are found (driver.ts).
