@@ -16,6 +16,9 @@ import { KIND, type Btf } from '../btf';
 import { HELPER_NAMES, helperId } from '../isa/helpers';
 import { HELPER_PROTOS } from './protos/table';
 import { CALLBACK_HELPERS, type Slot } from './prepass';
+import { helperProtoFor } from './helper-call';
+import { kfuncAllowed, kfuncInfo } from './kfunc-table';
+import type { ProgType } from './progtypes';
 import { ScratchBuffer } from './scratch-buffer';
 import { arenaI32, arenaU16, arenaU32 } from './arena';
 
@@ -191,14 +194,16 @@ const HELPER_ARGS = new Map(HELPER_PROTOS.map((p) => [p.name, p.args.length]));
  * The registers each call reads, as the kernel's get_call_summary gives them: r1..rN for a helper
  * with N arguments or a kfunc with N parameters, r1-r5 for subprogram calls and unknown callees.
  */
-export function callUses(slots: Slot[], btf?: Btf): (i: number) => number {
+export function callUses(slots: Slot[], btf?: Btf, prog?: { type: ProgType; attachType?: string; root: boolean }): (i: number) => number {
   return (i) => {
     const sl = slots[i];
     let n: number | undefined;
-    if (sl.src === 0) n = HELPER_ARGS.get(HELPER_NAMES[sl.imm] ?? '');
-    else if (sl.src === 2 && btf && sl.imm > 0 && sl.imm < btf.count && btf.kind(sl.imm) === KIND.FUNC) {
+    // compute_live_registers: a helper or kfunc the program type may not call uses all of r1-r5.
+    if (sl.src === 0) {
+      if (!prog || helperProtoFor(prog.type, prog.attachType, prog.root, sl.imm)) n = HELPER_ARGS.get(HELPER_NAMES[sl.imm] ?? '');
+    } else if (sl.src === 2 && btf && sl.imm > 0 && sl.imm < btf.count && btf.kind(sl.imm) === KIND.FUNC) {
       const pt = btf.type(btf.sizeOrType(sl.imm));
-      if (pt.kind === KIND.FUNC_PROTO) n = Math.min(pt.params.length, 5);
+      if (pt.kind === KIND.FUNC_PROTO && (!prog || kfuncAllowed(kfuncInfo(btf.name(sl.imm)), prog.type))) n = Math.min(pt.params.length, 5);
     }
     return n === undefined ? ARGS : ((1 << (n + 1)) - 2);
   };

@@ -10,6 +10,7 @@
 import { HELPER_NAMES, helperName } from '../isa';
 import type { Env } from './env';
 import type { VerifierMap } from './types';
+import type { ProgType } from './progtypes';
 import { KIND, type Btf } from '../btf';
 import { btfWalk } from './btf-access';
 import { HELPER_PROTOS, MIGHT_SLEEP, PROG_TYPE_SETS } from './protos/table';
@@ -35,15 +36,20 @@ export function funcIdName(id: number): string {
 
 /** The prototype if the program type (and privilege) can use the helper. */
 export function helperProto(env: Env, id: number): HelperProto | undefined {
+  return helperProtoFor(env.progType, env.attachType, env.root, id);
+}
+
+/** get_func_proto: the helper's prototype for a program type, attach type and privilege; undefined when unavailable. */
+export function helperProtoFor(progType: ProgType, attachType: string | undefined, root: boolean, id: number): HelperProto | undefined {
   const name = id >= 0 ? HELPER_NAMES[id] : undefined;
   if (!name) return undefined;
   const p = BY_NAME.get(name);
   if (!p) return undefined;
-  const sets = PROG_TYPE_SETS[env.progType] ?? [];
+  const sets = PROG_TYPE_SETS[progType] ?? [];
   for (const s of sets) {
-    if (s === 'base_perfmon' && !env.root) continue;
+    if (s === 'base_perfmon' && !root) continue;
     if (p.sets.includes(s)) {
-      if (p.attachTypes && !p.attachTypes.includes(env.attachType ?? '')) continue;
+      if (p.attachTypes && !p.attachTypes.includes(attachType ?? '')) continue;
       return p;
     }
   }
