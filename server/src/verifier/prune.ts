@@ -203,7 +203,8 @@ export function statesEqual(old: VState, cur: VState, live: number, need: number
 
 /** linkedNeed's result (module scratch: no allocation per comparison). */
 const NEED = { regs: 0, lo: 0, hi: 0 };
-const NEEDED_BASES: number[] = [];
+/** Base ids of the needed scalars of one comparison (10 registers and 64 slots at most); reused. */
+const NEEDED_BASES = new Int32Array(74);
 
 /**
  * Precision spreads over linked scalars: the kernel's backtracking marks every register and spilled
@@ -218,28 +219,33 @@ function linkedNeed(f: Frame, live: number, need: number, lo: number, hi: number
   const view = f.spilledView;
   const slots = Math.min(f.allocated >> 3, 64);
   const bases = NEEDED_BASES;
-  bases.length = 0;
+  let nb = 0;
   let loose = false;
   for (let r = 0; r < 10; r++) {
     const o = regs[r];
     if (o.type !== T.SCALAR || !o.id || !(live & (1 << r))) continue;
-    if (need & (1 << r)) bases.push(baseId(o.id)); else loose = true;
+    if (need & (1 << r)) bases[nb++] = baseId(o.id); else loose = true;
   }
   for (let spi = 0; spi < slots; spi++) {
     const o = view[spi];
     if (!o || o.type !== T.SCALAR || !o.id || !f.slotSpilled(spi)) continue;
-    if (((spi < 32 ? lo >>> spi : hi >>> (spi - 32)) & 1) !== 0) bases.push(baseId(o.id)); else loose = true;
+    if (((spi < 32 ? lo >>> spi : hi >>> (spi - 32)) & 1) !== 0) bases[nb++] = baseId(o.id); else loose = true;
   }
-  if (!loose || bases.length === 0) return;
+  if (!loose || nb === 0) return;
   for (let r = 0; r < 10; r++) {
     const o = regs[r];
-    if (o.type === T.SCALAR && o.id && (live & (1 << r)) && bases.includes(baseId(o.id))) NEED.regs |= 1 << r;
+    if (o.type === T.SCALAR && o.id && (live & (1 << r)) && hasBase(bases, nb, baseId(o.id))) NEED.regs |= 1 << r;
   }
   for (let spi = 0; spi < slots; spi++) {
     const o = view[spi];
-    if (!o || o.type !== T.SCALAR || !o.id || !f.slotSpilled(spi) || !bases.includes(baseId(o.id))) continue;
+    if (!o || o.type !== T.SCALAR || !o.id || !f.slotSpilled(spi) || !hasBase(bases, nb, baseId(o.id))) continue;
     if (spi < 32) NEED.lo |= 1 << spi; else NEED.hi |= 1 << (spi - 32);
   }
+}
+
+function hasBase(bases: Int32Array, n: number, id: number): boolean {
+  for (let i = 0; i < n; i++) if (bases[i] === id) return true;
+  return false;
 }
 
 /** states_maybe_looping: the current frame's registers are identical. */
