@@ -307,6 +307,41 @@ export class Driver {
     return np;
   }
 
+  // The precision sets at the prune point being compared (isStateVisited), learnt when a comparison
+  // first needs them: a state that matches with every register live and precise (the strictest
+  // comparison) matches with any sets, so small programs often never analyse.
+  private eqKnown = false;
+  private eqLive = 0x7ff;
+  private eqNeed = 0x7ff;
+  private eqLo = -1;
+  private eqHi = -1;
+  private eqLiveAt: Uint16Array | undefined;
+
+  private learnSets(pc: number): void {
+    const p = this.precision;
+    if (this.setsDirty && p) {
+      this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
+      this.setsDirty = false;
+    }
+    const sets = this.sets;
+    this.eqLive = sets.live[pc] | 0; this.eqNeed = sets.need[pc] | 0;
+    const ns = sets.needStack; this.eqLo = ns ? ns[2 * pc] | 0 : -1; this.eqHi = ns ? ns[2 * pc + 1] | 0 : -1;
+    this.eqLiveAt = sets.live;
+    this.eqKnown = true;
+  }
+
+  /** states_equal at pc: RANGE_WITHIN for every live scalar (within) or by precision. */
+  private equal(old: VState, cur: VState, pc: number, within: boolean): boolean {
+    const env = this.env;
+    if (!this.eqKnown) {
+      if (statesEqual(old, cur, 0x7ff, 0x7ff, false, env.allowUninitStack, -1, -1, undefined, env.exploreAluLimits)) return true;
+      this.learnSets(pc);
+    }
+    const live = this.eqLive;
+    return within ? statesEqual(old, cur, live, live, false, env.allowUninitStack, -1, -1, this.eqLiveAt, env.exploreAluLimits)
+      : statesEqual(old, cur, live, this.eqNeed, false, env.allowUninitStack, this.eqLo, this.eqHi, this.eqLiveAt, env.exploreAluLimits);
+  }
+
   private isStateVisited(cur: Path): boolean {
     const env: Env = this.env;
     const pc = cur.insn;
@@ -314,30 +349,8 @@ export class Driver {
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     if (list.length === 0 && !addNew) return false;
-    // The precision sets are computed only when a comparison needs them: a state that matches with
-    // every register live and precise (the strictest comparison) matches with any sets.
-    let live = 0x7ff; let need = 0x7ff; let nlo = -1; let nhi = -1; let liveAt: Uint16Array | undefined;
-    let known = false;
-    const learn = (): void => {
-      const p = this.precision;
-      if (this.setsDirty && p) {
-        this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
-        this.setsDirty = false;
-      }
-      live = this.sets.live[pc] | 0; need = this.sets.need[pc] | 0;
-      const ns = this.sets.needStack; nlo = ns ? ns[2 * pc] | 0 : -1; nhi = ns ? ns[2 * pc + 1] | 0 : -1;
-      liveAt = this.sets.live;
-      known = true;
-    };
-    /** states_equal, RANGE_WITHIN for every live scalar (within) or by precision. */
-    const equal = (old: VState, within: boolean): boolean => {
-      if (!known) {
-        if (statesEqual(old, cur.st, 0x7ff, 0x7ff, false, env.allowUninitStack, -1, -1, undefined, env.exploreAluLimits)) return true;
-        learn();
-      }
-      return within ? statesEqual(old, cur.st, live, live, false, env.allowUninitStack, -1, -1, liveAt, env.exploreAluLimits)
-        : statesEqual(old, cur.st, live, need, false, env.allowUninitStack, nlo, nhi, liveAt, env.exploreAluLimits);
-    };
+    this.eqKnown = false;
+    if (!this.setsDirty && this.sets.live.length) this.learnSets(pc);
     // clean_live_states: finished explored states here forget the stack slots no path reads again.
     for (const sl of list) {
       if (sl.branches > 0 || sl.cleaned || !sameCallsites(sl.st, cur.st) || this.scc.incomplete(sl.st, pc)) continue;
@@ -348,14 +361,14 @@ export class Driver {
       const sl = list[k];
       if (sl.branches > 0 && this.pre.prune[pc] === 3) {
         // Iterator loops: a state within the ranges of an earlier loop-head state with the iterator active converges.
-        if (equal(sl.st, true) && iterActiveAtR1(cur.st)) {
+        if (this.equal(sl.st, cur.st, pc, true) && iterActiveAtR1(cur.st)) {
           sl.hit++;
           this.scc.backedge(sl.st, pc);
           return true;
         }
       } else if (sl.branches > 0 && this.pre.prune[pc] === 2) {
         // Callback calls: converge within ranges (RANGE_WITHIN), a backedge of the call's implicit loop.
-        if (equal(sl.st, true)) {
+        if (this.equal(sl.st, cur.st, pc, true)) {
           sl.hit++;
           this.scc.backedge(sl.st, pc);
           return true;
@@ -373,7 +386,7 @@ export class Driver {
       } else {
         // A state in a loop still being explored has incomplete marks: all scalars compared (RANGE_WITHIN), a backedge.
         const loop = this.scc.incomplete(sl.st, pc);
-        if (equal(sl.st, loop)) {
+        if (this.equal(sl.st, cur.st, pc, loop)) {
           sl.hit++;
           if (loop) this.scc.backedge(sl.st, pc);
           return true;
