@@ -130,7 +130,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     env.verbose(timerErr);
     return result('reject', [{ pc: 0, logInsn: null, message: timerErr, detail: [], path: [], ...explain(timerErr) }]);
   }
-  const callUse = callUses(slots, input.btf);
+  const callUse = callUses(slots, input.btf, { type: input.progType, attachType: input.expectedAttachType, root });
   const succ = successors(slots, pre.specs);
   // Comparisons make their registers precise once a path has decided them (the kernel marks precision
   // when is_branch_taken decides): the sets are recomputed as decided comparisons are found (driver.ts).
