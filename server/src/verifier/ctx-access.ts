@@ -101,7 +101,8 @@ function btfArg(env: Env, l: CtxLayout, off: number, size: number, write: boolea
   // tp_btf: the first prototype parameter is the hidden `void *__data`.
   if (env.attachType === 'trace_raw_tp') arg += 1;
   const n = btf.vlen(proto);
-  const missing = (): CtxResult => { env.verbose(`func '${tname}' doesn't have ${slot + 1}-th argument`); return no; };
+  // get_ctx_arg_idx: a slot past the return value's counts as argument n + 1 (n: the prototype's parameters).
+  const missing = (): CtxResult => { env.verbose(`func '${tname}' doesn't have ${Math.min(slot, n + 1) + 1}-th argument`); return no; };
   if (arg > n) return missing();
   let t: number;
   if (arg === n) {

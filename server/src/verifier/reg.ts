@@ -437,7 +437,8 @@ export function regStr(r: Reg, ctx: PrintCtx): string {
   }
   if (r.type !== T.SCALAR && r.off) a.push('off=' + snum(BigInt(r.off)));
   // type_is_pkt_pointer: packet end has no range to print.
-  if (r.type === T.PKT || r.type === T.PKT_META) a.push('r=' + unum(BigInt(r.range)));
+  // A packet range prints in decimal (r=65535); the end markers (AT_PKT_END -1, BEYOND_PKT_END -2) as u64.
+  if (r.type === T.PKT || r.type === T.PKT_META) a.push(`r=${r.range >= 0 ? r.range : `0x${BigInt.asUintN(64, BigInt(r.range)).toString(16)}`}`);
   if (r.type === T.MEM) a.push('sz=' + unum(BigInt(r.memSize)));
   if (r.type === T.CONST_DYNPTR) a.push('type=local');
   if (tisConst(r.var)) {
