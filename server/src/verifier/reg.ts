@@ -215,11 +215,13 @@ function deduce32(r: Reg): void {
       r.s32max = min(r.s32max, s32(r.smax));
     }
   }
-  if (u32(r.umin >> 32n) + 1n === u32(r.umax >> 32n) && s32(r.umin) < 0n && s32(r.umax) >= 0n) {
+  // The upper halves are consecutive (as u32: 0xffffffff then 0 counts) and the low halves cross
+  // zero as s32, e.g. smin=-128, smax=127: the low halves form an s32 range.
+  if (u32((r.umin >> 32n) + 1n) === u32(r.umax >> 32n) && s32(r.umin) < 0n && s32(r.umax) >= 0n) {
     r.s32min = max(r.s32min, s32(r.umin));
     r.s32max = min(r.s32max, s32(r.umax));
   }
-  if (u32(r.smin >> 32n) + 1n === u32(r.smax >> 32n) && s32(r.smin) < 0n && s32(r.smax) >= 0n) {
+  if (u32((r.smin >> 32n) + 1n) === u32(r.smax >> 32n) && s32(r.smin) < 0n && s32(r.smax) >= 0n) {
     r.s32min = max(r.s32min, s32(r.smin));
     r.s32max = min(r.s32max, s32(r.smax));
   }

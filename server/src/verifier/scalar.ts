@@ -2,7 +2,7 @@
  * Scalar transfer functions (the kernel's adjust_scalar_min_max_vals and the
  * scalar(32)_min_max_* helpers) and branch logic (is_branch_taken,
  * regs_refine_cond_op). Operates on Reg in place. Non-goal: range tracking for
- * div/mod (the kernel marks them unknown too).
+ * div/mod (6.18 marks the result unknown, even for constant operands or 32-bit ops).
  */
 import type { AluOp, JmpOp } from '../isa';
 import {
@@ -104,7 +104,8 @@ function safeRange(op: AluOp, s: Reg, is64: boolean): boolean {
     case 'lsh': case 'rsh': case 'arsh': {
       const c = is64 ? tisConst(s.var) && s.smin === s.smax && s.umin === s.umax
         : tsubregIsConst(s.var) && s.s32min === s.s32max && s.u32min === s.u32max;
-      return c && (is64 ? s.umax : s.u32max) < (is64 ? 64n : 32n);
+      // The amount's 64-bit umax, even for a 32-bit shift (w1 <<= w7 with r7's upper half unknown: no range).
+      return c && s.umax < (is64 ? 64n : 32n);
     }
     default: return false;
   }
@@ -112,12 +113,9 @@ function safeRange(op: AluOp, s: Reg, is64: boolean): boolean {
 
 /** adjust_scalar_min_max_vals: dst op= src for two scalars (src is a copy). */
 export function scalarAlu(op: AluOp, d: Reg, s: Reg, is64: boolean): void {
-  if (!safeRange(op, s, is64)) {
-    markUnknown(d);
-    if (!is64) zext32(d);
-    boundsSync(d);
-    return;
-  }
+  // No range for the result (div, mod, a shift by a non-constant or too large amount): the whole
+  // register is unknown, 32-bit ops included (6.18 returns before the zero extension).
+  if (!safeRange(op, s, is64)) { markUnknown(d); return; }
   // Fast path: both 64-bit constants.
   if (is64 && d.var.mask === 0n && s.var.mask === 0n && op !== 'neg') {
     const a = d.var.value; const b = s.var.value; const sh = b & 63n;
