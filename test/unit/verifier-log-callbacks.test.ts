@@ -114,3 +114,36 @@ test('verifier log: a main program whose prototype has a pointer it cannot size 
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('object layout: subprograms are appended depth first as libbpf relocates calls (so pcs and func#N match the kernel\'s)', async (t) => {
+  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
+  const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
+  try {
+    const o = join(tmp, 'l.o');
+    // m calls a then c; a calls b (.text holds a, c, b): libbpf appends a, then b (a's callee, at once), then c.
+    const c = await compile(join(tmp, 'l.c'), o, `#include "c/cbpf.h"
+static __attribute__((noinline)) int b(int x) { return x * 22; }
+static __attribute__((noinline)) int a(int x) { return b(x) * 11; }
+static __attribute__((noinline)) int c(int x) { return x * 33; }
+SEC("socket") int m(struct __sk_buff *skb) { return a(skb->len) + c(skb->protocol); }
+`);
+    assert.ok(c.ok, c.stderr);
+    const obj = parseObject(new Uint8Array(readFileSync(o))).object;
+    const p = obj?.programs.find((x) => x.name === 'm' && !x.subprog);
+    assert.ok(obj && p);
+    const input = fromObject(obj, p, {});
+    const bytes = input.bytes ?? new Uint8Array(0);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    /** The pc of the first instruction with this immediate (each subprogram multiplies by its own constant). */
+    const pcOf = (imm: number): number => {
+      for (let i = 0; i < bytes.length / 8; i++) if (dv.getInt32(i * 8 + 4, true) === imm && dv.getUint8(i * 8) !== 0x85) return i;
+      return -1;
+    };
+    const [pa, pb, pc] = [pcOf(11), pcOf(22), pcOf(33)];
+    assert.ok(pa > 0 && pb > 0 && pc > 0, `found the subprograms: ${pa} ${pb} ${pc}`);
+    assert.ok(pa < pb && pb < pc, `depth first: a ${pa} < b ${pb} < c ${pc}`);
+    assert.equal(input.funcStarts?.length, 3);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -66,12 +66,43 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     ...mapBtfFields(obj.btf, m.valueType),
   }));
   const mapIdx = new Map(obj.maps.map((m, i) => [m.name, i]));
-  // Layout: the program, then each subprogram it (transitively) reaches, in order of first reference.
-  const parts: BpfProgram[] = [prog];
-  const base = new Map<BpfProgram, number>([[prog, 0]]);
-  let total = prog.size / 8;
-  const lines: VerifierLine[] = [];
+  // Layout as libbpf's bpf_object__reloc_code: the program, then each subprogram appended when first
+  // referenced (a call or a function pointer), its own references followed at once (depth first).
+  const target = (name: string | undefined, off: number | undefined, sectionIndex: number): BpfProgram | undefined => {
+    if (name !== undefined) {
+      const byName = obj.programs.filter((q) => q.name === name);
+      const q = byName.find((x) => x.subprog) ?? byName[0];
+      if (q) return q;
+    }
+    return obj.programs.find((q) => off !== undefined && q.sectionIndex === sectionIndex && off >= q.offset && off < q.offset + q.size);
+  };
+  const parts: BpfProgram[] = [];
+  const base = new Map<BpfProgram, number>();
+  let total = 0;
   const funcStarts: number[] = [];
+  const append = (p: BpfProgram, depth: number): void => {
+    base.set(p, total);
+    if (parts.length) funcStarts.push(total);
+    parts.push(p);
+    total += p.size / 8;
+    if (depth > 64) return;
+    const bytes = progBytes(obj, p);
+    const relocAt = new Map<number, (typeof p.relocations)[number]>();
+    for (const r of p.relocations) if (r.pc !== undefined) relocAt.set(r.pc, r);
+    for (let pc = 0; pc < bytes.byteLength / 8; pc++) {
+      const r = relocAt.get(pc);
+      let q: BpfProgram | undefined;
+      if (bytes[pc * 8] === 0x85 && bytes[pc * 8 + 1] >> 4 === 1) {
+        const imm = new DataView(bytes.buffer, bytes.byteOffset + pc * 8 + 4, 4).getInt32(0, true);
+        q = r && r.kind === 'subprog_call' ? target(r.target, r.targetOffset, p.sectionIndex) : target(undefined, p.offset + (pc + imm + 1) * 8, p.sectionIndex);
+      } else if (bytes[pc * 8] === 0x18 && r && r.kind === 'func_ptr') {
+        q = target(r.target, r.targetOffset, p.sectionIndex);
+      }
+      if (q && !base.has(q)) append(q, depth + 1);
+    }
+  };
+  append(prog, 0);
+  const lines: VerifierLine[] = [];
   const chunks: Uint8Array[] = [];
   const core = opts.btf && obj.btf && obj.programs.some((q) => q.coreRelos.length) ? resolveCore(obj, opts.btf) : [];
   const poisoned: { pc: number; message: string }[] = [];
@@ -84,14 +115,6 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     for (const l of p.lines) lines.push({ pc: at + l.pc, text: l.line, file: l.fileName, line: l.lineNum, col: l.col });
     const relocAt = new Map<number, (typeof p.relocations)[number]>();
     for (const r of p.relocations) if (r.pc !== undefined) relocAt.set(r.pc, r);
-    const target = (name: string | undefined, off: number | undefined, sectionIndex: number): BpfProgram | undefined => {
-      if (name !== undefined) {
-        const byName = obj.programs.filter((q) => q.name === name);
-        const q = byName.find((x) => x.subprog) ?? byName[0];
-        if (q) return q;
-      }
-      return obj.programs.find((q) => off !== undefined && q.sectionIndex === sectionIndex && off >= q.offset && off < q.offset + q.size);
-    };
     const place = (q: BpfProgram): number => {
       let b = base.get(q);
       if (b === undefined) { b = total; base.set(q, b); parts.push(q); total += q.size / 8; funcStarts.push(b); }
