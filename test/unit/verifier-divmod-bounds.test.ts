@@ -3,8 +3,10 @@
 // amount is not a constant below the width (judged on the amount's 64-bit umax, also for 32-bit
 // shifts) leave the whole register unknown, with no 32-bit zero extension; __reg32_deduce_bounds gives
 // an s32 range when the 64-bit bounds' upper halves are consecutive (0xffffffff then 0 included) and
-// the low halves cross zero. Every expected state below was printed by the running 6.18 kernel
-// (bpftool -d prog load) for the same instructions. The corpus group scalar/divmod.c checks verdicts.
+// the low halves cross zero, and narrows an s32 range across the sign boundary by a u32 range that
+// meets only one of its ends; a byte swap of a pointer is an unknown scalar. Every expected state
+// below was printed by the running 6.18 kernel (bpftool -d prog load) for the same instructions.
+// The corpus group scalar/divmod.c checks the verdicts these bounds decide.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../../server/src/asm';
@@ -87,6 +89,20 @@ test('__reg32_deduce_bounds: consecutive upper halves with low halves crossing z
   expectStates(u, {
     7: 'R1=scalar(id=1,umin=0x7fffffffffffff80,umax=0x800000000000007f,smin32=-128,smax32=127) R8=0x800000000000007f',
   });
+});
+
+test('__reg32_deduce_bounds: an s32 range across the sign boundary meeting one end of the u32 range', () => {
+  const r = run(['call bpf_get_prandom_u32', 'w6 = w0', 'w6 &= 31', 'w6 += -1', 'if w6 > 40 goto +2', 'r0 = 0', 'exit', 'r0 = 1', 'exit']);
+  expectStates(r, {
+    3: 'R6=scalar(smin=0,smax=umax=0xffffffff,smin32=-1,smax32=30,var_off=(0x0; 0xffffffff))',
+    4: 'R6=scalar(smin=smin32=0,smax=umax=smax32=umax32=30,var_off=(0x0; 0x1f))',
+  });
+  assert.ok(r.log.split('\n').includes('from 4 to 7: R0=scalar() R6=0xffffffff R10=fp0'), r.log);
+});
+
+test('a byte swap of a pointer gives an unknown scalar', () => {
+  const r = run(['r1 = r10', 'r1 = be16 r1', 'r2 = r10', 'r2 = le32 r2', 'r0 = 0', 'exit']);
+  expectStates(r, { 1: 'R1=scalar()', 3: 'R2=scalar()' });
 });
 
 test('bounds sync: the fast path and the bigint path agree on ranges near the special case', () => {

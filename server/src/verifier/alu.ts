@@ -194,8 +194,10 @@ export function checkAlu(env: Env, s: OpSpec | undefined, sl: Slot): void {
       clearScalarId(r);
     } else {
       const before = r.var;
+      const scalar = r.type === T.SCALAR;
       writeReg(env, sl.dst, true);
-      if (op === 0xd0 && s) endianOp(r, before, sl.imm, s.endian ?? 'le');
+      // A byte swap of a pointer (allowed with pointer leaks) is an unknown scalar.
+      if (op === 0xd0 && s && scalar) endianOp(r, before, sl.imm, s.endian ?? 'le');
     }
     return;
   }

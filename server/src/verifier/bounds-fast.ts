@@ -59,6 +59,8 @@ export function boundsSyncSmall(r: Reg): boolean {
       if (smin <= smax) { s32min = max(s32min, smin); s32max = min(s32max, smax); }
       if (u32min <= u32max) { s32min = max(s32min, u32min); s32max = min(s32max, u32max); }
       if (s32min <= s32max) { u32min = max(s32min, u32min); u32max = min(s32max, u32max); }
+      else if (u32max < s32min) { s32min = u32min; u32max = min(u32max, s32max); }
+      else if (s32max < u32min) { s32max = u32max; u32min = max(u32min, s32min); }
       // 64 between signed and unsigned.
       if (umin <= umax) { smin = max(smin, umin); smax = min(smax, umax); }
       if (smin <= smax) { umin = max(smin, umin); umax = min(smax, umax); }

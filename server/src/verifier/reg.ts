@@ -232,6 +232,14 @@ function deduce32(r: Reg): void {
   if (u32(r.s32min) <= u32(r.s32max)) {
     r.u32min = max(u32(r.s32min), r.u32min);
     r.u32max = min(u32(r.s32max), r.u32max);
+  } else if (r.u32max < u32(r.s32min)) {
+    // The s32 range crosses the sign boundary and the u32 range meets only its non-negative part.
+    r.s32min = s32(r.u32min);
+    r.u32max = min(r.u32max, u32(r.s32max));
+  } else if (u32(r.s32max) < r.u32min) {
+    // ... or only its negative part (w6 in s32 [-1, 30] and u32 [41, U32_MAX]: w6 = 0xffffffff).
+    r.s32max = s32(r.u32max);
+    r.u32min = max(r.u32min, u32(r.s32min));
   }
 }
 
