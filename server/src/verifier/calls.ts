@@ -2,7 +2,8 @@
  * Calls and exits: subprogram calls (static frames; global functions checked by prototype),
  * callbacks pushed as pending paths (bpf_loop and friends, timers as async roots), open-coded
  * iterator steps with widening, exits from subprograms and callbacks (widening at the call site),
- * and program exits with reference, RCU and return-value checks.
+ * a tail call in a subprogram as an exit, and program exits with reference, RCU and return-value
+ * checks; with the caller/callee and returning/to-caller log dumps as 6.18 prints them.
  */
 import { analyse, type RegSets, type Widening } from './analysis';
 import type { Env } from './env';

@@ -14,10 +14,11 @@ import { printInsn } from './insn-print';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
 import type { Prepass, Slot } from './prepass';
 import { cleanDeadSlots, maybeLooping, statesEqual } from './prune';
-import { computeScc, type SccVisits } from './scc';
+import type { SccVisits } from './scc';
+import { SourceLines, printLiveListing } from './log-lines';
 import { F, Reg, T, markConst, markKnownZero, markNotInit, markUnknown } from './reg';
 import { Frame, VState, frameStr, sameCallsites, stateStr } from './state';
-import type { GlobalFunc, PathStep, VerifierLine } from './types';
+import type { GlobalFunc, PathStep } from './types';
 import { globalEntryFrame } from './global-func';
 import { iterActiveAtR1 } from './kfunc-iter';
 import { jmp } from './jumps';
@@ -61,7 +62,6 @@ export class Driver {
   get anyCalls(): boolean { return (this.callGraph?.size ?? 0) > 0; }
   /** Deepest stack per subprogram start (created when a stack is first used). */
   private depthBySub: Map<number, number> | undefined;
-  private lastLine: VerifierLine | undefined;
 
   constructor(readonly env: Env, readonly pre: Prepass, public sets: RegSets, readonly limit: number, readonly jmpLimit: number,
     readonly states: (string[] | undefined)[], readonly scc: SccVisits, readonly callUse: (i: number) => number) {
@@ -111,7 +111,7 @@ export class Driver {
     let cur: Path | undefined = { st: new VState([f]), insn: start, prev: -1, parent: null, steps: null };
     env.state = cur.st;
     for (let i = 1; i <= 10; i++) if (f.regs[i].type !== T.NOT_INIT) env.scratch.reg(i);
-    if (env.logLevel >= 2 && !entry) this.printListing();
+    if (env.logLevel >= 2 && !entry && this.precision) printLiveListing(env, { ...this.precision, slots: this.pre.slots, specs: this.pre.specs, callUse: this.callUse });
     // do_check_common: btf_prepare_func_args' notes on the main program's prototype.
     if (env.logLevel && !entry && this.logNotes) for (const n of this.logNotes) env.verbose(n);
     if (env.logLevel) env.raw(`${start}:${stateStr(cur.st, env.printCtx, true)}\n`);
@@ -255,34 +255,11 @@ export class Driver {
     if (list.length < 4) { list.push(stateStr(st, this.env.printCtx, true).trim()); this.recorded++; }
   }
 
-  /**
-   * verbose_linfo: the line record covering pc (the last one starting at or before it, find_linfo),
-   * printed when it differs from the last one printed; a record for the same source line (another
-   * column) is not printed again.
-   */
+  /** The `; text @ file:line` comments (log-lines.ts), made on the first logged instruction. */
+  private sourceLines: SourceLines | undefined;
+
   private linfo(pc: number): void {
-    const l = this.lineAt(pc);
-    if (!l || l === this.lastLine) return;
-    const prev = this.lastLine;
-    this.lastLine = l;
-    if (prev && prev.line === l.line && prev.file === l.file && prev.text === l.text) return;
-    const file = (l.file ?? '').split('/').pop() ?? '';
-    this.env.raw(`; ${l.text.replace(/^\s+/, '')} @ ${file}:${l.line}\n`);
-  }
-
-  /** Line records by start pc, sorted (built on the first logged instruction). */
-  private lineStarts: number[] | undefined;
-
-  private lineAt(pc: number): VerifierLine | undefined {
-    const lines = this.env.lines;
-    if (lines.size === 0) return undefined;
-    const starts = this.lineStarts ??= [...lines.keys()].sort((a, b) => a - b);
-    let lo = 0; let hi = starts.length - 1; let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid] <= pc) { at = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return at < 0 ? undefined : lines.get(starts[at]);
+    (this.sourceLines ??= new SourceLines(this.env)).print(pc);
   }
 
   /** update_branch_counts then pop_stack. */
@@ -577,35 +554,6 @@ export class Driver {
 
   /** Lines logged before the main program's first state (VerifyInput.logNotes). */
   logNotes: string[] | undefined;
-
-  /**
-   * compute_live_registers' level-2 listing (after verifier.ts's `func#N @start` lines): per
-   * instruction its SCC id (loops only), the registers live before it and the instruction.
-   */
-  private printListing(): void {
-    const env: Env = this.env;
-    const { slots, specs } = this.pre;
-    const p = this.precision;
-    if (!p) return;
-    const live = analyse(slots, specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ).live;
-    const btf = env.btf;
-    const opts = {
-      allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i: Insn) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400),
-      kfuncName: (i: Insn) => (btf && i.imm > 0 && i.imm < btf.count && btf.kind(i.imm) === KIND.FUNC ? btf.name(i.imm) : undefined),
-    };
-    // The listing's SCC ids are real loops only (a callback call is not numbered there).
-    const loops = computeScc(p.succ, slots.length, () => false);
-    env.raw('Live regs before insn:\n');
-    for (let i = 0; i < slots.length; i++) {
-      const insn = env.insns[i];
-      if (!insn || !specs[i]) continue;
-      const scc = loops[i];
-      let regs = '';
-      for (let r = 0; r < 10; r++) regs += (live[i] >> r) & 1 ? String(r) : '.';
-      env.raw(`${scc ? `${String(scc).padStart(3)} ` : '    '}${String(i).padStart(3)}: ${regs} ${printInsn(insn, opts)}\n`);
-      if ((slots[i].code & 0xff) === 0x18) i++;
-    }
-  }
 
   /** A subprogram or callback returned on the last instruction (calls.ts exit): the next one prints `from EXIT to N:`. */
   returned = false;
