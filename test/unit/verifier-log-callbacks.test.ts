@@ -147,3 +147,30 @@ SEC("socket") int m(struct __sk_buff *skb) { return a(skb->len) + c(skb->protoco
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('verifier log: a static call whose registers do not match the BTF prototype logs the mismatch once (btf_check_subprog_call) and goes on', async (t) => {
+  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
+  const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
+  try {
+    const o = join(tmp, 's.o');
+    // clang propagates the constant argument into f (unrolled), so R1 at the call is still the context.
+    const c = await compile(join(tmp, 's.c'), o, `#include "c/cbpf.h"
+static __attribute__((noinline)) int f(int n) { int s = 0; for (int i = 0; i < n; i++) s += i * (int)bpf_get_prandom_u32(); return s; }
+SEC("socket") int m(struct __sk_buff *skb) { return f(20) & 1; }
+`);
+    assert.ok(c.ok, c.stderr);
+    const obj = parseObject(new Uint8Array(readFileSync(o))).object;
+    const p = obj?.programs.find((x) => x.name === 'm' && !x.subprog);
+    assert.ok(obj && p);
+    const r = verify(fromObject(obj, p, { logLevel: 1 }));
+    assert.equal(r.verdict, 'accept', r.errors[0]?.message);
+    const lines = r.log.split('\n');
+    const at = lines.indexOf('R1 is not a scalar');
+    assert.ok(at > 0, 'the mismatch is logged');
+    assert.match(lines[at - 1], /^\d+: \(85\) call pc\+\d+$/, 'at the call');
+    assert.equal(lines[at + 1], 'caller:', 'before the frame dumps');
+    assert.equal(lines.filter((l) => l === 'R1 is not a scalar').length, 1);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

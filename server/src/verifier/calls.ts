@@ -13,7 +13,7 @@ import type { Slot } from './prepass';
 import { Reg, T, markNotInit, markUnknown } from './reg';
 import { helperId } from '../isa';
 import { Frame, VState, frameStr, sameCallsites } from './state';
-import { checkGlobalCall, checkGlobalExit } from './global-func';
+import { checkGlobalCall, checkGlobalExit, noteStaticCall } from './global-func';
 import { IterRef, iterNextSplit, iterSlot, ITER_ACTIVE, widenImprecise } from './kfunc-iter';
 import { readReg } from './alu';
 import type { Driver, Path } from './driver';
@@ -32,6 +32,8 @@ export function localCall(d: Driver, cur: Path, sl: Slot): 'next' {
     return 'next';
   }
   if (st.curframe + 1 >= 8) env.fail(`the call stack of ${st.curframe + 2} frames is too deep`);
+  const proto = d.staticFuncs?.get(target);
+  if (proto && noteStaticCall(env, proto)) d.staticFuncs?.delete(target);
   env.live?.resetChain();
   const caller = st.cur;
   const callee = new Frame(st.curframe + 1);

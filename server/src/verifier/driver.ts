@@ -554,6 +554,8 @@ export class Driver {
 
   /** Lines logged before the main program's first state (VerifyInput.logNotes). */
   logNotes: string[] | undefined;
+  /** Static subprograms' BTF prototypes by start pc, until a call finds them unreliable (calls.ts localCall). */
+  staticFuncs: Map<number, GlobalFunc> | undefined;
 
   /** A subprogram or callback returned on the last instruction (calls.ts exit): the next one prints `from EXIT to N:`. */
   returned = false;

@@ -182,10 +182,15 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
   // loads without it) every subprogram is static.
   const funcInfo = btfAccepted(obj.btf) && (obj.btfExt?.funcInfo ?? []).some((f) => f.section === prog.section && f.records.some((r) => r.insnOff >= prog.offset && r.insnOff < prog.offset + prog.size));
   const logNotes: string[] = [];
+  const staticFuncs: GlobalFunc[] = [];
   if (obj.btf && funcInfo) {
     for (const p of parts.slice(1)) {
       const g = globalFunc(obj.btf, p, ctxStruct);
       if (g) globalFuncs.push({ ...g, pc: base.get(p) ?? 0 });
+      else {
+        const args = protoArgs(obj.btf, p, ctxStruct);
+        if (args?.length) staticFuncs.push({ pc: base.get(p) ?? 0, name: p.name, args });
+      }
     }
     // btf_prepare_func_args on the main program logs its first argument it cannot type (and goes on).
     const bad = protoArgs(obj.btf, prog, ctxStruct)?.find((a) => a.kind === 'unsupported');
@@ -207,7 +212,7 @@ export function fromObject(obj: BpfObject, prog: BpfProgram, opts: Partial<Verif
     ...(prog.attachTarget ? { attachTo: prog.attachTarget } : {}),
     maps, lineInfo: lines, funcStarts, gpl, ...(prog.sleepable ? { sleepable: true } : {}),
     ...(noBtf ? { libbpfError: `failed to find BTF for extern '${noBtf.name}': -2` } : {}), ...(poisoned.length ? { poisoned } : {}), ...(globalFuncs.length ? { globalFuncs } : {}),
-    funcInfo, ...(logNotes.length ? { logNotes } : {}),
+    funcInfo, ...(logNotes.length ? { logNotes } : {}), ...(staticFuncs.length ? { staticFuncs } : {}),
     ...opts,
   };
 }

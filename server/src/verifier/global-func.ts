@@ -34,6 +34,23 @@ export function checkGlobalCall(env: Env, g: GlobalFunc, idx: number): void {
   markUnknown(regs[0]);
 }
 
+/**
+ * btf_check_subprog_call for a static subprogram: logs the first argument that does not match its
+ * BTF type (or what btf_prepare_func_args could not type) and returns true; the verification goes
+ * on (the caller then marks the function unreliable: never checked again). Memory arguments are
+ * not checked here.
+ */
+export function noteStaticCall(env: Env, g: GlobalFunc): boolean {
+  const bad = g.args.find((a) => a.kind === 'unsupported');
+  if (bad?.kind === 'unsupported') { env.verbose(bad.message); return true; }
+  for (let i = 0; i < g.args.length; i++) {
+    const a = g.args[i]; const r = env.regs[i + 1];
+    if (a.kind === 'scalar' && r.type !== T.SCALAR) { env.verbose(`R${i + 1} is not a scalar`); return true; }
+    if (a.kind === 'ctx' && r.type !== T.CTX) { env.verbose(`arg#${i} expects pointer to ctx`); return true; }
+  }
+  return false;
+}
+
 function checkArg(env: Env, a: GlobalArg, i: number, bad: (why: string) => never): void {
   const regno = i + 1;
   const r = env.regs[regno];

@@ -79,6 +79,11 @@ export interface VerifyInput {
   /** Global subprograms (from func_info linkage); others are verified inline as static functions. */
   globalFuncs?: GlobalFunc[];
   /**
+   * Static subprograms' BTF prototypes (func_info): a call whose registers do not match logs the
+   * kernel's complaint once (btf_check_subprog_call marks the function unreliable) and goes on.
+   */
+  staticFuncs?: GlobalFunc[];
+  /**
    * Lines the kernel logs before verifying (check_btf_info), e.g. btf_prepare_func_args on the main
    * program's prototype: `arg#0 reference type('UNKNOWN ') size cannot be determined: -22` for `void *ctx`.
    */

@@ -145,6 +145,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   d.setsDirty = true;
   d.collect = input.collectStates ?? true;
   d.logNotes = input.logNotes;
+  if (input.staticFuncs?.length) d.staticFuncs = new Map(input.staticFuncs.map((g) => [g.pc, g]));
   env.funcInfo = input.funcInfo;
   env.nrCpus = input.nrCpus;
   env.sleepable = (input.sleepable ?? false) || ((input.progFlags ?? 0) & BPF_F_SLEEPABLE) !== 0;
