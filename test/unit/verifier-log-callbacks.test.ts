@@ -88,89 +88,74 @@ test('verifier log comparison: dropped line classes (not the preamble), masked a
   assert.equal(firstDifference(['a'], ['a']), undefined);
 });
 
-test('verifier log: a main program whose prototype has a pointer it cannot size gets btf_prepare_func_args\' note before its first state', async (t) => {
-  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
+/**
+ * Compiles a small C program (with c/cbpf.h) in a temp directory and gives its verifier input for
+ * program `name`; undefined (with a SKIP line) without clang.
+ */
+async function inputFor(t: { skip(msg: string): void }, source: string, name: string, opts: Parameters<typeof fromObject>[2] = {}): Promise<ReturnType<typeof fromObject> | undefined> {
+  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return undefined; }
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
   try {
-    const logOf = async (proto: string, level: 1 | 2): Promise<string[]> => {
-      const o = join(tmp, 'n.o');
-      const c = await compile(join(tmp, 'n.c'), o, `#include "c/cbpf.h"\nSEC("xdp") int f(${proto}) { return 2; }\n`);
-      assert.ok(c.ok, c.stderr);
-      const obj = parseObject(new Uint8Array(readFileSync(o))).object;
-      const p = obj?.programs.find((x) => x.name === 'f');
-      assert.ok(obj && p);
-      return verify(fromObject(obj, p, { logLevel: level })).log.split('\n');
-    };
-    const note = "arg#0 reference type('UNKNOWN ') size cannot be determined: -22";
-    for (const level of [1, 2] as const) {
-      const lines = await logOf('void *ctx', level);
-      const at = lines.indexOf(note);
-      assert.ok(at >= 0, `level ${level}: the note is logged`);
-      assert.equal(lines[at + 1], '0: R1=ctx() R10=fp0', `level ${level}: right before the first state (after the level-2 listing)`);
-      if (level === 2) assert.ok(lines.indexOf('Live regs before insn:') < at && lines[0] === 'func#0 @0');
-    }
-    assert.ok(!(await logOf('struct xdp_md *ctx', 2)).includes(note), 'the context struct is typed: no note');
+    const o = join(tmp, 'u.o');
+    const c = await compile(join(tmp, 'u.c'), o, `#include "c/cbpf.h"\n${source}`);
+    assert.ok(c.ok, c.stderr);
+    const obj = parseObject(new Uint8Array(readFileSync(o))).object;
+    const p = obj?.programs.find((x) => x.name === name && !x.subprog);
+    assert.ok(obj && p, `${name} compiled`);
+    return fromObject(obj, p, opts);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+test('verifier log: a main program whose prototype has a pointer it cannot size gets btf_prepare_func_args\' note before its first state', async (t) => {
+  const note = "arg#0 reference type('UNKNOWN ') size cannot be determined: -22";
+  for (const level of [1, 2] as const) {
+    const input = await inputFor(t, 'SEC("xdp") int f(void *ctx) { return 2; }\n', 'f', { logLevel: level });
+    if (!input) return;
+    const lines = verify(input).log.split('\n');
+    const at = lines.indexOf(note);
+    assert.ok(at >= 0, `level ${level}: the note is logged`);
+    assert.equal(lines[at + 1], '0: R1=ctx() R10=fp0', `level ${level}: right before the first state (after the level-2 listing)`);
+    if (level === 2) assert.ok(lines.indexOf('Live regs before insn:') < at && lines[0] === 'func#0 @0');
+  }
+  const typed = await inputFor(t, 'SEC("xdp") int f(struct xdp_md *ctx) { return 2; }\n', 'f', { logLevel: 2 });
+  assert.ok(typed && !verify(typed).log.split('\n').includes(note), 'the context struct is typed: no note');
 });
 
 test('object layout: subprograms are appended depth first as libbpf relocates calls (so pcs and func#N match the kernel\'s)', async (t) => {
-  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
-  const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
-  try {
-    const o = join(tmp, 'l.o');
-    // m calls a then c; a calls b (.text holds a, c, b): libbpf appends a, then b (a's callee, at once), then c.
-    const c = await compile(join(tmp, 'l.c'), o, `#include "c/cbpf.h"
-static __attribute__((noinline)) int b(int x) { return x * 22; }
+  // m calls a then c; a calls b (.text holds a, c, b): libbpf appends a, then b (a's callee, at once), then c.
+  const input = await inputFor(t, `static __attribute__((noinline)) int b(int x) { return x * 22; }
 static __attribute__((noinline)) int a(int x) { return b(x) * 11; }
 static __attribute__((noinline)) int c(int x) { return x * 33; }
 SEC("socket") int m(struct __sk_buff *skb) { return a(skb->len) + c(skb->protocol); }
-`);
-    assert.ok(c.ok, c.stderr);
-    const obj = parseObject(new Uint8Array(readFileSync(o))).object;
-    const p = obj?.programs.find((x) => x.name === 'm' && !x.subprog);
-    assert.ok(obj && p);
-    const input = fromObject(obj, p, {});
-    const bytes = input.bytes ?? new Uint8Array(0);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    /** The pc of the first instruction with this immediate (each subprogram multiplies by its own constant). */
-    const pcOf = (imm: number): number => {
-      for (let i = 0; i < bytes.length / 8; i++) if (dv.getInt32(i * 8 + 4, true) === imm && dv.getUint8(i * 8) !== 0x85) return i;
-      return -1;
-    };
-    const [pa, pb, pc] = [pcOf(11), pcOf(22), pcOf(33)];
-    assert.ok(pa > 0 && pb > 0 && pc > 0, `found the subprograms: ${pa} ${pb} ${pc}`);
-    assert.ok(pa < pb && pb < pc, `depth first: a ${pa} < b ${pb} < c ${pc}`);
-    assert.equal(input.funcStarts?.length, 3);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+`, 'm');
+  if (!input) return;
+  const bytes = input.bytes ?? new Uint8Array(0);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  /** The pc of the first instruction with this immediate (each subprogram multiplies by its own constant). */
+  const pcOf = (imm: number): number => {
+    for (let i = 0; i < bytes.length / 8; i++) if (dv.getInt32(i * 8 + 4, true) === imm && dv.getUint8(i * 8) !== 0x85) return i;
+    return -1;
+  };
+  const [pa, pb, pc] = [pcOf(11), pcOf(22), pcOf(33)];
+  assert.ok(pa > 0 && pb > 0 && pc > 0, `found the subprograms: ${pa} ${pb} ${pc}`);
+  assert.ok(pa < pb && pb < pc, `depth first: a ${pa} < b ${pb} < c ${pc}`);
+  assert.equal(input.funcStarts?.length, 3);
 });
 
 test('verifier log: a static call whose registers do not match the BTF prototype logs the mismatch once (btf_check_subprog_call) and goes on', async (t) => {
-  if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
-  const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
-  try {
-    const o = join(tmp, 's.o');
-    // clang propagates the constant argument into f (unrolled), so R1 at the call is still the context.
-    const c = await compile(join(tmp, 's.c'), o, `#include "c/cbpf.h"
-static __attribute__((noinline)) int f(int n) { int s = 0; for (int i = 0; i < n; i++) s += i * (int)bpf_get_prandom_u32(); return s; }
+  // clang propagates the constant argument into f (unrolled), so R1 at the call is still the context.
+  const input = await inputFor(t, `static __attribute__((noinline)) int f(int n) { int s = 0; for (int i = 0; i < n; i++) s += i * (int)bpf_get_prandom_u32(); return s; }
 SEC("socket") int m(struct __sk_buff *skb) { return f(20) & 1; }
-`);
-    assert.ok(c.ok, c.stderr);
-    const obj = parseObject(new Uint8Array(readFileSync(o))).object;
-    const p = obj?.programs.find((x) => x.name === 'm' && !x.subprog);
-    assert.ok(obj && p);
-    const r = verify(fromObject(obj, p, { logLevel: 1 }));
-    assert.equal(r.verdict, 'accept', r.errors[0]?.message);
-    const lines = r.log.split('\n');
-    const at = lines.indexOf('R1 is not a scalar');
-    assert.ok(at > 0, 'the mismatch is logged');
-    assert.match(lines[at - 1], /^\d+: \(85\) call pc\+\d+$/, 'at the call');
-    assert.equal(lines[at + 1], 'caller:', 'before the frame dumps');
-    assert.equal(lines.filter((l) => l === 'R1 is not a scalar').length, 1);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+`, 'm', { logLevel: 1 });
+  if (!input) return;
+  const r = verify(input);
+  assert.equal(r.verdict, 'accept', r.errors[0]?.message);
+  const lines = r.log.split('\n');
+  const at = lines.indexOf('R1 is not a scalar');
+  assert.ok(at > 0, 'the mismatch is logged');
+  assert.match(lines[at - 1], /^\d+: \(85\) call pc\+\d+$/, 'at the call');
+  assert.equal(lines[at + 1], 'caller:', 'before the frame dumps');
+  assert.equal(lines.filter((l) => l === 'R1 is not a scalar').length, 1);
 });
