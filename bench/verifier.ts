@@ -142,9 +142,11 @@ export async function benchVerifier(args: string[]): Promise<void> {
     };
     const first = once();
     large ||= first.processed >= 100_000;
-    // Warm-up (so the medians measure optimised code): about a million processed insns, at most 300 runs.
+    // Warm-up (so the medians measure optimised code): about a million processed insns or a quarter
+    // of a second, whichever comes first (small programs need many runs before V8 optimises them).
     const perRun = Math.max(first.processed, 1);
-    for (let i = 0; !big && i < Math.min(300, Math.ceil(1_000_000 / perRun)); i++) once();
+    const warmStart = performance.now();
+    for (let done = 0; !big && done < 1_000_000 && performance.now() - warmStart < 250; done += perRun) once();
     // Programs under 20k processed insns are timed in batches of about 20k insns.
     const batch = Math.max(1, Math.round(20_000 / perRun));
     const runs = big ? Math.min(reps, 3) : Math.max(reps, Math.min(21, Math.ceil(200_000 / (perRun * batch))));
