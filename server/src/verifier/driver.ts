@@ -227,12 +227,16 @@ export class Driver {
    * sets analysed earlier stay valid for it): collect_linked_regs takes only live registers.
    */
   liveBefore(pc: number): number {
-    const p = this.precision;
-    if (this.sets.live.length === 0 && p) {
-      this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
-      this.setsDirty = false;
-    }
+    if (this.sets.live.length === 0) this.analyseSets();
     return this.sets.live.length ? this.sets.live[pc] : 0x7ff;
+  }
+
+  /** Liveness and precision sets from the precision sources known so far (decided comparisons). */
+  private analyseSets(): void {
+    const p = this.precision;
+    if (!p) return;
+    this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
+    this.setsDirty = false;
   }
 
   /** The path whose instruction is being checked (for sanitize_speculative_path, speculate()). */
@@ -295,11 +299,7 @@ export class Driver {
   private eqLiveAt: Uint16Array | undefined;
 
   private learnSets(pc: number): void {
-    const p = this.precision;
-    if (this.setsDirty && p) {
-      this.sets = analyse(this.pre.slots, this.pre.specs, p.exitNeedsR0, p.decided, p.constKey, this.callUse, p.succ);
-      this.setsDirty = false;
-    }
+    if (this.setsDirty) this.analyseSets();
     const sets = this.sets;
     this.eqLive = sets.live[pc] | 0; this.eqNeed = sets.need[pc] | 0;
     const ns = sets.needStack; this.eqLo = ns ? ns[2 * pc] | 0 : -1; this.eqHi = ns ? ns[2 * pc + 1] | 0 : -1;
