@@ -10,7 +10,7 @@ import { KIND } from '../btf';
 import { analyse, type RegSets } from './analysis';
 import { checkAlu, readReg, writeReg } from './alu';
 import { Env, Reject } from './env';
-import { printInsn } from './insn-print';
+import { printInsn, printUndecoded } from './insn-print';
 import { checkMemAccess, isPointerValue, regTypeStr } from './mem';
 import type { Prepass, Slot } from './prepass';
 import { cleanDeadSlots, maybeLooping, statesEqual } from './prune';
@@ -158,7 +158,7 @@ export class Driver {
           const insn = env.insns[pc];
           // libbpf's log fixup shows a poisoned CO-RE instruction this way (bpftool prints the fixed-up log).
           if (env.poisoned?.has(pc)) env.insnLine(`${pc}: <invalid CO-RE relocation>`);
-          else env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
+          else env.insnLine(`${pc}: ${insn ? printInsn(insn, { allowPtrLeaks: env.allowPtrLeaks, mapAddr: (i) => 0xffff888100000000n + BigInt((i.imm & 0xff) * 0x400), kfuncName }) : printUndecoded(this.pre.slots[pc]) ?? `(${this.pre.slots[pc].code.toString(16).padStart(2, '0')}) unknown`}`);
         }
         env.live?.begin(cur.st, pc);
         this.current = cur;

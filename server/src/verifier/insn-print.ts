@@ -2,7 +2,8 @@
  * Instructions as the kernel's verifier log prints them (kernel/bpf/disasm.c,
  * print_bpf_insn): `(bf) r2 = r10`, `(63) *(u32 *)(r10 -4) = r1`,
  * `(85) call bpf_map_lookup_elem#1`, `(15) if r0 == 0x0 goto pc+1`. Map
- * addresses are printed as a stable fake kernel address. Non-goal: kfunc names
+ * addresses are printed as a stable fake kernel address; a byte swap whose width
+ * decodes to no instruction (`le17`) from its raw fields. Non-goal: kfunc names
  * beyond what the caller supplies.
  */
 import { Insn, helperName, imm64 } from '../isa';
@@ -77,4 +78,16 @@ export function printInsn(insn: Insn, opts: InsnPrintOpts = {}): string {
       return `${code}r${insn.src} = atomic${w}_fetch_${s.atomic}((${sz(s.size)} *)${a}, r${insn.src})`;
     }
   }
+}
+
+/**
+ * An instruction the decoder gives no spec for, as print_bpf_insn still prints it when its opcode
+ * exists (the verifier then refuses it): a byte swap of another width, `(d4) r0 = le17 r0`
+ * (`bswapN` for the ALU64 class). Undefined for anything else.
+ */
+export function printUndecoded(sl: { code: number; dst: number; imm: number }): string | undefined {
+  const cls = sl.code & 7;
+  if ((sl.code & 0xf0) !== 0xd0 || (cls !== 4 && cls !== 7)) return undefined;
+  const kind = cls === 7 ? 'bswap' : sl.code & 8 ? 'be' : 'le';
+  return `(${sl.code.toString(16).padStart(2, '0')}) r${sl.dst} = ${kind}${sl.imm} r${sl.dst}`;
 }

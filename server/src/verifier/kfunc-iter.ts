@@ -10,6 +10,7 @@
  */
 import type { Env } from './env';
 import { checkMemAccess } from './mem';
+import { IdMap } from './prune';
 import { F, Reg, T, markKnownZero, markUnknown } from './reg';
 import { S, type VState } from './state';
 import { tisConst } from './tnum';
@@ -121,10 +122,14 @@ export function iterActiveAtR1(st: VState): boolean {
   return f.spilled[spi]?.memSize === ITER_ACTIVE;
 }
 
+/** The id pairs of one widening (env->idmap_scratch, reset once per widen_imprecise_scalars). */
+const WIDEN_IDS = new IdMap();
+
+/** regs_exact for two scalars: same offset, tnum and bounds, then ids (and reference ids) that map one to one. */
 function sameScalar(a: Reg, b: Reg): boolean {
-  return a.var.value === b.var.value && a.var.mask === b.var.mask && a.smin === b.smin && a.smax === b.smax &&
+  return a.off === b.off && a.var.value === b.var.value && a.var.mask === b.var.mask && a.smin === b.smin && a.smax === b.smax &&
     a.umin === b.umin && a.umax === b.umax && a.s32min === b.s32min && a.s32max === b.s32max &&
-    a.u32min === b.u32min && a.u32max === b.u32max;
+    a.u32min === b.u32min && a.u32max === b.u32max && WIDEN_IDS.check(a.id, b.id) && WIDEN_IDS.check(a.refObjId, b.refObjId);
 }
 
 function widenReg(old: Reg | undefined, cur: Reg | undefined, precise: boolean): void {
@@ -134,10 +139,12 @@ function widenReg(old: Reg | undefined, cur: Reg | undefined, precise: boolean):
 
 /**
  * widen_imprecise_scalars: scalars of the queued next() state that differ from the previous
- * loop-head state become unknown, unless precise (`preciseTop`: the current frame's registers
- * that need precision, from the static analysis; `preciseSlot`: spilled scalars that do).
+ * loop-head state become unknown (without an id), unless precise (`preciseTop`: the current frame's registers
+ * that need precision, from the static analysis; `preciseSlot`: spilled scalars that do). Differ
+ * as regs_exact: an unknown scalar with an id differs from one without.
  */
 export function widenImprecise(old: VState, cur: VState, preciseTop: number, preciseSlot?: (frame: number, spi: number) => boolean): void {
+  WIDEN_IDS.reset();
   const top = cur.frames.length - 1;
   for (let fi = top; fi >= 0; fi--) {
     const of = old.frames[fi]; const cf = cur.frames[fi];

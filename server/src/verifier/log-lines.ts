@@ -8,7 +8,7 @@ import { Insn, OpSpec } from '../isa';
 import { KIND } from '../btf';
 import { analyse } from './analysis';
 import type { Env } from './env';
-import { printInsn } from './insn-print';
+import { printInsn, printUndecoded } from './insn-print';
 import type { Slot } from './prepass';
 import { computeScc } from './scc';
 import type { VerifierLine } from './types';
@@ -76,11 +76,12 @@ export function printLiveListing(env: Env, x: ListingInputs): void {
   env.raw('Live regs before insn:\n');
   for (let i = 0; i < slots.length; i++) {
     const insn = env.insns[i];
-    if (!insn || !specs[i]) continue;
+    const text = insn && specs[i] ? printInsn(insn, opts) : printUndecoded(slots[i]);
+    if (text === undefined) continue;
     const scc = loops[i];
     let regs = '';
     for (let r = 0; r < 10; r++) regs += (live[i] >> r) & 1 ? String(r) : '.';
-    env.raw(`${scc ? `${String(scc).padStart(3)} ` : '    '}${String(i).padStart(3)}: ${regs} ${printInsn(insn, opts)}\n`);
+    env.raw(`${scc ? `${String(scc).padStart(3)} ` : '    '}${String(i).padStart(3)}: ${regs} ${text}\n`);
     if ((slots[i].code & 0xff) === 0x18) i++;
   }
 }

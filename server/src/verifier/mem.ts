@@ -142,11 +142,9 @@ function saveRegState(f: Frame, spi: number, r: Reg, size: number): void {
   }
 }
 
+/** scrub_spilled_slot on each byte: every initialised byte (zeros too) becomes misc. */
 function scrubSlot(f: Frame, spi: number): void {
-  for (let j = 0; j < 8; j++) {
-    const t = f.stype[spi * 8 + j];
-    if (t === S.SPILL) f.stype[spi * 8 + j] = S.MISC;
-  }
+  for (let j = spi * 8; j < spi * 8 + 8; j++) if (f.stype[j] !== S.INVALID) f.stype[j] = S.MISC;
 }
 
 function stackWriteFixed(env: Env, f: Frame, off: number, size: number, valueRegno: number, stImm: number | undefined): void {
@@ -173,7 +171,9 @@ function stackWriteFixed(env: Env, f: Frame, off: number, size: number, valueReg
     saveRegState(f, spi, reg, size);
   } else {
     f.spilled[spi] = undefined;
-    if (f.slotSpilled(spi) || f.stype.subarray(spi * 8, spi * 8 + 8).includes(S.SPILL)) scrubSlot(f, spi);
+    // is_stack_slot_special: a spill (or an iterator) leaves no zero bytes behind.
+    const top = f.stype[spi * 8 + 7];
+    if (top === S.SPILL || top === S.ITER) scrubSlot(f, spi);
     const zero = (reg && isNull(reg)) || (!reg && stImm === 0);
     const t = zero ? S.ZERO : S.MISC;
     for (let i = 0; i < size; i++) f.stype[(slot - i)] = t;

@@ -12,7 +12,7 @@ import { Frame, S, VState } from './state';
 import { tin } from './tnum';
 
 /** The kernel's bpf_idmap: old id -> current id pairs of one comparison, searched linearly (there are few); reused. */
-class IdMap {
+export class IdMap {
   private old: number[] = [];
   private cur: number[] = [];
   private n = 0;
