@@ -31,7 +31,8 @@ function run(text: string): VerifyResult {
   const a = assemble(text);
   assert.deepEqual(a.diagnostics.map((d) => d.message), [], 'assembles');
   // CAP_BPF only: an unwritten slot does not match a written one (root would read it as misc).
-  return verify({ insns: a.insns, progType: 'socket_filter', logLevel: 1, privileged: 'cap_bpf' });
+  // Level 2: the whole trace (level 1 keeps nothing of an accepted program's).
+  return verify({ insns: a.insns, progType: 'socket_filter', logLevel: 2, privileged: 'cap_bpf' });
 }
 
 test('liveness: a slot never read again does not keep paths apart at a join', () => {

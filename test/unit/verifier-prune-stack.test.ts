@@ -39,7 +39,8 @@ function program(use: string): string {
 function run(text: string, maps = [HASH]): VerifyResult {
   const a = assemble(text);
   assert.deepEqual(a.diagnostics.map((d) => d.message), [], 'assembles');
-  return verify({ insns: a.insns, progType: 'socket_filter', maps, logLevel: 1 });
+  // Level 2: the whole trace (level 1 keeps nothing of an accepted program's).
+  return verify({ insns: a.insns, progType: 'socket_filter', maps, logLevel: 2 });
 }
 
 test('prune: paths spilling different imprecise constants meet at the join', () => {

@@ -36,6 +36,8 @@ export interface Path {
   prev: number;
   parent: Checkpoint | null;
   steps: Step | null;
+  /** Log position when the path was pushed (push_stack's log_pos): level 1 goes back there when it is popped. */
+  logPos: number;
 }
 
 function stepsOf(s: Step | null): PathStep[] {
@@ -97,8 +99,9 @@ export class Driver {
     const env: Env = this.env;
     this.global = entry;
     this.explored?.clear();
+    this.bucketCounts?.fill(0);
     this.stack.length = 0;
-    this.curStates = 0;
+    // peak_states is not reset between the main program and global functions (free_states leaves the count).
     let f: Frame;
     if (entry) f = globalEntryFrame(env, entry);
     else {
@@ -108,7 +111,7 @@ export class Driver {
       r1.type = T.CTX;
     }
     const start = entry?.pc ?? 0;
-    let cur: Path | undefined = { st: new VState([f]), insn: start, prev: -1, parent: null, steps: null };
+    let cur: Path | undefined = { st: new VState([f]), insn: start, prev: -1, parent: null, steps: null, logPos: 0 };
     env.state = cur.st;
     for (let i = 1; i <= 10; i++) if (f.regs[i].type !== T.NOT_INIT) env.scratch.reg(i);
     if (env.logLevel >= 2 && !entry && this.precision) printLiveListing(env, { ...this.precision, slots: this.pre.slots, specs: this.pre.specs, callUse: this.callUse });
@@ -276,13 +279,17 @@ export class Driver {
       c = c.parent;
     }
     const next = this.stack.pop();
-    if (next) scratchAll(this.env);
+    if (next) {
+      // pop_stack at level 1: the log keeps only the path being explored.
+      if (this.env.popLog) this.env.resetLog(next.logPos);
+      scratchAll(this.env);
+    }
     return next;
   }
 
   push(p: Path, target: number, st: VState, taken: boolean): Path {
     if (this.stack.length + 1 > this.jmpLimit) this.env.fail(`The sequence of ${this.stack.length + 1} jumps is too complex.`);
-    const np: Path = { st, insn: target, prev: p.insn, parent: p.parent, steps: { pc: p.insn, taken, prev: p.steps } };
+    const np: Path = { st, insn: target, prev: p.insn, parent: p.parent, steps: { pc: p.insn, taken, prev: p.steps }, logPos: this.env.popLog ? this.env.logLength() : 0 };
     if (p.parent) p.parent.branches++;
     this.stack.push(np);
     return np;
@@ -319,13 +326,28 @@ export class Driver {
       : statesEqual(old, cur, live, this.eqNeed, false, env.allowUninitStack, this.eqLo, this.eqHi, this.eqLiveAt, env.exploreAluLimits);
   }
 
+  /** Explored states per kernel hash bucket (for max_states_per_insn). */
+  private bucketCounts: Int32Array | undefined;
+
+  private bucketOf(pc: number, st: VState): number {
+    return ((pc ^ st.cur.callsite) >>> 0) % this.pre.slots.length;
+  }
+
   private isStateVisited(cur: Path): boolean {
     const env: Env = this.env;
     const pc = cur.insn;
     const list = this.explored?.get(pc) ?? [];
     const force = this.pre.prune[pc] >= 2;
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
-    if (list.length === 0 && !addNew) return false;
+    // max_states_per_insn: the states the kernel walks here before adding one, all of its hash bucket
+    // (explored_state: (insn ^ callsite) % prog len), other instructions' included, evicted ones too.
+    const counts = this.bucketCounts ??= new Int32Array(this.pre.slots.length);
+    const bucket = this.bucketOf(pc, cur.st);
+    const seen = counts[bucket];
+    if (list.length === 0 && !addNew) {
+      if (seen > this.maxPerInsn) this.maxPerInsn = seen;
+      return false;
+    }
     this.eqKnown = false;
     if (!this.setsDirty && this.sets.live.length) this.learnSets(pc);
     // clean_live_states: finished explored states here forget the stack slots no path reads again.
@@ -373,18 +395,23 @@ export class Driver {
       if (addNew) sl.miss++;
       // Checkpoints on the current path at forced checkpoints (iterator next) get more misses before eviction.
       const n = this.pre.prune[pc] === 3 && sl.branches > 0 ? 64 : 3;
-      if (sl.miss > sl.hit * n + n) { list.splice(k, 1); k--; this.curStates--; }
+      if (sl.miss > sl.hit * n + n) {
+        list.splice(k, 1); k--; counts[this.bucketOf(pc, sl.st)]--;
+        // peak_states counts an evicted state until it is freed, which waits for its branches (maybe_free_verifier_state).
+        if (sl.branches === 0) this.curStates--;
+      }
     }
+    if (seen > this.maxPerInsn) this.maxPerInsn = seen;
     if (!addNew) return false;
     const cp: Checkpoint = { st: cur.st.clone(), pc, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
     cur.parent = cp;
     list.push(cp);
+    counts[bucket]++;
     this.scc.enter(cp.st, pc, cp);
     (this.explored ??= new Map()).set(pc, list);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
-    if (list.length > this.maxPerInsn) this.maxPerInsn = list.length;
     this.prevJmps = this.jmps;
     this.prevInsns = env.processed;
     return false;

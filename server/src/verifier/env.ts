@@ -30,6 +30,8 @@ export class Env {
   /** Log position just after the last instruction line (-1: something else came after it). */
   private insnLineEnd = -1;
   private insnLineLen = 0;
+  /** Where the last instruction line ended (the kernel's prev_log_pos; kept when something else is written). */
+  private prevInsnEnd = -1;
   readonly printCtx: Omit<PrintCtx, 'frameno'>;
   processed = 0;
   funcInfo: boolean | undefined;
@@ -100,7 +102,7 @@ export class Env {
   insnLine(text: string): void {
     if (!this.logLevel) return;
     this.out.push(text + '\n');
-    this.insnLineEnd = this.out.length;
+    this.insnLineEnd = this.prevInsnEnd = this.out.length;
     this.insnLineLen = text.length + 1;
   }
 
@@ -133,6 +135,17 @@ export class Env {
   /** A position in the log for truncateLog. */
   logLength(): number { return this.out.length; }
   truncateLog(n: number): void { this.out.truncate(n); this.insnLineEnd = -1; }
+  /**
+   * bpf_vlog_reset at log level 1 (pop_stack, a verified subprogram): the log goes back to position n.
+   * Back at the end of the last instruction line, the next state comment joins that line again
+   * (print_insn_state compares prev_log_pos with the log's end).
+   */
+  resetLog(n: number): void {
+    this.out.truncate(n);
+    this.insnLineEnd = n === this.prevInsnEnd ? n : -1;
+  }
+  /** Level 1 (not 2): the log keeps only the path being explored and is emptied when a program is verified (the kernel's pop_log). */
+  get popLog(): boolean { return this.logLevel === 1; }
 
   newId(): number { return ++this.idGen; }
 }

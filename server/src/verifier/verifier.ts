@@ -128,6 +128,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   const timerErr = timerMapRefusal(input.progType, maps, slots);
   if (timerErr) {
     env.verbose(timerErr);
+    env.verbose(statsLine(0, 0, 0, 0));
     return result('reject', [{ pc: 0, logInsn: null, message: timerErr, detail: [], path: [], ...explain(timerErr) }]);
   }
   const callUse = callUses(slots, input.btf, { type: input.progType, attachType: input.expectedAttachType, root });
@@ -157,6 +158,8 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
   if (input.globalFuncs?.length) env.globals = new Map(input.globalFuncs.map((g) => [g.pc, g]));
   if (input.poisoned) env.poisoned = new Map(input.poisoned.map((x) => [x.pc, x.message]));
   let err = d.run();
+  // do_check_common at level 1: a verified program or subprogram leaves nothing of its trace.
+  if (!err && env.popLog) env.resetLog(0);
   // do_check_subprogs: each called global function alone, until no new one is called.
   const verified = env.globals ? new Set<number>() : undefined;
   while (!err && env.globals && verified) {
@@ -167,6 +170,7 @@ function run(input: VerifyInput & { bytes?: Uint8Array }, t0: number): VerifyRes
     const idx = pre.subprogs.indexOf(next);
     env.verbose(`Validating ${g.name}() func#${idx}...`);
     err = d.run(g);
+    if (!err && env.popLog) env.resetLog(0);
     if (!err) env.verbose(`Func#${idx} ('${g.name}') is safe for any args that match its prototype`);
   }
   const stats = { processed: env.processed, totalStates: d.totalStates, peakStates: d.peakStates, maxStatesPerInsn: d.maxPerInsn, maxStackDepth: env.maxStack };
