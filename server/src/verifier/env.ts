@@ -95,6 +95,13 @@ export class Env {
     throw new Reject(line);
   }
 
+  /** A refusal whose kernel message has no newline: the next line (the statistics) is glued to it, as in the kernel's log. */
+  failUnterminated(line: string): never {
+    if (this.logLevel) this.out.push(line);
+    this.last = line;
+    throw new Reject(line);
+  }
+
   /** Raw text without newline handling (for `N: ` prefixes). */
   raw(s: string): void { if (this.logLevel) this.out.push(s); }
 

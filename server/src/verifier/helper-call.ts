@@ -377,7 +377,7 @@ export function checkHelperCall(env: Env, id: number, pc: number): CallOutcome {
   const specs = args(p);
   const meta: Meta = { map: -1, rawRegno: -1, rawSize: 0, memSize: 0, refObjId: 0, releaseRegno: 0, subprog: -1, msizeMax: 0n, constKey: -1, timer: false };
   for (let i = 0; i < 5; i++) checkFuncArg(env, p, i, meta, specs);
-  if (meta.map >= 0 && p.name === 'tail_call' && mapTypeName(env.maps[meta.map]) !== 'prog_array') env.fail('expected prog array map for tail call');
+  if (meta.map >= 0 && p.name === 'tail_call' && mapTypeName(env.maps[meta.map]) !== 'prog_array') env.failUnterminated('expected prog array map for tail call');
   for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, true, { valueRegno: -1 });
   const regs = env.regs;
   if (meta.releaseRegno) {
