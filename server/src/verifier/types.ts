@@ -94,6 +94,10 @@ export interface VerifyInput {
   privileged?: 'root' | 'cap_bpf';
   /** BPF_F_STRICT_ALIGNMENT and friends. */
   progFlags?: number;
+  /**
+   * The kernel's log levels (default 1): 0 none; 1 the path being explored only (a rejected program's
+   * log shows its failing path, an accepted one's only the statistics); 2 every path (as bpftool -d, 1|2|4).
+   */
   logLevel?: 0 | 1 | 2;
   /** Record printable states per pc for hovers (default true; off for benchmarks). */
   collectStates?: boolean;
