@@ -341,9 +341,9 @@ export class Driver {
     let addNew = force || (this.jmps - this.prevJmps >= 2 && env.processed - this.prevInsns >= 8);
     // max_states_per_insn: the states the kernel walks here before adding one, all of its hash bucket
     // (explored_state: (insn ^ callsite) % prog len), other instructions' included, evicted ones too.
-    const counts = this.bucketCounts ??= new Int32Array(this.pre.slots.length);
-    const bucket = this.bucketOf(pc, cur.st);
-    const seen = counts[bucket];
+    // Nothing to count (and no work) until the first state is saved.
+    const counts = this.bucketCounts;
+    const seen = counts ? counts[this.bucketOf(pc, cur.st)] : 0;
     if (list.length === 0 && !addNew) {
       if (seen > this.maxPerInsn) this.maxPerInsn = seen;
       return false;
@@ -396,7 +396,7 @@ export class Driver {
       // Checkpoints on the current path at forced checkpoints (iterator next) get more misses before eviction.
       const n = this.pre.prune[pc] === 3 && sl.branches > 0 ? 64 : 3;
       if (sl.miss > sl.hit * n + n) {
-        list.splice(k, 1); k--; counts[this.bucketOf(pc, sl.st)]--;
+        list.splice(k, 1); k--; (counts as Int32Array)[this.bucketOf(pc, sl.st)]--;
         // peak_states counts an evicted state until it is freed, which waits for its branches (maybe_free_verifier_state).
         if (sl.branches === 0) this.curStates--;
       }
@@ -406,7 +406,7 @@ export class Driver {
     const cp: Checkpoint = { st: cur.st.clone(), pc, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
     cur.parent = cp;
     list.push(cp);
-    counts[bucket]++;
+    (this.bucketCounts ??= new Int32Array(this.pre.slots.length))[this.bucketOf(pc, cur.st)]++;
     this.scc.enter(cp.st, pc, cp);
     (this.explored ??= new Map()).set(pc, list);
     this.totalStates++;
