@@ -196,7 +196,8 @@ function checkCfg(res: Prepass, btf: Btf | undefined): Prepass {
       if (cls === C_JMP || cls === C_JMP32) {
         if (op === 0x90) k = 0;
         else if (op === 0x80) {
-          if (isPseudoCall(s)) { prune[v] = 1; prune[v + 1] = 1; t[S0 + v] = v + 1; t[S1 + v] = v + s.imm + 1; k = 2; }
+          // A static call: push_insn marks its target (a BRANCH edge) as a prune point too.
+          if (isPseudoCall(s)) { prune[v] = 1; prune[v + 1] = 1; prune[v + s.imm + 1] ||= 1; t[S0 + v] = v + 1; t[S1 + v] = v + s.imm + 1; k = 2; }
           else {
             if (s.src === 0 && CALLBACK_HELPERS.has(s.imm)) prune[v] = 2;
             // Open-coded iterator next() calls: forced checkpoints where iterator loops converge.
@@ -213,7 +214,7 @@ function checkCfg(res: Prepass, btf: Btf | undefined): Prepass {
           prune[v + s.off + 1] = 1;
           t[S0 + v] = v + 1; t[S1 + v] = v + s.off + 1; k = 2;
         }
-      } else if (isPseudoFunc(s)) { prune[v] = 1; t[S0 + v] = v + 2; t[S1 + v] = v + s.imm + 1; k = 2; }
+      } else if (isPseudoFunc(s)) { prune[v] = 1; prune[v + s.imm + 1] ||= 1; t[S0 + v] = v + 2; t[S1 + v] = v + s.imm + 1; k = 2; }
       else t[S0 + v] = v + (isLdImm64(s) ? 2 : 1);
       t[NS + v] = k;
     }
