@@ -1,7 +1,8 @@
 // The shared data directory beside the checkout (../shared: conformance suite, kernel 6.18 data,
 // recorded traces), wherever the checkout is.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Btf, parseBtf } from '../server/src/btf';
 
 export const SHARED = join(__dirname, '..', '..', 'shared');
 
@@ -11,4 +12,12 @@ export function needFile(t: { skip(m: string): void }, path: string): boolean {
   console.log(`SKIP: ${path} not present`);
   t.skip(`${path} not present`);
   return false;
+}
+
+/** The shared 6.18 kernel BTF (../shared/kernel/6.18/vmlinux.btf), or undefined when it is not there. */
+export function sharedKernelBtf(): Btf | undefined {
+  const path = join(SHARED, 'kernel', '6.18', 'vmlinux.btf');
+  if (!existsSync(path)) return undefined;
+  const raw = parseBtf(new Uint8Array(readFileSync(path))).btf;
+  return raw ? new Btf(raw) : undefined;
 }

@@ -12,18 +12,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseObject } from '../../server/src/elf';
 import { fromObject, isProgType, verify } from '../../server/src/verifier';
-import { Btf, parseBtf } from '../../server/src/btf';
 import { compileGroupObjects, loadGroups, readExpected, type RecordedAnswer } from '../fixtures/verifier/corpus';
 import { btKernel, loadBtScripts, readBtExpected } from '../fixtures/verifier/bpftrace/bt-corpus';
 import type { BpfObject, BpfProgram } from '../../server/src/elf';
 import type { Privilege } from '../../server/src/host/bpftool';
 import { KNOWN_DIFFERENCES } from '../fixtures/verifier/known-differences';
-import { SHARED } from '../shared';
+import { sharedKernelBtf } from '../shared';
 
 /** Include the programs marked `slow` (VERIFIER_SLOW=1). */
 const WITH_SLOW = process.env.VERIFIER_SLOW === '1';
@@ -55,9 +54,7 @@ export interface DiffRow { key: string; verdictOk: boolean; messageOk: boolean; 
 test('verifier differential: agreement with the kernel on the corpus', async (t) => {
   if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
   const groups = loadGroups();
-  const btfPath = `${SHARED}/kernel/6.18/vmlinux.btf`;
-  const raw = existsSync(btfPath) ? parseBtf(new Uint8Array(readFileSync(btfPath))).btf : undefined;
-  const btf = raw ? new Btf(raw) : undefined;
+  const btf = sharedKernelBtf();
   if (!btf) console.log('SKIP: (part) no vmlinux BTF; tracing programs are verified without it');
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vd-'));
   try {

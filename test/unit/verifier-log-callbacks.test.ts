@@ -11,24 +11,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseObject } from '../../server/src/elf';
 import { fromObject, verify } from '../../server/src/verifier';
-import { Btf, parseBtf } from '../../server/src/btf';
 import { compile, loadGroups, unitSource } from '../fixtures/verifier/corpus';
 import { LOG_PROGRAMS, alignState, comparableLog, firstDifference, logPath } from '../fixtures/verifier/logs/log-compare';
-import { SHARED } from '../shared';
+import { sharedKernelBtf } from '../shared';
 
 const hasClang = !spawnSync('clang', ['--version']).error;
 
 test('verifier log: level-2 logs of callback programs and bpf-to-bpf calls equal the kernel\'s, line for line', async (t) => {
   if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
-  const btfPath = `${SHARED}/kernel/6.18/vmlinux.btf`;
-  if (!existsSync(btfPath)) { console.log('SKIP: no vmlinux BTF (../shared/kernel/6.18)'); t.skip('no vmlinux BTF'); return; }
-  const raw = parseBtf(new Uint8Array(readFileSync(btfPath))).btf;
-  const btf = raw ? new Btf(raw) : undefined;
+  const btf = sharedKernelBtf();
+  if (!btf) { console.log('SKIP: no vmlinux BTF (../shared/kernel/6.18)'); t.skip('no vmlinux BTF'); return; }
   const groups = loadGroups();
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vlog-'));
   try {

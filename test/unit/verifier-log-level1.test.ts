@@ -11,14 +11,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../../server/src/asm';
 import { fromObject, isProgType, verify } from '../../server/src/verifier';
-import { Btf, parseBtf } from '../../server/src/btf';
 import { compileGroupObjects, loadGroups, readExpected, type RecordedAnswer } from '../fixtures/verifier/corpus';
-import { SHARED } from '../shared';
+import { sharedKernelBtf } from '../shared';
 
 const TAIL = 20;
 const hasClang = !spawnSync('clang', ['--version']).error;
@@ -141,9 +140,7 @@ for (const c of KERNEL_LEVEL1) {
 test('verifier log level 1: the kernel\'s path-only log over the corpus', async (t) => {
   if (!hasClang) { console.log('SKIP: clang not found'); t.skip('clang not found'); return; }
   const groups = loadGroups();
-  const btfPath = `${SHARED}/kernel/6.18/vmlinux.btf`;
-  const raw = existsSync(btfPath) ? parseBtf(new Uint8Array(readFileSync(btfPath))).btf : undefined;
-  const btf = raw ? new Btf(raw) : undefined;
+  const btf = sharedKernelBtf();
   if (!btf) console.log('SKIP: (part) no vmlinux BTF; tracing programs are verified without it');
   const nrCpus = possibleCpus();
   const tmp = mkdtempSync(join(tmpdir(), 'bpfstudio-vl1-'));
