@@ -21,3 +21,13 @@ export function sharedKernelBtf(): Btf | undefined {
   const raw = parseBtf(new Uint8Array(readFileSync(path))).btf;
   return raw ? new Btf(raw) : undefined;
 }
+
+/** nr_cpu_ids of this machine: the highest possible CPU + 1 (/sys/devices/system/cpu/possible, e.g. `0-1`). */
+export function possibleCpus(): number | undefined {
+  try {
+    const m = /(\d+)\s*$/.exec(readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim());
+    return m ? Number(m[1]) + 1 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseObject } from '../../server/src/elf';
@@ -22,22 +22,13 @@ import { btKernel, loadBtScripts, readBtExpected } from '../fixtures/verifier/bp
 import type { BpfObject, BpfProgram } from '../../server/src/elf';
 import type { Privilege } from '../../server/src/host/bpftool';
 import { KNOWN_DIFFERENCES } from '../fixtures/verifier/known-differences';
-import { sharedKernelBtf } from '../shared';
+import { possibleCpus, sharedKernelBtf } from '../shared';
 
 /** Include the programs marked `slow` (VERIFIER_SLOW=1). */
 const WITH_SLOW = process.env.VERIFIER_SLOW === '1';
 
 const hasClang = !spawnSync('clang', ['--version']).error;
 
-/** nr_cpu_ids of this machine: the highest possible CPU + 1 (/sys/devices/system/cpu/possible, e.g. `0-1`). */
-function possibleCpus(): number | undefined {
-  try {
-    const m = /(\d+)\s*$/.exec(readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim());
-    return m ? Number(m[1]) + 1 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 const nrCpus = possibleCpus();
 
 /**

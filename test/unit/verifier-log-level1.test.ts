@@ -11,13 +11,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../../server/src/asm';
 import { fromObject, isProgType, verify } from '../../server/src/verifier';
 import { compileGroupObjects, loadGroups, readExpected, type RecordedAnswer } from '../fixtures/verifier/corpus';
-import { sharedKernelBtf } from '../shared';
+import { possibleCpus, sharedKernelBtf } from '../shared';
 
 const TAIL = 20;
 const hasClang = !spawnSync('clang', ['--version']).error;
@@ -48,15 +48,6 @@ function acceptedLog(rec: RecordedAnswer): string[] | undefined {
   return func ? [func, stats] : [stats];
 }
 
-/** nr_cpu_ids of this machine (bounds of bpf_get_smp_processor_id, as the differential test gives). */
-function possibleCpus(): number | undefined {
-  try {
-    const m = /(\d+)\s*$/.exec(readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim());
-    return m ? Number(m[1]) + 1 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The kernel's level-1 logs of small programs (6.18.44, loaded raw with loadRawWithKernel at log level 1). */
 const PAD = ['r1 = 0', 'r1 = 0', 'r1 = 0', 'r1 = 0', 'r1 = 0', 'r1 = 0', 'r1 = 0', 'r1 = 0'];
