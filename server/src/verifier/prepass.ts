@@ -15,7 +15,7 @@ import { arenaU8 } from './arena';
 
 export interface Slot { code: number; dst: number; src: number; off: number; imm: number }
 
-export interface PrepassError { message: string; pc: number | null; detail?: string[] }
+export interface PrepassError { message: string; pc: number | null }
 
 export interface Prepass {
   slots: Slot[];
